@@ -1,0 +1,144 @@
+package io.dataplane.core.buffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.jctools.queues.atomic.MpmcAtomicArrayQueue;
+
+/**
+ * A fixed set of off-heap packet buffers carved out of one native allocation.
+ *
+ * <p>Every buffer is a slot of {@link #bufferSize()} bytes; acquire hands one out with its data
+ * empty at {@link #headroom()}, so the largest encapsulation fits in front of the packet without a
+ * copy. Buffers move between threads through rings, so acquire and release are safe from any
+ * thread; the free list is a lock-free MPMC queue. No allocation happens after construction.
+ *
+ * <p>{@link #outstanding()} counts buffers handed out and not yet released; tests assert it is 0
+ * after shutdown. A double release always throws; with {@code -Ddataplane.buffer.checked=true}
+ * released memory is also poisoned and every accessor of a released buffer throws.
+ */
+public final class PacketPool implements AutoCloseable {
+    /** Default slot size: an Ethernet MTU packet plus headroom and WireGuard's tailroom, rounded to 2 KiB. */
+    public static final int DEFAULT_BUFFER_SIZE = 2048;
+    /** Default headroom: room for the largest encapsulation header (and a virtio_net_hdr), cache-line aligned. */
+    public static final int DEFAULT_HEADROOM = 128;
+    private static final byte POISON = (byte) 0xDB;
+
+    private final Arena arena;
+    private final MemorySegment memory;
+    private final PacketBuffer[] buffers;
+    private final MpmcAtomicArrayQueue<PacketBuffer> free;
+    private final int bufferSize;
+    private final int headroom;
+
+    /**
+     * Allocates {@code count} buffers of {@code bufferSize} bytes, each handed out with {@code headroom}
+     * bytes free in front of the data.
+     */
+    public PacketPool(int count, int bufferSize, int headroom) {
+        if (count < 1) throw new IllegalArgumentException("pool size must be at least 1: count=" + count);
+        if (bufferSize < 64) throw new IllegalArgumentException("buffer size too small: bufferSize=" + bufferSize + " (min 64)");
+        if (headroom < 0 || headroom >= bufferSize) {
+            throw new IllegalArgumentException("headroom out of range: headroom=" + headroom + " (bufferSize=" + bufferSize + ")");
+        }
+        if ((long) count * bufferSize > Integer.MAX_VALUE * 8L) {
+            throw new IllegalArgumentException("pool too large: count=" + count + " bufferSize=" + bufferSize);
+        }
+        this.bufferSize = bufferSize;
+        this.headroom = headroom;
+        this.arena = Arena.ofShared();
+        this.memory = arena.allocate((long) count * bufferSize, 4096);
+        this.buffers = new PacketBuffer[count];
+        // Twice the buffers: an MPMC slot can still be in a consumer's hands when a producer laps to it.
+        this.free = new MpmcAtomicArrayQueue<>(Math.max(4, 2 * count));
+        for (int i = 0; i < count; i++) {
+            buffers[i] = new PacketBuffer(this, i, memory.asSlice((long) i * bufferSize, bufferSize));
+            free.offer(buffers[i]);
+        }
+    }
+
+    /** A pool of {@code count} buffers of the default size and headroom. */
+    public PacketPool(int count) {
+        this(count, DEFAULT_BUFFER_SIZE, DEFAULT_HEADROOM);
+    }
+
+    /** Hands out a buffer with empty data at the headroom, or null when every buffer is out. */
+    public PacketBuffer acquire() {
+        PacketBuffer b = free.relaxedPoll();
+        if (b == null) b = free.poll();
+        if (b != null) b.reset(headroom);
+        return b;
+    }
+
+    /**
+     * Fills {@code out[0..count)} with fresh buffers; returns how many it could hand out (fewer than
+     * {@code count} only when the pool runs dry).
+     */
+    public int acquire(PacketBuffer[] out, int count) {
+        int n = 0;
+        while (n < count) {
+            PacketBuffer b = acquire();
+            if (b == null) break;
+            out[n++] = b;
+        }
+        return n;
+    }
+
+    /** Takes a buffer back. Throws {@link IllegalStateException} on double release or a foreign buffer. */
+    public void release(PacketBuffer buffer) {
+        if (buffer.pool() != this) {
+            throw new IllegalStateException("buffer #" + buffer.index() + " belongs to another pool");
+        }
+        if (PacketBuffer.CHECKED && buffer.isOwned()) {
+            buffer.segment().fill(POISON);
+        }
+        buffer.markFree();
+        while (!free.offer(buffer)) {
+            Thread.onSpinWait(); // cannot be full: it holds at most count of 2 * count slots
+        }
+    }
+
+    /** Releases {@code buffers[0..count)} and clears the array slots. */
+    public static void releaseAll(PacketBuffer[] buffers, int from, int to) {
+        for (int i = from; i < to; i++) {
+            PacketBuffer b = buffers[i];
+            if (b != null) {
+                buffers[i] = null;
+                b.release();
+            }
+        }
+    }
+
+    /** Buffers handed out and not yet released. */
+    public int outstanding() {
+        return buffers.length - free.size();
+    }
+
+    /** Number of buffers in the pool. */
+    public int capacity() {
+        return buffers.length;
+    }
+
+    /** Size of every buffer in bytes. */
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    /** Bytes left free in front of the data of a freshly acquired buffer. */
+    public int headroom() {
+        return headroom;
+    }
+
+    /** True when accessors check ownership and released memory is poisoned ({@code -Ddataplane.buffer.checked=true}). */
+    public static boolean isChecked() {
+        return PacketBuffer.CHECKED;
+    }
+
+    /**
+     * Frees the native memory. Buffers still out must not be used afterwards: any access throws
+     * {@link IllegalStateException} (the memory's arena is closed), it never reads freed memory.
+     */
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

@@ -1,0 +1,51 @@
+package io.dataplane.core.spi;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.stats.Counters;
+import java.io.IOException;
+
+/**
+ * The network side of the dataplane: datagrams to and from underlay endpoints in batches (a Netty
+ * epoll UDP socket, a raw IP socket, or an in-memory fake), as wireguard-go's {@code conn.Bind}.
+ *
+ * <p>A datagram's payload is a buffer's data; its endpoint is the buffer's
+ * {@link PacketBuffer#peerAddress() peer address and port}: the destination on send, the source on
+ * receive. The transport writes the outer IPv4 (and UDP) header itself, through the kernel.
+ */
+public interface Transport extends AutoCloseable {
+
+    /** Takes datagrams as they arrive. */
+    @FunctionalInterface
+    interface Receiver {
+        /**
+         * Called on the transport's own thread with {@code batch[0..count)}, which the receiver now
+         * owns (it must release or hand on every one). The array is reused after the call returns.
+         */
+        void onReceive(PacketBuffer[] batch, int count);
+    }
+
+    /** Starts receiving; datagrams go to {@code receiver} on the transport's thread until {@link #close}. */
+    void start(Receiver receiver) throws IOException;
+
+    /**
+     * Queues {@code batch[0..count)} for sending, taking ownership of all of them: each goes back to
+     * its pool once sent or dropped. Safe to call from any thread; never blocks.
+     *
+     * @return how many were accepted; the others were released at once because the transport's send
+     *     ring was full, and the caller counts them as {@code RING_FULL}
+     */
+    int send(PacketBuffer[] batch, int count);
+
+    /** The local UDP port (0 for a raw IP socket). */
+    int localPort();
+
+    /** Largest number of datagrams the transport sends or receives per system call. */
+    int batchSize();
+
+    /** Counters of the transport's own thread (sends that failed, pool exhaustion on receive). */
+    Counters counters();
+
+    /** Stops receiving and sending, returns every buffer the transport holds, and stops its threads. */
+    @Override
+    void close();
+}

@@ -1,0 +1,177 @@
+package io.dataplane.core.buffer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class PacketPoolTest {
+
+    @Test
+    void acquireGivesEmptyDataAtHeadroomAndCountsOutstanding() {
+        try (PacketPool pool = new PacketPool(4, 2048, 128)) {
+            PacketBuffer b = pool.acquire();
+            assertEquals(128, b.offset());
+            assertEquals(0, b.length());
+            assertEquals(2048, b.capacity());
+            assertEquals(1, pool.outstanding());
+            b.release();
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void exhaustedPoolReturnsNullAndRecovers() {
+        try (PacketPool pool = new PacketPool(2)) {
+            PacketBuffer a = pool.acquire();
+            PacketBuffer b = pool.acquire();
+            assertNull(pool.acquire());
+            PacketBuffer[] out = new PacketBuffer[3];
+            assertEquals(0, pool.acquire(out, 3));
+            a.release();
+            assertEquals(1, pool.acquire(out, 3));
+            out[0].release();
+            b.release();
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void buffersDoNotOverlap() {
+        try (PacketPool pool = new PacketPool(8, 256, 32)) {
+            List<PacketBuffer> all = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                PacketBuffer b = pool.acquire();
+                b.segment().fill((byte) i);
+                all.add(b);
+            }
+            for (PacketBuffer b : all) {
+                byte expected = b.segment().get(ValueLayout.JAVA_BYTE, 0);
+                for (long i = 0; i < b.capacity(); i++) assertEquals(expected, b.segment().get(ValueLayout.JAVA_BYTE, i));
+            }
+            all.forEach(PacketBuffer::release);
+        }
+    }
+
+    @Test
+    void prependTrimAndAppendMoveOffsetNotBytes() {
+        try (PacketPool pool = new PacketPool(1, 256, 64)) {
+            PacketBuffer b = pool.acquire();
+            b.put(new byte[] {1, 2, 3, 4});
+            assertTrue(b.prepend(8));
+            assertEquals(56, b.offset());
+            assertEquals(12, b.length());
+            assertFalse(b.prepend(57), "prepend beyond the headroom must fail");
+            assertEquals(56, b.offset());
+            assertTrue(b.trimFront(8));
+            assertArrayEquals(new byte[] {1, 2, 3, 4}, b.toByteArray());
+            assertFalse(b.trimFront(5));
+            assertTrue(b.append(256 - 64 - 4));
+            assertFalse(b.append(1));
+            assertThrows(IndexOutOfBoundsException.class, () -> b.setData(250, 10));
+            b.release();
+        }
+    }
+
+    @Test
+    void doubleReleaseThrows() {
+        try (PacketPool pool = new PacketPool(2)) {
+            PacketBuffer b = pool.acquire();
+            b.release();
+            IllegalStateException e = assertThrows(IllegalStateException.class, b::release);
+            assertTrue(e.getMessage().contains("double release"), e.getMessage());
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void useAfterReleaseThrowsInCheckedMode() {
+        assertTrue(PacketPool.isChecked(), "tests run with -Ddataplane.buffer.checked=true");
+        try (PacketPool pool = new PacketPool(2)) {
+            PacketBuffer b = pool.acquire();
+            b.release();
+            assertThrows(IllegalStateException.class, b::segment);
+            assertThrows(IllegalStateException.class, b::offset);
+            assertThrows(IllegalStateException.class, () -> b.setData(0, 1));
+            assertThrows(IllegalStateException.class, () -> b.prepend(1));
+        }
+    }
+
+    @Test
+    void releaseToForeignPoolThrows() {
+        try (PacketPool p1 = new PacketPool(1); PacketPool p2 = new PacketPool(1)) {
+            PacketBuffer b = p1.acquire();
+            assertThrows(IllegalStateException.class, () -> p2.release(b));
+            b.release();
+        }
+    }
+
+    @Test
+    void accessAfterPoolCloseFailsCleanly() {
+        PacketPool pool = new PacketPool(1);
+        PacketBuffer b = pool.acquire();
+        pool.close();
+        assertThrows(IllegalStateException.class, () -> b.segment().get(ValueLayout.JAVA_BYTE, 0));
+    }
+
+    @Test
+    void concurrentAcquireReleaseKeepsCountExact() throws Exception {
+        try (PacketPool pool = new PacketPool(64)) {
+            int threads = 4;
+            CountDownLatch done = new CountDownLatch(threads);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (int t = 0; t < threads; t++) {
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        PacketBuffer[] held = new PacketBuffer[8];
+                        for (int i = 0; i < 20_000; i++) {
+                            int n = pool.acquire(held, 8);
+                            for (int k = 0; k < n; k++) held[k].segment().set(ValueLayout.JAVA_BYTE, 0, (byte) k);
+                            PacketPool.releaseAll(held, 0, n);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            done.await();
+            assertNull(failure.get(), () -> "worker failed: " + failure.get());
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void badSizesNameTheValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PacketPool(0));
+        assertTrue(e.getMessage().contains("count=0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new PacketPool(1, 2048, 4096));
+        assertTrue(e.getMessage().contains("headroom=4096"), e.getMessage());
+    }
+
+    @Test
+    void acquireResetsPeerAndGso() {
+        try (PacketPool pool = new PacketPool(1)) {
+            PacketBuffer b = pool.acquire();
+            b.setPeer(0x0a000001, 8472).setGsoSize(1400);
+            b.release();
+            PacketBuffer c = pool.acquire();
+            assertNotNull(c);
+            assertEquals(0, c.peerAddress());
+            assertEquals(0, c.peerPort());
+            assertEquals(0, c.gsoSize());
+            c.release();
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.dataplane.core.testing;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.spi.Transport;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An in-memory {@link Transport} on a {@link FakeNetwork}. Sends copy the payload into a buffer of
+ * the receiving transport's pool and queue it; a delivery thread hands queued datagrams to the
+ * receiver in batches. Datagrams to an address nobody attached are counted as {@code SEND_FAILED}.
+ */
+public final class FakeTransport implements Transport {
+    private static final int BATCH = 32;
+    private final FakeNetwork network;
+    private final int address;
+    private final int port;
+    private final PacketPool pool;
+    private final BlockingQueue<PacketBuffer> inbox = new LinkedBlockingQueue<>(4096);
+    private final Counters counters = new Counters();
+    private volatile boolean closed;
+    private Thread delivery;
+
+    FakeTransport(FakeNetwork network, int address, int port, PacketPool pool) {
+        this.network = network;
+        this.address = address;
+        this.port = port;
+        this.pool = pool;
+    }
+
+    /** This transport's IPv4 address on the fake underlay. */
+    public int address() {
+        return address;
+    }
+
+    /** Delivers a datagram to this transport as if {@code srcAddress:srcPort} had sent it (bad-input tests). */
+    public boolean inject(byte[] payload, int srcAddress, int srcPort) {
+        PacketBuffer b = pool.acquire();
+        if (b == null) return false;
+        if (payload.length > b.capacity() - b.offset()) {
+            b.release();
+            return false;
+        }
+        b.put(payload).setPeer(srcAddress, srcPort);
+        return enqueue(b);
+    }
+
+    // Under the inbox's lock so that close() cannot miss a buffer queued while it drains.
+    private boolean enqueue(PacketBuffer b) {
+        synchronized (inbox) {
+            if (!closed && inbox.offer(b)) return true;
+        }
+        b.release();
+        return false;
+    }
+
+    @Override
+    public synchronized void start(Receiver receiver) {
+        if (delivery != null) throw new IllegalStateException("already started");
+        delivery = Thread.ofPlatform().name("fake-transport-" + port).daemon().start(() -> deliver(receiver));
+    }
+
+    private void deliver(Receiver receiver) {
+        PacketBuffer[] batch = new PacketBuffer[BATCH];
+        while (!closed) {
+            try {
+                PacketBuffer first = inbox.poll(20, TimeUnit.MILLISECONDS);
+                if (first == null) continue;
+                batch[0] = first;
+                int n = 1;
+                PacketBuffer b;
+                while (n < BATCH && (b = inbox.poll()) != null) batch[n++] = b;
+                receiver.onReceive(batch, n);
+                java.util.Arrays.fill(batch, 0, n, null);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public int send(PacketBuffer[] batch, int count) {
+        for (int i = 0; i < count; i++) {
+            PacketBuffer p = batch[i];
+            FakeTransport dst = closed ? null : network.lookup(p.peerAddress(), p.peerPort());
+            if (dst == null || !dst.receiveCopy(p, address, port)) counters.drop(DropReason.SEND_FAILED);
+            p.release();
+        }
+        return count;
+    }
+
+    private boolean receiveCopy(PacketBuffer src, int srcAddress, int srcPort) {
+        if (closed) return false;
+        PacketBuffer b = pool.acquire();
+        if (b == null) return false;
+        int len = src.length();
+        if (len > b.capacity() - b.offset()) {
+            b.release();
+            return false;
+        }
+        MemorySegment.copy(src.segment(), src.offset(), b.segment(), b.offset(), len);
+        b.setLength(len).setPeer(srcAddress, srcPort);
+        return enqueue(b);
+    }
+
+    @Override
+    public int localPort() {
+        return port;
+    }
+
+    @Override
+    public int batchSize() {
+        return BATCH;
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public void close() {
+        synchronized (inbox) {
+            closed = true;
+        }
+        network.detach(this);
+        Thread t;
+        synchronized (this) {
+            t = delivery;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        PacketBuffer b;
+        while ((b = inbox.poll()) != null) b.release();
+    }
+}
