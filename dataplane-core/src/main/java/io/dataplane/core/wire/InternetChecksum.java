@@ -14,11 +14,14 @@ import java.util.Objects;
  * range but the last has an even length. A <em>checksum</em> is what goes into a header field:
  * {@link #finish} of a sum, computed while the field itself counted as zero.
  *
- * <p>{@link #sum} reads eight bytes at a time in little-endian order and swaps the folded result
- * once at the end: the one's complement sum commutes with byte swapping (RFC 1071 section 2(B)), so
- * the per-word byte swaps that a big-endian read would cost are not needed. Two 32-bit halves of
- * each word go into a 64-bit accumulator, so carries are kept rather than lost and folded in once
- * (end-around carry) at the end; a 64-bit accumulator cannot overflow for any {@code int} length.
+ * <p>{@link #sum} reads the data in little-endian order and swaps the folded result once at the
+ * end: the one's complement sum commutes with byte swapping (RFC 1071 section 2(B)), so the
+ * per-word byte swaps that big-endian reads would cost are not needed. The data is added as
+ * unsigned 32-bit words into 64-bit accumulators, so carries are kept rather than lost and folded
+ * in once (end-around carry) at the end; the accumulators cannot overflow for any {@code int}
+ * length. Its main loop takes 32 bytes a turn as eight 32-bit loads: on JDK 25 that measured
+ * faster than 64-bit loads split into halves (a shift and a mask more per word), and faster than
+ * 64 bytes a turn (which C2 compiled without eliminating the bounds checks).
  */
 public final class InternetChecksum {
     private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -45,37 +48,39 @@ public final class InternetChecksum {
     public static int sum(MemorySegment segment, long offset, int length, int initial) {
         // One check for the whole range; the loop below stays inside it.
         Objects.checkFromIndexSize(offset, length, segment.byteSize());
-        long low = 0;
-        long high = 0;
+        long a0 = 0;
+        long a1 = 0;
+        long a2 = 0;
+        long a3 = 0;
         long i = offset;
         long end = offset + length;
-        // 32 bytes a turn; two accumulators keep the additions independent of each other.
+        // 32 bytes a turn as eight zero-extended 32-bit words: each is one load and one add, and
+        // four accumulators keep the adds independent of each other.
         for (long stop = end - 31; i < stop; i += 32) {
-            long a = segment.get(LE64, i);
-            long b = segment.get(LE64, i + 8);
-            long c = segment.get(LE64, i + 16);
-            long d = segment.get(LE64, i + 24);
-            low += (a & LOW32) + (b & LOW32) + (c & LOW32) + (d & LOW32);
-            high += (a >>> 32) + (b >>> 32) + (c >>> 32) + (d >>> 32);
+            a0 += Integer.toUnsignedLong(segment.get(LE32, i)) + Integer.toUnsignedLong(segment.get(LE32, i + 4));
+            a1 += Integer.toUnsignedLong(segment.get(LE32, i + 8)) + Integer.toUnsignedLong(segment.get(LE32, i + 12));
+            a2 += Integer.toUnsignedLong(segment.get(LE32, i + 16)) + Integer.toUnsignedLong(segment.get(LE32, i + 20));
+            a3 += Integer.toUnsignedLong(segment.get(LE32, i + 24)) + Integer.toUnsignedLong(segment.get(LE32, i + 28));
         }
+        // Up to 31 bytes left: eight at a time, split into halves, then 4, 2 and 1.
         for (long stop = end - 7; i < stop; i += 8) {
-            long a = segment.get(LE64, i);
-            low += a & LOW32;
-            high += a >>> 32;
+            long w = segment.get(LE64, i);
+            a0 += w & LOW32;
+            a1 += w >>> 32;
         }
         if (end - i >= 4) {
-            low += Integer.toUnsignedLong(segment.get(LE32, i));
+            a2 += Integer.toUnsignedLong(segment.get(LE32, i));
             i += 4;
         }
         if (end - i >= 2) {
-            low += Short.toUnsignedInt(segment.get(LE16, i));
+            a3 += Short.toUnsignedInt(segment.get(LE16, i));
             i += 2;
         }
         if (i < end) {
             // Little-endian: the odd last byte is the low half of its (zero-padded) word.
-            low += Byte.toUnsignedInt(segment.get(ValueLayout.JAVA_BYTE, i));
+            a0 += Byte.toUnsignedInt(segment.get(ValueLayout.JAVA_BYTE, i));
         }
-        int swapped = Short.toUnsignedInt(Short.reverseBytes((short) fold(low + high)));
+        int swapped = Short.toUnsignedInt(Short.reverseBytes((short) fold(a0 + a1 + a2 + a3)));
         return fold((long) swapped + (initial & 0xffff));
     }
 

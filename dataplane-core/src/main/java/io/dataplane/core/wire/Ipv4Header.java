@@ -345,11 +345,10 @@ public final class Ipv4Header {
 
     /** The header checksum the header should carry (over {@link #headerLength()} bytes, the field counted as 0). */
     public int computeChecksum() {
-        int headerLen = headerLength();
-        // The checksum field sits at an even offset, so the two ranges around it sum independently.
-        int s = InternetChecksum.sum(segment, offset, CHECKSUM);
-        s = InternetChecksum.sum(segment, offset + SRC_ADDR, headerLen - SRC_ADDR, s);
-        return InternetChecksum.finish(s);
+        // Sum the whole header in one pass, then take the field back out (adding its complement):
+        // exact, since a header, whose version nibble is 4, is never all zero.
+        int s = InternetChecksum.sum(segment, offset, headerLength());
+        return InternetChecksum.finish(InternetChecksum.add(s, ~checksum()));
     }
 
     /** True if the header checksum verifies (the header, field included, sums to 0xffff). */
@@ -371,12 +370,12 @@ public final class Ipv4Header {
      *     {@link DropReason#TTL_EXPIRED}
      */
     public int decrementTtl() {
-        // TTL and protocol share the 16-bit word at offset 8; TTL is its high byte.
-        int oldWord = Short.toUnsignedInt(segment.get(U16, offset + TTL));
-        if (oldWord < 0x0200) return DropReason.TTL_EXPIRED.ordinal();
-        int newWord = oldWord - 0x0100;
-        segment.set(U16, offset + TTL, (short) newWord);
-        setChecksum(InternetChecksum.update(checksum(), oldWord, newWord));
+        // TTL, protocol and checksum are the 32-bit word at offset 8: one read, one write.
+        int word = segment.get(U32, offset + TTL);
+        if (word >>> 24 < 2) return DropReason.TTL_EXPIRED.ordinal();
+        // RFC 1624 with m = TTL/protocol word, m' = m - 0x0100: ~m + m' is always 0xfeff.
+        int checksum = InternetChecksum.finish(InternetChecksum.fold((long) (~word & 0xffff) + 0xfeff));
+        segment.set(U32, offset + TTL, ((word >>> 16) - 0x0100) << 16 | checksum);
         return VALID;
     }
 
