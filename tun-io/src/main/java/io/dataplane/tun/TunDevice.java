@@ -2,6 +2,7 @@ package io.dataplane.tun;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.TunnelDevice;
+import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.NativeCall;
@@ -309,8 +310,9 @@ public final class TunDevice implements TunnelDevice {
             int start = h.csumStart();
             int field = start + h.csumOffset();
             if (field + 2 <= len) {
-                int sum = onesComplementSum(s, off + start, len - start, 0);
-                s.set(NET_U16, off + field, (short) ~fold(sum));
+                // The field holds the pseudo-header sum already, so the whole L4 range is summed with it.
+                int sum = InternetChecksum.sum(s, off + start, len - start);
+                s.set(NET_U16, off + field, (short) InternetChecksum.finish(sum));
                 h.flags(h.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
             }
         }
@@ -393,28 +395,10 @@ public final class TunDevice implements TunnelDevice {
         }
         int l4Len = len - ihl;
         // The kernel completes the checksum per segment from the pseudo-header sum over the whole L4 length.
-        int pseudo = (s.get(NET_U32, off + 12) >>> 16) + (s.get(NET_U32, off + 12) & 0xffff)
-                + (s.get(NET_U32, off + 16) >>> 16) + (s.get(NET_U32, off + 16) & 0xffff)
-                + protocol + l4Len;
-        s.set(NET_U16, off + ihl + csumOffset, (short) fold(pseudo));
+        int pseudo = InternetChecksum.pseudoHeaderSum(s.get(NET_U32, off + 12), s.get(NET_U32, off + 16), protocol, l4Len);
+        s.set(NET_U16, off + ihl + csumOffset, (short) pseudo);
         h.set(VirtioNetHeader.F_NEEDS_CSUM, gsoType, ihl + l4HeaderLen, gsoSize, ihl, csumOffset);
         return true;
-    }
-
-    private static int onesComplementSum(MemorySegment s, long from, int length, int initial) {
-        long sum = initial;
-        int i = 0;
-        for (; i + 4 <= length; i += 4) sum += Integer.toUnsignedLong(s.get(NET_U32, from + i));
-        for (; i + 2 <= length; i += 2) sum += Short.toUnsignedInt(s.get(NET_U16, from + i));
-        if (i < length) sum += Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, from + i)) << 8;
-        while ((sum >>> 32) != 0) sum = (sum & 0xffffffffL) + (sum >>> 32);
-        return (int) ((sum & 0xffff) + ((sum >>> 16) & 0xffff));
-    }
-
-    private static int fold(int sum) {
-        sum = (sum & 0xffff) + (sum >>> 16);
-        sum = (sum & 0xffff) + (sum >>> 16);
-        return sum & 0xffff;
     }
 
     /**
