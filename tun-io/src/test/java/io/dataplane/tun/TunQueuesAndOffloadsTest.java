@@ -269,17 +269,6 @@ class TunQueuesAndOffloadsTest {
     }
 
     @Test
-    void offloadCombinationsTheKernelRefusesAreNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TunOptions.defaults().withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.USO4)));
-        assertTrue(e.getMessage().contains("USO4 only together with USO6"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> TunOptions.defaults().withVnetHeader(EnumSet.of(TunOffload.TSO4)));
-        assertTrue(e.getMessage().contains("need CSUM"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new TunOptions(32, false, Set.of(TunOffload.CSUM)));
-        assertTrue(e.getMessage().contains("vnetHeader=false"), e.getMessage());
-    }
-
-    @Test
     void tsoAndUsoTogetherAreAccepted() throws Exception {
         TunOptions all = TunOptions.defaults().withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4, TunOffload.TSO6,
                 TunOffload.TSO_ECN, TunOffload.USO4, TunOffload.USO6));
