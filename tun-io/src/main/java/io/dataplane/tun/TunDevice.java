@@ -268,6 +268,7 @@ public final class TunDevice implements TunnelDevice {
                         int e = NativeCall.errno(errno);
                         if (e == Errno.EINTR) continue;
                         if (e == Errno.EAGAIN) break;
+                        if (e == Errno.EBADF) return CLOSED;
                         if (n > 0) break; // hand over what we have; the error comes back on the next call
                         throw Errno.exception("read(" + name + ")", e);
                     }
@@ -353,6 +354,7 @@ public final class TunDevice implements TunnelDevice {
                         if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
                         continue;
                     }
+                    if (e == Errno.EBADF) return CLOSED;
                     if (e == Errno.EBADFD) throw Errno.exception("write(" + name + ")", e);
                     break; // refused this packet: the caller counts it
                 }

@@ -1,6 +1,8 @@
 package io.dataplane.tun;
 
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
@@ -18,20 +20,28 @@ import java.nio.ByteOrder;
  * read ({@code buffer.offset() - LENGTH}); it reads the header the kernel wrote there.
  */
 public final class VirtioNetHeader {
+    /** {@code struct virtio_net_hdr}: u8 flags, u8 gso_type, then four host-order u16. */
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            ValueLayout.JAVA_BYTE.withName("flags"),
+            ValueLayout.JAVA_BYTE.withName("gso_type"),
+            ValueLayout.JAVA_SHORT_UNALIGNED.withName("hdr_len"),
+            ValueLayout.JAVA_SHORT_UNALIGNED.withName("gso_size"),
+            ValueLayout.JAVA_SHORT_UNALIGNED.withName("csum_start"),
+            ValueLayout.JAVA_SHORT_UNALIGNED.withName("csum_offset"));
     /** Offset of {@code flags}. */
-    public static final int FLAGS = 0;
+    public static final int FLAGS = offset("flags");
     /** Offset of {@code gso_type}. */
-    public static final int GSO_TYPE = 1;
+    public static final int GSO_TYPE = offset("gso_type");
     /** Offset of {@code hdr_len}: bytes of headers before the payload that is segmented. */
-    public static final int HDR_LEN = 2;
+    public static final int HDR_LEN = offset("hdr_len");
     /** Offset of {@code gso_size}: payload bytes per segment. */
-    public static final int GSO_SIZE = 4;
+    public static final int GSO_SIZE = offset("gso_size");
     /** Offset of {@code csum_start}: where checksumming starts (the L4 header). */
-    public static final int CSUM_START = 6;
+    public static final int CSUM_START = offset("csum_start");
     /** Offset of {@code csum_offset}: where the checksum goes, from {@code csum_start}. */
-    public static final int CSUM_OFFSET = 8;
-    /** Size of the header ({@code sizeof(struct virtio_net_hdr)}). */
-    public static final int LENGTH = CSUM_OFFSET + 2;
+    public static final int CSUM_OFFSET = offset("csum_offset");
+    /** Size of the header ({@code sizeof(struct virtio_net_hdr)}, 10). */
+    public static final int LENGTH = (int) LAYOUT.byteSize();
 
     /** flags: the L4 checksum is partial (pseudo-header only) and must be completed. */
     public static final int F_NEEDS_CSUM = 1;
@@ -53,6 +63,10 @@ public final class VirtioNetHeader {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
     private MemorySegment segment;
     private long offset;
+
+    private static int offset(String field) {
+        return (int) LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
 
     /** Points this view at the header at {@code offset} of {@code segment}. */
     public VirtioNetHeader wrap(MemorySegment segment, long offset) {

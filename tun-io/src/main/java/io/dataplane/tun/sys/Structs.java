@@ -98,8 +98,4 @@ public final class Structs {
             MSGHDR.withName("msg_hdr"), JAVA_INT.withName("msg_len"), MemoryLayout.paddingLayout(4));
     /** Offset of {@code msg_len} in {@code mmsghdr}. */
     public static final long MMSGHDR_LEN = MMSGHDR.byteOffset(groupElement("msg_len"));
-
-    /** {@code struct cmsghdr} header (LP64): length, level, type; the data follows, 8-byte aligned. */
-    public static final StructLayout CMSGHDR = MemoryLayout.structLayout(
-            JAVA_LONG.withName("cmsg_len"), JAVA_INT.withName("cmsg_level"), JAVA_INT.withName("cmsg_type"));
 }
