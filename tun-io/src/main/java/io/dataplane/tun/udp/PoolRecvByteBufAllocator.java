@@ -27,6 +27,7 @@ final class PoolRecvByteBufAllocator implements RecvByteBufAllocator {
     }
 
     @Override
+    @SuppressWarnings("deprecation") // the interface's own return type; the handle is an ExtendedHandle, as Netty casts it
     public Handle newHandle() {
         return new BatchHandle();
     }

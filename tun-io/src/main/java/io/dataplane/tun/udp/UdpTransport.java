@@ -91,7 +91,7 @@ public final class UdpTransport implements Transport {
                 .group(group)
                 .channelFactory(() -> new EpollDatagramChannel(SocketProtocolFamily.INET))
                 .option(ChannelOption.ALLOCATOR, alloc)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, recvAllocator)
+                .option(ChannelOption.RECVBUF_ALLOCATOR, recvAllocator)
                 // Datagrams wait in the socket until start() names a receiver.
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.SO_REUSEADDR, false)
