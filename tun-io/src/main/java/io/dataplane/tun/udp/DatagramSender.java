@@ -41,6 +41,7 @@ final class DatagramSender implements Runnable {
     private Channel channel;
     private ChannelPromise voidPromise;
     private volatile boolean closed;
+    private volatile long pauses;
 
     DatagramSender(int ringCapacity, int batchSize, Counters counters, ByteBufAllocator alloc) {
         this.ring = new PacketRing(ringCapacity, true);
@@ -99,7 +100,13 @@ final class DatagramSender implements Runnable {
         }
         // One ring's worth per run, then let reads have the loop; come back if more is waiting and
         // the socket can take it (if it cannot, the writability event brings us back).
-        if (!ring.isEmpty() && channel.isWritable()) schedule();
+        if (!ring.isEmpty()) {
+            if (channel.isWritable()) {
+                schedule();
+            } else {
+                pauses = pauses + 1;
+            }
+        }
     }
 
     private void write(PacketBuffer p) {
@@ -131,6 +138,11 @@ final class DatagramSender implements Runnable {
     /** Releases what is left in the ring (after {@link #close()} and after the event loop stopped). */
     int releaseQueued() {
         return ring.clear();
+    }
+
+    /** Times draining stopped with packets left in the ring because the socket pushed back. */
+    long pauses() {
+        return pauses;
     }
 
     /** Capacity of the send ring. */

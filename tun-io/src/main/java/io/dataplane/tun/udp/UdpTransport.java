@@ -42,6 +42,9 @@ import java.util.concurrent.TimeUnit;
  *   --> Receiver.onReceive(batch, n) on the event loop, which now owns the buffers
  * </pre>
  *
+ * <p>Pool use: besides what the receiver holds, the transport keeps up to {@code batchSize} buffers of
+ * its pool armed for the next recvmmsg (returned at close); size the pool for it.
+ *
  * <p>Allocation: sends allocate nothing of ours per datagram (the {@code DatagramPacket} around a
  * buffer's view is reused while the buffer goes to the same peer, peer addresses are cached), but
  * Netty's sendmmsg copies each recipient's address bytes ({@code InetAddress.getAddress()}); receives
@@ -153,7 +156,8 @@ public final class UdpTransport implements Transport {
     /**
      * {@inheritDoc}
      *
-     * <p>After {@link #close()} every buffer is released at once and 0 is returned.
+     * <p>Clears {@code batch[0..count)}. After {@link #close()} every buffer is released at once and 0
+     * is returned.
      */
     @Override
     public int send(PacketBuffer[] batch, int count) {
@@ -208,6 +212,11 @@ public final class UdpTransport implements Transport {
         return handler.received();
     }
 
+    /** Times the send side left packets in its ring because the socket's send buffer was full. */
+    long sendPauses() {
+        return sender.pauses();
+    }
+
     /** Endpoints the send side has cached socket addresses for. */
     int cachedPeers() {
         return sender.cachedPeers();
@@ -220,12 +229,12 @@ public final class UdpTransport implements Transport {
      */
     @Override
     public void close() {
+        if (channel.eventLoop().inEventLoop()) {
+            throw new IllegalStateException("UDP transport on port " + localPort + " closed from its own event loop");
+        }
         synchronized (this) {
             if (closed) return;
             closed = true;
-        }
-        if (channel.eventLoop().inEventLoop()) {
-            throw new IllegalStateException("UDP transport on port " + localPort + " closed from its own event loop");
         }
         sender.close();
         // Netty fails and releases whatever is still in its outbound buffer; our views then return
