@@ -7,9 +7,12 @@ import java.util.Arrays;
  * {@link RouteTable}: three levels of 6, 6 and 4 bits, each node a poptrie-style pair of bitmaps
  * over a flat {@code long[]}.
  *
- * <p>A subtree holds only the prefixes longer than /16 inside its /16. Where none of them covers an
- * address its leaf is {@link #INHERIT} and the caller falls back to the /16's own value; that keeps
- * the short prefixes out of the subtrees, so changing a /8 never rebuilds the 256 subtrees under it.
+ * <p>The trie holds only the prefixes longer than /16 inside its /16. Where none of them covers an
+ * address its leaf is {@link #INHERIT} and the answer is the subtree's {@code fallback}: the value
+ * of the longest prefix of 0-16 bits over the whole /16, kept in the array's fourth long, next to
+ * the root node. A change to a short prefix then only has to copy the subtrees under it with a new
+ * fallback, never rebuild them; a /16 that has no longer prefixes at all is a five-long constant
+ * array, shared by neighbouring /16s with the same value.
  *
  * <p>Layout of the array: a node is three longs at index {@code n}:
  * <pre>
@@ -17,11 +20,12 @@ import java.util.Arrays;
  *   t[n + 1] leafvec  bit i set: a run of equal leaves starts at slot i (child slots are skipped)
  *   t[n + 2] childBase &lt;&lt; 32 | leafBase
  * </pre>
- * The children of a node are consecutive nodes from {@code childBase}, in slot order; its leaves are
- * consecutive longs from {@code leafBase}, one per run. Slot {@code i}'s child is at {@code childBase
- * + 3 * popcount(vector below i)}, its leaf at {@code leafBase + popcount(leafvec up to i) - 1}. The
- * root node is at index 0. Runs of equal leaves collapse into one long, which is what keeps a sparse
- * /16 (the common case for random prefixes) down to a few dozen bytes.
+ * The root node is at index 0, the fallback at 3, everything else follows. The children of a node
+ * are consecutive nodes from {@code childBase}, in slot order; its leaves are consecutive longs from
+ * {@code leafBase}, one per run. Slot {@code i}'s child is at {@code childBase + 3 * popcount(vector
+ * below i)}, its leaf at {@code leafBase + popcount(leafvec up to i) - 1}. Runs of equal leaves
+ * collapse into one long, which is what keeps a sparse /16 (the common case for random prefixes)
+ * down to a few dozen bytes.
  *
  * <p>A subtree is immutable once built: the route table swaps in a new array for every change, so a
  * reader that still holds the old one sees a consistent old answer, and the garbage collector
@@ -31,6 +35,8 @@ final class Subtree {
     /** Leaf value meaning "no prefix in this subtree covers the address": use the /16's value. */
     static final long INHERIT = -1;
     static final int NODE_LONGS = 3;
+    /** Index of the fallback value: the /16's answer where the trie has none. */
+    static final int FALLBACK = 3;
     // Bit positions of the slot index at each level, the slot widths, and the prefix length a slot
     // of each level stands for (16 + 6, + 6, + 4).
     private static final int[] SHIFT = {10, 4, 0};
@@ -40,8 +46,9 @@ final class Subtree {
     private Subtree() {}
 
     /**
-     * The value of the longest prefix in subtree {@code t} that covers {@code address}, as an
-     * unsigned int in a long, or {@link #INHERIT}. Allocation-free; {@code t} must come from {@link #build}.
+     * The value of the longest prefix that covers {@code address}, as an unsigned int in a long: from
+     * the trie, else the fallback (which may be -1, no route). Allocation-free; {@code t} must come
+     * from {@link #build}.
      */
     static long lookup(long[] t, int address) {
         int n = 0;
@@ -57,7 +64,8 @@ final class Subtree {
             }
         }
         // (2L << slot) - 1 keeps bits 0..slot; for slot 63 it wraps to all ones, as wanted.
-        return t[(int) t[n + 2] + Long.bitCount(t[n + 1] & ((2L << slot) - 1)) - 1];
+        long value = t[(int) t[n + 2] + Long.bitCount(t[n + 1] & ((2L << slot) - 1)) - 1];
+        return value != INHERIT ? value : t[FALLBACK];
     }
 
     /**
@@ -96,16 +104,30 @@ final class Subtree {
 
     /**
      * Builds the subtree of {@code prefixes}, packed by {@link #pack} and sorted ascending, all longer
-     * than /16 and inside one /16. Returns null for an empty list (no subtree needed).
+     * than /16 and inside one /16, with {@code fallback} (an unsigned int in a long, or -1) for the
+     * addresses none of them covers. An empty list gives the five-long constant subtree.
      */
-    static long[] build(long[] prefixes) {
-        if (prefixes.length == 0) return null;
-        return new Builder().build(prefixes);
+    static long[] build(long[] prefixes, long fallback) {
+        long[] t = new Builder().build(prefixes);
+        t[FALLBACK] = fallback;
+        return t;
+    }
+
+    /** The fallback value of subtree {@code t}. */
+    static long fallback(long[] t) {
+        return t[FALLBACK];
+    }
+
+    /** A copy of {@code t} with another fallback value. */
+    static long[] withFallback(long[] t, long fallback) {
+        long[] copy = t.clone();
+        copy[FALLBACK] = fallback;
+        return copy;
     }
 
     /** Approximate heap size of a subtree array in bytes (array header plus elements). */
     static long bytes(long[] t) {
-        return t == null ? 0 : 16 + 8L * t.length;
+        return 16 + 8L * t.length;
     }
 
     /** Writer-side scratch for one build: the output array and one set of slot arrays per level. */
@@ -116,7 +138,7 @@ final class Subtree {
         private final int[][] slotLength = {new int[64], new int[64], new int[64]};
 
         long[] build(long[] prefixes) {
-            int root = alloc(NODE_LONGS);
+            int root = alloc(NODE_LONGS + 1); // the root node and the fallback
             node(root, prefixes, 0, prefixes.length, 0, INHERIT);
             return Arrays.copyOf(out, size);
         }
