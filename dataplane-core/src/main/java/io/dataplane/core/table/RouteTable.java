@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * <h2>Structure</h2>
  * A 16-bit direct-indexed top level of references, each to the compressed multibit trie of one /16
- * (strides 6-6-4, see {@link Subtree}):
+ * (strides 6-6-4, see {@code Subtree}):
  * <pre>
  *   address bits  31 ........... 16 | 15 ... 10 | 9 ... 4 | 3 .. 0
  *                 subtrees[a &gt;&gt;&gt; 16] |  level 1  | level 2 | level 3    one long[] per /16:
@@ -39,7 +39,8 @@ import java.util.Map;
  *       and publishes each with one release store; a reader holding an old array keeps a consistent
  *       old answer, and the garbage collector frees the array once nobody can reach it, which is the
  *       grace period an RCU scheme in C needs epochs for. A prefix longer than /16 rebuilds its own
- *       /16 only (O(prefixes in it)). A prefix of /16 or shorter only changes the fallback of the
+ *       /16 only, and a prefix longer than /22 only the part under its /22, copying the rest of the
+ *       /16's array around it (O(size of the /16's array), see {@code Subtree.update}). A prefix of /16 or shorter only changes the fallback of the
  *       /16s under it: each gets a copy with the new fallback (or a shared five-long constant when it
  *       holds nothing longer), so a /8 copies at most 256 small arrays and the default route at most
  *       65536, and nothing is rebuilt.</li>
@@ -116,7 +117,7 @@ public final class RouteTable {
                 System.arraycopy(list, insert, updated, insert + 1, list.length - insert);
                 size++;
             }
-            publish(hi, updated);
+            publish(hi, updated, address, length);
         }
     }
 
@@ -143,7 +144,7 @@ public final class RouteTable {
             System.arraycopy(list, 0, updated, 0, at);
             System.arraycopy(list, at + 1, updated, at, list.length - at - 1);
             size--;
-            publish(hi, updated);
+            publish(hi, updated, address, length);
             return true;
         }
     }
@@ -209,16 +210,20 @@ public final class RouteTable {
         }
     }
 
-    /** Rebuilds the subtree of /16 {@code hi} from its new prefix list and publishes it. */
-    private void publish(int hi, long[] list) {
+    /**
+     * Publishes the subtree of /16 {@code hi} for its new prefix list, after a change to the prefix
+     * {@code address/length} (which lets {@code Subtree.update} rebuild only the part it touched).
+     */
+    private void publish(int hi, long[] list, int address, int length) {
         long fallback = shortPrefixes.best(hi);
         long[] t;
         if (list.length == 0) {
             longPrefixes[hi] = null;
             t = constant(hi, fallback);
         } else {
+            long[] old = longPrefixes[hi] == null ? null : subtrees[hi];
             longPrefixes[hi] = list;
-            t = Subtree.build(list, fallback);
+            t = Subtree.update(old, list, address & 0xffff, length, fallback);
         }
         // The release store makes the fully built array visible before its reference.
         SUBTREE.setRelease(subtrees, hi, t);
