@@ -276,6 +276,7 @@ public final class TunDevice implements TunnelDevice {
                     if (len < 0) continue; // shorter than the virtio_net_hdr: nothing a kernel sends
                     b.setLength(len);
                     if (hdrLen != 0) acceptHeader(b, off, len);
+                    else b.setGsoSize(0); // a reused buffer may still say super-packet
                     n++;
                 }
                 if (n > 0) return n;
@@ -312,8 +313,9 @@ public final class TunDevice implements TunnelDevice {
             int field = start + h.csumOffset();
             if (field + 2 <= len) {
                 // The field holds the pseudo-header sum already, so the whole L4 range is summed with it.
-                int sum = InternetChecksum.sum(s, off + start, len - start);
-                s.set(NET_U16, off + field, (short) InternetChecksum.finish(sum));
+                // A result of 0 goes out as 0xffff, as the kernel's skb_checksum_help does: 0 means "none" to UDP.
+                int checksum = InternetChecksum.finish(InternetChecksum.sum(s, off + start, len - start));
+                s.set(NET_U16, off + field, (short) (checksum == 0 ? 0xffff : checksum));
                 h.flags(h.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
             }
         }
