@@ -6,12 +6,12 @@ import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
+import io.dataplane.core.wire.UdpHeader;
 import io.dataplane.tun.TunDevice;
 import io.dataplane.tun.TunOptions;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -31,7 +31,6 @@ import java.nio.file.Path;
  * (the script makes it with {@code ip tuntap add}) in the namespace the JVM runs in.
  */
 public final class TunLoop {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int PACKET_LEN = 64;
 
     private TunLoop() {}
@@ -88,9 +87,7 @@ public final class TunLoop {
             s.asSlice(b.offset(), PACKET_LEN).fill((byte) 0);
             Ipv4Repr.of(src, Ipv4Address.parse("10.244.250." + (1 + (i & 1))), Ipv4Header.PROTO_UDP, 64, PACKET_LEN - 20)
                     .emit(ip.wrap(s, b.offset()));
-            s.set(U16, b.offset() + 20, (short) 40000);
-            s.set(U16, b.offset() + 22, (short) 9);
-            s.set(U16, b.offset() + 24, (short) (PACKET_LEN - 20));
+            new UdpHeader().wrap(s, ip.payloadOffset()).setSrcPort(40000).setDstPort(9).setLength(PACKET_LEN - 20);
             if (tun.write(one, 1) != 1) throw new IllegalStateException("inject refused");
         }
         b.release();

@@ -8,14 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.TunnelDevice;
-import io.dataplane.core.wire.InternetChecksum;
+import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +72,7 @@ class TunDeviceTest {
         PacketBuffer[] in = new PacketBuffer[tun.batchSize()];
         PacketBuffer[] out = new PacketBuffer[tun.batchSize()];
         Ipv4Header ip = new Ipv4Header();
+        Icmpv4Header icmp = new Icmpv4Header();
         long replies = 0;
         try {
             while (true) {
@@ -84,17 +84,15 @@ class TunDeviceTest {
                     PacketBuffer b = in[i];
                     MemorySegment s = b.segment();
                     ip.wrap(s, b.offset());
-                    if (ip.validate(b.length()) != Ipv4Header.VALID || ip.protocol() != Ipv4Header.PROTO_ICMP
-                            || ip.payloadLength() < 8 || s.get(ValueLayout.JAVA_BYTE, ip.payloadOffset()) != 8) {
-                        continue; // not an echo request: the kernel's odd packet, ignored
+                    if (ip.validate(b.length()) != Ipv4Header.VALID || ip.protocol() != Ipv4Header.PROTO_ICMP) continue;
+                    icmp.wrap(s, ip.payloadOffset());
+                    if (icmp.validate(ip.payloadLength()) != Icmpv4Header.VALID || icmp.type() != Icmpv4Header.TYPE_ECHO_REQUEST
+                            || !ip.verifyChecksum() || !icmp.verifyChecksum(ip.payloadLength())) {
+                        continue; // not a good echo request: the kernel's odd packet, ignored
                     }
                     int src = ip.srcAddr();
                     ip.setSrcAddr(ip.dstAddr()).setDstAddr(src).setTtl(64).fillChecksum();
-                    long icmp = ip.payloadOffset();
-                    s.set(ValueLayout.JAVA_BYTE, icmp, (byte) 0); // echo reply
-                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED, icmp + 2, (short) 0);
-                    int checksum = InternetChecksum.checksum(s, icmp, ip.payloadLength());
-                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), icmp + 2, (short) checksum);
+                    icmp.setType(Icmpv4Header.TYPE_ECHO_REPLY).fillChecksum(ip.payloadLength());
                     b.setLength(ip.totalLength());
                     out[m++] = b;
                     in[i] = null;

@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.TunnelDevice;
-import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
+import io.dataplane.core.wire.UdpHeader;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.sys.NativeCall;
@@ -25,7 +25,6 @@ import java.lang.foreign.ValueLayout;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.Test;
 
 /** Multi-queue TUN devices, and the virtio_net_hdr with segmentation offloads, against real kernel traffic. */
 class TunQueuesAndOffloadsTest {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int TUN_ADDRESS = Ipv4Address.parse("10.244.9.1");
     private static final int PEER = Ipv4Address.parse("10.244.9.2");
     private Hosts hosts;
@@ -105,7 +103,7 @@ class TunQueuesAndOffloadsTest {
             assertEquals(1, tun.read(one, 1));
             ip.wrap(b.segment(), b.offset());
             if (ip.validate(b.length()) == Ipv4Header.VALID && ip.protocol() == Ipv4Header.PROTO_UDP
-                    && Short.toUnsignedInt(b.segment().get(U16, ip.payloadOffset() + 2)) == dstPort) {
+                    && new UdpHeader().wrap(b.segment(), ip.payloadOffset()).dstPort() == dstPort) {
                 return;
             }
         }
@@ -136,7 +134,7 @@ class TunQueuesAndOffloadsTest {
                         for (int i = 0; i < n; i++) {
                             ip.wrap(batch[i].segment(), batch[i].offset());
                             if (ip.validate(batch[i].length()) != Ipv4Header.VALID || ip.protocol() != Ipv4Header.PROTO_UDP) continue;
-                            int srcPort = Short.toUnsignedInt(batch[i].segment().get(U16, ip.payloadOffset()));
+                            int srcPort = new UdpHeader().wrap(batch[i].segment(), ip.payloadOffset()).srcPort();
                             queueOfFlow.put(srcPort, q.queueIndex());
                             perQueue[q.queueIndex()].incrementAndGet();
                         }
@@ -209,9 +207,9 @@ class TunQueuesAndOffloadsTest {
                 VirtioNetHeader h = new VirtioNetHeader().wrap(b.segment(), b.offset() - VirtioNetHeader.LENGTH);
                 assertEquals(VirtioNetHeader.GSO_NONE, h.gsoType());
                 assertEquals(0, h.flags() & VirtioNetHeader.F_NEEDS_CSUM);
-                long udp = b.offset() + 20;
-                assertTrue(b.segment().get(U16, udp + 6) != 0, "no UDP checksum");
-                assertTrue(InternetChecksum.udpChecksumValid(b.segment(), udp, b.length() - 20, TUN_ADDRESS, PEER), "UDP checksum does not verify");
+                UdpHeader udp = new UdpHeader().wrap(b.segment(), b.offset() + 20);
+                assertTrue(udp.checksum() != UdpHeader.NO_CHECKSUM, "no UDP checksum");
+                assertTrue(udp.verifyChecksum(TUN_ADDRESS, PEER), "UDP checksum does not verify");
             } finally {
                 b.release();
             }
@@ -239,11 +237,9 @@ class TunQueuesAndOffloadsTest {
             MemorySegment s = b.segment();
             Ipv4Header ip = new Ipv4Header().wrap(s, b.offset());
             Ipv4Repr.of(PEER, TUN_ADDRESS, Ipv4Header.PROTO_UDP, 64, 8 + payload).emit(ip);
-            long udp = b.offset() + 20;
-            s.set(U16, udp, (short) 6000);
-            s.set(U16, udp + 2, (short) 7777);
-            s.set(U16, udp + 4, (short) (8 + payload));
-            for (int i = 0; i < payload; i++) s.set(ValueLayout.JAVA_BYTE, udp + 8 + i, (byte) (i / 100 + 1));
+            UdpHeader udp = new UdpHeader().wrap(s, ip.payloadOffset());
+            udp.setSrcPort(6000).setDstPort(7777).setLength(8 + payload);
+            for (int i = 0; i < payload; i++) s.set(ValueLayout.JAVA_BYTE, udp.payloadOffset() + i, (byte) (i / 100 + 1));
             b.setGsoSize(100);
             assertEquals(1, tun.write(new PacketBuffer[] {b}, 1));
             for (int seg = 1; seg <= 3; seg++) {
@@ -257,8 +253,7 @@ class TunQueuesAndOffloadsTest {
             b.setGsoSize(0);
             ip.setTotalLength(20 + 8 + 5).fillChecksum();
             b.setLength(20 + 8 + 5);
-            s.set(U16, udp + 4, (short) 13);
-            s.set(U16, udp + 6, (short) 0);
+            udp.setLength(13).setChecksum(UdpHeader.NO_CHECKSUM);
             assertEquals(1, tun.write(new PacketBuffer[] {b}, 1));
             DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
             socket.receive(p);

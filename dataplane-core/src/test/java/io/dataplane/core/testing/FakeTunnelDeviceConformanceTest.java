@@ -4,16 +4,13 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.UdpHeader;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Arrays;
 
 /** The fake TUN passes the tunnel device conformance test, so pipeline tests can rely on it. */
 class FakeTunnelDeviceConformanceTest extends TunnelDeviceConformanceTest {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-
     @Override
     protected Harness createHarness() {
         FakeTunnelDevice device = new FakeTunnelDevice("fake0", 1450, 32);
@@ -44,9 +41,9 @@ class FakeTunnelDeviceConformanceTest extends TunnelDeviceConformanceTest {
                     MemorySegment s = MemorySegment.ofArray(p);
                     Ipv4Header ip = new Ipv4Header().wrap(s, 0);
                     if (ip.validate(p.length) != Ipv4Header.VALID || ip.protocol() != Ipv4Header.PROTO_UDP || ip.dstAddr() != pod) continue;
-                    int udp = (int) ip.payloadOffset();
-                    if (Short.toUnsignedInt(s.get(U16, udp + 2)) != port) continue;
-                    return Arrays.copyOfRange(p, udp + 8, ip.totalLength());
+                    UdpHeader udp = new UdpHeader().wrap(s, ip.payloadOffset());
+                    if (udp.validate(ip.payloadLength()) != UdpHeader.VALID || udp.dstPort() != port) continue;
+                    return Arrays.copyOfRange(p, (int) udp.payloadOffset(), ip.totalLength());
                 }
                 return null;
             }

@@ -9,12 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.TunnelDevice;
-import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
+import io.dataplane.core.wire.UdpHeader;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -62,8 +61,6 @@ public abstract class TunnelDeviceConformanceTest {
     /** Builds a fresh harness (called before each test). */
     protected abstract Harness createHarness() throws Exception;
 
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-
     /** The UDP port the harness delivers written datagrams to. */
     protected static final int POD_PORT = 5555;
 
@@ -90,12 +87,14 @@ public abstract class TunnelDeviceConformanceTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         PacketBuffer[] one = {b};
         Ipv4Header ip = new Ipv4Header();
+        UdpHeader udp = new UdpHeader();
         while (System.nanoTime() < deadline) {
             int n = readWithTimeout(one, 1, deadline - System.nanoTime());
             if (n <= 0) break;
             ip.wrap(b.segment(), b.offset());
             if (ip.validate(b.length()) == Ipv4Header.VALID && ip.protocol() == Ipv4Header.PROTO_UDP
-                    && Short.toUnsignedInt(b.segment().get(U16, ip.payloadOffset() + 2)) == dstPort) {
+                    && udp.wrap(b.segment(), ip.payloadOffset()).validate(ip.payloadLength()) == UdpHeader.VALID
+                    && udp.dstPort() == dstPort) {
                 return b.toByteArray();
             }
             b.setData(h.pool().headroom(), 0);
@@ -152,6 +151,7 @@ public abstract class TunnelDeviceConformanceTest {
         Set<Integer> seen = new HashSet<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         Ipv4Header ip = new Ipv4Header();
+        UdpHeader udp = new UdpHeader();
         try {
             while (seen.size() < sent && System.nanoTime() < deadline) {
                 assertEquals(2, h.pool().acquire(batch, 2));
@@ -161,9 +161,9 @@ public abstract class TunnelDeviceConformanceTest {
                 for (int i = 0; i < n; i++) {
                     ip.wrap(batch[i].segment(), batch[i].offset());
                     if (ip.validate(batch[i].length()) != Ipv4Header.VALID || ip.protocol() != Ipv4Header.PROTO_UDP) continue;
-                    long udp = ip.payloadOffset();
-                    if (Short.toUnsignedInt(batch[i].segment().get(U16, udp + 2)) != 7002) continue;
-                    seen.add(Short.toUnsignedInt(batch[i].segment().get(U16, udp)));
+                    udp.wrap(batch[i].segment(), ip.payloadOffset());
+                    if (udp.validate(ip.payloadLength()) != UdpHeader.VALID || udp.dstPort() != 7002) continue;
+                    seen.add(udp.srcPort());
                 }
                 PacketPool.releaseAll(batch, 0, 2);
             }
@@ -249,12 +249,9 @@ public abstract class TunnelDeviceConformanceTest {
         MemorySegment s = b.segment();
         Ipv4Header ip = new Ipv4Header().wrap(s, b.offset());
         Ipv4Repr.of(src, dst, Ipv4Header.PROTO_UDP, 64, udpLen).emit(ip);
-        long udp = b.offset() + Ipv4Header.HEADER_LEN;
-        s.set(U16, udp, (short) srcPort);
-        s.set(U16, udp + 2, (short) dstPort);
-        s.set(U16, udp + 4, (short) udpLen);
-        s.set(U16, udp + 6, (short) 0);
-        MemorySegment.copy(payload, 0, s, ValueLayout.JAVA_BYTE, udp + 8, payload.length);
-        s.set(U16, udp + 6, (short) InternetChecksum.udpChecksum(s, udp, udpLen, src, dst));
+        UdpHeader udp = new UdpHeader().wrap(s, ip.payloadOffset());
+        udp.setSrcPort(srcPort).setDstPort(dstPort).setLength(udpLen);
+        MemorySegment.copy(payload, 0, s, ValueLayout.JAVA_BYTE, udp.payloadOffset(), payload.length);
+        udp.fillChecksum(src, dst);
     }
 }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.wire.InternetChecksum;
+import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
@@ -16,7 +16,6 @@ import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.Test;
  * pair over raw IP sockets for protocol 4, with and without IP_HDRINCL.
  */
 class RawIpSocketTest {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int IPIP = Ipv4Header.PROTO_IPIP;
     private static final int UNDERLAY_A = Ipv4Address.parse("192.0.2.1");
     private static final int UNDERLAY_B = Ipv4Address.parse("192.0.2.2");
@@ -83,14 +81,10 @@ class RawIpSocketTest {
         MemorySegment s = b.segment();
         Ipv4Header ip = new Ipv4Header().wrap(s, b.offset());
         Ipv4Repr.of(src, dst, Ipv4Header.PROTO_ICMP, 64, icmpLen).emit(ip);
-        long icmp = ip.payloadOffset();
-        s.set(ValueLayout.JAVA_BYTE, icmp, (byte) 8);
-        s.set(ValueLayout.JAVA_BYTE, icmp + 1, (byte) 0);
-        s.set(U16, icmp + 2, (short) 0);
-        s.set(U16, icmp + 4, (short) id);
-        s.set(U16, icmp + 6, (short) 1);
-        for (int i = 0; i < 16; i++) s.set(ValueLayout.JAVA_BYTE, icmp + 8 + i, (byte) (id + i));
-        s.set(U16, icmp + 2, (short) InternetChecksum.checksum(s, icmp, icmpLen));
+        Icmpv4Header icmp = new Icmpv4Header().wrap(s, ip.payloadOffset());
+        icmp.setType(Icmpv4Header.TYPE_ECHO_REQUEST).setCode(0).setIdentifier(id).setSequence(1);
+        for (int i = 0; i < 16; i++) s.set(ValueLayout.JAVA_BYTE, icmp.payloadOffset() + i, (byte) (id + i));
+        icmp.fillChecksum(icmpLen);
     }
 
     /** Receives exactly {@code expected} datagrams from {@code socket}; checks each inner echo, returns the ids. */
@@ -100,6 +94,7 @@ class RawIpSocketTest {
         PacketBuffer[] batch = new PacketBuffer[8];
         Ipv4Header ip = new Ipv4Header();
         Ipv4Header outer = new Ipv4Header();
+        Icmpv4Header icmp = new Icmpv4Header();
         while (ids.size() < expected) {
             int got = pool.acquire(batch, 8);
             int n = receiveWithTimeout(socket, batch, got);
@@ -117,10 +112,11 @@ class RawIpSocketTest {
                     assertTrue(ip.verifyChecksum());
                     assertEquals(innerSrc, ip.srcAddr());
                     assertEquals(innerDst, ip.dstAddr());
-                    long icmp = ip.payloadOffset();
-                    assertEquals(type, b.segment().get(ValueLayout.JAVA_BYTE, icmp));
-                    assertEquals(0xffff, InternetChecksum.sum(b.segment(), icmp, ip.payloadLength()), "ICMP checksum");
-                    ids.add(Short.toUnsignedInt(b.segment().get(U16, icmp + 4)));
+                    icmp.wrap(b.segment(), ip.payloadOffset());
+                    assertEquals(Icmpv4Header.VALID, icmp.validate(ip.payloadLength()));
+                    assertEquals(type, icmp.type());
+                    assertTrue(icmp.verifyChecksum(ip.payloadLength()), "ICMP checksum");
+                    ids.add(icmp.identifier());
                     if (onEach != null) onEach.accept(b);
                 }
             } finally {
@@ -169,10 +165,7 @@ class RawIpSocketTest {
             Set<Integer> atB = receiveEchoes(b, count, 8, UNDERLAY_A, POD_A, POD_B, p -> {
                 Ipv4Header ip = new Ipv4Header().wrap(p.segment(), p.offset());
                 ip.setSrcAddr(POD_B).setDstAddr(POD_A).fillChecksum();
-                long icmp = ip.payloadOffset();
-                p.segment().set(ValueLayout.JAVA_BYTE, icmp, (byte) 0);
-                p.segment().set(U16, icmp + 2, (short) 0);
-                p.segment().set(U16, icmp + 2, (short) InternetChecksum.checksum(p.segment(), icmp, ip.payloadLength()));
+                new Icmpv4Header().wrap(p.segment(), ip.payloadOffset()).setType(Icmpv4Header.TYPE_ECHO_REPLY).fillChecksum(ip.payloadLength());
                 reply[0] = p;
                 try {
                     assertEquals(1, b.send(reply, 1));
