@@ -101,7 +101,8 @@ final class PeerTimers {
         if (interval > 0) {
             long d = now + interval;
             // Re-arm at most once a millisecond: a busy session would otherwise write this on every packet.
-            if (d - persistentKeepalive.getPlain() > 1_000_000L) persistentKeepalive.set(d);
+            long cur = persistentKeepalive.getPlain();
+            if (cur == OFF || d - cur > 1_000_000L) persistentKeepalive.set(d);
         }
     }
 
