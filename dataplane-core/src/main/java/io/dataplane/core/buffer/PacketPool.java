@@ -74,13 +74,21 @@ public final class PacketPool implements AutoCloseable {
      * {@code count} only when the pool runs dry).
      */
     public int acquire(PacketBuffer[] out, int count) {
-        int n = 0;
-        while (n < count) {
+        return acquire(out, 0, count);
+    }
+
+    /**
+     * Fills {@code out[from..to)} with fresh buffers, in order from {@code from}; returns how many it
+     * could hand out.
+     */
+    public int acquire(PacketBuffer[] out, int from, int to) {
+        int i = from;
+        while (i < to) {
             PacketBuffer b = acquire();
             if (b == null) break;
-            out[n++] = b;
+            out[i++] = b;
         }
-        return n;
+        return i - from;
     }
 
     /** Takes a buffer back. Throws {@link IllegalStateException} on double release or a foreign buffer. */

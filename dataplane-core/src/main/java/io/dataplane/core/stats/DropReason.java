@@ -27,6 +27,12 @@ public enum DropReason {
     NO_ROUTE("no route to the destination"),
     /** Larger than the MTU or the buffer. */
     OVERSIZE("packet larger than the MTU"),
+    /** UDP length field below 8 or beyond the packet. */
+    BAD_UDP_LENGTH("UDP length below the header or beyond the packet"),
+    /** ICMP error message whose quoted IPv4 header is missing or not IPv4. */
+    ICMP_BAD_QUOTE("ICMP error without a quoted IPv4 header"),
+    /** ARP packet that is not Ethernet/IPv4 (htype 1, ptype 0x0800, hlen 6, plen 4). */
+    ARP_UNSUPPORTED("ARP for other than IPv4 over Ethernet"),
 
     // --- the underlay ---
     /** Datagram from an address that is no known peer's endpoint. */

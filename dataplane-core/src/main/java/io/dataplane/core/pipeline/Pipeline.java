@@ -1,0 +1,254 @@
+package io.dataplane.core.pipeline;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.ring.PacketRing;
+import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.Transport;
+import io.dataplane.core.spi.TunnelDevice;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Header;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+
+/**
+ * Moves packets between a {@link TunnelDevice} and a {@link Transport} through an
+ * {@link Encapsulation}, in batches, in place, on three threads.
+ *
+ * <pre>
+ * Egress (pod -> network), thread "dp-egress-TUN":
+ *   acquire buffers -> tun.read(batch) into the headroom
+ *     -> check the IPv4 header (version, IHL, total length)      bad: drop, counted by reason
+ *     -> routes.lookup(destination)                              miss: encap.noRoute -> REPLY into the TUN ring
+ *     -> encap.encap(packet, nextHop) in place (peer endpoint set)
+ *     -> collect FORWARD packets -> transport.send(batch)        its ring full: RING_FULL
+ *
+ * Ingress (network -> pod), the transport's receive thread:
+ *   transport delivers a batch -> encap.decap(packet) in place
+ *     -> FORWARD: tunRing.offer                                  full: RING_FULL
+ *     -> REPLY (ARP reply, handshake response): transport.send
+ *
+ * TUN writer, thread "dp-ingress-TUN":
+ *   tunRing.drain(batch) -> tun.write(batch) -> release
+ * </pre>
+ *
+ * <p>Every stage keeps its own {@link Counters} (one writer each). Packets change owner only by
+ * being offered to a ring or handed to the transport; every drop releases its buffer. {@link #close}
+ * stops the threads, closes the device and transport, and leaves every buffer back in the pool.
+ */
+public final class Pipeline implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(Pipeline.class.getName());
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final TunnelDevice tun;
+    private final Transport transport;
+    private final Encapsulation encap;
+    private final RouteTable routes;
+    private final PacketPool pool;
+    private final int batchSize;
+    private final PacketRing tunRing;
+    private final Counters egress = new Counters();
+    private final Counters ingress = new Counters();
+    private final Counters tunWriter = new Counters();
+    private final Thread egressThread;
+    private final Thread writerThread;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+
+    /**
+     * Assembles and starts a pipeline. The pool's headroom must cover the encapsulation's.
+     *
+     * @param ringSize capacity of the ring from the receive thread to the TUN writer
+     */
+    public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize)
+            throws IOException {
+        if (pool.headroom() < encap.headroom()) {
+            throw new IllegalArgumentException("pool headroom too small for the encapsulation: headroom="
+                    + pool.headroom() + " (needs " + encap.headroom() + ")");
+        }
+        this.tun = tun;
+        this.transport = transport;
+        this.encap = encap;
+        this.routes = routes;
+        this.pool = pool;
+        this.batchSize = Math.max(1, Math.min(tun.batchSize(), 64));
+        this.tunRing = new PacketRing(ringSize, true);
+        String name = tun.name();
+        this.writerThread = Thread.ofPlatform().name("dp-ingress-" + name).daemon().unstarted(this::writeLoop);
+        this.egressThread = Thread.ofPlatform().name("dp-egress-" + name).daemon().unstarted(this::readLoop);
+        transport.start(this::onReceive);
+        writerThread.start();
+        egressThread.start();
+    }
+
+    // ---- egress: TUN -> network ----
+
+    private void readLoop() {
+        PacketBuffer[] batch = new PacketBuffer[batchSize];
+        PacketBuffer[] toSend = new PacketBuffer[batchSize];
+        Ipv4Header ip = new Ipv4Header();
+        int held = 0;
+        try {
+            while (running) {
+                held += pool.acquire(batch, held, batchSize);
+                if (held == 0) {
+                    // Every buffer is in flight: leave packets queued in the kernel until some return.
+                    LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    continue;
+                }
+                int n = tun.read(batch, held);
+                if (n == TunnelDevice.CLOSED) break;
+                int sends = 0;
+                for (int i = 0; i < n; i++) {
+                    PacketBuffer p = batch[i];
+                    batch[i] = null;
+                    int innerLength = p.length();
+                    int verdict = route(p, ip);
+                    if (verdict == Encapsulation.FORWARD) {
+                        egress.countEgress(innerLength);
+                        toSend[sends++] = p;
+                    } else if (verdict == Encapsulation.REPLY) {
+                        if (!tunRing.offer(p)) egress.drop(DropReason.RING_FULL);
+                    } else if (verdict != Encapsulation.CONSUMED) {
+                        egress.drop(verdict);
+                        p.release();
+                    }
+                }
+                if (sends > 0) {
+                    int accepted = transport.send(toSend, sends);
+                    if (accepted < sends) egress.drop(DropReason.RING_FULL, sends - accepted);
+                    java.util.Arrays.fill(toSend, 0, sends, null);
+                }
+                held = compact(batch, n, held);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                failure = e;
+                LOG.log(Level.ERROR, "egress of " + tun.name() + " stopped: " + e.getMessage());
+            }
+        } finally {
+            PacketPool.releaseAll(batch, 0, batch.length);
+        }
+    }
+
+    private int route(PacketBuffer p, Ipv4Header ip) {
+        ip.wrap(p.segment(), p.offset());
+        int bad = ip.validate(p.length());
+        if (bad >= 0) return bad;
+        long hop = routes.lookup(ip.dstAddr());
+        if (hop == RouteTable.NO_ROUTE) return encap.noRoute(p);
+        return encap.encap(p, (int) hop);
+    }
+
+    /** After a read consumed {@code used} buffers from the front, moves the unused ones down. */
+    private static int compact(PacketBuffer[] batch, int used, int held) {
+        int left = held - used;
+        if (used > 0 && left > 0) {
+            System.arraycopy(batch, used, batch, 0, left);
+            java.util.Arrays.fill(batch, left, held, null);
+        }
+        return left;
+    }
+
+    // ---- ingress: network -> TUN ----
+
+    // Touched only by the transport's receive thread.
+    private final PacketBuffer[] replies = new PacketBuffer[64];
+
+    private void onReceive(PacketBuffer[] batch, int count) {
+        int r = 0;
+        for (int i = 0; i < count; i++) {
+            PacketBuffer p = batch[i];
+            int verdict = encap.decap(p);
+            if (verdict == Encapsulation.FORWARD) {
+                if (!tunRing.offer(p)) ingress.drop(DropReason.RING_FULL);
+            } else if (verdict == Encapsulation.REPLY) {
+                replies[r++] = p;
+                if (r == replies.length) r = flushReplies(r);
+            } else if (verdict != Encapsulation.CONSUMED) {
+                ingress.drop(verdict);
+                p.release();
+            }
+        }
+        if (r > 0) flushReplies(r);
+    }
+
+    private int flushReplies(int r) {
+        int accepted = transport.send(replies, r);
+        if (accepted < r) ingress.drop(DropReason.RING_FULL, r - accepted);
+        java.util.Arrays.fill(replies, 0, r, null);
+        return 0;
+    }
+
+    private void writeLoop() {
+        PacketBuffer[] batch = new PacketBuffer[batchSize];
+        try {
+            while (running) {
+                int n = tunRing.drain(batch, batchSize);
+                if (n == 0) {
+                    tunRing.await(IDLE_PARK_NANOS, TimeUnit.NANOSECONDS);
+                    continue;
+                }
+                int written = tun.write(batch, n);
+                if (written == TunnelDevice.CLOSED) {
+                    PacketPool.releaseAll(batch, 0, n);
+                    break;
+                }
+                for (int i = 0; i < n; i++) tunWriter.countIngress(batch[i].length());
+                if (written < n) tunWriter.drop(DropReason.TUN_WRITE_FAILED, n - written);
+                PacketPool.releaseAll(batch, 0, n);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                failure = e;
+                LOG.log(Level.ERROR, "TUN writer of " + tun.name() + " stopped: " + e.getMessage());
+            }
+        } finally {
+            PacketPool.releaseAll(batch, 0, batch.length);
+        }
+    }
+
+    // ---- control ----
+
+    /** The counters of every stage, the transport's included, for {@link Counters.Snapshot#of}. */
+    public List<Counters> counters() {
+        return List.of(egress, ingress, tunWriter, transport.counters());
+    }
+
+    /** The error that stopped a stage, or null while all run. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** True until {@link #close} or until a stage fails. */
+    public boolean isRunning() {
+        return running && failure == null;
+    }
+
+    /** Stops the threads, closes the transport and the device, and returns every buffer to the pool. */
+    @Override
+    public void close() {
+        running = false;
+        transport.close(); // no more onReceive calls after this returns
+        tun.close(); // wakes the egress thread blocked in read
+        tunRing.wake();
+        join(egressThread);
+        join(writerThread);
+        tunRing.clear();
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) LOG.log(Level.WARNING, "thread " + t.getName() + " did not stop within 5 s");
+    }
+}

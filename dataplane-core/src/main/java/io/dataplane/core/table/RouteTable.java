@@ -1,0 +1,247 @@
+package io.dataplane.core.table;
+
+import io.dataplane.core.wire.Ipv4Prefix;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * IPv4 longest-prefix match: prefix -&gt; an int value whose meaning the user defines (the next-hop
+ * gateway of a route, a WireGuard peer index for allowed-IPs).
+ *
+ * <h2>Structure</h2>
+ * A 16-bit direct-indexed top level, then one compressed multibit trie per /16 that holds prefixes
+ * longer than /16 (strides 6-6-4, see {@link Subtree}):
+ * <pre>
+ *   address bits  31 ............ 16 | 15 ... 10 | 9 ... 4 | 3 .. 0
+ *                 top[a &gt;&gt;&gt; 16]        |  level 1  | level 2 | level 3
+ *                 value of the best  |  subtrees[a &gt;&gt;&gt; 16]: long[] poptrie nodes,
+ *                 prefix of 0-16     |  leaf INHERIT = "use top[]"
+ * </pre>
+ * A lookup reads {@code subtrees[a >>> 16]}; when it is there and has a leaf for the address, that
+ * is the answer, otherwise {@code top[a >>> 16]} is: at most five dependent loads, no allocation, no
+ * lock, no retry loop.
+ *
+ * <h2>Why this shape</h2>
+ * <ul>
+ *   <li>A plain 16-8-8 or DIR-24-8 table expands every prefix into fixed 256-entry chunks: with
+ *       random prefixes nearly every /16 and /24 that holds a longer prefix costs a whole chunk,
+ *       hundreds of bytes to kilobytes per prefix (DIR-24-8 also starts at 64 MB). Poptrie-style
+ *       bitmaps with popcount store one leaf per run of equal values instead; a /16 with a handful
+ *       of prefixes takes a few dozen longs. Measured numbers are in benchmarks/README.md
+ *       ({@code LpmBenchmark}).</li>
+ *   <li>Readers never block and never see a half-made change. A change to a prefix longer than /16
+ *       rebuilds that /16's subtree (small: its own prefixes only) into a new array and publishes it
+ *       with one release store; readers holding the old array keep a consistent old answer and the
+ *       garbage collector frees it once nobody can reach it, which is the grace period an RCU
+ *       scheme in C needs epochs for. A change to a prefix of /16 or shorter rewrites the affected
+ *       {@code top[]} slots one by one with opaque stores (each address sees the old or the new
+ *       value); subtrees never copy those short prefixes in, so a change to a /8 or to the default
+ *       route touches 256 or 65536 longs, never the subtrees.</li>
+ *   <li>The per-/16 arrays are flat {@code long[]}s indexed by offsets, not node objects; the top
+ *       level is two flat arrays.</li>
+ * </ul>
+ *
+ * <h2>Concurrency</h2>
+ * Any number of threads may call {@link #lookup} at any time. Writers ({@link #add}, {@link #remove})
+ * are serialized on a private lock, so several control-plane threads may write, one at a time; a
+ * lookup racing a change sees either the state before or after that change for its address. {@link
+ * #snapshot()} takes the writers' lock. Updates cost O(prefixes in the /16) for long prefixes and
+ * O(/16s covered) for short ones.
+ */
+public final class RouteTable {
+    /** What {@link #lookup} returns when no prefix covers the address. */
+    public static final long NO_ROUTE = -1;
+    private static final int TOP_SLOTS = 1 << 16;
+    private static final VarHandle SUBTREE = MethodHandles.arrayElementVarHandle(long[][].class);
+    private static final VarHandle TOP = MethodHandles.arrayElementVarHandle(long[].class);
+
+    // Read by lookups.
+    private final long[][] subtrees = new long[TOP_SLOTS][];
+    private final long[] top = new long[TOP_SLOTS];
+    // Writer only: the sorted packed prefixes longer than /16 of each /16, and those of 0-16.
+    private final long[][] longPrefixes = new long[TOP_SLOTS][];
+    private final ShortPrefixes shortPrefixes = new ShortPrefixes();
+    private final Object writeLock = new Object();
+    private volatile int size;
+
+    /** An empty table: every lookup answers {@link #NO_ROUTE}. */
+    public RouteTable() {
+        Arrays.fill(top, NO_ROUTE);
+    }
+
+    /**
+     * The value of the longest prefix that covers {@code address}, as 0..2^32-1 in a long, or {@link
+     * #NO_ROUTE}. Lock-free and allocation-free; safe while another thread adds and removes prefixes.
+     */
+    public long lookup(int address) {
+        int hi = address >>> 16;
+        long[] t = (long[]) SUBTREE.getAcquire(subtrees, hi);
+        if (t != null) {
+            long value = Subtree.lookup(t, address);
+            if (value != Subtree.INHERIT) return value;
+        }
+        return (long) TOP.getOpaque(top, hi);
+    }
+
+    /**
+     * Looks up {@code addresses[0..count)} into {@code values[0..count)} (each as {@link #lookup}
+     * would answer). Batching lets the processor overlap the cache misses of independent lookups.
+     */
+    public void lookup(int[] addresses, long[] values, int count) {
+        for (int i = 0; i < count; i++) values[i] = lookup(addresses[i]);
+    }
+
+    /** Adds {@code prefix} with {@code value}, or replaces the value if the prefix is already there. */
+    public void add(Ipv4Prefix prefix, int value) {
+        int address = prefix.address();
+        int length = prefix.length();
+        synchronized (writeLock) {
+            if (length <= ShortPrefixes.MAX_LENGTH) {
+                if (shortPrefixes.put(address, length, value)) size++;
+                refreshTop(address, length);
+                return;
+            }
+            int hi = address >>> 16;
+            long[] list = longPrefixes[hi];
+            if (list == null) list = new long[0];
+            long packed = Subtree.pack(address, length, value);
+            int at = find(list, Subtree.key(address, length));
+            long[] updated;
+            if (at >= 0) {
+                if (list[at] == packed) return;
+                updated = list.clone();
+                updated[at] = packed;
+            } else {
+                int insert = -at - 1;
+                updated = new long[list.length + 1];
+                System.arraycopy(list, 0, updated, 0, insert);
+                updated[insert] = packed;
+                System.arraycopy(list, insert, updated, insert + 1, list.length - insert);
+                size++;
+            }
+            publish(hi, updated);
+        }
+    }
+
+    /**
+     * Removes {@code prefix}; addresses it covered fall back to the next shorter prefix that covers
+     * them. Returns false if the prefix was not in the table.
+     */
+    public boolean remove(Ipv4Prefix prefix) {
+        int address = prefix.address();
+        int length = prefix.length();
+        synchronized (writeLock) {
+            if (length <= ShortPrefixes.MAX_LENGTH) {
+                if (!shortPrefixes.remove(address, length)) return false;
+                size--;
+                refreshTop(address, length);
+                return true;
+            }
+            int hi = address >>> 16;
+            long[] list = longPrefixes[hi];
+            if (list == null) return false;
+            int at = find(list, Subtree.key(address, length));
+            if (at < 0) return false;
+            long[] updated = new long[list.length - 1];
+            System.arraycopy(list, 0, updated, 0, at);
+            System.arraycopy(list, at + 1, updated, at, list.length - at - 1);
+            size--;
+            publish(hi, updated);
+            return true;
+        }
+    }
+
+    /** The value stored for exactly {@code prefix} (no longest match), or {@link #NO_ROUTE}. */
+    public long get(Ipv4Prefix prefix) {
+        int address = prefix.address();
+        int length = prefix.length();
+        synchronized (writeLock) {
+            if (length <= ShortPrefixes.MAX_LENGTH) return shortPrefixes.get(address, length);
+            long[] list = longPrefixes[address >>> 16];
+            if (list == null) return NO_ROUTE;
+            int at = find(list, Subtree.key(address, length));
+            return at < 0 ? NO_ROUTE : Integer.toUnsignedLong(Subtree.valueOf(list[at]));
+        }
+    }
+
+    /** Number of prefixes in the table. */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Every prefix and its value, ordered by address then length (a copy, for the control plane and
+     * tests; takes the writers' lock).
+     */
+    public Map<Ipv4Prefix, Integer> snapshot() {
+        List<Map.Entry<Ipv4Prefix, Integer>> entries = new ArrayList<>();
+        synchronized (writeLock) {
+            shortPrefixes.forEach((p, v) -> entries.add(Map.entry(p, v)));
+            for (int hi = 0; hi < TOP_SLOTS; hi++) {
+                long[] list = longPrefixes[hi];
+                if (list == null) continue;
+                for (long q : list) {
+                    entries.add(Map.entry(new Ipv4Prefix(hi << 16 | Subtree.low16(q), Subtree.lengthOf(q)), Subtree.valueOf(q)));
+                }
+            }
+        }
+        entries.sort(Comparator.comparing((Map.Entry<Ipv4Prefix, Integer> e) -> Integer.toUnsignedLong(e.getKey().address()))
+                .thenComparingInt(e -> e.getKey().length()));
+        Map<Ipv4Prefix, Integer> map = new LinkedHashMap<>();
+        for (Map.Entry<Ipv4Prefix, Integer> e : entries) map.put(e.getKey(), e.getValue());
+        return Collections.unmodifiableMap(map);
+    }
+
+    /**
+     * Approximate heap bytes of the table: the two top-level arrays, every subtree, and the writer's
+     * own records of the prefixes (object headers counted as 16 bytes, references as 4).
+     */
+    public long memoryBytes() {
+        synchronized (writeLock) {
+            long bytes = 2 * (16 + 4L * TOP_SLOTS) + 16 + 8L * TOP_SLOTS + shortPrefixes.bytes();
+            for (int hi = 0; hi < TOP_SLOTS; hi++) {
+                bytes += Subtree.bytes(subtrees[hi]);
+                if (longPrefixes[hi] != null) bytes += 16 + 8L * longPrefixes[hi].length;
+            }
+            return bytes;
+        }
+    }
+
+    /** Rebuilds the subtree of /16 {@code hi} from its new prefix list and publishes it. */
+    private void publish(int hi, long[] list) {
+        longPrefixes[hi] = list.length == 0 ? null : list;
+        // The release store makes the fully built array visible before its reference.
+        SUBTREE.setRelease(subtrees, hi, Subtree.build(list));
+    }
+
+    /** Recomputes top[] over the /16s that a prefix of 0-16 bits covers. */
+    private void refreshTop(int address, int length) {
+        int first = address >>> 16;
+        int count = 1 << (ShortPrefixes.MAX_LENGTH - length);
+        for (int hi = first; hi < first + count; hi++) {
+            long best = shortPrefixes.best(hi);
+            if (top[hi] != best) TOP.setOpaque(top, hi, best);
+        }
+    }
+
+    /** Binary search of a sorted packed list by key; the index, or -(insertion point) - 1. */
+    private static int find(long[] list, int key) {
+        int lo = 0;
+        int hi = list.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int k = Subtree.keyOf(list[mid]);
+            if (k < key) lo = mid + 1;
+            else if (k > key) hi = mid - 1;
+            else return mid;
+        }
+        return -lo - 1;
+    }
+}
