@@ -5,6 +5,7 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -58,7 +59,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     private final WireGuardConfig config;
     private final WireGuardTimings timings;
     private final WireGuardClock clock;
-    private final AllowedIps allowedIps;
+    private final RouteTable allowedIps;
     private final PacketPool pool;
     private final WireGuardOutput output;
     private final IndexTable indexTable;
@@ -68,10 +69,12 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     private final Counters counters = new Counters();
 
     /**
-     * A device with {@code config}'s identity that routes with {@code allowedIps}, makes its own
-     * datagrams from {@code pool} (headroom at least 16) and sends them through {@code output}.
+     * A device with {@code config}'s identity that keeps its peers' allowed IPs in {@code allowedIps}
+     * (peer ids as values: cryptokey routing; the pipeline routes with the same table, so its next
+     * hop is the peer id), makes its own datagrams from {@code pool} (headroom at least 16) and sends
+     * them through {@code output}.
      */
-    public WireGuardDevice(WireGuardConfig config, AllowedIps allowedIps, PacketPool pool, WireGuardOutput output) {
+    public WireGuardDevice(WireGuardConfig config, RouteTable allowedIps, PacketPool pool, WireGuardOutput output) {
         if (pool.headroom() < MessageType.TRANSPORT_HEADER_LEN) {
             throw new IllegalArgumentException("pool headroom too small for WireGuard: headroom=" + pool.headroom()
                     + " (need " + MessageType.TRANSPORT_HEADER_LEN + ")");
@@ -130,7 +133,8 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         WireGuardPeer peer = peersByKey.remove(key);
         if (peer == null) return false;
         for (Ipv4Prefix prefix : peer.allowedIps()) {
-            if (allowedIps.lookup(prefix.address()) == peer.id()) allowedIps.remove(prefix);
+            // Only if still ours: a later peer may have taken the prefix over.
+            if (allowedIps.get(prefix) == peer.id()) allowedIps.remove(prefix);
         }
         peersById.set(peer.id(), null);
         peer.close();
@@ -157,8 +161,8 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         return config.privateKey().publicKey();
     }
 
-    /** The allowed-IPs table: the route table for {@link #encap}'s next hop. */
-    public AllowedIps allowedIps() {
+    /** The allowed-IPs table (prefix to peer id): the route table for {@link #encap}'s next hop. */
+    public RouteTable allowedIps() {
         return allowedIps;
     }
 
@@ -202,8 +206,8 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     public int encapByDestination(PacketBuffer packet) {
         if (packet.length() < 20) return DropReason.TRUNCATED.ordinal();
         int dst = packet.segment().get(BE_INT, packet.offset() + 16);
-        int id = allowedIps.lookup(dst);
-        return id == AllowedIps.NONE ? noRoute(packet) : encap(packet, id);
+        long id = allowedIps.lookup(dst);
+        return id == RouteTable.NO_ROUTE ? noRoute(packet) : encap(packet, (int) id);
     }
 
     @Override

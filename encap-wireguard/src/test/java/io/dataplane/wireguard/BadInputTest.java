@@ -146,7 +146,7 @@ class BadInputTest {
             // within 1/50 s of the last initiation B accepted from that peer.
             FakeClock later = new FakeClock(1_700_000_000L * 1_000_000_000L + Duration.ofSeconds(10).toNanos());
             WireGuardDevice twin = new WireGuardDevice(WireGuardConfig.of(w.a.key).with(WireGuardTimings.DEFAULT, later),
-                    new ListAllowedIps(), w.pool, w.a.outbox::add);
+                    new io.dataplane.core.table.RouteTable(), w.pool, w.a.outbox::add);
             twin.addPeer(PeerConfig.of(w.b.key.publicKey(), w.b.address, w.b.port, List.of()));
             w.clock.advanceMillis(1000);
             twin.peers().get(0).sendInitiation(false, later.nanoTime());

@@ -167,7 +167,7 @@ class HandshakeAndDataTest {
             assertTrue(w.b.device.removePeer(w.a.key.publicKey()));
             assertEquals(DropReason.WG_UNKNOWN_RECEIVER.ordinal(), w.b.receive(data, w.a.address, w.a.port));
             assertSame(null, w.b.device.peer(w.a.key.publicKey()));
-            assertEquals(AllowedIps.NONE, w.b.allowedIps.lookup(io.dataplane.core.wire.Ipv4Address.parse("10.244.1.5")));
+            assertEquals(io.dataplane.core.table.RouteTable.NO_ROUTE, w.b.allowedIps.lookup(io.dataplane.core.wire.Ipv4Address.parse("10.244.1.5")));
         }
     }
 }

@@ -88,7 +88,7 @@ class KeysTest {
     @Test
     void unusablePeerKeyIsRefused() throws Exception {
         try (var pool = new io.dataplane.core.buffer.PacketPool(4)) {
-            WireGuardDevice d = new WireGuardDevice(WireGuardConfig.of(NoisePrivateKey.generate()), new ListAllowedIps(), pool, b -> b.release());
+            WireGuardDevice d = new WireGuardDevice(WireGuardConfig.of(NoisePrivateKey.generate()), new io.dataplane.core.table.RouteTable(), pool, b -> b.release());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> d.addPeer(PeerConfig.of(NoisePublicKey.of(new byte[32]), 0, 0, java.util.List.of())));
             assertTrue(e.getMessage().contains("low order"), e.getMessage());

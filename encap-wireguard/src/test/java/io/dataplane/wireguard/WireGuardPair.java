@@ -29,7 +29,7 @@ final class WireGuardPair implements AutoCloseable {
         final int address;
         final int port = WireGuardDevice.DEFAULT_PORT;
         final NoisePrivateKey key;
-        final ListAllowedIps allowedIps = new ListAllowedIps();
+        final io.dataplane.core.table.RouteTable allowedIps = new io.dataplane.core.table.RouteTable();
         final ConcurrentLinkedDeque<PacketBuffer> outbox = new ConcurrentLinkedDeque<>();
         final List<byte[]> tun = new ArrayList<>();
         final Counters drops = new Counters();
