@@ -115,6 +115,14 @@ public final class WireGuardPeer {
         if (seconds > 0) timers.anyAuthenticatedPacketTraversal(device.clock().nanoTime());
     }
 
+    /**
+     * Starts a handshake now, as a first packet or an expired session would; does nothing when an
+     * initiation went out less than the rekey timeout ago. What it sends goes through the output.
+     */
+    public void initiateHandshake() {
+        sendInitiation(false, device.clock().nanoTime());
+    }
+
     void setEndpoint(int address, int port) {
         long packed = (address & 0xffffffffL) << 16 | (port & 0xffff);
         if (endpoint != packed) endpoint = packed;
