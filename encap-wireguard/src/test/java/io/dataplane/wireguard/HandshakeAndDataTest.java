@@ -170,4 +170,24 @@ class HandshakeAndDataTest {
             assertEquals(io.dataplane.core.table.RouteTable.NO_ROUTE, w.b.allowedIps.lookup(io.dataplane.core.wire.Ipv4Address.parse("10.244.1.5")));
         }
     }
+
+    @Test
+    void stagedQueueKeepsTheNewest128() {
+        try (WireGuardPair w = new WireGuardPair()) {
+            w.wire = bytes -> le32(bytes, 0) == MessageType.INITIATION ? null : bytes; // hold the handshake back
+            for (int i = 0; i < 130; i++) {
+                assertEquals(Encapsulation.CONSUMED, w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 60, i)));
+            }
+            w.pump();
+            assertEquals(128, w.a.peer.stagedPackets());
+            assertEquals(2, w.a.device.counters().dropped(DropReason.WG_NO_SESSION), "the two oldest pushed out");
+            w.wire = bytes -> bytes;
+            w.clock.advanceMillis(5400);
+            w.tick(); // the retransmit goes through now
+            w.pump();
+            assertEquals(128, w.b.tun.size());
+            assertArrayEquals(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 60, 2), w.b.tun.get(0), "oldest kept first, in order");
+            assertArrayEquals(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 60, 129), w.b.tun.get(127));
+        }
+    }
 }
