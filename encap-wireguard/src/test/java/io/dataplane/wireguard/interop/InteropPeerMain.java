@@ -133,7 +133,7 @@ public final class InteropPeerMain {
     private static void send(DatagramChannel channel, PacketBuffer p) {
         try {
             ByteBuffer bb = p.segment().asSlice(p.offset(), p.length()).asByteBuffer();
-            channel.send(bb, new InetSocketAddress((Inet4Address) Ipv4Address.toInetAddress(p.peerAddress()), p.peerPort()));
+            channel.send(bb, new InetSocketAddress(Ipv4Address.toInetAddress(p.peerAddress()), p.peerPort()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
