@@ -18,6 +18,7 @@ final class HandshakeReceiver {
     private final WireGuardDevice device;
     private final CookieChecker cookieChecker;
     private final HandshakeRateLimiter rateLimiter = new HandshakeRateLimiter();
+    private boolean windowStarted;
     private long windowStart;
     private int windowCount;
     private long underLoadUntil;
@@ -35,7 +36,8 @@ final class HandshakeReceiver {
 
     private void countLoad(long now) {
         WireGuardTimings t = device.timings();
-        if (now - windowStart >= 1_000_000_000L) {
+        if (!windowStarted || now - windowStart >= 1_000_000_000L) {
+            windowStarted = true;
             windowStart = now;
             windowCount = 0;
         }
