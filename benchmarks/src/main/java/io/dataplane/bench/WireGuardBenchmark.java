@@ -8,20 +8,17 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.wireguard.NoisePrivateKey;
 import io.dataplane.wireguard.PeerConfig;
+import io.dataplane.wireguard.TransportCipher;
 import io.dataplane.wireguard.WireGuardClock;
 import io.dataplane.wireguard.WireGuardConfig;
 import io.dataplane.wireguard.WireGuardDevice;
 import io.dataplane.wireguard.WireGuardPeer;
 import io.dataplane.wireguard.WireGuardTimings;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,6 +26,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -38,16 +36,16 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * WireGuard in place on a 1400-byte inner packet, through the device's encap and decap as the
  * pipeline calls them, and a whole handshake (initiation created and consumed, response created and
- * consumed, the confirming keepalive opened).
+ * consumed, the confirming keepalive opened). Each with both transport ciphers ({@code cipher}
+ * parameter): ours over MemorySegment ({@code SEGMENT}, no allocation) and the JDK's ({@code JDK},
+ * intrinsics, about 4 KiB of garbage per packet).
  *
  * <ul>
  *   <li>{@code seal}: encap of one packet with an established session (goal: 0 B/op);
  *   <li>{@code sealOpen}: encap on one device, then decap of the same buffer on its peer (open =
  *       sealOpen - seal);
- *   <li>{@code jdkSealOpen}: the same bytes through the JDK's {@code Cipher("ChaCha20-Poly1305")},
- *       one cipher per direction re-initialised per packet, {@code doFinal(ByteBuffer, ByteBuffer)}
- *       on views of the same off-heap memory: what the device would cost with the JDK cipher (its
- *       allocation is why the device does not use it for data);
+ *   <li>{@code cipherSeal}: our ChaCha20-Poly1305 alone on the same bytes (the device's share is
+ *       seal - cipherSeal);
  *   <li>{@code handshake}: two X25519 key generations and six DH, BLAKE2s, the JDK's AEAD.
  * </ul>
  *
@@ -88,11 +86,9 @@ public class WireGuardBenchmark {
     private WireGuardDevice b;
     private WireGuardPeer peerOfA; // B, as A's peer
     private PacketBuffer buffer;
-    private Cipher jdkEncrypt;
-    private Cipher jdkDecrypt;
-    private SecretKeySpec jdkKey;
-    private final byte[] nonce = new byte[12];
-    private long jdkCounter;
+    /** Which ChaCha20-Poly1305 the devices use for transport data. */
+    @Param({"SEGMENT", "JDK"})
+    public TransportCipher cipher;
     private final int[] rawKey = io.dataplane.wireguard.crypto.ChaCha20Poly1305.key(new byte[32], 0);
     private long rawCounter;
 
@@ -107,18 +103,14 @@ public class WireGuardBenchmark {
                 Duration.ofSeconds(1).toNanos());
         NoisePrivateKey keyA = NoisePrivateKey.generate();
         NoisePrivateKey keyB = NoisePrivateKey.generate();
-        a = new WireGuardDevice(WireGuardConfig.of(keyA).with(t, new SteppingClock()), new RouteTable(), pool, outA::add);
-        b = new WireGuardDevice(WireGuardConfig.of(keyB).with(t, new SteppingClock()).withHandshakeLoadThreshold(Integer.MAX_VALUE),
+        a = new WireGuardDevice(WireGuardConfig.of(keyA).with(t, new SteppingClock()).with(cipher), new RouteTable(), pool, outA::add);
+        b = new WireGuardDevice(WireGuardConfig.of(keyB).with(t, new SteppingClock()).with(cipher).withHandshakeLoadThreshold(Integer.MAX_VALUE),
                 new RouteTable(), pool, outB::add);
         peerOfA = a.addPeer(PeerConfig.of(keyB.publicKey(), ADDRESS_B, 51820, List.of(Ipv4Prefix.parse("10.244.2.0/24"))));
         b.addPeer(PeerConfig.of(keyA.publicKey(), ADDRESS_A, 51820, List.of(Ipv4Prefix.parse("10.244.1.0/24"))));
         handshake();
         buffer = pool.acquire();
         fillInner(buffer);
-
-        jdkEncrypt = Cipher.getInstance("ChaCha20-Poly1305");
-        jdkDecrypt = Cipher.getInstance("ChaCha20-Poly1305");
-        jdkKey = new SecretKeySpec(new byte[32], "ChaCha20");
     }
 
     private static void fillInner(PacketBuffer p) {
@@ -175,23 +167,6 @@ public class WireGuardBenchmark {
         v = b.decap(buffer);
         if (v != Encapsulation.FORWARD) throw new IllegalStateException("decap verdict " + v);
         return buffer.length();
-    }
-
-    /** The JDK's ChaCha20-Poly1305 sealing and opening the same 1400 bytes in place through ByteBuffer views. */
-    @Benchmark
-    public int jdkSealOpen() throws Exception {
-        long c = jdkCounter++;
-        for (int i = 0; i < 8; i++) nonce[4 + i] = (byte) (c >>> (8 * i));
-        MemorySegment s = buffer.segment();
-        int off = pool.headroom();
-        jdkEncrypt.init(Cipher.ENCRYPT_MODE, jdkKey, new IvParameterSpec(nonce));
-        ByteBuffer in = s.asSlice(off, INNER).asByteBuffer();
-        ByteBuffer out = s.asSlice(off, INNER + 16).asByteBuffer();
-        jdkEncrypt.doFinal(in, out);
-        jdkDecrypt.init(Cipher.DECRYPT_MODE, jdkKey, new IvParameterSpec(nonce));
-        in = s.asSlice(off, INNER + 16).asByteBuffer();
-        out = s.asSlice(off, INNER).asByteBuffer();
-        return jdkDecrypt.doFinal(in, out);
     }
 
     /** A whole handshake between the two devices, with the confirming keepalive. */

@@ -1,5 +1,6 @@
 package io.dataplane.wireguard;
 
+import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -26,6 +27,9 @@ final class Keypair {
     final WireGuardPeer peer;
     final int[] sendKey;
     final int[] receiveKey;
+    /** The same keys for {@link TransportCipher#JDK}; null with {@link TransportCipher#SEGMENT}. */
+    final javax.crypto.spec.SecretKeySpec sendKeySpec;
+    final javax.crypto.spec.SecretKeySpec receiveKeySpec;
     final boolean initiator;
     final long createdNanos;
     final int localIndex;
@@ -34,11 +38,13 @@ final class Keypair {
     @SuppressWarnings("unused") // through SEND_COUNTER
     private volatile long sendCounter;
 
-    Keypair(WireGuardPeer peer, int[] sendKey, int[] receiveKey, boolean initiator, long createdNanos, int localIndex,
-            int remoteIndex) {
+    Keypair(WireGuardPeer peer, byte[] sendKey, byte[] receiveKey, boolean jdkCipher, boolean initiator, long createdNanos,
+            int localIndex, int remoteIndex) {
         this.peer = peer;
-        this.sendKey = sendKey;
-        this.receiveKey = receiveKey;
+        this.sendKey = ChaCha20Poly1305.key(sendKey, 0);
+        this.receiveKey = ChaCha20Poly1305.key(receiveKey, 0);
+        this.sendKeySpec = jdkCipher ? new javax.crypto.spec.SecretKeySpec(sendKey, "ChaCha20") : null;
+        this.receiveKeySpec = jdkCipher ? new javax.crypto.spec.SecretKeySpec(receiveKey, "ChaCha20") : null;
         this.initiator = initiator;
         this.createdNanos = createdNanos;
         this.localIndex = localIndex;

@@ -2,7 +2,6 @@ package io.dataplane.wireguard;
 
 import io.dataplane.wireguard.crypto.Aead;
 import io.dataplane.wireguard.crypto.Blake2s;
-import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
 import io.dataplane.wireguard.crypto.Hkdf;
 import io.dataplane.wireguard.crypto.Tai64n;
 import io.dataplane.wireguard.crypto.X25519;
@@ -216,13 +215,12 @@ final class NoiseHandshake {
             return null;
         }
         byte[][] k = Hkdf.kdf(2, chainKey, EMPTY);
-        int[] first = ChaCha20Poly1305.key(k[0], 0);
-        int[] second = ChaCha20Poly1305.key(k[1], 0);
+        boolean jdk = peer.jdkCipher();
+        Keypair kp = initiator
+                ? new Keypair(peer, k[0], k[1], jdk, true, now, localIndex, remoteIndex)
+                : new Keypair(peer, k[1], k[0], jdk, false, now, localIndex, remoteIndex);
         X25519.wipe(k[0]);
         X25519.wipe(k[1]);
-        Keypair kp = initiator
-                ? new Keypair(peer, first, second, true, now, localIndex, remoteIndex)
-                : new Keypair(peer, second, first, false, now, localIndex, remoteIndex);
         clear();
         return kp;
     }

@@ -38,7 +38,11 @@ final class TransportCodec {
         int len = p.length();
         int padded = paddedLength(len, mtu);
         for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
-        ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
+        if (kp.sendKeySpec == null) {
+            ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
+        } else {
+            JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
+        }
         p.append(padded - len + MessageType.TAG_LEN);
         p.prepend(MessageType.TRANSPORT_HEADER_LEN);
         TransportHeader.emit(seg, off - MessageType.TRANSPORT_HEADER_LEN, kp.remoteIndex, counter);
@@ -52,9 +56,10 @@ final class TransportCodec {
     static int open(Keypair kp, long counter, PacketBuffer p) {
         MemorySegment seg = p.segment();
         int ctLen = p.length() - MessageType.KEEPALIVE_LEN;
-        if (!ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, p.offset() + MessageType.TRANSPORT_HEADER_LEN, ctLen)) {
-            return DropReason.WG_DECRYPT_FAILED.ordinal();
-        }
-        return -1;
+        long off = p.offset() + MessageType.TRANSPORT_HEADER_LEN;
+        boolean ok = kp.receiveKeySpec == null
+                ? ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
+                : JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen);
+        return ok ? -1 : DropReason.WG_DECRYPT_FAILED.ordinal();
     }
 }

@@ -14,9 +14,10 @@ import java.util.Objects;
  *     load" and asks for cookies (0: always under load)
  * @param timings the protocol's timers and limits
  * @param clock where time comes from
+ * @param transportCipher which ChaCha20-Poly1305 handles transport data
  */
 public record WireGuardConfig(NoisePrivateKey privateKey, int mtu, int maxPeers, int stagedQueueSize,
-        int handshakeLoadThreshold, WireGuardTimings timings, WireGuardClock clock) {
+        int handshakeLoadThreshold, WireGuardTimings timings, WireGuardClock clock, TransportCipher transportCipher) {
     /** Default TUN MTU: a 1500-byte underlay minus WireGuard's 80 bytes. */
     public static final int DEFAULT_MTU = 1420;
 
@@ -33,27 +34,36 @@ public record WireGuardConfig(NoisePrivateKey privateKey, int mtu, int maxPeers,
         }
         if (timings == null) timings = WireGuardTimings.DEFAULT;
         if (clock == null) clock = WireGuardClock.system();
+        if (transportCipher == null) transportCipher = TransportCipher.SEGMENT;
     }
 
-    /** Defaults for everything but the key: MTU 1420, 1024 peers, 128 staged, 500 handshakes/s. */
+    /** Defaults for everything but the key: MTU 1420, 1024 peers, 128 staged, 500 handshakes/s, our own cipher. */
     public static WireGuardConfig of(NoisePrivateKey privateKey) {
-        return new WireGuardConfig(privateKey, DEFAULT_MTU, 1024, 128, 500, WireGuardTimings.DEFAULT, WireGuardClock.system());
+        return new WireGuardConfig(privateKey, DEFAULT_MTU, 1024, 128, 500, WireGuardTimings.DEFAULT, WireGuardClock.system(),
+                TransportCipher.SEGMENT);
     }
 
     /** This configuration with other timings and clock (tests). */
     public WireGuardConfig with(WireGuardTimings timings, WireGuardClock clock) {
-        return new WireGuardConfig(privateKey, mtu, maxPeers, stagedQueueSize, handshakeLoadThreshold, timings, clock);
+        return new WireGuardConfig(privateKey, mtu, maxPeers, stagedQueueSize, handshakeLoadThreshold, timings, clock,
+                transportCipher);
     }
 
     /** This configuration with another load threshold. */
     public WireGuardConfig withHandshakeLoadThreshold(int threshold) {
-        return new WireGuardConfig(privateKey, mtu, maxPeers, stagedQueueSize, threshold, timings, clock);
+        return new WireGuardConfig(privateKey, mtu, maxPeers, stagedQueueSize, threshold, timings, clock, transportCipher);
+    }
+
+    /** This configuration with another transport cipher. */
+    public WireGuardConfig with(TransportCipher cipher) {
+        return new WireGuardConfig(privateKey, mtu, maxPeers, stagedQueueSize, handshakeLoadThreshold, timings, clock, cipher);
     }
 
     /** The key never shows. */
     @Override
     public String toString() {
         return "WireGuardConfig[publicKey=" + privateKey.publicKey() + " mtu=" + mtu + " maxPeers=" + maxPeers
-                + " stagedQueueSize=" + stagedQueueSize + " handshakeLoadThreshold=" + handshakeLoadThreshold + "]";
+                + " stagedQueueSize=" + stagedQueueSize + " handshakeLoadThreshold=" + handshakeLoadThreshold
+                + " transportCipher=" + transportCipher + "]";
     }
 }

@@ -128,6 +128,10 @@ public final class WireGuardPeer {
         if (endpoint != packed) endpoint = packed;
     }
 
+    boolean jdkCipher() {
+        return device.config().transportCipher() == TransportCipher.JDK;
+    }
+
     boolean removed() {
         return removed;
     }

@@ -13,6 +13,8 @@ import io.dataplane.core.stats.DropReason;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** A full handshake between two of our devices, then data both ways, sealed and opened in place. */
 class HandshakeAndDataTest {
@@ -188,6 +190,27 @@ class HandshakeAndDataTest {
             assertEquals(128, w.b.tun.size());
             assertArrayEquals(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 60, 2), w.b.tun.get(0), "oldest kept first, in order");
             assertArrayEquals(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 60, 129), w.b.tun.get(127));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"SEGMENT,SEGMENT", "JDK,JDK", "SEGMENT,JDK", "JDK,SEGMENT"})
+    void eitherTransportCipherOnEitherSide(TransportCipher cipherA, TransportCipher cipherB) {
+        try (WireGuardPair w = new WireGuardPair(cipherA, cipherB)) {
+            w.handshake();
+            for (int len : new int[] {28, 100, 1000, 1420}) {
+                assertEquals(Encapsulation.FORWARD, w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", len, len)));
+                assertEquals(Encapsulation.FORWARD, w.b.send(Ipv4Packets.icmpEcho("10.244.2.7", "10.244.1.5", len, len + 1)));
+            }
+            w.pump();
+            assertEquals(4, w.b.tun.size());
+            assertEquals(4, w.a.tun.size());
+            assertArrayEquals(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 1420, 1420), w.b.tun.get(3));
+            assertArrayEquals(Ipv4Packets.icmpEcho("10.244.2.7", "10.244.1.5", 1000, 1001), w.a.tun.get(2));
+            w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 60, 1));
+            byte[] forged = w.a.takeOutbox().get(0);
+            forged[20] ^= 1;
+            assertEquals(DropReason.WG_DECRYPT_FAILED.ordinal(), w.b.receive(forged, w.a.address, w.a.port));
         }
     }
 }

@@ -98,12 +98,22 @@ final class WireGuardPair implements AutoCloseable {
     UnaryOperator<byte[]> wire = UnaryOperator.identity();
 
     WireGuardPair(WireGuardTimings timings, int loadThresholdB, PresharedKey pskA, PresharedKey pskB) {
+        this(timings, loadThresholdB, pskA, pskB, TransportCipher.SEGMENT, TransportCipher.SEGMENT);
+    }
+
+    /** A pair whose nodes seal and open transport data with {@code cipherA} and {@code cipherB}. */
+    WireGuardPair(TransportCipher cipherA, TransportCipher cipherB) {
+        this(WireGuardTimings.DEFAULT, 500, PresharedKey.NONE, PresharedKey.NONE, cipherA, cipherB);
+    }
+
+    WireGuardPair(WireGuardTimings timings, int loadThresholdB, PresharedKey pskA, PresharedKey pskB, TransportCipher cipherA,
+            TransportCipher cipherB) {
         a = new Side("A", "192.0.2.1", NoisePrivateKey.generate());
         b = new Side("B", "192.0.2.2", NoisePrivateKey.generate());
         a.other = b;
         b.other = a;
-        a.device = new WireGuardDevice(WireGuardConfig.of(a.key).with(timings, clock), a.allowedIps, pool, a.outbox::add);
-        b.device = new WireGuardDevice(WireGuardConfig.of(b.key).with(timings, clock).withHandshakeLoadThreshold(loadThresholdB),
+        a.device = new WireGuardDevice(WireGuardConfig.of(a.key).with(timings, clock).with(cipherA), a.allowedIps, pool, a.outbox::add);
+        b.device = new WireGuardDevice(WireGuardConfig.of(b.key).with(timings, clock).with(cipherB).withHandshakeLoadThreshold(loadThresholdB),
                 b.allowedIps, pool, b.outbox::add);
         a.peer = a.device.addPeer(new PeerConfig(b.key.publicKey(), pskA, b.address, b.port,
                 List.of(Ipv4Prefix.parse("10.244.2.0/24")), 0));
