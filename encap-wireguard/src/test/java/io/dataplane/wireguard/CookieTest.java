@@ -101,4 +101,23 @@ class CookieTest {
             assertEquals(16, w.b.dropped(DropReason.WG_HANDSHAKE_FLOOD));
         }
     }
+
+    @Test
+    void loadThresholdIsHandshakeMessagesPerSecondAndLoadLastsASecond() {
+        try (WireGuardPair w = new WireGuardPair(WireGuardTimings.DEFAULT, 3, PresharedKey.NONE, PresharedKey.NONE)) {
+            byte[] junk = new byte[InitiationMessage.LEN];
+            junk[0] = MessageType.INITIATION;
+            for (int i = 0; i < 3; i++) assertEquals(DropReason.WG_BAD_MAC1.ordinal(), w.b.receive(junk, w.a.address, w.a.port));
+            assertFalse(w.b.device.underLoad(), "3 messages in a second: at the threshold, not above");
+            w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 84, 1));
+            byte[] initiation = w.a.takeOutbox().get(0);
+            assertEquals(Encapsulation.REPLY, w.b.receive(initiation, w.a.address, w.a.port));
+            assertEquals(MessageType.COOKIE_REPLY, le32(w.b.takeOutbox().get(0), 0), "the 4th in the second: cookie reply");
+            assertTrue(w.b.device.underLoad());
+            w.clock.advance(Duration.ofMillis(1100));
+            assertFalse(w.b.device.underLoad(), "load lasts underLoadAfterTime (1 s) after the last excess");
+            assertEquals(Encapsulation.REPLY, w.b.receive(initiation, w.a.address, w.a.port));
+            assertEquals(MessageType.RESPONSE, le32(w.b.takeOutbox().get(0), 0), "a new second: processed normally");
+        }
+    }
 }
