@@ -44,7 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code seal}: encap of one packet with an established session (goal: 0 B/op);
  *   <li>{@code sealOpen}: encap on one device, then decap of the same buffer on its peer (open =
  *       sealOpen - seal);
- *   <li>{@code cipherSeal}: our ChaCha20-Poly1305 alone on the same bytes (the device's share is
+ *   <li>{@code cipherSeal}: our ChaCha20-Poly1305 alone on the same bytes, whatever the parameter (the device's share is
  *       seal - cipherSeal);
  *   <li>{@code handshake}: two X25519 key generations and six DH, BLAKE2s, the JDK's AEAD.
  * </ul>
