@@ -39,12 +39,23 @@ public record MacAddress(long value) {
         for (int i = 0; i < 6; i++) {
             int p = i * 3;
             if (i > 0 && text.charAt(p - 1) != sep) throw bad(text);
-            int hi = Character.digit(text.charAt(p), 16);
-            int lo = Character.digit(text.charAt(p + 1), 16);
+            int hi = hexDigit(text.charAt(p));
+            int lo = hexDigit(text.charAt(p + 1));
             if (hi < 0 || lo < 0) throw bad(text);
             v = (v << 8) | (hi << 4) | lo;
         }
         return new MacAddress(v);
+    }
+
+    /**
+     * The value of an ASCII hex digit, or -1. Not {@link Character#digit}: that also takes other
+     * scripts' digits (Arabic-Indic, fullwidth), which no MAC notation uses (found by MacAddressFuzzTest).
+     */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
     }
 
     private static IllegalArgumentException bad(String text) {
