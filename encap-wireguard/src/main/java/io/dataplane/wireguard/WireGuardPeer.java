@@ -35,6 +35,9 @@ public final class WireGuardPeer {
     volatile Keypair next;
     private Keypair previous; // under lock
     private final ArrayDeque<PacketBuffer> staged = new ArrayDeque<>(); // under lock
+    /** True while one thread sends what was staged; others stage behind it so that order holds. Under lock. */
+    private boolean flushing;
+    /** Packets staged, plus one while a flush is under way: the lock-free fast path seals only when it is 0. */
     private volatile int stagedCount;
     private volatile long endpoint; // address << 16 | port; 0 when unknown
     private volatile boolean sentHandshake;
@@ -103,7 +106,12 @@ public final class WireGuardPeer {
 
     /** Packets waiting for a handshake. */
     public int stagedPackets() {
-        return stagedCount;
+        lock.lock();
+        try {
+            return staged.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Sets the persistent keepalive interval in seconds (0 turns it off). */
@@ -188,7 +196,7 @@ public final class WireGuardPeer {
         try {
             if (staged.size() >= device.config().stagedQueueSize()) evicted = staged.pollFirst();
             staged.addLast(p);
-            stagedCount = staged.size();
+            stagedCount = staged.size() + (flushing ? 1 : 0);
         } finally {
             lock.unlock();
         }
@@ -198,42 +206,76 @@ public final class WireGuardPeer {
         }
     }
 
-    /** Sends every staged packet if a session is usable, else starts a handshake (wireguard-go's SendStagedPackets). */
+    /**
+     * Sends every staged packet if a session is usable, else starts a handshake (wireguard-go's
+     * SendStagedPackets). One thread flushes at a time and keeps going until the queue is empty,
+     * while the others (and the lock-free fast path, which sees {@link #stagedCount} above 0) queue
+     * behind it: packets leave in the order they came, also while a new session takes over.
+     */
     void sendStaged(long now) {
         if (stagedCount == 0) return;
-        PacketBuffer[] batch;
         Keypair kp;
+        PacketBuffer[] batch;
         lock.lock();
         try {
+            if (flushing) return; // the flushing thread takes what was staged
             kp = current;
-            if (kp == null || !kp.canSend(now, device.timings())) {
+            if (kp == null || !kp.canSend(now, device.timings()) || staged.isEmpty()) {
                 batch = null;
             } else {
-                batch = staged.toArray(new PacketBuffer[0]);
-                staged.clear();
-                stagedCount = 0;
+                batch = drainStaged();
+                flushing = true;
+                stagedCount = 1;
             }
         } finally {
             lock.unlock();
         }
         if (batch == null) {
-            sendInitiation(false, now);
+            if (stagedCount > 0) sendInitiation(false, now);
             return;
         }
-        for (int i = 0; i < batch.length; i++) {
-            PacketBuffer p = batch[i];
-            int v = sealOne(kp, p, now);
-            if (v == Encapsulation.FORWARD) {
-                device.output().send(p);
-            } else if (v == RESTAGE) {
-                for (int j = i; j < batch.length; j++) stage(batch[j]);
-                sendInitiation(false, now);
-                return;
-            } else {
-                p.release();
-                device.countDrop(DropReason.of(v));
+        while (batch != null) {
+            for (int i = 0; i < batch.length; i++) {
+                PacketBuffer p = batch[i];
+                int v = sealOne(kp, p, now);
+                if (v == Encapsulation.FORWARD) {
+                    device.output().send(p);
+                } else if (v == RESTAGE) {
+                    // The keypair ran out of counters: put the rest back in front, in order, and rekey.
+                    lock.lock();
+                    try {
+                        for (int j = batch.length - 1; j >= i; j--) staged.addFirst(batch[j]);
+                        flushing = false;
+                        stagedCount = staged.size();
+                    } finally {
+                        lock.unlock();
+                    }
+                    sendInitiation(false, now);
+                    return;
+                } else {
+                    p.release();
+                    device.countDrop(DropReason.of(v));
+                }
+            }
+            lock.lock();
+            try {
+                if (staged.isEmpty()) {
+                    flushing = false;
+                    stagedCount = 0;
+                    batch = null;
+                } else {
+                    batch = drainStaged();
+                }
+            } finally {
+                lock.unlock();
             }
         }
+    }
+
+    private PacketBuffer[] drainStaged() {
+        PacketBuffer[] batch = staged.toArray(new PacketBuffer[0]);
+        staged.clear();
+        return batch;
     }
 
     /** Sends an empty transport message (or whatever is staged), starting a handshake if needed. */
@@ -424,7 +466,7 @@ public final class WireGuardPeer {
                 p.release();
                 n++;
             }
-            stagedCount = 0;
+            stagedCount = flushing ? 1 : 0;
         } finally {
             lock.unlock();
         }
