@@ -128,6 +128,30 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         return peer;
     }
 
+    /**
+     * Adds the peer, or brings an existing one (same public key) to {@code peerConfig} without
+     * dropping its session: a new endpoint (when given), persistent keepalive and allowed IPs
+     * take effect at once. A changed preshared key needs a new handshake, so such a peer is
+     * removed and added again. This is what a renewed or edited flannel lease needs.
+     */
+    public synchronized WireGuardPeer updatePeer(PeerConfig peerConfig) {
+        WireGuardPeer peer = peersByKey.get(peerConfig.publicKey());
+        if (peer == null) return addPeer(peerConfig);
+        if (!java.security.MessageDigest.isEqual(peer.presharedKey().bytes(), peerConfig.presharedKey().bytes())) {
+            removePeer(peerConfig.publicKey());
+            return addPeer(peerConfig);
+        }
+        if (peerConfig.endpointPort() != 0) peer.setEndpoint(peerConfig.endpointAddress(), peerConfig.endpointPort());
+        java.util.Set<Ipv4Prefix> wanted = new java.util.HashSet<>(peerConfig.allowedIps());
+        for (Ipv4Prefix prefix : peer.allowedIps()) {
+            if (!wanted.contains(prefix) && allowedIps.get(prefix) == peer.id()) allowedIps.remove(prefix);
+        }
+        for (Ipv4Prefix prefix : peerConfig.allowedIps()) allowedIps.add(prefix, peer.id());
+        peer.setAllowedIps(peerConfig.allowedIps());
+        peer.setPersistentKeepalive(peerConfig.persistentKeepaliveSeconds());
+        return peer;
+    }
+
     /** Removes a peer: its allowed IPs, sessions and staged packets go. False if it was not there. */
     public synchronized boolean removePeer(NoisePublicKey key) {
         WireGuardPeer peer = peersByKey.remove(key);

@@ -25,7 +25,8 @@ public final class WireGuardPeer {
     private final WireGuardDevice device;
     private final int id;
     private final NoisePublicKey publicKey;
-    private final List<Ipv4Prefix> allowedIps;
+    private volatile List<Ipv4Prefix> allowedIps;
+    private final PresharedKey presharedKey;
     final ReentrantLock lock = new ReentrantLock();
     final NoiseHandshake handshake;
     final CookieGenerator cookieGenerator;
@@ -52,6 +53,7 @@ public final class WireGuardPeer {
         this.id = id;
         this.publicKey = config.publicKey();
         this.allowedIps = config.allowedIps();
+        this.presharedKey = config.presharedKey();
         this.handshake = new NoiseHandshake(device.config().privateKey(), config.publicKey(), config.presharedKey());
         this.cookieGenerator = new CookieGenerator(config.publicKey());
         this.timers = new PeerTimers(device.timings(), config.persistentKeepaliveSeconds());
@@ -129,6 +131,15 @@ public final class WireGuardPeer {
      */
     public void initiateHandshake() {
         sendInitiation(false, device.clock().nanoTime());
+    }
+
+    /** The preshared key this peer was configured with (never printed). */
+    PresharedKey presharedKey() {
+        return presharedKey;
+    }
+
+    void setAllowedIps(List<Ipv4Prefix> prefixes) {
+        allowedIps = prefixes;
     }
 
     void setEndpoint(int address, int port) {

@@ -213,4 +213,27 @@ class HandshakeAndDataTest {
             assertEquals(DropReason.WG_DECRYPT_FAILED.ordinal(), w.b.receive(forged, w.a.address, w.a.port));
         }
     }
+
+    @Test
+    void updatingAPeerKeepsItsSessionAndMovesItsAllowedIps() {
+        try (WireGuardPair w = new WireGuardPair()) {
+            w.handshake();
+            Keypair before = w.a.peer.current;
+            int newEndpoint = io.dataplane.core.wire.Ipv4Address.parse("198.51.100.2");
+            WireGuardPeer same = w.a.device.updatePeer(new PeerConfig(w.b.key.publicKey(), PresharedKey.NONE, newEndpoint, 51821,
+                    java.util.List.of(io.dataplane.core.wire.Ipv4Prefix.parse("10.244.3.0/24")), 25));
+            assertSame(w.a.peer, same);
+            assertSame(before, w.a.peer.current, "same session");
+            assertEquals(newEndpoint, w.a.peer.endpointAddress());
+            assertEquals(51821, w.a.peer.endpointPort());
+            assertEquals(io.dataplane.core.table.RouteTable.NO_ROUTE,
+                    w.a.allowedIps.lookup(io.dataplane.core.wire.Ipv4Address.parse("10.244.2.7")), "old prefix gone");
+            assertEquals(w.a.peer.id(), w.a.allowedIps.lookup(io.dataplane.core.wire.Ipv4Address.parse("10.244.3.7")));
+            // a new preshared key means a new peer (and a new handshake)
+            WireGuardPeer fresh = w.a.device.updatePeer(new PeerConfig(w.b.key.publicKey(), PresharedKey.generate(), newEndpoint, 51821,
+                    java.util.List.of(io.dataplane.core.wire.Ipv4Prefix.parse("10.244.3.0/24")), 0));
+            assertFalse(fresh == w.a.peer);
+            assertNull(fresh.current);
+        }
+    }
 }
