@@ -143,6 +143,19 @@ class NetlinkTest {
     }
 
     @Test
+    void ipv6LinkLocalOffLeavesAnUpDeviceWithoutIpv6Address() throws Exception {
+        nl.setIpv6LinkLocal("va", false);
+        nl.setIpv6LinkLocal("vb", true);
+        nl.setUp("va", true);
+        nl.setUp("vb", true);
+        assertEquals("none", ipJson("-d", "link", "show", "dev", "va").get(0).get("inet6_addr_gen_mode").asText());
+        assertEquals("eui64", ipJson("-d", "link", "show", "dev", "vb").get(0).get("inet6_addr_gen_mode").asText());
+        assertEquals(0, ipJson("-6", "addr", "show", "dev", "va").size(), ipJson("-6", "addr", "show", "dev", "va").toString());
+        JsonNode vb = ipJson("-6", "addr", "show", "dev", "vb");
+        assertEquals("link", vb.get(0).get("addr_info").get(0).get("scope").asText(), vb.toString());
+    }
+
+    @Test
     void addAndDeleteAddresses() throws Exception {
         nl.addAddress("vx1", Ipv4Address.parse("10.244.1.0"), 32);
         nl.addAddress("va", Ipv4Address.parse("192.0.2.1"), 24);
