@@ -34,7 +34,8 @@ import java.nio.ByteOrder;
  * NO_NEIGHBOR} if it has none: the kernel would ARP and, with flannel's tables, never get an
  * answer), and that MAC in the {@link Fdb} to the peer's underlay address ({@code NO_FDB}). The
  * tables are read on every packet, two lock-free hash probes; there is no cache to go stale, so
- * whatever the control plane changes is in force for the next packet. Then 22 bytes are written in
+ * whatever the control plane changes is in force for the next packet (a packet that races a
+ * neighbor's switch to a new MAC looks the neighbor up once more rather than drop). Then 22 bytes are written in
  * front of the packet in place and the datagram goes to the peer's address at {@link
  * VtepConfig#port()}.
  *
@@ -169,7 +170,15 @@ public final class VxlanEncapsulation implements Encapsulation {
         long peerMac = neighbors.lookup(nextHop);
         if (peerMac == NeighborTable.MISSING) return DropReason.NO_NEIGHBOR.ordinal();
         long endpoint = fdb.lookup(peerMac);
-        if (endpoint == Fdb.MISSING) return DropReason.NO_FDB.ordinal();
+        if (endpoint == Fdb.MISSING) {
+            // A peer's new VTEP MAC replaces the old one as FDB entry, neighbor switch, old entry gone;
+            // a packet that read the neighbor before the switch and the FDB after it asks once more.
+            long current = neighbors.lookup(nextHop);
+            if (current == peerMac || current == NeighborTable.MISSING) return DropReason.NO_FDB.ordinal();
+            peerMac = current;
+            endpoint = fdb.lookup(peerMac);
+            if (endpoint == Fdb.MISSING) return DropReason.NO_FDB.ordinal();
+        }
         if (!packet.prepend(VtepConfig.ENCAP_HEADER_LEN)) return DropReason.NO_ROOM.ordinal();
         writeHeaders(packet.segment(), packet.offset(), peerMac, EthernetHeader.ETHERTYPE_IPV4);
         packet.setPeer((int) endpoint, port);
