@@ -16,7 +16,6 @@ import io.dataplane.core.wire.Ipv4Prefix;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -170,7 +169,7 @@ public final class UdpBackend implements Backend {
     /** The leases of the peers now configured, ordered by subnet. */
     @Override
     public synchronized List<Lease> peers() {
-        return List.copyOf(new ArrayList<>(peers.values()));
+        return List.copyOf(peers.values());
     }
 
     /** Closes the transport. */

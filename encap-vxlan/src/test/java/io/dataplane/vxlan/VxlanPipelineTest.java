@@ -132,8 +132,9 @@ class VxlanPipelineTest {
         try {
             await(() -> b.tun().writtenCount() > 20 && c.tun().writtenCount() > 20, "traffic to both peers");
             assertTrue(a.backend().removePeer(subnet(3)));
-            // What was already queued drains; after that nothing more reaches C.
-            Thread.sleep(100);
+            // Once A's egress has dropped packets for C, whatever it sent before drains; then nothing more reaches C.
+            await(() -> a.dropped(DropReason.NO_ROUTE) >= 5, "A dropping packets for C");
+            Thread.sleep(50);
             int atC = c.tun().writtenCount();
             int atB = b.tun().writtenCount();
             long noRoute = a.dropped(DropReason.NO_ROUTE);
