@@ -47,7 +47,10 @@ public record MacAddress(long value) {
         return new MacAddress(v);
     }
 
-    // ASCII only: Character.digit would also take fullwidth and other Unicode digits.
+    /**
+     * The value of an ASCII hex digit, or -1. Not {@link Character#digit}: that also takes other
+     * scripts' digits (Arabic-Indic, fullwidth), which no MAC notation uses (found by MacAddressFuzzTest).
+     */
     private static int hexDigit(char c) {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
