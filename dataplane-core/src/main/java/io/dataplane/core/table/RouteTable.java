@@ -4,7 +4,6 @@ import io.dataplane.core.wire.Ipv4Prefix;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -16,17 +15,17 @@ import java.util.Map;
  * gateway of a route, a WireGuard peer index for allowed-IPs).
  *
  * <h2>Structure</h2>
- * A 16-bit direct-indexed top level, then one compressed multibit trie per /16 that holds prefixes
- * longer than /16 (strides 6-6-4, see {@link Subtree}):
+ * A 16-bit direct-indexed top level of references, each to the compressed multibit trie of one /16
+ * (strides 6-6-4, see {@code Subtree}):
  * <pre>
- *   address bits  31 ............ 16 | 15 ... 10 | 9 ... 4 | 3 .. 0
- *                 top[a &gt;&gt;&gt; 16]        |  level 1  | level 2 | level 3
- *                 value of the best  |  subtrees[a &gt;&gt;&gt; 16]: long[] poptrie nodes,
- *                 prefix of 0-16     |  leaf INHERIT = "use top[]"
+ *   address bits  31 ........... 16 | 15 ... 10 | 9 ... 4 | 3 .. 0
+ *                 subtrees[a &gt;&gt;&gt; 16] |  level 1  | level 2 | level 3    one long[] per /16:
+ *                                   |  poptrie nodes, leaves, and the     prefixes longer than /16
+ *                                   |  /16's fallback from prefixes 0-16  and the fallback
  * </pre>
- * A lookup reads {@code subtrees[a >>> 16]}; when it is there and has a leaf for the address, that
- * is the answer, otherwise {@code top[a >>> 16]} is: at most five dependent loads, no allocation, no
- * lock, no retry loop.
+ * A lookup reads {@code subtrees[a >>> 16]} (null: no route) and walks at most three nodes of that
+ * one array: two cache misses at most for the common case of a small /16, no allocation, no lock,
+ * no retry loop.
  *
  * <h2>Why this shape</h2>
  * <ul>
@@ -36,35 +35,34 @@ import java.util.Map;
  *       bitmaps with popcount store one leaf per run of equal values instead; a /16 with a handful
  *       of prefixes takes a few dozen longs. Measured numbers are in benchmarks/README.md
  *       ({@code LpmBenchmark}).</li>
- *   <li>Readers never block and never see a half-made change. A change to a prefix longer than /16
- *       rebuilds that /16's subtree (small: its own prefixes only) into a new array and publishes it
- *       with one release store; readers holding the old array keep a consistent old answer and the
- *       garbage collector frees it once nobody can reach it, which is the grace period an RCU
- *       scheme in C needs epochs for. A change to a prefix of /16 or shorter rewrites the affected
- *       {@code top[]} slots one by one with opaque stores (each address sees the old or the new
- *       value); subtrees never copy those short prefixes in, so a change to a /8 or to the default
- *       route touches 256 or 65536 longs, never the subtrees.</li>
+ *   <li>Readers never block and never see a half-made change. Every change builds new per-/16 arrays
+ *       and publishes each with one release store; a reader holding an old array keeps a consistent
+ *       old answer, and the garbage collector frees the array once nobody can reach it, which is the
+ *       grace period an RCU scheme in C needs epochs for. A prefix longer than /16 rebuilds its own
+ *       /16 only, and a prefix longer than /22 only the part under its /22, copying the rest of the
+ *       /16's array around it (O(size of the /16's array), see {@code Subtree.update}). A prefix of /16 or shorter only changes the fallback of the
+ *       /16s under it: each gets a copy with the new fallback (or a shared five-long constant when it
+ *       holds nothing longer), so a /8 copies at most 256 small arrays and the default route at most
+ *       65536, and nothing is rebuilt.</li>
  *   <li>The per-/16 arrays are flat {@code long[]}s indexed by offsets, not node objects; the top
- *       level is two flat arrays.</li>
+ *       level is one flat array.</li>
  * </ul>
  *
  * <h2>Concurrency</h2>
  * Any number of threads may call {@link #lookup} at any time. Writers ({@link #add}, {@link #remove})
  * are serialized on a private lock, so several control-plane threads may write, one at a time; a
  * lookup racing a change sees either the state before or after that change for its address. {@link
- * #snapshot()} takes the writers' lock. Updates cost O(prefixes in the /16) for long prefixes and
- * O(/16s covered) for short ones.
+ * #get} and {@link #snapshot()} take the writers' lock.
  */
 public final class RouteTable {
     /** What {@link #lookup} returns when no prefix covers the address. */
     public static final long NO_ROUTE = -1;
     private static final int TOP_SLOTS = 1 << 16;
+    private static final long[] EMPTY = new long[0];
     private static final VarHandle SUBTREE = MethodHandles.arrayElementVarHandle(long[][].class);
-    private static final VarHandle TOP = MethodHandles.arrayElementVarHandle(long[].class);
 
-    // Read by lookups.
+    // Read by lookups: one subtree per /16, null where no prefix covers anything.
     private final long[][] subtrees = new long[TOP_SLOTS][];
-    private final long[] top = new long[TOP_SLOTS];
     // Writer only: the sorted packed prefixes longer than /16 of each /16, and those of 0-16.
     private final long[][] longPrefixes = new long[TOP_SLOTS][];
     private final ShortPrefixes shortPrefixes = new ShortPrefixes();
@@ -72,22 +70,15 @@ public final class RouteTable {
     private volatile int size;
 
     /** An empty table: every lookup answers {@link #NO_ROUTE}. */
-    public RouteTable() {
-        Arrays.fill(top, NO_ROUTE);
-    }
+    public RouteTable() {}
 
     /**
      * The value of the longest prefix that covers {@code address}, as 0..2^32-1 in a long, or {@link
      * #NO_ROUTE}. Lock-free and allocation-free; safe while another thread adds and removes prefixes.
      */
     public long lookup(int address) {
-        int hi = address >>> 16;
-        long[] t = (long[]) SUBTREE.getAcquire(subtrees, hi);
-        if (t != null) {
-            long value = Subtree.lookup(t, address);
-            if (value != Subtree.INHERIT) return value;
-        }
-        return (long) TOP.getOpaque(top, hi);
+        long[] t = (long[]) SUBTREE.getAcquire(subtrees, address >>> 16);
+        return t == null ? NO_ROUTE : Subtree.lookup(t, address);
     }
 
     /**
@@ -105,7 +96,7 @@ public final class RouteTable {
         synchronized (writeLock) {
             if (length <= ShortPrefixes.MAX_LENGTH) {
                 if (shortPrefixes.put(address, length, value)) size++;
-                refreshTop(address, length);
+                refreshFallbacks(address, length);
                 return;
             }
             int hi = address >>> 16;
@@ -126,7 +117,7 @@ public final class RouteTable {
                 System.arraycopy(list, insert, updated, insert + 1, list.length - insert);
                 size++;
             }
-            publish(hi, updated);
+            publish(hi, updated, address, length);
         }
     }
 
@@ -141,7 +132,7 @@ public final class RouteTable {
             if (length <= ShortPrefixes.MAX_LENGTH) {
                 if (!shortPrefixes.remove(address, length)) return false;
                 size--;
-                refreshTop(address, length);
+                refreshFallbacks(address, length);
                 return true;
             }
             int hi = address >>> 16;
@@ -153,7 +144,7 @@ public final class RouteTable {
             System.arraycopy(list, 0, updated, 0, at);
             System.arraycopy(list, at + 1, updated, at, list.length - at - 1);
             size--;
-            publish(hi, updated);
+            publish(hi, updated, address, length);
             return true;
         }
     }
@@ -200,35 +191,70 @@ public final class RouteTable {
     }
 
     /**
-     * Approximate heap bytes of the table: the two top-level arrays, every subtree, and the writer's
-     * own records of the prefixes (object headers counted as 16 bytes, references as 4).
+     * Approximate heap bytes of the table: the top-level arrays, every subtree (shared ones once),
+     * and the writer's own records of the prefixes (object headers counted as 16 bytes, references
+     * as 4).
      */
     public long memoryBytes() {
         synchronized (writeLock) {
-            long bytes = 2 * (16 + 4L * TOP_SLOTS) + 16 + 8L * TOP_SLOTS + shortPrefixes.bytes();
+            long bytes = 2 * (16 + 4L * TOP_SLOTS) + shortPrefixes.bytes();
+            long[] previous = null;
             for (int hi = 0; hi < TOP_SLOTS; hi++) {
-                bytes += Subtree.bytes(subtrees[hi]);
+                long[] t = subtrees[hi];
+                // Constant subtrees are only ever shared between neighbouring /16s.
+                if (t != null && t != previous) bytes += Subtree.bytes(t);
+                previous = t;
                 if (longPrefixes[hi] != null) bytes += 16 + 8L * longPrefixes[hi].length;
             }
             return bytes;
         }
     }
 
-    /** Rebuilds the subtree of /16 {@code hi} from its new prefix list and publishes it. */
-    private void publish(int hi, long[] list) {
-        longPrefixes[hi] = list.length == 0 ? null : list;
+    /**
+     * Publishes the subtree of /16 {@code hi} for its new prefix list, after a change to the prefix
+     * {@code address/length} (which lets {@code Subtree.update} rebuild only the part it touched).
+     */
+    private void publish(int hi, long[] list, int address, int length) {
+        long fallback = shortPrefixes.best(hi);
+        long[] t;
+        if (list.length == 0) {
+            longPrefixes[hi] = null;
+            t = constant(hi, fallback);
+        } else {
+            long[] old = longPrefixes[hi] == null ? null : subtrees[hi];
+            longPrefixes[hi] = list;
+            t = Subtree.update(old, list, address & 0xffff, length, fallback);
+        }
         // The release store makes the fully built array visible before its reference.
-        SUBTREE.setRelease(subtrees, hi, Subtree.build(list));
+        SUBTREE.setRelease(subtrees, hi, t);
     }
 
-    /** Recomputes top[] over the /16s that a prefix of 0-16 bits covers. */
-    private void refreshTop(int address, int length) {
+    /** Gives the /16s under a prefix of 0-16 bits the fallback they have now. */
+    private void refreshFallbacks(int address, int length) {
         int first = address >>> 16;
-        int count = 1 << (ShortPrefixes.MAX_LENGTH - length);
-        for (int hi = first; hi < first + count; hi++) {
-            long best = shortPrefixes.best(hi);
-            if (top[hi] != best) TOP.setOpaque(top, hi, best);
+        int end = first + (1 << (ShortPrefixes.MAX_LENGTH - length));
+        for (int hi = first; hi < end; hi++) {
+            long fallback = shortPrefixes.best(hi);
+            long[] t = subtrees[hi];
+            if ((t == null ? NO_ROUTE : Subtree.fallback(t)) == fallback) continue;
+            long[] updated = longPrefixes[hi] == null ? constant(hi, fallback) : Subtree.withFallback(t, fallback);
+            SUBTREE.setRelease(subtrees, hi, updated);
         }
+    }
+
+    /**
+     * The subtree of a /16 that holds no prefix longer than /16: null for no route, else a constant
+     * subtree, the neighbour's when it is one with the same value (runs of /16s under one short
+     * prefix then share a single array).
+     */
+    private long[] constant(int hi, long fallback) {
+        if (fallback == NO_ROUTE) return null;
+        for (int neighbour : new int[] {hi - 1, hi + 1}) {
+            if (neighbour < 0 || neighbour >= TOP_SLOTS) continue;
+            long[] t = subtrees[neighbour];
+            if (t != null && longPrefixes[neighbour] == null && Subtree.fallback(t) == fallback) return t;
+        }
+        return Subtree.build(EMPTY, fallback);
     }
 
     /** Binary search of a sorted packed list by key; the index, or -(insertion point) - 1. */

@@ -121,8 +121,7 @@ public final class Ipv4Header {
      *     beyond the bytes available), checked in that order
      */
     public int validate(int available) {
-        long size = segment.byteSize();
-        long limit = offset < 0 || offset > size ? 0 : Math.min(Math.max(available, 0), size - offset);
+        long limit = Bounds.limit(segment, offset, available);
         if (limit < HEADER_LEN) return DropReason.TRUNCATED.ordinal();
         int verIhl = Byte.toUnsignedInt(segment.get(U8, offset + VER_IHL));
         if (verIhl >>> 4 != VERSION_4) return DropReason.NOT_IPV4.ordinal();

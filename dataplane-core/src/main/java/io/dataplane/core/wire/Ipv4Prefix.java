@@ -36,7 +36,8 @@ public record Ipv4Prefix(int address, int length) {
             throw new IllegalArgumentException("not an IPv4 prefix: \"" + text + "\" (bad address)");
         }
         String len = text.substring(slash + 1);
-        if (len.isEmpty() || len.length() > 2 || !len.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (len.isEmpty() || len.length() > 2 || !len.chars().allMatch(c -> c >= '0' && c <= '9')
+                || (len.length() == 2 && len.charAt(0) == '0')) {
             throw new IllegalArgumentException("not an IPv4 prefix: \"" + text + "\" (bad length)");
         }
         int length = Integer.parseInt(len);
@@ -50,7 +51,9 @@ public record Ipv4Prefix(int address, int length) {
 
     /** The prefix of {@code length} bits that contains {@code address} (host bits cleared). */
     public static Ipv4Prefix containing(int address, int length) {
-        if (length < 0 || length > 32) throw new IllegalArgumentException("prefix length out of range: " + length + " (0-32)");
+        if (length < 0 || length > 32) {
+            throw new IllegalArgumentException("prefix length out of range: " + Ipv4Address.toString(address) + "/" + length + " (0-32)");
+        }
         return new Ipv4Prefix(address & mask(length), length);
     }
 

@@ -20,13 +20,13 @@ final class RandomPrefixes {
         if (kind < 25) {
             length = 32;
             address = random.nextInt();
-        } else if (kind < 30) {
-            length = random.nextInt(9); // 0..8
+        } else if (kind < 26) {
+            length = random.nextInt(9); // 0..8: few distinct ones, so mostly replacements
             address = random.nextInt();
         } else if (kind < 40) {
             length = 9 + random.nextInt(8); // 9..16
             address = random.nextInt();
-        } else if (kind < 80) {
+        } else if (kind < 95) {
             length = 17 + random.nextInt(15); // 17..31
             address = random.nextInt();
         } else {
