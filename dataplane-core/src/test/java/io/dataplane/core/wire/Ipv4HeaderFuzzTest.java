@@ -23,20 +23,16 @@ class Ipv4HeaderFuzzTest {
 
     @FuzzTest
     void validateAndParse(FuzzedDataProvider data) {
-        int offset = data.consumeInt(0, 8);
-        int available = data.consumeBoolean() ? data.consumeInt() : data.remainingBytes();
-        byte[] bytes = data.consumeRemainingAsBytes();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment segment = arena.allocate(offset + bytes.length);
-            MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, offset, bytes.length);
-            Ipv4Header header = new Ipv4Header().wrap(segment, offset);
-            int verdict = header.validate(available);
-            assertEquals(expected(bytes, available), verdict, "validate(" + available + ")");
+            FuzzedPacket p = FuzzedPacket.from(data, arena);
+            MemorySegment segment = p.segment();
+            Ipv4Header header = new Ipv4Header().wrap(segment, p.offset());
+            int verdict = header.validate(p.available());
+            assertEquals(expected(p), verdict, "validate(" + p.available() + ")");
             if (verdict != Ipv4Header.VALID) return;
 
-            long limit = Math.min(Math.max(available, 0), bytes.length);
-            assertEquals(offset + header.totalLength(), header.payloadOffset() + header.payloadLength());
-            assertTrue(header.totalLength() <= limit);
+            assertEquals(p.offset() + header.totalLength(), header.payloadOffset() + header.payloadLength());
+            assertTrue(header.totalLength() <= p.limit());
             assertEquals(header.headerLength() - Ipv4Header.HEADER_LEN, header.optionsLength());
             header.toString();
 
@@ -65,14 +61,14 @@ class Ipv4HeaderFuzzTest {
         }
     }
 
-    /** validate's documented result, computed from the bytes alone. */
-    private static int expected(byte[] b, int available) {
-        long limit = Math.min(Math.max(available, 0), b.length);
+    /** validate's documented verdict, computed from the bytes alone. */
+    private static int expected(FuzzedPacket p) {
+        long limit = p.limit();
         if (limit < Ipv4Header.HEADER_LEN) return DropReason.TRUNCATED.ordinal();
-        if ((b[0] & 0xff) >>> 4 != 4) return DropReason.NOT_IPV4.ordinal();
-        int headerLen = (b[0] & 0x0f) * 4;
+        if (p.u8(0) >>> 4 != 4) return DropReason.NOT_IPV4.ordinal();
+        int headerLen = (p.u8(0) & 0x0f) * 4;
         if (headerLen < Ipv4Header.HEADER_LEN || headerLen > limit) return DropReason.BAD_IHL.ordinal();
-        int totalLen = (b[2] & 0xff) << 8 | (b[3] & 0xff);
+        int totalLen = p.u16(2);
         if (totalLen < headerLen || totalLen > limit) return DropReason.BAD_TOTAL_LENGTH.ordinal();
         return Ipv4Header.VALID;
     }
