@@ -2,6 +2,7 @@ package io.dataplane.core.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A node's three flannel files read together and checked against each other: {@code net-conf.json}
@@ -20,7 +21,9 @@ public record NodeConfig(NetConf netConf, SubnetEnv subnetEnv, List<Lease> peers
 
     /** Checks the files against each other; throws {@link ConfigException} naming the file that disagrees. */
     public NodeConfig {
-        if (netConf == null || subnetEnv == null || peers == null) throw new NullPointerException("netConf, subnetEnv and peers are required");
+        Objects.requireNonNull(netConf, "netConf");
+        Objects.requireNonNull(subnetEnv, "subnetEnv");
+        Objects.requireNonNull(peers, "peers");
         peers = List.copyOf(peers);
         check(netConf, subnetEnv, null);
         checkPeers(netConf, subnetEnv, peers, null);
