@@ -10,13 +10,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Any text to {@link Ipv4Prefix#parse}: it accepts exactly {@code address[/len]} with len 0-32
- * (decimal, no leading zero, like the address's octets) and no host bits, compared against a slow
- * reference, and refuses the rest with {@link IllegalArgumentException} only.
+ * Any text to {@link Ipv4Prefix#parse}: it accepts exactly {@code address[/len]} with len 0-32 (one
+ * or two decimal digits, no leading zero, like the octets) and no host bits, compared against a slow reference, and refuses the rest
+ * with {@link IllegalArgumentException} only.
  */
 class Ipv4PrefixFuzzTest {
     private static final Pattern PREFIX = Pattern.compile("(" + Ipv4AddressFuzzTest.OCTET + "(?:\\." + Ipv4AddressFuzzTest.OCTET
-            + "){3})(?:/([1-9]?[0-9]))?");
+            + "){3})(?:/(0|[1-9][0-9]?))?");
 
     @FuzzTest
     @DictionaryEntries({".", "/", "0", "/0", "/32", "/33", "/08", "255", "10.244.0.0/16", "10.244.1.0/16", "\u0663", "\uff12"})

@@ -1,0 +1,56 @@
+package io.dataplane.core.spi;
+
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Prefix;
+import java.util.List;
+
+/**
+ * One of flannel's backends at run time. It turns the other nodes' leases into table entries (a
+ * route per peer subnet, and for VXLAN a neighbor and an FDB entry, as flanneld programs
+ * {@code flannel.1}), and supplies the {@link Encapsulation} and {@link Transport} the
+ * {@link io.dataplane.core.pipeline.Pipeline} runs.
+ *
+ * <p>The control plane calls {@link #addPeer} and {@link #removePeer} from its own thread while
+ * packets flow; implementations make those changes visible to the packet path without blocking
+ * it (the core tables already are lock-free for readers).
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Which backend this is. */
+    BackendType type();
+
+    /**
+     * Our own lease as the other nodes must see it: our subnet, public IP, backend type and backend
+     * data (the VTEP MAC for vxlan, the public key and port for wireguard).
+     */
+    Lease localLease();
+
+    /** The encapsulation the pipeline runs; null when the kernel forwards (host-gw). */
+    Encapsulation encapsulation();
+
+    /** The underlay transport; null when the kernel forwards (host-gw). */
+    Transport transport();
+
+    /** The routes the pipeline looks up: peer subnet -> the next hop value the encapsulation understands. */
+    RouteTable routes();
+
+    /**
+     * Adds a peer from its lease, or updates it when a peer with the same subnet is there.
+     *
+     * @throws IllegalArgumentException naming the field and value when the lease does not fit this
+     *     backend (another backend type, missing or malformed backend data, our own subnet)
+     */
+    void addPeer(Lease lease);
+
+    /** Removes the peer whose subnet is {@code subnet}; false if there was none. */
+    boolean removePeer(Ipv4Prefix subnet);
+
+    /** The peers now configured. */
+    List<Lease> peers();
+
+    /** Stops the transport and releases what the backend holds (buffers, sockets, kernel routes it added). */
+    @Override
+    void close();
+}
