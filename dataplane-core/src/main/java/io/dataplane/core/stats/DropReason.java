@@ -82,6 +82,10 @@ public enum DropReason {
     WG_HANDSHAKE_REPLAY("WireGuard initiation replayed"),
     /** Receiver index that names no session. */
     WG_UNKNOWN_RECEIVER("WireGuard receiver index unknown"),
+    /** Initiation within the flood interval (1/50 s) of the last one accepted from that peer. */
+    WG_HANDSHAKE_FLOOD("WireGuard initiations from one peer too fast"),
+    /** Cookie reply that does not decrypt against the last mac1 we sent. */
+    WG_BAD_COOKIE("WireGuard cookie reply fails to verify"),
     /** Transport counter already seen or behind the window. */
     WG_REPLAY("WireGuard transport counter replayed"),
     /** Transport data fails authentication. */

@@ -257,17 +257,9 @@ public final class RouteTable {
         return Subtree.build(EMPTY, fallback);
     }
 
-    /** Binary search of a sorted packed list by key; the index, or -(insertion point) - 1. */
+    /** Index of {@code key} in a sorted packed list, or -(insertion point) - 1. */
     private static int find(long[] list, int key) {
-        int lo = 0;
-        int hi = list.length - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            int k = Subtree.keyOf(list[mid]);
-            if (k < key) lo = mid + 1;
-            else if (k > key) hi = mid - 1;
-            else return mid;
-        }
-        return -lo - 1;
+        int at = Subtree.lowerBound(list, key);
+        return at < list.length && Subtree.keyOf(list[at]) == key ? at : -at - 1;
     }
 }

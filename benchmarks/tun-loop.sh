@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The TUN closed loop, Java (io.dataplane.bench.TunLoop over TunDevice) against the same loop in C
+# (tun-loop/tun_loop.c, built here with gcc), alternately in one run, on one TUN device in a
+# network namespace of its own. Prints each run, the medians and the Java/C ratio. Needs root.
+#
+#   benchmarks/tun-loop.sh                      # 3 rounds of 5 s (+2 s warmup) each
+#   ROUNDS=5 SECONDS_PER_RUN=10 benchmarks/tun-loop.sh
+#   INFLIGHT=64 BATCH=32 ...                    # packets circulating; packets per read batch
+#
+# The loop: read up to BATCH 64-byte UDP packets from the TUN, rewrite each (TTL 64, destination
+# 10.244.250.1 <-> .2, IPv4 checksum), write them back; the kernel forwards them into the TUN again.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+ROUNDS=${ROUNDS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+WARMUP=${WARMUP:-2}
+INFLIGHT=${INFLIGHT:-64}
+BATCH=${BATCH:-32}
+[ "$(id -u)" -eq 0 ] || { echo "tun-loop.sh: needs root (network namespace, TUN)" >&2; exit 1; }
+
+work=$(mktemp -d)
+ns="dptl$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
+dev=tl0
+cleanup() {
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+gcc -O2 -Wall -o "$work/tun_loop" "$here/tun-loop/tun_loop.c"
+jar="$root/benchmarks/target/benchmarks.jar"
+if [ -z "${SKIP_BUILD:-}" ] || [ ! -f "$jar" ]; then
+  (cd "$root" && ./mvnw -q -pl benchmarks -am package -DskipTests)
+fi
+source "$root/.mvn/find-jdk.sh"
+dataplane_find_jdk
+java="$JAVA_HOME/bin/java"
+
+ip netns add "$ns"
+nsexec() { ip netns exec "$ns" "$@"; }
+nsexec sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 \
+  net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+nsexec ip link set lo up
+
+# A fresh device per run, so no packet of one run is left circulating into the next.
+fresh_device() {
+  nsexec ip link del "$dev" 2>/dev/null || true
+  nsexec ip tuntap add dev "$dev" mode tun
+  nsexec ip addr add 198.51.100.1/24 dev "$dev"
+  nsexec ip link set "$dev" up
+  nsexec ip route add 10.244.250.0/24 dev "$dev"
+}
+
+run() {
+  fresh_device
+  case "$1" in
+    c) nsexec "$work/tun_loop" "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" ;;
+    java) nsexec "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.dataplane.bench.TunLoop \
+            "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" ;;
+  esac | sed -n 's/^pps=//p'
+}
+
+median() { sort -n | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+
+c_runs=() java_runs=()
+for r in $(seq 1 "$ROUNDS"); do
+  c=$(run c); j=$(run java)
+  c_runs+=("$c"); java_runs+=("$j")
+  printf 'round %d: C %8d pps   Java %8d pps\n' "$r" "$c" "$j"
+done
+c_med=$(printf '%s\n' "${c_runs[@]}" | median)
+j_med=$(printf '%s\n' "${java_runs[@]}" | median)
+printf 'median: C %d pps, Java %d pps, Java/C = %s (batch %d, %d in flight, %d x %ds)\n' "$c_med" "$j_med" \
+  "$(awk -v j="$j_med" -v c="$c_med" 'BEGIN {printf "%.2f", j / c}')" "$BATCH" "$INFLIGHT" "$ROUNDS" "$SECONDS_PER_RUN"

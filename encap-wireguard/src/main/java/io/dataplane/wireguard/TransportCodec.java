@@ -1,0 +1,65 @@
+package io.dataplane.wireguard;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Transport data in place in a {@link PacketBuffer}: sealing prepends the 16-byte header into the
+ * headroom, zero-pads the inner packet to a multiple of 16 (never beyond the MTU) and appends the
+ * tag into the tailroom; opening verifies and decrypts where the bytes are and leaves the data
+ * pointing at the ciphertext. No allocation, no copy.
+ */
+final class TransportCodec {
+    private TransportCodec() {}
+
+    /** Payload length after padding: up to a multiple of 16, but not past the MTU (as wireguard-go). */
+    static int paddedLength(int len, int mtu) {
+        int padded = (len + MessageType.PADDING_MULTIPLE - 1) & -MessageType.PADDING_MULTIPLE;
+        return len > mtu ? padded : Math.min(padded, mtu);
+    }
+
+    /** True if {@code p} has the headroom and tailroom to be sealed in place. */
+    static boolean fits(PacketBuffer p, int mtu) {
+        int len = p.length();
+        return p.offset() >= MessageType.TRANSPORT_HEADER_LEN
+                && p.tailroom() >= paddedLength(len, mtu) - len + MessageType.TAG_LEN;
+    }
+
+    /**
+     * Seals the inner packet of {@code p} as transport message {@code counter} for {@code kp}; the
+     * caller checked {@link #fits}. Afterwards the data is the whole message.
+     */
+    static void seal(Keypair kp, long counter, PacketBuffer p, int mtu) {
+        MemorySegment seg = p.segment();
+        int off = p.offset();
+        int len = p.length();
+        int padded = paddedLength(len, mtu);
+        for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
+        if (kp.sendKeySpec == null) {
+            ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
+        } else {
+            JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
+        }
+        p.append(padded - len + MessageType.TAG_LEN);
+        p.prepend(MessageType.TRANSPORT_HEADER_LEN);
+        TransportHeader.emit(seg, off - MessageType.TRANSPORT_HEADER_LEN, kp.remoteIndex, counter);
+    }
+
+    /**
+     * Opens transport message {@code counter} in {@code p} (data = the whole message) with {@code kp}:
+     * on success the payload bytes after the header are plaintext and the result is -1; else the
+     * ordinal of {@link DropReason#WG_DECRYPT_FAILED}.
+     */
+    static int open(Keypair kp, long counter, PacketBuffer p) {
+        MemorySegment seg = p.segment();
+        int ctLen = p.length() - MessageType.KEEPALIVE_LEN;
+        long off = p.offset() + MessageType.TRANSPORT_HEADER_LEN;
+        boolean ok = kp.receiveKeySpec == null
+                ? ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
+                : JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen);
+        return ok ? -1 : DropReason.WG_DECRYPT_FAILED.ordinal();
+    }
+}

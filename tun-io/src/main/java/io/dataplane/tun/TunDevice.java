@@ -1,0 +1,428 @@
+package io.dataplane.tun;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.spi.TunnelDevice;
+import io.dataplane.core.wire.InternetChecksum;
+import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.FdNative;
+import io.dataplane.tun.sys.NativeCall;
+import io.dataplane.tun.sys.SocketNative;
+import io.dataplane.tun.sys.WakeableFd;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Linux TUN device (one queue of it) as a {@link TunnelDevice}: IPv4 packets without a packet
+ * information header ({@code IFF_TUN | IFF_NO_PI}), read and written in batches.
+ *
+ * <p><b>Opening.</b> {@link #open(String, TunOptions)} creates the device, or attaches to an
+ * existing one of that name ({@code ip tuntap add} made, or another process's). The device lives
+ * in the network namespace of the thread that opens it (see {@code NetNamespace}); the descriptor
+ * stays there, so any thread may read and write it afterwards. {@link #openQueues} opens a
+ * multi-queue device ({@code IFF_MULTI_QUEUE}), one descriptor and one {@code TunDevice} per queue;
+ * the kernel spreads flows across the queues. A device that this process created goes away when
+ * its last queue is closed.
+ *
+ * <p><b>Reading.</b> {@link #read} fills the caller's buffers, each at its current offset (the
+ * pool's headroom), and keeps reading while the kernel has packets, up to the batch size; with
+ * none there it blocks in {@code poll} until one arrives or {@link #close} wakes it. One thread
+ * reads and one thread writes at a time; they may run concurrently.
+ *
+ * <p><b>virtio_net_hdr.</b> With {@link TunOptions#vnetHeader()} every packet crosses the
+ * descriptor behind a 10-byte {@link VirtioNetHeader} ({@code TUNSETVNETHDRSZ} = 10). Read puts
+ * it in the 10 bytes in front of the buffer's data, where a {@link VirtioNetHeader} view can read
+ * it, and sets the buffer's {@link PacketBuffer#gsoSize() gsoSize} for a super-packet (0 otherwise).
+ * A single packet with a partial checksum (NEEDS_CSUM, with the CSUM offload) has its checksum
+ * completed here, so what read returns is always a valid packet, except the segments of a
+ * super-packet, whose header keeps NEEDS_CSUM for the segmenter. Write puts a header in those 10
+ * bytes of headroom: all zero for a single packet; for {@code gsoSize != 0} a GSO header (TCPV4 or
+ * UDP_L4 from the IPv4 protocol) with NEEDS_CSUM, writing the pseudo-header sum into the L4
+ * checksum field, as the kernel expects of a super-packet. Buffers need an offset of at least 10.
+ * A super-packet larger than the buffer is cut at the buffer's end (its IPv4 total length then
+ * exceeds the data, which IPv4 validation drops); with TSO/USO use buffers of 64 KiB.
+ *
+ * <p><b>Errors.</b> Setup errors name the call, the device and the errno
+ * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}); a
+ * device removed under an open descriptor makes read and write throw with EBADFD instead of hanging.
+ */
+public final class TunDevice implements TunnelDevice {
+    private static final String TUN_PATH = "/dev/net/tun";
+    private static final int VNET_HDR_LEN = VirtioNetHeader.LENGTH;
+    private static final ValueLayout.OfShort NET_U16 = SocketNative.NET_U16;
+    private static final ValueLayout.OfInt NET_U32 = SocketNative.NET_U32;
+    private static final int IPPROTO_TCP = 6;
+    private static final int IPPROTO_UDP = 17;
+
+    private final String name;
+    private final int queueIndex;
+    private final boolean multiQueue;
+    private final TunOptions options;
+    private final WakeableFd fd;
+    private final int fdNumber;
+    private final int controlFd;
+    private final int hdrLen;
+    private final VirtioNetHeader readHeader = new VirtioNetHeader();
+    private final VirtioNetHeader writeHeader = new VirtioNetHeader();
+    private boolean controlClosed;
+
+    private TunDevice(String name, int queueIndex, boolean multiQueue, TunOptions options, WakeableFd fd, int controlFd) {
+        this.name = name;
+        this.queueIndex = queueIndex;
+        this.multiQueue = multiQueue;
+        this.options = options;
+        this.fd = fd;
+        this.fdNumber = fd.fd();
+        this.controlFd = controlFd;
+        this.hdrLen = options.vnetHeader() ? VNET_HDR_LEN : 0;
+    }
+
+    /** Creates or attaches to the TUN device {@code name} with the {@link TunOptions#defaults() defaults}. */
+    public static TunDevice open(String name) throws IOException {
+        return open(name, TunOptions.defaults());
+    }
+
+    /**
+     * Creates or attaches to the single-queue TUN device {@code name} ({@code "tun%d"} lets the
+     * kernel pick a number; {@link #name()} says which) in the calling thread's network namespace.
+     *
+     * @throws IllegalArgumentException naming the name when the kernel would refuse it (longer than 15 bytes, ...)
+     * @throws ErrnoException naming the call and errno: EPERM without CAP_NET_ADMIN, EBUSY when
+     *     another descriptor holds the device, EINVAL when it is multi-queue or not a TUN
+     */
+    public static TunDevice open(String name, TunOptions options) throws IOException {
+        InterfaceName.check(name);
+        return openQueue(name, 0, false, options);
+    }
+
+    /**
+     * Creates or attaches to the multi-queue TUN device {@code name} with {@code queues} queues,
+     * returning one device per queue (index 0 to queues-1). Either all open or none.
+     */
+    public static List<TunDevice> openQueues(String name, int queues, TunOptions options) throws IOException {
+        InterfaceName.check(name);
+        if (queues < 1 || queues > 256) throw new IllegalArgumentException("TUN queue count out of range: queues=" + queues + " (1-256)");
+        List<TunDevice> opened = new ArrayList<>(queues);
+        try {
+            String actual = name;
+            for (int q = 0; q < queues; q++) {
+                TunDevice d = openQueue(actual, q, true, options);
+                opened.add(d);
+                actual = d.name; // a "tun%d" pattern resolves on the first queue; the others join it
+            }
+            return List.copyOf(opened);
+        } catch (IOException | RuntimeException e) {
+            for (TunDevice d : opened) d.close();
+            throw e;
+        }
+    }
+
+    private static TunDevice openQueue(String name, int queueIndex, boolean multiQueue, TunOptions options) throws IOException {
+        int flags = TunNative.IFF_TUN | TunNative.IFF_NO_PI
+                | (multiQueue ? TunNative.IFF_MULTI_QUEUE : 0)
+                | (options.vnetHeader() ? TunNative.IFF_VNET_HDR : 0);
+        int tunFd = FdNative.open(TUN_PATH, FdNative.O_RDWR | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC, 0);
+        int controlFd = -1;
+        try (Arena arena = Arena.ofConfined()) {
+            String actual = attach(arena, tunFd, name, flags);
+            if (options.vnetHeader()) {
+                MemorySegment size = arena.allocateFrom(ValueLayout.JAVA_INT, VNET_HDR_LEN);
+                TunNative.ioctlPointer(tunFd, TunNative.TUNSETVNETHDRSZ, size, "TUNSETVNETHDRSZ, " + actual);
+                // Always set, also to 0: an attached device may carry offloads a previous owner enabled.
+                TunNative.ioctlValue(tunFd, TunNative.TUNSETOFFLOAD, TunOffload.flags(options.offloads()),
+                        "TUNSETOFFLOAD " + options.offloads() + ", " + actual);
+            }
+            controlFd = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "AF_INET, SOCK_DGRAM");
+            WakeableFd wfd = new WakeableFd(tunFd, actual);
+            return new TunDevice(actual, queueIndex, multiQueue, options, wfd, controlFd);
+        } catch (IOException | RuntimeException e) {
+            FdNative.close(tunFd);
+            FdNative.close(controlFd);
+            throw e;
+        }
+    }
+
+    private static String attach(Arena arena, int tunFd, String name, int flags) throws ErrnoException {
+        try {
+            MemorySegment ifr = TunNative.ioctlIfreq(arena, tunFd, TunNative.TUNSETIFF, "TUNSETIFF", name, flags);
+            return InterfaceName.read(ifr, 0);
+        } catch (ErrnoException e) {
+            String hint = switch (e.errno()) {
+                case Errno.EPERM -> "needs root or CAP_NET_ADMIN";
+                case Errno.EBUSY -> "another descriptor holds the single-queue device " + name;
+                case Errno.EINVAL -> name + " exists as another kind of device, or its multi-queue mode differs";
+                default -> null;
+            };
+            throw new ErrnoException(e.call(), e.errno(), hint);
+        }
+    }
+
+    /** True if this machine lets the process open a TUN device (probed once: /dev/net/tun, TUNSETIFF). */
+    public static boolean isAvailable() {
+        return Probe.CAUSE == null;
+    }
+
+    /** Why {@link #isAvailable()} is false ({@code "open(/dev/net/tun) failed: errno=2 (ENOENT)"}), or null. */
+    public static String unavailabilityCause() {
+        return Probe.CAUSE;
+    }
+
+    private static final class Probe {
+        static final String CAUSE = probe();
+
+        // Creates a transient device with a kernel-chosen name; it vanishes with the descriptor.
+        private static String probe() {
+            int tunFd;
+            try {
+                tunFd = FdNative.open(TUN_PATH, FdNative.O_RDWR | FdNative.O_CLOEXEC, 0);
+            } catch (ErrnoException e) {
+                return e.getMessage();
+            } catch (RuntimeException | LinkageError e) {
+                return "native calls unavailable: " + e;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                attach(arena, tunFd, "tun%d", TunNative.IFF_TUN | TunNative.IFF_NO_PI);
+                return null;
+            } catch (ErrnoException e) {
+                return e.getMessage();
+            } finally {
+                FdNative.close(tunFd);
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The MTU the kernel has for the device now ({@code SIOCGIFMTU}). */
+    @Override
+    public int mtu() {
+        return interfaceInt(TunNative.SIOCGIFMTU, "SIOCGIFMTU");
+    }
+
+    /** The device's interface index ({@code SIOCGIFINDEX}). */
+    public int index() {
+        return interfaceInt(TunNative.SIOCGIFINDEX, "SIOCGIFINDEX");
+    }
+
+    private synchronized int interfaceInt(long request, String requestName) {
+        if (fd.isClosed()) throw new IllegalStateException("TUN device " + name + " is closed");
+        try {
+            return TunNative.interfaceInt(controlFd, request, requestName, name);
+        } catch (ErrnoException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public int batchSize() {
+        return options.batchSize();
+    }
+
+    /** This descriptor's queue, 0 for a single-queue device. */
+    public int queueIndex() {
+        return queueIndex;
+    }
+
+    /** True if the device was opened with {@code IFF_MULTI_QUEUE}. */
+    public boolean isMultiQueue() {
+        return multiQueue;
+    }
+
+    /** The options the device was opened with. */
+    public TunOptions options() {
+        return options;
+    }
+
+    /**
+     * Reads up to {@code min(count, batchSize())} packets: as many as the kernel has now, blocking
+     * for the first. See the class comment for the virtio_net_hdr.
+     *
+     * @throws IllegalArgumentException if a buffer's offset leaves no room for the virtio_net_hdr
+     * @throws ErrnoException naming the device and errno if the device fails (EBADFD: it was removed)
+     */
+    @Override
+    public int read(PacketBuffer[] packets, int count) throws IOException {
+        int limit = Math.min(count, options.batchSize());
+        if (limit <= 0) return 0;
+        WakeableFd.Direction in = fd.reading();
+        if (!in.enter()) return CLOSED;
+        try {
+            MemorySegment errno = in.errno();
+            boolean pollReportedError = false;
+            while (true) {
+                int n = 0;
+                while (n < limit) {
+                    PacketBuffer b = packets[n];
+                    int off = b.offset();
+                    if (off < hdrLen) throw noHeadroom(b, off);
+                    long room = (long) b.capacity() - off + hdrLen;
+                    long r = FdNative.read(errno, fdNumber, b.address() + off - hdrLen, room);
+                    if (r < 0) {
+                        int e = NativeCall.errno(errno);
+                        if (e == Errno.EINTR) continue;
+                        if (e == Errno.EAGAIN) break;
+                        if (e == Errno.EBADF) return CLOSED;
+                        if (n > 0) break; // hand over what we have; the error comes back on the next call
+                        throw Errno.exception("read(" + name + ")", e);
+                    }
+                    int len = (int) Math.min(r, room) - hdrLen;
+                    if (len < 0) continue; // shorter than the virtio_net_hdr: nothing a kernel sends
+                    b.setLength(len);
+                    if (hdrLen != 0) acceptHeader(b, off, len);
+                    else b.setGsoSize(0); // a reused buffer may still say super-packet
+                    n++;
+                }
+                if (n > 0) return n;
+                if (pollReportedError) {
+                    throw new ErrnoException("read(" + name + ")", Errno.EBADFD,
+                            "poll reported an error on the descriptor but read has nothing to say; the device was removed");
+                }
+                int revents = in.await(FdNative.POLLIN);
+                if (revents == WakeableFd.WOKEN) return CLOSED;
+                pollReportedError = (revents & FdNative.POLLIN) == 0;
+            }
+        } finally {
+            in.exit();
+        }
+    }
+
+    private IllegalArgumentException noHeadroom(PacketBuffer b, int off) {
+        return new IllegalArgumentException("buffer offset leaves no room for the virtio_net_hdr on " + name
+                + ": offset=" + off + " (need " + hdrLen + ")");
+    }
+
+    // Sets the GSO size from the header; completes a single packet's partial checksum.
+    private void acceptHeader(PacketBuffer b, int off, int len) {
+        MemorySegment s = b.segment();
+        VirtioNetHeader h = readHeader.wrap(s, off - VNET_HDR_LEN);
+        int gsoType = h.gsoType() & ~VirtioNetHeader.GSO_ECN;
+        if (gsoType != VirtioNetHeader.GSO_NONE) {
+            b.setGsoSize(h.gsoSize());
+            return;
+        }
+        b.setGsoSize(0);
+        if ((h.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0) {
+            int start = h.csumStart();
+            int field = start + h.csumOffset();
+            if (field + 2 <= len) {
+                // The field holds the pseudo-header sum already, so the whole L4 range is summed with it.
+                // A result of 0 goes out as 0xffff, as the kernel's skb_checksum_help does: 0 means "none" to UDP.
+                int checksum = InternetChecksum.finish(InternetChecksum.sum(s, off + start, len - start));
+                s.set(NET_U16, off + field, (short) (checksum == 0 ? 0xffff : checksum));
+                h.flags(h.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code packets[0..count)}, each from its offset for its length; returns how many the
+     * kernel took. A packet it refuses (EINVAL: malformed; EIO: the device is down) is skipped.
+     *
+     * @throws ErrnoException naming the device if the device itself fails (EBADFD: it was removed)
+     */
+    @Override
+    public int write(PacketBuffer[] packets, int count) throws IOException {
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return CLOSED;
+        try {
+            MemorySegment errno = out.errno();
+            int written = 0;
+            for (int i = 0; i < count; i++) {
+                PacketBuffer b = packets[i];
+                int off = b.offset();
+                int len = b.length();
+                if (hdrLen != 0) {
+                    if (off < hdrLen) throw noHeadroom(b, off);
+                    if (!prepareHeader(b, off, len)) continue;
+                }
+                long start = b.address() + off - hdrLen;
+                long total = (long) len + hdrLen;
+                while (true) {
+                    long r = FdNative.write(errno, fdNumber, start, total);
+                    if (r >= 0) {
+                        written++;
+                        break;
+                    }
+                    int e = NativeCall.errno(errno);
+                    if (e == Errno.EINTR) continue;
+                    if (e == Errno.EAGAIN) {
+                        if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+                        continue;
+                    }
+                    if (e == Errno.EBADF) return CLOSED;
+                    if (e == Errno.EBADFD) throw Errno.exception("write(" + name + ")", e);
+                    break; // refused this packet: the caller counts it
+                }
+            }
+            return written;
+        } finally {
+            out.exit();
+        }
+    }
+
+    // Writes the virtio_net_hdr in front of the packet. False if a super-packet is not TCP or UDP over IPv4.
+    private boolean prepareHeader(PacketBuffer b, int off, int len) {
+        MemorySegment s = b.segment();
+        VirtioNetHeader h = writeHeader.wrap(s, off - VNET_HDR_LEN);
+        int gsoSize = b.gsoSize();
+        if (gsoSize == 0) {
+            h.clear();
+            return true;
+        }
+        if (len < 20) return false;
+        int verIhl = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off));
+        int ihl = (verIhl & 0x0f) * 4;
+        if ((verIhl >>> 4) != 4 || ihl < 20) return false;
+        int protocol = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off + 9));
+        int gsoType;
+        int l4HeaderLen;
+        int csumOffset;
+        if (protocol == IPPROTO_TCP) {
+            if (len < ihl + 20) return false;
+            gsoType = VirtioNetHeader.GSO_TCPV4;
+            l4HeaderLen = (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off + ihl + 12)) >>> 4) * 4;
+            csumOffset = 16;
+        } else if (protocol == IPPROTO_UDP) {
+            if (len < ihl + 8) return false;
+            gsoType = VirtioNetHeader.GSO_UDP_L4;
+            l4HeaderLen = 8;
+            csumOffset = 6;
+        } else {
+            return false;
+        }
+        int l4Len = len - ihl;
+        // The kernel completes the checksum per segment from the pseudo-header sum over the whole L4 length.
+        int pseudo = InternetChecksum.pseudoHeaderSum(s.get(NET_U32, off + 12), s.get(NET_U32, off + 16), protocol, l4Len);
+        s.set(NET_U16, off + ihl + csumOffset, (short) pseudo);
+        h.set(VirtioNetHeader.F_NEEDS_CSUM, gsoType, ihl + l4HeaderLen, gsoSize, ihl, csumOffset);
+        return true;
+    }
+
+    /**
+     * Closes this queue's descriptor, waking a reader blocked in {@link #read} (it returns
+     * {@link #CLOSED}) and waiting until no call is inside the descriptor. A device this process
+     * created is removed by the kernel once its last queue closes. Idempotent.
+     */
+    @Override
+    public void close() {
+        fd.close();
+        synchronized (this) {
+            if (!controlClosed) {
+                controlClosed = true;
+                FdNative.close(controlFd);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TunDevice[" + name + (multiQueue ? " queue " + queueIndex : "") + (options.vnetHeader() ? " vnet_hdr " + options.offloads() : "") + "]";
+    }
+}

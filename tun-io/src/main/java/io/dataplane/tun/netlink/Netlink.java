@@ -1,0 +1,267 @@
+package io.dataplane.tun.netlink;
+
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.MacAddress;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.InterfaceName;
+import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.SocketNative;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * rtnetlink ({@code AF_NETLINK}/{@code NETLINK_ROUTE}) for the control plane: links, IPv4
+ * addresses, routes, neighbor (ARP) entries and bridge FDB entries: what {@code ip} and
+ * {@code bridge} do, and what flanneld does to program {@code flannel.1}:
+ *
+ * <pre>{@code
+ * try (Netlink nl = Netlink.open()) {                    // ip link add flannel.1 type vxlan ... (made elsewhere)
+ *     nl.setMtu("flannel.1", 1450); nl.setUp("flannel.1", true);
+ *     nl.addAddress("flannel.1", Ipv4Address.parse("10.244.1.0"), 32);
+ *     nl.replaceNeighbor("flannel.1", Ipv4Address.parse("10.244.2.0"), peerVtepMac);
+ *     nl.appendFdb("flannel.1", peerVtepMac, Ipv4Address.parse("192.0.2.2"));
+ *     nl.addRoute(Route.onlink(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("10.244.2.0"), "flannel.1"));
+ * }
+ * }</pre>
+ *
+ * <p>The socket belongs to the network namespace of the thread that opens it (open it inside
+ * {@code NetNamespace.call} to configure that namespace). Every request waits for the kernel's
+ * ack; a refusal is an {@link ErrnoException} naming the request in {@code ip} syntax and the
+ * errno, {@code "RTM_NEWROUTE 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink failed: errno=17
+ * (EEXIST)"}, plus the kernel's own words when it gives them. Devices are named; each request
+ * looks the name up first, so a missing device fails with ENODEV naming it. Thread-safe: requests
+ * are serialized.
+ */
+public final class Netlink implements AutoCloseable {
+    private static final int REQUEST_BUFFER = 4096;
+    private final NetlinkSocket socket;
+    private final Arena arena = Arena.ofShared();
+    private final NetlinkRequest request = new NetlinkRequest(arena.allocate(REQUEST_BUFFER, 8));
+
+    private Netlink(NetlinkSocket socket) {
+        this.socket = socket;
+    }
+
+    /** Opens an rtnetlink socket in the calling thread's network namespace. */
+    public static Netlink open() throws IOException {
+        return new Netlink(new NetlinkSocket());
+    }
+
+    // ---- links ----
+
+    /**
+     * The link called {@code name}.
+     *
+     * @throws ErrnoException with ENODEV naming the device when there is none
+     */
+    public synchronized Link link(String name) throws IOException {
+        InterfaceName.check(name);
+        request.start(Rtnl.RTM_GETLINK, 0);
+        request.body(Rtnl.IFINFOMSG);
+        request.string(Rtnl.IFLA_IFNAME, name);
+        Link[] found = new Link[1];
+        send("RTM_GETLINK dev " + name, (type, s, payload, end) -> {
+            if (type != Rtnl.RTM_NEWLINK) return;
+            int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_INDEX);
+            int flags = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_FLAGS);
+            long attrs = payload + NetlinkRequest.align((int) Rtnl.IFINFOMSG.byteSize());
+            long at = Attributes.find(s, attrs, end, Rtnl.IFLA_IFNAME);
+            String ifname = at < 0 ? name : Attributes.string(s, at);
+            at = Attributes.find(s, attrs, end, Rtnl.IFLA_MTU);
+            int mtu = at < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, at);
+            at = Attributes.find(s, attrs, end, Rtnl.IFLA_ADDRESS);
+            MacAddress mac = at >= 0 && Attributes.payloadLength(s, at) == MacAddress.LENGTH ? new MacAddress(MacAddress.read(s, at)) : null;
+            found[0] = new Link(index, ifname, mtu, mac, (flags & Rtnl.IFF_UP) != 0);
+        });
+        if (found[0] == null) throw new ErrnoException("RTM_GETLINK dev " + name, Errno.ENODEV, "no reply for the link");
+        return found[0];
+    }
+
+    /** The interface index of {@code name}; ENODEV naming it when there is none. */
+    public int linkIndex(String name) throws IOException {
+        return link(name).index();
+    }
+
+    /** Sets the MTU of {@code device} ({@code ip link set DEV mtu N}). */
+    public synchronized void setMtu(String device, int mtu) throws IOException {
+        if (mtu < 68 || mtu > 65535) throw new IllegalArgumentException("MTU out of range: mtu=" + mtu + " (68-65535)");
+        int index = index(device);
+        linkRequest(index, 0, 0).u32(Rtnl.IFLA_MTU, mtu);
+        send("RTM_NEWLINK dev " + device + " mtu " + mtu, null);
+    }
+
+    /** Sets the hardware address of {@code device} ({@code ip link set DEV address MAC}). */
+    public synchronized void setMac(String device, MacAddress mac) throws IOException {
+        int index = index(device);
+        linkRequest(index, 0, 0).bytes(Rtnl.IFLA_ADDRESS, mac.toBytes());
+        send("RTM_NEWLINK dev " + device + " address " + mac, null);
+    }
+
+    /** Brings {@code device} up or down ({@code ip link set DEV up|down}). */
+    public synchronized void setUp(String device, boolean up) throws IOException {
+        int index = index(device);
+        linkRequest(index, up ? Rtnl.IFF_UP : 0, Rtnl.IFF_UP);
+        send("RTM_NEWLINK dev " + device + (up ? " up" : " down"), null);
+    }
+
+    private NetlinkRequest linkRequest(int index, int flags, int change) {
+        request.start(Rtnl.RTM_NEWLINK, 0);
+        long at = request.body(Rtnl.IFINFOMSG);
+        MemorySegment s = request.segment();
+        s.set(ValueLayout.JAVA_INT, at + Rtnl.IFI_INDEX, index);
+        s.set(ValueLayout.JAVA_INT, at + Rtnl.IFI_FLAGS, flags);
+        s.set(ValueLayout.JAVA_INT, at + Rtnl.IFI_CHANGE, change);
+        return request;
+    }
+
+    // ---- addresses ----
+
+    /** Adds {@code address/prefixLength} to {@code device} ({@code ip addr add A/N dev DEV}); EEXIST if there. */
+    public synchronized void addAddress(String device, int address, int prefixLength) throws IOException {
+        address(Rtnl.RTM_NEWADDR, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL, device, address, prefixLength);
+    }
+
+    /** Removes {@code address/prefixLength} from {@code device} ({@code ip addr del}); EADDRNOTAVAIL if absent. */
+    public synchronized void deleteAddress(String device, int address, int prefixLength) throws IOException {
+        address(Rtnl.RTM_DELADDR, 0, device, address, prefixLength);
+    }
+
+    private void address(int type, int flags, String device, int address, int prefixLength) throws IOException {
+        if (prefixLength < 0 || prefixLength > 32) throw new IllegalArgumentException("prefix length out of range: " + prefixLength + " (0-32)");
+        int index = index(device);
+        request.start(type, flags);
+        long at = request.body(Rtnl.IFADDRMSG);
+        MemorySegment s = request.segment();
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.IFA_FAMILY, (byte) SocketNative.AF_INET);
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.IFA_PREFIXLEN, (byte) prefixLength);
+        s.set(ValueLayout.JAVA_INT, at + Rtnl.IFA_INDEX, index);
+        request.ipv4(Rtnl.IFA_LOCAL, address).ipv4(Rtnl.IFA_ADDRESS, address);
+        send(Rtnl.typeName(type) + " " + Ipv4Address.toString(address) + "/" + prefixLength + " dev " + device, null);
+    }
+
+    // ---- routes ----
+
+    /** Adds {@code route} ({@code ip route add}); EEXIST if a route to that prefix is there. */
+    public synchronized void addRoute(Route route) throws IOException {
+        route(Rtnl.RTM_NEWROUTE, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL, route);
+    }
+
+    /** Adds or replaces the route to {@code route}'s prefix ({@code ip route replace}). */
+    public synchronized void replaceRoute(Route route) throws IOException {
+        route(Rtnl.RTM_NEWROUTE, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_REPLACE, route);
+    }
+
+    /** Deletes {@code route} ({@code ip route del}); ESRCH if no such route. */
+    public synchronized void deleteRoute(Route route) throws IOException {
+        route(Rtnl.RTM_DELROUTE, 0, route);
+    }
+
+    private void route(int type, int flags, Route route) throws IOException {
+        int index = route.device() == null ? 0 : index(route.device());
+        request.start(type, flags);
+        long at = request.body(Rtnl.RTMSG);
+        MemorySegment s = request.segment();
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_FAMILY, (byte) SocketNative.AF_INET);
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_DST_LEN, (byte) route.destination().length());
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_TABLE, (byte) Rtnl.RT_TABLE_MAIN);
+        // As iproute2: protocol "boot", scope link for a route without gateway, "nowhere" on delete (matches any).
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_PROTOCOL, (byte) Rtnl.RTPROT_BOOT);
+        int scope = type == Rtnl.RTM_DELROUTE ? Rtnl.RT_SCOPE_NOWHERE
+                : route.gateway() == 0 ? Rtnl.RT_SCOPE_LINK : Rtnl.RT_SCOPE_UNIVERSE;
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_SCOPE, (byte) scope);
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_TYPE, (byte) Rtnl.RTN_UNICAST);
+        s.set(ValueLayout.JAVA_INT, at + Rtnl.RTM_FLAGS, route.onlink() ? Rtnl.RTNH_F_ONLINK : 0);
+        request.ipv4(Rtnl.RTA_DST, route.destination().address());
+        if (route.gateway() != 0) request.ipv4(Rtnl.RTA_GATEWAY, route.gateway());
+        if (index != 0) request.u32(Rtnl.RTA_OIF, index);
+        send(Rtnl.typeName(type) + " " + route, null);
+    }
+
+    // ---- neighbors (ARP) ----
+
+    /** Adds a permanent neighbor entry ({@code ip neigh add A lladdr MAC dev DEV nud permanent}); EEXIST if there. */
+    public synchronized void addNeighbor(String device, int address, MacAddress mac) throws IOException {
+        neighbor(Rtnl.RTM_NEWNEIGH, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL, device, address, mac);
+    }
+
+    /** Adds or replaces a permanent neighbor entry ({@code ip neigh replace}, flanneld's NeighSet). */
+    public synchronized void replaceNeighbor(String device, int address, MacAddress mac) throws IOException {
+        neighbor(Rtnl.RTM_NEWNEIGH, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_REPLACE, device, address, mac);
+    }
+
+    /** Deletes the neighbor entry for {@code address} on {@code device} ({@code ip neigh del}). */
+    public synchronized void deleteNeighbor(String device, int address) throws IOException {
+        neighbor(Rtnl.RTM_DELNEIGH, 0, device, address, null);
+    }
+
+    private void neighbor(int type, int flags, String device, int address, MacAddress mac) throws IOException {
+        int index = index(device);
+        ndmsg(type, flags, SocketNative.AF_INET, index, 0);
+        request.ipv4(Rtnl.NDA_DST, address);
+        if (mac != null) request.bytes(Rtnl.NDA_LLADDR, mac.toBytes());
+        send(Rtnl.typeName(type) + " " + Ipv4Address.toString(address) + (mac != null ? " lladdr " + mac : "")
+                + " dev " + device + (type == Rtnl.RTM_NEWNEIGH ? " nud permanent" : ""), null);
+    }
+
+    // ---- bridge FDB (a VXLAN device's MAC -> remote VTEP table) ----
+
+    /**
+     * Adds a remote {@code dst} for {@code mac} on the VXLAN {@code device}, keeping any others
+     * ({@code bridge fdb append MAC dev DEV dst DST}: NTF_SELF, permanent).
+     */
+    public synchronized void appendFdb(String device, MacAddress mac, int dst) throws IOException {
+        fdb(Rtnl.RTM_NEWNEIGH, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_APPEND, device, mac, dst);
+    }
+
+    /** Sets {@code dst} as the remote for {@code mac} ({@code bridge fdb replace}, flanneld's NeighSet on AF_BRIDGE). */
+    public synchronized void replaceFdb(String device, MacAddress mac, int dst) throws IOException {
+        fdb(Rtnl.RTM_NEWNEIGH, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_REPLACE, device, mac, dst);
+    }
+
+    /** Deletes the entry for {@code mac} with remote {@code dst} ({@code bridge fdb del MAC dev DEV dst DST}). */
+    public synchronized void deleteFdb(String device, MacAddress mac, int dst) throws IOException {
+        fdb(Rtnl.RTM_DELNEIGH, 0, device, mac, dst);
+    }
+
+    private void fdb(int type, int flags, String device, MacAddress mac, int dst) throws IOException {
+        int index = index(device);
+        ndmsg(type, flags, SocketNative.AF_BRIDGE, index, Rtnl.NTF_SELF);
+        request.bytes(Rtnl.NDA_LLADDR, mac.toBytes());
+        request.ipv4(Rtnl.NDA_DST, dst);
+        send(Rtnl.typeName(type) + " fdb " + mac + " dev " + device + " dst " + Ipv4Address.toString(dst) + " self"
+                + (type == Rtnl.RTM_NEWNEIGH ? " permanent" : ""), null);
+    }
+
+    private void ndmsg(int type, int flags, int family, int index, int ntfFlags) {
+        request.start(type, flags);
+        long at = request.body(Rtnl.NDMSG);
+        MemorySegment s = request.segment();
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.NDM_FAMILY, (byte) family);
+        s.set(ValueLayout.JAVA_INT, at + Rtnl.NDM_IFINDEX, index);
+        s.set(ValueLayout.JAVA_SHORT, at + Rtnl.NDM_STATE, (short) (type == Rtnl.RTM_NEWNEIGH ? Rtnl.NUD_PERMANENT : 0));
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.NDM_FLAGS, (byte) ntfFlags);
+    }
+
+    // ---- plumbing ----
+
+    // Looks the device up; the lookup reuses the request buffer, so callers build their request after this.
+    private int index(String device) throws IOException {
+        return link(device).index();
+    }
+
+    private void send(String description, NetlinkSocket.ReplyHandler handler) throws ErrnoException {
+        int seq = socket.nextSeq();
+        int length = request.finish(seq);
+        socket.exchange(request.segment(), length, seq, description,
+                handler != null ? handler : (type, s, payload, end) -> {});
+    }
+
+    /** Closes the socket. */
+    @Override
+    public synchronized void close() {
+        socket.close();
+        arena.close();
+    }
+}

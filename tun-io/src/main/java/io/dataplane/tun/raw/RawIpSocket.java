@@ -1,0 +1,260 @@
+package io.dataplane.tun.raw;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.FdNative;
+import io.dataplane.tun.sys.NativeCall;
+import io.dataplane.tun.sys.SocketNative;
+import io.dataplane.tun.sys.Structs;
+import io.dataplane.tun.sys.WakeableFd;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An IPv4 raw socket ({@code AF_INET}, {@code SOCK_RAW}) for one IP protocol number, sending and
+ * receiving batches of datagrams with {@code sendmmsg}/{@code recvmmsg}: the ipip backend's
+ * socket (protocol 4).
+ *
+ * <p><b>Send.</b> {@link #send} sends each buffer's data to its {@link PacketBuffer#peerAddress()}.
+ * Without {@code IP_HDRINCL} the data is the payload and the kernel writes the outer IPv4 header;
+ * with it ({@code headerIncluded}) the data starts with an IPv4 header the caller wrote (the kernel
+ * still fills in the checksum, the total length, and a zero identification or source). Buffers
+ * stay with the caller. A datagram the kernel refuses (no route: ENETUNREACH, too large:
+ * EMSGSIZE, ...) is skipped and not counted, as TUN writes are.
+ *
+ * <p><b>Receive.</b> A raw IPv4 socket always receives the whole datagram, outer IPv4 header
+ * included, whichever way it sends. {@link #receive} reads it at the buffer's offset and then
+ * moves the data offset past the outer header ({@code offset += IHL * 4}), so the data is the
+ * payload (for ipip: the inner IPv4 packet) and the outer header stays readable just in front of
+ * it, from the offset the buffer had before the call. The peer address is the outer source. A
+ * datagram larger than the buffer is dropped (the buffer is reused), never handed on cut short.
+ *
+ * <p>The socket is nonblocking; {@link #receive} waits in {@code poll} and {@link #close} wakes it
+ * within a millisecond, as with {@code TunDevice}. One thread sends and one receives at a time.
+ * The socket belongs to the network namespace of the thread that opens it.
+ */
+public final class RawIpSocket implements AutoCloseable {
+    /** Result of {@link #receive} and {@link #send} once the socket is closed. */
+    public static final int CLOSED = -1;
+    private static final long MMSG = Structs.MMSGHDR.byteSize();
+    private static final long IOV = Structs.IOVEC.byteSize();
+    private static final long SOCKADDR = Structs.SOCKADDR_IN.byteSize();
+
+    private final int protocol;
+    private final boolean headerIncluded;
+    private final int batchSize;
+    private final WakeableFd fd;
+    private final int fdNumber;
+    private final Arena arena = Arena.ofShared();
+    private final Batch sendBatch;
+    private final Batch receiveBatch;
+
+    /** Native arrays of one direction: mmsghdr, iovec and sockaddr_in per slot, linked once. */
+    private final class Batch {
+        final MemorySegment messages = arena.allocate(Structs.MMSGHDR, batchSize);
+        final MemorySegment iovecs = arena.allocate(Structs.IOVEC, batchSize);
+        final MemorySegment addresses = arena.allocate(Structs.SOCKADDR_IN, batchSize);
+
+        Batch() {
+            for (int i = 0; i < batchSize; i++) {
+                long m = i * MMSG;
+                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
+                messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOV, iovecs.address() + i * IOV);
+                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
+            }
+        }
+
+        void set(int i, long base, long length) {
+            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_BASE, base);
+            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_LEN, length);
+        }
+    }
+
+    private RawIpSocket(int protocol, boolean headerIncluded, int batchSize, WakeableFd fd) {
+        this.protocol = protocol;
+        this.headerIncluded = headerIncluded;
+        this.batchSize = batchSize;
+        this.fd = fd;
+        this.fdNumber = fd.fd();
+        this.sendBatch = new Batch();
+        this.receiveBatch = new Batch();
+    }
+
+    /**
+     * Opens a raw socket for IP protocol {@code protocol} (4 for ipip) in the calling thread's
+     * network namespace.
+     *
+     * @param batchSize most datagrams one send or receive call moves (1-1024)
+     * @param headerIncluded set {@code IP_HDRINCL}: sent data starts with the caller's IPv4 header
+     * @throws ErrnoException naming the call: EPERM without CAP_NET_RAW
+     */
+    public static RawIpSocket open(int protocol, int batchSize, boolean headerIncluded) throws IOException {
+        if (protocol < 1 || protocol > 254) throw new IllegalArgumentException("IP protocol out of range: protocol=" + protocol + " (1-254)");
+        if (batchSize < 1 || batchSize > 1024) throw new IllegalArgumentException("raw socket batch size out of range: batchSize=" + batchSize + " (1-1024)");
+        String what = "AF_INET, SOCK_RAW, protocol " + protocol;
+        int s = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_RAW | FdNative.O_NONBLOCK, protocol, what);
+        try {
+            if (headerIncluded) SocketNative.setsockopt(s, SocketNative.IPPROTO_IP, SocketNative.IP_HDRINCL, 1, "IP_HDRINCL");
+            return new RawIpSocket(protocol, headerIncluded, batchSize, new WakeableFd(s, "raw IP protocol " + protocol));
+        } catch (IOException | RuntimeException e) {
+            FdNative.close(s);
+            throw e;
+        }
+    }
+
+    /** Receives only datagrams addressed to {@code localAddress} (and sends from it when the kernel writes the header). */
+    public void bind(int localAddress) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sa = a.allocate(Structs.SOCKADDR_IN);
+            SocketNative.setSockaddrIn(sa, 0, localAddress, 0);
+            SocketNative.bind(fdNumber, sa, "raw IP protocol " + protocol + ", " + Ipv4Address.toString(localAddress));
+        }
+    }
+
+    /** The IP protocol number. */
+    public int protocol() {
+        return protocol;
+    }
+
+    /** True if sent data carries the caller's IPv4 header ({@code IP_HDRINCL}). */
+    public boolean headerIncluded() {
+        return headerIncluded;
+    }
+
+    /** Most datagrams one call moves. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
+     * Sends {@code packets[0..count)}, each to its peer address, in {@code sendmmsg} batches;
+     * returns how many the kernel took (refused ones are skipped), or {@link #CLOSED}. Waits in
+     * poll while the send buffer is full.
+     */
+    public int send(PacketBuffer[] packets, int count) throws IOException {
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return CLOSED;
+        try {
+            MemorySegment errno = out.errno();
+            Batch b = sendBatch;
+            int sent = 0;
+            int done = 0;
+            while (done < count) {
+                int n = Math.min(batchSize, count - done);
+                for (int i = 0; i < n; i++) {
+                    PacketBuffer p = packets[done + i];
+                    b.set(i, p.address() + p.offset(), p.length());
+                    b.addresses.set(SocketNative.NET_U32, i * SOCKADDR + Structs.SOCKADDR_IN_ADDR, p.peerAddress());
+                    b.addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
+                }
+                int at = 0;
+                while (at < n) {
+                    int r = SocketNative.sendmmsg(errno, fdNumber, b.messages.address() + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
+                    if (r > 0) {
+                        at += r;
+                        sent += r;
+                        continue;
+                    }
+                    int e = NativeCall.errno(errno);
+                    if (e == Errno.EINTR) continue;
+                    if (e == Errno.EAGAIN) {
+                        if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+                        continue;
+                    }
+                    if (e == Errno.EBADF) return CLOSED;
+                    at++; // this datagram was refused: skip it, the caller counts count - result
+                }
+                done += n;
+            }
+            return sent;
+        } finally {
+            out.exit();
+        }
+    }
+
+    /**
+     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one's
+     * payload becomes a buffer's data (see the class comment) and its source the peer address.
+     * The filled buffers are {@code packets[0..result)}; when a truncated datagram is dropped the
+     * array's buffers may change places (they all stay in {@code packets[0..count)}).
+     *
+     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
+     * @throws ErrnoException naming the socket if receiving fails
+     */
+    public int receive(PacketBuffer[] packets, int count) throws IOException {
+        int limit = Math.min(count, batchSize);
+        if (limit <= 0) return 0;
+        WakeableFd.Direction in = fd.reading();
+        if (!in.enter()) return CLOSED;
+        try {
+            MemorySegment errno = in.errno();
+            Batch b = receiveBatch;
+            while (true) {
+                for (int i = 0; i < limit; i++) {
+                    PacketBuffer p = packets[i];
+                    int off = p.offset();
+                    b.set(i, p.address() + off, p.capacity() - off);
+                    b.messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+                }
+                int r = SocketNative.recvmmsg(errno, fdNumber, b.messages.address(), limit, SocketNative.MSG_DONTWAIT);
+                if (r > 0) {
+                    int kept = accept(packets, r);
+                    if (kept > 0) return kept;
+                    continue; // all were dropped: read again
+                }
+                int e = NativeCall.errno(errno);
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EBADF) return CLOSED;
+                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(raw IP protocol " + protocol + ")", e);
+                if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+            }
+        } finally {
+            in.exit();
+        }
+    }
+
+    // Moves each datagram's data past the outer header and sets the peer; compacts away truncated ones.
+    private int accept(PacketBuffer[] packets, int received) {
+        Batch b = receiveBatch;
+        int kept = 0;
+        for (int i = 0; i < received; i++) {
+            long m = i * MMSG;
+            int len = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MMSGHDR_LEN);
+            int flags = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MSGHDR_FLAGS);
+            PacketBuffer p = packets[i];
+            int off = p.offset();
+            int ihl = len > 0 ? (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, off)) & 0x0f) * 4 : 0;
+            if ((flags & SocketNative.MSG_TRUNC) != 0 || ihl < 20 || ihl > len) continue;
+            int peer = b.addresses.get(SocketNative.NET_U32, i * SOCKADDR + Structs.SOCKADDR_IN_ADDR);
+            if (kept != i) {
+                // Keep the filled buffers first: swap this one with the dropped slot before it.
+                PacketBuffer dropped = packets[kept];
+                packets[kept] = p;
+                packets[i] = dropped;
+            }
+            p.setData(off + ihl, len - ihl).setPeer(peer, 0);
+            kept++;
+        }
+        return kept;
+    }
+
+    /** Closes the socket, waking a thread blocked in {@link #receive} (it returns {@link #CLOSED}). Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (fd.isClosed()) return;
+            fd.close();
+        }
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "RawIpSocket[protocol " + protocol + (headerIncluded ? ", IP_HDRINCL" : "") + "]";
+    }
+}

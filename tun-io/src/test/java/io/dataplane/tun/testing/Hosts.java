@@ -1,0 +1,136 @@
+package io.dataplane.tun.testing;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.tun.TunDevice;
+import io.dataplane.tun.netns.NetNamespace;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The hosts of a root-only network test: network namespaces with unique names (other test runs on
+ * the same machine build theirs at the same time), commands run in them ({@code ip -j}, ping), and
+ * removal of everything on {@link #close}, also after a failure.
+ */
+public final class Hosts implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final List<NetNamespace> namespaces = new ArrayList<>();
+
+    /**
+     * Skips the calling test unless it runs as root on a machine with a usable TUN, printing why.
+     */
+    public static void assumeRoot() {
+        String user = System.getProperty("user.name");
+        boolean root = "root".equals(user) || uid() == 0;
+        String reason = !root ? "not root (user " + user + "): network namespace and TUN tests need root"
+                : !TunDevice.isAvailable() ? "TUN unavailable: " + TunDevice.unavailabilityCause() : null;
+        if (reason != null) System.out.println("SKIPPED: " + reason);
+        assumeTrue(reason == null, reason);
+    }
+
+    private static int uid() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) return Integer.parseInt(line.split("\\s+")[2]);
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** {@code prefix} plus 6 random hex digits: unique enough for parallel runs, short enough for an interface (prefix up to 9). */
+    public static String unique(String prefix) {
+        byte[] r = new byte[3];
+        ThreadLocalRandom.current().nextBytes(r);
+        return prefix + HexFormat.of().formatHex(r);
+    }
+
+    /** Creates a namespace named {@code prefix} plus a random suffix, with its loopback up; removed on close. */
+    public NetNamespace namespace(String prefix) throws IOException {
+        NetNamespace ns = NetNamespace.create(unique(prefix));
+        namespaces.add(ns);
+        run("ip", "-n", ns.name(), "link", "set", "lo", "up");
+        return ns;
+    }
+
+    /** Runs a command (30 s at most), returns its standard output; throws with its output if it fails. */
+    public static String run(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).start();
+        CompletableFuture<String> out = drain(p.getInputStream());
+        CompletableFuture<String> err = drain(p.getErrorStream());
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", command) + ": timed out after 30 s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + ": exit " + p.exitValue() + "\n" + out.join() + err.join());
+            }
+            return out.join();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
+        }
+    }
+
+    /** Runs a command and returns its exit code and combined output, whatever the code. */
+    public static Result runAnyway(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        CompletableFuture<String> out = drain(p.getInputStream());
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + ": timed out after 60 s");
+        }
+        return new Result(p.exitValue(), out.join());
+    }
+
+    /** A finished command. */
+    public record Result(int exitCode, String output) {}
+
+    /** Runs a command that prints JSON ({@code ip -j ...}) and parses it. */
+    public static JsonNode json(String... command) throws IOException {
+        String out = run(command).trim();
+        return JSON.readTree(out.isEmpty() ? "[]" : out);
+    }
+
+    private static CompletableFuture<String> drain(InputStream in) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try (in) {
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                in.transferTo(b);
+                f.complete(b.toString(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                f.complete("<output lost: " + e + ">");
+            }
+        });
+        return f;
+    }
+
+    /** Deletes every namespace made here (their devices go with them). */
+    @Override
+    public void close() throws IOException {
+        IOException first = null;
+        for (NetNamespace ns : namespaces) {
+            try {
+                ns.delete();
+            } catch (IOException e) {
+                if (first == null) first = e;
+            }
+        }
+        namespaces.clear();
+        if (first != null) throw first;
+    }
+}
