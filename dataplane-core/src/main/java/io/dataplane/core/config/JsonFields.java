@@ -10,9 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -201,13 +199,6 @@ final class JsonFields {
                         + "\"? (flannel would ignore it and use the default)");
             }
         }
-    }
-
-    /** The keys of this object, in file order. */
-    List<String> keys() {
-        List<String> keys = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> property : node.properties()) keys.add(property.getKey());
-        return keys;
     }
 
     /** The object as compact JSON. */

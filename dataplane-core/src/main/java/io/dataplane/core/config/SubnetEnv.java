@@ -166,7 +166,8 @@ public record SubnetEnv(Ipv4Prefix network, Ipv4Prefix subnet, int mtu, boolean 
             throw new ConfigException(source, "FLANNEL_SUBNET", e.getMessage());
         }
         String len = text.substring(slash + 1);
-        if (len.isEmpty() || len.length() > 2 || !len.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(len) > 32) {
+        if (len.isEmpty() || len.length() > 2 || !len.chars().allMatch(c -> c >= '0' && c <= '9')
+                || (len.length() == 2 && len.charAt(0) == '0') || Integer.parseInt(len) > 32) {
             throw new ConfigException(source, "FLANNEL_SUBNET", "bad prefix length: " + JsonFields.show(text) + " (0-32)");
         }
         return Ipv4Prefix.containing(address, Integer.parseInt(len));

@@ -344,15 +344,22 @@ public final class Ipv4Header {
 
     /** The header checksum the header should carry (over {@link #headerLength()} bytes, the field counted as 0). */
     public int computeChecksum() {
-        // Sum the whole header in one pass, then take the field back out (adding its complement):
-        // exact, since a header, whose version nibble is 4, is never all zero.
-        int s = InternetChecksum.sum(segment, offset, headerLength());
+        int headerLen = headerLength();
+        if (headerLen == HEADER_LEN) return InternetChecksum.ipv4HeaderChecksum(segment, offset);
+        // With options: sum the whole header in one pass, then take the field back out (adding its
+        // complement); exact, since a header whose version nibble is 4 is never all zero.
+        int s = InternetChecksum.sum(segment, offset, headerLen);
         return InternetChecksum.finish(InternetChecksum.add(s, ~checksum()));
     }
 
     /** True if the header checksum verifies (the header, field included, sums to 0xffff). */
     public boolean verifyChecksum() {
-        return InternetChecksum.sum(segment, offset, headerLength()) == 0xffff;
+        int headerLen = headerLength();
+        // A constant length lets C2 fold the sum to the three reads a 20-byte header needs.
+        int s = headerLen == HEADER_LEN
+                ? InternetChecksum.sum(segment, offset, HEADER_LEN)
+                : InternetChecksum.sum(segment, offset, headerLen);
+        return s == 0xffff;
     }
 
     /** Computes the header checksum and writes it into the field. */

@@ -16,7 +16,7 @@ class LeaseFuzzTest {
     @FuzzTest
     @DictionaryEntries({"\"Subnet\"", "\"PublicIP\"", "\"BackendType\"", "\"BackendData\"", "\"VNI\"", "\"VtepMAC\"",
         "\"PublicKey\"", "\"Port\"", "\"vxlan\"", "\"udp\"", "\"wireguard\"", "\"ipip\"", "\"host-gw\"", "\"10.244.2.0/24\"",
-        "\"192.0.2.2\"", "\"22:e8:35:88:1e:9a\"", "\"Ymc3Zk1aT0RNbE9HTXhOalF6TVRJeU5EQXpNRGcxT1Q=\"", "null", "16777216"})
+        "\"192.0.2.2\"", "\"22:e8:35:88:1e:9a\"", "\"GZ3iyh2mBMTZ5ldCKVZ4lAi1gsVHYo5P1uYmzBYHR2E=\"", "null", "16777216"})
     void parseList(byte[] input) {
         List<Lease> leases;
         try {

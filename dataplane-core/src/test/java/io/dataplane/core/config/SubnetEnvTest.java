@@ -147,6 +147,10 @@ class SubnetEnvTest {
     void subnetBadLength() {
         assertEquals(FILE + ": FLANNEL_SUBNET: bad prefix length: \"10.244.1.1/33\" (0-32)",
                 fails("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/33\n").getMessage());
+        assertEquals(FILE + ": FLANNEL_SUBNET: bad prefix length: \"10.244.1.1/024\" (0-32)",
+                fails("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/024\n").getMessage());
+        assertEquals(FILE + ": FLANNEL_SUBNET: bad prefix length: \"10.244.1.1/08\" (0-32)",
+                fails("FLANNEL_NETWORK=10.0.0.0/7\nFLANNEL_SUBNET=10.244.1.1/08\n").getMessage());
     }
 
     @Test

@@ -256,6 +256,29 @@ class Ipv4HeaderTest {
     }
 
     @Test
+    void computeChecksumAgreesWithTheReferenceWithAndWithoutOptions() {
+        SplittableRandom random = new SplittableRandom(1071);
+        for (int round = 0; round < 50_000; round++) {
+            int ihl = round % 2 == 0 ? 5 : 5 + random.nextInt(11);
+            byte[] bytes = new byte[ihl * 4 + 3];
+            for (int i = 0; i < bytes.length; i++) bytes[i] = (byte) random.nextInt(256);
+            int at = random.nextInt(4); // odd offsets too
+            bytes[at] = (byte) (0x40 | ihl);
+            Ipv4Header ip = new Ipv4Header().wrap(MemorySegment.ofArray(bytes), at);
+            int field = ip.checksum();
+            byte[] zeroed = java.util.Arrays.copyOfRange(bytes, at, at + ihl * 4);
+            zeroed[10] = 0;
+            zeroed[11] = 0;
+            int expected = ~InternetChecksumTest.referenceSum(zeroed, 0, zeroed.length) & 0xffff;
+            assertEquals(expected, ip.computeChecksum(), "IHL " + ihl);
+            assertEquals(field, ip.checksum(), "computing leaves the field alone");
+            assertEquals(InternetChecksumTest.referenceSum(bytes, at, ihl * 4) == 0xffff, ip.verifyChecksum());
+            ip.fillChecksum();
+            assertTrue(ip.verifyChecksum());
+        }
+    }
+
+    @Test
     void decrementTtlUpdatesTheChecksumIncrementally() {
         MemorySegment s = packet(GOLDEN, GOLDEN_TOTAL, 0);
         Ipv4Header ip = new Ipv4Header().wrap(s, 0);
