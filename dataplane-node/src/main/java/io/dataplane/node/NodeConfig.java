@@ -25,10 +25,10 @@ import java.nio.file.Path;
  * @param stateDir where the backend keeps what must survive a restart (the VTEP MAC); null for
  *     {@link #DEFAULT_STATE_DIR}/{@code TUNNAME}
  * @param vtepMac the VXLAN VTEP's MAC address, or null to keep one in the state directory (vxlan only)
- * @param sizes batch and ring sizes of the packet path
+ * @param packetPath batch and ring packetPath of the packet path, and its TUN writer
  */
 public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, String tunName, int tunMtu, Path stateDir,
-        MacAddress vtepMac, PathSizes sizes) {
+        MacAddress vtepMac, PacketPathOptions packetPath) {
 
     /** Where backends keep their state unless told otherwise (as flanneld keeps its own under /run/flannel). */
     public static final Path DEFAULT_STATE_DIR = Path.of("/run/dataplane");
@@ -53,12 +53,12 @@ public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, Strin
         if (vtepMac != null && (vtepMac.isMulticast() || vtepMac.value() == 0)) {
             throw new ConfigException(null, "vtepMac", "not a unicast MAC address: " + vtepMac);
         }
-        if (sizes == null) throw new ConfigException(null, "sizes", "missing");
+        if (packetPath == null) throw new ConfigException(null, "packetPath", "missing");
     }
 
     /** A node of {@code netConf}'s backend for {@code subnet} at {@code publicIp}, everything else defaulted. */
     public static NodeConfig of(NetConf netConf, Ipv4Prefix subnet, int publicIp) {
-        return new NodeConfig(netConf, subnet, publicIp, null, 0, null, null, PathSizes.defaults());
+        return new NodeConfig(netConf, subnet, publicIp, null, 0, null, null, PacketPathOptions.defaults());
     }
 
     /**
@@ -101,33 +101,33 @@ public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, Strin
 
     /** This config with another TUN name (null: flannel's). */
     public NodeConfig withTunName(String tunName) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, sizes);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
     }
 
     /** This config with the TUN's MTU fixed (0: computed). */
     public NodeConfig withTunMtu(int tunMtu) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, sizes);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
     }
 
     /** This config with another state directory (null: the default). */
     public NodeConfig withStateDir(Path stateDir) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, sizes);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
     }
 
     /** This config with a given VTEP MAC (vxlan; null: kept in the state directory). */
     public NodeConfig withVtepMac(MacAddress vtepMac) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, sizes);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
     }
 
-    /** This config with other packet path sizes. */
-    public NodeConfig withSizes(PathSizes sizes) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, sizes);
+    /** This config with other packet path packetPath. */
+    public NodeConfig withPacketPath(PacketPathOptions packetPath) {
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
     }
 
     @Override
     public String toString() {
         return "NodeConfig[" + netConf.backend().type() + " network=" + netConf.network() + " subnet=" + subnet + " publicIp="
                 + Ipv4Address.toString(publicIp) + " tun=" + effectiveTunName() + (tunMtu != 0 ? " tunMtu=" + tunMtu : "")
-                + " stateDir=" + effectiveStateDir() + (vtepMac != null ? " vtepMac=" + vtepMac : "") + " " + sizes + "]";
+                + " stateDir=" + effectiveStateDir() + (vtepMac != null ? " vtepMac=" + vtepMac : "") + " " + packetPath + "]";
     }
 }
