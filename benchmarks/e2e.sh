@@ -3,17 +3,21 @@
 # run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our vxlan nodes and our
 # udp nodes (io.dataplane.bench.NodeMain, one JVM per namespace). For each:
 #   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
-#   - UDP 64-byte datagrams delivered per second: iperf3 -u -l 64 -b 0, what reached the receiver
-#     (sent - lost, from the server's report), REPS repetitions, median;
+#   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
+#     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
+#     receiver per second, REPS repetitions, median;
 #   - ping RTT p50/p99: PINGS pings at -i 0.01;
-#   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat) and the whole machine's busy
-#     time (/proc/stat), as % of one core.
+#   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
+#     in their system calls) and the whole machine's busy time (/proc/stat: iperf3, softirqs, and
+#     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried.
 # Prints one table with our/kernel ratios (ours against the kernel's VXLAN).
 #
 #   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
+#   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
+#   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)
 set -euo pipefail
@@ -24,8 +28,10 @@ REPS=${REPS:-3}
 PINGS=${PINGS:-200}
 ROWS=${ROWS:-"veth kernel-vxlan vxlan udp"}
 JAVA_OPTS=${JAVA_OPTS:-}
+NODE_OPTS=${NODE_OPTS:-}
+WARMUP=${WARMUP:-3}
 [ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespaces)" >&2; exit 1; }
-for tool in iperf3 ping ip bridge python3; do
+for tool in iperf3 ping ip bridge python3 gcc; do
   command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed" >&2; exit 1; }
 done
 
@@ -42,6 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+gcc -O2 -Wall -o "$work/udp_flood" "$here/e2e/udp_flood.c"
 jar="$root/benchmarks/target/benchmarks.jar"
 if [ -z "${SKIP_BUILD:-}" ] || [ ! -f "$jar" ]; then
   (cd "$root" && ./mvnw -q -pl benchmarks -am package -DskipTests -Dfuzz.skip=true)
@@ -103,7 +110,7 @@ nodes_up() {
     # shellcheck disable=SC2086
     "$java" --enable-native-access=ALL-UNNAMED $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
       --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n "${macopt[@]}" \
-      --state-dir "$work/state-$side" \
+      --state-dir "$work/state-$side" $NODE_OPTS \
       --peer "{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}" \
       </dev/null >"$log" 2>&1 &
     node_pids+=($!)
@@ -144,44 +151,64 @@ jvm_cpu() {
   echo $total
 }
 
-# TCP: sets TCP_BPS (median bit/s), CPU_JVM and CPU_MACHINE (% of one core over the runs).
+# TCP: sets TCP_BPS (median bit/s), and for all runs together CPU_JVM and CPU_MACHINE (% of one
+# core) and JVM_PER_GB and MACHINE_PER_GB (CPU seconds per GB carried).
 tcp() {
-  local src=$1 dst=$2 runs=() r bps busy0 busy1 jvm0 jvm1 t0 t1
+  local src=$1 dst=$2 runs=() r out bytes=0 busy0 busy1 jvm0 jvm1 t0 t1 hz
   busy0=$(machine_busy) jvm0=$(jvm_cpu) t0=$(date +%s.%N)
   for r in $(seq 1 "$REPS"); do
     b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
     local srv=$!
     pids+=($srv)
     sleep 0.3
-    bps=$(a iperf3 -c "$dst" -B "$src" -t "$DURATION" -J 2>/dev/null | python3 -c \
-      'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])' || echo nan)
+    out=$(a iperf3 -c "$dst" -B "$src" -t "$DURATION" -J 2>/dev/null | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["end"]["sum_received"]
+print(e["bits_per_second"], e["bytes"])' || echo "nan 0")
     wait "$srv" 2>/dev/null || true
-    runs+=("$bps")
+    runs+=("${out% *}")
+    bytes=$((bytes + ${out#* }))
   done
   busy1=$(machine_busy) jvm1=$(jvm_cpu) t1=$(date +%s.%N)
-  local hz; hz=$(getconf CLK_TCK)
-  CPU_JVM=$(awk -v d=$((jvm1 - jvm0)) -v hz="$hz" -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" 'BEGIN {printf "%.0f", 100*d/hz/t}')
-  CPU_MACHINE=$(awk -v d=$((busy1 - busy0)) -v hz="$hz" -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" 'BEGIN {printf "%.0f", 100*d/hz/t}')
+  hz=$(getconf CLK_TCK)
+  read -r CPU_JVM CPU_MACHINE JVM_PER_GB MACHINE_PER_GB < <(awk -v j=$((jvm1 - jvm0)) -v m=$((busy1 - busy0)) -v hz="$hz" \
+    -v t0="$t0" -v t1="$t1" -v gb="$bytes" 'BEGIN {t = t1 - t0; gb /= 1e9; if (gb == 0) gb = 1e-9;
+      printf "%.0f %.0f %.2f %.2f\n", 100*j/hz/t, 100*m/hz/t, j/hz/gb, m/hz/gb}')
   TCP_BPS=$(printf '%s\n' "${runs[@]}" | median)
 }
 
-# UDP 64-byte datagrams delivered per second (sent - lost, from the receiver's report), median.
+# UDP 64-byte datagrams delivered per second (counted by the receiver), median.
 udp_pps() {
   local src=$1 dst=$2 runs=() r pps
   for r in $(seq 1 "$REPS"); do
-    b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
-    local srv=$!
-    pids+=($srv)
+    b "$work/udp_flood" recv "$dst" 5201 "$DURATION" >"$work/flood.out" 2>&1 &
+    local rcv=$!
+    pids+=($rcv)
     sleep 0.3
-    pps=$(a iperf3 -c "$dst" -B "$src" -u -l 64 -b 0 -t "$DURATION" -J 2>/dev/null | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-s = r["end"]["sum"]
-print((s["packets"] - s["lost_packets"]) / s["seconds"])' || echo nan)
-    wait "$srv" 2>/dev/null || true
-    runs+=("$pps")
+    a "$work/udp_flood" send "$src" "$dst" 5201 "$DURATION" 64 >/dev/null
+    wait "$rcv" 2>/dev/null || true
+    pps=$(sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out")
+    runs+=("${pps:-nan}")
   done
   printf '%s\n' "${runs[@]}" | median
+}
+
+# Unmeasured traffic first, so that our JVMs' JIT has compiled the packet path.
+warmup() {
+  local src=$1 dst=$2
+  [ "$WARMUP" = 0 ] && return
+  b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
+  local srv=$!
+  pids+=($srv)
+  sleep 0.3
+  a iperf3 -c "$dst" -B "$src" -t "$WARMUP" >/dev/null 2>&1 || true
+  wait "$srv" 2>/dev/null || true
+  b "$work/udp_flood" recv "$dst" 5201 "$WARMUP" >/dev/null 2>&1 &
+  local rcv=$!
+  pids+=($rcv)
+  sleep 0.3
+  a "$work/udp_flood" send "$src" "$dst" 5201 "$WARMUP" 64 >/dev/null
+  wait "$rcv" 2>/dev/null || true
 }
 
 # Ping RTT percentiles in ms: "p50 p99".
@@ -196,13 +223,15 @@ pick = lambda q: t[min(len(t) - 1, int(q * len(t)))]
 print("%.3f %.3f" % (pick(0.50), pick(0.99)))'
 }
 
-declare -A TCP PPS P50 P99 JVM MACH
+declare -A TCP PPS P50 P99 JVM MACH JGB MGB
 measure() {
   local row=$1 src=$2 dst=$3
+  echo "# $row: warmup ${WARMUP}s ..." >&2
+  warmup "$src" "$dst"
   echo "# $row: TCP ${REPS}x${DURATION}s ..." >&2
   tcp "$src" "$dst"
   TCP[$row]=$TCP_BPS
-  JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE
+  JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB
   echo "# $row: UDP 64 B ${REPS}x${DURATION}s ..." >&2
   PPS[$row]=$(udp_pps "$src" "$dst")
   echo "# $row: ping x$PINGS ..." >&2
@@ -223,20 +252,21 @@ ratio() { # ours / kernel, or "-" when either is missing
   awk -v o="${1:-}" -v k="${2:-}" 'BEGIN {if (o == "" || k == "" || o == "nan" || k == "nan" || k == 0) print "-"; else printf "%.2f", o / k}'
 }
 echo
-echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU during TCP: JVMs / machine (% of a core) | TCP ours/kernel | pps ours/kernel | p50 ours/kernel |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | TCP ours/kernel | pps ours/kernel | p50 ours/kernel |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
-  jvm="-"; [ "$row" = vxlan ] || [ "$row" = udp ] && jvm="${JVM[$row]}"
+  jvm="-" jgb="-"
+  if [ "$row" = vxlan ] || [ "$row" = udp ]; then jvm="${JVM[$row]}" jgb="${JGB[$row]}"; fi
   r_tcp="-" r_pps="-" r_p50="-"
   if [ "$row" = vxlan ] || [ "$row" = udp ]; then
     r_tcp=$(ratio "${TCP[$row]}" "${TCP[kernel-vxlan]:-}")
     r_pps=$(ratio "${PPS[$row]}" "${PPS[kernel-vxlan]:-}")
     r_p50=$(ratio "${P50[$row]}" "${P50[kernel-vxlan]:-}")
   fi
-  printf '| %s | %s | %s | %s | %s | %s / %s | %s | %s | %s |\n' "$row" \
+  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
     "$(awk -v v="${TCP[$row]}" 'BEGIN {printf "%.2f", v / 1e9}')" \
     "$(awk -v v="${PPS[$row]}" 'BEGIN {printf "%.0f", v / 1e3}')" \
-    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$r_tcp" "$r_pps" "$r_p50"
+    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$r_tcp" "$r_pps" "$r_p50"
 done
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
