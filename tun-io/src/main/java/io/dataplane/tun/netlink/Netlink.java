@@ -108,6 +108,17 @@ public final class Netlink implements AutoCloseable {
         send("RTM_NEWLINK dev " + device + " mtu " + mtu, null);
     }
 
+    /**
+     * Sets the transmit queue length of {@code device} in packets ({@code ip link set DEV txqueuelen
+     * N}); for a TUN device, how many packets the kernel queues for the reader before it drops.
+     */
+    public synchronized void setTxQueueLength(String device, int packets) throws IOException {
+        if (packets < 1) throw new IllegalArgumentException("transmit queue length out of range: packets=" + packets + " (min 1)");
+        int index = index(device);
+        linkRequest(index, 0, 0).u32(Rtnl.IFLA_TXQLEN, packets);
+        send("RTM_NEWLINK dev " + device + " txqueuelen " + packets, null);
+    }
+
     /** Sets the hardware address of {@code device} ({@code ip link set DEV address MAC}). */
     public synchronized void setMac(String device, MacAddress mac) throws IOException {
         int index = index(device);

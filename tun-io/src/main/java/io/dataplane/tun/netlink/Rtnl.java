@@ -111,6 +111,7 @@ final class Rtnl {
     static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
     static final int IFLA_MTU = 4;
+    static final int IFLA_TXQLEN = 13;
     static final int IFLA_AF_SPEC = 26;
     static final int AF_INET6 = 10;
     static final int IFLA_INET6_ADDR_GEN_MODE = 8;

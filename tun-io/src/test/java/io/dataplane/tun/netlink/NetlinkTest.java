@@ -137,6 +137,10 @@ class NetlinkTest {
         assertTrue(strings(vx.get("flags")).contains("UP"), vx.toString());
         assertTrue(nl.link("vx1").up());
 
+        nl.setTxQueueLength("vx1", 2000);
+        assertEquals(2000, ipJson("link", "show", "dev", "vx1").get(0).get("txqlen").asInt());
+        assertThrows(IllegalArgumentException.class, () -> nl.setTxQueueLength("vx1", 0));
+
         nl.setUp("vx1", false);
         assertFalse(strings(ipJson("link", "show", "dev", "vx1").get(0).get("flags")).contains("UP"));
         assertFalse(nl.link("vx1").up());
