@@ -26,7 +26,7 @@ import java.util.concurrent.CountDownLatch;
  * NodeMain --backend vxlan|udp --subnet 10.244.1.0/24 --public-ip 192.0.2.1
  *          [--netns NAME] [--network 10.244.0.0/16] [--tun NAME] [--vtep-mac MAC] [--state-dir DIR]
  *          [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N] [--transport-ring N]
- *          [--tun-writer thread|receive_thread] [--socket netty|direct]
+ *          [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N]
  * </pre>
  */
 public final class NodeMain {
@@ -61,6 +61,7 @@ public final class NodeMain {
                 case "--tun-ring" -> packetPath = packetPath.withTunRing(Integer.parseInt(value));
                 case "--transport-batch" -> packetPath = packetPath.withTransportBatch(Integer.parseInt(value));
                 case "--transport-ring" -> packetPath = packetPath.withTransportRing(Integer.parseInt(value));
+                case "--tun-queue" -> packetPath = packetPath.withTunQueueLength(Integer.parseInt(value));
                 case "--socket" -> packetPath = packetPath.withSocket(PacketPathOptions.SocketDriver.valueOf(value.toUpperCase(Locale.ROOT)));
                 case "--tun-writer" -> packetPath = packetPath.withTunWriter(Pipeline.TunWriter.valueOf(value.toUpperCase(Locale.ROOT)));
                 default -> usage("unknown option " + args[i - 1]);
@@ -98,7 +99,7 @@ public final class NodeMain {
         System.err.println("NodeMain: " + problem);
         System.err.println("usage: NodeMain --backend vxlan|udp --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
                 + " [--vtep-mac MAC] [--state-dir DIR] [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N]"
-                + " [--transport-ring N] [--tun-writer thread|receive_thread] [--socket netty|direct]");
+                + " [--transport-ring N] [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N]");
         System.exit(2);
     }
 }

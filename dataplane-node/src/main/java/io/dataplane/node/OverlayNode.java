@@ -47,7 +47,8 @@ import java.util.List;
  *   <li>finds the interface that holds the public IP; the underlay MTU is the backend's
  *       {@code MTU} when set, else that interface's;</li>
  *   <li>creates the TUN device, sets its MTU to the underlay MTU minus the backend's overhead
- *       (vxlan 50, udp 28) unless the config fixes it, gives it the subnet's network address as a
+ *       (vxlan 50, udp 28) unless the config fixes it, its transmit queue length
+ *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
  *   <li>allocates the packet buffers ({@link PacketPathOptions#poolSize()}), opens the backend for the
@@ -133,6 +134,7 @@ public final class OverlayNode implements AutoCloseable {
             undo.add(tun);
             tunName = tun.name();
             netlink.setMtu(tunName, tunMtu);
+            if (packetPath.tunQueueLength() != 0) netlink.setTxQueueLength(tunName, packetPath.tunQueueLength());
             boolean addedAddress = addAddress(netlink, tunName, config.subnet().address(), existed);
             if (addedAddress) undo.add(() -> ignoreGone(() -> netlink.deleteAddress(tun.name(), config.subnet().address(), 32)));
             ipv4Only(netlink, tunName);

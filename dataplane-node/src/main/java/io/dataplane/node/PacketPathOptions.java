@@ -32,9 +32,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param tunWriter which thread writes decapsulated packets into the TUN: one of its own behind
  *     the TUN ring, or the socket's receive thread itself (then {@code tunRing} is unused)
  * @param socket what drives the underlay UDP socket
+ * @param tunQueueLength the TUN's transmit queue length ({@code txqueuelen}): packets the kernel
+ *     holds for the TUN reader before it drops; 0 keeps the kernel's default (500)
  */
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
-        Pipeline.TunWriter tunWriter, SocketDriver socket) {
+        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength) {
 
     /** What drives the underlay UDP socket. */
     public enum SocketDriver {
@@ -68,6 +70,13 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
      * took 1-2 us of CPU off every packet on the 2-core development machine (benchmarks/README.md).
      */
     public static final SocketDriver DEFAULT_SOCKET = SocketDriver.DIRECT;
+    /**
+     * Default TUN transmit queue: 2000 packets. The kernel's 500 overflowed whenever the TUN reader
+     * lost its core for a few milliseconds to other work: a single TCP flow had 15k-48k
+     * retransmissions in 8 s on the 2-core development machine, with 2000 none (benchmarks/README.md).
+     * The price is queueing delay while a flow fills it (up to 2000 packets' worth).
+     */
+    public static final int DEFAULT_TUN_QUEUE_LENGTH = 2000;
 
     /** Checks every field; the message names the field and the value. */
     public PacketPathOptions {
@@ -78,12 +87,13 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
         if (poolBuffers < 0) throw new IllegalArgumentException("pool size negative: poolBuffers=" + poolBuffers);
         if (tunWriter == null) throw new IllegalArgumentException("TUN writer missing: tunWriter=null");
         if (socket == null) throw new IllegalArgumentException("socket driver missing: socket=null");
+        if (tunQueueLength < 0) throw new IllegalArgumentException("TUN queue length negative: tunQueueLength=" + tunQueueLength);
     }
 
     /** The defaults above, pool sized from them. */
     public static PacketPathOptions defaults() {
         return new PacketPathOptions(DEFAULT_TUN_BATCH, DEFAULT_TUN_RING, DEFAULT_TRANSPORT_BATCH, DEFAULT_TRANSPORT_RING, 0,
-                DEFAULT_TUN_WRITER, DEFAULT_SOCKET);
+                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH);
     }
 
     /**
@@ -102,37 +112,42 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
 
     /** These options with another TUN batch. */
     public PacketPathOptions withTunBatch(int tunBatch) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     /** These options with another TUN ring. */
     public PacketPathOptions withTunRing(int tunRing) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     /** These options with another transport batch. */
     public PacketPathOptions withTransportBatch(int transportBatch) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     /** These options with another transport send ring. */
     public PacketPathOptions withTransportRing(int transportRing) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     /** These options with a fixed number of buffers (0: computed). */
     public PacketPathOptions withPoolBuffers(int poolBuffers) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     /** These options with another TUN writer. */
     public PacketPathOptions withTunWriter(Pipeline.TunWriter tunWriter) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     /** These options with another socket driver. */
     public PacketPathOptions withSocket(SocketDriver socket) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another TUN transmit queue length (0: the kernel's default). */
+    public PacketPathOptions withTunQueueLength(int tunQueueLength) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
     }
 
     private static void checkBatch(String name, int value) {

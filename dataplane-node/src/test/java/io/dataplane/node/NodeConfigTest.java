@@ -75,6 +75,8 @@ class NodeConfigTest {
                 assertThrows(IllegalArgumentException.class, () -> d.withTunBatch(0)).getMessage());
         assertEquals("ring capacity must be a power of two >= 2: transportRing=1000",
                 assertThrows(IllegalArgumentException.class, () -> d.withTransportRing(1000)).getMessage());
+        assertEquals("TUN queue length negative: tunQueueLength=-1",
+                assertThrows(IllegalArgumentException.class, () -> d.withTunQueueLength(-1)).getMessage());
         assertEquals("pool size negative: poolBuffers=-1",
                 assertThrows(IllegalArgumentException.class, () -> d.withPoolBuffers(-1)).getMessage());
     }

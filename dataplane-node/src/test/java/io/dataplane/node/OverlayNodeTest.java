@@ -99,10 +99,13 @@ class OverlayNodeTest {
             assertEquals(1400, node.underlayMtu(), "the MTU of the interface that holds the public IP");
             assertEquals(1350, node.tunMtu());
         }
-        try (OverlayNode node = bed.start(host, bed.config(host, net("udp")).withTunMtu(1200).withTunName("dptun0"))) {
+        try (OverlayNode node = bed.start(host, bed.config(host, net("udp")).withTunMtu(1200).withTunName("dptun0")
+                .withPacketPath(PacketPathOptions.defaults().withTunQueueLength(0)))) {
             assertEquals("dptun0", node.tunName());
             assertEquals(1200, node.tunMtu());
-            assertEquals(1200, Hosts.json("ip", "-j", "-n", host.name(), "link", "show", "dev", "dptun0").get(0).get("mtu").asInt());
+            JsonNode link = Hosts.json("ip", "-j", "-n", host.name(), "link", "show", "dev", "dptun0").get(0);
+            assertEquals(1200, link.get("mtu").asInt());
+            assertEquals(500, link.get("txqlen").asInt(), "queue length 0 keeps the kernel's default");
         }
     }
 

@@ -97,6 +97,7 @@ class VxlanInteropTest {
         assertEquals(1500 - overhead, link.get("mtu").asInt(), link.toString());
         assertEquals(1500 - overhead, node.tunMtu());
         assertEquals(1500, node.underlayMtu());
+        assertEquals(PacketPathOptions.DEFAULT_TUN_QUEUE_LENGTH, link.get("txqlen").asInt(), link.toString());
         assertEquals(host.underlay(), node.underlayInterface());
         assertTrue(link.get("flags").toString().contains("\"UP\""), link.toString());
         JsonNode addrs = link.get("addr_info"); // IPv4 only: no IPv6 link-local either
