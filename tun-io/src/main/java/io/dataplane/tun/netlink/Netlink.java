@@ -1,6 +1,7 @@
 package io.dataplane.tun.netlink;
 
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.MacAddress;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.InterfaceName;
@@ -11,7 +12,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * rtnetlink ({@code AF_NETLINK}/{@code NETLINK_ROUTE}) for the control plane: links, IPv4
@@ -248,6 +251,49 @@ public final class Netlink implements AutoCloseable {
         if (route.gateway() != 0) request.ipv4(Rtnl.RTA_GATEWAY, route.gateway());
         if (index != 0) request.u32(Rtnl.RTA_OIF, index);
         send(Rtnl.typeName(type) + " " + route, null);
+    }
+
+    /**
+     * The IPv4 unicast routes of the main table ({@code ip route show}: an RTM_GETROUTE dump), in
+     * the kernel's order, each with its output device by name. Routes that name neither a gateway
+     * nor a device (multipath routes) are left out.
+     */
+    public synchronized List<Route> routes() throws IOException {
+        request.start(Rtnl.RTM_GETROUTE, Rtnl.NLM_F_DUMP);
+        long at = request.body(Rtnl.RTMSG);
+        request.segment().set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_FAMILY, (byte) SocketNative.AF_INET);
+        record Found(int destination, int length, int gateway, int oif, boolean onlink) {}
+        List<Found> found = new ArrayList<>();
+        send("RTM_GETROUTE dump", (type, s, payload, end) -> {
+            if (type != Rtnl.RTM_NEWROUTE) return;
+            if (s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_FAMILY) != SocketNative.AF_INET) return;
+            if (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TYPE)) != Rtnl.RTN_UNICAST) return;
+            long attrs = payload + NetlinkRequest.align((int) Rtnl.RTMSG.byteSize());
+            // rtm_table holds table ids up to 255; RTA_TABLE, when there, holds the full id.
+            long a = Attributes.find(s, attrs, end, Rtnl.RTA_TABLE);
+            int table = a >= 0 ? s.get(ValueLayout.JAVA_INT_UNALIGNED, a) : Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TABLE));
+            if (table != Rtnl.RT_TABLE_MAIN) return;
+            int length = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_DST_LEN));
+            a = Attributes.find(s, attrs, end, Rtnl.RTA_DST);
+            int destination = a < 0 ? 0 : s.get(SocketNative.NET_U32, a);
+            a = Attributes.find(s, attrs, end, Rtnl.RTA_GATEWAY);
+            int gateway = a < 0 ? 0 : s.get(SocketNative.NET_U32, a);
+            a = Attributes.find(s, attrs, end, Rtnl.RTA_OIF);
+            int oif = a < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, a);
+            boolean onlink = (s.get(ValueLayout.JAVA_INT, payload + Rtnl.RTM_FLAGS) & Rtnl.RTNH_F_ONLINK) != 0;
+            found.add(new Found(destination, length, gateway, oif, onlink));
+        });
+        // Names after the dump: a link request would reuse the request buffer in the middle of it.
+        Map<Integer, String> names = new HashMap<>();
+        for (Link l : links()) names.put(l.index(), l.name());
+        List<Route> routes = new ArrayList<>(found.size());
+        for (Found f : found) {
+            String device = names.get(f.oif());
+            if (f.gateway() == 0 && device == null) continue;
+            routes.add(new Route(Ipv4Prefix.containing(f.destination(), f.length()), f.gateway(), device, f.onlink() && f.gateway() != 0
+                    && device != null));
+        }
+        return List.copyOf(routes);
     }
 
     // ---- neighbors (ARP) ----

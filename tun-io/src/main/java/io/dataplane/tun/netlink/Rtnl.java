@@ -104,6 +104,7 @@ final class Rtnl {
     static final int RTM_DELADDR = 21;
     static final int RTM_NEWROUTE = 24;
     static final int RTM_DELROUTE = 25;
+    static final int RTM_GETROUTE = 26;
     static final int RTM_NEWNEIGH = 28;
     static final int RTM_DELNEIGH = 29;
 
@@ -127,6 +128,7 @@ final class Rtnl {
     static final int RTA_DST = 1;
     static final int RTA_OIF = 4;
     static final int RTA_GATEWAY = 5;
+    static final int RTA_TABLE = 15;
     static final int RT_TABLE_MAIN = 254;
     static final int RTPROT_BOOT = 3;
     static final int RT_SCOPE_UNIVERSE = 0;
@@ -150,6 +152,7 @@ final class Rtnl {
             case RTM_GETADDR -> "RTM_GETADDR";
             case RTM_NEWROUTE -> "RTM_NEWROUTE";
             case RTM_DELROUTE -> "RTM_DELROUTE";
+            case RTM_GETROUTE -> "RTM_GETROUTE";
             case RTM_NEWNEIGH -> "RTM_NEWNEIGH";
             case RTM_DELNEIGH -> "RTM_DELNEIGH";
             default -> "message type " + type;

@@ -222,6 +222,34 @@ class NetlinkTest {
         }
     }
 
+    @Test
+    void routeDumpReportsWhatIpReports() throws Exception {
+        nl.setUp("va", true);
+        nl.setUp("vx1", true);
+        nl.addAddress("va", Ipv4Address.parse("192.0.2.1"), 24);
+        nl.addRoute(Route.via(Ipv4Prefix.parse("0.0.0.0/0"), Ipv4Address.parse("192.0.2.254"), "va"));
+        nl.addRoute(Route.onlink(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("10.244.2.0"), "vx1"));
+        nl.addRoute(Route.direct(Ipv4Prefix.parse("198.51.100.0/24"), "vx1"));
+        // Another table: not in the main table's dump, as ip route show leaves it out.
+        run("ip", "-n", ns.name(), "route", "add", "203.0.113.0/24", "dev", "va", "table", "1000");
+
+        List<String> fromIp = new ArrayList<>();
+        for (JsonNode r : ipJson("route", "show")) {
+            String dst = r.get("dst").asText();
+            fromIp.add((dst.equals("default") ? "0.0.0.0/0" : dst.contains("/") ? dst : dst + "/32") + " "
+                    + (r.has("gateway") ? r.get("gateway").asText() : "-") + " " + r.get("dev").asText() + " "
+                    + strings(r.get("flags")).contains("onlink"));
+        }
+        List<Route> routes = nl.routes();
+        List<String> ours = routes.stream().map(r -> r.destination() + " " + (r.gateway() == 0 ? "-" : Ipv4Address.toString(r.gateway()))
+                + " " + r.device() + " " + r.onlink()).toList();
+        assertEquals(fromIp, ours);
+        assertTrue(routes.contains(Route.via(Ipv4Prefix.parse("0.0.0.0/0"), Ipv4Address.parse("192.0.2.254"), "va")), routes.toString());
+        assertTrue(routes.contains(Route.onlink(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("10.244.2.0"), "vx1")));
+        assertTrue(routes.contains(Route.direct(Ipv4Prefix.parse("192.0.2.0/24"), "va")), routes.toString());
+        assertFalse(ours.stream().anyMatch(r -> r.startsWith("203.0.113.0/24")), ours.toString());
+    }
+
     private JsonNode route(String dst) throws Exception {
         for (JsonNode r : ipJson("route", "show")) {
             if (r.get("dst").asText().equals(dst)) return r;
