@@ -23,7 +23,10 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One node of a flannel-style overlay in user space: the library's entry point for an agent that
@@ -102,8 +105,8 @@ public final class OverlayNode implements AutoCloseable {
      *
      * @throws ConfigException naming the field and value when the
      *     configuration asks for what this dataplane does not do (a backend type not implemented yet,
-     *     an MTU that leaves no room for the overhead)
-     * @throws IllegalArgumentException when the public IP is no address of this host
+     *     an MTU that leaves no room for the overhead), or the public IP is no address of this host
+     *     (field {@code publicIp})
      * @throws IOException naming the call, device and errno when the kernel refuses (no root, the
      *     port in use)
      */
@@ -163,6 +166,36 @@ public final class OverlayNode implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * The backends this build can run, in {@link BackendType} order: what {@link #start} accepts as
+     * {@code Backend.Type}.
+     */
+    public static Set<BackendType> supportedBackends() {
+        Set<BackendType> supported = EnumSet.noneOf(BackendType.class);
+        for (BackendType type : BackendType.values()) {
+            try {
+                Backends.checkSupported(type);
+                supported.add(type);
+            } catch (ConfigException notYet) {
+                // Not in this build.
+            }
+        }
+        return Collections.unmodifiableSet(supported);
+    }
+
+    /**
+     * The public IP flanneld takes when given none, in the calling thread's network namespace:
+     * the first IPv4 address of the interface the default route leaves through.
+     *
+     * @throws ConfigException for the field {@code publicIp} when there is no default route or its
+     *     interface has no IPv4 address: then the public IP must be given
+     */
+    public static int defaultPublicIp() throws IOException {
+        try (Netlink netlink = Netlink.open()) {
+            return UnderlayLink.ofDefaultRoute(netlink).address().address();
         }
     }
 

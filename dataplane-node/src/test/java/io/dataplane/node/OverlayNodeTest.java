@@ -115,8 +115,9 @@ class OverlayNodeTest {
 
         NodeConfig notLocal = NodeConfig.of(net("vxlan"), host.subnet(), Ipv4Address.parse("192.0.2.99"))
                 .withStateDir(bed.config(host, net("vxlan")).stateDir());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bed.start(host, notLocal));
-        assertTrue(e.getMessage().startsWith("public IP is no address of this host: publicIp=192.0.2.99"), e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> bed.start(host, notLocal));
+        assertEquals("publicIp", e.field());
+        assertTrue(e.detail().startsWith("public IP is no address of this host: publicIp=192.0.2.99"), e.getMessage());
 
         ConfigException ipip = assertThrows(ConfigException.class, () -> bed.start(host, bed.config(host, net("ipip"))));
         assertEquals("Backend.Type: backend not supported by the node yet: ipip (the node runs udp and vxlan)", ipip.getMessage());
@@ -138,6 +139,27 @@ class OverlayNodeTest {
         }
         assertEquals(before, links(), "a refused start left a device behind");
         assertEquals(0, Hosts.json("ip", "-j", "-n", host.name(), "route", "show", "10.244.0.0/16").size());
+    }
+
+    @Test
+    void defaultPublicIpIsTheFirstAddressOfTheDefaultRoutesInterfaceAsFlanneldTakesIt() throws Exception {
+        ConfigException none = assertThrows(ConfigException.class, () -> host.ns().call(OverlayNode::defaultPublicIp));
+        assertEquals("publicIp: no default route to take the public IP from", none.getMessage());
+
+        Hosts.run("ip", "-n", host.name(), "route", "add", "default", "via", "192.0.2.254", "dev", host.underlay());
+        assertEquals(host.address(), (int) host.ns().call(OverlayNode::defaultPublicIp));
+        // A second address on the interface: flanneld keeps the first.
+        Hosts.run("ip", "-n", host.name(), "addr", "add", "192.0.2.77/24", "dev", host.underlay());
+        assertEquals(host.address(), (int) host.ns().call(OverlayNode::defaultPublicIp));
+
+        // A default route straight out of an interface without an IPv4 address.
+        Hosts.run("ip", "-n", host.name(), "route", "del", "default");
+        Hosts.run("ip", "-n", host.name(), "link", "add", "dpnoaddr", "type", "veth", "peer", "name", "dpnoaddr1");
+        Hosts.run("ip", "-n", host.name(), "link", "set", "dpnoaddr", "up");
+        Hosts.run("ip", "-n", host.name(), "route", "add", "default", "dev", "dpnoaddr");
+        ConfigException noAddress = assertThrows(ConfigException.class, () -> host.ns().call(OverlayNode::defaultPublicIp));
+        assertTrue(noAddress.detail().startsWith("the interface of the default route has no IPv4 address to take as the public IP: dpnoaddr"),
+                noAddress.getMessage());
     }
 
     @Test
