@@ -41,6 +41,8 @@ public final class Errno {
     public static final int EMSGSIZE = 90;
     /** Address family or protocol not supported. */
     public static final int EAFNOSUPPORT = 97;
+    /** Address in use: another socket is bound to the address and port. */
+    public static final int EADDRINUSE = 98;
     /** Address not available: the address to delete or bind is not there. */
     public static final int EADDRNOTAVAIL = 99;
     /** No buffer space: a socket's send queue is full. */

@@ -1,0 +1,332 @@
+package io.dataplane.node.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.node.NodeConfig;
+import io.dataplane.node.NodeStats;
+import io.dataplane.node.OverlayNode;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.TunDevice;
+import io.dataplane.tun.netlink.Netlink;
+import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.sys.Errno;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dataplane demo}: two nodes of ours in one JVM, each in a network namespace of its own,
+ * joined by a veth pair as the underlay, and traffic between a "pod" address in each.
+ *
+ * <pre>
+ *  namespace A                                               namespace B
+ *  pod 10.244.1.1 (lo)                                       pod 10.244.2.1 (lo)
+ *   | route 10.244.0.0/16                                     | route 10.244.0.0/16
+ *  TUN flannel.1 -- node A (NetNamespace thread)             TUN flannel.1 -- node B
+ *   veth0 192.0.2.1/24 ========= underlay veth pair ========= veth0 192.0.2.2/24
+ * </pre>
+ *
+ * Each node is configured from the other's lease, as a control plane would; then ping and
+ * (when installed) iperf3 run from pod A to pod B while the nodes' rates are printed every
+ * second. Everything made is removed at the end, on failure and on Ctrl-C ({@link Teardown}).
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class, sortOptions = false,
+        header = "Two nodes in two namespaces and traffic across the overlay (root).",
+        description = {"", "Two nodes of ours in two network namespaces joined by a veth pair; ping and",
+                "iperf3 from a pod address in one to a pod address in the other across the",
+                "overlay, with live stats. Everything it makes is removed at the end, on",
+                "failure and on Ctrl-C. Needs root.", ""})
+final class DemoCommand implements Callable<Integer> {
+    private static final Ipv4Prefix NETWORK = Ipv4Prefix.parse("10.244.0.0/16");
+    private static final Pattern PING_SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
+    private static final Pattern PING_RTT = Pattern.compile("= ([0-9.]+)/([0-9.]+)/([0-9.]+)/");
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--backend", paramLabel = "TYPE", defaultValue = "vxlan", converter = Options.Backend.class,
+            completionCandidates = Dataplane.SupportedBackends.class,
+            description = "The backend both nodes run: ${COMPLETION-CANDIDATES} in this build (default: ${DEFAULT-VALUE}).")
+    private BackendType backend;
+
+    @Option(names = "--seconds", paramLabel = "N", defaultValue = "8", converter = Options.Seconds.class,
+            description = "How long the traffic runs (iperf3, or a fast ping without it), with a stats line every second"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int seconds;
+
+    private PrintWriter out;
+    private Teardown teardown;
+
+    /** One side of the demo: its namespace, underlay address, subnet, pod address and node. */
+    private record Side(String label, NetNamespace ns, int address, Ipv4Prefix subnet, OverlayNode node) {
+        String pod() {
+            return Ipv4Address.toString(subnet.address() + 1);
+        }
+
+        List<String> exec(String... command) {
+            List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns.name()));
+            full.addAll(List.of(command));
+            return full;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        if (!isRoot()) {
+            throw new Problem.Stop("needs root: it creates network namespaces, a veth pair and TUN devices (try: sudo ./dataplane demo)",
+                    Dataplane.EXIT_FAILURE);
+        }
+        if (!TunDevice.isAvailable()) throw new Problem.Stop("no TUN device: " + TunDevice.unavailabilityCause(), Dataplane.EXIT_FAILURE);
+        String supported = String.join(", ", new Dataplane.SupportedBackends());
+        if (!OverlayNode.supportedBackends().contains(backend)) {
+            throw new ConfigException("command line", "--backend", "not in this build: " + backend + " (this build runs " + supported + ")");
+        }
+        if (seconds == 0) seconds = 1;
+        teardown = new Teardown(out);
+        Thread hook = Thread.ofPlatform().name("demo-cleanup").unstarted(teardown::interrupt);
+        Runtime.getRuntime().addShutdownHook(hook);
+        long start = System.nanoTime();
+        try {
+            out.println("demo: two " + backend + " nodes in two network namespaces (backends in this build: " + supported + ")");
+            run();
+            teardown.run();
+            out.printf(Locale.ROOT, "demo: done in %.1f s%n", (System.nanoTime() - start) / 1e9);
+            return 0;
+        } catch (Exception e) {
+            if (teardown.interrupted()) return 130; // Ctrl-C: the hook cleaned up and said so
+            throw e;
+        } finally {
+            teardown.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or has run.
+            }
+        }
+    }
+
+    private void run() throws Exception {
+        String suffix = HexFormat.of().formatHex(randomBytes(3));
+        NetConf net = NetConf.parse("{\"Network\": \"" + NETWORK + "\", \"Backend\": {\"Type\": \"" + backend.flannelName() + "\"}}");
+        NetNamespace nsA = namespace("dpdemo-a-" + suffix);
+        NetNamespace nsB = namespace("dpdemo-b-" + suffix);
+        ip("-n", nsA.name(), "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", nsB.name());
+        Path state = teardown.add(() -> Files.createTempDirectory("dataplane-demo"), dir -> {
+            deleteTree(dir);
+            return "deleted state directory " + dir;
+        });
+        address(nsA, 1);
+        address(nsB, 2);
+        out.println("underlay: " + nsA.name() + " veth0 192.0.2.1/24 <-- veth pair --> veth0 192.0.2.2/24 " + nsB.name());
+        Side a = side("A", nsA, 1, net, state);
+        Side b = side("B", nsB, 2, net, state);
+        a.node().addPeer(b.node().localLease());
+        b.node().addPeer(a.node().localLease());
+        out.println("peers: node A added node B's lease, node B added node A's, as a control plane would");
+
+        ping(a, b);
+        if (onPath("iperf3")) {
+            iperf3(a, b);
+        } else {
+            out.println("iperf3: not installed, so no throughput run (apt-get install iperf3); a fast ping for " + seconds + " s instead");
+            pingFlood(a, b);
+        }
+        for (Side s : List.of(a, b)) {
+            NodeStats st = s.node().stats();
+            out.println("node " + s.label() + ": egress " + st.egressPackets() + " packets " + megabytes(st.egressBytes()) + ", ingress "
+                    + st.ingressPackets() + " packets " + megabytes(st.ingressBytes()) + ", " + StatsLine.drops(st));
+        }
+    }
+
+    private NetNamespace namespace(String name) throws Exception {
+        NetNamespace ns = teardown.add(() -> NetNamespace.create(name), n -> {
+            n.delete();
+            return "deleted network namespace " + name + (name.startsWith("dpdemo-a") ? " (and the veth pair with it)" : "");
+        });
+        ip("-n", name, "link", "set", "lo", "up");
+        return ns;
+    }
+
+    /** Side {@code i}'s underlay address 192.0.2.i/24 on veth0 and pod address 10.244.i.1 on lo. */
+    private void address(NetNamespace ns, int i) throws Exception {
+        ip("-n", ns.name(), "addr", "add", "192.0.2." + i + "/24", "dev", "veth0");
+        ip("-n", ns.name(), "link", "set", "veth0", "up");
+        ip("-n", ns.name(), "addr", "add", "10.244." + i + ".1/32", "dev", "lo");
+    }
+
+    /** Starts side {@code i}'s node in its namespace: subnet 10.244.i.0/24 at 192.0.2.i. */
+    private Side side(String label, NetNamespace ns, int i, NetConf net, Path state) throws Exception {
+        int address = Ipv4Address.parse("192.0.2." + i);
+        Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + i + ".0/24");
+        NodeConfig config = NodeConfig.of(net, subnet, address).withStateDir(state.resolve(label.toLowerCase(Locale.ROOT)));
+        OverlayNode node = teardown.add(() -> ns.call(() -> OverlayNode.start(config)), n -> {
+            n.close();
+            int left = n.buffersInUse();
+            boolean gone = ns.call(() -> !linkExists(n.tunName()));
+            return "closed node " + label + ": TUN " + n.tunName() + (gone ? " removed" : " STILL THERE") + ", "
+                    + (left == 0 ? "all packet buffers returned" : "ERROR: " + left + " packet buffers not returned");
+        });
+        Side side = new Side(label, ns, address, subnet, node);
+        out.println("node " + label + ": " + backend + " " + subnet + " at " + Ipv4Address.toString(address) + ", TUN " + node.tunName()
+                + " mtu " + node.tunMtu() + ", pod " + side.pod() + " on lo");
+        out.println("        lease " + node.localLease().toJson());
+        return side;
+    }
+
+    private static boolean linkExists(String name) throws IOException {
+        try (Netlink netlink = Netlink.open()) {
+            netlink.link(name);
+            return true;
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.ENODEV) return false;
+            throw e;
+        }
+    }
+
+    private void ping(Side from, Side to) throws Exception {
+        ChildProcess p = child(from.exec("ping", "-n", "-c", "5", "-i", "0.2", "-W", "2", "-I", from.pod(), to.pod()));
+        p.await(Duration.ofSeconds(20));
+        String output = p.stdout();
+        Matcher m = PING_SUMMARY.matcher(output);
+        int sent = m.find() ? Integer.parseInt(m.group(1)) : 0;
+        int received = sent > 0 ? Integer.parseInt(m.group(2)) : 0;
+        Matcher rtt = PING_RTT.matcher(output);
+        String times = rtt.find() ? ", rtt min/avg/max " + rtt.group(1) + "/" + rtt.group(2) + "/" + rtt.group(3) + " ms" : "";
+        out.println("ping " + from.pod() + " -> " + to.pod() + " (pod " + from.label() + " to pod " + to.label() + "): " + received + " of "
+                + sent + " answered" + times);
+        if (received == 0) {
+            throw new Problem.Stop("ping across the overlay got no answer: node " + from.label() + " " + from.node().stats() + "; node "
+                    + to.label() + " " + to.node().stats() + "; ping said: " + Problem.oneLine(p.output()), Dataplane.EXIT_FAILURE);
+        }
+    }
+
+    private void iperf3(Side client, Side server) throws Exception {
+        ChildProcess srv = child(server.exec("iperf3", "-s", "-1", "--forceflush", "-B", server.pod()));
+        if (!srv.awaitStdout("Server listening", Duration.ofSeconds(10))) {
+            throw new Problem.Stop("iperf3 server did not start: " + Problem.oneLine(srv.output()), Dataplane.EXIT_FAILURE);
+        }
+        out.println("iperf3: TCP from pod " + client.label() + " to pod " + server.label() + " for " + seconds + " s (A->B: node A's"
+                + " egress, B->A: node B's)");
+        ChildProcess c = child(client.exec("iperf3", "-c", server.pod(), "-B", client.pod(), "-t", String.valueOf(seconds), "-J",
+                "--connect-timeout", "3000"));
+        liveStats(client, server, c);
+        c.await(Duration.ofSeconds(10));
+        srv.await(Duration.ofSeconds(2));
+        JsonNode result;
+        try {
+            result = new ObjectMapper().readTree(c.stdout());
+        } catch (IOException e) {
+            throw new Problem.Stop("iperf3 failed: " + Problem.oneLine(c.output()), Dataplane.EXIT_FAILURE);
+        }
+        if (c.exitCode() != 0 || result.has("error")) {
+            throw new Problem.Stop("iperf3 failed: " + (result.has("error") ? result.get("error").asText() : Problem.oneLine(c.output())),
+                    Dataplane.EXIT_FAILURE);
+        }
+        JsonNode end = result.get("end");
+        double bps = end.get("sum_received").get("bits_per_second").asDouble();
+        long retransmits = end.get("sum_sent").path("retransmits").asLong();
+        out.println("iperf3: " + StatsLine.bits(bps) + " received, " + retransmits + " TCP retransmissions");
+    }
+
+    private void pingFlood(Side from, Side to) throws Exception {
+        ChildProcess p = child(from.exec("ping", "-n", "-q", "-i", "0.002", "-w", String.valueOf(seconds), "-I", from.pod(), to.pod()));
+        liveStats(from, to, p);
+        p.await(Duration.ofSeconds(5));
+        Matcher m = PING_SUMMARY.matcher(p.stdout());
+        if (m.find()) out.println("ping: " + m.group(2) + " of " + m.group(1) + " answered");
+    }
+
+    /** A stats line every second while {@code running} runs: each node's egress (A->B is node A's). */
+    private void liveStats(Side a, Side b, ChildProcess running) throws InterruptedException {
+        NodeStats lastA = a.node().stats();
+        NodeStats lastB = b.node().stats();
+        for (int t = 1; !running.await(Duration.ofSeconds(1)); t++) {
+            NodeStats nowA = a.node().stats();
+            NodeStats nowB = b.node().stats();
+            out.printf(Locale.ROOT, "%4d s  %s->%s %s   %s->%s %s   %s%n", t, a.label(), b.label(), egress(lastA, nowA), b.label(), a.label(),
+                    egress(lastB, nowB), drops(nowA, nowB));
+            lastA = nowA;
+            lastB = nowB;
+        }
+    }
+
+    private static String egress(NodeStats before, NodeStats now) {
+        double s = Math.max(1e-9, (now.nanoTime() - before.nanoTime()) / 1e9);
+        return String.format(Locale.ROOT, "%-30s", StatsLine.rate(now.egressPackets() - before.egressPackets(),
+                now.egressBytes() - before.egressBytes(), s));
+    }
+
+    private static String drops(NodeStats a, NodeStats b) {
+        if (a.droppedTotal() == 0 && b.droppedTotal() == 0) return "no drops";
+        return "A " + StatsLine.drops(a) + "; B " + StatsLine.drops(b);
+    }
+
+    /** Starts a tool; it is stopped by its PID at cleanup if it still runs then. */
+    private ChildProcess child(List<String> command) throws Exception {
+        return teardown.add(() -> ChildProcess.start(command), p -> p.stop() ? "stopped " + p.name() + " (pid " + p.pid() + ")" : null);
+    }
+
+    private void ip(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        // Nothing to undo: what ip makes lives in the demo's namespaces and goes with them.
+        teardown.add(() -> ChildProcess.run(command), ignored -> null);
+    }
+
+    private static boolean isRoot() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) return line.split("\\s+")[2].equals("0"); // real, effective, ...
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        ThreadLocalRandom.current().nextBytes(b);
+        return b;
+    }
+
+    private static String megabytes(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.dataplane.node.cli;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.node.NodeStats;
+import io.dataplane.node.OverlayNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * The node's counters in Prometheus' text exposition format at {@code http://127.0.0.1:PORT/metrics}:
+ *
+ * <pre>
+ * dataplane_packets_total{direction="egress"} 81234
+ * dataplane_bytes_total{direction="ingress"} 1213440
+ * dataplane_drops_total{reason="vxlan_unknown_vni"} 2
+ * dataplane_buffers_in_use 190
+ * dataplane_peers 1
+ * dataplane_node_info{backend="vxlan",subnet="10.244.1.0/24",public_ip="192.0.2.1",tun="flannel.1"} 1
+ * </pre>
+ *
+ * Loopback only: the counters are for a scraper on the same host (or a port forward), not for the
+ * network the node serves. Every drop reason is listed, zero or not, so that rates over them work
+ * from the first scrape. The JDK's own HTTP server, one thread, a snapshot per request.
+ */
+final class MetricsEndpoint implements AutoCloseable {
+    /** The content type of the text format, version 0.0.4. */
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final HttpServer server;
+
+    private MetricsEndpoint(HttpServer server) {
+        this.server = server;
+    }
+
+    /**
+     * Serves {@code node}'s counters on 127.0.0.1:{@code port} (of the process's network namespace).
+     *
+     * @throws ConfigException for {@code --metrics-port} when the port is taken
+     */
+    static MetricsEndpoint start(int port, OverlayNode node) throws IOException {
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
+        HttpServer server;
+        try {
+            server = HttpServer.create(address, 0);
+        } catch (BindException e) {
+            throw new ConfigException("command line", "--metrics-port", "cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
+        }
+        server.createContext("/", exchange -> serve(exchange, node));
+        server.start();
+        return new MetricsEndpoint(server);
+    }
+
+    private static void serve(HttpExchange exchange, OverlayNode node) throws IOException {
+        try (exchange) {
+            String method = exchange.getRequestMethod();
+            if (!exchange.getRequestURI().getPath().equals("/metrics")) {
+                reply(exchange, 404, "not found: the counters are at /metrics\n");
+            } else if (!method.equals("GET") && !method.equals("HEAD")) {
+                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                reply(exchange, 405, "method not allowed: " + method + "\n");
+            } else {
+                exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+                reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node)));
+            }
+        }
+    }
+
+    private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    /** The labels of {@code dataplane_node_info}. */
+    static Map<String, String> info(OverlayNode node) {
+        return Map.of("backend", node.backendType().flannelName(), "subnet", node.config().subnet().toString(), "public_ip",
+                Ipv4Address.toString(node.config().publicIp()), "tun", node.tunName());
+    }
+
+    /** The text exposition of one snapshot. */
+    static String exposition(NodeStats stats, int peers, Map<String, String> info) {
+        StringBuilder sb = new StringBuilder(4096);
+        header(sb, "dataplane_packets_total", "counter", "Inner packets forwarded: egress from the TUN to a peer, ingress from a peer to the TUN.");
+        sample(sb, "dataplane_packets_total{direction=\"egress\"}", stats.egressPackets());
+        sample(sb, "dataplane_packets_total{direction=\"ingress\"}", stats.ingressPackets());
+        header(sb, "dataplane_bytes_total", "counter", "Inner bytes forwarded, by direction as dataplane_packets_total.");
+        sample(sb, "dataplane_bytes_total{direction=\"egress\"}", stats.egressBytes());
+        sample(sb, "dataplane_bytes_total{direction=\"ingress\"}", stats.ingressBytes());
+        header(sb, "dataplane_drops_total", "counter", "Packets dropped, by reason.");
+        for (DropReason r : DropReason.values()) {
+            sample(sb, "dataplane_drops_total{reason=\"" + StatsLine.reasonName(r) + "\"}", stats.dropped(r));
+        }
+        header(sb, "dataplane_buffers_in_use", "gauge", "Packet buffers out of the pool (in rings, in flight, armed for receive).");
+        sample(sb, "dataplane_buffers_in_use", stats.buffersInUse());
+        header(sb, "dataplane_buffers", "gauge", "Packet buffers the node allocated.");
+        sample(sb, "dataplane_buffers", stats.buffers());
+        header(sb, "dataplane_peers", "gauge", "Peers configured (leases in peers.json).");
+        sample(sb, "dataplane_peers", peers);
+        header(sb, "dataplane_node_info", "gauge", "The node: backend, subnet, public IP and TUN device.");
+        StringBuilder labels = new StringBuilder();
+        info.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> labels.append(labels.isEmpty() ? "" : ",")
+                .append(e.getKey()).append("=\"").append(escape(e.getValue())).append('"'));
+        sample(sb, "dataplane_node_info{" + labels + "}", 1);
+        return sb.toString();
+    }
+
+    private static void header(StringBuilder sb, String name, String type, String help) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(StringBuilder sb, String series, long value) {
+        sb.append(series).append(' ').append(value).append('\n');
+    }
+
+    // Label values escape backslash, double quote and line feed.
+    private static String escape(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    /** The port served, useful when started on port 0. */
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Stops serving at once. */
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

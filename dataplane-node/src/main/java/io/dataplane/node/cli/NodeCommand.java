@@ -1,0 +1,254 @@
+package io.dataplane.node.cli;
+
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.SubnetEnv;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.node.NodeConfig;
+import io.dataplane.node.NodeStats;
+import io.dataplane.node.OverlayNode;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.netlink.Netlink;
+import io.dataplane.tun.sys.Errno;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dataplane node --config DIR}: one node of a flannel-style overlay, configured from
+ * flannel's files in DIR, running until SIGINT or SIGTERM.
+ *
+ * <pre>
+ * read DIR/net-conf.json, subnet.env, peers.json (checked against each other)
+ *   -> public IP: --public-ip, or the default route's interface's address (as flanneld)
+ *   -> OverlayNode.start: TUN as flannel's device, backend, packet path; state (VTEP MAC, wgkey) in DIR
+ *   -> print the node and its lease line; add the peers of peers.json
+ *   -> watch peers.json (PeersWatch), stats line every --stats-interval s, metrics on --metrics-port
+ *   -> SIGINT/SIGTERM: the shutdown hook stops all of it and closes the node (TUN gone, buffers back)
+ * </pre>
+ */
+@Command(name = "node", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class, sortOptions = false,
+        header = "Runs one node from flannel's files in DIR (root).",
+        description = {"", "One node of a flannel-style overlay: a TUN device as flannel's, and the",
+                "backend's packet path between it and the other nodes. Needs root.", "",
+                "DIR holds",
+                "  net-conf.json  the network, as flannel's:",
+                "                   {\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}",
+                "  subnet.env     this node's subnet, as flanneld writes it:",
+                "                   FLANNEL_NETWORK=10.244.0.0/16",
+                "                   FLANNEL_SUBNET=10.244.1.1/24",
+                "                   FLANNEL_MTU=1450",
+                "                   FLANNEL_IPMASQ=false",
+                "  peers.json     the other nodes' leases (watched: edits apply at once):",
+                "                   [{\"Subnet\": \"10.244.2.0/24\", \"PublicIP\": \"192.0.2.2\",",
+                "                     \"BackendType\": \"vxlan\",",
+                "                     \"BackendData\": {\"VNI\": 1, \"VtepMAC\": \"22:e8:35:88:1e:9a\"}}]",
+                "and the node keeps its state there (vtep-mac, wgkey). At start it prints its",
+                "own lease, one JSON line to add to the other nodes' peers.json.", ""},
+        footer = {"", "A bad configuration stops the node with one line naming the file, the field",
+                "and the value, and exit code 2."})
+final class NodeCommand implements Callable<Integer> {
+    private static final String PREFIX = "dataplane node: ";
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--config", required = true, paramLabel = "DIR", description = "The directory with flannel's files (above).")
+    private Path dir;
+
+    @Option(names = "--public-ip", paramLabel = "IP", converter = Options.Ipv4.class,
+            description = "This node's underlay address, an address of this host (default: the address of the default route's"
+                    + " interface, as flanneld picks it).")
+    private Integer publicIp;
+
+    @Option(names = "--tun", paramLabel = "NAME", converter = Options.InterfaceNameOption.class,
+            description = "The TUN device's name (default: flannel's, e.g. flannel.1 for vxlan, flannel0 for udp).")
+    private String tun;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", converter = Options.Port.class,
+            description = "Serve the counters as Prometheus text on this port of the loopback address, path /metrics.")
+    private Integer metricsPort;
+
+    @Option(names = "--stats-interval", paramLabel = "SECONDS", defaultValue = "5", converter = Options.Seconds.class,
+            description = "Seconds between stats lines, 0 for none (default: ${DEFAULT-VALUE}).")
+    private int statsInterval;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!Files.isDirectory(dir)) throw new ConfigException("command line", "--config", "not a directory: " + dir);
+        Path netConfFile = dir.resolve(NetConf.FILE_NAME);
+        io.dataplane.core.config.NodeConfig files = io.dataplane.core.config.NodeConfig.read(dir);
+        if (files.subnetEnv().ipMasq()) {
+            out.println("note: " + dir.resolve(SubnetEnv.FILE_NAME) + ": FLANNEL_IPMASQ=true: this node does not masquerade;"
+                    + " set up the NAT rules yourself if pods must reach beyond the overlay");
+        }
+        int ip = publicIp != null ? publicIp : defaultPublicIp();
+        NodeConfig config;
+        OverlayNode node;
+        try {
+            config = NodeConfig.of(files.netConf(), files.subnetEnv(), ip).withTunName(tun).withStateDir(dir);
+            node = OverlayNode.start(config);
+        } catch (ConfigException e) {
+            throw attribute(e);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EADDRINUSE) {
+                throw new ConfigException(netConfFile.toString(), "Backend.Port", "port " + files.netConf().backend().udpPort()
+                        + " is in use on " + Ipv4Address.toString(ip) + " (" + e.getMessage() + ")");
+            }
+            throw e;
+        }
+
+        Running running = new Running(node, out, err);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("node-shutdown").unstarted(running::stop));
+        try {
+            BackendType type = node.backendType();
+            out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + files.netConf().network()
+                    + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", TUN " + node.tunName() + " mtu "
+                    + node.tunMtu() + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir);
+            out.println("lease (add it to the other nodes' peers.json):");
+            out.println(node.localLease().toJson());
+            Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);
+            PeersWatch watch = new PeersWatch(peersFile, f -> files.withPeers(f).peers(), node, out, err, PREFIX);
+            running.watch = watch;
+            watch.applyInitial(files.peers());
+            if (files.peers().isEmpty()) out.println("peers: none yet in " + peersFile + " (watching it)");
+            watch.start();
+            if (metricsPort != null) {
+                running.metrics = MetricsEndpoint.start(metricsPort, node);
+                out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics");
+            }
+            running.startStats(statsInterval);
+        } catch (Exception | Error e) {
+            running.stop();
+            throw e;
+        }
+        running.stopped.await(); // the shutdown hook ends the process
+        return 0;
+    }
+
+    /** The address flanneld would take, or a line saying to pass --public-ip. */
+    private static int defaultPublicIp() throws IOException {
+        try {
+            return OverlayNode.defaultPublicIp();
+        } catch (ConfigException e) {
+            throw new ConfigException("command line", "--public-ip", "not given, and " + e.detail() + "; pass --public-ip IP");
+        }
+    }
+
+    /**
+     * The library names fields by its own names and no file: say which file or option a field of
+     * the node's configuration came from.
+     */
+    private ConfigException attribute(ConfigException e) {
+        if (e.source() != null || e.field() == null) return e;
+        String field = e.field();
+        if (field.startsWith("Backend") || field.equals("Network")) return e.withSource(dir.resolve(NetConf.FILE_NAME).toString());
+        return switch (field) {
+            case "publicIp" -> new ConfigException("command line", "--public-ip", e.detail());
+            case "tunName" -> new ConfigException("command line", "--tun", e.detail());
+            case "tunMtu" -> new ConfigException(dir.resolve(SubnetEnv.FILE_NAME).toString(), "FLANNEL_MTU", e.detail());
+            case "subnet" -> new ConfigException(dir.resolve(SubnetEnv.FILE_NAME).toString(), "FLANNEL_SUBNET", e.detail());
+            default -> e;
+        };
+    }
+
+    /**
+     * What runs beside the node, and the one way to stop all of it: {@link #stop}, from the
+     * shutdown hook (SIGINT, SIGTERM, System.exit) or from a start that failed half way.
+     */
+    private static final class Running {
+        private final OverlayNode node;
+        private final PrintWriter out;
+        private final PrintWriter err;
+        private final CountDownLatch stopped = new CountDownLatch(1);
+        private volatile PeersWatch watch;
+        private volatile MetricsEndpoint metrics;
+        private volatile Thread stats;
+        private boolean stopping;
+
+        Running(OverlayNode node, PrintWriter out, PrintWriter err) {
+            this.node = node;
+            this.out = out;
+            this.err = err;
+        }
+
+        /**
+         * Every second: stop the process if the packet path died; every {@code seconds}: print the
+         * stats line.
+         */
+        void startStats(int seconds) {
+            stats = Thread.ofPlatform().name("node-stats").daemon().start(() -> {
+                NodeStats last = node.stats();
+                long ticks = 0;
+                try {
+                    while (true) {
+                        Thread.sleep(1000);
+                        if (!node.isRunning()) {
+                            if (isStopping()) return;
+                            err.println(PREFIX + "the packet path stopped: " + Problem.of(node.failure()).line());
+                            System.exit(Dataplane.EXIT_FAILURE); // runs the shutdown hook
+                        }
+                        if (seconds > 0 && ++ticks % seconds == 0) {
+                            NodeStats now = node.stats();
+                            out.println("stats: " + StatsLine.of(last, now));
+                            last = now;
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    // stop()
+                }
+            });
+        }
+
+        private synchronized boolean isStopping() {
+            return stopping;
+        }
+
+        /** Stops the watcher, the stats and the metrics, closes the node and says what it left. Idempotent. */
+        void stop() {
+            synchronized (this) {
+                if (stopping) return;
+                stopping = true;
+            }
+            try {
+                if (watch != null) watch.close();
+                if (stats != null) stats.interrupt();
+                if (metrics != null) metrics.close();
+                node.close();
+                NodeStats last = node.stats();
+                int left = node.buffersInUse();
+                out.println("stopped: TUN " + node.tunName() + (tunGone(node.tunName()) ? " removed" : " still there (it existed before the node)")
+                        + ", " + (left == 0 ? "all " + last.buffers() + " packet buffers returned" : left + " packet buffers NOT returned")
+                        + "; egress " + last.egressPackets() + " packets " + last.egressBytes() + " bytes, ingress " + last.ingressPackets()
+                        + " packets " + last.ingressBytes() + " bytes, " + StatsLine.drops(last));
+                if (left != 0) err.println(PREFIX + "error: " + left + " packet buffers were not returned at close");
+            } finally {
+                out.flush();
+                err.flush();
+                stopped.countDown();
+            }
+        }
+
+        private static boolean tunGone(String name) {
+            try (Netlink netlink = Netlink.open()) {
+                netlink.link(name);
+                return false;
+            } catch (ErrnoException e) {
+                return e.errno() == Errno.ENODEV;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+    }
+}
