@@ -186,6 +186,12 @@ final class Testbed implements AutoCloseable {
         Hosts.run(full);
     }
 
+    /** Takes {@code tool} over: stopped by its PID at close, with the others. */
+    Tool own(Tool tool) {
+        owned.add(tool);
+        return tool;
+    }
+
     /** Starts {@code command} in {@code host}'s namespace; stopped by its PID at close. */
     Tool startTool(Host host, String... command) throws IOException {
         Tool tool = Tool.start(host.exec(command));

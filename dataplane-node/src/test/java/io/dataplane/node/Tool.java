@@ -26,7 +26,12 @@ final class Tool implements AutoCloseable {
 
     /** Starts {@code command}. */
     static Tool start(String... command) throws IOException {
-        return new Tool(String.join(" ", command), new ProcessBuilder(command).start());
+        return start(new ProcessBuilder(command));
+    }
+
+    /** Starts the command {@code builder} describes (its environment, its directory). */
+    static Tool start(ProcessBuilder builder) throws IOException {
+        return new Tool(String.join(" ", builder.command()), builder.start());
     }
 
     /** Runs {@code command} to its end (at most {@code timeout}) and returns it, finished. */
@@ -76,6 +81,25 @@ final class Tool implements AutoCloseable {
     /** Standard output so far. */
     String stdout() {
         return stdout.text();
+    }
+
+    /** Standard error so far. */
+    String stderr() {
+        return stderr.text();
+    }
+
+    /** True while the process runs. */
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /**
+     * Sends SIGTERM to the process by its PID, without waiting. Through its {@link ProcessHandle}:
+     * {@link Process#destroy()} also closes our ends of its pipes, and what the process prints
+     * while it shuts down would be lost.
+     */
+    void terminate() {
+        process.toHandle().destroy();
     }
 
     /** Both streams, for failure messages. */

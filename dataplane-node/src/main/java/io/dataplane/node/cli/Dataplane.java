@@ -59,6 +59,7 @@ public final class Dataplane implements Runnable {
         boolean debug = List.of(args).contains("--debug");
         quietLogging(debug);
         CommandLine cmd = new CommandLine(new Dataplane());
+        cmd.setOverwrittenOptionsAllowed(true); // the last --public-ip wins, so a script can add to a base command line
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
         cmd.setParameterExceptionHandler((e, ignoredArgs) -> {

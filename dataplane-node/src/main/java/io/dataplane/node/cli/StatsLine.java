@@ -29,7 +29,9 @@ final class StatsLine {
 
     /** Packets and bits per second. */
     static String rate(long packets, long bytes, double seconds) {
-        return Math.round(packets / seconds) + " pkt/s " + bits(bytes * 8.0 / seconds);
+        double pps = packets / seconds;
+        String p = pps >= 10 || pps == 0 ? String.valueOf(Math.round(pps)) : String.format(Locale.ROOT, "%.1f", pps);
+        return p + " pkt/s " + bits(bytes * 8.0 / seconds);
     }
 
     /** {@code drops: reason n, ...} for the reasons with drops, or {@code no drops}. */

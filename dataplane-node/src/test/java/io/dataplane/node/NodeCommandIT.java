@@ -1,0 +1,170 @@
+package io.dataplane.node;
+
+import static io.dataplane.node.Cli.assertContains;
+import static io.dataplane.node.Cli.awaitLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.tun.testing.Hosts;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Two {@code ./dataplane node} processes as a user runs them ({@code ip netns exec NS ./dataplane
+ * node --config DIR}), one per namespace, configured only through their files: node A starts with
+ * no peers and learns node B from its peers.json while running; ping both ways and an iperf3 run
+ * cross; the stats line and the metrics count the traffic; a broken peers.json is reported in one
+ * line and changes nothing; a peer removed from the file stops being reachable; SIGTERM stops each
+ * within a second or so and leaves no device, route or process.
+ */
+class NodeCommandIT {
+    private static final Duration START = Duration.ofSeconds(30);
+    private static final Pattern COUNTER = Pattern.compile("(?m)^dataplane_packets_total\\{direction=\"ingress\"} (\\d+)$");
+    private static final Pattern STATS_WITH_TRAFFIC = Pattern.compile("(?m)^stats: egress [1-9][0-9.]* pkt/s [0-9.]+ [kMG]?bit/s, ingress [1-9]");
+
+    @TempDir
+    Path tmp;
+    private Testbed bed;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        bed = Testbed.hosts(2);
+        Testbed.assumeTool("iperf3");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (bed != null) bed.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vxlan", "udp"})
+    void twoNodesConfiguredByTheirFilesCarryTrafficFollowTheirPeersFilesAndStopCleanly(String backend) throws Exception {
+        Testbed.Host a = bed.host(1);
+        Testbed.Host b = bed.host(2);
+        String tun = backend.equals("vxlan") ? "flannel.1" : "flannel0";
+        // A finds its public IP as flanneld does, from the default route's interface; B is told.
+        Hosts.run("ip", "-n", a.name(), "route", "add", "default", "via", "192.0.2.254", "dev", a.underlay());
+        Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, a, backend);
+        Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, b, backend);
+
+        Tool nodeA = bed.own(Tool.start(Cli.dataplaneIn(a, "node", "--config", dirA.arg(), "--stats-interval", "1")));
+        String leaseA = awaitLine(nodeA, "{\"Subnet\":", START);
+        JsonNode lease = new ObjectMapper().readTree(leaseA);
+        assertEquals("10.244.1.0/24", lease.get("Subnet").asText());
+        assertEquals("192.0.2.1", lease.get("PublicIP").asText(), "the default route's interface's address");
+        assertEquals(backend, lease.get("BackendType").asText());
+        awaitLine(nodeA, "peers: none yet in " + dirA.file("peers.json") + " (watching it)", START);
+        assertContains(nodeA.stdout(), "node: " + backend + ", subnet 10.244.1.0/24 of 10.244.0.0/16, public IP 192.0.2.1 on veth0, TUN " + tun);
+
+        dirB.peers(leaseA);
+        Tool nodeB = bed.own(Tool.start(Cli.dataplaneIn(b, "node", "--config", dirB.arg(), "--public-ip", "192.0.2.2", "--metrics-port",
+                "9100")));
+        String leaseB = awaitLine(nodeB, "{\"Subnet\":", START);
+        awaitLine(nodeB, "peers: added 10.244.1.0/24 at 192.0.2.1 (1 peer from " + dirB.file("peers.json") + ")", START);
+        awaitLine(nodeB, "metrics: http://127.0.0.1:9100/metrics", START);
+
+        // A peer added to A's peers.json while A runs (written as editors do: a new file renamed over the old).
+        dirA.peers(leaseB);
+        awaitLine(nodeA, "peers: added 10.244.2.0/24 at 192.0.2.2 (1 peer from " + dirA.file("peers.json") + ")", Duration.ofSeconds(10));
+        Traffic.assertPings(a, b, 5);
+        Traffic.assertPings(b, a, 5);
+        double bps = Traffic.iperf3(bed, a, b, 2, false);
+        assertTrue(bps > 1e6, "iperf3 across two ./dataplane nodes: " + bps + " bit/s");
+
+        awaitStats(nodeA);
+        String metrics = get(b, 9100, "/metrics");
+        assertContains(metrics, "HTTP/1.1 200 OK");
+        assertContains(metrics.toLowerCase(java.util.Locale.ROOT), "content-type: text/plain; version=0.0.4; charset=utf-8");
+        Matcher ingress = COUNTER.matcher(metrics);
+        assertTrue(ingress.find(), metrics);
+        assertTrue(Long.parseLong(ingress.group(1)) >= 10, metrics);
+        assertContains(metrics, "\ndataplane_peers 1\n");
+        assertContains(metrics, "\ndataplane_drops_total{reason=\"no_route\"} ");
+        assertContains(metrics, "\ndataplane_node_info{backend=\"" + backend + "\",public_ip=\"192.0.2.2\",subnet=\"10.244.2.0/24\",tun=\"" + tun
+                + "\"} 1\n");
+        assertContains(get(b, 9100, "/"), "HTTP/1.1 404");
+
+        // A broken peers.json (a write cut short): one line, the peers in use stay.
+        dirA.write("peers.json", "[{\"Subnet\": \"10.244.2.0/24\", \"PublicIP\": \"192.0.2.2\"");
+        String problem = awaitStderr(nodeA, "dataplane node: " + dirA.file("peers.json") + ": bad JSON at line 1, column ");
+        assertTrue(problem.endsWith("; keeping the 1 peer in use"), problem);
+        assertTrue(nodeA.isAlive());
+        Traffic.assertPings(a, b, 3);
+
+        // The peer removed from the file: A's packets to it stop.
+        dirA.peers();
+        awaitLine(nodeA, "peers: removed 10.244.2.0/24 (0 peers from " + dirA.file("peers.json") + ")", Duration.ofSeconds(10));
+        assertEquals(0, Traffic.ping(a, b, 2, 0.2).received());
+
+        for (Tool node : List.of(nodeA, nodeB)) {
+            Testbed.Host host = node == nodeA ? a : b;
+            long pid = node.pid();
+            long t0 = System.nanoTime();
+            node.terminate();
+            assertTrue(node.await(Duration.ofSeconds(10)), "still running 10 s after SIGTERM:\n" + node.output());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(java.util.Locale.ROOT, "node %s (%s) exited %.3f s after SIGTERM%n", host.name(), backend, seconds);
+            assertTrue(seconds < 1.5, "exited " + seconds + " s after SIGTERM");
+            assertEquals(143, node.exitCode(), "exit code after SIGTERM (128 + 15)\n" + node.output());
+            assertContains(node.stdout(), "stopped: TUN " + tun + " removed, all ");
+            assertFalse(node.output().contains("NOT returned"), node.output());
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " still there");
+            for (JsonNode link : Hosts.json("ip", "-j", "-n", host.name(), "link", "show")) {
+                assertFalse(link.get("ifname").asText().startsWith("flannel"), "device left behind: " + link);
+            }
+            assertEquals(0, Hosts.json("ip", "-j", "-n", host.name(), "route", "show", "10.244.0.0/16").size());
+        }
+        assertEquals(List.of(problem), nodeA.stderr().lines().toList(), "node A's standard error");
+        assertEquals("", nodeB.stderr(), "node B's standard error");
+    }
+
+    /** Waits for a stats line of node A that shows packets both ways (stats every second). */
+    private static void awaitStats(Tool node) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!STATS_WITH_TRAFFIC.matcher(node.stdout()).find()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("no stats line with traffic:\n" + node.stdout());
+            Thread.sleep(50);
+        }
+    }
+
+    private static String awaitStderr(Tool tool, String start) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            for (String line : tool.stderr().split("\n")) {
+                if (line.startsWith(start)) return line;
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("no line starting \"" + start + "\" on stderr:\n" + tool.output());
+            Thread.sleep(20);
+        }
+    }
+
+    /** An HTTP/1.0 GET to 127.0.0.1:{@code port} inside {@code host}'s namespace (the socket is opened on its thread). */
+    static String get(Testbed.Host host, int port, String path) throws Exception {
+        return host.ns().call(() -> {
+            try (Socket s = new Socket(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port)) {
+                OutputStream out = s.getOutputStream();
+                out.write(("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                InputStream in = s.getInputStream();
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        });
+    }
+}
