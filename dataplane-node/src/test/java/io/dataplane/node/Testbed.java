@@ -71,13 +71,18 @@ final class Testbed implements AutoCloseable {
 
     /** Skips the calling test unless {@code tool} is on the PATH, saying so. */
     static void assumeTool(String tool) {
-        boolean found = false;
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) found = true;
-        }
+        boolean found = onPath(tool);
         String reason = tool + " is not installed (CI installs it)";
         if (!found) System.out.println("SKIPPED: " + reason);
         assumeTrue(found, reason);
+    }
+
+    /** True if {@code tool} is an executable on the PATH. */
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
     }
 
     /**

@@ -1,0 +1,94 @@
+package io.dataplane.node;
+
+import static io.dataplane.node.Cli.assertContains;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dataplane.core.config.BackendType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code ./dataplane} itself: {@code --help} for every command, {@code --version}, a missing
+ * command, and the demo refused in one line to a user who is not root. No root needed, except to
+ * become another user for the last.
+ */
+class CommandLineIT {
+    private static final Duration RUN = Duration.ofSeconds(30);
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "node", "demo"})
+    void everyCommandHasHelp(String command) throws Exception {
+        List<String> args = new ArrayList<>();
+        if (!command.isEmpty()) args.add(command);
+        args.add("--help");
+        Tool t = Cli.run(Cli.dataplane(args.toArray(String[]::new)), RUN);
+        assertEquals(0, t.exitCode(), t.output());
+        assertEquals("", t.stderr());
+        String usage = t.stdout();
+        assertContains(usage, "Usage: dataplane" + (command.isEmpty() ? "" : " " + command) + " [-hV] [--debug]");
+        switch (command) {
+            case "" -> {
+                assertContains(usage, "  node  Runs one node from flannel's files in DIR (root).");
+                assertContains(usage, "  demo  Two nodes in two namespaces and traffic across the overlay (root).");
+            }
+            case "node" -> {
+                assertContains(usage, "--config=DIR");
+                assertContains(usage, "--public-ip=IP");
+                assertContains(usage, "--tun=NAME");
+                assertContains(usage, "--metrics-port=PORT");
+                assertContains(usage, "peers.json");
+            }
+            default -> {
+                String supported = String.join(", ", OverlayNode.supportedBackends().stream().map(BackendType::flannelName).toList());
+                assertContains(usage.replaceAll("\\s+", " "), "The backend both nodes run: " + supported + " in this build (default: vxlan).");
+                assertContains(usage, "--seconds=N");
+            }
+        }
+        for (String line : usage.lines().toList()) assertTrue(line.length() <= 80, "help line longer than 80: " + line);
+    }
+
+    @Test
+    void versionNamesTheBuildTheJavaAndTheBackends() throws Exception {
+        Tool t = Cli.run(Cli.dataplane("--version"), RUN);
+        assertEquals(0, t.exitCode(), t.output());
+        List<String> lines = t.stdout().lines().toList();
+        assertEquals(3, lines.size(), t.stdout());
+        assertTrue(lines.get(0).matches("dataplane \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), lines.get(0));
+        // ./dataplane finds the JDK as ./mvnw does, so the same one that runs this test.
+        assertTrue(lines.get(1).startsWith("Java " + Runtime.version() + " ("), lines.get(1));
+        assertEquals("backends: " + String.join(", ", OverlayNode.supportedBackends().stream().map(BackendType::flannelName).toList()),
+                lines.get(2));
+    }
+
+    @Test
+    void noCommandIsOneLineAndExitCode2() throws Exception {
+        Tool t = Cli.run(Cli.dataplane(), RUN);
+        assertEquals(2, t.exitCode(), t.output());
+        assertEquals(List.of("dataplane: missing command: demo or node (see dataplane --help)"), t.stderr().lines().toList());
+    }
+
+    @Test
+    void demoSaysInOneLineThatItNeedsRoot() throws Exception {
+        ProcessBuilder b = Cli.dataplane("demo");
+        if (ProcessHandle.current().info().user().orElse("").equals("root")) {
+            assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) is not installed");
+            List<String> asNobody = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+            asNobody.addAll(b.command());
+            b.command(asNobody);
+        }
+        Tool t = Cli.run(b, RUN);
+        assumeTrue(!t.stderr().contains("Permission denied"), "the repository is not readable by nobody: " + t.stderr());
+        assertEquals(1, t.exitCode(), t.output());
+        assertEquals(List.of("dataplane demo: needs root: it creates network namespaces, a veth pair and TUN devices (try: sudo"
+                + " ./dataplane demo)"), t.stderr().lines().toList());
+        assertEquals("", t.stdout());
+    }
+}

@@ -1,0 +1,141 @@
+package io.dataplane.node;
+
+import static io.dataplane.node.Cli.assertContains;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dataplane.core.config.BackendType;
+import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.testing.Hosts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code ./dataplane demo} as a user runs it: it exits 0 after ping and iperf3 crossed the
+ * overlay, and leaves nothing behind, neither namespaces (and so no veth pair or TUN) nor
+ * processes nor its state directory; Ctrl-C in the middle of the traffic cleans up the same way;
+ * a backend this build lacks is refused in one line. The processes the demo started are found
+ * while it runs (its descendants) and checked by PID afterwards.
+ */
+class DemoCommandIT {
+    private static final Pattern NAMESPACES = Pattern.compile("(?m)^underlay: (\\S+) veth0 .* veth0 \\S+ (\\S+)$");
+    private static final Pattern STATE_DIR = Pattern.compile("(?m)^cleanup: deleted state directory (\\S+)$");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vxlan", "udp"})
+    void demoCarriesTrafficExitsZeroAndLeavesNothingBehind(String backend) throws Exception {
+        Hosts.assumeRoot();
+        Tool demo = Tool.start(Cli.dataplane("demo", "--backend", backend, "--seconds", "2"));
+        Set<Long> children = watchDescendants(demo, Duration.ofSeconds(60));
+        assertEquals(0, demo.exitCode(), demo.output());
+        String out = demo.stdout();
+        assertContains(out, "demo: two " + backend + " nodes in two network namespaces");
+        assertContains(out, "(pod A to pod B): 5 of 5 answered");
+        if (Testbed.onPath("iperf3")) {
+            assertTrue(Pattern.compile("(?m)^iperf3: [0-9.]+ [kMG]bit/s received, \\d+ TCP retransmissions$").matcher(out).find(), out);
+            assertTrue(Pattern.compile("(?m)^ +[12] s +A->B [1-9]").matcher(out).find(), "a live stats line with traffic:\n" + out);
+        } else {
+            assertContains(out, "iperf3: not installed");
+        }
+        assertContains(out, "cleanup: closed node A: TUN ");
+        assertContains(out, " removed, all packet buffers returned");
+        assertFalse(out.contains("ERROR") || out.contains("STILL THERE"), out);
+        assertEquals("", demo.stderr());
+        assertNothingLeft(demo, children);
+    }
+
+    @Test
+    void ctrlCDuringTheTrafficRemovesEverything() throws Exception {
+        Hosts.assumeRoot();
+        // env resets SIGINT to its default: a JVM started where SIGINT is ignored (a background job) would keep ignoring it.
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
+        command.addAll(Cli.dataplane("demo", "--seconds", "60").command());
+        ProcessBuilder b = Cli.dataplane();
+        b.command(command);
+        Tool demo = Tool.start(b);
+        Set<Long> children = ConcurrentHashMap.newKeySet();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!demo.stdout().contains("A->B")) { // the traffic runs
+            assertTrue(demo.isAlive(), demo.output());
+            assertTrue(System.nanoTime() < deadline, "no traffic yet:\n" + demo.output());
+            collect(demo, children);
+            Thread.sleep(50);
+        }
+        collect(demo, children);
+        long t0 = System.nanoTime();
+        Hosts.run("kill", "-INT", String.valueOf(demo.pid()));
+        assertTrue(demo.await(Duration.ofSeconds(10)), "still running 10 s after SIGINT:\n" + demo.output());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(java.util.Locale.ROOT, "demo exited %.3f s after SIGINT%n", seconds);
+        assertEquals(130, demo.exitCode(), demo.output());
+        String out = demo.stdout();
+        assertContains(out, "interrupted: cleaning up");
+        assertTrue(Pattern.compile("(?m)^cleanup: stopped (iperf3|ping) \\(pid \\d+\\)$").matcher(out).find(), out);
+        assertContains(out, "cleanup: deleted network namespace ");
+        assertFalse(out.contains("ERROR") || out.contains("STILL THERE"), out);
+        assertNothingLeft(demo, children);
+    }
+
+    @Test
+    void backendNotInThisBuildIsRefusedInOneLine() throws Exception {
+        Hosts.assumeRoot();
+        BackendType missing = null;
+        for (BackendType t : BackendType.values()) if (!OverlayNode.supportedBackends().contains(t)) missing = t;
+        assumeTrue(missing != null, "this build runs every backend");
+        Tool demo = Cli.run(Cli.dataplane("demo", "--backend", missing.flannelName()), Duration.ofSeconds(30));
+        assertEquals(2, demo.exitCode(), demo.output());
+        List<String> supported = OverlayNode.supportedBackends().stream().map(BackendType::flannelName).toList();
+        assertEquals(List.of("dataplane demo: command line: --backend: not in this build: " + missing.flannelName() + " (this build runs "
+                + String.join(", ", supported) + ")"), demo.stderr().lines().toList());
+        assertEquals("", demo.stdout());
+    }
+
+    /** Collects the demo's descendants until it ends (at most {@code timeout}). */
+    private static Set<Long> watchDescendants(Tool demo, Duration timeout) throws InterruptedException {
+        Set<Long> pids = ConcurrentHashMap.newKeySet();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!demo.await(Duration.ofMillis(50))) {
+            collect(demo, pids);
+            if (System.nanoTime() > deadline) {
+                demo.close();
+                throw new AssertionError("demo still running after " + timeout + ":\n" + demo.output());
+            }
+        }
+        return pids;
+    }
+
+    private static void collect(Tool demo, Set<Long> pids) {
+        ProcessHandle.of(demo.pid()).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+    }
+
+    /** No namespace of the demo's, no state directory, no process it started. */
+    private static void assertNothingLeft(Tool demo, Set<Long> children) {
+        String out = demo.stdout();
+        Matcher ns = NAMESPACES.matcher(out);
+        assertTrue(ns.find(), out);
+        for (String name : List.of(ns.group(1), ns.group(2))) {
+            assertTrue(name.startsWith("dpdemo-"), name);
+            assertFalse(NetNamespace.exists(name), "namespace left behind: " + name);
+        }
+        Matcher state = STATE_DIR.matcher(out);
+        assertTrue(state.find(), out);
+        assertFalse(Files.exists(Path.of(state.group(1))), "state directory left behind: " + state.group(1));
+        assertFalse(ProcessHandle.of(demo.pid()).map(ProcessHandle::isAlive).orElse(false), "demo JVM still there");
+        assertFalse(children.isEmpty(), "saw no process of the demo's: ip, ping, iperf3");
+        for (long pid : children) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " of the demo's still there");
+        }
+    }
+}

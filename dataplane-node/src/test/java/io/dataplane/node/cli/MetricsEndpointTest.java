@@ -1,0 +1,54 @@
+package io.dataplane.node.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The Prometheus text exposition of a node's counters: names, labels, types, every drop reason. */
+class MetricsEndpointTest {
+    /** A sample line of the text format: a metric name, optional labels, a value. */
+    private static final Pattern SAMPLE = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-z_]+=\"[^\"\\\\]*\"(,[a-z_]+=\"[^\"\\\\]*\")*})? -?\\d+");
+
+    @Test
+    void exposesEveryCounterInTheTextFormat() {
+        Counters c = new Counters();
+        c.countEgress(1400);
+        c.countEgress(1400);
+        c.countIngress(84);
+        c.drop(DropReason.VXLAN_UNKNOWN_VNI, 2);
+        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, c), 3,
+                Map.of("backend", "vxlan", "subnet", "10.244.1.0/24", "public_ip", "192.0.2.1", "tun", "flannel.1"));
+
+        List<String> lines = text.lines().toList();
+        assertTrue(lines.contains("dataplane_packets_total{direction=\"egress\"} 2"), text);
+        assertTrue(lines.contains("dataplane_packets_total{direction=\"ingress\"} 1"), text);
+        assertTrue(lines.contains("dataplane_bytes_total{direction=\"egress\"} 2800"), text);
+        assertTrue(lines.contains("dataplane_bytes_total{direction=\"ingress\"} 84"), text);
+        assertTrue(lines.contains("dataplane_drops_total{reason=\"vxlan_unknown_vni\"} 2"), text);
+        assertTrue(lines.contains("dataplane_drops_total{reason=\"no_route\"} 0"), text);
+        assertTrue(lines.contains("dataplane_buffers_in_use 3"), text);
+        assertTrue(lines.contains("dataplane_buffers 200"), text);
+        assertTrue(lines.contains("dataplane_peers 3"), text);
+        assertTrue(lines.contains("dataplane_node_info{backend=\"vxlan\",public_ip=\"192.0.2.1\",subnet=\"10.244.1.0/24\",tun=\"flannel.1\"} 1"),
+                text);
+        assertTrue(lines.contains("# TYPE dataplane_drops_total counter"), text);
+        assertTrue(lines.contains("# TYPE dataplane_buffers_in_use gauge"), text);
+        assertEquals(DropReason.values().length, lines.stream().filter(l -> l.startsWith("dataplane_drops_total{")).count());
+        for (String line : lines) {
+            assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE ") || SAMPLE.matcher(line).matches(), "not a sample: " + line);
+        }
+        assertTrue(text.endsWith("\n"));
+    }
+
+    @Test
+    void labelValuesAreEscaped() {
+        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"));
+        assertTrue(text.contains("dataplane_node_info{tun=\"a\\\"b\\\\c\\nd\"} 1\n"), text);
+    }
+}
