@@ -17,5 +17,8 @@ public enum TransportCipher {
      * engine and Poly1305 per init, a copy of the data inside doFinal) and signals a forged packet with an
      * exception. For measuring which one the whole pipeline prefers.
      */
-    JDK
+    JDK;
+
+    /** The cipher a node uses unless told otherwise. */
+    public static final TransportCipher DEFAULT = SEGMENT;
 }
