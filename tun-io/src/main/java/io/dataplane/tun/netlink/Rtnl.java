@@ -100,6 +100,7 @@ final class Rtnl {
     static final int RTM_NEWLINK = 16;
     static final int RTM_GETLINK = 18;
     static final int RTM_NEWADDR = 20;
+    static final int RTM_GETADDR = 22;
     static final int RTM_DELADDR = 21;
     static final int RTM_NEWROUTE = 24;
     static final int RTM_DELROUTE = 25;
@@ -110,9 +111,18 @@ final class Rtnl {
     static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
     static final int IFLA_MTU = 4;
+    static final int IFLA_TXQLEN = 13;
+    static final int IFLA_AF_SPEC = 26;
+    static final int AF_INET6 = 10;
+    static final int IFLA_INET6_ADDR_GEN_MODE = 8;
+    static final int IN6_ADDR_GEN_MODE_EUI64 = 0;
+    static final int IN6_ADDR_GEN_MODE_NONE = 1;
+    /** Set in an attribute's type when it holds attributes. */
+    static final int NLA_F_NESTED = 0x8000;
 
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;
+    static final int IFA_LABEL = 3;
 
     static final int RTA_DST = 1;
     static final int RTA_OIF = 4;
@@ -137,6 +147,7 @@ final class Rtnl {
             case RTM_GETLINK -> "RTM_GETLINK";
             case RTM_NEWADDR -> "RTM_NEWADDR";
             case RTM_DELADDR -> "RTM_DELADDR";
+            case RTM_GETADDR -> "RTM_GETADDR";
             case RTM_NEWROUTE -> "RTM_NEWROUTE";
             case RTM_DELROUTE -> "RTM_DELROUTE";
             case RTM_NEWNEIGH -> "RTM_NEWNEIGH";

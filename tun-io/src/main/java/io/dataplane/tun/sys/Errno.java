@@ -13,6 +13,8 @@ public final class Errno {
     public static final int EPERM = 1;
     /** No such file or directory. */
     public static final int ENOENT = 2;
+    /** No such process; from rtnetlink: no such route to delete. */
+    public static final int ESRCH = 3;
     /** Interrupted by a signal: retry. */
     public static final int EINTR = 4;
     /** I/O error (a TUN write while the device is down). */
@@ -39,6 +41,8 @@ public final class Errno {
     public static final int EMSGSIZE = 90;
     /** Address family or protocol not supported. */
     public static final int EAFNOSUPPORT = 97;
+    /** Address not available: the address to delete or bind is not there. */
+    public static final int EADDRNOTAVAIL = 99;
     /** No buffer space: a socket's send queue is full. */
     public static final int ENOBUFS = 105;
     /** No route to the host. */
