@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (root): two network namespaces over a veth pair, and between them, in one
 # run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our vxlan nodes and our
-# udp nodes (io.dataplane.bench.NodeMain, one JVM per namespace). For each:
+# udp nodes (io.dataplane.bench.NodeMain, one JVM per namespace), wireguard-go (Debian's build,
+# configured with wg as flanneld configures kernel WireGuard) and our wireguard nodes, once per
+# transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). For each:
 #   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
@@ -10,11 +12,14 @@
 #   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
 #     in their system calls) and the whole machine's busy time (/proc/stat: iperf3, softirqs, and
 #     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried.
-# Prints one table with our/kernel ratios (ours against the kernel's VXLAN).
+# Prints one table with ratios against each row's reference: the kernel's VXLAN for our vxlan and
+# udp, wireguard-go for our wireguard rows. The JVM CPU columns count the two wireguard-go
+# processes in the wireguard-go row.
 #
 #   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
-#   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp)
+#   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp
+#                                                   #   wireguard-go wireguard wireguard-segment wireguard-jdk)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
 #   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
@@ -26,7 +31,7 @@ root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 PINGS=${PINGS:-200}
-ROWS=${ROWS:-"veth kernel-vxlan vxlan udp"}
+ROWS=${ROWS:-"veth kernel-vxlan vxlan udp wireguard-go wireguard wireguard-segment wireguard-jdk"}
 JAVA_OPTS=${JAVA_OPTS:-}
 NODE_OPTS=${NODE_OPTS:-}
 WARMUP=${WARMUP:-3}
@@ -34,6 +39,11 @@ WARMUP=${WARMUP:-3}
 for tool in iperf3 ping ip bridge python3 gcc; do
   command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed" >&2; exit 1; }
 done
+case " $ROWS " in
+  *" wireguard"*) for tool in wg wireguard-go; do
+      command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed (wireguard rows)" >&2; exit 1; }
+    done ;;
+esac
 
 suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 nsa="dpe2ea$suffix" nsb="dpe2eb$suffix"
@@ -93,23 +103,36 @@ kernel_vxlan_down() {
 }
 
 node_pids=()
-# Starts our node in each namespace with backend $1; waits for both to say "ready".
+# Starts our node in each namespace with backend $1 (row $2, WireGuard cipher $3); waits for both
+# to say "ready".
 nodes_up() {
-  local backend=$1 side ns n peer mac peermac data log
+  local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log
+  local extra=()
   node_pids=()
+  if [ "$backend" = wireguard ]; then
+    # Keys as wg writes them, in the nodes' state directories, so each --peer lease can name the other's.
+    for side in a b; do
+      mkdir -p "$work/state-$side"
+      (umask 077; wg genkey >"$work/state-$side/wgkey")
+    done
+    [ -n "$cipher" ] && extra=(--wg-cipher "$cipher")
+  fi
   for side in a b; do
-    ns=$nsa n=1 peer=2 mac=$MAC_A peermac=$MAC_B
-    [ $side = b ] && ns=$nsb n=2 peer=1 mac=$MAC_B peermac=$MAC_A
+    ns=$nsa n=1 peer=2 mac=$MAC_A peermac=$MAC_B other=b
+    [ $side = b ] && ns=$nsb n=2 peer=1 mac=$MAC_B peermac=$MAC_A other=a
+    macopt=()
     if [ "$backend" = vxlan ]; then
       data=",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$peermac\"}"
       macopt=(--vtep-mac "$mac")
+    elif [ "$backend" = wireguard ]; then
+      data=",\"BackendData\":{\"PublicKey\":\"$(wg pubkey <"$work/state-$other/wgkey")\",\"Port\":51820}"
     else
-      data="" macopt=()
+      data=""
     fi
-    log="$work/node-$backend-$side.log"
+    log="$work/node-$row-$side.log"
     # shellcheck disable=SC2086
     "$java" --enable-native-access=ALL-UNNAMED $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
-      --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n "${macopt[@]}" \
+      --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n "${macopt[@]}" "${extra[@]}" \
       --state-dir "$work/state-$side" $NODE_OPTS \
       --peer "{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}" \
       </dev/null >"$log" 2>&1 &
@@ -117,12 +140,12 @@ nodes_up() {
     pids+=($!)
   done
   for side in a b; do
-    log="$work/node-$backend-$side.log"
+    log="$work/node-$row-$side.log"
     for _ in $(seq 1 300); do
       grep -q '^ready' "$log" && break
       sleep 0.1
     done
-    grep -q '^ready' "$log" || { echo "node $side ($backend) did not start:" >&2; cat "$log" >&2; exit 1; }
+    grep -q '^ready' "$log" || { echo "node $side ($row) did not start:" >&2; cat "$log" >&2; exit 1; }
   done
 }
 nodes_down() {
@@ -133,6 +156,38 @@ nodes_down() {
     grep -q '^closed buffersInUse=0' "$f" || { echo "a node did not close cleanly:" >&2; cat "$f" >&2; exit 1; }
   done
   rm -f "$work"/node-*.log
+  node_pids=()
+}
+
+# wireguard-go in each namespace, configured with wg as flanneld configures kernel WireGuard:
+# listen port 51820, the subnet's network address /32 on the device, MTU 1500 - 80, the Network
+# routed through it. Interface names are unique: its control sockets live in /var/run/wireguard.
+wggo_up() {
+  local side ns n peer other
+  node_pids=()
+  for side in a b; do
+    (umask 077; wg genkey >"$work/wggo-$side.key")
+  done
+  for side in a b; do
+    ns=$nsa n=1 peer=2 other=b
+    [ $side = b ] && ns=$nsb n=2 peer=1 other=a
+    ip netns exec "$ns" wireguard-go -f "wge$side$suffix" >/dev/null 2>&1 &
+    node_pids+=($!)
+    pids+=($!)
+    for _ in $(seq 1 200); do ip -n "$ns" link show "wge$side$suffix" >/dev/null 2>&1 && break; sleep 0.05; done
+    ip netns exec "$ns" wg set "wge$side$suffix" private-key "$work/wggo-$side.key" listen-port 51820 \
+      peer "$(wg pubkey <"$work/wggo-$other.key")" allowed-ips 10.244.$peer.0/24 endpoint 192.0.2.$peer:51820
+    ip -n "$ns" link set "wge$side$suffix" mtu 1420 up
+    ip -n "$ns" addr add 10.244.$n.0/32 dev "wge$side$suffix"
+    ip -n "$ns" route add 10.244.0.0/16 dev "wge$side$suffix"
+  done
+}
+# Stops the two wireguard-go processes by their PIDs (SIGTERM: each removes its device and socket).
+wggo_down() {
+  local pid
+  for pid in "${node_pids[@]}"; do kill -TERM "$pid"; done
+  for pid in "${node_pids[@]}"; do wait "$pid" || true; done
+  rm -f "$work"/wggo-*.key
   node_pids=()
 }
 
@@ -244,24 +299,30 @@ for row in $ROWS; do
     veth) measure veth 192.0.2.1 192.0.2.2 ;;
     kernel-vxlan) kernel_vxlan_up; measure kernel-vxlan 10.244.1.1 10.244.2.1; kernel_vxlan_down ;;
     vxlan|udp) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan udp)" >&2; exit 2 ;;
+    wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
+    wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan udp wireguard-go wireguard wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
   esac
 done
 
-ratio() { # ours / kernel, or "-" when either is missing
+ratio() { # ours / reference, or "-" when either is missing
   awk -v o="${1:-}" -v k="${2:-}" 'BEGIN {if (o == "" || k == "" || o == "nan" || k == "nan" || k == 0) print "-"; else printf "%.2f", o / k}'
 }
 echo
-echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | TCP ours/kernel | pps ours/kernel | p50 ours/kernel |"
+echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | TCP ours/ref | pps ours/ref | p50 ours/ref |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
   jvm="-" jgb="-"
-  if [ "$row" = vxlan ] || [ "$row" = udp ]; then jvm="${JVM[$row]}" jgb="${JGB[$row]}"; fi
+  case $row in vxlan|udp|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" ;; esac
+  ref=""
+  case $row in vxlan|udp) ref=kernel-vxlan ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
   r_tcp="-" r_pps="-" r_p50="-"
-  if [ "$row" = vxlan ] || [ "$row" = udp ]; then
-    r_tcp=$(ratio "${TCP[$row]}" "${TCP[kernel-vxlan]:-}")
-    r_pps=$(ratio "${PPS[$row]}" "${PPS[kernel-vxlan]:-}")
-    r_p50=$(ratio "${P50[$row]}" "${P50[kernel-vxlan]:-}")
+  if [ -n "$ref" ]; then
+    r_tcp=$(ratio "${TCP[$row]}" "${TCP[$ref]:-}")
+    r_pps=$(ratio "${PPS[$row]}" "${PPS[$ref]:-}")
+    r_p50=$(ratio "${P50[$row]}" "${P50[$ref]:-}")
   fi
   printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
     "$(awk -v v="${TCP[$row]}" 'BEGIN {printf "%.2f", v / 1e9}')" \
@@ -269,4 +330,6 @@ for row in $ROWS; do
     "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$r_tcp" "$r_pps" "$r_p50"
 done
 echo
+echo "ref: the kernel's VXLAN (flannel.1) for vxlan and udp, wireguard-go for our wireguard rows;"
+echo "the JVM CPU of the wireguard-go row is its two processes'."
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

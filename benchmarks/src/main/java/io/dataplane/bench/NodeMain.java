@@ -10,6 +10,7 @@ import io.dataplane.node.NodeConfig;
 import io.dataplane.node.OverlayNode;
 import io.dataplane.node.PacketPathOptions;
 import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.wireguard.TransportCipher;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +24,16 @@ import java.util.concurrent.CountDownLatch;
  * until SIGTERM or SIGINT; then closes the node from a shutdown hook and prints its counters.
  *
  * <pre>
- * NodeMain --backend vxlan|udp --subnet 10.244.1.0/24 --public-ip 192.0.2.1
+ * NodeMain --backend vxlan|udp|wireguard --subnet 10.244.1.0/24 --public-ip 192.0.2.1
  *          [--netns NAME] [--network 10.244.0.0/16] [--tun NAME] [--vtep-mac MAC] [--state-dir DIR]
  *          [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N] [--transport-ring N]
  *          [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N]
+ *          [--wg-cipher SEGMENT|JDK|BY_SIZE]
  * </pre>
+ *
+ * <p>wireguard: the private key is {@code STATE_DIR/wgkey} (created when missing; a script may put
+ * one there first with {@code wg genkey}, so that it knows the public key for the other node's
+ * {@code --peer} lease); the lease line shows the public key and port.
  */
 public final class NodeMain {
     private NodeMain() {}
@@ -44,6 +50,7 @@ public final class NodeMain {
         Path stateDir = null;
         List<Lease> peers = new ArrayList<>();
         PacketPathOptions packetPath = PacketPathOptions.defaults();
+        TransportCipher wgCipher = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             if (value == null) usage("missing value after " + args[i]);
@@ -63,6 +70,7 @@ public final class NodeMain {
                 case "--transport-ring" -> packetPath = packetPath.withTransportRing(Integer.parseInt(value));
                 case "--tun-queue" -> packetPath = packetPath.withTunQueueLength(Integer.parseInt(value));
                 case "--socket" -> packetPath = packetPath.withSocket(PacketPathOptions.SocketDriver.valueOf(value.toUpperCase(Locale.ROOT)));
+                case "--wg-cipher" -> wgCipher = TransportCipher.valueOf(value.toUpperCase(Locale.ROOT));
                 case "--tun-writer" -> packetPath = packetPath.withTunWriter(Pipeline.TunWriter.valueOf(value.toUpperCase(Locale.ROOT)));
                 default -> usage("unknown option " + args[i - 1]);
             }
@@ -70,7 +78,7 @@ public final class NodeMain {
         if (backend == null || subnet == null || publicIp == 0) usage("--backend, --subnet and --public-ip are required");
         NetConf net = NetConf.parse("{\"Network\": \"" + network + "\", \"Backend\": {\"Type\": \"" + backend + "\"}}");
         NodeConfig config = NodeConfig.of(net, subnet, publicIp).withTunName(tun).withVtepMac(vtepMac).withStateDir(stateDir)
-                .withPacketPath(packetPath);
+                .withPacketPath(packetPath).withWireguardCipher(wgCipher);
 
         OverlayNode node;
         if (netns != null) {
@@ -97,9 +105,9 @@ public final class NodeMain {
 
     private static void usage(String problem) {
         System.err.println("NodeMain: " + problem);
-        System.err.println("usage: NodeMain --backend vxlan|udp --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
+        System.err.println("usage: NodeMain --backend vxlan|udp|wireguard --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
                 + " [--vtep-mac MAC] [--state-dir DIR] [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N]"
-                + " [--transport-ring N] [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N]");
+                + " [--transport-ring N] [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N] [--wg-cipher SEGMENT|JDK|BY_SIZE]");
         System.exit(2);
     }
 }

@@ -12,6 +12,8 @@ import io.dataplane.udp.UdpBackend;
 import io.dataplane.udp.UdpOptions;
 import io.dataplane.vxlan.VxlanBackend;
 import io.dataplane.vxlan.VxlanOptions;
+import io.dataplane.wireguard.WireGuardBackend;
+import io.dataplane.wireguard.WireGuardOptions;
 import java.io.IOException;
 
 /** Opens the {@link Backend} of a configured {@link BackendType}: the one place that knows every backend module. */
@@ -21,9 +23,9 @@ final class Backends {
     /** Throws {@link ConfigException} naming the type when the node cannot run it yet. */
     static void checkSupported(BackendType type) {
         switch (type) {
-            case VXLAN, UDP -> {}
-            case IPIP, WIREGUARD, HOST_GW -> throw new ConfigException(null, "Backend.Type",
-                    "backend not supported by the node yet: " + type + " (the node runs udp and vxlan)");
+            case VXLAN, UDP, WIREGUARD -> {}
+            case IPIP, HOST_GW -> throw new ConfigException(null, "Backend.Type",
+                    "backend not supported by the node yet: " + type + " (the node runs udp, vxlan and wireguard)");
         }
     }
 
@@ -45,7 +47,9 @@ final class Backends {
         return switch (type) {
             case VXLAN -> VxlanBackend.open(context, VxlanOptions.defaults().withVtepMac(config.vtepMac()).withTransports(sockets));
             case UDP -> UdpBackend.open(context, UdpOptions.defaults().withTransports(sockets));
-            case IPIP, WIREGUARD, HOST_GW -> {
+            case WIREGUARD -> WireGuardBackend.open(context, WireGuardOptions.defaults()
+                    .withTransportCipher(config.effectiveWireguardCipher()).withTransports(sockets));
+            case IPIP, HOST_GW -> {
                 checkSupported(type);
                 throw new AssertionError(type);
             }

@@ -7,6 +7,7 @@ import io.dataplane.core.config.SubnetEnv;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.MacAddress;
+import io.dataplane.wireguard.TransportCipher;
 import java.nio.file.Path;
 
 /**
@@ -22,13 +23,15 @@ import java.nio.file.Path;
  *     ({@link #defaultTunName})
  * @param tunMtu the TUN's MTU, or 0 to compute it as flannel does: the underlay MTU (the backend's
  *     {@code MTU}, else the public IP's interface's) minus the backend's overhead
- * @param stateDir where the backend keeps what must survive a restart (the VTEP MAC); null for
- *     {@link #DEFAULT_STATE_DIR}/{@code TUNNAME}
+ * @param stateDir where the backend keeps what must survive a restart (the VTEP MAC, the WireGuard
+ *     private key {@code wgkey}); null for {@link #DEFAULT_STATE_DIR}/{@code TUNNAME}
  * @param vtepMac the VXLAN VTEP's MAC address, or null to keep one in the state directory (vxlan only)
  * @param packetPath batch and ring packetPath of the packet path, and its TUN writer
+ * @param wireguardCipher which ChaCha20-Poly1305 seals WireGuard's transport data, or null for
+ *     {@link TransportCipher#DEFAULT} (wireguard only)
  */
 public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, String tunName, int tunMtu, Path stateDir,
-        MacAddress vtepMac, PacketPathOptions packetPath) {
+        MacAddress vtepMac, PacketPathOptions packetPath, TransportCipher wireguardCipher) {
 
     /** Where backends keep their state unless told otherwise (as flanneld keeps its own under /run/flannel). */
     public static final Path DEFAULT_STATE_DIR = Path.of("/run/dataplane");
@@ -54,11 +57,15 @@ public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, Strin
             throw new ConfigException(null, "vtepMac", "not a unicast MAC address: " + vtepMac);
         }
         if (packetPath == null) throw new ConfigException(null, "packetPath", "missing");
+        if (wireguardCipher != null && netConf.backend().type() != BackendType.WIREGUARD) {
+            throw new ConfigException(null, "wireguardCipher", "a transport cipher is for the wireguard backend only: wireguardCipher="
+                    + wireguardCipher + " with Backend.Type=" + netConf.backend().type());
+        }
     }
 
     /** A node of {@code netConf}'s backend for {@code subnet} at {@code publicIp}, everything else defaulted. */
     public static NodeConfig of(NetConf netConf, Ipv4Prefix subnet, int publicIp) {
-        return new NodeConfig(netConf, subnet, publicIp, null, 0, null, null, PacketPathOptions.defaults());
+        return new NodeConfig(netConf, subnet, publicIp, null, 0, null, null, PacketPathOptions.defaults(), null);
     }
 
     /**
@@ -101,33 +108,44 @@ public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, Strin
 
     /** This config with another TUN name (null: flannel's). */
     public NodeConfig withTunName(String tunName) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath, wireguardCipher);
     }
 
     /** This config with the TUN's MTU fixed (0: computed). */
     public NodeConfig withTunMtu(int tunMtu) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath, wireguardCipher);
     }
 
     /** This config with another state directory (null: the default). */
     public NodeConfig withStateDir(Path stateDir) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath, wireguardCipher);
     }
 
     /** This config with a given VTEP MAC (vxlan; null: kept in the state directory). */
     public NodeConfig withVtepMac(MacAddress vtepMac) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath, wireguardCipher);
     }
 
     /** This config with other packet path packetPath. */
     public NodeConfig withPacketPath(PacketPathOptions packetPath) {
-        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath);
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath, wireguardCipher);
+    }
+
+    /** This config with another WireGuard transport cipher (wireguard; null: {@link TransportCipher#DEFAULT}). */
+    public NodeConfig withWireguardCipher(TransportCipher wireguardCipher) {
+        return new NodeConfig(netConf, subnet, publicIp, tunName, tunMtu, stateDir, vtepMac, packetPath, wireguardCipher);
+    }
+
+    /** The WireGuard transport cipher to use: {@link #wireguardCipher} or the default. */
+    public TransportCipher effectiveWireguardCipher() {
+        return wireguardCipher != null ? wireguardCipher : TransportCipher.DEFAULT;
     }
 
     @Override
     public String toString() {
         return "NodeConfig[" + netConf.backend().type() + " network=" + netConf.network() + " subnet=" + subnet + " publicIp="
                 + Ipv4Address.toString(publicIp) + " tun=" + effectiveTunName() + (tunMtu != 0 ? " tunMtu=" + tunMtu : "")
-                + " stateDir=" + effectiveStateDir() + (vtepMac != null ? " vtepMac=" + vtepMac : "") + " " + packetPath + "]";
+                + " stateDir=" + effectiveStateDir() + (vtepMac != null ? " vtepMac=" + vtepMac : "")
+                + (wireguardCipher != null ? " wireguardCipher=" + wireguardCipher : "") + " " + packetPath + "]";
     }
 }

@@ -50,7 +50,7 @@ import java.util.Set;
  *   <li>finds the interface that holds the public IP; the underlay MTU is the backend's
  *       {@code MTU} when set, else that interface's;</li>
  *   <li>creates the TUN device, sets its MTU to the underlay MTU minus the backend's overhead
- *       (vxlan 50, udp 28) unless the config fixes it, its transmit queue length
+ *       (vxlan 50, udp 28, wireguard 80) unless the config fixes it, its transmit queue length
  *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
@@ -291,7 +291,9 @@ public final class OverlayNode implements AutoCloseable {
 
     /** The counters now: packets and bytes each way, drops by reason, buffers in use. */
     public NodeStats stats() {
-        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(pipeline.counters()), pool.outstanding(), pool.capacity());
+        List<Counters> all = new ArrayList<>(pipeline.counters());
+        all.addAll(backend.counters()); // drops the backend decides on its own threads (WireGuard's timers, cookies)
+        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), pool.outstanding(), pool.capacity());
     }
 
     /** Packet buffers out of the pool now; 0 after {@link #close}. */

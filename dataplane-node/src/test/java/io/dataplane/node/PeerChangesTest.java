@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PeerChangesTest {
     private static final Pattern REPLY = Pattern.compile("^\\[(\\d+\\.\\d+)\\] \\d+ bytes from .*icmp_seq=(\\d+)", Pattern.MULTILINE);
-    private static final int PINGS = 150;
+    private static final int PINGS = 200;
     private static final double INTERVAL = 0.02;
 
     @ParameterizedTest
@@ -47,7 +47,7 @@ class PeerChangesTest {
             Thread.sleep(1000);
             double removed = now();
             node1.removePeer(h2.subnet());
-            Thread.sleep(1000);
+            Thread.sleep(1500);
             double added = now();
             node1.addPeer(lease2);
             long noRoute = node1.stats().dropped(DropReason.NO_ROUTE);
@@ -58,8 +58,9 @@ class PeerChangesTest {
             List<Double> replies = new ArrayList<>();
             Matcher m = REPLY.matcher(to2.stdout());
             while (m.find()) replies.add(Double.parseDouble(m.group(1)));
-            // A reply already on its way back when the route went may arrive a moment later.
-            long during = replies.stream().filter(t -> t > removed + 0.1 && t < added).count();
+            // A reply already on its way back when the route went may arrive a moment later (on a
+            // loaded machine round trips of 100+ ms happen).
+            long during = replies.stream().filter(t -> t > removed + 0.5 && t < added).count();
             long before = replies.stream().filter(t -> t < removed).count();
             long after = replies.stream().filter(t -> t > added).count();
             String detail = backend + ": removed at " + removed + ", added at " + added + "\n" + to2.output();
