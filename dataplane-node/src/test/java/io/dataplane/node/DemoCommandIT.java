@@ -20,7 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@code ./dataplane demo} as a user runs it: it exits 0 after ping and iperf3 crossed the
@@ -34,7 +34,7 @@ class DemoCommandIT {
     private static final Pattern STATE_DIR = Pattern.compile("(?m)^cleanup: deleted state directory (\\S+)$");
 
     @ParameterizedTest
-    @ValueSource(strings = {"vxlan", "udp"})
+    @MethodSource("io.dataplane.node.NodeCommandIT#backends")
     void demoCarriesTrafficExitsZeroAndLeavesNothingBehind(String backend) throws Exception {
         Hosts.assumeRoot();
         Tool demo = Tool.start(Cli.dataplane("demo", "--backend", backend, "--seconds", "2"));
