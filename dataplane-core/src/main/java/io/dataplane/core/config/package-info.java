@@ -3,7 +3,7 @@
  * {@link io.dataplane.core.config.NetConf} ({@code net-conf.json}, with its
  * {@link io.dataplane.core.config.BackendConf}), {@link io.dataplane.core.config.SubnetEnv}
  * ({@code subnet.env}, read and written), {@link io.dataplane.core.config.Lease} (a node's lease, and
- * {@code peers.json} as a list of them) and {@link io.dataplane.core.config.NodeConfig} (the three
+ * {@code peers.json} as a list of them) and {@link io.dataplane.core.config.NodeFiles} (the three
  * files of a node checked against each other).
  *
  * <p>Every reader throws {@link io.dataplane.core.config.ConfigException} and nothing else, with a

@@ -4,6 +4,7 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.NodeFiles;
 import io.dataplane.core.config.SubnetEnv;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.node.NodeConfig;
@@ -88,7 +89,7 @@ final class NodeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (!Files.isDirectory(dir)) throw new ConfigException("command line", "--config", "not a directory: " + dir);
         Path netConfFile = dir.resolve(NetConf.FILE_NAME);
-        io.dataplane.core.config.NodeConfig files = io.dataplane.core.config.NodeConfig.read(dir);
+        NodeFiles files = NodeFiles.read(dir);
         if (files.subnetEnv().ipMasq()) {
             out.println("note: " + dir.resolve(SubnetEnv.FILE_NAME) + ": FLANNEL_IPMASQ=true: this node does not masquerade;"
                     + " set up the NAT rules yourself if pods must reach beyond the overlay");

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The three files of a node's config directory, checked against each other. */
-class NodeConfigTest {
+class NodeFilesTest {
     private static final String VXLAN_PEER =
             "{\"Subnet\":\"10.244.2.0/24\",\"PublicIP\":\"192.0.2.2\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"22:e8:35:88:1e:9a\"}}";
 
@@ -26,12 +26,12 @@ class NodeConfigTest {
     }
 
     private ConfigException fails() {
-        return assertThrows(ConfigException.class, () -> NodeConfig.read(dir));
+        return assertThrows(ConfigException.class, () -> NodeFiles.read(dir));
     }
 
     @Test
     void readsAConsistentDirectory() throws Exception {
-        NodeConfig c = NodeConfig.read(dir);
+        NodeFiles c = NodeFiles.read(dir);
         assertEquals(Ipv4Prefix.parse("10.244.1.0/24"), c.subnetEnv().subnet());
         assertEquals(1, c.peers().size());
         Files.writeString(dir.resolve("peers.json"), "[]");

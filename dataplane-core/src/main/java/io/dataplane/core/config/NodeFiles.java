@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * A node's three flannel files read together and checked against each other: {@code net-conf.json}
  * (the network), {@code subnet.env} (this node's subnet) and {@code peers.json} (the other nodes'
- * leases), as the node of issue 5 finds them in its config directory.
+ * leases), as {@code dataplane node --config DIR} finds them in DIR. (What a node is started
+ * from, these files' content plus local choices, is {@code io.dataplane.node.NodeConfig}.)
  *
  * <p>Beyond each file's own checks: subnet.env's network is net-conf.json's Network and its subnet
  * is SubnetLen long; every peer's subnet lies in the Network and is not this node's; every peer
@@ -17,10 +18,10 @@ import java.util.Objects;
  * @param subnetEnv this node's subnet
  * @param peers the other nodes' leases
  */
-public record NodeConfig(NetConf netConf, SubnetEnv subnetEnv, List<Lease> peers) {
+public record NodeFiles(NetConf netConf, SubnetEnv subnetEnv, List<Lease> peers) {
 
     /** Checks the files against each other; throws {@link ConfigException} naming the file that disagrees. */
-    public NodeConfig {
+    public NodeFiles {
         Objects.requireNonNull(netConf, "netConf");
         Objects.requireNonNull(subnetEnv, "subnetEnv");
         Objects.requireNonNull(peers, "peers");
@@ -30,7 +31,7 @@ public record NodeConfig(NetConf netConf, SubnetEnv subnetEnv, List<Lease> peers
     }
 
     /** Reads {@code dir}/net-conf.json, subnet.env and peers.json. */
-    public static NodeConfig read(Path dir) {
+    public static NodeFiles read(Path dir) {
         NetConf net = NetConf.read(dir.resolve(NetConf.FILE_NAME));
         Path envFile = dir.resolve(SubnetEnv.FILE_NAME);
         SubnetEnv env = SubnetEnv.read(envFile);
@@ -38,17 +39,17 @@ public record NodeConfig(NetConf netConf, SubnetEnv subnetEnv, List<Lease> peers
         Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);
         List<Lease> peers = Lease.readList(peersFile);
         checkPeers(net, env, peers, peersFile.toString());
-        return new NodeConfig(net, env, peers);
+        return new NodeFiles(net, env, peers);
     }
 
     /**
      * This configuration with the peers of a re-read peers.json, checked the same way (for a node
      * that watches the file).
      */
-    public NodeConfig withPeers(Path peersFile) {
+    public NodeFiles withPeers(Path peersFile) {
         List<Lease> peers = Lease.readList(peersFile);
         checkPeers(netConf, subnetEnv, peers, peersFile.toString());
-        return new NodeConfig(netConf, subnetEnv, peers);
+        return new NodeFiles(netConf, subnetEnv, peers);
     }
 
     private static void check(NetConf net, SubnetEnv env, String envSource) {
