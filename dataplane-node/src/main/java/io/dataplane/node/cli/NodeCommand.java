@@ -131,7 +131,11 @@ final class NodeCommand implements Callable<Integer> {
             }
             running.startStats(statsInterval);
         } catch (Exception | Error e) {
+            // SIGINT or SIGTERM while starting: the hook closed the node under us, and what failed
+            // here failed for that reason; the hook has said what it stopped.
+            boolean signalled = running.isStopping();
             running.stop();
+            if (signalled) return 0;
             throw e;
         }
         running.stopped.await(); // the shutdown hook ends the process
