@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * rtnetlink ({@code AF_NETLINK}/{@code NETLINK_ROUTE}) for the control plane: links, IPv4
@@ -63,25 +65,39 @@ public final class Netlink implements AutoCloseable {
         request.string(Rtnl.IFLA_IFNAME, name);
         Link[] found = new Link[1];
         send("RTM_GETLINK dev " + name, (type, s, payload, end) -> {
-            if (type != Rtnl.RTM_NEWLINK) return;
-            int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_INDEX);
-            int flags = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_FLAGS);
-            long attrs = payload + NetlinkRequest.align((int) Rtnl.IFINFOMSG.byteSize());
-            long at = Attributes.find(s, attrs, end, Rtnl.IFLA_IFNAME);
-            String ifname = at < 0 ? name : Attributes.string(s, at);
-            at = Attributes.find(s, attrs, end, Rtnl.IFLA_MTU);
-            int mtu = at < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, at);
-            at = Attributes.find(s, attrs, end, Rtnl.IFLA_ADDRESS);
-            MacAddress mac = at >= 0 && Attributes.payloadLength(s, at) == MacAddress.LENGTH ? new MacAddress(MacAddress.read(s, at)) : null;
-            found[0] = new Link(index, ifname, mtu, mac, (flags & Rtnl.IFF_UP) != 0);
+            if (type == Rtnl.RTM_NEWLINK) found[0] = parseLink(s, payload, end, name);
         });
         if (found[0] == null) throw new ErrnoException("RTM_GETLINK dev " + name, Errno.ENODEV, "no reply for the link");
         return found[0];
     }
 
+    /** Every link of the namespace ({@code ip link show}: an RTM_GETLINK dump), in the kernel's order. */
+    public synchronized List<Link> links() throws IOException {
+        request.start(Rtnl.RTM_GETLINK, Rtnl.NLM_F_DUMP);
+        request.body(Rtnl.IFINFOMSG);
+        List<Link> found = new ArrayList<>();
+        send("RTM_GETLINK dump", (type, s, payload, end) -> {
+            if (type == Rtnl.RTM_NEWLINK) found.add(parseLink(s, payload, end, null));
+        });
+        return List.copyOf(found);
+    }
+
     /** The interface index of {@code name}; ENODEV naming it when there is none. */
     public int linkIndex(String name) throws IOException {
         return link(name).index();
+    }
+
+    private static Link parseLink(MemorySegment s, long payload, long end, String fallbackName) {
+        int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_INDEX);
+        int flags = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_FLAGS);
+        long attrs = payload + NetlinkRequest.align((int) Rtnl.IFINFOMSG.byteSize());
+        long at = Attributes.find(s, attrs, end, Rtnl.IFLA_IFNAME);
+        String ifname = at < 0 ? fallbackName : Attributes.string(s, at);
+        at = Attributes.find(s, attrs, end, Rtnl.IFLA_MTU);
+        int mtu = at < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, at);
+        at = Attributes.find(s, attrs, end, Rtnl.IFLA_ADDRESS);
+        MacAddress mac = at >= 0 && Attributes.payloadLength(s, at) == MacAddress.LENGTH ? new MacAddress(MacAddress.read(s, at)) : null;
+        return new Link(index, ifname, mtu, mac, (flags & Rtnl.IFF_UP) != 0);
     }
 
     /** Sets the MTU of {@code device} ({@code ip link set DEV mtu N}). */
@@ -117,6 +133,32 @@ public final class Netlink implements AutoCloseable {
     }
 
     // ---- addresses ----
+
+    /**
+     * Every IPv4 address of the namespace ({@code ip -4 addr show}: an RTM_GETADDR dump), in the
+     * kernel's order.
+     */
+    public synchronized List<Address> addresses() throws IOException {
+        request.start(Rtnl.RTM_GETADDR, Rtnl.NLM_F_DUMP);
+        long at = request.body(Rtnl.IFADDRMSG);
+        request.segment().set(ValueLayout.JAVA_BYTE, at + Rtnl.IFA_FAMILY, (byte) SocketNative.AF_INET);
+        List<Address> found = new ArrayList<>();
+        send("RTM_GETADDR dump", (type, s, payload, end) -> {
+            if (type != Rtnl.RTM_NEWADDR) return;
+            if (s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.IFA_FAMILY) != SocketNative.AF_INET) return;
+            int prefixLength = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.IFA_PREFIXLEN));
+            int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFA_INDEX);
+            long attrs = payload + NetlinkRequest.align((int) Rtnl.IFADDRMSG.byteSize());
+            // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on point-to-point links.
+            long a = Attributes.find(s, attrs, end, Rtnl.IFA_LOCAL);
+            if (a < 0) a = Attributes.find(s, attrs, end, Rtnl.IFA_ADDRESS);
+            if (a < 0) return;
+            int address = s.get(SocketNative.NET_U32, a);
+            long l = Attributes.find(s, attrs, end, Rtnl.IFA_LABEL);
+            found.add(new Address(index, l < 0 ? null : Attributes.string(s, l), address, prefixLength));
+        });
+        return List.copyOf(found);
+    }
 
     /** Adds {@code address/prefixLength} to {@code device} ({@code ip addr add A/N dev DEV}); EEXIST if there. */
     public synchronized void addAddress(String device, int address, int prefixLength) throws IOException {

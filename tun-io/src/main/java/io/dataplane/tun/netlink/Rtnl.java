@@ -100,6 +100,7 @@ final class Rtnl {
     static final int RTM_NEWLINK = 16;
     static final int RTM_GETLINK = 18;
     static final int RTM_NEWADDR = 20;
+    static final int RTM_GETADDR = 22;
     static final int RTM_DELADDR = 21;
     static final int RTM_NEWROUTE = 24;
     static final int RTM_DELROUTE = 25;
@@ -113,6 +114,7 @@ final class Rtnl {
 
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;
+    static final int IFA_LABEL = 3;
 
     static final int RTA_DST = 1;
     static final int RTA_OIF = 4;
@@ -137,6 +139,7 @@ final class Rtnl {
             case RTM_GETLINK -> "RTM_GETLINK";
             case RTM_NEWADDR -> "RTM_NEWADDR";
             case RTM_DELADDR -> "RTM_DELADDR";
+            case RTM_GETADDR -> "RTM_GETADDR";
             case RTM_NEWROUTE -> "RTM_NEWROUTE";
             case RTM_DELROUTE -> "RTM_DELROUTE";
             case RTM_NEWNEIGH -> "RTM_NEWNEIGH";

@@ -84,6 +84,47 @@ class NetlinkTest {
     }
 
     @Test
+    void linkDumpReportsWhatIpReports() throws Exception {
+        nl.setMtu("vb", 1400);
+        JsonNode ip = ipJson("link", "show");
+        List<Link> links = nl.links();
+        assertEquals(ip.size(), links.size(), ip.toString());
+        for (int i = 0; i < links.size(); i++) {
+            JsonNode each = ip.get(i);
+            Link link = links.get(i);
+            assertEquals(each.get("ifindex").asInt(), link.index(), each.toString());
+            assertEquals(each.get("ifname").asText(), link.name());
+            assertEquals(each.get("mtu").asInt(), link.mtu());
+            assertEquals(strings(each.get("flags")).contains("UP"), link.up());
+            assertEquals(nl.link(link.name()), link);
+        }
+        assertEquals(List.of("lo", "va", "vb", "vx1"), links.stream().map(Link::name).sorted().toList());
+    }
+
+    @Test
+    void addressDumpReportsWhatIpReports() throws Exception {
+        nl.addAddress("va", Ipv4Address.parse("192.0.2.1"), 24);
+        nl.addAddress("va", Ipv4Address.parse("192.0.2.11"), 24);
+        nl.addAddress("vx1", Ipv4Address.parse("10.244.1.0"), 32);
+        nl.addAddress("lo", Ipv4Address.parse("10.244.1.1"), 32);
+        List<String> fromIp = new ArrayList<>();
+        for (JsonNode link : ipJson("-4", "addr", "show")) {
+            for (JsonNode a : link.get("addr_info")) {
+                fromIp.add(link.get("ifindex").asInt() + " " + a.get("label").asText() + " " + a.get("local").asText() + "/"
+                        + a.get("prefixlen").asInt());
+            }
+        }
+        List<String> ours = nl.addresses().stream()
+                .map(a -> a.linkIndex() + " " + a.label() + " " + Ipv4Address.toString(a.address()) + "/" + a.prefixLength())
+                .toList();
+        assertEquals(fromIp.stream().sorted().toList(), ours.stream().sorted().toList());
+        assertTrue(ours.contains(nl.linkIndex("va") + " va 192.0.2.11/24"), ours.toString());
+        assertTrue(ours.contains(nl.linkIndex("lo") + " lo 127.0.0.1/8"), ours.toString());
+        Address a = nl.addresses().stream().filter(x -> x.address() == Ipv4Address.parse("192.0.2.11")).findFirst().orElseThrow();
+        assertEquals(Ipv4Prefix.parse("192.0.2.0/24"), a.subnet());
+    }
+
+    @Test
     void setMtuMacAndUpDown() throws Exception {
         MacAddress mac = MacAddress.parse("02:11:22:33:44:55");
         nl.setMtu("vx1", 1450);
