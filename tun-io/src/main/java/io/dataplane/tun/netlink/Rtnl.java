@@ -104,6 +104,7 @@ final class Rtnl {
     static final int RTM_DELADDR = 21;
     static final int RTM_NEWROUTE = 24;
     static final int RTM_DELROUTE = 25;
+    static final int RTM_GETROUTE = 26;
     static final int RTM_NEWNEIGH = 28;
     static final int RTM_DELNEIGH = 29;
 
@@ -119,12 +120,14 @@ final class Rtnl {
     static final int RTA_DST = 1;
     static final int RTA_OIF = 4;
     static final int RTA_GATEWAY = 5;
+    static final int RTA_PREFSRC = 7;
     static final int RT_TABLE_MAIN = 254;
     static final int RTPROT_BOOT = 3;
     static final int RT_SCOPE_UNIVERSE = 0;
     static final int RT_SCOPE_LINK = 253;
     static final int RT_SCOPE_NOWHERE = 255;
     static final int RTN_UNICAST = 1;
+    static final int RTN_LOCAL = 2;
     static final int RTNH_F_ONLINK = 4;
 
     static final int NDA_DST = 1;
@@ -142,6 +145,7 @@ final class Rtnl {
             case RTM_GETADDR -> "RTM_GETADDR";
             case RTM_NEWROUTE -> "RTM_NEWROUTE";
             case RTM_DELROUTE -> "RTM_DELROUTE";
+            case RTM_GETROUTE -> "RTM_GETROUTE";
             case RTM_NEWNEIGH -> "RTM_NEWNEIGH";
             case RTM_DELNEIGH -> "RTM_DELNEIGH";
             default -> "message type " + type;

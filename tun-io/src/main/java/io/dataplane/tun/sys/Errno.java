@@ -13,6 +13,8 @@ public final class Errno {
     public static final int EPERM = 1;
     /** No such file or directory. */
     public static final int ENOENT = 2;
+    /** No such process; from rtnetlink: no such route to delete. */
+    public static final int ESRCH = 3;
     /** Interrupted by a signal: retry. */
     public static final int EINTR = 4;
     /** I/O error (a TUN write while the device is down). */
@@ -41,6 +43,8 @@ public final class Errno {
     public static final int EAFNOSUPPORT = 97;
     /** No buffer space: a socket's send queue is full. */
     public static final int ENOBUFS = 105;
+    /** Network unreachable: no route to the destination ({@code ip route get}, a send). */
+    public static final int ENETUNREACH = 101;
     /** No route to the host. */
     public static final int EHOSTUNREACH = 113;
 
