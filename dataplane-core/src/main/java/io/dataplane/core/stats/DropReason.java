@@ -41,14 +41,17 @@ public enum DropReason {
     NO_ROOM("no headroom or tailroom to encapsulate in place"),
 
     // --- VXLAN ---
-    /** VXLAN header without the I (valid VNI) flag. */
-    VXLAN_BAD_FLAGS("VXLAN flags without the I bit"),
+    /**
+     * VXLAN header without the I (valid VNI) flag, or with a reserved bit set (RFC 7348 says to
+     * ignore those; the Linux kernel drops such packets, and so does our VTEP).
+     */
+    VXLAN_BAD_FLAGS("VXLAN flags without the I bit, or reserved bits set"),
     /** VNI is not ours. */
     VXLAN_UNKNOWN_VNI("VXLAN VNI is not ours"),
     /** Inner Ethernet destination is not our VTEP MAC. */
     VXLAN_NOT_OUR_MAC("inner Ethernet destination is not our VTEP"),
     /** Inner ethertype neither IPv4 nor ARP. */
-    VXLAN_BAD_ETHERTYPE("inner ethertype is not IPv4"),
+    VXLAN_BAD_ETHERTYPE("inner ethertype neither IPv4 nor ARP"),
     /** ARP inside VXLAN that we do not answer. */
     VXLAN_ARP_IGNORED("ARP that is not a request for our VTEP address"),
     /** No neighbor (ARP) entry for the route's gateway. */

@@ -15,10 +15,14 @@ import java.util.TreeMap;
  * replaces its endpoint. The UDP port is the device's, not per entry. There is no learning and no
  * ageing; the control plane adds an entry per peer and removes it when the peer leaves.
  *
+ * <p>{@link #hasEndpoint} answers the reverse question, whether an underlay address is the endpoint
+ * of any entry: a VTEP that only takes datagrams from known peers asks it for every one it receives.
+ *
  * <p>Lookups are lock-free and allocation-free: the entries live in an immutable open-addressing
  * array ({@link HashSlots}) that every change replaces and publishes through a volatile field, so a
  * lookup racing a change sees the table before or after it. Changes are serialized on a private
- * lock and cost O(entries).
+ * lock and cost O(entries). While an entry's endpoint is replaced, {@link #hasEndpoint} answers
+ * true for both the old and the new endpoint for a moment, never for neither.
  */
 public final class Fdb {
     /** What {@link #lookup} returns for a MAC address without an entry. */
@@ -26,6 +30,8 @@ public final class Fdb {
     private final Object writeLock = new Object();
     private volatile long[] slots = HashSlots.NONE;
     private volatile int size;
+    // The endpoints of the entries, counted: several MACs may share one endpoint.
+    private final AddressSet endpoints = new AddressSet();
 
     /** An empty database. */
     public Fdb() {}
@@ -46,8 +52,14 @@ public final class Fdb {
             long[] current = slots;
             long old = HashSlots.get(current, key);
             if (old == value) return;
+            // The new endpoint is known before any entry points at it, the old one until none does.
+            endpoints.add(endpoint);
             slots = HashSlots.put(current, size, key, value);
-            if (old == HashSlots.EMPTY) size++;
+            if (old == HashSlots.EMPTY) {
+                size++;
+            } else {
+                endpoints.remove((int) old);
+            }
         }
     }
 
@@ -56,11 +68,21 @@ public final class Fdb {
         long key = mac.value();
         synchronized (writeLock) {
             long[] current = slots;
-            if (HashSlots.get(current, key) == HashSlots.EMPTY) return false;
+            long old = HashSlots.get(current, key);
+            if (old == HashSlots.EMPTY) return false;
             slots = HashSlots.remove(current, size, key);
             size--;
+            endpoints.remove((int) old);
             return true;
         }
+    }
+
+    /**
+     * True if {@code address} is the underlay endpoint of at least one entry. Lock-free and
+     * allocation-free.
+     */
+    public boolean hasEndpoint(int address) {
+        return endpoints.contains(address);
     }
 
     /** Number of entries. */

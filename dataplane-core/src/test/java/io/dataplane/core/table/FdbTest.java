@@ -36,6 +36,26 @@ class FdbTest {
     }
 
     @Test
+    void hasEndpointFollowsEveryEntryThatPointsThere() {
+        Fdb fdb = new Fdb();
+        int node2 = Ipv4Address.parse("192.0.2.2");
+        int node3 = Ipv4Address.parse("192.0.2.3");
+        MacAddress other = MacAddress.parse("22:e8:35:88:1e:9b");
+        assertFalse(fdb.hasEndpoint(node2));
+        fdb.add(PEER, node2);
+        fdb.add(other, node2);
+        assertTrue(fdb.hasEndpoint(node2));
+        assertTrue(fdb.remove(PEER));
+        assertTrue(fdb.hasEndpoint(node2), "the other MAC still points there");
+        fdb.add(other, node3);
+        assertFalse(fdb.hasEndpoint(node2), "replaced: nothing points at the old endpoint");
+        assertTrue(fdb.hasEndpoint(node3));
+        fdb.add(other, node3);
+        assertTrue(fdb.remove(other));
+        assertFalse(fdb.hasEndpoint(node3), "adding the same entry twice does not count twice");
+    }
+
+    @Test
     void extremeKeysAndValues() {
         Fdb fdb = new Fdb();
         fdb.add(MacAddress.ZERO, 0);
@@ -68,6 +88,11 @@ class FdbTest {
                 for (MacAddress k : keys) {
                     Integer endpoint = reference.get(k);
                     assertEquals(endpoint == null ? Fdb.MISSING : Integer.toUnsignedLong(endpoint), fdb.lookup(k.value()), "seed " + SEED);
+                }
+                for (int endpoint : reference.values()) assertTrue(fdb.hasEndpoint(endpoint), "seed " + SEED);
+                for (int i = 0; i < 100; i++) {
+                    int stranger = random.nextInt();
+                    assertEquals(reference.containsValue(stranger), fdb.hasEndpoint(stranger), "seed " + SEED);
                 }
             }
         }

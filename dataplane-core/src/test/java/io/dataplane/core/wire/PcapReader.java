@@ -11,19 +11,26 @@ import java.util.List;
  * Reads the frames of a capture file: classic libpcap (microsecond or nanosecond, either byte
  * order) or pcapng (section header, interface description and enhanced/simple packet blocks;
  * other blocks are skipped). Enough for golden tests, not a general-purpose reader: one section,
- * and every interface must have the same link type.
+ * and every interface must have the same link type. Public, in the test-jar, so that the backends'
+ * golden tests read the same captures.
  */
-final class PcapReader {
+public final class PcapReader {
     /** Link type of Ethernet (DLT_EN10MB). */
-    static final int LINKTYPE_ETHERNET = 1;
+    public static final int LINKTYPE_ETHERNET = 1;
 
-    /** One captured frame. */
-    record Frame(int linkType, int originalLength, byte[] data) {}
+    /**
+     * One captured frame.
+     *
+     * @param linkType the interface's link type ({@link #LINKTYPE_ETHERNET})
+     * @param originalLength the frame's length on the wire
+     * @param data the captured bytes
+     */
+    public record Frame(int linkType, int originalLength, byte[] data) {}
 
     private PcapReader() {}
 
     /** The frames of the capture in {@code file}. */
-    static List<Frame> read(byte[] file) throws IOException {
+    public static List<Frame> read(byte[] file) throws IOException {
         if (file.length < 4) throw new IOException("not a capture file: " + file.length + " bytes");
         ByteBuffer b = ByteBuffer.wrap(file);
         int magic = b.order(ByteOrder.BIG_ENDIAN).getInt(0);
