@@ -1,0 +1,216 @@
+package io.dataplane.udp;
+
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.config.BackendConf;
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.Transport;
+import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * flannel's {@code udp} backend: leases carry no backend data, and each peer is one route, peer
+ * subnet -&gt; the peer's public IP, as flanneld hands its C proxy ({@code setRoute(ctl, subnet,
+ * PublicIP, port)}); {@link UdpEncapsulation} sends each packet to the route's value at the
+ * tunnel's port.
+ *
+ * <p>Besides the routes the backend keeps the set of the peers' public IPs, from which alone the
+ * tunnel takes datagrams. A peer's lease for a subnet we already have replaces its route in one
+ * atomic step (the new address joins the set first, the old one leaves after), so no packet goes to
+ * the old address once {@link #addPeer} has returned, and none is dropped on the way. Removal takes
+ * the route away first.
+ *
+ * <p><b>Leases we refuse</b> ({@link IllegalArgumentException} naming the field and value): another
+ * backend type; our own subnet, one overlapping ours or another peer's, or one outside the network;
+ * our own public IP. Backend data, which flannel's udp leases do not have, is ignored.
+ *
+ * <p><b>Socket.</b> The transport binds our public IP and the port (8285 by default), as flanneld
+ * binds the external interface's address: it is where peers send to and makes our datagrams leave
+ * from the address peers know us by.
+ */
+public final class UdpBackend implements Backend {
+    private static final Logger LOG = System.getLogger(UdpBackend.class.getName());
+
+    private final BackendContext context;
+    private final UdpTunnelConfig tunnel;
+    private final RouteTable routes = new RouteTable();
+    private final AddressSet peerAddresses = new AddressSet();
+    private final UdpEncapsulation encapsulation;
+    private final Transport transport;
+    // Guarded by this.
+    private final Map<Ipv4Prefix, Lease> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
+            .thenComparingInt(Ipv4Prefix::length));
+    private boolean closed;
+
+    private UdpBackend(BackendContext context, UdpTunnelConfig tunnel, Transport transport) {
+        this.context = context;
+        this.tunnel = tunnel;
+        this.encapsulation = new UdpEncapsulation(tunnel, peerAddresses);
+        this.transport = transport;
+    }
+
+    /** {@link #open(BackendContext, UdpOptions)} with {@link UdpOptions#defaults()}. */
+    public static UdpBackend open(BackendContext context) throws IOException {
+        return open(context, UdpOptions.defaults());
+    }
+
+    /**
+     * Opens the tunnel for this node: the port from {@code context.netConf().backend()}, the TUN
+     * address (source of our ICMP errors) from our subnet, the inner MTU from {@code
+     * context.tunMtu()}, and a transport bound to our public IP and the port.
+     *
+     * @throws ConfigException when the backend configuration is not udp
+     * @throws IllegalArgumentException when the context or options do not fit (pool headroom below 28
+     *     bytes, buffers too small for the TUN MTU, a TUN MTU below 68, a bad ICMP limit), naming the value
+     * @throws IOException when the socket cannot be bound
+     */
+    public static UdpBackend open(BackendContext context, UdpOptions options) throws IOException {
+        BackendConf conf = context.netConf().backend();
+        if (conf.type() != BackendType.UDP) throw new ConfigException(null, "Backend.Type", "not udp: " + conf.type());
+        checkPool(context.pool(), context.tunMtu());
+        UdpTunnelConfig tunnel = new UdpTunnelConfig(conf.port(), context.subnet().address(), context.tunMtu(),
+                options.acceptUnknownPeers(), options.icmpPerSecond(), options.icmpBurst());
+        Transport transport = options.transports().open(context.publicIp(), conf.port(), context.pool());
+        LOG.log(Level.DEBUG, () -> "udp tunnel " + tunnel + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port());
+        return new UdpBackend(context, tunnel, transport);
+    }
+
+    private static void checkPool(PacketPool pool, int tunMtu) {
+        if (pool.headroom() < UdpEncapsulation.ICMP_ERROR_HEADROOM) {
+            throw new IllegalArgumentException("pool headroom too small for the ICMP errors of the udp backend: headroom="
+                    + pool.headroom() + " (needs " + UdpEncapsulation.ICMP_ERROR_HEADROOM + ")");
+        }
+        int room = pool.bufferSize() - pool.headroom();
+        if (tunMtu > room) {
+            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs " + tunMtu
+                    + " bytes after the headroom, buffers have " + room);
+        }
+    }
+
+    @Override
+    public BackendType type() {
+        return BackendType.UDP;
+    }
+
+    /** Our lease: our subnet and public IP, no backend data (flanneld's udp publishes none). */
+    @Override
+    public Lease localLease() {
+        return Lease.of(context.subnet(), context.publicIp(), BackendType.UDP);
+    }
+
+    /** The tunnel's settings (port, TUN address, inner MTU, ICMP limits). */
+    public UdpTunnelConfig tunnelConfig() {
+        return tunnel;
+    }
+
+    @Override
+    public UdpEncapsulation encapsulation() {
+        return encapsulation;
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    /** Peer subnet -&gt; the peer's public IP. */
+    @Override
+    public RouteTable routes() {
+        return routes;
+    }
+
+    /** The public IPs datagrams are taken from, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
+    public AddressSet peerAddresses() {
+        return peerAddresses;
+    }
+
+    /**
+     * Adds the route of a peer, or replaces that of the peer with the same subnet.
+     *
+     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
+     * @throws IllegalStateException after {@link #close}
+     */
+    @Override
+    public synchronized void addPeer(Lease lease) {
+        if (closed) throw new IllegalStateException("udp backend closed");
+        check(lease);
+        Lease old = peers.put(lease.subnet(), lease);
+        if (old != null && old.publicIp() == lease.publicIp()) return;
+        peerAddresses.add(lease.publicIp());
+        routes.add(lease.subnet(), lease.publicIp());
+        if (old != null) peerAddresses.remove(old.publicIp());
+        LOG.log(Level.DEBUG, () -> (old == null ? "added peer " : "updated peer ") + lease.subnet() + " at " + Ipv4Address.toString(lease.publicIp()));
+    }
+
+    /** Removes the route of the peer with this subnet, then its address from the known ones. */
+    @Override
+    public synchronized boolean removePeer(Ipv4Prefix subnet) {
+        Lease lease = peers.remove(subnet);
+        if (lease == null) return false;
+        routes.remove(subnet);
+        peerAddresses.remove(lease.publicIp());
+        LOG.log(Level.DEBUG, () -> "removed peer " + subnet + " at " + Ipv4Address.toString(lease.publicIp()));
+        return true;
+    }
+
+    /** The leases of the peers now configured, ordered by subnet. */
+    @Override
+    public synchronized List<Lease> peers() {
+        return List.copyOf(peers.values());
+    }
+
+    /** Closes the transport. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        transport.close();
+    }
+
+    private void check(Lease lease) {
+        if (lease == null) throw new IllegalArgumentException("lease missing: null");
+        Ipv4Prefix subnet = lease.subnet();
+        if (lease.backendType() != BackendType.UDP) {
+            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs udp (lease of "
+                    + subnet + ")");
+        }
+        if (lease.publicIp() == context.publicIp()) {
+            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(lease.publicIp())
+                    + " (lease of " + subnet + ")");
+        }
+        Ipv4Prefix ours = context.subnet();
+        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
+        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
+        Ipv4Prefix network = context.netConf().network();
+        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
+        for (Ipv4Prefix other : peers.keySet()) {
+            if (!other.equals(subnet) && overlap(other, subnet)) {
+                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
+            }
+        }
+    }
+
+    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
+        return a.contains(b) || b.contains(a);
+    }
+
+    @Override
+    public String toString() {
+        return "UdpBackend[" + tunnel + "]";
+    }
+}

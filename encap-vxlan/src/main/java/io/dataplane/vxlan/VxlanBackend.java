@@ -1,0 +1,310 @@
+package io.dataplane.vxlan;
+
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.config.BackendConf;
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.VxlanLeaseData;
+import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.Transport;
+import io.dataplane.core.table.Fdb;
+import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.core.wire.MacAddress;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * flannel's {@code vxlan} backend with a userspace VTEP in place of the kernel's {@code flannel.1}:
+ * the same leases in, the same tables, the same bytes on the wire.
+ *
+ * <p>For each peer lease ({@code Subnet 10.244.2.0/24, PublicIP 192.0.2.2, VtepMAC 22:e8:...}) it
+ * programs what flanneld's {@code handleSubnetEvents} programs into the kernel, in the same order:
+ * <pre>
+ *   FDB        22:e8:35:88:1e:9a -&gt; 192.0.2.2              bridge fdb append ... dev flannel.1 dst 192.0.2.2
+ *   neighbor   10.244.2.0 -&gt; 22:e8:35:88:1e:9a             ip neigh replace 10.244.2.0 lladdr ... nud permanent
+ *   route      10.244.2.0/24 via 10.244.2.0 (the gateway)   ip route replace 10.244.2.0/24 via 10.244.2.0 onlink
+ * </pre>
+ * and {@link VxlanEncapsulation} resolves every packet through them. The route is added last so
+ * that no packet is routed before its neighbor and FDB entries are there; removal goes the other
+ * way round (route first), so a removed peer's packets stop at the route lookup ({@code NO_ROUTE}).
+ *
+ * <p><b>Updates.</b> A lease for a subnet we already have replaces the entries without a window:
+ * a new public IP is one atomic FDB replace; a new VTEP MAC gets its FDB entry first, then the
+ * neighbor entry switches to it atomically, then the old MAC's entry goes. Every packet after a
+ * switch goes to the new endpoint; none is dropped on the way and none goes to the old endpoint
+ * once {@link #addPeer} has returned.
+ *
+ * <p><b>Leases we refuse</b> ({@link IllegalArgumentException} naming the field and value): another
+ * backend type; a VNI other than ours (flanneld does not compare them, but a peer on another VNI
+ * would drop all we send); our own subnet, or one overlapping ours or another peer's, or outside the
+ * network; our own public IP or VTEP MAC; a VTEP MAC another peer already has at another public IP
+ * (the FDB holds one endpoint per MAC). Our own lease comes back from a lease watch; the caller
+ * skips it by comparing with {@link #localLease()}.
+ *
+ * <p><b>Socket.</b> The transport binds our public IP and the VXLAN port. flannel.1's kernel socket
+ * listens on every address; we bind the public IP because it is where peers send to (the FDB entries
+ * they hold for us name it), because it makes our datagrams leave from that address (peers that
+ * check the source, as we do, expect it), and because it leaves the port free on other addresses.
+ * The public IP must therefore be an address of this host (not a NAT's).
+ *
+ * <p><b>Not supported:</b> {@code DirectRouting} (issue 6: for a peer on our underlay subnet
+ * flanneld replaces the three entries with a kernel route via its public IP; {@link #addPeer} is
+ * where that choice goes), {@code GBP} and {@code Learning}. Each is refused at {@link #open}.
+ */
+public final class VxlanBackend implements Backend {
+    private static final Logger LOG = System.getLogger(VxlanBackend.class.getName());
+
+    private final BackendContext context;
+    private final VtepConfig vtep;
+    private final NeighborTable neighbors = new NeighborTable();
+    private final Fdb fdb = new Fdb();
+    private final RouteTable routes = new RouteTable();
+    private final VxlanEncapsulation encapsulation;
+    private final Transport transport;
+    // Guarded by this.
+    private final Map<Ipv4Prefix, Peer> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
+            .thenComparingInt(Ipv4Prefix::length));
+    private final Map<Long, Integer> macUsers = new HashMap<>();
+    private boolean closed;
+
+    /** One peer as programmed: its lease and the values the tables hold for it. */
+    private record Peer(Lease lease, long vtepMac, int publicIp) {
+        int gateway() {
+            return lease.subnet().address();
+        }
+    }
+
+    private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport) {
+        this.context = context;
+        this.vtep = vtep;
+        this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb);
+        this.transport = transport;
+    }
+
+    /** {@link #open(BackendContext, VxlanOptions)} with {@link VxlanOptions#defaults()}. */
+    public static VxlanBackend open(BackendContext context) throws IOException {
+        return open(context, VxlanOptions.defaults());
+    }
+
+    /**
+     * Opens a VTEP for this node: VNI and port from {@code context.netConf().backend()}, the VTEP
+     * address from our subnet, the inner MTU from {@code context.tunMtu()}, the VTEP MAC from the
+     * options or the state directory, and a transport bound to our public IP and the VXLAN port.
+     *
+     * @throws ConfigException when the backend configuration asks for what this VTEP does not do
+     *     (DirectRouting, GBP, Learning) or is not vxlan
+     * @throws IllegalArgumentException when the context does not fit (pool headroom below 22 bytes,
+     *     buffers too small for the TUN MTU, a TUN MTU below 68), naming the value
+     * @throws IOException when the VTEP MAC file is unreadable or the socket cannot be bound
+     */
+    public static VxlanBackend open(BackendContext context, VxlanOptions options) throws IOException {
+        BackendConf conf = context.netConf().backend();
+        if (conf.type() != BackendType.VXLAN) throw new ConfigException(null, "Backend.Type", "not vxlan: " + conf.type());
+        if (conf.directRouting()) throw unsupported("DirectRouting", "true (issue 6)");
+        if (conf.gbp()) throw unsupported("GBP", "true");
+        if (conf.learning()) throw unsupported("Learning", "true");
+        checkPool(context.pool(), context.tunMtu());
+        MacAddress mac = options.vtepMac() != null ? options.vtepMac() : VtepMacFile.loadOrCreate(context.stateDir(), new SecureRandom());
+        VtepConfig vtep = new VtepConfig(conf.vni(), mac, context.subnet().address(), conf.port(), context.tunMtu(),
+                options.acceptUnknownPeers());
+        Transport transport = options.transports().open(context.publicIp(), conf.port(), context.pool());
+        LOG.log(Level.DEBUG, () -> "VXLAN VTEP " + vtep + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port());
+        return new VxlanBackend(context, vtep, transport);
+    }
+
+    private static ConfigException unsupported(String field, String value) {
+        return new ConfigException(null, "Backend." + field, "not supported by the userspace VXLAN VTEP: " + value);
+    }
+
+    private static void checkPool(PacketPool pool, int tunMtu) {
+        if (pool.headroom() < VtepConfig.ENCAP_HEADER_LEN) {
+            throw new IllegalArgumentException("pool headroom too small for VXLAN: headroom=" + pool.headroom()
+                    + " (needs " + VtepConfig.ENCAP_HEADER_LEN + ")");
+        }
+        // A full-size datagram (VXLAN header, inner Ethernet, an MTU-sized packet) is received at the headroom.
+        int room = pool.bufferSize() - pool.headroom();
+        if (tunMtu + VtepConfig.ENCAP_HEADER_LEN > room) {
+            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs "
+                    + (tunMtu + VtepConfig.ENCAP_HEADER_LEN) + " bytes after the headroom, buffers have " + room);
+        }
+    }
+
+    @Override
+    public BackendType type() {
+        return BackendType.VXLAN;
+    }
+
+    /** Our lease: our subnet and public IP, BackendData {@code {"VNI": ..., "VtepMAC": ...}}. */
+    @Override
+    public Lease localLease() {
+        return Lease.vxlan(context.subnet(), context.publicIp(), new VxlanLeaseData(vtep.vni(), vtep.vtepMac()));
+    }
+
+    /** The VTEP's settings (VNI, MAC, address, port, inner MTU). */
+    public VtepConfig vtepConfig() {
+        return vtep;
+    }
+
+    @Override
+    public Encapsulation encapsulation() {
+        return encapsulation;
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    /** Peer subnet -&gt; gateway (the subnet's network address), as flannel.1's routes. */
+    @Override
+    public RouteTable routes() {
+        return routes;
+    }
+
+    /** Gateway -&gt; peer VTEP MAC, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
+    public NeighborTable neighbors() {
+        return neighbors;
+    }
+
+    /** Peer VTEP MAC -&gt; public IP, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
+    public Fdb fdb() {
+        return fdb;
+    }
+
+    /**
+     * Adds the FDB, neighbor and route entries of a peer, or replaces those of the peer with the same
+     * subnet (see the class comment for the order and why no packet goes astray).
+     *
+     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
+     * @throws IllegalStateException after {@link #close}
+     */
+    @Override
+    public synchronized void addPeer(Lease lease) {
+        if (closed) throw new IllegalStateException("VXLAN backend closed");
+        Peer peer = check(lease);
+        Peer old = peers.get(lease.subnet());
+        // Issue 6 (DirectRouting) decides here whether this peer gets a kernel route instead.
+        if (old == null) {
+            useMac(peer);
+            neighbors.add(peer.gateway(), new MacAddress(peer.vtepMac()));
+            routes.add(lease.subnet(), peer.gateway());
+        } else if (old.vtepMac() == peer.vtepMac()) {
+            // Same MAC: the FDB replace moves every packet to the new public IP at once.
+            if (old.publicIp() != peer.publicIp()) fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp());
+        } else {
+            useMac(peer);
+            neighbors.add(peer.gateway(), new MacAddress(peer.vtepMac()));
+            releaseMac(old);
+        }
+        peers.put(lease.subnet(), peer);
+        LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(peer));
+    }
+
+    /** Removes the route, neighbor and FDB entries of the peer with this subnet, in that order. */
+    @Override
+    public synchronized boolean removePeer(Ipv4Prefix subnet) {
+        Peer peer = peers.remove(subnet);
+        if (peer == null) return false;
+        routes.remove(subnet);
+        neighbors.remove(peer.gateway());
+        releaseMac(peer);
+        LOG.log(Level.DEBUG, () -> "removed " + describe(peer));
+        return true;
+    }
+
+    /** The leases of the peers now configured, ordered by subnet. */
+    @Override
+    public synchronized List<Lease> peers() {
+        List<Lease> list = new ArrayList<>(peers.size());
+        for (Peer p : peers.values()) list.add(p.lease());
+        return List.copyOf(list);
+    }
+
+    /** Closes the transport. The tables stay as they are (they are the backend's own, nobody else's). */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        transport.close();
+    }
+
+    private void useMac(Peer peer) {
+        macUsers.merge(peer.vtepMac(), 1, Integer::sum);
+        fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp());
+    }
+
+    private void releaseMac(Peer peer) {
+        int left = macUsers.merge(peer.vtepMac(), -1, Integer::sum);
+        if (left == 0) {
+            macUsers.remove(peer.vtepMac());
+            fdb.remove(new MacAddress(peer.vtepMac()));
+        }
+    }
+
+    /** The peer a lease describes, or an IllegalArgumentException naming what does not fit. */
+    private Peer check(Lease lease) {
+        if (lease == null) throw new IllegalArgumentException("lease missing: null");
+        Ipv4Prefix subnet = lease.subnet();
+        String of = " (lease of " + subnet + ")";
+        if (lease.backendType() != BackendType.VXLAN) {
+            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs vxlan" + of);
+        }
+        VxlanLeaseData data = lease.vxlan();
+        if (data.vni() != vtep.vni()) {
+            throw new IllegalArgumentException("lease on another VNI: BackendData.VNI=" + data.vni() + ", ours is " + vtep.vni() + of);
+        }
+        if (data.vtepMac().equals(vtep.vtepMac())) {
+            throw new IllegalArgumentException("lease with our own VTEP MAC: BackendData.VtepMAC=" + data.vtepMac() + of);
+        }
+        if (lease.publicIp() == context.publicIp()) {
+            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(lease.publicIp()) + of);
+        }
+        Ipv4Prefix ours = context.subnet();
+        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
+        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
+        Ipv4Prefix network = context.netConf().network();
+        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
+        long mac = data.vtepMac().value();
+        for (Peer p : peers.values()) {
+            Ipv4Prefix other = p.lease().subnet();
+            if (!other.equals(subnet) && overlap(other, subnet)) {
+                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
+            }
+            if (!other.equals(subnet) && p.vtepMac() == mac && p.publicIp() != lease.publicIp()) {
+                throw new IllegalArgumentException("lease with a VTEP MAC peer " + other + " has at " + Ipv4Address.toString(p.publicIp())
+                        + ": BackendData.VtepMAC=" + data.vtepMac() + " at PublicIP=" + Ipv4Address.toString(lease.publicIp())
+                        + " (the FDB holds one endpoint per MAC)");
+            }
+        }
+        return new Peer(lease, mac, lease.publicIp());
+    }
+
+    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
+        return a.contains(b) || b.contains(a);
+    }
+
+    private static String describe(Peer p) {
+        return "peer " + p.lease().subnet() + " at " + Ipv4Address.toString(p.publicIp()) + " VTEP " + new MacAddress(p.vtepMac());
+    }
+
+    @Override
+    public String toString() {
+        return "VxlanBackend[" + vtep + "]";
+    }
+}

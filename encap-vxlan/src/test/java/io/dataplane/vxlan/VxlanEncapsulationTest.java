@@ -1,0 +1,352 @@
+package io.dataplane.vxlan;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.Fdb;
+import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.testing.TestPackets;
+import io.dataplane.core.wire.ArpPacket;
+import io.dataplane.core.wire.ArpRepr;
+import io.dataplane.core.wire.EthernetHeader;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.MacAddress;
+import io.dataplane.core.wire.VxlanHeader;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The VTEP on its own: the lookup chain, every bad input with its reason, ARP. */
+class VxlanEncapsulationTest {
+    static final MacAddress OUR_MAC = MacAddress.parse("66:b9:ad:e8:c0:88");
+    static final MacAddress PEER_MAC = MacAddress.parse("42:ce:43:ce:47:4b");
+    static final MacAddress OTHER_MAC = MacAddress.parse("02:00:00:00:00:99");
+    static final int OUR_VTEP = Ipv4Address.parse("10.244.1.0");
+    static final int PEER_GATEWAY = Ipv4Address.parse("10.244.2.0");
+    static final int PEER = Ipv4Address.parse("192.0.2.2");
+    static final int STRANGER = Ipv4Address.parse("198.51.100.7");
+    static final int POD1 = Ipv4Address.parse("10.244.1.5");
+    static final int POD2 = Ipv4Address.parse("10.244.2.7");
+    static final int MTU = 1450;
+
+    final PacketPool pool = new PacketPool(8);
+    final NeighborTable neighbors = new NeighborTable();
+    final Fdb fdb = new Fdb();
+    final VxlanEncapsulation vtep = new VxlanEncapsulation(VtepConfig.of(OUR_MAC, OUR_VTEP, MTU), neighbors, fdb);
+
+    VxlanEncapsulationTest() {
+        neighbors.add(PEER_GATEWAY, PEER_MAC);
+        fdb.add(PEER_MAC, PEER);
+    }
+
+    @AfterEach
+    void poolIsWhole() {
+        assertEquals(0, pool.outstanding());
+        pool.close();
+    }
+
+    static byte[] ping(int ttl, int dataLength) {
+        return TestPackets.echoRequest(POD2, POD1, ttl, 0x56cd, 1, dataLength);
+    }
+
+    /** A good datagram from the peer to us carrying {@code inner}. */
+    static byte[] fromPeer(byte[] inner) {
+        return VxlanFrames.datagram(1, OUR_MAC, PEER_MAC, EthernetHeader.ETHERTYPE_IPV4, inner);
+    }
+
+    int encap(byte[] inner, int nextHop, Consumer<PacketBuffer> check) {
+        PacketBuffer p = pool.acquire().put(inner);
+        try {
+            int verdict = vtep.encap(p, nextHop);
+            check.accept(p);
+            return verdict;
+        } finally {
+            p.release();
+        }
+    }
+
+    int decap(byte[] datagram, int source) {
+        return decap(datagram, source, p -> { });
+    }
+
+    int decap(byte[] datagram, int source, Consumer<PacketBuffer> check) {
+        PacketBuffer p = pool.acquire().put(datagram);
+        p.setPeer(source, 41529);
+        try {
+            int verdict = vtep.decap(p);
+            check.accept(p);
+            return verdict;
+        } finally {
+            p.release();
+        }
+    }
+
+    static int drop(DropReason reason) {
+        return reason.ordinal();
+    }
+
+    // ---- encapsulation and the lookup chain ----
+
+    @Test
+    void headroomAndOverheadAreFlannels() {
+        assertEquals(22, vtep.headroom());
+        assertEquals(50, vtep.overhead());
+        assertEquals(0, vtep.tailroom());
+    }
+
+    @Test
+    void missingNeighborOrFdbEntryDropsWithoutTouchingThePacket() {
+        byte[] inner = ping(64, 56);
+        Consumer<PacketBuffer> untouched = p -> {
+            assertEquals(pool.headroom(), p.offset());
+            assertArrayEquals(inner, p.toByteArray());
+        };
+        assertEquals(drop(DropReason.NO_NEIGHBOR), encap(inner, Ipv4Address.parse("10.244.3.0"), untouched));
+        fdb.remove(PEER_MAC);
+        assertEquals(drop(DropReason.NO_FDB), encap(inner, PEER_GATEWAY, untouched));
+    }
+
+    @Test
+    void everyPacketFollowsTheTablesAsTheyAreNow() {
+        byte[] inner = ping(64, 56);
+        assertEquals(Encapsulation.FORWARD, encap(inner, PEER_GATEWAY, p -> assertEquals(PEER, p.peerAddress())));
+        int moved = Ipv4Address.parse("192.0.2.22");
+        fdb.add(PEER_MAC, moved);
+        assertEquals(Encapsulation.FORWARD, encap(inner, PEER_GATEWAY, p -> assertEquals(moved, p.peerAddress())));
+        fdb.add(OTHER_MAC, PEER);
+        neighbors.add(PEER_GATEWAY, OTHER_MAC);
+        assertEquals(Encapsulation.FORWARD, encap(inner, PEER_GATEWAY, p -> {
+            assertEquals(PEER, p.peerAddress());
+            assertEquals(OTHER_MAC.value(), MacAddress.read(p.segment(), p.offset() + 8), "inner destination is the neighbor's new MAC");
+        }));
+        neighbors.remove(PEER_GATEWAY);
+        assertEquals(drop(DropReason.NO_NEIGHBOR), encap(inner, PEER_GATEWAY, p -> { }));
+    }
+
+    @Test
+    void noHeadroomIsNoRoom() {
+        byte[] inner = ping(64, 20);
+        PacketBuffer p = pool.acquire();
+        try {
+            p.setData(21, 0).put(inner);
+            assertEquals(drop(DropReason.NO_ROOM), vtep.encap(p, PEER_GATEWAY));
+            assertEquals(21, p.offset());
+            p.setData(22, 0).put(inner);
+            assertEquals(Encapsulation.FORWARD, vtep.encap(p, PEER_GATEWAY));
+            assertEquals(0, p.offset());
+        } finally {
+            p.release();
+        }
+    }
+
+    @Test
+    void theInnerPacketIsSentAsReadTtlOneIncluded() {
+        // flannel.1 does not decrement: the kernel's forwarding already did, on the way into the TUN.
+        byte[] inner = ping(1, 56);
+        assertEquals(Encapsulation.FORWARD, encap(inner, PEER_GATEWAY,
+                p -> assertArrayEquals(inner, Arrays.copyOfRange(p.toByteArray(), 22, 22 + inner.length))));
+    }
+
+    // ---- decapsulation: good input ----
+
+    @Test
+    void decapsulationTrimsToTheInnerPacketAndLeavesItsTtl() {
+        byte[] inner = ping(1, 56);
+        assertEquals(Encapsulation.FORWARD, decap(fromPeer(inner), PEER, p -> assertArrayEquals(inner, p.toByteArray())));
+    }
+
+    @Test
+    void ethernetPaddingAfterTheInnerPacketIsTrimmed() {
+        byte[] inner = ping(64, 0); // 28 bytes: an Ethernet frame of it is padded to 60
+        byte[] padded = Arrays.copyOf(fromPeer(inner), 8 + 60);
+        Arrays.fill(padded, 8 + 14 + inner.length, padded.length, (byte) 0xee);
+        assertEquals(Encapsulation.FORWARD, decap(padded, PEER, p -> assertArrayEquals(inner, p.toByteArray())));
+    }
+
+    @Test
+    void aPacketOfExactlyTheMtuPassesOneMoreIsOversize() {
+        assertEquals(Encapsulation.FORWARD, decap(fromPeer(ping(64, MTU - 28)), PEER));
+        assertEquals(drop(DropReason.OVERSIZE), decap(fromPeer(ping(64, MTU - 27)), PEER));
+    }
+
+    @Test
+    void strangersAreDroppedUnlessConfiguredToAcceptThemAsTheKernelDoes() {
+        byte[] datagram = fromPeer(ping(64, 56));
+        assertEquals(drop(DropReason.UNKNOWN_PEER), decap(datagram, STRANGER));
+        VxlanEncapsulation lenient = new VxlanEncapsulation(VtepConfig.of(OUR_MAC, OUR_VTEP, MTU).withAcceptUnknownPeers(true), neighbors, fdb);
+        PacketBuffer p = pool.acquire().put(datagram).setPeer(STRANGER, 41529);
+        try {
+            assertEquals(Encapsulation.FORWARD, lenient.decap(p));
+        } finally {
+            p.release();
+        }
+        fdb.remove(PEER_MAC);
+        assertEquals(drop(DropReason.UNKNOWN_PEER), decap(datagram, PEER), "a peer whose FDB entry is gone is a stranger");
+    }
+
+    // ---- decapsulation: every bad input under its own reason ----
+
+    @Test
+    void truncatedDatagrams() {
+        byte[] good = fromPeer(ping(64, 56));
+        for (int cut : new int[] {0, 1, 7, 8, 21}) {
+            assertEquals(drop(DropReason.TRUNCATED), decap(Arrays.copyOf(good, cut), PEER), "cut to " + cut);
+        }
+        // VXLAN and Ethernet whole, the inner IPv4 header cut short.
+        assertEquals(drop(DropReason.TRUNCATED), decap(Arrays.copyOf(good, 22 + 19), PEER));
+        // The header whole, the packet it describes not.
+        assertEquals(drop(DropReason.BAD_TOTAL_LENGTH), decap(Arrays.copyOf(good, good.length - 1), PEER));
+    }
+
+    @Test
+    void flagsWithoutTheIBitOrWithAnyReservedBitAreBadFlags() {
+        byte[] good = fromPeer(ping(64, 56));
+        // Every bit of the first word but I, and every bit of the byte after the VNI.
+        for (int bit = 0; bit < 32; bit++) {
+            byte[] bad = good.clone();
+            bad[bit / 8] ^= (byte) (0x80 >>> (bit % 8));
+            assertEquals(drop(DropReason.VXLAN_BAD_FLAGS), decap(bad, PEER), "bit " + bit + " of the flags word flipped");
+        }
+        for (int bit = 0; bit < 8; bit++) {
+            byte[] bad = good.clone();
+            bad[7] ^= (byte) (1 << bit);
+            assertEquals(drop(DropReason.VXLAN_BAD_FLAGS), decap(bad, PEER), "reserved bit " + bit + " after the VNI");
+        }
+    }
+
+    @Test
+    void anotherVniIsUnknown() {
+        for (int vni : new int[] {0, 2, 0x10001, VxlanHeader.MAX_VNI}) {
+            byte[] datagram = VxlanFrames.datagram(vni, OUR_MAC, PEER_MAC, EthernetHeader.ETHERTYPE_IPV4, ping(64, 56));
+            assertEquals(drop(DropReason.VXLAN_UNKNOWN_VNI), decap(datagram, PEER), "vni " + vni);
+        }
+    }
+
+    @Test
+    void innerFramesForAnotherMacAreNotOurs() {
+        byte[] inner = ping(64, 56);
+        assertEquals(drop(DropReason.VXLAN_NOT_OUR_MAC),
+                decap(VxlanFrames.datagram(1, OTHER_MAC, PEER_MAC, EthernetHeader.ETHERTYPE_IPV4, inner), PEER));
+        assertEquals(drop(DropReason.VXLAN_NOT_OUR_MAC),
+                decap(VxlanFrames.datagram(1, MacAddress.BROADCAST, PEER_MAC, EthernetHeader.ETHERTYPE_IPV4, inner), PEER),
+                "broadcast is for ARP only");
+        assertEquals(drop(DropReason.VXLAN_NOT_OUR_MAC),
+                decap(VxlanFrames.datagram(1, OTHER_MAC, PEER_MAC, EthernetHeader.ETHERTYPE_IPV6, inner), PEER),
+                "not for us, whatever it carries");
+    }
+
+    @Test
+    void innerFramesOtherThanIpv4OrArpAreBadEthertype() {
+        for (int type : new int[] {EthernetHeader.ETHERTYPE_IPV6, EthernetHeader.ETHERTYPE_VLAN, 0x0000, 0x88cc}) {
+            assertEquals(drop(DropReason.VXLAN_BAD_ETHERTYPE),
+                    decap(VxlanFrames.datagram(1, OUR_MAC, PEER_MAC, type, ping(64, 56)), PEER), "ethertype 0x" + Integer.toHexString(type));
+        }
+    }
+
+    @Test
+    void badInnerIpv4Headers() {
+        byte[] inner = ping(64, 56);
+        byte[] v6 = inner.clone();
+        v6[0] = 0x65;
+        assertEquals(drop(DropReason.NOT_IPV4), decap(fromPeer(v6), PEER));
+        byte[] ihl4 = inner.clone();
+        ihl4[0] = 0x44;
+        assertEquals(drop(DropReason.BAD_IHL), decap(fromPeer(ihl4), PEER));
+        byte[] tooLong = inner.clone();
+        tooLong[2] = 0x7f;
+        assertEquals(drop(DropReason.BAD_TOTAL_LENGTH), decap(fromPeer(tooLong), PEER));
+        byte[] badSum = inner.clone();
+        badSum[Ipv4Header.CHECKSUM] ^= 0x01;
+        assertEquals(drop(DropReason.BAD_CHECKSUM), decap(fromPeer(badSum), PEER));
+    }
+
+    @Test
+    void garbageFromAKnownPeerIsDroppedNeverThrown() {
+        SplittableRandom random = new SplittableRandom(7348);
+        int[] seen = new int[DropReason.count()];
+        for (int i = 0; i < 20_000; i++) {
+            byte[] garbage = new byte[random.nextInt(0, 1600)];
+            random.nextBytes(garbage);
+            // Half of them with a valid VXLAN header, so the inner checks get garbage too.
+            if (i % 2 == 0 && garbage.length >= 8) System.arraycopy(fromPeer(new byte[0]), 0, garbage, 0, 8);
+            int verdict = decap(garbage, PEER, p -> assertTrue(p.offset() >= pool.headroom() && p.length() <= 1600));
+            assertTrue(verdict >= 0, "garbage " + i + " was not dropped: " + verdict);
+            seen[verdict]++;
+        }
+        assertTrue(seen[DropReason.VXLAN_BAD_FLAGS.ordinal()] > 0);
+        assertTrue(seen[DropReason.VXLAN_NOT_OUR_MAC.ordinal()] > 0);
+    }
+
+    // ---- ARP ----
+
+    static byte[] arpRequest(MacAddress dst, MacAddress requester, int requesterAddr, int target) {
+        return VxlanFrames.datagram(1, dst, requester, EthernetHeader.ETHERTYPE_ARP,
+                VxlanFrames.arp(ArpRepr.request(requester, requesterAddr, target)));
+    }
+
+    @Test
+    void arpRequestForOurVtepAddressIsAnsweredInPlace() {
+        for (MacAddress dst : new MacAddress[] {MacAddress.BROADCAST, OUR_MAC}) {
+            byte[] request = arpRequest(dst, PEER_MAC, PEER_GATEWAY, OUR_VTEP);
+            byte[] expected = VxlanFrames.datagram(1, PEER_MAC, OUR_MAC, EthernetHeader.ETHERTYPE_ARP,
+                    VxlanFrames.arp(new ArpRepr(ArpPacket.OP_REPLY, OUR_MAC, OUR_VTEP, PEER_MAC, PEER_GATEWAY)));
+            assertEquals(Encapsulation.REPLY, decap(request, PEER, p -> {
+                assertArrayEquals(expected, p.toByteArray());
+                assertEquals(pool.headroom(), p.offset(), "in place");
+                assertEquals(PEER, p.peerAddress());
+                assertEquals(8472, p.peerPort(), "to the VXLAN port, not the request's source port");
+            }), "to " + dst);
+        }
+    }
+
+    @Test
+    void paddedArpRequestGetsAnUnpaddedReply() {
+        byte[] request = Arrays.copyOf(arpRequest(MacAddress.BROADCAST, PEER_MAC, PEER_GATEWAY, OUR_VTEP), 8 + 60);
+        assertEquals(Encapsulation.REPLY, decap(request, PEER, p -> assertEquals(8 + 14 + 28, p.length())));
+    }
+
+    @Test
+    void arpWeDoNotAnswer() {
+        assertEquals(drop(DropReason.VXLAN_ARP_IGNORED),
+                decap(arpRequest(MacAddress.BROADCAST, PEER_MAC, PEER_GATEWAY, Ipv4Address.parse("10.244.1.1")), PEER),
+                "a request for another address");
+        byte[] reply = VxlanFrames.datagram(1, OUR_MAC, PEER_MAC, EthernetHeader.ETHERTYPE_ARP,
+                VxlanFrames.arp(new ArpRepr(ArpPacket.OP_REPLY, PEER_MAC, PEER_GATEWAY, OUR_MAC, OUR_VTEP)));
+        assertEquals(drop(DropReason.VXLAN_ARP_IGNORED), decap(reply, PEER), "a reply nobody asked for");
+        byte[] groupSender = VxlanFrames.datagram(1, MacAddress.BROADCAST, PEER_MAC, EthernetHeader.ETHERTYPE_ARP,
+                VxlanFrames.arp(ArpRepr.request(MacAddress.BROADCAST, PEER_GATEWAY, OUR_VTEP)));
+        assertEquals(drop(DropReason.VXLAN_ARP_IGNORED), decap(groupSender, PEER), "a request from a group address");
+        assertEquals(drop(DropReason.VXLAN_NOT_OUR_MAC), decap(arpRequest(OTHER_MAC, PEER_MAC, PEER_GATEWAY, OUR_VTEP), PEER));
+        byte[] request = arpRequest(MacAddress.BROADCAST, PEER_MAC, PEER_GATEWAY, OUR_VTEP);
+        byte[] notEthernet = request.clone();
+        notEthernet[22 + 1] = 6; // hardware type 6 (IEEE 802)
+        assertEquals(drop(DropReason.ARP_UNSUPPORTED), decap(notEthernet, PEER));
+        assertEquals(drop(DropReason.TRUNCATED), decap(Arrays.copyOf(request, request.length - 1), PEER));
+        assertEquals(drop(DropReason.UNKNOWN_PEER), decap(request, STRANGER));
+    }
+
+    @Test
+    void decapsulationAndArpRepliesNeverLeaveTheBuffer() {
+        byte[] request = arpRequest(MacAddress.BROADCAST, PEER_MAC, PEER_GATEWAY, OUR_VTEP);
+        PacketBuffer p = pool.acquire();
+        try {
+            // A datagram at the very end of the buffer: the reply is written where the request was.
+            p.setData(p.capacity() - request.length, 0).put(request).setPeer(PEER, 41529);
+            assertEquals(Encapsulation.REPLY, vtep.decap(p));
+            assertNotEquals(0, p.length());
+        } finally {
+            p.release();
+        }
+        assertThrows(IllegalArgumentException.class, () -> new VxlanEncapsulation(VtepConfig.of(OUR_MAC, OUR_VTEP, MTU), null, fdb));
+    }
+}
