@@ -116,6 +116,18 @@ public final class RawIpSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks for socket buffers of these sizes ({@code SO_RCVBUF}, {@code SO_SNDBUF}; the kernel caps
+     * them at {@code net.core.rmem_max} and {@code wmem_max}); 0 leaves a buffer at the kernel's default.
+     */
+    public void setBufferSizes(int receiveBytes, int sendBytes) throws IOException {
+        if (receiveBytes < 0 || sendBytes < 0) {
+            throw new IllegalArgumentException("socket buffer size negative: receiveBytes=" + receiveBytes + " sendBytes=" + sendBytes);
+        }
+        if (receiveBytes > 0) SocketNative.setsockopt(fdNumber, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, receiveBytes, "SO_RCVBUF");
+        if (sendBytes > 0) SocketNative.setsockopt(fdNumber, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, sendBytes, "SO_SNDBUF");
+    }
+
     /** The IP protocol number. */
     public int protocol() {
         return protocol;

@@ -90,6 +90,7 @@ public final class RawIpTransport implements Transport {
         if (pool == null) throw new IllegalArgumentException("packet pool missing: pool=null");
         RawIpSocket socket = RawIpSocket.open(config.protocol(), config.batchSize(), config.headerIncluded());
         try {
+            socket.setBufferSizes(config.receiveBufferBytes(), config.sendBufferBytes());
             if (config.bindAddress() != 0) socket.bind(config.bindAddress());
         } catch (IOException | RuntimeException e) {
             socket.close();

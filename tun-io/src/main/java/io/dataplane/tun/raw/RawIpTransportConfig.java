@@ -13,12 +13,19 @@ import io.dataplane.core.wire.Ipv4Address;
  *     writes and strips the outer header (see {@link RawIpTransport})
  * @param batchSize datagrams per sendmmsg and recvmmsg, 1 to 1024
  * @param ringCapacity datagrams the send ring holds while the sender thread catches up, a power of two
+ * @param receiveBufferBytes {@code SO_RCVBUF} to ask for, 0 for the kernel's default (capped at
+ *     {@code net.core.rmem_max})
+ * @param sendBufferBytes {@code SO_SNDBUF} to ask for, 0 for the kernel's default (capped at
+ *     {@code net.core.wmem_max})
  */
-public record RawIpTransportConfig(int protocol, int bindAddress, boolean headerIncluded, int batchSize, int ringCapacity) {
+public record RawIpTransportConfig(int protocol, int bindAddress, boolean headerIncluded, int batchSize, int ringCapacity,
+        int receiveBufferBytes, int sendBufferBytes) {
     /** Default datagrams per system call, as the UDP transport's. */
     public static final int DEFAULT_BATCH_SIZE = 64;
     /** Default send ring: a few batches of every sender thread. */
     public static final int DEFAULT_RING_CAPACITY = 4096;
+    /** Default socket buffers: room for bursts of full-size datagrams, as the UDP transport's. */
+    public static final int DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
     /** Most datagrams one sendmmsg/recvmmsg may carry (Linux {@code UIO_MAXIOV}). */
     public static final int MAX_BATCH_SIZE = 1024;
 
@@ -31,31 +38,41 @@ public record RawIpTransportConfig(int protocol, int bindAddress, boolean header
         if (ringCapacity < 2 || Integer.bitCount(ringCapacity) != 1) {
             throw new IllegalArgumentException("send ring capacity must be a power of two >= 2: ringCapacity=" + ringCapacity);
         }
+        if (receiveBufferBytes < 0) throw new IllegalArgumentException("receive buffer size negative: receiveBufferBytes=" + receiveBufferBytes);
+        if (sendBufferBytes < 0) throw new IllegalArgumentException("send buffer size negative: sendBufferBytes=" + sendBufferBytes);
     }
 
-    /** Datagram mode ({@code IP_HDRINCL}) for {@code protocol} bound to {@code bindAddress}, default batch and ring sizes. */
+    /** Datagram mode ({@code IP_HDRINCL}) for {@code protocol} bound to {@code bindAddress}, default sizes. */
     public static RawIpTransportConfig datagrams(int protocol, int bindAddress) {
-        return new RawIpTransportConfig(protocol, bindAddress, true, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY);
+        return new RawIpTransportConfig(protocol, bindAddress, true, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES);
     }
 
     /** Payload mode (the kernel writes the outer header) for {@code protocol} bound to {@code bindAddress}, default sizes. */
     public static RawIpTransportConfig payloads(int protocol, int bindAddress) {
-        return new RawIpTransportConfig(protocol, bindAddress, false, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY);
+        return new RawIpTransportConfig(protocol, bindAddress, false, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES);
     }
 
     /** This config with another batch size. */
     public RawIpTransportConfig withBatchSize(int batchSize) {
-        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity);
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
     }
 
     /** This config with another send ring capacity. */
     public RawIpTransportConfig withRingCapacity(int ringCapacity) {
-        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity);
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+    }
+
+    /** This config with other socket buffer sizes (0: the kernel's default). */
+    public RawIpTransportConfig withSocketBuffers(int receiveBufferBytes, int sendBufferBytes) {
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
     }
 
     @Override
     public String toString() {
         return "RawIpTransportConfig[protocol " + protocol + " " + Ipv4Address.toString(bindAddress)
-                + (headerIncluded ? " IP_HDRINCL" : "") + " batchSize=" + batchSize + " ringCapacity=" + ringCapacity + "]";
+                + (headerIncluded ? " IP_HDRINCL" : "") + " batchSize=" + batchSize + " ringCapacity=" + ringCapacity
+                + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes + "]";
     }
 }

@@ -199,5 +199,7 @@ class RawIpTransportTest {
         assertEquals("send ring capacity must be a power of two >= 2: ringCapacity=3", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> RawIpTransportConfig.payloads(IPIP, 0).withBatchSize(0));
         assertEquals("batch size out of range: batchSize=0 (1 to 1024)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RawIpTransportConfig.payloads(IPIP, 0).withSocketBuffers(-1, 0));
+        assertEquals("receive buffer size negative: receiveBufferBytes=-1", e.getMessage());
     }
 }
