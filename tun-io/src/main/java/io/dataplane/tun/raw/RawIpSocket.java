@@ -149,6 +149,18 @@ public final class RawIpSocket implements AutoCloseable {
      * poll while the send buffer is full.
      */
     public int send(PacketBuffer[] packets, int count) throws IOException {
+        return send(packets, count, true);
+    }
+
+    /**
+     * As {@link #send}, but never waits: when the socket's send buffer is full (EAGAIN) the
+     * datagrams not yet taken are refused, and the result says how many went.
+     */
+    public int trySend(PacketBuffer[] packets, int count) throws IOException {
+        return send(packets, count, false);
+    }
+
+    private int send(PacketBuffer[] packets, int count, boolean wait) throws IOException {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
@@ -175,6 +187,7 @@ public final class RawIpSocket implements AutoCloseable {
                     int e = NativeCall.errno(errno);
                     if (e == Errno.EINTR) continue;
                     if (e == Errno.EAGAIN) {
+                        if (!wait) return sent;
                         if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
                         continue;
                     }

@@ -25,6 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  *   --> sender thread "dp-rawN-tx": drain up to batchSize --> sendmmsg (one iovec per buffer, no copy)
  *   --> release every buffer; datagrams the kernel refused count as SEND_FAILED
  *
+ * or, with sendOnCaller, on the calling thread (callers take turns on a lock):
+ *   --> sendmmsg without waiting --> release every buffer; refused (a full socket buffer too): SEND_FAILED
+ *
  * receiver thread "dp-rawN-rx" (from start):
  *   acquire up to batchSize pool buffers --> recvmmsg into them at the headroom (no copy)
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
@@ -50,8 +53,13 @@ import java.util.concurrent.locks.LockSupport;
  * waits a millisecond at a time and leaves datagrams queued in the socket; the kernel drops what
  * overflows the socket's receive buffer ({@code /proc/net/raw} counts those).
  *
- * <p><b>Threads and counters.</b> Only the sender thread writes {@link #counters()}. Nothing on the
- * packet path allocates.
+ * <p><b>Sending on the caller's thread</b> ({@link RawIpTransportConfig#sendOnCaller()}) saves the
+ * ring and a wakeup of the sender thread per burst, which on a machine with few cores is much of
+ * the cost; the price is that a datagram the kernel will not take at once (the socket's send
+ * buffer is full) is dropped and counted instead of waiting in the ring.
+ *
+ * <p><b>Threads and counters.</b> {@link #counters()} are written by the sender thread, or with
+ * sendOnCaller under the send lock. Nothing on the packet path allocates.
  */
 public final class RawIpTransport implements Transport {
     private static final Logger LOG = System.getLogger(RawIpTransport.class.getName());
@@ -63,6 +71,7 @@ public final class RawIpTransport implements Transport {
     private final PacketRing ring;
     private final Counters counters = new Counters();
     private final AtomicInteger producersInside = new AtomicInteger();
+    private final Object sendLock = new Object();
     private final Thread senderThread;
     private Thread receiverThread;
     private volatile Receiver receiver;
@@ -74,8 +83,9 @@ public final class RawIpTransport implements Transport {
         this.config = config;
         this.pool = pool;
         this.socket = socket;
-        this.ring = new PacketRing(config.ringCapacity(), true);
-        this.senderThread = Thread.ofPlatform().name("dp-raw" + config.protocol() + "-tx").daemon().unstarted(this::sendLoop);
+        this.ring = config.sendOnCaller() ? null : new PacketRing(config.ringCapacity(), true);
+        this.senderThread = config.sendOnCaller() ? null
+                : Thread.ofPlatform().name("dp-raw" + config.protocol() + "-tx").daemon().unstarted(this::sendLoop);
     }
 
     /**
@@ -97,7 +107,7 @@ public final class RawIpTransport implements Transport {
             throw e;
         }
         RawIpTransport t = new RawIpTransport(config, pool, socket);
-        t.senderThread.start();
+        if (t.senderThread != null) t.senderThread.start();
         return t;
     }
 
@@ -115,9 +125,12 @@ public final class RawIpTransport implements Transport {
      *
      * <p>Clears {@code batch[0..count)}. In datagram mode each buffer's data must start with the
      * outer IPv4 header. After {@link #close()} every buffer is released at once and 0 is returned.
+     * With {@link RawIpTransportConfig#sendOnCaller()} the datagrams are sent before this returns
+     * and all count as accepted; those the kernel refused are counted as {@code SEND_FAILED}.
      */
     @Override
     public int send(PacketBuffer[] batch, int count) {
+        if (ring == null) return sendNow(batch, count);
         producersInside.incrementAndGet();
         try {
             if (closed) {
@@ -128,6 +141,20 @@ public final class RawIpTransport implements Transport {
         } finally {
             producersInside.decrementAndGet();
         }
+    }
+
+    private int sendNow(PacketBuffer[] batch, int count) {
+        int sent;
+        synchronized (sendLock) {
+            try {
+                sent = closed ? RawIpSocket.CLOSED : socket.trySend(batch, count);
+            } catch (IOException e) {
+                sent = 0;
+            }
+            if (sent != RawIpSocket.CLOSED && sent < count) counters.drop(DropReason.SEND_FAILED, count - sent);
+        }
+        PacketPool.releaseAll(batch, 0, count);
+        return sent == RawIpSocket.CLOSED ? 0 : count;
     }
 
     /** 0: a raw IP socket has no port. */
@@ -246,11 +273,13 @@ public final class RawIpTransport implements Transport {
         if (rx == Thread.currentThread()) throw new IllegalStateException(this + " closed from its own receive thread");
         // Producers that saw closed == false finish their offer before the ring is cleared below.
         while (producersInside.get() != 0) Thread.onSpinWait();
-        socket.close(); // wakes both threads out of poll
-        ring.wake();
-        join(senderThread);
+        socket.close(); // wakes both threads out of poll; waits for a caller inside sendmmsg
+        if (ring != null) {
+            ring.wake();
+            join(senderThread);
+        }
         if (rx != null) join(rx);
-        ring.clear();
+        if (ring != null) ring.clear();
     }
 
     private void join(Thread t) {

@@ -17,9 +17,12 @@ import io.dataplane.core.wire.Ipv4Address;
  *     {@code net.core.rmem_max})
  * @param sendBufferBytes {@code SO_SNDBUF} to ask for, 0 for the kernel's default (capped at
  *     {@code net.core.wmem_max})
+ * @param sendOnCaller send on the thread that calls {@code send} (sendmmsg without waiting: no
+ *     ring, no sender thread, a full socket buffer drops); false queues into the ring that the
+ *     sender thread drains (see {@link RawIpTransport})
  */
 public record RawIpTransportConfig(int protocol, int bindAddress, boolean headerIncluded, int batchSize, int ringCapacity,
-        int receiveBufferBytes, int sendBufferBytes) {
+        int receiveBufferBytes, int sendBufferBytes, boolean sendOnCaller) {
     /** Default datagrams per system call, as the UDP transport's. */
     public static final int DEFAULT_BATCH_SIZE = 64;
     /** Default send ring: a few batches of every sender thread. */
@@ -45,34 +48,39 @@ public record RawIpTransportConfig(int protocol, int bindAddress, boolean header
     /** Datagram mode ({@code IP_HDRINCL}) for {@code protocol} bound to {@code bindAddress}, default sizes. */
     public static RawIpTransportConfig datagrams(int protocol, int bindAddress) {
         return new RawIpTransportConfig(protocol, bindAddress, true, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, false);
     }
 
     /** Payload mode (the kernel writes the outer header) for {@code protocol} bound to {@code bindAddress}, default sizes. */
     public static RawIpTransportConfig payloads(int protocol, int bindAddress) {
         return new RawIpTransportConfig(protocol, bindAddress, false, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, false);
     }
 
     /** This config with another batch size. */
     public RawIpTransportConfig withBatchSize(int batchSize) {
-        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
     }
 
     /** This config with another send ring capacity. */
     public RawIpTransportConfig withRingCapacity(int ringCapacity) {
-        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
+    }
+
+    /** This config sending on the caller's thread ({@code true}) or through the ring and the sender thread. */
+    public RawIpTransportConfig withSendOnCaller(boolean sendOnCaller) {
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
     }
 
     /** This config with other socket buffer sizes (0: the kernel's default). */
     public RawIpTransportConfig withSocketBuffers(int receiveBufferBytes, int sendBufferBytes) {
-        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+        return new RawIpTransportConfig(protocol, bindAddress, headerIncluded, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
     }
 
     @Override
     public String toString() {
         return "RawIpTransportConfig[protocol " + protocol + " " + Ipv4Address.toString(bindAddress)
                 + (headerIncluded ? " IP_HDRINCL" : "") + " batchSize=" + batchSize + " ringCapacity=" + ringCapacity
-                + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes + "]";
+                + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes + (sendOnCaller ? " sendOnCaller" : "") + "]";
     }
 }

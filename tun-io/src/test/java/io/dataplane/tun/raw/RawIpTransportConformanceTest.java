@@ -17,6 +17,11 @@ class RawIpTransportConformanceTest extends TransportConformanceTest {
     static final int A = Ipv4Address.parse("127.0.0.1");
     static final int B = Ipv4Address.parse("127.0.0.2");
 
+    /** Whether both transports send on the caller's thread instead of through their ring. */
+    boolean sendOnCaller() {
+        return false;
+    }
+
     @Override
     protected Pair createPair() throws Exception {
         Hosts.assumeRoot();
@@ -27,8 +32,9 @@ class RawIpTransportConformanceTest extends TransportConformanceTest {
         RawIpTransport b;
         try {
             NetNamespace ns = hosts.namespace("dprawc");
-            a = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A), pa));
-            b = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16), pb));
+            a = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A).withSendOnCaller(sendOnCaller()), pa));
+            b = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
+                    .withSendOnCaller(sendOnCaller()), pb));
         } catch (Exception | Error e) {
             if (a != null) a.close();
             pa.close();

@@ -72,7 +72,11 @@ class RawIpTransportTest {
     }
 
     private void open(int ringCapacity) throws Exception {
-        a = nsA.call(() -> RawIpTransport.open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_A).withRingCapacity(ringCapacity), poolA));
+        open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_A).withRingCapacity(ringCapacity));
+    }
+
+    private void open(RawIpTransportConfig configOfA) throws Exception {
+        a = nsA.call(() -> RawIpTransport.open(configOfA, poolA));
         b = nsB.call(() -> RawIpTransport.open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_B).withBatchSize(8), poolB));
         // A only sends (sending works before start), so pool A counts exactly the datagrams in flight.
         b.start((batch, n) -> {
@@ -171,6 +175,24 @@ class RawIpTransportTest {
         while (a.counters().dropped(DropReason.SEND_FAILED) < 2 && System.nanoTime() < deadline) Thread.sleep(10);
         assertEquals(2, a.counters().dropped(DropReason.SEND_FAILED));
         assertEquals(0, poolA.outstanding(), "sent and refused buffers are back in the pool");
+    }
+
+    @Test
+    void sendingOnTheCallerIsDoneWhenSendReturns() throws Exception {
+        open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_A).withSendOnCaller(true));
+        PacketBuffer tooBig = ipip(true, 2, 1490);
+        PacketBuffer noRoute = ipip(true, 3, 60).setPeer(Ipv4Address.parse("198.51.100.9"), 0);
+        PacketBuffer[] batch = {ipip(true, 1, 60), tooBig, noRoute, ipip(false, 4, 60)};
+        assertEquals(4, a.send(batch, 4), "all taken; the refused ones are counted");
+        assertEquals(2, a.counters().dropped(DropReason.SEND_FAILED), "counted before send returned");
+        assertEquals(0, poolA.outstanding(), "every buffer back before send returned");
+        Set<Integer> marks = new HashSet<>();
+        for (int i = 0; i < 2; i++) marks.add((int) next()[40]);
+        assertEquals(Set.of(1, 4), marks);
+        a.close();
+        PacketBuffer[] late = {ipip(true, 5, 60)};
+        assertEquals(0, a.send(late, 1), "after close");
+        assertEquals(0, poolA.outstanding());
     }
 
     @Test
