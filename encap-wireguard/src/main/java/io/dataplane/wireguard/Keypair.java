@@ -27,7 +27,9 @@ final class Keypair {
     final WireGuardPeer peer;
     final int[] sendKey;
     final int[] receiveKey;
-    /** The same keys for {@link TransportCipher#JDK}; null with {@link TransportCipher#SEGMENT}. */
+    /** Payloads of at least this many bytes go through the JDK's cipher ({@link TransportCipher#jdkFrom}). */
+    final int jdkFrom;
+    /** The same keys for the JDK's cipher; null when {@link #jdkFrom} says it is never used. */
     final javax.crypto.spec.SecretKeySpec sendKeySpec;
     final javax.crypto.spec.SecretKeySpec receiveKeySpec;
     final boolean initiator;
@@ -38,13 +40,15 @@ final class Keypair {
     @SuppressWarnings("unused") // through SEND_COUNTER
     private volatile long sendCounter;
 
-    Keypair(WireGuardPeer peer, byte[] sendKey, byte[] receiveKey, boolean jdkCipher, boolean initiator, long createdNanos,
+    Keypair(WireGuardPeer peer, byte[] sendKey, byte[] receiveKey, int jdkFrom, boolean initiator, long createdNanos,
             int localIndex, int remoteIndex) {
         this.peer = peer;
         this.sendKey = ChaCha20Poly1305.key(sendKey, 0);
         this.receiveKey = ChaCha20Poly1305.key(receiveKey, 0);
-        this.sendKeySpec = jdkCipher ? new javax.crypto.spec.SecretKeySpec(sendKey, "ChaCha20") : null;
-        this.receiveKeySpec = jdkCipher ? new javax.crypto.spec.SecretKeySpec(receiveKey, "ChaCha20") : null;
+        boolean jdk = jdkFrom != Integer.MAX_VALUE;
+        this.jdkFrom = jdkFrom;
+        this.sendKeySpec = jdk ? new javax.crypto.spec.SecretKeySpec(sendKey, "ChaCha20") : null;
+        this.receiveKeySpec = jdk ? new javax.crypto.spec.SecretKeySpec(receiveKey, "ChaCha20") : null;
         this.initiator = initiator;
         this.createdNanos = createdNanos;
         this.localIndex = localIndex;

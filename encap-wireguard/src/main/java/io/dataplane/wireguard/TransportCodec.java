@@ -38,7 +38,7 @@ final class TransportCodec {
         int len = p.length();
         int padded = paddedLength(len, mtu);
         for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
-        if (kp.sendKeySpec == null) {
+        if (padded < kp.jdkFrom) {
             ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
         } else {
             JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
@@ -57,7 +57,7 @@ final class TransportCodec {
         MemorySegment seg = p.segment();
         int ctLen = p.length() - MessageType.KEEPALIVE_LEN;
         long off = p.offset() + MessageType.TRANSPORT_HEADER_LEN;
-        boolean ok = kp.receiveKeySpec == null
+        boolean ok = ctLen < kp.jdkFrom
                 ? ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
                 : JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen);
         return ok ? -1 : DropReason.WG_DECRYPT_FAILED.ordinal();

@@ -34,13 +34,13 @@ public record WireGuardConfig(NoisePrivateKey privateKey, int mtu, int maxPeers,
         }
         if (timings == null) timings = WireGuardTimings.DEFAULT;
         if (clock == null) clock = WireGuardClock.system();
-        if (transportCipher == null) transportCipher = TransportCipher.SEGMENT;
+        if (transportCipher == null) transportCipher = TransportCipher.DEFAULT;
     }
 
-    /** Defaults for everything but the key: MTU 1420, 1024 peers, 128 staged, 500 handshakes/s, our own cipher. */
+    /** Defaults for everything but the key: MTU 1420, 1024 peers, 128 staged, 500 handshakes/s, {@link TransportCipher#DEFAULT}. */
     public static WireGuardConfig of(NoisePrivateKey privateKey) {
         return new WireGuardConfig(privateKey, DEFAULT_MTU, 1024, 128, 500, WireGuardTimings.DEFAULT, WireGuardClock.system(),
-                TransportCipher.SEGMENT);
+                TransportCipher.DEFAULT);
     }
 
     /** This configuration with other timings and clock (tests). */

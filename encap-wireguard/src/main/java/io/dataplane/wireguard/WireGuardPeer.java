@@ -147,8 +147,8 @@ public final class WireGuardPeer {
         if (endpoint != packed) endpoint = packed;
     }
 
-    boolean jdkCipher() {
-        return device.config().transportCipher() == TransportCipher.JDK;
+    WireGuardDevice device() {
+        return device;
     }
 
     boolean removed() {

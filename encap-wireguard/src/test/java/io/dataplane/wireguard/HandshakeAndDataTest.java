@@ -194,7 +194,7 @@ class HandshakeAndDataTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"SEGMENT,SEGMENT", "JDK,JDK", "SEGMENT,JDK", "JDK,SEGMENT"})
+    @CsvSource({"SEGMENT,SEGMENT", "JDK,JDK", "SEGMENT,JDK", "JDK,SEGMENT", "BY_SIZE,BY_SIZE", "BY_SIZE,SEGMENT", "JDK,BY_SIZE"})
     void eitherTransportCipherOnEitherSide(TransportCipher cipherA, TransportCipher cipherB) {
         try (WireGuardPair w = new WireGuardPair(cipherA, cipherB)) {
             w.handshake();
@@ -211,6 +211,11 @@ class HandshakeAndDataTest {
             byte[] forged = w.a.takeOutbox().get(0);
             forged[20] ^= 1;
             assertEquals(DropReason.WG_DECRYPT_FAILED.ordinal(), w.b.receive(forged, w.a.address, w.a.port));
+            w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 1000, 2)); // above BY_SIZE's threshold
+            byte[] forgedLarge = w.a.takeOutbox().get(0);
+            forgedLarge[forgedLarge.length - 1] ^= 1; // the tag
+            assertEquals(DropReason.WG_DECRYPT_FAILED.ordinal(), w.b.receive(forgedLarge, w.a.address, w.a.port));
+            assertEquals(4, w.b.tun.size(), "nothing forged reached the TUN");
         }
     }
 

@@ -19,7 +19,7 @@ import java.lang.System.Logger.Level;
 
 /**
  * Moves packets between a {@link TunnelDevice} and a {@link Transport} through an
- * {@link Encapsulation}, in batches, in place, on three threads.
+ * {@link Encapsulation}, in batches, in place, on three threads (or two, see {@link TunWriter}).
  *
  * <pre>
  * Egress (pod -> network), thread "dp-egress-TUN":
@@ -38,6 +38,14 @@ import java.lang.System.Logger.Level;
  *   tunRing.drain(batch) -> tun.write(batch) -> release
  * </pre>
  *
+ * <p>With {@link TunWriter#RECEIVE_THREAD} there is no TUN writer thread and no TUN ring: the
+ * transport's receive thread writes what it decapsulated straight into the TUN, in the batch it
+ * received, and the egress thread writes its rare replies (ICMP errors) itself; a lock keeps the
+ * two writers apart. One thread handoff and one wakeup less per packet, which on a machine with
+ * few cores is worth more than the overlap of receiving and writing; and a receive thread that is
+ * busy writing reads no more datagrams, so a burst waits in the socket's receive buffer instead of
+ * being dropped from a full ring.
+ *
  * <p>Every stage keeps its own {@link Counters} (one writer each). Packets change owner only by
  * being offered to a ring or handed to the transport; every drop releases its buffer. {@link #close}
  * stops the threads, closes the device and transport, and leaves every buffer back in the pool.
@@ -52,22 +60,44 @@ public final class Pipeline implements AutoCloseable {
     private final RouteTable routes;
     private final PacketPool pool;
     private final int batchSize;
+    private final TunWriter tunWriterMode;
     private final PacketRing tunRing;
+    private final Object tunWriteLock = new Object();
     private final Counters egress = new Counters();
     private final Counters ingress = new Counters();
     private final Counters tunWriter = new Counters();
     private final Thread egressThread;
-    private final Thread writerThread;
+    private final Thread writerThread; // null with TunWriter.RECEIVE_THREAD
     private volatile boolean running = true;
     private volatile Throwable failure;
 
+    /** Which thread writes decapsulated packets into the TUN. */
+    public enum TunWriter {
+        /** A thread of its own, fed through a ring by the transport's receive thread (the default). */
+        THREAD,
+        /** The transport's receive thread, right after decapsulation; no ring, no extra thread. */
+        RECEIVE_THREAD
+    }
+
     /**
-     * Assembles and starts a pipeline. The pool's headroom must cover the encapsulation's.
+     * Assembles and starts a pipeline with a TUN writer thread. The pool's headroom must cover the encapsulation's.
      *
      * @param ringSize capacity of the ring from the receive thread to the TUN writer
      */
     public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize)
             throws IOException {
+        this(tun, transport, encap, routes, pool, ringSize, TunWriter.THREAD);
+    }
+
+    /**
+     * Assembles and starts a pipeline. The pool's headroom must cover the encapsulation's.
+     *
+     * @param ringSize capacity of the ring from the receive thread to the TUN writer (unused with
+     *     {@link TunWriter#RECEIVE_THREAD})
+     * @param tunWriter which thread writes into the TUN
+     */
+    public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize,
+            TunWriter tunWriter) throws IOException {
         if (pool.headroom() < encap.headroom()) {
             throw new IllegalArgumentException("pool headroom too small for the encapsulation: headroom="
                     + pool.headroom() + " (needs " + encap.headroom() + ")");
@@ -78,13 +108,21 @@ public final class Pipeline implements AutoCloseable {
         this.routes = routes;
         this.pool = pool;
         this.batchSize = Math.max(1, Math.min(tun.batchSize(), 64));
-        this.tunRing = new PacketRing(ringSize, true);
+        this.tunWriterMode = tunWriter;
+        this.tunRing = tunWriter == TunWriter.THREAD ? new PacketRing(ringSize, true) : null;
         String name = tun.name();
-        this.writerThread = Thread.ofPlatform().name("dp-ingress-" + name).daemon().unstarted(this::writeLoop);
+        this.writerThread = tunWriter == TunWriter.THREAD
+                ? Thread.ofPlatform().name("dp-ingress-" + name).daemon().unstarted(this::writeLoop)
+                : null;
         this.egressThread = Thread.ofPlatform().name("dp-egress-" + name).daemon().unstarted(this::readLoop);
         transport.start(this::onReceive);
-        writerThread.start();
+        if (writerThread != null) writerThread.start();
         egressThread.start();
+    }
+
+    /** Which thread writes into the TUN. */
+    public TunWriter tunWriter() {
+        return tunWriterMode;
     }
 
     // ---- egress: TUN -> network ----
@@ -114,7 +152,7 @@ public final class Pipeline implements AutoCloseable {
                         egress.countEgress(innerLength);
                         toSend[sends++] = p;
                     } else if (verdict == Encapsulation.REPLY) {
-                        if (!tunRing.offer(p)) egress.drop(DropReason.RING_FULL);
+                        replyIntoTun(p);
                     } else if (verdict != Encapsulation.CONSUMED) {
                         egress.drop(verdict);
                         p.release();
@@ -134,6 +172,27 @@ public final class Pipeline implements AutoCloseable {
             }
         } finally {
             PacketPool.releaseAll(batch, 0, batch.length);
+        }
+    }
+
+    // An ICMP error (or the like) from the encapsulation goes back into the TUN.
+    private final PacketBuffer[] oneReply = new PacketBuffer[1]; // egress thread only
+
+    private void replyIntoTun(PacketBuffer p) throws IOException {
+        if (tunRing != null) {
+            if (!tunRing.offer(p)) egress.drop(DropReason.RING_FULL);
+            return;
+        }
+        oneReply[0] = p;
+        try {
+            int written;
+            synchronized (tunWriteLock) {
+                written = tun.write(oneReply, 1);
+            }
+            if (written == 0) egress.drop(DropReason.TUN_WRITE_FAILED);
+        } finally {
+            oneReply[0] = null;
+            p.release();
         }
     }
 
@@ -160,14 +219,21 @@ public final class Pipeline implements AutoCloseable {
 
     // Touched only by the transport's receive thread.
     private final PacketBuffer[] replies = new PacketBuffer[64];
+    private final PacketBuffer[] toTun = new PacketBuffer[64];
 
     private void onReceive(PacketBuffer[] batch, int count) {
         int r = 0;
+        int t = 0;
         for (int i = 0; i < count; i++) {
             PacketBuffer p = batch[i];
             int verdict = encap.decap(p);
             if (verdict == Encapsulation.FORWARD) {
-                if (!tunRing.offer(p)) ingress.drop(DropReason.RING_FULL);
+                if (tunRing != null) {
+                    if (!tunRing.offer(p)) ingress.drop(DropReason.RING_FULL);
+                } else {
+                    toTun[t++] = p;
+                    if (t == toTun.length) t = writeIntoTun(t);
+                }
             } else if (verdict == Encapsulation.REPLY) {
                 replies[r++] = p;
                 if (r == replies.length) r = flushReplies(r);
@@ -176,7 +242,33 @@ public final class Pipeline implements AutoCloseable {
                 p.release();
             }
         }
+        if (t > 0) writeIntoTun(t);
         if (r > 0) flushReplies(r);
+    }
+
+    /** {@link TunWriter#RECEIVE_THREAD}: writes {@code toTun[0..n)} on the receive thread and releases them. */
+    private int writeIntoTun(int n) {
+        try {
+            int written;
+            synchronized (tunWriteLock) {
+                written = running ? tun.write(toTun, n) : TunnelDevice.CLOSED;
+            }
+            if (written == TunnelDevice.CLOSED) {
+                ingress.drop(DropReason.TUN_WRITE_FAILED, n);
+            } else {
+                for (int i = 0; i < n; i++) ingress.countIngress(toTun[i].length());
+                if (written < n) ingress.drop(DropReason.TUN_WRITE_FAILED, n - written);
+            }
+        } catch (IOException | RuntimeException e) {
+            ingress.drop(DropReason.TUN_WRITE_FAILED, n);
+            if (running && failure == null) {
+                failure = e;
+                LOG.log(Level.ERROR, "TUN writes of " + tun.name() + " stopped: " + e.getMessage());
+            }
+        } finally {
+            PacketPool.releaseAll(toTun, 0, n);
+        }
+        return 0;
     }
 
     private int flushReplies(int r) {
@@ -237,10 +329,10 @@ public final class Pipeline implements AutoCloseable {
         running = false;
         transport.close(); // no more onReceive calls after this returns
         tun.close(); // wakes the egress thread blocked in read
-        tunRing.wake();
+        if (tunRing != null) tunRing.wake();
         join(egressThread);
-        join(writerThread);
-        tunRing.clear();
+        if (writerThread != null) join(writerThread);
+        if (tunRing != null) tunRing.clear();
     }
 
     private static void join(Thread t) {

@@ -2,6 +2,7 @@ package io.dataplane.core.spi;
 
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.Lease;
+import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
 import java.util.List;
@@ -49,6 +50,15 @@ public interface Backend extends AutoCloseable {
 
     /** The peers now configured. */
     List<Lease> peers();
+
+    /**
+     * Counters the backend keeps besides the pipeline's and the transport's (drops it decides on
+     * its own threads, such as a WireGuard device's handshake timers); none by default. A node adds
+     * them to its stats.
+     */
+    default List<Counters> counters() {
+        return List.of();
+    }
 
     /** Stops the transport and releases what the backend holds (buffers, sockets, kernel routes it added). */
     @Override

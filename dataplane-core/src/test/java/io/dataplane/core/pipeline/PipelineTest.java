@@ -28,7 +28,11 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The pipeline between two fake nodes on a fake underlay, with a four-byte test encapsulation. */
+/**
+ * The pipeline between two fake nodes on a fake underlay, with a four-byte test encapsulation,
+ * with a TUN writer thread; {@link PipelineReceiveThreadWriterTest} runs the same with the receive
+ * thread writing.
+ */
 class PipelineTest {
     private static final int PORT = 7777;
     private static final int UNDERLAY_A = Ipv4Address.parse("192.0.2.1");
@@ -92,12 +96,18 @@ class PipelineTest {
     private final FakeNetwork network = new FakeNetwork();
     private final List<Node> nodes = new ArrayList<>();
 
+    /** Which thread writes into the TUN in these tests. */
+    Pipeline.TunWriter tunWriter() {
+        return Pipeline.TunWriter.THREAD;
+    }
+
     private Node node(int underlay, String name) throws Exception {
         PacketPool pool = new PacketPool(256);
         FakeTunnelDevice tun = new FakeTunnelDevice(name, 1400, 16);
         FakeTransport transport = network.attach(underlay, PORT, pool);
         RouteTable routes = new RouteTable();
-        Pipeline pipeline = new Pipeline(tun, transport, new MarkerEncapsulation(), routes, pool, 256);
+        Pipeline pipeline = new Pipeline(tun, transport, new MarkerEncapsulation(), routes, pool, 256, tunWriter());
+        assertEquals(tunWriter(), pipeline.tunWriter());
         Node n = new Node(pool, tun, transport, routes, pipeline);
         nodes.add(n);
         return n;
@@ -197,7 +207,7 @@ class PipelineTest {
                 return DropReason.NO_ROUTE.ordinal();
             }
         };
-        Pipeline p = new Pipeline(tun, transport, plain, new RouteTable(), pool, 64);
+        Pipeline p = new Pipeline(tun, transport, plain, new RouteTable(), pool, 64, tunWriter());
         nodes.add(new Node(pool, tun, transport, new RouteTable(), p));
         tun.inject(udpPacket(POD_A, POD_B, 32));
         await(() -> Counters.Snapshot.of(p.counters()).dropped(DropReason.NO_ROUTE) == 1, "NO_ROUTE drop");

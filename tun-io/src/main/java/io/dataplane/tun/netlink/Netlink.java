@@ -108,11 +108,40 @@ public final class Netlink implements AutoCloseable {
         send("RTM_NEWLINK dev " + device + " mtu " + mtu, null);
     }
 
+    /**
+     * Sets the transmit queue length of {@code device} in packets ({@code ip link set DEV txqueuelen
+     * N}); for a TUN device, how many packets the kernel queues for the reader before it drops.
+     */
+    public synchronized void setTxQueueLength(String device, int packets) throws IOException {
+        if (packets < 1) throw new IllegalArgumentException("transmit queue length out of range: packets=" + packets + " (min 1)");
+        int index = index(device);
+        linkRequest(index, 0, 0).u32(Rtnl.IFLA_TXQLEN, packets);
+        send("RTM_NEWLINK dev " + device + " txqueuelen " + packets, null);
+    }
+
     /** Sets the hardware address of {@code device} ({@code ip link set DEV address MAC}). */
     public synchronized void setMac(String device, MacAddress mac) throws IOException {
         int index = index(device);
         linkRequest(index, 0, 0).bytes(Rtnl.IFLA_ADDRESS, mac.toBytes());
         send("RTM_NEWLINK dev " + device + " address " + mac, null);
+    }
+
+    /**
+     * Turns the kernel's automatic IPv6 link-local address for {@code device} off or on ({@code ip
+     * link set DEV addrgenmode none|eui64}). Off before the device goes up, an IPv4-only device
+     * never gets a link-local address, and so sends no IPv6 router or neighbor solicitations.
+     *
+     * @throws ErrnoException with EAFNOSUPPORT when the kernel has no IPv6
+     */
+    public synchronized void setIpv6LinkLocal(String device, boolean on) throws IOException {
+        int index = index(device);
+        linkRequest(index, 0, 0);
+        long spec = request.startNested(Rtnl.IFLA_AF_SPEC);
+        long inet6 = request.startNested(Rtnl.AF_INET6);
+        request.u8(Rtnl.IFLA_INET6_ADDR_GEN_MODE, on ? Rtnl.IN6_ADDR_GEN_MODE_EUI64 : Rtnl.IN6_ADDR_GEN_MODE_NONE);
+        request.endNested(inet6);
+        request.endNested(spec);
+        send("RTM_NEWLINK dev " + device + " addrgenmode " + (on ? "eui64" : "none"), null);
     }
 
     /** Brings {@code device} up or down ({@code ip link set DEV up|down}). */

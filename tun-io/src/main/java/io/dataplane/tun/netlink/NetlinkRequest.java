@@ -69,6 +69,26 @@ final class NetlinkRequest {
         return this;
     }
 
+    /** Opens a nested attribute of {@code type}; the attributes appended until {@link #endNested} go inside it. */
+    long startNested(int type) {
+        long at = reserve(Rtnl.RTA_HDRLEN);
+        buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + Rtnl.RTA_TYPE, (short) (type | Rtnl.NLA_F_NESTED));
+        return at;
+    }
+
+    /** Closes the nested attribute {@link #startNested} opened at {@code at}: its length covers what was appended since. */
+    NetlinkRequest endNested(long at) {
+        buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + Rtnl.RTA_LEN, (short) (length - at));
+        return this;
+    }
+
+    /** Appends an attribute with an 8-bit value. */
+    NetlinkRequest u8(int type, int value) {
+        long at = attr(type, 1);
+        buf.set(ValueLayout.JAVA_BYTE, at, (byte) value);
+        return this;
+    }
+
     /** Sets the length and sequence number; returns the request's length in bytes. */
     int finish(int seq) {
         buf.set(ValueLayout.JAVA_INT, Rtnl.NLMSG_LEN, length);

@@ -112,6 +112,14 @@ final class Rtnl {
     static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
     static final int IFLA_MTU = 4;
+    static final int IFLA_TXQLEN = 13;
+    static final int IFLA_AF_SPEC = 26;
+    static final int AF_INET6 = 10;
+    static final int IFLA_INET6_ADDR_GEN_MODE = 8;
+    static final int IN6_ADDR_GEN_MODE_EUI64 = 0;
+    static final int IN6_ADDR_GEN_MODE_NONE = 1;
+    /** Set in an attribute's type when it holds attributes. */
+    static final int NLA_F_NESTED = 0x8000;
 
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;

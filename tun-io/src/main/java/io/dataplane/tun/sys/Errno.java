@@ -41,6 +41,8 @@ public final class Errno {
     public static final int EMSGSIZE = 90;
     /** Address family or protocol not supported. */
     public static final int EAFNOSUPPORT = 97;
+    /** Address not available: the address to delete or bind is not there. */
+    public static final int EADDRNOTAVAIL = 99;
     /** No buffer space: a socket's send queue is full. */
     public static final int ENOBUFS = 105;
     /** Network unreachable: no route to the destination ({@code ip route get}, a send). */

@@ -56,6 +56,8 @@ public final class SocketNative {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle BIND = NativeCall.downcall("bind",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, POINTER_AS_LONG, JAVA_INT));
+    private static final MethodHandle GETSOCKNAME = NativeCall.downcall("getsockname",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, POINTER_AS_LONG, POINTER_AS_LONG));
     private static final MethodHandle SETSOCKOPT = NativeCall.downcall("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, POINTER_AS_LONG, JAVA_INT));
     private static final MethodHandle SENDTO = NativeCall.downcall("sendto",
@@ -89,6 +91,22 @@ public final class SocketNative {
             MemorySegment errno = NativeCall.errnoSlot(arena);
             int r = (int) BIND.invokeExact(errno, fd, address.address(), (int) address.byteSize());
             if (r < 0) throw Errno.exception("bind(" + what + ")", NativeCall.errno(errno));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw NativeCall.rethrow(t);
+        }
+    }
+
+    /** The local port of an {@code AF_INET} socket ({@code getsockname}); {@code what} names it in the error. */
+    public static int localPort(int fd, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = NativeCall.errnoSlot(arena);
+            MemorySegment sa = arena.allocate(Structs.SOCKADDR_IN);
+            MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
+            int r = (int) GETSOCKNAME.invokeExact(errno, fd, sa.address(), len.address());
+            if (r < 0) throw Errno.exception("getsockname(" + what + ")", NativeCall.errno(errno));
+            return Short.toUnsignedInt(sa.get(NET_U16, Structs.SOCKADDR_IN_PORT));
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -137,9 +137,26 @@ class NetlinkTest {
         assertTrue(strings(vx.get("flags")).contains("UP"), vx.toString());
         assertTrue(nl.link("vx1").up());
 
+        nl.setTxQueueLength("vx1", 2000);
+        assertEquals(2000, ipJson("link", "show", "dev", "vx1").get(0).get("txqlen").asInt());
+        assertThrows(IllegalArgumentException.class, () -> nl.setTxQueueLength("vx1", 0));
+
         nl.setUp("vx1", false);
         assertFalse(strings(ipJson("link", "show", "dev", "vx1").get(0).get("flags")).contains("UP"));
         assertFalse(nl.link("vx1").up());
+    }
+
+    @Test
+    void ipv6LinkLocalOffLeavesAnUpDeviceWithoutIpv6Address() throws Exception {
+        nl.setIpv6LinkLocal("va", false);
+        nl.setIpv6LinkLocal("vb", true);
+        nl.setUp("va", true);
+        nl.setUp("vb", true);
+        assertEquals("none", ipJson("-d", "link", "show", "dev", "va").get(0).get("inet6_addr_gen_mode").asText());
+        assertEquals("eui64", ipJson("-d", "link", "show", "dev", "vb").get(0).get("inet6_addr_gen_mode").asText());
+        assertEquals(0, ipJson("-6", "addr", "show", "dev", "va").size(), ipJson("-6", "addr", "show", "dev", "va").toString());
+        JsonNode vb = ipJson("-6", "addr", "show", "dev", "vb");
+        assertEquals("link", vb.get(0).get("addr_info").get(0).get("scope").asText(), vb.toString());
     }
 
     @Test

@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# End-to-end benchmark (root): two network namespaces over a veth pair, and between them, in one
+# run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our vxlan nodes and our
+# udp nodes (io.dataplane.bench.NodeMain, one JVM per namespace), wireguard-go (Debian's build,
+# configured with wg as flanneld configures kernel WireGuard) and our wireguard nodes, once per
+# transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). For each:
+#   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
+#   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
+#     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
+#     receiver per second, REPS repetitions, median;
+#   - ping RTT p50/p99: PINGS pings at -i 0.01;
+#   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
+#     in their system calls) and the whole machine's busy time (/proc/stat: iperf3, softirqs, and
+#     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried.
+# Prints one table with ratios against each row's reference: the kernel's VXLAN for our vxlan and
+# udp, wireguard-go for our wireguard rows. The JVM CPU columns count the two wireguard-go
+# processes in the wireguard-go row.
+#
+#   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
+#   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
+#   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp
+#                                                   #   wireguard-go wireguard wireguard-segment wireguard-jdk)
+#   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
+#   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
+#   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
+#   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
+# (Not SECONDS: bash counts its own run time in that variable.)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+DURATION=${DURATION:-10}
+REPS=${REPS:-3}
+PINGS=${PINGS:-200}
+ROWS=${ROWS:-"veth kernel-vxlan vxlan udp wireguard-go wireguard wireguard-segment wireguard-jdk"}
+JAVA_OPTS=${JAVA_OPTS:-}
+NODE_OPTS=${NODE_OPTS:-}
+WARMUP=${WARMUP:-3}
+[ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespaces)" >&2; exit 1; }
+for tool in iperf3 ping ip bridge python3 gcc; do
+  command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed" >&2; exit 1; }
+done
+case " $ROWS " in
+  *" wireguard"*) for tool in wg wireguard-go; do
+      command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed (wireguard rows)" >&2; exit 1; }
+    done ;;
+esac
+
+suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+nsa="dpe2ea$suffix" nsb="dpe2eb$suffix"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  ip netns del "$nsa" 2>/dev/null || true
+  ip netns del "$nsb" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+gcc -O2 -Wall -o "$work/udp_flood" "$here/e2e/udp_flood.c"
+jar="$root/benchmarks/target/benchmarks.jar"
+if [ -z "${SKIP_BUILD:-}" ] || [ ! -f "$jar" ]; then
+  (cd "$root" && ./mvnw -q -pl benchmarks -am package -DskipTests -Dfuzz.skip=true)
+fi
+source "$root/.mvn/find-jdk.sh"
+dataplane_find_jdk
+java="$JAVA_HOME/bin/java"
+
+a() { ip netns exec "$nsa" "$@"; }
+b() { ip netns exec "$nsb" "$@"; }
+
+# The hosts: veth0 on both sides, 192.0.2.1 and .2; pod addresses 10.244.1.1 and 10.244.2.1 on lo.
+ip netns add "$nsa"
+ip netns add "$nsb"
+ip -n "$nsa" link add veth0 type veth peer name veth0 netns "$nsb"
+for side in a b; do
+  ns=$nsa n=1; [ $side = b ] && ns=$nsb n=2
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add 192.0.2.$n/24 dev veth0
+  ip -n "$ns" link set veth0 up
+  ip -n "$ns" addr add 10.244.$n.1/32 dev lo
+done
+MAC_A=02:00:0a:f4:01:00 MAC_B=02:00:0a:f4:02:00
+
+# ---- overlays ----
+
+kernel_vxlan_up() {
+  for side in a b; do
+    ns=$nsa n=1 peer=2 peermac=$MAC_B mac=$MAC_A
+    [ $side = b ] && ns=$nsb n=2 peer=1 peermac=$MAC_A mac=$MAC_B
+    ip -n "$ns" link add flannel.1 address "$mac" type vxlan id 1 local 192.0.2.$n dev veth0 dstport 8472 nolearning
+    ip -n "$ns" link set flannel.1 mtu 1450 up
+    ip -n "$ns" addr add 10.244.$n.0/32 dev flannel.1
+    ip -n "$ns" neigh add 10.244.$peer.0 lladdr "$peermac" dev flannel.1 nud permanent
+    bridge -n "$ns" fdb append "$peermac" dev flannel.1 dst 192.0.2.$peer
+    ip -n "$ns" route add 10.244.$peer.0/24 via 10.244.$peer.0 dev flannel.1 onlink
+  done
+}
+kernel_vxlan_down() {
+  ip -n "$nsa" link del flannel.1
+  ip -n "$nsb" link del flannel.1
+}
+
+node_pids=()
+# Starts our node in each namespace with backend $1 (row $2, WireGuard cipher $3); waits for both
+# to say "ready".
+nodes_up() {
+  local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log
+  local extra=()
+  node_pids=()
+  if [ "$backend" = wireguard ]; then
+    # Keys as wg writes them, in the nodes' state directories, so each --peer lease can name the other's.
+    for side in a b; do
+      mkdir -p "$work/state-$side"
+      (umask 077; wg genkey >"$work/state-$side/wgkey")
+    done
+    [ -n "$cipher" ] && extra=(--wg-cipher "$cipher")
+  fi
+  for side in a b; do
+    ns=$nsa n=1 peer=2 mac=$MAC_A peermac=$MAC_B other=b
+    [ $side = b ] && ns=$nsb n=2 peer=1 mac=$MAC_B peermac=$MAC_A other=a
+    macopt=()
+    if [ "$backend" = vxlan ]; then
+      data=",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$peermac\"}"
+      macopt=(--vtep-mac "$mac")
+    elif [ "$backend" = wireguard ]; then
+      data=",\"BackendData\":{\"PublicKey\":\"$(wg pubkey <"$work/state-$other/wgkey")\",\"Port\":51820}"
+    else
+      data=""
+    fi
+    log="$work/node-$row-$side.log"
+    # shellcheck disable=SC2086
+    "$java" --enable-native-access=ALL-UNNAMED $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
+      --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n "${macopt[@]}" "${extra[@]}" \
+      --state-dir "$work/state-$side" $NODE_OPTS \
+      --peer "{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}" \
+      </dev/null >"$log" 2>&1 &
+    node_pids+=($!)
+    pids+=($!)
+  done
+  for side in a b; do
+    log="$work/node-$row-$side.log"
+    for _ in $(seq 1 300); do
+      grep -q '^ready' "$log" && break
+      sleep 0.1
+    done
+    grep -q '^ready' "$log" || { echo "node $side ($row) did not start:" >&2; cat "$log" >&2; exit 1; }
+  done
+}
+nodes_down() {
+  local pid
+  for pid in "${node_pids[@]}"; do kill -TERM "$pid"; done
+  for pid in "${node_pids[@]}"; do wait "$pid" || true; done
+  for f in "$work"/node-*.log; do
+    grep -q '^closed buffersInUse=0' "$f" || { echo "a node did not close cleanly:" >&2; cat "$f" >&2; exit 1; }
+  done
+  rm -f "$work"/node-*.log
+  node_pids=()
+}
+
+# wireguard-go in each namespace, configured with wg as flanneld configures kernel WireGuard:
+# listen port 51820, the subnet's network address /32 on the device, MTU 1500 - 80, the Network
+# routed through it. Interface names are unique: its control sockets live in /var/run/wireguard.
+wggo_up() {
+  local side ns n peer other
+  node_pids=()
+  for side in a b; do
+    (umask 077; wg genkey >"$work/wggo-$side.key")
+  done
+  for side in a b; do
+    ns=$nsa n=1 peer=2 other=b
+    [ $side = b ] && ns=$nsb n=2 peer=1 other=a
+    ip netns exec "$ns" wireguard-go -f "wge$side$suffix" >/dev/null 2>&1 &
+    node_pids+=($!)
+    pids+=($!)
+    for _ in $(seq 1 200); do ip -n "$ns" link show "wge$side$suffix" >/dev/null 2>&1 && break; sleep 0.05; done
+    ip netns exec "$ns" wg set "wge$side$suffix" private-key "$work/wggo-$side.key" listen-port 51820 \
+      peer "$(wg pubkey <"$work/wggo-$other.key")" allowed-ips 10.244.$peer.0/24 endpoint 192.0.2.$peer:51820
+    ip -n "$ns" link set "wge$side$suffix" mtu 1420 up
+    ip -n "$ns" addr add 10.244.$n.0/32 dev "wge$side$suffix"
+    ip -n "$ns" route add 10.244.0.0/16 dev "wge$side$suffix"
+  done
+}
+# Stops the two wireguard-go processes by their PIDs (SIGTERM: each removes its device and socket).
+wggo_down() {
+  local pid
+  for pid in "${node_pids[@]}"; do kill -TERM "$pid"; done
+  for pid in "${node_pids[@]}"; do wait "$pid" || true; done
+  rm -f "$work"/wggo-*.key
+  node_pids=()
+}
+
+# ---- measurements ----
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+# Busy jiffies of the machine and CPU jiffies (utime+stime) of the node JVMs.
+machine_busy() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+jvm_cpu() {
+  local total=0 pid
+  for pid in "${node_pids[@]}"; do
+    [ -r /proc/$pid/stat ] || continue
+    total=$((total + $(sed 's/^.*) //' /proc/$pid/stat | awk '{print $12+$13}')))
+  done
+  echo $total
+}
+
+# TCP: sets TCP_BPS (median bit/s), and for all runs together CPU_JVM and CPU_MACHINE (% of one
+# core) and JVM_PER_GB and MACHINE_PER_GB (CPU seconds per GB carried).
+tcp() {
+  local src=$1 dst=$2 runs=() r out bytes=0 busy0 busy1 jvm0 jvm1 t0 t1 hz
+  busy0=$(machine_busy) jvm0=$(jvm_cpu) t0=$(date +%s.%N)
+  for r in $(seq 1 "$REPS"); do
+    b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
+    local srv=$!
+    pids+=($srv)
+    sleep 0.3
+    out=$(a iperf3 -c "$dst" -B "$src" -t "$DURATION" -J 2>/dev/null | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["end"]["sum_received"]
+print(e["bits_per_second"], e["bytes"])' || echo "nan 0")
+    wait "$srv" 2>/dev/null || true
+    runs+=("${out% *}")
+    bytes=$((bytes + ${out#* }))
+  done
+  busy1=$(machine_busy) jvm1=$(jvm_cpu) t1=$(date +%s.%N)
+  hz=$(getconf CLK_TCK)
+  read -r CPU_JVM CPU_MACHINE JVM_PER_GB MACHINE_PER_GB < <(awk -v j=$((jvm1 - jvm0)) -v m=$((busy1 - busy0)) -v hz="$hz" \
+    -v t0="$t0" -v t1="$t1" -v gb="$bytes" 'BEGIN {t = t1 - t0; gb /= 1e9; if (gb == 0) gb = 1e-9;
+      printf "%.0f %.0f %.2f %.2f\n", 100*j/hz/t, 100*m/hz/t, j/hz/gb, m/hz/gb}')
+  TCP_BPS=$(printf '%s\n' "${runs[@]}" | median)
+}
+
+# UDP 64-byte datagrams delivered per second (counted by the receiver), median.
+udp_pps() {
+  local src=$1 dst=$2 runs=() r pps
+  for r in $(seq 1 "$REPS"); do
+    b "$work/udp_flood" recv "$dst" 5201 "$DURATION" >"$work/flood.out" 2>&1 &
+    local rcv=$!
+    pids+=($rcv)
+    sleep 0.3
+    a "$work/udp_flood" send "$src" "$dst" 5201 "$DURATION" 64 >/dev/null
+    wait "$rcv" 2>/dev/null || true
+    pps=$(sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out")
+    runs+=("${pps:-nan}")
+  done
+  printf '%s\n' "${runs[@]}" | median
+}
+
+# Unmeasured traffic first, so that our JVMs' JIT has compiled the packet path.
+warmup() {
+  local src=$1 dst=$2
+  [ "$WARMUP" = 0 ] && return
+  b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
+  local srv=$!
+  pids+=($srv)
+  sleep 0.3
+  a iperf3 -c "$dst" -B "$src" -t "$WARMUP" >/dev/null 2>&1 || true
+  wait "$srv" 2>/dev/null || true
+  b "$work/udp_flood" recv "$dst" 5201 "$WARMUP" >/dev/null 2>&1 &
+  local rcv=$!
+  pids+=($rcv)
+  sleep 0.3
+  a "$work/udp_flood" send "$src" "$dst" 5201 "$WARMUP" 64 >/dev/null
+  wait "$rcv" 2>/dev/null || true
+}
+
+# Ping RTT percentiles in ms: "p50 p99".
+ping_rtt() {
+  local src=$1 dst=$2
+  a ping -n -q -c 5 -i 0.01 -I "$src" "$dst" >/dev/null 2>&1 || true # warm the path (ARP, JIT)
+  a ping -n -c "$PINGS" -i 0.01 -W 1 -I "$src" "$dst" 2>/dev/null | python3 -c '
+import re, sys
+t = sorted(float(m.group(1)) for m in re.finditer(r"time=([0-9.]+) ms", sys.stdin.read()))
+if not t: print("nan nan"); sys.exit()
+pick = lambda q: t[min(len(t) - 1, int(q * len(t)))]
+print("%.3f %.3f" % (pick(0.50), pick(0.99)))'
+}
+
+declare -A TCP PPS P50 P99 JVM MACH JGB MGB
+measure() {
+  local row=$1 src=$2 dst=$3
+  echo "# $row: warmup ${WARMUP}s ..." >&2
+  warmup "$src" "$dst"
+  echo "# $row: TCP ${REPS}x${DURATION}s ..." >&2
+  tcp "$src" "$dst"
+  TCP[$row]=$TCP_BPS
+  JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB
+  echo "# $row: UDP 64 B ${REPS}x${DURATION}s ..." >&2
+  PPS[$row]=$(udp_pps "$src" "$dst")
+  echo "# $row: ping x$PINGS ..." >&2
+  read -r P50[$row] P99[$row] < <(ping_rtt "$src" "$dst")
+}
+
+echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURATION=$DURATION REPS=$REPS PINGS=$PINGS" >&2
+for row in $ROWS; do
+  case $row in
+    veth) measure veth 192.0.2.1 192.0.2.2 ;;
+    kernel-vxlan) kernel_vxlan_up; measure kernel-vxlan 10.244.1.1 10.244.2.1; kernel_vxlan_down ;;
+    vxlan|udp) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
+    wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan udp wireguard-go wireguard wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
+  esac
+done
+
+ratio() { # ours / reference, or "-" when either is missing
+  awk -v o="${1:-}" -v k="${2:-}" 'BEGIN {if (o == "" || k == "" || o == "nan" || k == "nan" || k == 0) print "-"; else printf "%.2f", o / k}'
+}
+echo
+echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | TCP ours/ref | pps ours/ref | p50 ours/ref |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for row in $ROWS; do
+  jvm="-" jgb="-"
+  case $row in vxlan|udp|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" ;; esac
+  ref=""
+  case $row in vxlan|udp) ref=kernel-vxlan ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
+  r_tcp="-" r_pps="-" r_p50="-"
+  if [ -n "$ref" ]; then
+    r_tcp=$(ratio "${TCP[$row]}" "${TCP[$ref]:-}")
+    r_pps=$(ratio "${PPS[$row]}" "${PPS[$ref]:-}")
+    r_p50=$(ratio "${P50[$row]}" "${P50[$ref]:-}")
+  fi
+  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
+    "$(awk -v v="${TCP[$row]}" 'BEGIN {printf "%.2f", v / 1e9}')" \
+    "$(awk -v v="${PPS[$row]}" 'BEGIN {printf "%.0f", v / 1e3}')" \
+    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$r_tcp" "$r_pps" "$r_p50"
+done
+echo
+echo "ref: the kernel's VXLAN (flannel.1) for vxlan and udp, wireguard-go for our wireguard rows;"
+echo "the JVM CPU of the wireguard-go row is its two processes'."
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,370 @@
+package io.dataplane.node;
+
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.config.BackendConf;
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.TunDevice;
+import io.dataplane.tun.TunOptions;
+import io.dataplane.tun.netlink.Link;
+import io.dataplane.tun.netlink.Netlink;
+import io.dataplane.tun.netlink.Route;
+import io.dataplane.tun.sys.Errno;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One node of a flannel-style overlay in user space: the library's entry point for an agent that
+ * owns the control plane (leases) and wants the dataplane.
+ *
+ * <pre>{@code
+ * NetConf net = NetConf.parse("""
+ *     {"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}""");
+ * NodeConfig config = NodeConfig.of(net, Ipv4Prefix.parse("10.244.1.0/24"), Ipv4Address.parse("192.0.2.1"));
+ * try (OverlayNode node = OverlayNode.start(config)) {
+ *     publish(node.localLease());                       // {"Subnet":"10.244.1.0/24","PublicIP":"192.0.2.1",...}
+ *     node.addPeer(Lease.parse(peerLeaseJson));         // as leases come and go
+ *     node.removePeer(Ipv4Prefix.parse("10.244.2.0/24"));
+ *     System.out.println(node.stats());                 // packets, bytes, drops by reason
+ * }                                                     // threads stopped, TUN and its route gone
+ * }</pre>
+ *
+ * <p><b>Start.</b> {@link #start} does, in the calling thread's network namespace, what flanneld
+ * does for its device, and then starts forwarding:
+ * <ol>
+ *   <li>finds the interface that holds the public IP; the underlay MTU is the backend's
+ *       {@code MTU} when set, else that interface's;</li>
+ *   <li>creates the TUN device, sets its MTU to the underlay MTU minus the backend's overhead
+ *       (vxlan 50, udp 28, wireguard 80) unless the config fixes it, its transmit queue length
+ *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
+ *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
+ *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
+ *   <li>allocates the packet buffers ({@link PacketPathOptions#poolSize()}), opens the backend for the
+ *       configured type (its UDP socket bound to the public IP) and starts the {@link Pipeline}:
+ *       a TUN reader, a TUN writer and the socket's event loop thread.</li>
+ * </ol>
+ * Any failure undoes what was done and throws. Threads the node starts inherit the caller's
+ * namespace; descriptors keep theirs, so every other method may be called from any thread.
+ *
+ * <p><b>Peers</b> come and go with {@link #addPeer} and {@link #removePeer} while packets flow; the
+ * backend turns a lease into its table entries without stopping the packet path.
+ *
+ * <p><b>Close</b> stops every thread, closes the socket, removes the route and address it added and
+ * the TUN device, and returns every packet buffer ({@link #buffersInUse()} is 0 afterwards).
+ * Idempotent, callable from any thread, a shutdown hook included.
+ */
+public final class OverlayNode implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(OverlayNode.class.getName());
+
+    private final NodeConfig config;
+    private final Netlink netlink;
+    private final UnderlayLink underlay;
+    private final int underlayMtu;
+    private final int tunMtu;
+    private final PacketPool pool;
+    private final TunDevice tun;
+    private final Backend backend;
+    private final Pipeline pipeline;
+    private final Route tunRoute;
+    private final boolean addedAddress;
+    private boolean closed;
+
+    private OverlayNode(NodeConfig config, Netlink netlink, UnderlayLink underlay, int underlayMtu, int tunMtu, PacketPool pool,
+            TunDevice tun, Backend backend, Pipeline pipeline, Route tunRoute, boolean addedAddress) {
+        this.config = config;
+        this.netlink = netlink;
+        this.underlay = underlay;
+        this.underlayMtu = underlayMtu;
+        this.tunMtu = tunMtu;
+        this.pool = pool;
+        this.tun = tun;
+        this.backend = backend;
+        this.pipeline = pipeline;
+        this.tunRoute = tunRoute;
+        this.addedAddress = addedAddress;
+    }
+
+    /**
+     * Creates the TUN, the backend and the packet path in the calling thread's network namespace
+     * and starts forwarding (see the class comment).
+     *
+     * @throws ConfigException naming the field and value when the
+     *     configuration asks for what this dataplane does not do (a backend type not implemented yet,
+     *     an MTU that leaves no room for the overhead)
+     * @throws IllegalArgumentException when the public IP is no address of this host
+     * @throws IOException naming the call, device and errno when the kernel refuses (no root, the
+     *     port in use)
+     */
+    public static OverlayNode start(NodeConfig config) throws IOException {
+        BackendConf backendConf = config.netConf().backend();
+        BackendType type = backendConf.type();
+        Backends.checkSupported(type);
+        String tunName = config.effectiveTunName();
+        List<AutoCloseable> undo = new ArrayList<>();
+        Netlink netlink = Netlink.open();
+        undo.add(netlink);
+        try {
+            UnderlayLink underlay = UnderlayLink.find(netlink, config.publicIp());
+            int underlayMtu = backendConf.mtu() != 0 ? backendConf.mtu() : underlay.link().mtu();
+            int tunMtu = config.tunMtu() != 0 ? config.tunMtu() : underlayMtu - type.overhead();
+            if (tunMtu < BackendConf.MIN_IPV4_MTU) {
+                String from = backendConf.mtu() != 0 ? "Backend.MTU" : "the MTU of " + underlay.link().name() + ", the public IP's interface";
+                throw new ConfigException(null, "Backend.MTU", "underlay MTU leaves no room for the " + type + " overhead: "
+                        + underlayMtu + " (" + from + ") - " + type.overhead() + " = " + tunMtu + " (min " + BackendConf.MIN_IPV4_MTU + ")");
+            }
+            PacketPathOptions packetPath = config.packetPath();
+            PacketPool pool = new PacketPool(packetPath.poolSize(), bufferSize(underlayMtu, tunMtu + type.overhead()),
+                    PacketPool.DEFAULT_HEADROOM);
+            undo.add(pool);
+
+            boolean existed = linkExists(netlink, tunName);
+            TunDevice tun = TunDevice.open(tunName, TunOptions.defaults().withBatchSize(packetPath.tunBatch()));
+            undo.add(tun);
+            tunName = tun.name();
+            netlink.setMtu(tunName, tunMtu);
+            if (packetPath.tunQueueLength() != 0) netlink.setTxQueueLength(tunName, packetPath.tunQueueLength());
+            boolean addedAddress = addAddress(netlink, tunName, config.subnet().address(), existed);
+            if (addedAddress) undo.add(() -> ignoreGone(() -> netlink.deleteAddress(tun.name(), config.subnet().address(), 32)));
+            ipv4Only(netlink, tunName);
+            netlink.setUp(tunName, true);
+            Route route = Route.direct(config.netConf().network(), tunName);
+            netlink.replaceRoute(route);
+            undo.add(() -> ignoreGone(() -> netlink.deleteRoute(route)));
+
+            Files.createDirectories(config.effectiveStateDir());
+            BackendContext context = new BackendContext(config.netConf(), config.subnet(), config.publicIp(), tunName, tunMtu, pool,
+                    config.effectiveStateDir());
+            Backend backend = Backends.open(context, config);
+            undo.add(backend);
+            Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, packetPath.tunRing(),
+                    packetPath.tunWriter());
+            OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tun, backend, pipeline, route,
+                    addedAddress);
+            LOG.log(Level.INFO, () -> "started " + node);
+            return node;
+        } catch (IOException | RuntimeException | Error e) {
+            for (int i = undo.size() - 1; i >= 0; i--) {
+                try {
+                    undo.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Slots big enough for a full-size datagram of the underlay and a TUN packet with its encapsulation, 2 KiB at least. */
+    private static int bufferSize(int underlayMtu, int encapsulatedMtu) {
+        int payload = Math.max(underlayMtu, encapsulatedMtu);
+        int size = PacketPool.DEFAULT_HEADROOM + payload + 64; // tailroom for a trailer
+        return Math.max(PacketPool.DEFAULT_BUFFER_SIZE, (size + 1023) & ~1023);
+    }
+
+    private static boolean linkExists(Netlink netlink, String name) throws IOException {
+        if (name.contains("%")) return false;
+        for (Link l : netlink.links()) {
+            if (l.name().equals(name)) return true;
+        }
+        return false;
+    }
+
+    // An existing device (attached to, not created) may have the address already: then it is not ours to remove.
+    private static boolean addAddress(Netlink netlink, String tunName, int address, boolean existed) throws IOException {
+        try {
+            netlink.addAddress(tunName, address, 32);
+            return true;
+        } catch (ErrnoException e) {
+            if (existed && e.errno() == Errno.EEXIST) return false;
+            throw e;
+        }
+    }
+
+    /**
+     * No IPv6 link-local address on the TUN: else the kernel sends router solicitations and MLD
+     * reports into it, which the node can only drop (NOT_IPV4). A kernel without IPv6 needs nothing.
+     */
+    private static void ipv4Only(Netlink netlink, String tunName) throws IOException {
+        try {
+            netlink.setIpv6LinkLocal(tunName, false);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EAFNOSUPPORT) throw e;
+        }
+    }
+
+    /** A removal that finds the thing already gone (the device went with its last descriptor) is no error. */
+    private static void ignoreGone(NetlinkAction action) throws IOException {
+        try {
+            action.run();
+        } catch (ErrnoException e) {
+            int errno = e.errno();
+            if (errno != Errno.ENODEV && errno != Errno.ESRCH && errno != Errno.EADDRNOTAVAIL && errno != Errno.ENOENT) throw e;
+        }
+    }
+
+    @FunctionalInterface
+    private interface NetlinkAction {
+        void run() throws IOException;
+    }
+
+    // ---- control plane ----
+
+    /**
+     * Our lease as the other nodes must see it: subnet, public IP, backend type and data (for vxlan
+     * the VNI and our VTEP MAC). Publish it where the other nodes' agents read leases.
+     */
+    public Lease localLease() {
+        return backend.localLease();
+    }
+
+    /**
+     * Adds the peer a lease describes, or updates the peer with the same subnet; effective for the
+     * next packet. Our own lease (it comes back from a lease watch) is ignored.
+     *
+     * @throws IllegalArgumentException naming the field and value when the lease does not fit this
+     *     node (another backend type, its subnet overlapping ours or another peer's, outside the network)
+     * @throws IllegalStateException after {@link #close}
+     */
+    public void addPeer(Lease lease) {
+        checkOpen();
+        if (lease != null && lease.subnet().equals(config.subnet()) && lease.publicIp() == config.publicIp()) return;
+        backend.addPeer(lease);
+    }
+
+    /** Removes the peer with this subnet; its packets are dropped as NO_ROUTE from the next one on. False if there was none. */
+    public boolean removePeer(Ipv4Prefix subnet) {
+        checkOpen();
+        return backend.removePeer(subnet);
+    }
+
+    /** The peers now configured. */
+    public List<Lease> peers() {
+        return backend.peers();
+    }
+
+    // ---- state ----
+
+    /** The counters now: packets and bytes each way, drops by reason, buffers in use. */
+    public NodeStats stats() {
+        List<Counters> all = new ArrayList<>(pipeline.counters());
+        all.addAll(backend.counters()); // drops the backend decides on its own threads (WireGuard's timers, cookies)
+        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), pool.outstanding(), pool.capacity());
+    }
+
+    /** Packet buffers out of the pool now; 0 after {@link #close}. */
+    public int buffersInUse() {
+        return pool.outstanding();
+    }
+
+    /** The configuration the node was started with. */
+    public NodeConfig config() {
+        return config;
+    }
+
+    /** The backend this node runs. */
+    public BackendType backendType() {
+        return backend.type();
+    }
+
+    /** The TUN device's name. */
+    public String tunName() {
+        return tun.name();
+    }
+
+    /** The TUN device's MTU as set at start. */
+    public int tunMtu() {
+        return tunMtu;
+    }
+
+    /** The underlay MTU the TUN's MTU was derived from. */
+    public int underlayMtu() {
+        return underlayMtu;
+    }
+
+    /** The name of the interface that holds the public IP. */
+    public String underlayInterface() {
+        return underlay.link().name();
+    }
+
+    /** The UDP port the node's socket listens on (the backend's Port). */
+    public int port() {
+        return backend.transport().localPort();
+    }
+
+    /** True while every thread of the packet path runs. */
+    public boolean isRunning() {
+        synchronized (this) {
+            if (closed) return false;
+        }
+        return pipeline.isRunning();
+    }
+
+    /** The error that stopped a thread of the packet path, or null. */
+    public Throwable failure() {
+        return pipeline.failure();
+    }
+
+    private synchronized void checkOpen() {
+        if (closed) throw new IllegalStateException("overlay node on " + tun.name() + " is closed");
+    }
+
+    /**
+     * Stops forwarding and removes what {@link #start} made: stops the threads, closes the socket
+     * and the TUN (the kernel removes the device and its routes), removes the route and address
+     * from a device that existed before, and frees the packet buffers once all are back.
+     * Idempotent; a second caller waits until the first has finished.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        // Route and address first, while the device is surely there: a device that existed before we
+        // attached outlives our descriptor, and one we created takes them along anyway.
+        quietly("delete route " + tunRoute, () -> ignoreGone(() -> netlink.deleteRoute(tunRoute)));
+        if (addedAddress) {
+            quietly("delete address", () -> ignoreGone(() -> netlink.deleteAddress(tun.name(), config.subnet().address(), 32)));
+        }
+        quietly("close pipeline", pipeline::close);
+        quietly("close backend", backend::close);
+        netlink.close();
+        int left = pool.outstanding();
+        if (left == 0) {
+            pool.close();
+        } else {
+            // A thread that did not stop may still hand a buffer's address to the kernel: keep the memory.
+            LOG.log(Level.WARNING, "overlay node on " + tun.name() + " closed with " + left + " packet buffers still out; not freeing them");
+        }
+        LOG.log(Level.INFO, () -> "closed overlay node on " + tun.name());
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private void quietly(String what, Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "closing overlay node on " + tun.name() + ": " + what + " failed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OverlayNode[" + backend.type() + " " + config.subnet() + " at " + Ipv4Address.toString(config.publicIp()) + " on "
+                + underlay.link().name() + ", " + tun.name() + " mtu " + tunMtu + "]";
+    }
+}

@@ -1,0 +1,162 @@
+package io.dataplane.node;
+
+import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.tun.TunOptions;
+import io.dataplane.tun.udp.UdpTransportConfig;
+
+/**
+ * How a node's packet path is laid out: how many packets each stage moves at once and holds at
+ * most (and so how many packet buffers the node allocates), and which thread writes into the TUN.
+ *
+ * <pre>
+ * defaults (DIRECT, RECEIVE_THREAD): two threads, no rings
+ *   TUN --read tunBatch--> egress thread: encap, sendmmsg (up to transportBatch) --> socket
+ *   TUN <--write-- receive thread: decap <--recvmmsg transportBatch-- socket
+ *
+ * NETTY, THREAD: three threads, two rings
+ *   TUN --read tunBatch--> egress thread --> transport ring (transportRing) --> event loop: sendmmsg --> socket
+ *   TUN <--write-- TUN writer <-- TUN ring (tunRing) <-- event loop: recvmmsg, decap <-- socket
+ * </pre>
+ *
+ * A ring that is full drops (counted as {@code RING_FULL}); larger rings absorb longer bursts at
+ * the price of memory and of queueing delay under overload. Without rings a slow stage makes the
+ * one before it wait, and the kernel's queues (the TUN's transmit queue, the socket's receive
+ * buffer) absorb the burst or drop from it. The pool holds one buffer for every place a packet can
+ * wait ({@link #poolSize()}), so the pool never runs dry before a ring is full.
+ *
+ * @param tunBatch packets per TUN read (1-1024)
+ * @param tunRing capacity of the ring from the socket's thread to the TUN writer (a power of two, 2 or more)
+ * @param transportBatch datagrams per recvmmsg and sendmmsg (1-1024)
+ * @param transportRing capacity of the transport's send ring (a power of two, 2 or more)
+ * @param poolBuffers packet buffers to allocate, or 0 for {@link #poolSize()}
+ * @param tunWriter which thread writes decapsulated packets into the TUN: one of its own behind
+ *     the TUN ring, or the socket's receive thread itself (then {@code tunRing} is unused)
+ * @param socket what drives the underlay UDP socket
+ * @param tunQueueLength the TUN's transmit queue length ({@code txqueuelen}): packets the kernel
+ *     holds for the TUN reader before it drops; 0 keeps the kernel's default (500)
+ */
+public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
+        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength) {
+
+    /** What drives the underlay UDP socket. */
+    public enum SocketDriver {
+        /**
+         * Netty's epoll transport ({@code UdpTransport}): an event loop thread sends from a ring
+         * (capacity {@code transportRing}) and receives.
+         */
+        NETTY,
+        /**
+         * {@code DirectUdpTransport}: the TUN reader sends with sendmmsg itself, a plain thread
+         * receives; no ring ({@code transportRing} unused), no event loop.
+         */
+        DIRECT
+    }
+
+    /** Default TUN batch: as wireguard-go's. */
+    public static final int DEFAULT_TUN_BATCH = TunOptions.DEFAULT_BATCH_SIZE;
+    /** Default TUN ring: a few dozen receive batches. */
+    public static final int DEFAULT_TUN_RING = 1024;
+    /** Default transport batch. */
+    public static final int DEFAULT_TRANSPORT_BATCH = UdpTransportConfig.DEFAULT_BATCH_SIZE;
+    /** Default transport send ring: a few dozen TUN batches. */
+    public static final int DEFAULT_TRANSPORT_RING = 1024;
+    /**
+     * Default TUN writer: the receive thread. On the 2-core development machine this took about
+     * 1 us of CPU off every packet and a wakeup off every hop (benchmarks/README.md).
+     */
+    public static final Pipeline.TunWriter DEFAULT_TUN_WRITER = Pipeline.TunWriter.RECEIVE_THREAD;
+    /**
+     * Default socket driver: direct. Against Netty's event loop it halved the ping round trip and
+     * took 1-2 us of CPU off every packet on the 2-core development machine (benchmarks/README.md).
+     */
+    public static final SocketDriver DEFAULT_SOCKET = SocketDriver.DIRECT;
+    /**
+     * Default TUN transmit queue: 2000 packets. The kernel's 500 overflowed whenever the TUN reader
+     * lost its core for a few milliseconds to other work: a single TCP flow had 15k-48k
+     * retransmissions in 8 s on the 2-core development machine, with 2000 none (benchmarks/README.md).
+     * The price is queueing delay while a flow fills it (up to 2000 packets' worth).
+     */
+    public static final int DEFAULT_TUN_QUEUE_LENGTH = 2000;
+
+    /** Checks every field; the message names the field and the value. */
+    public PacketPathOptions {
+        checkBatch("tunBatch", tunBatch);
+        checkRing("tunRing", tunRing);
+        checkBatch("transportBatch", transportBatch);
+        checkRing("transportRing", transportRing);
+        if (poolBuffers < 0) throw new IllegalArgumentException("pool size negative: poolBuffers=" + poolBuffers);
+        if (tunWriter == null) throw new IllegalArgumentException("TUN writer missing: tunWriter=null");
+        if (socket == null) throw new IllegalArgumentException("socket driver missing: socket=null");
+        if (tunQueueLength < 0) throw new IllegalArgumentException("TUN queue length negative: tunQueueLength=" + tunQueueLength);
+    }
+
+    /** The defaults above, pool sized from them. */
+    public static PacketPathOptions defaults() {
+        return new PacketPathOptions(DEFAULT_TUN_BATCH, DEFAULT_TUN_RING, DEFAULT_TRANSPORT_BATCH, DEFAULT_TRANSPORT_RING, 0,
+                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH);
+    }
+
+    /**
+     * Buffers the node allocates: {@code poolBuffers} if set, else one for every place a packet can
+     * wait: the egress thread's TUN batch, the transport's send ring and what Netty holds before and in
+     * sendmmsg (two batches; Netty only), the buffers armed for the next recvmmsg and the batch being decapsulated,
+     * the TUN ring and the TUN writer's batch (when there is a writer thread); plus a quarter for slack.
+     */
+    public int poolSize() {
+        if (poolBuffers != 0) return poolBuffers;
+        int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Math.min(tunBatch, 64) : 0;
+        int sendRing = socket == SocketDriver.NETTY ? transportRing + 2 * transportBatch : 0;
+        int places = tunBatch + sendRing + 2 * transportBatch + ring;
+        return places + places / 4;
+    }
+
+    /** These options with another TUN batch. */
+    public PacketPathOptions withTunBatch(int tunBatch) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another TUN ring. */
+    public PacketPathOptions withTunRing(int tunRing) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another transport batch. */
+    public PacketPathOptions withTransportBatch(int transportBatch) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another transport send ring. */
+    public PacketPathOptions withTransportRing(int transportRing) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with a fixed number of buffers (0: computed). */
+    public PacketPathOptions withPoolBuffers(int poolBuffers) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another TUN writer. */
+    public PacketPathOptions withTunWriter(Pipeline.TunWriter tunWriter) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another socket driver. */
+    public PacketPathOptions withSocket(SocketDriver socket) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    /** These options with another TUN transmit queue length (0: the kernel's default). */
+    public PacketPathOptions withTunQueueLength(int tunQueueLength) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+    }
+
+    private static void checkBatch(String name, int value) {
+        if (value < 1 || value > 1024) throw new IllegalArgumentException("batch size out of range: " + name + "=" + value + " (1-1024)");
+    }
+
+    private static void checkRing(String name, int value) {
+        if (value < 2 || Integer.bitCount(value) != 1) {
+            throw new IllegalArgumentException("ring capacity must be a power of two >= 2: " + name + "=" + value);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package io.dataplane.node;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.core.wire.MacAddress;
+import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.testing.Hosts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * The hosts of a node integration test: network namespaces with unique names on one underlay
+ * (192.0.2.0/24; two hosts over a veth pair, more over a bridge in a namespace of its own), each
+ * with its pod address on {@code lo} (10.244.N.1/32 for subnet 10.244.N.0/24), our nodes started
+ * inside them, and the tools' processes. {@link #close} stops and removes all of it, in reverse
+ * order, also after a failure; processes are stopped by their own PID.
+ */
+final class Testbed implements AutoCloseable {
+    /** The overlay every test uses. */
+    static final Ipv4Prefix NETWORK = Ipv4Prefix.parse("10.244.0.0/16");
+
+    /** One host: its namespace, underlay interface and address, and the subnet and pod address of its node. */
+    record Host(NetNamespace ns, String underlay, int address, Ipv4Prefix subnet, int pod) {
+        /** The namespace's name (for {@code ip netns exec}). */
+        String name() {
+            return ns.name();
+        }
+
+        /** The pod address as text. */
+        String podText() {
+            return Ipv4Address.toString(pod);
+        }
+
+        /** The underlay address as text. */
+        String addressText() {
+            return Ipv4Address.toString(address);
+        }
+
+        /** The VTEP address flannel gives {@code flannel.1}: the subnet's network address. */
+        int vtep() {
+            return subnet.address();
+        }
+
+        /** {@code command} as run inside this host's namespace. */
+        String[] exec(String... command) {
+            String[] full = new String[command.length + 4];
+            full[0] = "ip";
+            full[1] = "netns";
+            full[2] = "exec";
+            full[3] = ns.name();
+            System.arraycopy(command, 0, full, 4, command.length);
+            return full;
+        }
+    }
+
+    private final Hosts hosts = new Hosts();
+    private final List<Host> list = new ArrayList<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Path stateRoot;
+
+    private Testbed() throws IOException {
+        this.stateRoot = Files.createTempDirectory("dpnode");
+    }
+
+    /** Skips the calling test unless {@code tool} is on the PATH, saying so. */
+    static void assumeTool(String tool) {
+        boolean found = false;
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) found = true;
+        }
+        String reason = tool + " is not installed (CI installs it)";
+        if (!found) System.out.println("SKIPPED: " + reason);
+        assumeTrue(found, reason);
+    }
+
+    /**
+     * {@code count} hosts on 192.0.2.0/24: host i (from 1) has address 192.0.2.i on its underlay
+     * interface, subnet 10.244.i.0/24 and pod address 10.244.i.1 on lo. Two hosts share a veth
+     * pair; more hang off a bridge in a switch namespace. Transmit checksum offload is off on every
+     * underlay interface, so the UDP checksums on the wire are the real ones.
+     */
+    static Testbed hosts(int count) throws IOException {
+        Hosts.assumeRoot();
+        Testbed t = new Testbed();
+        try {
+            t.build(count);
+            return t;
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                t.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void build(int count) throws IOException {
+        List<NetNamespace> nss = new ArrayList<>();
+        for (int i = 1; i <= count; i++) nss.add(hosts.namespace("dpn" + i));
+        String underlay = "veth0";
+        if (count == 2) {
+            Hosts.run("ip", "-n", nss.get(0).name(), "link", "add", underlay, "type", "veth", "peer", "name", underlay, "netns",
+                    nss.get(1).name());
+        } else {
+            NetNamespace sw = hosts.namespace("dpsw");
+            Hosts.run("ip", "-n", sw.name(), "link", "add", "br0", "type", "bridge");
+            Hosts.run("ip", "-n", sw.name(), "link", "set", "br0", "up");
+            for (int i = 0; i < count; i++) {
+                String port = "p" + (i + 1);
+                Hosts.run("ip", "-n", sw.name(), "link", "add", port, "type", "veth", "peer", "name", underlay, "netns",
+                        nss.get(i).name());
+                Hosts.run("ip", "-n", sw.name(), "link", "set", port, "master", "br0", "up");
+            }
+        }
+        for (int i = 1; i <= count; i++) {
+            NetNamespace ns = nss.get(i - 1);
+            int address = Ipv4Address.parse("192.0.2." + i);
+            Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + i + ".0/24");
+            int pod = subnet.address() + 1;
+            Hosts.run("ip", "-n", ns.name(), "addr", "add", Ipv4Address.toString(address) + "/24", "dev", underlay);
+            Hosts.run("ip", "-n", ns.name(), "link", "set", underlay, "up");
+            Hosts.run("ip", "-n", ns.name(), "addr", "add", Ipv4Address.toString(pod) + "/32", "dev", "lo");
+            Hosts.run("ip", "netns", "exec", ns.name(), "ethtool", "-K", underlay, "tx", "off");
+            list.add(new Host(ns, underlay, address, subnet, pod));
+        }
+    }
+
+    /** Host {@code i}, from 1. */
+    Host host(int i) {
+        return list.get(i - 1);
+    }
+
+    /** A node config for {@code host} in {@code netConf}, with a state directory of this test. */
+    NodeConfig config(Host host, NetConf netConf) {
+        return NodeConfig.of(netConf, host.subnet(), host.address()).withStateDir(stateRoot.resolve(host.name()));
+    }
+
+    /** Starts our node on {@code host} (inside its namespace) with {@code config}; closed with the testbed. */
+    OverlayNode start(Host host, NodeConfig config) throws IOException {
+        OverlayNode node = host.ns().call(() -> OverlayNode.start(config));
+        owned.add(node);
+        return node;
+    }
+
+    /** Starts our node on {@code host} with {@link #config} changed by {@code change}. */
+    OverlayNode start(Host host, NetConf netConf, UnaryOperator<NodeConfig> change) throws IOException {
+        return start(host, change.apply(config(host, netConf)));
+    }
+
+    /**
+     * Sets up the kernel's VXLAN device on {@code host} exactly as flanneld sets up {@code flannel.1}
+     * (the commands of shared/testdata/README.md), VNI 1, port 8472; returns its VTEP MAC.
+     */
+    MacAddress kernelVxlan(Host host) throws IOException {
+        String[] ip = {"ip", "-n", host.name()};
+        run(ip, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", host.addressText(), "dev", host.underlay(),
+                "dstport", "8472", "nolearning");
+        run(ip, "link", "set", "flannel.1", "mtu", "1450", "up");
+        run(ip, "addr", "add", Ipv4Address.toString(host.vtep()) + "/32", "dev", "flannel.1");
+        String mac = Hosts.json("ip", "-j", "-n", host.name(), "link", "show", "dev", "flannel.1").get(0).get("address").asText();
+        return MacAddress.parse(mac);
+    }
+
+    /** What flanneld programs into {@code host}'s flannel.1 for a peer: neighbor, FDB entry, onlink route. */
+    void kernelVxlanPeer(Host host, Host peer, MacAddress peerMac) throws IOException {
+        String vtep = Ipv4Address.toString(peer.vtep());
+        run(new String[] {"ip", "-n", host.name()}, "neigh", "add", vtep, "lladdr", peerMac.toString(), "dev", "flannel.1", "nud",
+                "permanent");
+        Hosts.run("bridge", "-n", host.name(), "fdb", "append", peerMac.toString(), "dev", "flannel.1", "dst", peer.addressText());
+        run(new String[] {"ip", "-n", host.name()}, "route", "add", peer.subnet().toString(), "via", vtep, "dev", "flannel.1",
+                "onlink");
+    }
+
+    private static void run(String[] prefix, String... args) throws IOException {
+        String[] full = new String[prefix.length + args.length];
+        System.arraycopy(prefix, 0, full, 0, prefix.length);
+        System.arraycopy(args, 0, full, prefix.length, args.length);
+        Hosts.run(full);
+    }
+
+    /** Starts {@code command} in {@code host}'s namespace; stopped by its PID at close. */
+    Tool startTool(Host host, String... command) throws IOException {
+        Tool tool = Tool.start(host.exec(command));
+        owned.add(tool);
+        return tool;
+    }
+
+    /**
+     * Closes the nodes and stops the tools (latest first), then deletes the namespaces (their
+     * devices go with them) and the state directories.
+     */
+    @Override
+    public void close() throws Exception {
+        Exception first = null;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        owned.clear();
+        try {
+            hosts.close();
+        } catch (IOException e) {
+            if (first == null) first = e;
+            else first.addSuppressed(e);
+        }
+        deleteTree(stateRoot);
+        if (first != null) throw first;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

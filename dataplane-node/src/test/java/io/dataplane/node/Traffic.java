@@ -1,0 +1,71 @@
+package io.dataplane.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** ping and iperf3 between pod addresses of a {@link Testbed}, with their results parsed. */
+final class Traffic {
+    private static final Pattern SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
+    private static final Pattern REPLY = Pattern.compile("icmp_seq=(\\d+) .*time=([0-9.]+) ms");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Traffic() {}
+
+    /** What a ping run saw. */
+    record Ping(int transmitted, int received, List<Integer> answeredSeqs, String output) {}
+
+    /** {@code count} pings from {@code from}'s pod address to {@code to}'s, {@code interval} seconds apart. */
+    static Ping ping(Testbed.Host from, Testbed.Host to, int count, double interval) throws IOException, InterruptedException {
+        Tool t = Tool.run(Duration.ofSeconds(10 + (long) (count * interval * 2)), from.exec("ping", "-n", "-c", String.valueOf(count),
+                "-i", String.format(Locale.ROOT, "%.3f", interval), "-W", "3", "-I", from.podText(), to.podText()));
+        return parsePing(t.stdout());
+    }
+
+    /** Parses ping's output: the summary line and the sequence numbers of the replies. */
+    static Ping parsePing(String out) {
+        Matcher m = SUMMARY.matcher(out);
+        int tx = 0;
+        int rx = 0;
+        if (m.find()) {
+            tx = Integer.parseInt(m.group(1));
+            rx = Integer.parseInt(m.group(2));
+        }
+        List<Integer> seqs = new ArrayList<>();
+        Matcher r = REPLY.matcher(out);
+        while (r.find()) seqs.add(Integer.parseInt(r.group(1)));
+        return new Ping(tx, rx, seqs, out);
+    }
+
+    /** Pings and asserts every one was answered. */
+    static void assertPings(Testbed.Host from, Testbed.Host to, int count) throws IOException, InterruptedException {
+        Ping p = ping(from, to, count, 0.05);
+        assertEquals(count, p.received(), "ping " + from.podText() + " -> " + to.podText() + "\n" + p.output());
+    }
+
+    /**
+     * An iperf3 TCP run of {@code seconds} from {@code client}'s pod address to {@code server}'s
+     * ({@code reverse}: the server sends); returns the bits per second the receiver got.
+     */
+    static double iperf3(Testbed bed, Testbed.Host client, Testbed.Host server, int seconds, boolean reverse)
+            throws IOException, InterruptedException {
+        Tool srv = bed.startTool(server, "iperf3", "-s", "-1", "--forceflush", "-B", server.podText());
+        srv.awaitStdout("Server listening", Duration.ofSeconds(10));
+        List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", server.podText(), "-B", client.podText(), "-t",
+                String.valueOf(seconds), "-J", "--connect-timeout", "3000"));
+        if (reverse) cmd.add("-R");
+        Tool c = Tool.run(Duration.ofSeconds(seconds + 20), client.exec(cmd.toArray(String[]::new)));
+        srv.await(Duration.ofSeconds(5));
+        JsonNode result = JSON.readTree(c.stdout());
+        if (c.exitCode() != 0 || result.has("error")) throw new AssertionError("iperf3 failed:\n" + c.output());
+        return result.get("end").get("sum_received").get("bits_per_second").asDouble();
+    }
+}

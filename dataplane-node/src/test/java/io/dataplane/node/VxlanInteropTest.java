@@ -1,0 +1,117 @@
+package io.dataplane.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.VxlanLeaseData;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.MacAddress;
+import io.dataplane.tun.testing.Hosts;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Our vxlan node in one namespace, the kernel's VXLAN device set up exactly as flanneld sets up
+ * {@code flannel.1} in the other: ping and iperf3 both ways, and tshark on the underlay decodes our
+ * datagrams as flannel's VXLAN.
+ */
+class VxlanInteropTest {
+    static final NetConf VXLAN = NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}");
+
+    @Test
+    void ourVtepAndFlannel1CarryPingAndTcpBothWays() throws Exception {
+        Testbed.assumeTool("iperf3");
+        Testbed.assumeTool("tshark");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host ours = bed.host(1);
+            Testbed.Host kernel = bed.host(2);
+            MacAddress kernelMac = bed.kernelVxlan(kernel);
+            OverlayNode node = bed.start(ours, bed.config(ours, VXLAN));
+            node.addPeer(Lease.vxlan(kernel.subnet(), kernel.address(), new VxlanLeaseData(1, kernelMac)));
+            MacAddress ourMac = node.localLease().vxlan().vtepMac();
+            bed.kernelVxlanPeer(kernel, ours, ourMac);
+
+            assertDeviceAsFlannelMakesIt(ours, node);
+
+            // Our frames as the kernel's peer sees them: capture what leaves our side.
+            Tool tshark = bed.startTool(ours, "tshark", "-i", ours.underlay(), "-n", "-l", "-c", "4",
+                    "-f", "udp dst port 8472 and src host " + ours.addressText(),
+                    "-d", "udp.port==8472,vxlan", "-o", "udp.check_checksum:TRUE",
+                    "-T", "fields", "-E", "separator=;",
+                    "-e", "udp.dstport", "-e", "udp.checksum.status", "-e", "vxlan.flags", "-e", "vxlan.vni",
+                    "-e", "eth.src", "-e", "eth.dst", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type", "-e", "icmp.checksum.status");
+            tshark.awaitStderr("Capturing on", Duration.ofSeconds(20));
+            // tshark says it captures a moment before it does: ping until it has its frames.
+            for (int i = 0; i < 20 && !tshark.await(Duration.ofMillis(200)); i++) Traffic.ping(ours, kernel, 2, 0.05);
+            assertTrue(tshark.await(Duration.ofSeconds(5)), tshark.output());
+            Traffic.assertPings(ours, kernel, 4);
+            Traffic.assertPings(kernel, ours, 4);
+            List<String> frames = tshark.stdout().lines().toList();
+            assertEquals(4, frames.size(), tshark.output());
+            for (String frame : frames) {
+                String[] f = frame.split(";", -1);
+                assertEquals("8472", f[0], frame);
+                assertEquals("1", f[1], "outer UDP checksum must be present and valid: " + frame);
+                assertEquals("0x0800", f[2], "VXLAN flags: the I bit only: " + frame);
+                assertEquals("1", f[3], "VNI: " + frame);
+                // Outer Ethernet is the veth's; the inner is ours -> the peer's VTEP.
+                assertEquals(ourMac.toString(), last(f[4]), "inner source MAC: " + frame);
+                assertEquals(kernelMac.toString(), last(f[5]), "inner destination MAC: " + frame);
+                assertEquals(ours.addressText() + "," + ours.podText(), f[6], "outer and inner source: " + frame);
+                assertEquals(kernel.addressText() + "," + kernel.podText(), f[7], "outer and inner destination: " + frame);
+                assertEquals("8", f[8], "inner ICMP echo request: " + frame);
+                assertEquals("1", f[9], "inner ICMP checksum must be valid: " + frame);
+            }
+
+            double up = Traffic.iperf3(bed, ours, kernel, 3, false);
+            double down = Traffic.iperf3(bed, ours, kernel, 3, true);
+            System.out.printf("vxlan interop, TCP 3 s: ours -> kernel %.0f Mbit/s, kernel -> ours %.0f Mbit/s (noisy shared machine)%n",
+                    up / 1e6, down / 1e6);
+            assertTrue(up > 10e6, "TCP ours -> kernel: " + up + " bit/s");
+            assertTrue(down > 10e6, "TCP kernel -> ours: " + down + " bit/s");
+
+            NodeStats stats = node.stats();
+            assertTrue(stats.egressPackets() > 1000 && stats.ingressPackets() > 1000, stats.toString());
+            node.close();
+            assertEquals(0, node.buffersInUse(), "buffers still out after close");
+            assertFalse(linkExists(ours, "flannel.1"), "the TUN must be gone after close");
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
+    private static String last(String commaList) {
+        String[] parts = commaList.split(",");
+        return parts[parts.length - 1];
+    }
+
+    /** flannel's device: the subnet's network address as a /32, MTU = 1500 - 50, up, the Network routed through it. */
+    static void assertDeviceAsFlannelMakesIt(Testbed.Host host, OverlayNode node) throws Exception {
+        String dev = node.tunName();
+        JsonNode link = Hosts.json("ip", "-j", "-n", host.name(), "addr", "show", "dev", dev).get(0);
+        int overhead = node.backendType().overhead();
+        assertEquals(1500 - overhead, link.get("mtu").asInt(), link.toString());
+        assertEquals(1500 - overhead, node.tunMtu());
+        assertEquals(1500, node.underlayMtu());
+        assertEquals(PacketPathOptions.DEFAULT_TUN_QUEUE_LENGTH, link.get("txqlen").asInt(), link.toString());
+        assertEquals(host.underlay(), node.underlayInterface());
+        assertTrue(link.get("flags").toString().contains("\"UP\""), link.toString());
+        JsonNode addrs = link.get("addr_info"); // IPv4 only: no IPv6 link-local either
+        assertEquals(1, addrs.size(), addrs.toString());
+        assertEquals(Ipv4Address.toString(host.vtep()), addrs.get(0).get("local").asText());
+        assertEquals(32, addrs.get(0).get("prefixlen").asInt());
+        boolean routed = false;
+        for (JsonNode r : Hosts.json("ip", "-j", "-n", host.name(), "route", "show", "dev", dev)) {
+            if (r.get("dst").asText().equals("10.244.0.0/16")) routed = true;
+        }
+        assertTrue(routed, "route 10.244.0.0/16 dev " + dev);
+    }
+
+    static boolean linkExists(Testbed.Host host, String dev) throws Exception {
+        return Hosts.runAnyway("ip", "-n", host.name(), "link", "show", "dev", dev).exitCode() == 0;
+    }
+}

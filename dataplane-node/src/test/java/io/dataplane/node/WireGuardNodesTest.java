@@ -1,0 +1,125 @@
+package io.dataplane.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.WireguardLeaseData;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.testing.Hosts;
+import io.dataplane.wireguard.TransportCipher;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The wireguard backend through the library API ({@link OverlayNode}): two of our nodes carrying
+ * ping and iperf3 TCP both ways, each configured only from net-conf.json and the other's lease,
+ * with its key in the state directory as {@code wg} writes keys; and our node against wireguard-go
+ * configured with {@code wg} as flanneld configures kernel WireGuard. (Handshake directions, rekeys
+ * and bad input are covered in encap-wireguard's root tests.)
+ */
+class WireGuardNodesTest {
+    static final NetConf WIREGUARD = NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"wireguard\"}}");
+
+    @Test
+    void twoWireguardNodesCarryPingAndTcpBothWays() throws Exception {
+        Testbed.assumeTool("iperf3");
+        Testbed.assumeTool("wg");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host a = bed.host(1);
+            Testbed.Host b = bed.host(2);
+            OverlayNode nodeA = bed.start(a, bed.config(a, WIREGUARD));
+            // The other node seals with our own cipher only: the two interoperate whatever each one chose.
+            OverlayNode nodeB = bed.start(b, bed.config(b, WIREGUARD).withWireguardCipher(TransportCipher.SEGMENT));
+            assertEquals("flannel-wg", nodeA.tunName());
+            VxlanInteropTest.assertDeviceAsFlannelMakesIt(a, nodeA); // MTU 1500 - 80
+            assertEquals(1420, nodeA.tunMtu());
+
+            // The lease carries the public key of the key kept in the state directory, as wg derives it.
+            Lease lease = nodeA.localLease();
+            WireguardLeaseData data = lease.wireguard();
+            assertEquals(51820, data.port());
+            assertEquals(51820, nodeA.port());
+            Path keyFile = nodeA.config().effectiveStateDir().resolve("wgkey");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
+            String privateKey = Files.readString(keyFile).strip();
+            assertEquals(data.publicKey(), wgPubkey(privateKey), "wg pubkey of our key file is the lease's PublicKey");
+            assertFalse(lease.toJson().contains(privateKey) || nodeA.toString().contains(privateKey)
+                    || nodeA.config().toString().contains(privateKey), "the private key never shows");
+
+            nodeA.addPeer(nodeB.localLease());
+            nodeB.addPeer(nodeA.localLease());
+            Traffic.assertPings(a, b, 4);
+            Traffic.assertPings(b, a, 4);
+            double ab = Traffic.iperf3(bed, a, b, 3, false);
+            double ba = Traffic.iperf3(bed, a, b, 3, true);
+            System.out.printf("wireguard nodes, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", ab / 1e6, ba / 1e6);
+            assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
+            assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
+
+            for (OverlayNode n : List.of(nodeA, nodeB)) {
+                NodeStats s = n.stats();
+                assertTrue(s.egressPackets() > 1000 && s.ingressPackets() > 1000, s.toString());
+                n.close();
+                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+            }
+            assertFalse(VxlanInteropTest.linkExists(a, "flannel-wg"), "the TUN must be gone after close");
+            assertFalse(VxlanInteropTest.linkExists(b, "flannel-wg"), "the TUN must be gone after close");
+            assertTrue(Files.exists(keyFile), "the key stays for the next start");
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
+    @Test
+    void ourNodeAndWireguardGoHandshakeAndPingBothWays() throws Exception {
+        Testbed.assumeTool("wireguard-go");
+        Testbed.assumeTool("wg");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host a = bed.host(1);
+            Testbed.Host b = bed.host(2);
+            OverlayNode ours = bed.start(a, bed.config(a, WIREGUARD));
+            // wireguard-go's control socket lives in /var/run/wireguard, shared by every namespace: a unique name.
+            String iface = Hosts.unique("wgo");
+            bed.startTool(b, "wireguard-go", "-f", iface);
+            for (int i = 0; i < 200 && !VxlanInteropTest.linkExists(b, iface); i++) Thread.sleep(25);
+            String goKey = Hosts.run("wg", "genkey").strip();
+            Path goKeyFile = Files.createTempFile("wgo", ".key", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try {
+                Files.writeString(goKeyFile, goKey + "\n");
+                Hosts.run(b.exec("wg", "set", iface, "private-key", goKeyFile.toString(), "listen-port", "51820", "peer",
+                        ours.localLease().wireguard().publicKey(), "allowed-ips", a.subnet().toString(), "endpoint",
+                        a.addressText() + ":51820"));
+            } finally {
+                Files.delete(goKeyFile);
+            }
+            Hosts.run("ip", "-n", b.name(), "link", "set", iface, "mtu", "1420", "up");
+            Hosts.run("ip", "-n", b.name(), "addr", "add", Ipv4Address.toString(b.vtep()) + "/32", "dev", iface);
+            Hosts.run("ip", "-n", b.name(), "route", "add", "10.244.0.0/16", "dev", iface);
+            ours.addPeer(Lease.wireguard(b.subnet(), b.address(), new WireguardLeaseData(wgPubkey(goKey), 51820)));
+
+            Traffic.Ping first = Traffic.ping(a, b, 4, 0.2);
+            assertTrue(first.received() >= 3, "our initiation, then pings through wireguard-go:\n" + first.output());
+            Traffic.assertPings(b, a, 4);
+            String handshakes = Hosts.run(b.exec("wg", "show", iface, "latest-handshakes"));
+            assertFalse(handshakes.strip().endsWith("\t0"), "wireguard-go completed a handshake: " + handshakes);
+            ours.close();
+            assertEquals(0, ours.buffersInUse());
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
+    private static String wgPubkey(String privateKey) throws Exception {
+        Process p = new ProcessBuilder("wg", "pubkey").redirectErrorStream(true).start();
+        p.getOutputStream().write((privateKey + "\n").getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, "wg pubkey: " + out);
+        return out;
+    }
+}

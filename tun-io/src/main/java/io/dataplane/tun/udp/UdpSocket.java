@@ -1,0 +1,269 @@
+package io.dataplane.tun.udp;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.FdNative;
+import io.dataplane.tun.sys.NativeCall;
+import io.dataplane.tun.sys.SocketNative;
+import io.dataplane.tun.sys.Structs;
+import io.dataplane.tun.sys.WakeableFd;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A nonblocking IPv4 UDP socket driven through FFM: {@code sendmmsg} and {@code recvmmsg} straight
+ * from and into pool buffers, on the caller's thread, with no event loop in between (see
+ * {@link DirectUdpTransport}).
+ *
+ * <p><b>Send.</b> {@link #send} sends each buffer's data to its peer address and port, in batches
+ * of up to {@link #batchSize()}. It never waits: a datagram the kernel refuses (EMSGSIZE,
+ * ENETUNREACH, a full send buffer: EAGAIN) is skipped and left out of the count it returns.
+ *
+ * <p><b>Receive.</b> {@link #receive} reads into buffers at their offset and sets each one's
+ * length and peer (the sender's address and port); it blocks in {@code poll} for the first
+ * datagram, and {@link #close} wakes it within a millisecond. A datagram larger than the room after
+ * the offset arrives cut short; the kernel says so ({@code MSG_TRUNC}) and receive drops it,
+ * counting it in {@link #truncated()}.
+ *
+ * <p>One thread receives and one sends at a time (they may run concurrently). The socket belongs
+ * to the network namespace of the thread that opens it.
+ */
+public final class UdpSocket implements AutoCloseable {
+    /** Result of {@link #receive} and {@link #send} once the socket is closed. */
+    public static final int CLOSED = -1;
+    private static final long MMSG = Structs.MMSGHDR.byteSize();
+    private static final long IOV = Structs.IOVEC.byteSize();
+    private static final long SOCKADDR = Structs.SOCKADDR_IN.byteSize();
+
+    private final int batchSize;
+    private final WakeableFd fd;
+    private final int fdNumber;
+    private final int localAddress;
+    private final int localPort;
+    private final Arena arena = Arena.ofShared();
+    private final Batch sendBatch;
+    private final Batch receiveBatch;
+    private volatile long truncated;
+
+    /** Native arrays of one direction: mmsghdr, iovec and sockaddr_in per slot, linked once. */
+    private final class Batch {
+        final MemorySegment messages = arena.allocate(Structs.MMSGHDR, batchSize);
+        final MemorySegment iovecs = arena.allocate(Structs.IOVEC, batchSize);
+        final MemorySegment addresses = arena.allocate(Structs.SOCKADDR_IN, batchSize);
+        final long messagesAddress = messages.address();
+
+        Batch() {
+            for (int i = 0; i < batchSize; i++) {
+                long m = i * MMSG;
+                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
+                messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOV, iovecs.address() + i * IOV);
+                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
+                addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
+            }
+        }
+
+        void set(int i, long base, long length) {
+            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_BASE, base);
+            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_LEN, length);
+        }
+    }
+
+    private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
+        this.batchSize = batchSize;
+        this.fd = fd;
+        this.fdNumber = fd.fd();
+        this.localAddress = localAddress;
+        this.localPort = localPort;
+        this.sendBatch = new Batch();
+        this.receiveBatch = new Batch();
+    }
+
+    /**
+     * Opens a UDP socket bound to {@code address:port} in the calling thread's network namespace.
+     *
+     * @param address local IPv4 address, 0 for every address
+     * @param port local port, 0 for an ephemeral one
+     * @param batchSize most datagrams one send or receive call moves (1-1024)
+     * @param socketBufferBytes {@code SO_RCVBUF} and {@code SO_SNDBUF} to ask for, 0 for the kernel's defaults
+     * @throws ErrnoException naming the address and port: EADDRINUSE, EADDRNOTAVAIL (not an address of this host)
+     */
+    public static UdpSocket open(int address, int port, int batchSize, int socketBufferBytes) throws IOException {
+        if (port < 0 || port > 0xffff) throw new IllegalArgumentException("UDP port out of range: port=" + port);
+        if (batchSize < 1 || batchSize > UdpTransportConfig.MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("UDP batch size out of range: batchSize=" + batchSize + " (1-"
+                    + UdpTransportConfig.MAX_BATCH_SIZE + ")");
+        }
+        String where = Ipv4Address.toString(address) + ":" + port;
+        int s = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM | FdNative.O_NONBLOCK, 0, "AF_INET, SOCK_DGRAM");
+        try {
+            if (socketBufferBytes > 0) {
+                SocketNative.setsockopt(s, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, socketBufferBytes, "SO_RCVBUF, " + where);
+                SocketNative.setsockopt(s, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, socketBufferBytes, "SO_SNDBUF, " + where);
+            }
+            int boundPort;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment sa = a.allocate(Structs.SOCKADDR_IN);
+                SocketNative.setSockaddrIn(sa, 0, address, port);
+                SocketNative.bind(s, sa, "UDP " + where);
+                boundPort = SocketNative.localPort(s, "UDP " + where);
+            }
+            return new UdpSocket(batchSize, new WakeableFd(s, "UDP " + where), address, boundPort);
+        } catch (IOException | RuntimeException e) {
+            FdNative.close(s);
+            throw e;
+        }
+    }
+
+    /** The local port (the ephemeral one the kernel chose when opened with 0). */
+    public int localPort() {
+        return localPort;
+    }
+
+    /** The local address bound (0 for every address). */
+    public int localAddress() {
+        return localAddress;
+    }
+
+    /** Most datagrams one call moves. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Datagrams {@link #receive} dropped because they did not fit their buffer. */
+    public long truncated() {
+        return truncated;
+    }
+
+    /**
+     * Sends {@code packets[from..to)}, each buffer's data to its peer address and port, in
+     * {@code sendmmsg} batches; returns how many the kernel took (refused ones are skipped: the
+     * caller counts the difference), or {@link #CLOSED}. Never waits.
+     */
+    public int send(PacketBuffer[] packets, int from, int to) {
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return CLOSED;
+        try {
+            MemorySegment errno = out.errno();
+            Batch b = sendBatch;
+            MemorySegment addresses = b.addresses;
+            int sent = 0;
+            int done = from;
+            while (done < to) {
+                int n = Math.min(batchSize, to - done);
+                for (int i = 0; i < n; i++) {
+                    PacketBuffer p = packets[done + i];
+                    b.set(i, p.address() + p.offset(), p.length());
+                    long sa = i * SOCKADDR;
+                    addresses.set(SocketNative.NET_U16, sa + Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
+                    addresses.set(SocketNative.NET_U32, sa + Structs.SOCKADDR_IN_ADDR, p.peerAddress());
+                }
+                int at = 0;
+                while (at < n) {
+                    int r = SocketNative.sendmmsg(errno, fdNumber, b.messagesAddress + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
+                    if (r > 0) {
+                        at += r;
+                        sent += r;
+                        continue;
+                    }
+                    int e = NativeCall.errno(errno);
+                    if (e == Errno.EINTR) continue;
+                    if (e == Errno.EBADF) return CLOSED;
+                    at++; // refused (EAGAIN included: never wait on the sender's thread): skip it
+                }
+                done += n;
+            }
+            return sent;
+        } finally {
+            out.exit();
+        }
+    }
+
+    /**
+     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one's
+     * payload becomes a buffer's data at its offset, its sender the peer. The filled buffers are
+     * {@code packets[0..result)}; when a truncated datagram is dropped the array's buffers may change
+     * places (they all stay in {@code packets[0..count)}).
+     *
+     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
+     * @throws ErrnoException naming the socket if receiving fails
+     */
+    public int receive(PacketBuffer[] packets, int count) throws IOException {
+        int limit = Math.min(count, batchSize);
+        if (limit <= 0) return 0;
+        WakeableFd.Direction in = fd.reading();
+        if (!in.enter()) return CLOSED;
+        try {
+            MemorySegment errno = in.errno();
+            Batch b = receiveBatch;
+            while (true) {
+                for (int i = 0; i < limit; i++) {
+                    PacketBuffer p = packets[i];
+                    int off = p.offset();
+                    b.set(i, p.address() + off, p.capacity() - off);
+                    b.messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+                }
+                int r = SocketNative.recvmmsg(errno, fdNumber, b.messagesAddress, limit, SocketNative.MSG_DONTWAIT);
+                if (r > 0) {
+                    int kept = accept(packets, r);
+                    if (kept > 0) return kept;
+                    continue; // all were dropped: read again
+                }
+                int e = NativeCall.errno(errno);
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EBADF) return CLOSED;
+                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(" + this + ")", e);
+                if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+            }
+        } finally {
+            in.exit();
+        }
+    }
+
+    // Sets each datagram's length and peer; compacts away truncated ones.
+    private int accept(PacketBuffer[] packets, int received) {
+        Batch b = receiveBatch;
+        int kept = 0;
+        for (int i = 0; i < received; i++) {
+            long m = i * MMSG;
+            int len = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MMSGHDR_LEN);
+            int flags = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MSGHDR_FLAGS);
+            PacketBuffer p = packets[i];
+            if ((flags & SocketNative.MSG_TRUNC) != 0) {
+                truncated = truncated + 1;
+                continue;
+            }
+            long sa = i * SOCKADDR;
+            int peer = b.addresses.get(SocketNative.NET_U32, sa + Structs.SOCKADDR_IN_ADDR);
+            int port = Short.toUnsignedInt(b.addresses.get(SocketNative.NET_U16, sa + Structs.SOCKADDR_IN_PORT));
+            if (kept != i) {
+                // Keep the filled buffers first: swap this one with the dropped slot before it.
+                PacketBuffer dropped = packets[kept];
+                packets[kept] = p;
+                packets[i] = dropped;
+            }
+            p.setLength(len).setPeer(peer, port);
+            kept++;
+        }
+        return kept;
+    }
+
+    /** Closes the socket, waking a thread blocked in {@link #receive} (it returns {@link #CLOSED}). Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (fd.isClosed()) return;
+            fd.close();
+        }
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "UdpSocket[" + Ipv4Address.toString(localAddress) + ":" + localPort + "]";
+    }
+}

@@ -1,0 +1,160 @@
+package io.dataplane.tun.udp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.ErrnoException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the direct UDP transport promises beyond the SPI's conformance test: batches in one
+ * recvmmsg, oversize datagrams dropped and counted, refused sends counted and their buffers back,
+ * the receive thread gone and every buffer back after close. On 127.0.0.1, no root needed.
+ */
+class DirectUdpTransportTest {
+    private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
+    private final List<DirectUdpTransport> transports = new ArrayList<>();
+    private final List<PacketPool> pools = new ArrayList<>();
+
+    @AfterEach
+    void closeEverything() {
+        for (DirectUdpTransport t : transports) t.close();
+        for (PacketPool p : pools) {
+            assertEquals(0, p.outstanding(), "buffers still out after every transport closed");
+            p.close();
+        }
+    }
+
+    private DirectUdpTransport open(int poolSize, int batchSize) throws Exception {
+        PacketPool pool = new PacketPool(poolSize);
+        pools.add(pool);
+        DirectUdpTransport t = DirectUdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize), pool);
+        transports.add(t);
+        return t;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+            Thread.sleep(2);
+        }
+    }
+
+    @Test
+    void burstArrivesInBatchesFromOneReceiveCall() throws Exception {
+        DirectUdpTransport b = open(256, 64);
+        AtomicInteger largest = new AtomicInteger();
+        ConcurrentLinkedQueue<Integer> got = new ConcurrentLinkedQueue<>();
+        // Held back until the burst is queued in the socket, so one recvmmsg sees many datagrams.
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            for (int i = 0; i < 100; i++) {
+                byte[] payload = {(byte) i, 1, 2, 3};
+                sender.send(new DatagramPacket(payload, payload.length, InetAddress.getLoopbackAddress(), b.localPort()));
+            }
+            b.start((batch, n) -> {
+                largest.accumulateAndGet(n, Math::max);
+                for (int i = 0; i < n; i++) {
+                    got.add(batch[i].toByteArray()[0] & 0xff);
+                    assertEquals(sender.getLocalPort(), batch[i].peerPort());
+                    assertEquals(LOOPBACK, batch[i].peerAddress());
+                    batch[i].release();
+                }
+            });
+            await(() -> got.size() == 100, "100 datagrams");
+        }
+        assertTrue(largest.get() > 1, "one recvmmsg should deliver several datagrams, largest batch " + largest.get());
+        assertEquals(100, got.stream().distinct().count());
+    }
+
+    @Test
+    void oversizeDatagramIsDroppedAndCountedGoodOnesFlow() throws Exception {
+        DirectUdpTransport b = open(64, 8);
+        ConcurrentLinkedQueue<byte[]> got = new ConcurrentLinkedQueue<>();
+        b.start((batch, n) -> {
+            for (int i = 0; i < n; i++) {
+                got.add(batch[i].toByteArray());
+                batch[i].release();
+            }
+        });
+        byte[] big = new byte[PacketPool.DEFAULT_BUFFER_SIZE]; // longer than a buffer's room after the headroom
+        byte[] small = {9, 8, 7};
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            sender.send(new DatagramPacket(big, big.length, InetAddress.getLoopbackAddress(), b.localPort()));
+            sender.send(new DatagramPacket(small, small.length, InetAddress.getLoopbackAddress(), b.localPort()));
+        }
+        await(() -> got.size() == 1 && b.counters().dropped(DropReason.OVERSIZE) == 1, "the small one, the big one counted");
+        assertArrayEquals(small, got.peek());
+    }
+
+    @Test
+    void refusedSendIsCountedAndItsBufferReturned() throws Exception {
+        DirectUdpTransport a = open(16, 8);
+        a.start((batch, n) -> {
+            for (int i = 0; i < n; i++) batch[i].release();
+        });
+        PacketPool pool = pools.get(0);
+        // Broadcast without SO_BROADCAST: the kernel refuses it (EACCES); the good one still goes.
+        PacketBuffer refused = pool.acquire().put(new byte[] {1}).setPeer(Ipv4Address.parse("255.255.255.255"), 9);
+        PacketBuffer good = pool.acquire().put(new byte[] {2}).setPeer(LOOPBACK, a.localPort());
+        assertEquals(2, a.send(new PacketBuffer[] {refused, good}, 2));
+        assertEquals(1, a.counters().dropped(DropReason.SEND_FAILED));
+        await(() -> pool.outstanding() <= 8, "sent buffers back in the pool (8 armed for receive)");
+    }
+
+    @Test
+    void closeStopsTheReceiveThreadAndLaterSendsReturnTheirBuffers() throws Exception {
+        DirectUdpTransport a = open(32, 8);
+        a.start((batch, n) -> {
+            for (int i = 0; i < n; i++) batch[i].release();
+        });
+        String thread = "dp-udp-rx-" + a.localPort();
+        await(() -> threadAlive(thread), "receive thread");
+        a.close();
+        a.close(); // idempotent
+        assertFalse(threadAlive(thread), "receive thread still alive after close");
+        PacketPool pool = pools.get(0);
+        assertEquals(0, pool.outstanding());
+        PacketBuffer late = pool.acquire().put(new byte[] {1}).setPeer(LOOPBACK, 9);
+        assertEquals(0, a.send(new PacketBuffer[] {late}, 1));
+        assertEquals(0, pool.outstanding());
+        assertThrows(IllegalStateException.class, () -> a.start((batch, n) -> {}));
+    }
+
+    @Test
+    void bindErrorsNameTheAddress() throws Exception {
+        DirectUdpTransport a = open(8, 1);
+        ErrnoException inUse = assertThrows(ErrnoException.class,
+                () -> DirectUdpTransport.open(UdpTransportConfig.of(LOOPBACK, a.localPort()), pools.get(0)));
+        assertTrue(inUse.getMessage().contains("127.0.0.1:" + a.localPort()) && inUse.getMessage().contains("EADDRINUSE"),
+                inUse.getMessage());
+        ErrnoException notHere = assertThrows(ErrnoException.class,
+                () -> DirectUdpTransport.open(UdpTransportConfig.of(Ipv4Address.parse("192.0.2.99"), 0), pools.get(0)));
+        assertTrue(notHere.getMessage().contains("192.0.2.99:0") && notHere.getMessage().contains("EADDRNOTAVAIL"), notHere.getMessage());
+        assertNotEquals(0, a.localPort());
+    }
+
+    private static boolean threadAlive(String name) {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(name) && t.isAlive()) return true;
+        }
+        return false;
+    }
+}
