@@ -101,11 +101,13 @@ class BadInputTest {
                     new Bad("oversize", Arrays.copyOf(good, 3000), false, DropReason.OVERSIZE));
             run(bed, n1, n2, h1, h2, 8285, bad);
 
-            // From the TUN side: no route (answered with ICMP net unreachable, not dropped), TTL 1 (flannel's
-            // proxy decrements it to 0 and drops it), not IPv4.
+            // From the TUN side: no route (answered with ICMP net unreachable, not dropped, and the pod
+            // sees it), TTL 1 (flannel's proxy decrements it to 0 and drops it), not IPv4.
             Map<DropReason, Long> before = n1.stats().drops();
             Traffic.Ping noRoute = pingFrom(h1, "10.244.9.1", 5, "-t", "64");
             assertEquals(0, noRoute.received(), noRoute.output());
+            assertTrue(noRoute.output().contains("Destination Net Unreachable"),
+                    "the ICMP error reaches the pinging pod: " + noRoute.output());
             Traffic.Ping ttl1 = pingFrom(h1, h2.podText(), 3, "-t", "1");
             assertEquals(0, ttl1.received(), ttl1.output());
             int ipv6 = sendIpv6IntoTun(h1, n1.tunName());

@@ -81,7 +81,8 @@ public final class UdpBackend implements Backend {
         BackendConf conf = context.netConf().backend();
         if (conf.type() != BackendType.UDP) throw new ConfigException(null, "Backend.Type", "not udp: " + conf.type());
         checkPool(context.pool(), context.tunMtu());
-        UdpTunnelConfig tunnel = new UdpTunnelConfig(conf.port(), context.subnet().address(), context.tunMtu(),
+        int icmpSource = UdpTunnelConfig.icmpSourceFor(context.netConf().network(), context.subnet());
+        UdpTunnelConfig tunnel = new UdpTunnelConfig(conf.port(), icmpSource, context.tunMtu(),
                 options.acceptUnknownPeers(), options.icmpPerSecond(), options.icmpBurst());
         Transport transport = options.transports().open(context.publicIp(), conf.port(), context.pool());
         LOG.log(Level.DEBUG, () -> "udp tunnel " + tunnel + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port());
@@ -111,7 +112,7 @@ public final class UdpBackend implements Backend {
         return Lease.of(context.subnet(), context.publicIp(), BackendType.UDP);
     }
 
-    /** The tunnel's settings (port, TUN address, inner MTU, ICMP limits). */
+    /** The tunnel's settings (port, ICMP source, inner MTU, ICMP limits). */
     public UdpTunnelConfig tunnelConfig() {
         return tunnel;
     }

@@ -26,8 +26,10 @@ import java.util.function.LongSupplier;
  *
  * <h2>No route: ICMP net unreachable</h2>
  * A packet read from the TUN that matches no route is answered, as flannel's proxy answers it, with
- * ICMP destination unreachable, code 0 (net unreachable), from the TUN's address to the packet's
- * source, written back into the TUN. {@link #noRoute} builds it in place: 28 bytes of new IPv4 and
+ * ICMP destination unreachable, code 0 (net unreachable), to the packet's source, written back
+ * into the TUN. Its source is {@link UdpTunnelConfig#icmpSource()}, an overlay address no node owns,
+ * where flannel's proxy uses the TUN's own address: the kernel drops a packet that comes in on the
+ * TUN from one of its own addresses as a martian, so the pod never saw flannel's error. {@link #noRoute} builds it in place: 28 bytes of new IPv4 and
  * ICMP header in the headroom in front of the offending packet, whose header and first 8 bytes of
  * payload stay where they are as the quoted datagram (RFC 792); lengths and both checksums are
  * filled in, {@code REPLY}. Never for (each dropped as {@code NO_ROUTE}):
@@ -68,7 +70,7 @@ public final class UdpEncapsulation implements Encapsulation {
     private final LongSupplier nanoClock;
     private final TokenBucket icmpBucket;
     private final int port;
-    private final int tunAddress;
+    private final int icmpSource;
     private final int innerMtu;
     private final boolean acceptUnknownPeers;
     // The egress thread's views (encap, noRoute).
@@ -99,7 +101,7 @@ public final class UdpEncapsulation implements Encapsulation {
         this.nanoClock = nanoClock;
         this.icmpBucket = new TokenBucket(config.icmpPerSecond(), config.icmpBurst());
         this.port = config.port();
-        this.tunAddress = config.tunAddress();
+        this.icmpSource = config.icmpSource();
         this.innerMtu = config.innerMtu();
         this.acceptUnknownPeers = config.acceptUnknownPeers();
     }
@@ -175,7 +177,7 @@ public final class UdpEncapsulation implements Encapsulation {
                 .setFlagsAndFragmentOffset(0)
                 .setTtl(ICMP_TTL)
                 .setProtocol(Ipv4Header.PROTO_ICMP)
-                .setSrcAddr(tunAddress)
+                .setSrcAddr(icmpSource)
                 .setDstAddr(offender)
                 .fillChecksum();
         unreachablesSent = unreachablesSent + 1;

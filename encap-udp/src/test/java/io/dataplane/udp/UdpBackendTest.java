@@ -71,15 +71,23 @@ class UdpBackendTest {
     }
 
     @Test
-    void openBindsOurPublicIpAtFlannelsPortAndTheTunAddressIsTheSubnets() throws IOException {
+    void openBindsOurPublicIpAtFlannelsPortAndIcmpErrorsComeFromTheNetworkAddress() throws IOException {
         UdpBackend b = open();
         assertEquals(NODE1, ((FakeTransport) b.transport()).address());
         assertEquals(8285, b.transport().localPort());
-        assertEquals(OUR_SUBNET.address(), b.tunnelConfig().tunAddress(), "flannel0 has the subnet's network address");
+        assertEquals(NETWORK.address(), b.tunnelConfig().icmpSource(), "an overlay address no node owns, not the TUN's");
         assertEquals(1472, b.tunnelConfig().innerMtu());
         assertEquals(lease(OUR_SUBNET, NODE1), b.localLease());
         assertNull(b.localLease().backendData());
         assertEquals(BackendType.UDP, b.type());
+    }
+
+    @Test
+    void icmpSourceIsNeverTheTunAddress() {
+        assertEquals(NETWORK.address(), UdpTunnelConfig.icmpSourceFor(NETWORK, OUR_SUBNET));
+        Ipv4Prefix first = Ipv4Prefix.parse("10.244.0.0/24");
+        assertEquals(NETWORK.lastAddress(), UdpTunnelConfig.icmpSourceFor(NETWORK, first),
+                "the node that leases the network's first subnet has the network address on its TUN");
     }
 
     @Test

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** The udp tunnel on its own: TTL as flannel's proxy, every bad input, and the ICMP net unreachable. */
 class UdpEncapsulationTest {
-    static final int TUN_ADDRESS = Ipv4Address.parse("10.244.1.0");
+    static final int TUN_ADDRESS = Ipv4Address.parse("10.244.0.0"); // the ICMP source: the network address
     static final int PEER = Ipv4Address.parse("192.0.2.2");
     static final int STRANGER = Ipv4Address.parse("198.51.100.7");
     static final int POD1 = Ipv4Address.parse("10.244.1.5");
