@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (root): two network namespaces over a veth pair, and between them, in one
-# run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our vxlan nodes and our
-# udp nodes (io.dataplane.bench.NodeMain, one JVM per namespace), wireguard-go (Debian's build,
+# run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our vxlan, udp and ipip
+# nodes (io.dataplane.bench.NodeMain, one JVM per namespace), our host-gw nodes (kernel routes
+# only: the kernel forwards, no JVM on the packet path), wireguard-go (Debian's build,
 # configured with wg as flanneld configures kernel WireGuard) and our wireguard nodes, once per
 # transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). For each:
 #   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
@@ -12,14 +13,15 @@
 #   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
 #     in their system calls) and the whole machine's busy time (/proc/stat: iperf3, softirqs, and
 #     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried.
-# Prints one table with ratios against each row's reference: the kernel's VXLAN for our vxlan and
-# udp, wireguard-go for our wireguard rows. The JVM CPU columns count the two wireguard-go
+# Prints one table with ratios against each row's reference: the kernel's VXLAN for our vxlan, udp
+# and ipip (this kernel has no ipip module, so the kernel's nearest tunnel stands in), plain veth
+# for host-gw, wireguard-go for our wireguard rows. The JVM CPU columns count the two wireguard-go
 # processes in the wireguard-go row.
 #
 #   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
-#   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp
-#                                                   #   wireguard-go wireguard wireguard-segment wireguard-jdk)
+#   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
+#                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
 #   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
@@ -31,7 +33,7 @@ root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 PINGS=${PINGS:-200}
-ROWS=${ROWS:-"veth kernel-vxlan vxlan udp wireguard-go wireguard wireguard-segment wireguard-jdk"}
+ROWS=${ROWS:-"veth kernel-vxlan vxlan udp ipip host-gw wireguard-go wireguard wireguard-segment wireguard-jdk"}
 JAVA_OPTS=${JAVA_OPTS:-}
 NODE_OPTS=${NODE_OPTS:-}
 WARMUP=${WARMUP:-3}
@@ -298,12 +300,12 @@ for row in $ROWS; do
   case $row in
     veth) measure veth 192.0.2.1 192.0.2.2 ;;
     kernel-vxlan) kernel_vxlan_up; measure kernel-vxlan 10.244.1.1 10.244.2.1; kernel_vxlan_down ;;
-    vxlan|udp) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    vxlan|udp|ipip|host-gw) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan udp wireguard-go wireguard wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan udp ipip host-gw wireguard-go wireguard wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
   esac
 done
 
@@ -315,9 +317,9 @@ echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in T
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
   jvm="-" jgb="-"
-  case $row in vxlan|udp|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" ;; esac
+  case $row in vxlan|udp|ipip|host-gw|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" ;; esac
   ref=""
-  case $row in vxlan|udp) ref=kernel-vxlan ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
+  case $row in vxlan|udp|ipip) ref=kernel-vxlan ;; host-gw) ref=veth ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
   r_tcp="-" r_pps="-" r_p50="-"
   if [ -n "$ref" ]; then
     r_tcp=$(ratio "${TCP[$row]}" "${TCP[$ref]:-}")
@@ -330,6 +332,7 @@ for row in $ROWS; do
     "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$r_tcp" "$r_pps" "$r_p50"
 done
 echo
-echo "ref: the kernel's VXLAN (flannel.1) for vxlan and udp, wireguard-go for our wireguard rows;"
+echo "ref: the kernel's VXLAN (flannel.1) for vxlan, udp and ipip (no kernel ipip module here), plain veth for"
+echo "host-gw (whose JVMs only program routes), wireguard-go for our wireguard rows;"
 echo "the JVM CPU of the wireguard-go row is its two processes'."
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

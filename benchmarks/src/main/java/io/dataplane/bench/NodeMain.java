@@ -24,7 +24,7 @@ import java.util.concurrent.CountDownLatch;
  * until SIGTERM or SIGINT; then closes the node from a shutdown hook and prints its counters.
  *
  * <pre>
- * NodeMain --backend vxlan|udp|wireguard --subnet 10.244.1.0/24 --public-ip 192.0.2.1
+ * NodeMain --backend vxlan|udp|ipip|host-gw|wireguard --subnet 10.244.1.0/24 --public-ip 192.0.2.1
  *          [--netns NAME] [--network 10.244.0.0/16] [--tun NAME] [--vtep-mac MAC] [--state-dir DIR]
  *          [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N] [--transport-ring N]
  *          [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N]
@@ -105,7 +105,7 @@ public final class NodeMain {
 
     private static void usage(String problem) {
         System.err.println("NodeMain: " + problem);
-        System.err.println("usage: NodeMain --backend vxlan|udp|wireguard --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
+        System.err.println("usage: NodeMain --backend vxlan|udp|ipip|host-gw|wireguard --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
                 + " [--vtep-mac MAC] [--state-dir DIR] [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N]"
                 + " [--transport-ring N] [--tun-writer thread|receive_thread] [--socket netty|direct] [--tun-queue N] [--wg-cipher SEGMENT|JDK|BY_SIZE]");
         System.exit(2);

@@ -5,6 +5,11 @@ import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.TransportFactory;
+import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.ipip.IpipBackend;
+import io.dataplane.ipip.IpipOptions;
+import io.dataplane.tun.raw.RawIpTransport;
+import io.dataplane.tun.raw.RawIpTransportConfig;
 import io.dataplane.tun.udp.DirectUdpTransport;
 import io.dataplane.tun.udp.UdpTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
@@ -20,18 +25,17 @@ import java.io.IOException;
 final class Backends {
     private Backends() {}
 
-    /** Throws {@link ConfigException} naming the type when the node cannot run it yet. */
+    /** Throws {@link ConfigException} naming the type when the node cannot run it yet (it runs every one now). */
     static void checkSupported(BackendType type) {
         switch (type) {
-            case VXLAN, UDP, WIREGUARD -> {}
-            case IPIP, HOST_GW -> throw new ConfigException(null, "Backend.Type",
-                    "backend not supported by the node yet: " + type + " (the node runs udp, vxlan and wireguard)");
+            case VXLAN, UDP, WIREGUARD, IPIP, HOST_GW -> {}
         }
     }
 
     /**
-     * Opens the backend {@code context.netConf()} names, its UDP socket (driven as {@code
-     * config.packetPath()} says) bound to the public IP and the backend's port.
+     * Opens the backend {@code context.netConf()} names, its socket (driven as {@code
+     * config.packetPath()} says) bound to the public IP and the backend's port: UDP, or for ipip a
+     * raw socket for protocol 4. Not for host-gw, which has no packet path ({@link #openHostGw}).
      */
     static Backend open(BackendContext context, NodeConfig config) throws IOException {
         PacketPathOptions packetPath = config.packetPath();
@@ -43,16 +47,22 @@ final class Backends {
                 case DIRECT -> DirectUdpTransport.open(udp, pool);
             };
         };
+        TransportFactory rawSockets = (address, port, pool) -> RawIpTransport.open(RawIpTransportConfig.datagrams(Ipv4Header.PROTO_IPIP, address)
+                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing())
+                .withSendOnCaller(packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT), pool);
         BackendType type = context.netConf().backend().type();
         return switch (type) {
             case VXLAN -> VxlanBackend.open(context, VxlanOptions.defaults().withVtepMac(config.vtepMac()).withTransports(sockets));
             case UDP -> UdpBackend.open(context, UdpOptions.defaults().withTransports(sockets));
             case WIREGUARD -> WireGuardBackend.open(context, WireGuardOptions.defaults()
                     .withTransportCipher(config.effectiveWireguardCipher()).withTransports(sockets));
-            case IPIP, HOST_GW -> {
-                checkSupported(type);
-                throw new AssertionError(type);
-            }
+            case IPIP -> IpipBackend.open(context, IpipOptions.defaults().withTransports(rawSockets));
+            case HOST_GW -> throw new IllegalArgumentException("host-gw has no packet path: open it with openHostGw");
         };
+    }
+
+    /** Opens flannel's host-gw for the node of {@code config}: kernel routes only, no TUN, pool or socket. */
+    static HostGwBackend openHostGw(NodeConfig config) throws IOException {
+        return HostGwBackend.open(config.netConf(), config.subnet(), config.publicIp());
     }
 }

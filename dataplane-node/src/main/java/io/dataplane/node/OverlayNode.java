@@ -50,14 +50,18 @@ import java.util.Set;
  *   <li>finds the interface that holds the public IP; the underlay MTU is the backend's
  *       {@code MTU} when set, else that interface's;</li>
  *   <li>creates the TUN device, sets its MTU to the underlay MTU minus the backend's overhead
- *       (vxlan 50, udp 28, wireguard 80) unless the config fixes it, its transmit queue length
+ *       (vxlan 50, udp 28, ipip 20, wireguard 80) unless the config fixes it, its transmit queue length
  *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
  *   <li>allocates the packet buffers ({@link PacketPathOptions#poolSize()}), opens the backend for the
- *       configured type (its UDP socket bound to the public IP) and starts the {@link Pipeline}:
- *       a TUN reader, a TUN writer and the socket's event loop thread.</li>
+ *       configured type (its UDP socket, or ipip's raw socket, bound to the public IP) and starts
+ *       the {@link Pipeline}: a TUN reader, a TUN writer and the socket's event loop thread.</li>
  * </ol>
+ * <b>host-gw</b> has no packet path: the node only finds the interface of the public IP and opens
+ * {@link HostGwBackend}, whose peers become kernel routes; no TUN, no buffers, no thread. Then
+ * {@link #tunName()} is null, {@link #tunMtu()} the underlay's MTU (the one pods use, as flanneld
+ * writes it to subnet.env), {@link #port()} 0 and the stats all zero.
  * Any failure undoes what was done and throws. Threads the node starts inherit the caller's
  * namespace; descriptors keep theirs, so every other method may be called from any thread.
  *
@@ -126,6 +130,12 @@ public final class OverlayNode implements AutoCloseable {
                 String from = backendConf.mtu() != 0 ? "Backend.MTU" : "the MTU of " + underlay.link().name() + ", the public IP's interface";
                 throw new ConfigException(null, "Backend.MTU", "underlay MTU leaves no room for the " + type + " overhead: "
                         + underlayMtu + " (" + from + ") - " + type.overhead() + " = " + tunMtu + " (min " + BackendConf.MIN_IPV4_MTU + ")");
+            }
+            if (type == BackendType.HOST_GW) {
+                HostGwBackend hostGw = Backends.openHostGw(config);
+                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, hostGw, null, null, false);
+                LOG.log(Level.INFO, () -> "started " + node);
+                return node;
             }
             PacketPathOptions packetPath = config.packetPath();
             PacketPool pool = new PacketPool(packetPath.poolSize(), bufferSize(underlayMtu, tunMtu + type.overhead()),
@@ -289,16 +299,16 @@ public final class OverlayNode implements AutoCloseable {
 
     // ---- state ----
 
-    /** The counters now: packets and bytes each way, drops by reason, buffers in use. */
+    /** The counters now: packets and bytes each way, drops by reason, buffers in use (all zero for host-gw). */
     public NodeStats stats() {
-        List<Counters> all = new ArrayList<>(pipeline.counters());
+        List<Counters> all = new ArrayList<>(pipeline != null ? pipeline.counters() : List.of());
         all.addAll(backend.counters()); // drops the backend decides on its own threads (WireGuard's timers, cookies)
-        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), pool.outstanding(), pool.capacity());
+        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), buffersInUse(), pool != null ? pool.capacity() : 0);
     }
 
-    /** Packet buffers out of the pool now; 0 after {@link #close}. */
+    /** Packet buffers out of the pool now; 0 after {@link #close}, and always for host-gw. */
     public int buffersInUse() {
-        return pool.outstanding();
+        return pool != null ? pool.outstanding() : 0;
     }
 
     /** The configuration the node was started with. */
@@ -311,12 +321,12 @@ public final class OverlayNode implements AutoCloseable {
         return backend.type();
     }
 
-    /** The TUN device's name. */
+    /** The TUN device's name; null for host-gw, which has none. */
     public String tunName() {
-        return tun.name();
+        return tun != null ? tun.name() : null;
     }
 
-    /** The TUN device's MTU as set at start. */
+    /** The TUN device's MTU as set at start; for host-gw the underlay's MTU. */
     public int tunMtu() {
         return tunMtu;
     }
@@ -331,26 +341,31 @@ public final class OverlayNode implements AutoCloseable {
         return underlay.link().name();
     }
 
-    /** The UDP port the node's socket listens on (the backend's Port). */
+    /** The UDP port the node's socket listens on (the backend's Port); 0 for ipip's raw socket and for host-gw. */
     public int port() {
-        return backend.transport().localPort();
+        return backend.transport() != null ? backend.transport().localPort() : 0;
     }
 
-    /** True while every thread of the packet path runs. */
+    /** True while every thread of the packet path runs (for host-gw: until {@link #close}). */
     public boolean isRunning() {
         synchronized (this) {
             if (closed) return false;
         }
-        return pipeline.isRunning();
+        return pipeline == null || pipeline.isRunning();
     }
 
     /** The error that stopped a thread of the packet path, or null. */
     public Throwable failure() {
-        return pipeline.failure();
+        return pipeline != null ? pipeline.failure() : null;
+    }
+
+    /** The TUN's name, or for host-gw the backend's, for messages. */
+    private String deviceName() {
+        return tun != null ? tun.name() : backend.type().flannelName();
     }
 
     private synchronized void checkOpen() {
-        if (closed) throw new IllegalStateException("overlay node on " + tun.name() + " is closed");
+        if (closed) throw new IllegalStateException("overlay node on " + deviceName() + " is closed");
     }
 
     /**
@@ -363,6 +378,13 @@ public final class OverlayNode implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        if (pipeline == null) {
+            // host-gw: deleting the peers' kernel routes is all there is to undo.
+            quietly("close backend", backend::close);
+            netlink.close();
+            LOG.log(Level.INFO, () -> "closed overlay node on " + deviceName());
+            return;
+        }
         // Route and address first, while the device is surely there: a device that existed before we
         // attached outlives our descriptor, and one we created takes them along anyway.
         quietly("delete route " + tunRoute, () -> ignoreGone(() -> netlink.deleteRoute(tunRoute)));
@@ -391,13 +413,13 @@ public final class OverlayNode implements AutoCloseable {
         try {
             step.run();
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "closing overlay node on " + tun.name() + ": " + what + " failed: " + e.getMessage());
+            LOG.log(Level.WARNING, "closing overlay node on " + deviceName() + ": " + what + " failed: " + e.getMessage());
         }
     }
 
     @Override
     public String toString() {
         return "OverlayNode[" + backend.type() + " " + config.subnet() + " at " + Ipv4Address.toString(config.publicIp()) + " on "
-                + underlay.link().name() + ", " + tun.name() + " mtu " + tunMtu + "]";
+                + underlay.link().name() + (tun != null ? ", " + tun.name() + " mtu " + tunMtu : ", kernel routes") + "]";
     }
 }

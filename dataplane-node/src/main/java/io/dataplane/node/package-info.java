@@ -6,6 +6,8 @@
  * flanneld configures its device, the backend of the configured type, the packet path; peers added
  * and removed from lease records while it runs; {@link io.dataplane.node.NodeStats} out; close.
  * {@link io.dataplane.node.PacketPathOptions} lays out the packet path (batches, rings, threads).
+ * {@link io.dataplane.node.HostGwBackend} is flannel's host-gw, which has no packet path: its
+ * peers are kernel routes, and a node running it makes no TUN.
  *
  * <pre>{@code
  * NetConf net = NetConf.read(Path.of("/etc/kube-flannel/net-conf.json"));

@@ -88,6 +88,24 @@ class OverlayNodeTest {
     }
 
     @Test
+    void hostGwNodeMakesNoDeviceAndRunsNoPacketPath() throws Exception {
+        List<String> before = links();
+        OverlayNode node = bed.start(host, bed.config(host, net("host-gw")));
+        assertEquals(before, links(), "host-gw makes no TUN");
+        assertEquals(null, node.tunName());
+        assertEquals(1500, node.tunMtu(), "pods use the underlay's MTU");
+        assertEquals(0, node.port());
+        assertEquals(0, node.stats().buffers());
+        assertTrue(node.isRunning());
+        assertEquals("{\"Subnet\":\"10.244.1.0/24\",\"PublicIP\":\"192.0.2.1\",\"BackendType\":\"host-gw\"}", node.localLease().toJson());
+        assertEquals(0, Hosts.json("ip", "-j", "-n", host.name(), "route", "show", "10.244.0.0/16").size(), "no route of the network");
+        node.close();
+        assertFalse(node.isRunning());
+        assertThrows(IllegalStateException.class, () -> node.addPeer(Lease.parse(
+                "{\"Subnet\":\"10.244.2.0/24\",\"PublicIP\":\"192.0.2.2\",\"BackendType\":\"host-gw\"}")));
+    }
+
+    @Test
     void mtuComesFromTheBackendsMtuOrIsFixed() throws Exception {
         Hosts.run("ip", "-n", host.name(), "link", "set", host.underlay(), "mtu", "1400");
         NetConf withMtu = NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"udp\", \"MTU\": 1300}}");
@@ -98,6 +116,12 @@ class OverlayNodeTest {
         try (OverlayNode node = bed.start(host, bed.config(host, net("vxlan")))) {
             assertEquals(1400, node.underlayMtu(), "the MTU of the interface that holds the public IP");
             assertEquals(1350, node.tunMtu());
+        }
+        try (OverlayNode node = bed.start(host, bed.config(host, net("ipip")))) {
+            assertEquals("flannel.ipip", node.tunName());
+            assertEquals(1380, node.tunMtu(), "ipip: 20 bytes of outer header");
+            assertEquals(1380, Hosts.json("ip", "-j", "-n", host.name(), "link", "show", "dev", "flannel.ipip").get(0).get("mtu").asInt());
+            assertEquals(0, node.port(), "a raw socket has no port");
         }
         try (OverlayNode node = bed.start(host, bed.config(host, net("udp")).withTunMtu(1200).withTunName("dptun0")
                 .withPacketPath(PacketPathOptions.defaults().withTunQueueLength(0)))) {
@@ -118,11 +142,6 @@ class OverlayNodeTest {
         ConfigException e = assertThrows(ConfigException.class, () -> bed.start(host, notLocal));
         assertEquals("publicIp", e.field());
         assertTrue(e.detail().startsWith("public IP is no address of this host: publicIp=192.0.2.99"), e.getMessage());
-
-        ConfigException ipip = assertThrows(ConfigException.class, () -> bed.start(host, bed.config(host, net("ipip"))));
-        assertEquals("Backend.Type: backend not supported by the node yet: ipip (the node runs udp, vxlan and wireguard)",
-                ipip.getMessage());
-        assertThrows(ConfigException.class, () -> bed.start(host, bed.config(host, net("host-gw"))));
 
         Hosts.run("ip", "-n", host.name(), "link", "set", host.underlay(), "mtu", "100");
         ConfigException mtu = assertThrows(ConfigException.class, () -> bed.start(host, bed.config(host, net("vxlan"))));

@@ -107,6 +107,65 @@ final class Testbed implements AutoCloseable {
         }
     }
 
+    /**
+     * Three hosts on two underlay subnets joined by a router: hosts 1 and 2 on 192.0.2.0/24 (a
+     * bridge in the router's namespace, which has 192.0.2.254), host 3 on 198.51.100.0/24 as
+     * 198.51.100.3 (a veth to the router's 198.51.100.254). The router forwards (ip_forward on in its
+     * namespace only); each host routes the other subnet via the router. Subnets and pod addresses
+     * as in {@link #hosts}.
+     */
+    static Testbed twoSubnets() throws IOException {
+        Hosts.assumeRoot();
+        Testbed t = new Testbed();
+        try {
+            t.buildTwoSubnets();
+            return t;
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                t.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void buildTwoSubnets() throws IOException {
+        String underlay = "veth0";
+        NetNamespace router = hosts.namespace("dprt");
+        String[] r = {"ip", "-n", router.name()};
+        run(r, "link", "add", "br0", "type", "bridge");
+        run(r, "addr", "add", "192.0.2.254/24", "dev", "br0");
+        run(r, "link", "set", "br0", "up");
+        Hosts.run("ip", "netns", "exec", router.name(), "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        String[] addresses = {"192.0.2.1", "192.0.2.2", "198.51.100.3"};
+        for (int i = 1; i <= 3; i++) {
+            NetNamespace ns = hosts.namespace("dpn" + i);
+            String port = "p" + i;
+            run(r, "link", "add", port, "type", "veth", "peer", "name", underlay, "netns", ns.name());
+            if (i < 3) {
+                run(r, "link", "set", port, "master", "br0", "up");
+            } else {
+                run(r, "addr", "add", "198.51.100.254/24", "dev", port);
+                run(r, "link", "set", port, "up");
+            }
+            int address = Ipv4Address.parse(addresses[i - 1]);
+            Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + i + ".0/24");
+            int pod = subnet.address() + 1;
+            String[] h = {"ip", "-n", ns.name()};
+            run(h, "addr", "add", Ipv4Address.toString(address) + "/24", "dev", underlay);
+            run(h, "link", "set", underlay, "up");
+            run(h, "addr", "add", Ipv4Address.toString(pod) + "/32", "dev", "lo");
+            if (i < 3) {
+                run(h, "route", "add", "198.51.100.0/24", "via", "192.0.2.254");
+            } else {
+                run(h, "route", "add", "192.0.2.0/24", "via", "198.51.100.254");
+            }
+            Hosts.run("ip", "netns", "exec", ns.name(), "ethtool", "-K", underlay, "tx", "off");
+            list.add(new Host(ns, underlay, address, subnet, pod));
+        }
+    }
+
     private void build(int count) throws IOException {
         List<NetNamespace> nss = new ArrayList<>();
         for (int i = 1; i <= count; i++) nss.add(hosts.namespace("dpn" + i));

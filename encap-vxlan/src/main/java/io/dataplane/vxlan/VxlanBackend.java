@@ -16,7 +16,10 @@ import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.MacAddress;
+import io.dataplane.tun.netlink.PeerRoutes;
+import io.dataplane.tun.netlink.Route;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.security.SecureRandom;
@@ -61,9 +64,18 @@ import java.util.TreeMap;
  * check the source, as we do, expect it), and because it leaves the port free on other addresses.
  * The public IP must therefore be an address of this host (not a NAT's).
  *
- * <p><b>Not supported:</b> {@code DirectRouting} (issue 6: for a peer on our underlay subnet
- * flanneld replaces the three entries with a kernel route via its public IP; {@link #addPeer} is
- * where that choice goes), {@code GBP} and {@code Learning}. Each is refused at {@link #open}.
+ * <p><b>DirectRouting.</b> With {@code "DirectRouting": true} a peer whose public IP the kernel
+ * reaches without a gateway (flanneld's {@code ip.DirectRouting}) gets, in place of our route, a
+ * kernel route {@code 10.244.2.0/24 via 192.0.2.2} ({@link PeerRoutes}, flanneld's {@code
+ * directRoute}): more specific than the node's route of the whole network into the TUN, it takes
+ * the peer's packets past the VTEP, unencapsulated. Its FDB and neighbor entries stay, unused by
+ * any route, so that its VXLAN datagrams are still taken if it tunnels to us (each end judges
+ * "same link" for itself; flanneld's kernel VTEP takes datagrams from anyone). Each lease is judged
+ * when it is added, as flanneld judges each lease event; an update that moves the peer onto or off
+ * our link switches between our route and the kernel's, the new one in place before the old goes.
+ * A kernel that refuses the route makes {@link #addPeer} throw {@link UncheckedIOException}.
+ *
+ * <p><b>Not supported:</b> {@code GBP} and {@code Learning}, refused at {@link #open}.
  */
 public final class VxlanBackend implements Backend {
     private static final Logger LOG = System.getLogger(VxlanBackend.class.getName());
@@ -75,24 +87,26 @@ public final class VxlanBackend implements Backend {
     private final RouteTable routes = new RouteTable();
     private final VxlanEncapsulation encapsulation;
     private final Transport transport;
+    private final PeerRoutes directRoutes;
     // Guarded by this.
     private final Map<Ipv4Prefix, Peer> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
             .thenComparingInt(Ipv4Prefix::length));
     private final Map<Long, Integer> macUsers = new HashMap<>();
     private boolean closed;
 
-    /** One peer as programmed: its lease and the values the tables hold for it. */
-    private record Peer(Lease lease, long vtepMac, int publicIp) {
+    /** One peer as programmed: its lease, the values the tables hold for it, and whether the kernel routes it. */
+    private record Peer(Lease lease, long vtepMac, int publicIp, boolean direct) {
         int gateway() {
             return lease.subnet().address();
         }
     }
 
-    private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport) {
+    private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport, PeerRoutes directRoutes) {
         this.context = context;
         this.vtep = vtep;
         this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb);
         this.transport = transport;
+        this.directRoutes = directRoutes;
     }
 
     /** {@link #open(BackendContext, VxlanOptions)} with {@link VxlanOptions#defaults()}. */
@@ -103,10 +117,11 @@ public final class VxlanBackend implements Backend {
     /**
      * Opens a VTEP for this node: VNI and port from {@code context.netConf().backend()}, the VTEP
      * address from our subnet, the inner MTU from {@code context.tunMtu()}, the VTEP MAC from the
-     * options or the state directory, and a transport bound to our public IP and the VXLAN port.
+     * options or the state directory, a transport bound to our public IP and the VXLAN port, and
+     * with DirectRouting an rtnetlink socket for the direct routes (in the calling thread's namespace).
      *
      * @throws ConfigException when the backend configuration asks for what this VTEP does not do
-     *     (DirectRouting, GBP, Learning) or is not vxlan
+     *     (GBP, Learning) or is not vxlan
      * @throws IllegalArgumentException when the context does not fit (pool headroom below 22 bytes,
      *     buffers too small for the TUN MTU, a TUN MTU below 68), naming the value
      * @throws IOException when the VTEP MAC file is unreadable or the socket cannot be bound
@@ -114,16 +129,23 @@ public final class VxlanBackend implements Backend {
     public static VxlanBackend open(BackendContext context, VxlanOptions options) throws IOException {
         BackendConf conf = context.netConf().backend();
         if (conf.type() != BackendType.VXLAN) throw new ConfigException(null, "Backend.Type", "not vxlan: " + conf.type());
-        if (conf.directRouting()) throw unsupported("DirectRouting", "true (issue 6)");
         if (conf.gbp()) throw unsupported("GBP", "true");
         if (conf.learning()) throw unsupported("Learning", "true");
         checkPool(context.pool(), context.tunMtu());
         MacAddress mac = options.vtepMac() != null ? options.vtepMac() : VtepMacFile.loadOrCreate(context.stateDir(), new SecureRandom());
         VtepConfig vtep = new VtepConfig(conf.vni(), mac, context.subnet().address(), conf.port(), context.tunMtu(),
                 options.acceptUnknownPeers());
-        Transport transport = options.transports().open(context.publicIp(), conf.port(), context.pool());
-        LOG.log(Level.DEBUG, () -> "VXLAN VTEP " + vtep + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port());
-        return new VxlanBackend(context, vtep, transport);
+        PeerRoutes direct = conf.directRouting() ? PeerRoutes.open(PeerRoutes.Style.VIA_GATEWAY) : null;
+        Transport transport;
+        try {
+            transport = options.transports().open(context.publicIp(), conf.port(), context.pool());
+        } catch (IOException | RuntimeException e) {
+            if (direct != null) direct.close();
+            throw e;
+        }
+        LOG.log(Level.DEBUG, () -> "VXLAN VTEP " + vtep + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port()
+                + (direct != null ? " with DirectRouting" : ""));
+        return new VxlanBackend(context, vtep, transport, direct);
     }
 
     private static ConfigException unsupported(String field, String value) {
@@ -169,10 +191,20 @@ public final class VxlanBackend implements Backend {
         return transport;
     }
 
-    /** Peer subnet -&gt; gateway (the subnet's network address), as flannel.1's routes. */
+    /** Peer subnet -&gt; gateway (the subnet's network address), as flannel.1's routes; directly routed peers are not here. */
     @Override
     public RouteTable routes() {
         return routes;
+    }
+
+    /** True when this backend runs with DirectRouting. */
+    public boolean directRouting() {
+        return directRoutes != null;
+    }
+
+    /** The kernel routes of the directly routed peers, by subnet (empty without DirectRouting). */
+    public Map<Ipv4Prefix, Route> directRoutes() {
+        return directRoutes == null ? Map.of() : directRoutes.routes();
     }
 
     /** Gateway -&gt; peer VTEP MAC, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
@@ -187,9 +219,11 @@ public final class VxlanBackend implements Backend {
 
     /**
      * Adds the FDB, neighbor and route entries of a peer, or replaces those of the peer with the same
-     * subnet (see the class comment for the order and why no packet goes astray).
+     * subnet (see the class comment for the order and why no packet goes astray); with DirectRouting
+     * and the peer on our link, the route is the kernel's.
      *
      * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
+     * @throws UncheckedIOException when the kernel refuses a direct route (the peer is left as it was)
      * @throws IllegalStateException after {@link #close}
      */
     @Override
@@ -197,12 +231,32 @@ public final class VxlanBackend implements Backend {
         if (closed) throw new IllegalStateException("VXLAN backend closed");
         Peer peer = check(lease);
         Peer old = peers.get(lease.subnet());
-        // Issue 6 (DirectRouting) decides here whether this peer gets a kernel route instead.
         if (old == null) {
             useMac(peer);
             neighbors.add(peer.gateway(), new MacAddress(peer.vtepMac()));
-            routes.add(lease.subnet(), peer.gateway());
-        } else if (old.vtepMac() == peer.vtepMac()) {
+            try {
+                route(peer, null);
+            } catch (RuntimeException e) {
+                neighbors.remove(peer.gateway());
+                releaseMac(peer);
+                throw e;
+            }
+        } else if (old.direct() != peer.direct() || (peer.direct() && old.publicIp() != peer.publicIp())) {
+            // Whichever way the subnet goes next is complete before it takes the packets: our route
+            // after the entries it resolves through, the kernel's before they change.
+            if (!peer.direct()) updateEntries(old, peer);
+            route(peer, old);
+            if (peer.direct()) updateEntries(old, peer);
+        } else {
+            updateEntries(old, peer);
+        }
+        peers.put(lease.subnet(), peer);
+        LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(peer));
+    }
+
+    /** Moves the FDB and neighbor entries of {@code old} to those of {@code peer} (same subnet). */
+    private void updateEntries(Peer old, Peer peer) {
+        if (old.vtepMac() == peer.vtepMac()) {
             // Same MAC: the FDB replace moves every packet to the new public IP at once.
             if (old.publicIp() != peer.publicIp()) fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp());
         } else {
@@ -210,8 +264,35 @@ public final class VxlanBackend implements Backend {
             neighbors.add(peer.gateway(), new MacAddress(peer.vtepMac()));
             releaseMac(old);
         }
-        peers.put(lease.subnet(), peer);
-        LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(peer));
+    }
+
+    /**
+     * Routes {@code peer}'s subnet the way it is to go, our route or the kernel's, then takes away
+     * {@code old}'s way (null: none) if that was the other one.
+     */
+    private void route(Peer peer, Peer old) {
+        Ipv4Prefix subnet = peer.lease().subnet();
+        if (peer.direct()) {
+            try {
+                directRoutes.add(subnet, peer.publicIp());
+            } catch (IOException e) {
+                throw new UncheckedIOException("direct route to " + subnet + " via " + Ipv4Address.toString(peer.publicIp())
+                        + " refused: " + e.getMessage(), e);
+            }
+            if (old != null && !old.direct()) routes.remove(subnet);
+        } else {
+            routes.add(subnet, peer.gateway());
+            if (old != null && old.direct()) removeDirectRoute(subnet);
+        }
+    }
+
+    private void removeDirectRoute(Ipv4Prefix subnet) {
+        try {
+            directRoutes.remove(subnet);
+        } catch (IOException e) {
+            // The peer leaves our tables either way; a stale kernel route is worth a warning, not a failure.
+            LOG.log(Level.WARNING, "could not delete the direct route to " + subnet + ": " + e.getMessage());
+        }
     }
 
     /** Removes the route, neighbor and FDB entries of the peer with this subnet, in that order. */
@@ -219,7 +300,11 @@ public final class VxlanBackend implements Backend {
     public synchronized boolean removePeer(Ipv4Prefix subnet) {
         Peer peer = peers.remove(subnet);
         if (peer == null) return false;
-        routes.remove(subnet);
+        if (peer.direct()) {
+            removeDirectRoute(subnet);
+        } else {
+            routes.remove(subnet);
+        }
         neighbors.remove(peer.gateway());
         releaseMac(peer);
         LOG.log(Level.DEBUG, () -> "removed " + describe(peer));
@@ -234,7 +319,10 @@ public final class VxlanBackend implements Backend {
         return List.copyOf(list);
     }
 
-    /** Closes the transport. The tables stay as they are (they are the backend's own, nobody else's). */
+    /**
+     * Closes the transport and deletes the kernel routes of directly routed peers. The tables stay as
+     * they are (they are the backend's own, nobody else's).
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -242,6 +330,7 @@ public final class VxlanBackend implements Backend {
             closed = true;
         }
         transport.close();
+        if (directRoutes != null) directRoutes.close();
     }
 
     private void useMac(Peer peer) {
@@ -292,7 +381,15 @@ public final class VxlanBackend implements Backend {
                         + " (the FDB holds one endpoint per MAC)");
             }
         }
-        return new Peer(lease, mac, lease.publicIp());
+        return new Peer(lease, mac, lease.publicIp(), directRoutes != null && isDirect(lease.publicIp()));
+    }
+
+    private boolean isDirect(int publicIp) {
+        try {
+            return directRoutes.isDirect(publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route lookup for peer " + Ipv4Address.toString(publicIp) + " failed: " + e.getMessage(), e);
+        }
     }
 
     private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
@@ -300,11 +397,12 @@ public final class VxlanBackend implements Backend {
     }
 
     private static String describe(Peer p) {
-        return "peer " + p.lease().subnet() + " at " + Ipv4Address.toString(p.publicIp()) + " VTEP " + new MacAddress(p.vtepMac());
+        return "peer " + p.lease().subnet() + " at " + Ipv4Address.toString(p.publicIp()) + " VTEP " + new MacAddress(p.vtepMac())
+                + (p.direct() ? " (direct route)" : "");
     }
 
     @Override
     public String toString() {
-        return "VxlanBackend[" + vtep + "]";
+        return "VxlanBackend[" + vtep + (directRoutes != null ? " DirectRouting" : "") + "]";
     }
 }

@@ -127,8 +127,6 @@ class VxlanBackendTest {
         VxlanOptions options = VxlanOptions.defaults().withTransports(network::attach);
         record Case(BackendConf conf, String message) {}
         for (Case c : List.of(
-                new Case(new BackendConf(BackendType.VXLAN, 1, 8472, false, true, false, 0, null, 0, 0),
-                        "Backend.DirectRouting: not supported by the userspace VXLAN VTEP: true (issue 6)"),
                 new Case(new BackendConf(BackendType.VXLAN, 1, 8472, true, false, false, 0, null, 0, 0),
                         "Backend.GBP: not supported by the userspace VXLAN VTEP: true"),
                 new Case(new BackendConf(BackendType.VXLAN, 1, 8472, false, false, true, 0, null, 0, 0),

@@ -11,6 +11,9 @@ import java.io.IOException;
  * <p>A datagram's payload is a buffer's data; its endpoint is the buffer's
  * {@link PacketBuffer#peerAddress() peer address and port}: the destination on send, the source on
  * receive. The transport writes the outer IPv4 (and UDP) header itself, through the kernel.
+ * One exception: a raw IP transport in datagram mode ({@code IP_HDRINCL}, the ipip backend's)
+ * carries whole IPv4 datagrams both ways, because only a header written per packet can copy each
+ * inner packet's DF bit; its encapsulation writes the outer header on send and checks it on receive.
  */
 public interface Transport extends AutoCloseable {
 

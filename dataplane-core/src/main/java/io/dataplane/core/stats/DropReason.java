@@ -59,6 +59,16 @@ public enum DropReason {
     /** No FDB entry for the neighbor's MAC. */
     NO_FDB("no FDB entry for the neighbor MAC"),
 
+    // --- IP-in-IP ---
+    /**
+     * Outer IPv4 header that does not frame a whole IP-in-IP datagram: another protocol than 4, or
+     * a fragment (the kernel reassembles before a raw socket sees them, so only a broken peer or
+     * transport shows one).
+     */
+    IPIP_BAD_OUTER("outer IPv4 header not a whole IP-in-IP datagram"),
+    /** Outer header marked CE (congestion experienced) around a packet that is not ECN-capable: dropped, as RFC 6040 says. */
+    ECN_CE_NOT_ECT("congestion mark on a packet that is not ECN-capable"),
+
     // --- resources ---
     /** A ring between threads was full. */
     RING_FULL("ring full"),

@@ -361,6 +361,57 @@ public final class Netlink implements AutoCloseable {
         s.set(ValueLayout.JAVA_BYTE, at + Rtnl.NDM_FLAGS, (byte) ntfFlags);
     }
 
+    // ---- lookups ----
+
+    /**
+     * How the kernel routes a datagram to {@code destination} from this host ({@code ip route get
+     * A}): the next hop, the interface and the source address it would use.
+     *
+     * @throws ErrnoException with ENETUNREACH (or EHOSTUNREACH) when no route leads there
+     */
+    public synchronized RouteLookup routeGet(int destination) throws IOException {
+        request.start(Rtnl.RTM_GETROUTE, 0);
+        long at = request.body(Rtnl.RTMSG);
+        MemorySegment s = request.segment();
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_FAMILY, (byte) SocketNative.AF_INET);
+        s.set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_DST_LEN, (byte) 32);
+        request.ipv4(Rtnl.RTA_DST, destination);
+        RouteLookup[] found = new RouteLookup[1];
+        String description = "RTM_GETROUTE " + Ipv4Address.toString(destination);
+        send(description, (type, r, payload, end) -> {
+            if (type != Rtnl.RTM_NEWROUTE) return;
+            int routeType = Byte.toUnsignedInt(r.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TYPE));
+            long attrs = payload + NetlinkRequest.align((int) Rtnl.RTMSG.byteSize());
+            long a = Attributes.find(r, attrs, end, Rtnl.RTA_GATEWAY);
+            int gateway = a < 0 ? 0 : r.get(SocketNative.NET_U32, a);
+            a = Attributes.find(r, attrs, end, Rtnl.RTA_OIF);
+            int oif = a < 0 ? 0 : r.get(ValueLayout.JAVA_INT_UNALIGNED, a);
+            a = Attributes.find(r, attrs, end, Rtnl.RTA_PREFSRC);
+            int source = a < 0 ? 0 : r.get(SocketNative.NET_U32, a);
+            found[0] = new RouteLookup(destination, gateway, oif, source, routeType == Rtnl.RTN_LOCAL);
+        });
+        if (found[0] == null) throw new ErrnoException(description, Errno.ENETUNREACH, "no route in the reply");
+        return found[0];
+    }
+
+    /**
+     * The link with interface index {@code index}.
+     *
+     * @throws ErrnoException with ENODEV naming the index when there is none
+     */
+    public synchronized Link link(int index) throws IOException {
+        if (index <= 0) throw new IllegalArgumentException("interface index out of range: index=" + index + " (1 or more)");
+        request.start(Rtnl.RTM_GETLINK, 0);
+        long at = request.body(Rtnl.IFINFOMSG);
+        request.segment().set(ValueLayout.JAVA_INT, at + Rtnl.IFI_INDEX, index);
+        Link[] found = new Link[1];
+        send("RTM_GETLINK index " + index, (type, s, payload, end) -> {
+            if (type == Rtnl.RTM_NEWLINK) found[0] = parseLink(s, payload, end, null);
+        });
+        if (found[0] == null) throw new ErrnoException("RTM_GETLINK index " + index, Errno.ENODEV, "no reply for the link");
+        return found[0];
+    }
+
     // ---- plumbing ----
 
     // Looks the device up; the lookup reuses the request buffer, so callers build their request after this.

@@ -128,6 +128,7 @@ final class Rtnl {
     static final int RTA_DST = 1;
     static final int RTA_OIF = 4;
     static final int RTA_GATEWAY = 5;
+    static final int RTA_PREFSRC = 7;
     static final int RTA_TABLE = 15;
     static final int RT_TABLE_MAIN = 254;
     static final int RTPROT_BOOT = 3;
@@ -135,6 +136,7 @@ final class Rtnl {
     static final int RT_SCOPE_LINK = 253;
     static final int RT_SCOPE_NOWHERE = 255;
     static final int RTN_UNICAST = 1;
+    static final int RTN_LOCAL = 2;
     static final int RTNH_F_ONLINK = 4;
 
     static final int NDA_DST = 1;

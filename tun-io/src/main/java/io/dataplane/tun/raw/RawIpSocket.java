@@ -116,6 +116,18 @@ public final class RawIpSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks for socket buffers of these sizes ({@code SO_RCVBUF}, {@code SO_SNDBUF}; the kernel caps
+     * them at {@code net.core.rmem_max} and {@code wmem_max}); 0 leaves a buffer at the kernel's default.
+     */
+    public void setBufferSizes(int receiveBytes, int sendBytes) throws IOException {
+        if (receiveBytes < 0 || sendBytes < 0) {
+            throw new IllegalArgumentException("socket buffer size negative: receiveBytes=" + receiveBytes + " sendBytes=" + sendBytes);
+        }
+        if (receiveBytes > 0) SocketNative.setsockopt(fdNumber, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, receiveBytes, "SO_RCVBUF");
+        if (sendBytes > 0) SocketNative.setsockopt(fdNumber, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, sendBytes, "SO_SNDBUF");
+    }
+
     /** The IP protocol number. */
     public int protocol() {
         return protocol;
@@ -137,6 +149,18 @@ public final class RawIpSocket implements AutoCloseable {
      * poll while the send buffer is full.
      */
     public int send(PacketBuffer[] packets, int count) throws IOException {
+        return send(packets, count, true);
+    }
+
+    /**
+     * As {@link #send}, but never waits: when the socket's send buffer is full (EAGAIN) the
+     * datagrams not yet taken are refused, and the result says how many went.
+     */
+    public int trySend(PacketBuffer[] packets, int count) throws IOException {
+        return send(packets, count, false);
+    }
+
+    private int send(PacketBuffer[] packets, int count, boolean wait) throws IOException {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
@@ -163,6 +187,7 @@ public final class RawIpSocket implements AutoCloseable {
                     int e = NativeCall.errno(errno);
                     if (e == Errno.EINTR) continue;
                     if (e == Errno.EAGAIN) {
+                        if (!wait) return sent;
                         if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
                         continue;
                     }

@@ -47,6 +47,8 @@ public final class Errno {
     public static final int EADDRNOTAVAIL = 99;
     /** No buffer space: a socket's send queue is full. */
     public static final int ENOBUFS = 105;
+    /** Network unreachable: no route to the destination ({@code ip route get}, a send). */
+    public static final int ENETUNREACH = 101;
     /** No route to the host. */
     public static final int EHOSTUNREACH = 113;
 

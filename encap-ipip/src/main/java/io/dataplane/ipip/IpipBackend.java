@@ -1,0 +1,311 @@
+package io.dataplane.ipip;
+
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.config.BackendConf;
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.Transport;
+import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.tun.netlink.PeerRoutes;
+import io.dataplane.tun.netlink.Route;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * flannel's {@code ipip} backend with {@link IpipEncapsulation} in place of the kernel's {@code
+ * flannel.ipip} device (this kernel has no ipip module, and we would not want its one-packet-per-call
+ * path anyway). Leases carry no backend data; each peer is one route, peer subnet -&gt; the peer's
+ * public IP, as flanneld's route {@code 10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink} says.
+ *
+ * <p><b>DirectRouting.</b> With {@code "DirectRouting": true} a peer whose public IP the kernel
+ * reaches without a gateway (flanneld's {@code ip.DirectRouting}) gets a kernel route instead,
+ * {@code 10.244.2.0/24 via 192.0.2.2 dev eth0 onlink} ({@link PeerRoutes}): more specific than the
+ * node's route of the whole network into the TUN, it takes the peer's packets past the tunnel, and
+ * they cross the underlay unencapsulated. Each lease is judged when it is added, as flanneld judges
+ * each lease event: a lease update that moves the peer onto or off our link switches it between the
+ * kernel route and the tunnel, the new way in place before the old one goes. Unlike flanneld, which
+ * judges again at removal, we remove what we installed.
+ *
+ * <p><b>Known peers.</b> Datagrams are taken only from the public IPs of the peers, the directly
+ * routed ones included: the two ends judge "same link" each for itself, and a peer that tunnels to
+ * us while we route to it directly must still get through. A lease update moves the address in one
+ * step (new in, then old out), so no datagram from either is dropped on the way.
+ *
+ * <p><b>Leases we refuse</b> ({@link IllegalArgumentException} naming the field and value): another
+ * backend type; our own subnet, one overlapping ours or another peer's, or one outside the network;
+ * our own public IP. A kernel that refuses a direct route makes {@link #addPeer} throw {@link
+ * UncheckedIOException} naming the route, with the peer left as it was.
+ *
+ * <p><b>Socket.</b> The transport is a raw IPv4 socket for protocol 4 bound to our public IP, in
+ * datagram mode ({@code IP_HDRINCL}). The kernel answers an IP-in-IP datagram that no raw socket
+ * takes with ICMP protocol unreachable, since it has no ipip handler; while the backend runs the
+ * socket takes every one addressed to the public IP, so the kernel answers none of them (datagrams
+ * to other local addresses still get the ICMP error, which is right: nothing tunnels there). ICMP
+ * errors that come back for our own datagrams reach no one (a raw socket without IP_RECVERR
+ * ignores them) and disturb nothing.
+ */
+public final class IpipBackend implements Backend {
+    private static final Logger LOG = System.getLogger(IpipBackend.class.getName());
+
+    private final BackendContext context;
+    private final IpipTunnelConfig tunnel;
+    private final RouteTable routes = new RouteTable();
+    private final AddressSet peerAddresses = new AddressSet();
+    private final IpipEncapsulation encapsulation;
+    private final Transport transport;
+    private final PeerRoutes directRoutes;
+    // Guarded by this.
+    private final Map<Ipv4Prefix, Peer> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
+            .thenComparingInt(Ipv4Prefix::length));
+    private boolean closed;
+
+    /** A peer as programmed: its lease and whether it is routed by the kernel rather than tunnelled. */
+    private record Peer(Lease lease, boolean direct) {}
+
+    private IpipBackend(BackendContext context, IpipTunnelConfig tunnel, Transport transport, PeerRoutes directRoutes) {
+        this.context = context;
+        this.tunnel = tunnel;
+        this.encapsulation = new IpipEncapsulation(tunnel, peerAddresses);
+        this.transport = transport;
+        this.directRoutes = directRoutes;
+    }
+
+    /** {@link #open(BackendContext, IpipOptions)} with {@link IpipOptions#defaults()}. */
+    public static IpipBackend open(BackendContext context) throws IOException {
+        return open(context, IpipOptions.defaults());
+    }
+
+    /**
+     * Opens the tunnel end for this node: the inner MTU from {@code context.tunMtu()}, the transport
+     * bound to our public IP, and with DirectRouting an rtnetlink socket for the direct routes, both
+     * in the calling thread's network namespace.
+     *
+     * @throws ConfigException when the backend configuration is not ipip
+     * @throws IllegalArgumentException when the context or options do not fit (pool headroom below 20
+     *     bytes, buffers too small for a full datagram, a TUN MTU out of range, an outer TTL above 255)
+     * @throws IOException when the socket cannot be opened (EPERM without CAP_NET_RAW) or bound
+     */
+    public static IpipBackend open(BackendContext context, IpipOptions options) throws IOException {
+        BackendConf conf = context.netConf().backend();
+        if (conf.type() != BackendType.IPIP) throw new ConfigException(null, "Backend.Type", "not ipip: " + conf.type());
+        IpipTunnelConfig tunnel = new IpipTunnelConfig(context.publicIp(), context.tunMtu(), options.outerTtl(), options.acceptUnknownPeers());
+        checkPool(context.pool(), context.tunMtu());
+        PeerRoutes direct = conf.directRouting() ? PeerRoutes.open(PeerRoutes.Style.VIA_DEVICE_ONLINK) : null;
+        Transport transport;
+        try {
+            transport = options.transports().open(context.publicIp(), 0, context.pool());
+        } catch (IOException | RuntimeException e) {
+            if (direct != null) direct.close();
+            throw e;
+        }
+        LOG.log(Level.DEBUG, () -> "ipip tunnel " + tunnel + (direct != null ? " with DirectRouting" : ""));
+        return new IpipBackend(context, tunnel, transport, direct);
+    }
+
+    private static void checkPool(PacketPool pool, int tunMtu) {
+        if (pool.headroom() < IpipTunnelConfig.OVERHEAD) {
+            throw new IllegalArgumentException("pool headroom too small for IP-in-IP: headroom=" + pool.headroom()
+                    + " (needs " + IpipTunnelConfig.OVERHEAD + ")");
+        }
+        // A full-size datagram (outer header and an MTU-sized packet) is received at the headroom.
+        int room = pool.bufferSize() - pool.headroom();
+        if (tunMtu + IpipTunnelConfig.OVERHEAD > room) {
+            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs "
+                    + (tunMtu + IpipTunnelConfig.OVERHEAD) + " bytes after the headroom, buffers have " + room);
+        }
+    }
+
+    @Override
+    public BackendType type() {
+        return BackendType.IPIP;
+    }
+
+    /** Our lease: our subnet and public IP, no backend data (flanneld's ipip publishes none). */
+    @Override
+    public Lease localLease() {
+        return Lease.of(context.subnet(), context.publicIp(), BackendType.IPIP);
+    }
+
+    /** The tunnel's settings (our address, inner MTU, outer TTL). */
+    public IpipTunnelConfig tunnelConfig() {
+        return tunnel;
+    }
+
+    @Override
+    public IpipEncapsulation encapsulation() {
+        return encapsulation;
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    /** Tunnelled peers' subnets -&gt; their public IPs (directly routed peers are in the kernel's table instead). */
+    @Override
+    public RouteTable routes() {
+        return routes;
+    }
+
+    /** The public IPs datagrams are taken from, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
+    public AddressSet peerAddresses() {
+        return peerAddresses;
+    }
+
+    /** True when this backend runs with DirectRouting. */
+    public boolean directRouting() {
+        return directRoutes != null;
+    }
+
+    /** The kernel routes of the directly routed peers, by subnet (empty without DirectRouting). */
+    public Map<Ipv4Prefix, Route> directRoutes() {
+        return directRoutes == null ? Map.of() : directRoutes.routes();
+    }
+
+    /**
+     * Adds a peer, or updates the peer with the same subnet: a route in the tunnel's table, or with
+     * DirectRouting and the peer on our link, a kernel route (see the class comment).
+     *
+     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
+     * @throws UncheckedIOException when the kernel refuses a direct route
+     * @throws IllegalStateException after {@link #close}
+     */
+    @Override
+    public synchronized void addPeer(Lease lease) {
+        if (closed) throw new IllegalStateException("ipip backend closed");
+        check(lease);
+        Ipv4Prefix subnet = lease.subnet();
+        int publicIp = lease.publicIp();
+        Peer old = peers.get(subnet);
+        if (old != null && old.lease().publicIp() == publicIp && !directRouting()) return;
+        boolean direct = directRouting() && isDirect(publicIp);
+        if (old != null && old.lease().publicIp() == publicIp && old.direct() == direct) return;
+        peerAddresses.add(publicIp);
+        try {
+            if (direct) {
+                // The kernel route takes the subnet past the TUN before the tunnel's route goes.
+                addDirectRoute(subnet, publicIp);
+                if (old != null && !old.direct()) routes.remove(subnet);
+            } else {
+                routes.add(subnet, publicIp);
+                if (old != null && old.direct()) removeDirectRoute(subnet);
+            }
+        } catch (RuntimeException e) {
+            peerAddresses.remove(publicIp);
+            throw e;
+        }
+        if (old != null) peerAddresses.remove(old.lease().publicIp());
+        Peer peer = new Peer(lease, direct);
+        peers.put(subnet, peer);
+        LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(peer));
+    }
+
+    /** Removes the peer with this subnet: its route (the tunnel's or the kernel's), then its address from the known ones. */
+    @Override
+    public synchronized boolean removePeer(Ipv4Prefix subnet) {
+        Peer peer = peers.remove(subnet);
+        if (peer == null) return false;
+        if (peer.direct()) {
+            removeDirectRoute(subnet);
+        } else {
+            routes.remove(subnet);
+        }
+        peerAddresses.remove(peer.lease().publicIp());
+        LOG.log(Level.DEBUG, () -> "removed " + describe(peer));
+        return true;
+    }
+
+    /** The leases of the peers now configured, ordered by subnet. */
+    @Override
+    public synchronized List<Lease> peers() {
+        List<Lease> list = new ArrayList<>(peers.size());
+        for (Peer p : peers.values()) list.add(p.lease());
+        return List.copyOf(list);
+    }
+
+    /** Closes the transport and deletes the kernel routes of the directly routed peers. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        transport.close();
+        if (directRoutes != null) directRoutes.close();
+    }
+
+    private boolean isDirect(int publicIp) {
+        try {
+            return directRoutes.isDirect(publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route lookup for peer " + Ipv4Address.toString(publicIp) + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void addDirectRoute(Ipv4Prefix subnet, int publicIp) {
+        try {
+            directRoutes.add(subnet, publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("direct route to " + subnet + " via " + Ipv4Address.toString(publicIp) + " refused: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void removeDirectRoute(Ipv4Prefix subnet) {
+        try {
+            directRoutes.remove(subnet);
+        } catch (IOException e) {
+            // The peer is gone from our tables either way; a stale kernel route is worth a warning, not a failure.
+            LOG.log(Level.WARNING, "could not delete the direct route to " + subnet + ": " + e.getMessage());
+        }
+    }
+
+    private void check(Lease lease) {
+        if (lease == null) throw new IllegalArgumentException("lease missing: null");
+        Ipv4Prefix subnet = lease.subnet();
+        if (lease.backendType() != BackendType.IPIP) {
+            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs ipip (lease of "
+                    + subnet + ")");
+        }
+        if (lease.publicIp() == context.publicIp()) {
+            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(lease.publicIp())
+                    + " (lease of " + subnet + ")");
+        }
+        Ipv4Prefix ours = context.subnet();
+        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
+        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
+        Ipv4Prefix network = context.netConf().network();
+        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
+        for (Ipv4Prefix other : peers.keySet()) {
+            if (!other.equals(subnet) && overlap(other, subnet)) {
+                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
+            }
+        }
+    }
+
+    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
+        return a.contains(b) || b.contains(a);
+    }
+
+    private static String describe(Peer p) {
+        return "peer " + p.lease().subnet() + " at " + Ipv4Address.toString(p.lease().publicIp()) + (p.direct() ? " (direct route)" : "");
+    }
+
+    @Override
+    public String toString() {
+        return "IpipBackend[" + tunnel + (directRouting() ? " DirectRouting" : "") + "]";
+    }
+}

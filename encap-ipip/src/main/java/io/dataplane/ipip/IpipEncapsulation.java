@@ -1,0 +1,209 @@
+package io.dataplane.ipip;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.wire.InternetChecksum;
+import io.dataplane.core.wire.Ipv4Header;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * IP-in-IP (RFC 2003) as flannel's {@code ipip} backend puts it on the wire through its kernel
+ * device {@code flannel.ipip}: an outer IPv4 header, protocol 4, in front of the inner IPv4
+ * packet, nothing else.
+ *
+ * <pre>
+ *  +---------------------------+
+ *  |      Outer IP Header      |  20 bytes, protocol 4, our public IP -&gt; the peer's
+ *  +---------------------------+
+ *  |      Inner IP Header      |  as the pod sent it, untouched
+ *  +---------------------------+
+ *  |         IP Payload        |
+ *  +---------------------------+
+ * </pre>
+ *
+ * <h2>Encapsulation</h2>
+ * {@link #encap} writes the 20-byte outer header into the headroom in front of the inner packet and
+ * makes it part of the data; the transport sends the whole datagram with {@code IP_HDRINCL}
+ * (datagram mode of {@code RawIpTransport}). Writing the header ourselves is what gives every packet
+ * its own DF bit: a raw socket that lets the kernel write the header can only set DF for all
+ * (IP_MTU_DISCOVER) and inner packets differ. The outer fields:
+ * <ul>
+ *   <li>DF copied from the inner header (RFC 2003 3.1; the kernel's ipip does the same when, as
+ *       flanneld creates it, its own {@code pmtudisc} is off); MF and fragment offset 0;</li>
+ *   <li>TTL {@link IpipTunnelConfig#outerTtl()}, 64 by default, or the inner TTL when 0 ("inherit",
+ *       what {@code flannel.ipip} does);</li>
+ *   <li>DSCP 0 (flannel.ipip's {@code tos} is 0) and ECN as RFC 6040's normal mode, which the
+ *       kernel follows: the inner ECN field, except that CE becomes ECT(0);</li>
+ *   <li>identification 0. An outer datagram with DF set is atomic, and RFC 6864 lets its
+ *       identification be anything; for one without DF, the kernel's {@code raw_send_hdrinc}
+ *       replaces a zero identification with its own per-destination counter, as it does for its
+ *       ipip device, so fragmentable datagrams still get distinct ones;</li>
+ *   <li>source our public IP, destination the route's value, the peer's public IP; the checksum
+ *       (the kernel computes it again on send, but the datagram is complete without it).</li>
+ * </ul>
+ * A packet with TTL 0 is not encapsulated (RFC 2003 3.1: the TUN never yields one, since the
+ * kernel's forwarding drops TTL 1 before it, but a raw socket can write TTL 0), {@code TTL_EXPIRED};
+ * one longer than the inner MTU (or a GSO super-packet, which IP-in-IP cannot segment) is {@code
+ * OVERSIZE}; missing headroom is {@code NO_ROOM}. The inner TTL is left as it is: the kernel
+ * already decremented it when it forwarded the packet into the TUN, as it does into flannel.ipip.
+ *
+ * <h2>Decapsulation</h2>
+ * The data is the whole datagram (the transport keeps the outer header). In order:
+ * {@code UNKNOWN_PEER} (the source is no peer's public IP, unless {@link
+ * IpipTunnelConfig#acceptUnknownPeers()}); the outer header as {@link Ipv4Header#validate} judges
+ * it and its checksum ({@code BAD_CHECKSUM}); {@code IPIP_BAD_OUTER} for another protocol or a
+ * fragment; the inner header within the outer payload, its checksum, {@code OVERSIZE} above the
+ * inner MTU, {@code TTL_EXPIRED} for an inner TTL of 0; and RFC 6040's rule for a CE mark on the
+ * outer header: copied to an ECN-capable inner packet (checksum updated), {@code ECN_CE_NOT_ECT}
+ * for one that is not. The data then becomes exactly the inner packet ({@code FORWARD}); bytes
+ * beyond its total length are dropped, as the kernel trims them.
+ *
+ * <h2>Threads</h2>
+ * {@link #encap} runs on one thread (the pipeline's egress thread), {@link #decap} on one other
+ * (the transport's); each has its own header views. Nothing allocates or throws on bad input.
+ * {@link #encap} writes the outer header as three big-endian stores with a checksum summed from
+ * the field values (the words that never change summed once at construction) rather than field by
+ * field through a view: it is the whole per-packet cost of the tunnel on the way out.
+ */
+public final class IpipEncapsulation implements Encapsulation {
+    /** ECN field: not ECN-capable transport. */
+    static final int NOT_ECT = 0;
+    /** ECN field: ECN-capable transport (0). */
+    static final int ECT_0 = 2;
+    /** ECN field: congestion experienced. */
+    static final int CE = 3;
+    private static final ValueLayout.OfLong BE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** Version 4 and IHL 5, the first byte of every outer header, as the high byte of its 16-bit word. */
+    private static final int VERSION_IHL_WORD = 0x4500;
+
+    private final IpipTunnelConfig config;
+    private final AddressSet peers;
+    private final int localAddress;
+    private final int innerMtu;
+    private final int outerTtl;
+    private final boolean acceptUnknownPeers;
+    /** The one's complement sum of the outer header's words that are the same in every packet (RFC 1071). */
+    private final int constantSum;
+    // The egress thread's view (encap).
+    private final Ipv4Header egressInner = new Ipv4Header();
+    // The receive thread's views (decap).
+    private final Ipv4Header ingressOuter = new Ipv4Header();
+    private final Ipv4Header ingressInner = new Ipv4Header();
+
+    /**
+     * A tunnel end that takes datagrams from the addresses in {@code peers} (the control plane keeps
+     * it to the peers' public IPs, see {@link IpipBackend}).
+     */
+    public IpipEncapsulation(IpipTunnelConfig config, AddressSet peers) {
+        if (config == null) throw new IllegalArgumentException("tunnel config missing: config=null");
+        if (peers == null) throw new IllegalArgumentException("peer address set missing: peers=null");
+        this.config = config;
+        this.peers = peers;
+        this.localAddress = config.localAddress();
+        this.innerMtu = config.innerMtu();
+        this.outerTtl = config.outerTtl();
+        this.acceptUnknownPeers = config.acceptUnknownPeers();
+        this.constantSum = InternetChecksum.fold((long) VERSION_IHL_WORD + Ipv4Header.PROTO_IPIP + (localAddress >>> 16) + (localAddress & 0xffff));
+    }
+
+    /** The configuration this tunnel end runs with. */
+    public IpipTunnelConfig config() {
+        return config;
+    }
+
+    /** 20: the outer IPv4 header {@link #encap} writes in front of the packet. */
+    @Override
+    public int headroom() {
+        return Ipv4Header.HEADER_LEN;
+    }
+
+    /** 20: the outer IPv4 header. */
+    @Override
+    public int overhead() {
+        return IpipTunnelConfig.OVERHEAD;
+    }
+
+    /**
+     * Puts the outer header in front of the (validated) inner packet, for {@code nextHop}, the
+     * peer's public IP; see the class comment for each field.
+     *
+     * @return {@link #FORWARD}, or the ordinal of {@code TTL_EXPIRED}, {@code OVERSIZE} or {@code NO_ROOM}
+     */
+    @Override
+    public int encap(PacketBuffer packet, int nextHop) {
+        MemorySegment s = packet.segment();
+        int o = packet.offset();
+        Ipv4Header inner = egressInner.wrap(s, o);
+        int ttl = inner.ttl();
+        if (ttl == 0) return DropReason.TTL_EXPIRED.ordinal();
+        int innerLength = inner.totalLength();
+        if (innerLength > innerMtu || packet.gsoSize() != 0) return DropReason.OVERSIZE.ordinal();
+        if (o < Ipv4Header.HEADER_LEN) return DropReason.NO_ROOM.ordinal();
+        int df = inner.flagsAndFragmentOffset() & Ipv4Header.FLAG_DF;
+        int ecn = inner.ecn();
+        if (ecn == CE) ecn = ECT_0;
+        int totalLength = Ipv4Header.HEADER_LEN + innerLength;
+        int ttlWord = (outerTtl == IpipTunnelConfig.INHERIT_TTL ? ttl : outerTtl) << 8;
+        int checksum = InternetChecksum.finish(InternetChecksum.fold(
+                (long) constantSum + ecn + totalLength + df + ttlWord + (nextHop >>> 16) + (nextHop & 0xffff)));
+        int h = o - Ipv4Header.HEADER_LEN;
+        // Bytes 0-7: version/IHL, DSCP 0 and ECN, total length, identification 0, flags (DF) and offset 0.
+        s.set(BE64, h, (long) (VERSION_IHL_WORD | ecn) << 48 | (long) totalLength << 32 | df);
+        // Bytes 8-15: TTL, protocol 4, checksum, source; bytes 16-19: destination.
+        s.set(BE64, h + Ipv4Header.TTL, (long) (ttlWord | Ipv4Header.PROTO_IPIP) << 48 | (long) checksum << 32 | Integer.toUnsignedLong(localAddress));
+        s.set(BE32, h + Ipv4Header.DST_ADDR, nextHop);
+        packet.setData(h, totalLength);
+        packet.setPeer(nextHop, 0);
+        return FORWARD;
+    }
+
+    /**
+     * Validates the IP-in-IP datagram in {@code packet} (outer header included) and makes its data
+     * the inner packet.
+     *
+     * @return {@link #FORWARD}, or a drop reason's ordinal, see the class comment
+     */
+    @Override
+    public int decap(PacketBuffer packet) {
+        if (!acceptUnknownPeers && !peers.contains(packet.peerAddress())) return DropReason.UNKNOWN_PEER.ordinal();
+        MemorySegment s = packet.segment();
+        int o = packet.offset();
+        Ipv4Header outer = ingressOuter.wrap(s, o);
+        int bad = outer.validate(packet.length());
+        if (bad != Ipv4Header.VALID) return bad;
+        if (!outer.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
+        if (outer.protocol() != Ipv4Header.PROTO_IPIP || outer.isFragment()) return DropReason.IPIP_BAD_OUTER.ordinal();
+        int outerHeaderLength = outer.headerLength();
+        Ipv4Header inner = ingressInner.wrap(s, o + outerHeaderLength);
+        bad = inner.validate(outer.totalLength() - outerHeaderLength);
+        if (bad != Ipv4Header.VALID) return bad;
+        if (!inner.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
+        int innerLength = inner.totalLength();
+        if (innerLength > innerMtu) return DropReason.OVERSIZE.ordinal();
+        if (inner.ttl() == 0) return DropReason.TTL_EXPIRED.ordinal();
+        if (outer.ecn() == CE) {
+            int innerEcn = inner.ecn();
+            if (innerEcn == NOT_ECT) return DropReason.ECN_CE_NOT_ECT.ordinal();
+            if (innerEcn != CE) markCongestion(inner);
+        }
+        packet.setData(o + outerHeaderLength, innerLength);
+        return FORWARD;
+    }
+
+    /** Sets the inner ECN field to CE, updating the checksum for the changed first 16-bit word (RFC 1624). */
+    private static void markCongestion(Ipv4Header inner) {
+        int oldWord = (Ipv4Header.VERSION_4 << 12) | (inner.ihl() << 8) | (inner.dscp() << 2) | inner.ecn();
+        int newWord = oldWord | CE;
+        inner.setEcn(CE).setChecksum(InternetChecksum.update(inner.checksum(), oldWord, newWord));
+    }
+
+    @Override
+    public String toString() {
+        return "IpipEncapsulation[" + config + "]";
+    }
+}
