@@ -88,7 +88,7 @@ final class MetricsEndpoint implements AutoCloseable {
     /** The labels of {@code dataplane_node_info}. */
     static Map<String, String> info(OverlayNode node) {
         return Map.of("backend", node.backendType().flannelName(), "subnet", node.config().subnet().toString(), "public_ip",
-                Ipv4Address.toString(node.config().publicIp()), "tun", node.tunName());
+                Ipv4Address.toString(node.config().publicIp()), "tun", node.tunName() != null ? node.tunName() : "");
     }
 
     /** The text exposition of one snapshot. */

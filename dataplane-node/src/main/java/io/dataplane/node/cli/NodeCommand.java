@@ -115,8 +115,8 @@ final class NodeCommand implements Callable<Integer> {
         try {
             BackendType type = node.backendType();
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + files.netConf().network()
-                    + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", TUN " + node.tunName() + " mtu "
-                    + node.tunMtu() + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir);
+                    + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
+                    + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir);
             out.println("lease (add it to the other nodes' peers.json):");
             out.println(node.localLease().toJson());
             Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);
@@ -129,7 +129,10 @@ final class NodeCommand implements Callable<Integer> {
                 running.metrics = MetricsEndpoint.start(metricsPort, node);
                 out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics");
             }
-            running.startStats(statsInterval);
+            if (node.tunName() == null && statsInterval > 0) {
+                out.println("stats: none (host-gw: the kernel forwards between the nodes, this node counts nothing)");
+            }
+            running.startStats(node.tunName() != null ? statsInterval : 0);
         } catch (Exception | Error e) {
             // SIGINT or SIGTERM while starting: the hook closed the node under us, and what failed
             // here failed for that reason; the hook has said what it stopped.
@@ -140,6 +143,12 @@ final class NodeCommand implements Callable<Integer> {
         }
         running.stopped.await(); // the shutdown hook ends the process
         return 0;
+    }
+
+    /** {@code TUN flannel.1 mtu 1450}, or what stands for it on host-gw. */
+    static String device(OverlayNode node) {
+        return node.tunName() != null ? "TUN " + node.tunName() + " mtu " + node.tunMtu()
+                : "no TUN (host-gw: kernel routes via the peers' public IPs)";
     }
 
     /** The address flanneld would take, or a line saying to pass --public-ip. */
@@ -233,8 +242,10 @@ final class NodeCommand implements Callable<Integer> {
                 node.close();
                 NodeStats last = node.stats();
                 int left = node.buffersInUse();
-                out.println("stopped: TUN " + node.tunName() + (tunGone(node.tunName()) ? " removed" : " still there (it existed before the node)")
-                        + ", " + (left == 0 ? "all " + last.buffers() + " packet buffers returned" : left + " packet buffers NOT returned")
+                String tun = node.tunName();
+                out.println("stopped: " + (tun == null ? "peer routes removed" : "TUN " + tun + (tunGone(tun) ? " removed" : " still there"
+                        + " (it existed before the node)")) + ", " + (left == 0 ? "all " + last.buffers() + " packet buffers returned"
+                        : left + " packet buffers NOT returned")
                         + "; egress " + last.egressPackets() + " packets " + last.egressBytes() + " bytes, ingress " + last.ingressPackets()
                         + " packets " + last.ingressBytes() + " bytes, " + StatsLine.drops(last));
                 if (left != 0) err.println(PREFIX + "error: " + left + " packet buffers were not returned at close");
