@@ -18,10 +18,13 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * One {@link OverlayNode} for the end-to-end benchmark ({@code benchmarks/e2e.sh}) and other
- * scripts, until the node's command line (issue 5) exists: starts a node, optionally inside a
- * named network namespace, adds the peers given, prints its own lease and {@code ready}, and runs
- * until SIGTERM or SIGINT; then closes the node from a shutdown hook and prints its counters.
+ * One {@link OverlayNode} for the end-to-end benchmark ({@code benchmarks/e2e.sh}): starts a node,
+ * optionally inside a named network namespace, adds the peers given, prints its own lease and
+ * {@code ready}, and runs until SIGTERM or SIGINT; then closes the node from a shutdown hook and
+ * prints its counters. Users run {@code ./dataplane node} (flannel's files, peers.json watched,
+ * stats, metrics); this stays for the benchmark because it takes everything on the command line
+ * and exposes the packet path's knobs ({@link io.dataplane.node.PacketPathOptions}) for
+ * experiments. Both start the same {@link OverlayNode} with the same defaults.
  *
  * <pre>
  * NodeMain --backend vxlan|udp|ipip|host-gw|wireguard --subnet 10.244.1.0/24 --public-ip 192.0.2.1
