@@ -216,11 +216,6 @@ final class PeersWatch implements AutoCloseable {
         return lease.subnet() + " at " + Ipv4Address.toString(lease.publicIp());
     }
 
-    /** The peers applied last. */
-    synchronized List<Lease> applied() {
-        return applied;
-    }
-
     /** Stops watching; waits briefly for the watcher to finish a change it is applying. */
     @Override
     public void close() {
