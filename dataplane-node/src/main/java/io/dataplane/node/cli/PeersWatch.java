@@ -44,6 +44,7 @@ final class PeersWatch implements AutoCloseable {
     /** Wait after a change event before reading, so that a writer in the middle of its write is done. */
     static final long SETTLE_MILLIS = 100;
     private static final long POLL_MILLIS = 1000;
+    private static final int MAX_SETTLES = 10;
 
     /** Reads and checks the peers file (the node's config directory checks it against net-conf.json and subnet.env). */
     @FunctionalInterface
@@ -73,7 +74,9 @@ final class PeersWatch implements AutoCloseable {
     private final PrintWriter err;
     private final String prefix;
     private List<Lease> applied = List.of();
-    private Seen seen;
+    // Matches no file: the watcher's first look reads the file again, in case it changed between the
+    // start-up read and the watch (a no-op when it did not).
+    private Seen seen = new Seen(FileTime.fromMillis(0), -1, "not read by the watcher yet");
     private WatchService watch;
     private Thread thread;
     private volatile boolean closed;
@@ -97,7 +100,6 @@ final class PeersWatch implements AutoCloseable {
      * refuses throws (the node does not start with a peers.json it cannot use).
      */
     synchronized void applyInitial(List<Lease> leases) {
-        seen = Seen.of(file);
         apply(leases);
     }
 
@@ -114,11 +116,12 @@ final class PeersWatch implements AutoCloseable {
             while (!closed) {
                 WatchKey key = watch.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
                 boolean event = false;
-                while (key != null) {
+                for (int settle = 0; key != null; settle++) {
                     event |= concernsFile(key);
                     key.reset();
-                    // Collect the rest of a burst (truncate, write, close; or write and rename) before reading.
-                    key = event ? watch.poll(SETTLE_MILLIS, TimeUnit.MILLISECONDS) : null;
+                    // Collect the rest of a burst (truncate, write, close; or write and rename) before
+                    // reading; at most a second of it, so a busy neighbour file cannot hold us off.
+                    key = event && settle < MAX_SETTLES ? watch.poll(SETTLE_MILLIS, TimeUnit.MILLISECONDS) : null;
                 }
                 if (closed) return;
                 Seen now = Seen.of(file);
