@@ -9,7 +9,8 @@
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
 #     receiver per second, REPS repetitions, median;
-#   - ping RTT p50/p99: PINGS pings at -i 0.01;
+#   - ping RTT p50/p99: PINGS pings at -i 0.01, and our JVMs' CPU meanwhile (% of one core);
+#   - our JVMs' CPU at idle: IDLE s with nodes up and no traffic, after the measurements above;
 #   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
 #     in their system calls) and the whole machine's busy time (/proc/stat: iperf3, softirqs, and
 #     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried.
@@ -24,6 +25,8 @@
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
+#   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
+#   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
 #   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)
@@ -37,6 +40,8 @@ ROWS=${ROWS:-"veth kernel-vxlan vxlan udp ipip host-gw wireguard-go wireguard wi
 JAVA_OPTS=${JAVA_OPTS:-}
 NODE_OPTS=${NODE_OPTS:-}
 WARMUP=${WARMUP:-3}
+IDLE=${IDLE:-10}
+TESTS=${TESTS:-"tcp pps ping idle"}
 [ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespaces)" >&2; exit 1; }
 for tool in iperf3 ping ip bridge python3 gcc; do
   command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed" >&2; exit 1; }
@@ -208,6 +213,16 @@ jvm_cpu() {
   echo $total
 }
 
+# CPU time in ns of the node JVMs' live threads (/proc/PID/task/*/schedstat: finer than jiffies).
+jvm_cpu_ns() {
+  local pid
+  for pid in "${node_pids[@]}"; do
+    cat /proc/"$pid"/task/*/schedstat 2>/dev/null || true
+  done | awk '{t += $1} END {printf "%.0f\n", t}'
+}
+# % of one core used by the node JVMs between two jvm_cpu_ns readings $1 and $2 over $3 seconds.
+cpu_pct() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {printf "%.1f", 100 * (b - a) / 1e9 / t}'; }
+
 # TCP: sets TCP_BPS (median bit/s), and for all runs together CPU_JVM and CPU_MACHINE (% of one
 # core) and JVM_PER_GB and MACHINE_PER_GB (CPU seconds per GB carried).
 tcp() {
@@ -268,31 +283,56 @@ warmup() {
   wait "$rcv" 2>/dev/null || true
 }
 
-# Ping RTT percentiles in ms: "p50 p99".
+# Ping RTT percentiles in ms and the node JVMs' CPU meanwhile (% of a core): "p50 p99 cpu".
 ping_rtt() {
-  local src=$1 dst=$2
+  local src=$1 dst=$2 c0 c1 t0 t1 rtt
   a ping -n -q -c 5 -i 0.01 -I "$src" "$dst" >/dev/null 2>&1 || true # warm the path (ARP, JIT)
-  a ping -n -c "$PINGS" -i 0.01 -W 1 -I "$src" "$dst" 2>/dev/null | python3 -c '
+  c0=$(jvm_cpu_ns) t0=$(date +%s.%N)
+  rtt=$(a ping -n -c "$PINGS" -i 0.01 -W 1 -I "$src" "$dst" 2>/dev/null | python3 -c '
 import re, sys
 t = sorted(float(m.group(1)) for m in re.finditer(r"time=([0-9.]+) ms", sys.stdin.read()))
 if not t: print("nan nan"); sys.exit()
 pick = lambda q: t[min(len(t) - 1, int(q * len(t)))]
-print("%.3f %.3f" % (pick(0.50), pick(0.99)))'
+print("%.3f %.3f" % (pick(0.50), pick(0.99)))')
+  c1=$(jvm_cpu_ns) t1=$(date +%s.%N)
+  echo "$rtt $(cpu_pct "$c0" "$c1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")"
 }
 
-declare -A TCP PPS P50 P99 JVM MACH JGB MGB
+# The node JVMs' CPU with no traffic at all for IDLE s (% of a core).
+idle_cpu() {
+  local c0 c1
+  c0=$(jvm_cpu_ns)
+  sleep "$IDLE"
+  c1=$(jvm_cpu_ns)
+  cpu_pct "$c0" "$c1" "$IDLE"
+}
+
+wants() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+declare -A TCP PPS P50 P99 JVM MACH JGB MGB PCPU ICPU
 measure() {
   local row=$1 src=$2 dst=$3
+  TCP[$row]=nan PPS[$row]=nan P50[$row]=nan P99[$row]=nan JVM[$row]=- MACH[$row]=- JGB[$row]=- MGB[$row]=- PCPU[$row]=- ICPU[$row]=-
   echo "# $row: warmup ${WARMUP}s ..." >&2
   warmup "$src" "$dst"
-  echo "# $row: TCP ${REPS}x${DURATION}s ..." >&2
-  tcp "$src" "$dst"
-  TCP[$row]=$TCP_BPS
-  JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB
-  echo "# $row: UDP 64 B ${REPS}x${DURATION}s ..." >&2
-  PPS[$row]=$(udp_pps "$src" "$dst")
-  echo "# $row: ping x$PINGS ..." >&2
-  read -r P50[$row] P99[$row] < <(ping_rtt "$src" "$dst")
+  if wants tcp; then
+    echo "# $row: TCP ${REPS}x${DURATION}s ..." >&2
+    tcp "$src" "$dst"
+    TCP[$row]=$TCP_BPS
+    JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB
+  fi
+  if wants pps; then
+    echo "# $row: UDP 64 B ${REPS}x${DURATION}s ..." >&2
+    PPS[$row]=$(udp_pps "$src" "$dst")
+  fi
+  if wants ping; then
+    echo "# $row: ping x$PINGS ..." >&2
+    read -r P50[$row] P99[$row] PCPU[$row] < <(ping_rtt "$src" "$dst")
+  fi
+  if wants idle && [ "$IDLE" != 0 ] && [ ${#node_pids[@]} -gt 0 ]; then
+    echo "# $row: idle ${IDLE}s ..." >&2
+    ICPU[$row]=$(idle_cpu)
+  fi
 }
 
 echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURATION=$DURATION REPS=$REPS PINGS=$PINGS" >&2
@@ -313,11 +353,11 @@ ratio() { # ours / reference, or "-" when either is missing
   awk -v o="${1:-}" -v k="${2:-}" 'BEGIN {if (o == "" || k == "" || o == "nan" || k == "nan" || k == 0) print "-"; else printf "%.2f", o / k}'
 }
 echo
-echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | TCP ours/ref | pps ours/ref | p50 ours/ref |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | JVMs' CPU idle / at ping -i 0.01, % of a core | TCP ours/ref | pps ours/ref | p50 ours/ref |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
-  jvm="-" jgb="-"
-  case $row in vxlan|udp|ipip|host-gw|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" ;; esac
+  jvm="-" jgb="-" icpu="-" pcpu="-"
+  case $row in vxlan|udp|ipip|host-gw|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" icpu="${ICPU[$row]}" pcpu="${PCPU[$row]}" ;; esac
   ref=""
   case $row in vxlan|udp|ipip) ref=kernel-vxlan ;; host-gw) ref=veth ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
   r_tcp="-" r_pps="-" r_p50="-"
@@ -326,10 +366,10 @@ for row in $ROWS; do
     r_pps=$(ratio "${PPS[$row]}" "${PPS[$ref]:-}")
     r_p50=$(ratio "${P50[$row]}" "${P50[$ref]:-}")
   fi
-  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
+  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
     "$(awk -v v="${TCP[$row]}" 'BEGIN {printf "%.2f", v / 1e9}')" \
     "$(awk -v v="${PPS[$row]}" 'BEGIN {printf "%.0f", v / 1e3}')" \
-    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$r_tcp" "$r_pps" "$r_p50"
+    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$icpu" "$pcpu" "$r_tcp" "$r_pps" "$r_p50"
 done
 echo
 echo "ref: the kernel's VXLAN (flannel.1) for vxlan, udp and ipip (no kernel ipip module here), plain veth for"

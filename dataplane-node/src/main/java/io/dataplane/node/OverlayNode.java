@@ -27,6 +27,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One node of a flannel-style overlay in user space: the library's entry point for an agent that
@@ -162,7 +163,7 @@ public final class OverlayNode implements AutoCloseable {
             Backend backend = Backends.open(context, config);
             undo.add(backend);
             Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, packetPath.tunRing(),
-                    packetPath.tunWriter());
+                    packetPath.tunWriter(), TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros()));
             OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tun, backend, pipeline, route,
                     addedAddress);
             LOG.log(Level.INFO, () -> "started " + node);

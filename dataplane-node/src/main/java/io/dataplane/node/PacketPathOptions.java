@@ -34,9 +34,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param socket what drives the underlay UDP socket
  * @param tunQueueLength the TUN's transmit queue length ({@code txqueuelen}): packets the kernel
  *     holds for the TUN reader before it drops; 0 keeps the kernel's default (500)
+ * @param busyPollMicros with {@link Pipeline.TunWriter#SINGLE_THREAD}: how long at most the thread
+ *     keeps polling for the answer to what it sent before it sleeps (0-10000 us; 0: sleeps at once)
  */
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
-        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength) {
+        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros) {
 
     /** What drives the underlay UDP socket. */
     public enum SocketDriver {
@@ -77,6 +79,10 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
      * The price is queueing delay while a flow fills it (up to 2000 packets' worth).
      */
     public static final int DEFAULT_TUN_QUEUE_LENGTH = 2000;
+    /** Default busy polling: none. */
+    public static final int DEFAULT_BUSY_POLL_MICROS = 0;
+    /** The longest busy poll the options accept, in microseconds. */
+    public static final int MAX_BUSY_POLL_MICROS = 10_000;
 
     /** Checks every field; the message names the field and the value. */
     public PacketPathOptions {
@@ -88,12 +94,21 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
         if (tunWriter == null) throw new IllegalArgumentException("TUN writer missing: tunWriter=null");
         if (socket == null) throw new IllegalArgumentException("socket driver missing: socket=null");
         if (tunQueueLength < 0) throw new IllegalArgumentException("TUN queue length negative: tunQueueLength=" + tunQueueLength);
+        if (busyPollMicros < 0 || busyPollMicros > MAX_BUSY_POLL_MICROS) {
+            throw new IllegalArgumentException("busy-poll time out of range: busyPollMicros=" + busyPollMicros + " (0-" + MAX_BUSY_POLL_MICROS + ")");
+        }
+    }
+
+    /** The same options without busy polling ({@code busyPollMicros} 0). */
+    public PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
+            Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength) {
+        this(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, 0);
     }
 
     /** The defaults above, pool sized from them. */
     public static PacketPathOptions defaults() {
         return new PacketPathOptions(DEFAULT_TUN_BATCH, DEFAULT_TUN_RING, DEFAULT_TRANSPORT_BATCH, DEFAULT_TRANSPORT_RING, 0,
-                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH);
+                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH, DEFAULT_BUSY_POLL_MICROS);
     }
 
     /**
@@ -106,48 +121,55 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
         if (poolBuffers != 0) return poolBuffers;
         int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Math.min(tunBatch, 64) : 0;
         int sendRing = socket == SocketDriver.NETTY ? transportRing + 2 * transportBatch : 0;
-        int places = tunBatch + sendRing + 2 * transportBatch + ring;
+        // The single thread decapsulates the batch it received before it arms the next one.
+        int receiving = tunWriter == Pipeline.TunWriter.SINGLE_THREAD ? transportBatch : 2 * transportBatch;
+        int places = tunBatch + sendRing + receiving + ring;
         return places + places / 4;
     }
 
     /** These options with another TUN batch. */
     public PacketPathOptions withTunBatch(int tunBatch) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with another TUN ring. */
     public PacketPathOptions withTunRing(int tunRing) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with another transport batch. */
     public PacketPathOptions withTransportBatch(int transportBatch) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with another transport send ring. */
     public PacketPathOptions withTransportRing(int transportRing) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with a fixed number of buffers (0: computed). */
     public PacketPathOptions withPoolBuffers(int poolBuffers) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with another TUN writer. */
     public PacketPathOptions withTunWriter(Pipeline.TunWriter tunWriter) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with another socket driver. */
     public PacketPathOptions withSocket(SocketDriver socket) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     /** These options with another TUN transmit queue length (0: the kernel's default). */
     public PacketPathOptions withTunQueueLength(int tunQueueLength) {
-        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength);
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
+    }
+
+    /** These options with another busy-poll time (single-thread mode only). */
+    public PacketPathOptions withBusyPollMicros(int busyPollMicros) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros);
     }
 
     private static void checkBatch(String name, int value) {

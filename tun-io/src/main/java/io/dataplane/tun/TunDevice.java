@@ -1,10 +1,13 @@
 package io.dataplane.tun;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.spi.PollableTunnelDevice;
+import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
+import io.dataplane.tun.sys.FdPoller;
 import io.dataplane.tun.sys.NativeCall;
 import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.sys.WakeableFd;
@@ -17,8 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A Linux TUN device (one queue of it) as a {@link TunnelDevice}: IPv4 packets without a packet
- * information header ({@code IFF_TUN | IFF_NO_PI}), read and written in batches.
+ * A Linux TUN device (one queue of it) as a {@link TunnelDevice}, pollable
+ * ({@link PollableTunnelDevice}): IPv4 packets without a packet information header
+ * ({@code IFF_TUN | IFF_NO_PI}), read and written in batches.
  *
  * <p><b>Opening.</b> {@link #open(String, TunOptions)} creates the device, or attaches to an
  * existing one of that name ({@code ip tuntap add} made, or another process's). The device lives
@@ -30,8 +34,10 @@ import java.util.List;
  *
  * <p><b>Reading.</b> {@link #read} fills the caller's buffers, each at its current offset (the
  * pool's headroom), and keeps reading while the kernel has packets, up to the batch size; with
- * none there it blocks in {@code poll} until one arrives or {@link #close} wakes it. One thread
- * reads and one thread writes at a time; they may run concurrently.
+ * none there it blocks in {@code poll} until one arrives or {@link #close} wakes it; {@link #readNow}
+ * returns 0 instead, for a thread that waits on the descriptor ({@link #pollFd()}) together with
+ * others through an {@link FdPoller}. One thread reads and one thread writes at a time; they may
+ * run concurrently.
  *
  * <p><b>virtio_net_hdr.</b> With {@link TunOptions#vnetHeader()} every packet crosses the
  * descriptor behind a 10-byte {@link VirtioNetHeader} ({@code TUNSETVNETHDRSZ} = 10). Read puts
@@ -50,7 +56,7 @@ import java.util.List;
  * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}); a
  * device removed under an open descriptor makes read and write throw with EBADFD instead of hanging.
  */
-public final class TunDevice implements TunnelDevice {
+public final class TunDevice implements PollableTunnelDevice {
     private static final String TUN_PATH = "/dev/net/tun";
     private static final int VNET_HDR_LEN = VirtioNetHeader.LENGTH;
     private static final ValueLayout.OfShort NET_U16 = SocketNative.NET_U16;
@@ -249,6 +255,33 @@ public final class TunDevice implements TunnelDevice {
      */
     @Override
     public int read(PacketBuffer[] packets, int count) throws IOException {
+        return read(packets, count, true);
+    }
+
+    /**
+     * As {@link #read}, but returns 0 when no packet is waiting instead of blocking.
+     *
+     * @throws IllegalArgumentException if a buffer's offset leaves no room for the virtio_net_hdr
+     * @throws ErrnoException naming the device and errno if the device fails (EBADFD: it was removed)
+     */
+    @Override
+    public int readNow(PacketBuffer[] packets, int count) throws IOException {
+        return read(packets, count, false);
+    }
+
+    /** The TUN descriptor: readable while the kernel has packets for us. */
+    @Override
+    public int pollFd() {
+        return fdNumber;
+    }
+
+    /** {@link FdPoller#FACTORY}: this device can be polled with sockets of tun-io. */
+    @Override
+    public Poller.Factory pollers() {
+        return FdPoller.FACTORY;
+    }
+
+    private int read(PacketBuffer[] packets, int count, boolean block) throws IOException {
         int limit = Math.min(count, options.batchSize());
         if (limit <= 0) return 0;
         WakeableFd.Direction in = fd.reading();
@@ -279,7 +312,7 @@ public final class TunDevice implements TunnelDevice {
                     else b.setGsoSize(0); // a reused buffer may still say super-packet
                     n++;
                 }
-                if (n > 0) return n;
+                if (n > 0 || !block) return n;
                 if (pollReportedError) {
                     throw new ErrnoException("read(" + name + ")", Errno.EBADFD,
                             "poll reported an error on the descriptor but read has nothing to say; the device was removed");

@@ -4,6 +4,9 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.ring.PacketRing;
 import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.PollableTransport;
+import io.dataplane.core.spi.PollableTunnelDevice;
+import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.stats.Counters;
@@ -66,8 +69,10 @@ public final class Pipeline implements AutoCloseable {
     private final Counters egress = new Counters();
     private final Counters ingress = new Counters();
     private final Counters tunWriter = new Counters();
-    private final Thread egressThread;
-    private final Thread writerThread; // null with TunWriter.RECEIVE_THREAD
+    private final Thread egressThread; // the one thread with TunWriter.SINGLE_THREAD
+    private final Thread writerThread; // null unless TunWriter.THREAD
+    private final Poller poller; // null unless TunWriter.SINGLE_THREAD
+    private final long busyPollNanos;
     private volatile boolean running = true;
     private volatile Throwable failure;
 
@@ -76,7 +81,13 @@ public final class Pipeline implements AutoCloseable {
         /** A thread of its own, fed through a ring by the transport's receive thread (the default). */
         THREAD,
         /** The transport's receive thread, right after decapsulation; no ring, no extra thread. */
-        RECEIVE_THREAD
+        RECEIVE_THREAD,
+        /**
+         * The pipeline's only thread, which also reads the TUN and receives from the transport: it
+         * waits on both at once through a {@link Poller}. Needs a {@link PollableTunnelDevice} and a
+         * {@link PollableTransport}; the transport's own receive thread is never started.
+         */
+        SINGLE_THREAD
     }
 
     /**
@@ -92,12 +103,36 @@ public final class Pipeline implements AutoCloseable {
     /**
      * Assembles and starts a pipeline. The pool's headroom must cover the encapsulation's.
      *
-     * @param ringSize capacity of the ring from the receive thread to the TUN writer (unused with
-     *     {@link TunWriter#RECEIVE_THREAD})
+     * @param ringSize capacity of the ring from the receive thread to the TUN writer (used only
+     *     with {@link TunWriter#THREAD})
      * @param tunWriter which thread writes into the TUN
      */
     public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize,
             TunWriter tunWriter) throws IOException {
+        this(tun, transport, encap, routes, pool, ringSize, tunWriter, 0);
+    }
+
+    /**
+     * Assembles and starts a pipeline. The pool's headroom must cover the encapsulation's.
+     *
+     * @param ringSize capacity of the ring from the receive thread to the TUN writer (used only
+     *     with {@link TunWriter#THREAD})
+     * @param tunWriter which thread writes into the TUN
+     * @param busyPollNanos with {@link TunWriter#SINGLE_THREAD}: how long at most the thread keeps
+     *     looking for the answer to what it sent before it sleeps (see the class comment); 0 sleeps
+     *     at once. Unused in the other modes.
+     * @throws IllegalArgumentException if {@link TunWriter#SINGLE_THREAD} is asked of a device or
+     *     transport that is not pollable, or of two that no one poller can wait on together
+     */
+    public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize,
+            TunWriter tunWriter, long busyPollNanos) throws IOException {
+        if (busyPollNanos < 0) throw new IllegalArgumentException("busy-poll time negative: busyPollNanos=" + busyPollNanos);
+        if (tunWriter == TunWriter.SINGLE_THREAD
+                && !(tun instanceof PollableTunnelDevice && transport instanceof PollableTransport)) {
+            throw new IllegalArgumentException("SINGLE_THREAD needs a pollable device and transport: tun=" + tun
+                    + (tun instanceof PollableTunnelDevice ? "" : " (not a PollableTunnelDevice)") + ", transport=" + transport
+                    + (transport instanceof PollableTransport ? "" : " (not a PollableTransport)"));
+        }
         if (pool.headroom() < encap.headroom()) {
             throw new IllegalArgumentException("pool headroom too small for the encapsulation: headroom="
                     + pool.headroom() + " (needs " + encap.headroom() + ")");
@@ -110,7 +145,19 @@ public final class Pipeline implements AutoCloseable {
         this.batchSize = Math.max(1, Math.min(tun.batchSize(), 64));
         this.tunWriterMode = tunWriter;
         this.tunRing = tunWriter == TunWriter.THREAD ? new PacketRing(ringSize, true) : null;
+        this.busyPollNanos = busyPollNanos;
         String name = tun.name();
+        if (tunWriter == TunWriter.SINGLE_THREAD) {
+            PollableTunnelDevice pollableTun = (PollableTunnelDevice) tun;
+            PollableTransport pollableTransport = (PollableTransport) transport;
+            this.poller = pollableTun.pollers().open(List.of(pollableTun, pollableTransport));
+            this.writerThread = null;
+            this.egressThread = Thread.ofPlatform().name("dp-path-" + name).daemon()
+                    .unstarted(() -> pollLoop(pollableTun, pollableTransport));
+            egressThread.start();
+            return;
+        }
+        this.poller = null;
         this.writerThread = tunWriter == TunWriter.THREAD
                 ? Thread.ofPlatform().name("dp-ingress-" + name).daemon().unstarted(this::writeLoop)
                 : null;
@@ -142,27 +189,7 @@ public final class Pipeline implements AutoCloseable {
                 }
                 int n = tun.read(batch, held);
                 if (n == TunnelDevice.CLOSED) break;
-                int sends = 0;
-                for (int i = 0; i < n; i++) {
-                    PacketBuffer p = batch[i];
-                    batch[i] = null;
-                    int innerLength = p.length();
-                    int verdict = route(p, ip);
-                    if (verdict == Encapsulation.FORWARD) {
-                        egress.countEgress(innerLength);
-                        toSend[sends++] = p;
-                    } else if (verdict == Encapsulation.REPLY) {
-                        replyIntoTun(p);
-                    } else if (verdict != Encapsulation.CONSUMED) {
-                        egress.drop(verdict);
-                        p.release();
-                    }
-                }
-                if (sends > 0) {
-                    int accepted = transport.send(toSend, sends);
-                    if (accepted < sends) egress.drop(DropReason.RING_FULL, sends - accepted);
-                    java.util.Arrays.fill(toSend, 0, sends, null);
-                }
+                egressBatch(batch, n, toSend, ip);
                 held = compact(batch, n, held);
             }
         } catch (IOException | RuntimeException e) {
@@ -173,6 +200,35 @@ public final class Pipeline implements AutoCloseable {
         } finally {
             PacketPool.releaseAll(batch, 0, batch.length);
         }
+    }
+
+    /**
+     * Routes and encapsulates {@code batch[0..n)}, read from the TUN, and sends what goes to the
+     * network in one call; clears {@code batch[0..n)}. Returns how many were handed to the transport.
+     */
+    private int egressBatch(PacketBuffer[] batch, int n, PacketBuffer[] toSend, Ipv4Header ip) throws IOException {
+        int sends = 0;
+        for (int i = 0; i < n; i++) {
+            PacketBuffer p = batch[i];
+            batch[i] = null;
+            int innerLength = p.length();
+            int verdict = route(p, ip);
+            if (verdict == Encapsulation.FORWARD) {
+                egress.countEgress(innerLength);
+                toSend[sends++] = p;
+            } else if (verdict == Encapsulation.REPLY) {
+                replyIntoTun(p);
+            } else if (verdict != Encapsulation.CONSUMED) {
+                egress.drop(verdict);
+                p.release();
+            }
+        }
+        if (sends > 0) {
+            int accepted = transport.send(toSend, sends);
+            if (accepted < sends) egress.drop(DropReason.RING_FULL, sends - accepted);
+            java.util.Arrays.fill(toSend, 0, sends, null);
+        }
+        return sends;
     }
 
     // An ICMP error (or the like) from the encapsulation goes back into the TUN.
@@ -205,10 +261,13 @@ public final class Pipeline implements AutoCloseable {
         return encap.encap(p, (int) hop);
     }
 
-    /** After a read consumed {@code used} buffers from the front, moves the unused ones down. */
+    /**
+     * After a read consumed {@code used} buffers from the front (handed on, whoever owns them now),
+     * moves the unused ones down and clears the rest, so the array holds only buffers still ours.
+     */
     private static int compact(PacketBuffer[] batch, int used, int held) {
         int left = held - used;
-        if (used > 0 && left > 0) {
+        if (used > 0) {
             System.arraycopy(batch, used, batch, 0, left);
             java.util.Arrays.fill(batch, left, held, null);
         }
@@ -220,6 +279,7 @@ public final class Pipeline implements AutoCloseable {
     // Touched only by the transport's receive thread.
     private final PacketBuffer[] replies = new PacketBuffer[64];
     private final PacketBuffer[] toTun = new PacketBuffer[64];
+    private long repliesSent; // datagrams decap answered with, for the single thread's busy polling
 
     private void onReceive(PacketBuffer[] batch, int count) {
         int r = 0;
@@ -272,6 +332,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private int flushReplies(int r) {
+        repliesSent += r;
         int accepted = transport.send(replies, r);
         if (accepted < r) ingress.drop(DropReason.RING_FULL, r - accepted);
         java.util.Arrays.fill(replies, 0, r, null);
@@ -306,6 +367,78 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+
+    // ---- single thread: both directions, one poller ----
+
+    private static final int FROM_TUN = 1; // bit of the poller's sources: List.of(tun, transport)
+    private static final int FROM_NETWORK = 2;
+
+    /**
+     * {@link TunWriter#SINGLE_THREAD}: takes whatever the TUN and the transport have, a batch of
+     * each in turn, without blocking; looks again at once while there was anything (a TUN write may
+     * have made the kernel queue an answer in the TUN already); when both are empty, spins for as
+     * long as {@link BusyPoll} says, then sleeps in the poller until either has input or close
+     * wakes it.
+     */
+    private void pollLoop(PollableTunnelDevice tunIn, PollableTransport networkIn) {
+        PacketBuffer[] fromTun = new PacketBuffer[batchSize];
+        PacketBuffer[] toSend = new PacketBuffer[batchSize];
+        int receiveBatch = Math.max(1, Math.min(networkIn.batchSize(), 1024));
+        PacketBuffer[] fromNetwork = new PacketBuffer[receiveBatch];
+        Ipv4Header ip = new Ipv4Header();
+        BusyPoll spin = new BusyPoll(busyPollNanos);
+        int tunHeld = 0;
+        int networkHeld = 0;
+        int ready = FROM_TUN | FROM_NETWORK;
+        try {
+            while (running) {
+                tunHeld += pool.acquire(fromTun, tunHeld, batchSize);
+                networkHeld += pool.acquire(fromNetwork, networkHeld, receiveBatch);
+                if (tunHeld == 0 || networkHeld == 0) {
+                    // The pool is dry (another stage holds the buffers: a WireGuard handshake queue): the
+                    // poller would report input this thread cannot take. Look again in a millisecond.
+                    LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    ready = FROM_TUN | FROM_NETWORK;
+                    continue;
+                }
+                if ((ready & FROM_TUN) != 0) {
+                    int n = tunIn.readNow(fromTun, tunHeld);
+                    if (n == TunnelDevice.CLOSED) break;
+                    if (n > 0) {
+                        if (egressBatch(fromTun, n, toSend, ip) > 0) spin.sent(System.nanoTime());
+                        tunHeld = compact(fromTun, n, tunHeld);
+                    }
+                }
+                if ((ready & FROM_NETWORK) != 0) {
+                    int n = networkIn.receiveNow(fromNetwork, networkHeld);
+                    if (n == PollableTransport.CLOSED) break;
+                    if (n > 0) {
+                        spin.received(System.nanoTime());
+                        long replies = repliesSent;
+                        onReceive(fromNetwork, n); // owns fromNetwork[0..n) now
+                        if (repliesSent != replies) spin.sent(System.nanoTime());
+                        networkHeld = compact(fromNetwork, n, networkHeld);
+                    }
+                }
+                // One look at both (a TUN write may have made the kernel queue an answer in the TUN already).
+                ready = poller.await(0);
+                while (ready == 0 && running && spin.spin(System.nanoTime())) {
+                    Thread.yield(); // a producer on this CPU (the pod, a softirq's thread) may run first
+                    ready = poller.await(0);
+                }
+                if (ready == 0 && running) ready = poller.await(-1);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                failure = e;
+                LOG.log(Level.ERROR, "packet path of " + tun.name() + " stopped: " + e.getMessage());
+            }
+        } finally {
+            PacketPool.releaseAll(fromTun, 0, fromTun.length);
+            PacketPool.releaseAll(fromNetwork, 0, fromNetwork.length);
+        }
+    }
+
     // ---- control ----
 
     /** The counters of every stage, the transport's included, for {@link Counters.Snapshot#of}. */
@@ -327,6 +460,15 @@ public final class Pipeline implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (poller != null) {
+            // The thread waits on the device's and the transport's descriptors: stop it before they close.
+            poller.wake();
+            join(egressThread);
+            transport.close();
+            tun.close();
+            poller.close();
+            return;
+        }
         transport.close(); // no more onReceive calls after this returns
         tun.close(); // wakes the egress thread blocked in read
         if (tunRing != null) tunRing.wake();

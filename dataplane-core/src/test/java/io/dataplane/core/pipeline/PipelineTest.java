@@ -101,12 +101,17 @@ class PipelineTest {
         return Pipeline.TunWriter.THREAD;
     }
 
+    /** The busy-poll cap the pipelines get (used by the single-thread mode only). */
+    long busyPollNanos() {
+        return 0;
+    }
+
     private Node node(int underlay, String name) throws Exception {
         PacketPool pool = new PacketPool(256);
         FakeTunnelDevice tun = new FakeTunnelDevice(name, 1400, 16);
         FakeTransport transport = network.attach(underlay, PORT, pool);
         RouteTable routes = new RouteTable();
-        Pipeline pipeline = new Pipeline(tun, transport, new MarkerEncapsulation(), routes, pool, 256, tunWriter());
+        Pipeline pipeline = new Pipeline(tun, transport, new MarkerEncapsulation(), routes, pool, 256, tunWriter(), busyPollNanos());
         assertEquals(tunWriter(), pipeline.tunWriter());
         Node n = new Node(pool, tun, transport, routes, pipeline);
         nodes.add(n);
@@ -207,7 +212,7 @@ class PipelineTest {
                 return DropReason.NO_ROUTE.ordinal();
             }
         };
-        Pipeline p = new Pipeline(tun, transport, plain, new RouteTable(), pool, 64, tunWriter());
+        Pipeline p = new Pipeline(tun, transport, plain, new RouteTable(), pool, 64, tunWriter(), busyPollNanos());
         nodes.add(new Node(pool, tun, transport, new RouteTable(), p));
         tun.inject(udpPacket(POD_A, POD_B, 32));
         await(() -> Counters.Snapshot.of(p.counters()).dropped(DropReason.NO_ROUTE) == 1, "NO_ROUTE drop");
@@ -242,8 +247,23 @@ class PipelineTest {
         assertEquals(0, a.pool().outstanding());
         assertEquals(0, b.pool().outstanding());
         for (Thread t : Thread.getAllStackTraces().keySet()) {
-            assertTrue(!t.getName().startsWith("dp-egress-tun-") && !t.getName().startsWith("dp-ingress-tun-") || !t.isAlive(),
-                    "thread left running: " + t.getName());
+            assertTrue(!t.getName().startsWith("dp-egress-tun-") && !t.getName().startsWith("dp-ingress-tun-")
+                    && !t.getName().startsWith("dp-path-tun-") || !t.isAlive(), "thread left running: " + t.getName());
         }
+    }
+
+    @Test
+    void closeOfAnIdlePipelineReturnsWithin100Milliseconds() throws Exception {
+        Node a = node(UNDERLAY_A, "tun-a");
+        Node b = node(UNDERLAY_B, "tun-b");
+        a.routes().add(Ipv4Prefix.parse("10.244.2.0/24"), UNDERLAY_B);
+        a.tun().inject(udpPacket(POD_A, POD_B, 100));
+        assertNotNull(b.tun().awaitWritten(Duration.ofSeconds(5)));
+        Thread.sleep(100); // every thread is asleep by now, a spinning one too
+        long start = System.nanoTime();
+        a.pipeline().close();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis < 100, "close took " + millis + " ms");
+        assertEquals(0, a.pool().outstanding());
     }
 }

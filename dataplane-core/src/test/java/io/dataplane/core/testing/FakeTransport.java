@@ -4,18 +4,21 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
-import io.dataplane.core.spi.Transport;
+import io.dataplane.core.spi.PollableTransport;
+import io.dataplane.core.spi.Poller;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An in-memory {@link Transport} on a {@link FakeNetwork}. Sends copy the payload into a buffer of
- * the receiving transport's pool and queue it; a delivery thread hands queued datagrams to the
- * receiver in batches. Datagrams to an address nobody attached are counted as {@code SEND_FAILED}.
+ * An in-memory {@link io.dataplane.core.spi.Transport} on a {@link FakeNetwork}. Sends copy the
+ * payload into a buffer of the receiving transport's pool and queue it; a delivery thread hands
+ * queued datagrams to the receiver in batches, or, polled ({@link FakePoller}), {@link #receiveNow}
+ * copies them into the caller's buffers. Datagrams to an address nobody attached are counted as
+ * {@code SEND_FAILED}.
  */
-public final class FakeTransport implements Transport {
+public final class FakeTransport implements PollableTransport, FakePoller.Source {
     private static final int BATCH = 32;
     private final FakeNetwork network;
     private final int address;
@@ -24,7 +27,9 @@ public final class FakeTransport implements Transport {
     private final BlockingQueue<PacketBuffer> inbox = new LinkedBlockingQueue<>(4096);
     private final Counters counters = new Counters();
     private volatile boolean closed;
+    private volatile Runnable onInput;
     private Thread delivery;
+    private boolean polled;
 
     FakeTransport(FakeNetwork network, int address, int port, PacketPool pool) {
         this.network = network;
@@ -52,16 +57,23 @@ public final class FakeTransport implements Transport {
 
     // Under the inbox's lock so that close() cannot miss a buffer queued while it drains.
     private boolean enqueue(PacketBuffer b) {
+        boolean queued;
         synchronized (inbox) {
-            if (!closed && inbox.offer(b)) return true;
+            queued = !closed && inbox.offer(b);
         }
-        b.release();
-        return false;
+        if (!queued) {
+            b.release();
+            return false;
+        }
+        Runnable r = onInput;
+        if (r != null) r.run();
+        return true;
     }
 
     @Override
     public synchronized void start(Receiver receiver) {
         if (delivery != null) throw new IllegalStateException("already started");
+        if (polled) throw new IllegalStateException("polled (receiveNow): cannot also be started");
         delivery = Thread.ofPlatform().name("fake-transport-" + port).daemon().start(() -> deliver(receiver));
     }
 
@@ -81,6 +93,54 @@ public final class FakeTransport implements Transport {
                 return;
             }
         }
+    }
+
+    /** Copies queued datagrams into the caller's buffers (releasing the queued ones); never blocks. */
+    @Override
+    public int receiveNow(PacketBuffer[] packets, int count) {
+        synchronized (this) {
+            if (delivery != null) throw new IllegalStateException("started: the delivery thread receives");
+            polled = true;
+        }
+        if (closed) return CLOSED;
+        int limit = Math.min(count, BATCH);
+        int n = 0;
+        PacketBuffer queued;
+        while (n < limit && (queued = inbox.poll()) != null) {
+            PacketBuffer b = packets[n];
+            int len = queued.length();
+            if (len > b.capacity() - b.offset()) {
+                counters.drop(DropReason.OVERSIZE);
+            } else {
+                MemorySegment.copy(queued.segment(), queued.offset(), b.segment(), b.offset(), len);
+                b.setLength(len).setPeer(queued.peerAddress(), queued.peerPort());
+                n++;
+            }
+            queued.release();
+        }
+        return n;
+    }
+
+    /** {@link #NO_FD}: in memory. */
+    @Override
+    public int pollFd() {
+        return NO_FD;
+    }
+
+    /** {@link FakePoller#FACTORY}. */
+    @Override
+    public Poller.Factory pollers() {
+        return FakePoller.FACTORY;
+    }
+
+    @Override
+    public boolean ready() {
+        return closed || !inbox.isEmpty();
+    }
+
+    @Override
+    public void onInput(Runnable action) {
+        onInput = action;
     }
 
     @Override
@@ -143,5 +203,7 @@ public final class FakeTransport implements Transport {
         }
         PacketBuffer b;
         while ((b = inbox.poll()) != null) b.release();
+        Runnable r = onInput;
+        if (r != null) r.run();
     }
 }

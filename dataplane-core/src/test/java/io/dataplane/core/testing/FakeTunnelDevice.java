@@ -1,7 +1,8 @@
 package io.dataplane.core.testing;
 
 import io.dataplane.core.buffer.PacketBuffer;
-import io.dataplane.core.spi.TunnelDevice;
+import io.dataplane.core.spi.Poller;
+import io.dataplane.core.spi.PollableTunnelDevice;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
@@ -10,16 +11,18 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An in-memory {@link TunnelDevice}: tests {@link #inject} packets as if a pod sent them and
- * {@link #awaitWritten take} what the dataplane wrote, as a pod would receive it.
+ * An in-memory {@link io.dataplane.core.spi.TunnelDevice}: tests {@link #inject} packets as if a
+ * pod sent them and {@link #awaitWritten take} what the dataplane wrote, as a pod would receive it.
+ * Pollable with a {@link FakePoller}.
  */
-public final class FakeTunnelDevice implements TunnelDevice {
+public final class FakeTunnelDevice implements PollableTunnelDevice, FakePoller.Source {
     private final String name;
     private final int mtu;
     private final int batchSize;
     private final BlockingQueue<byte[]> toRead = new LinkedBlockingQueue<>();
     private final BlockingQueue<byte[]> written = new LinkedBlockingQueue<>();
     private volatile boolean closed;
+    private volatile Runnable onInput;
 
     /** A fake device called {@code name} with this MTU and batch size. */
     public FakeTunnelDevice(String name, int mtu, int batchSize) {
@@ -31,6 +34,8 @@ public final class FakeTunnelDevice implements TunnelDevice {
     /** Queues a packet for the dataplane to read, as if a pod had sent it. */
     public void inject(byte[] packet) {
         toRead.add(packet.clone());
+        Runnable r = onInput;
+        if (r != null) r.run();
     }
 
     /** The next packet the dataplane wrote, or null after {@code timeout}. */
@@ -72,16 +77,51 @@ public final class FakeTunnelDevice implements TunnelDevice {
                 return CLOSED;
             }
             while (p != null) {
-                PacketBuffer b = packets[n];
-                int off = b.offset();
-                int len = Math.min(p.length, b.capacity() - off);
-                MemorySegment.copy(p, 0, b.segment(), ValueLayout.JAVA_BYTE, off, len);
-                b.setLength(len);
+                fill(packets[n], p);
                 if (++n == limit) break;
                 p = toRead.poll();
             }
         }
         return n;
+    }
+
+    @Override
+    public int readNow(PacketBuffer[] packets, int count) {
+        if (closed) return CLOSED;
+        int limit = Math.min(count, batchSize);
+        int n = 0;
+        byte[] p;
+        while (n < limit && (p = toRead.poll()) != null) fill(packets[n++], p);
+        return n;
+    }
+
+    private static void fill(PacketBuffer b, byte[] p) {
+        int off = b.offset();
+        int len = Math.min(p.length, b.capacity() - off);
+        MemorySegment.copy(p, 0, b.segment(), ValueLayout.JAVA_BYTE, off, len);
+        b.setLength(len);
+    }
+
+    /** {@link #NO_FD}: in memory. */
+    @Override
+    public int pollFd() {
+        return NO_FD;
+    }
+
+    /** {@link FakePoller#FACTORY}. */
+    @Override
+    public Poller.Factory pollers() {
+        return FakePoller.FACTORY;
+    }
+
+    @Override
+    public boolean ready() {
+        return closed || !toRead.isEmpty();
+    }
+
+    @Override
+    public void onInput(Runnable action) {
+        onInput = action;
     }
 
     @Override
@@ -94,5 +134,7 @@ public final class FakeTunnelDevice implements TunnelDevice {
     @Override
     public void close() {
         closed = true;
+        Runnable r = onInput;
+        if (r != null) r.run();
     }
 }

@@ -212,6 +212,25 @@ public final class RawIpSocket implements AutoCloseable {
      * @throws ErrnoException naming the socket if receiving fails
      */
     public int receive(PacketBuffer[] packets, int count) throws IOException {
+        return receive(packets, count, true);
+    }
+
+    /**
+     * As {@link #receive}, but returns 0 when no datagram is waiting instead of blocking.
+     *
+     * @return the number of buffers filled, 0 if none was waiting, or {@link #CLOSED}
+     * @throws ErrnoException naming the socket if receiving fails
+     */
+    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
+        return receive(packets, count, false);
+    }
+
+    /** The socket's descriptor, for {@code poll} (readable while datagrams wait). */
+    public int fd() {
+        return fdNumber;
+    }
+
+    private int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
         int limit = Math.min(count, batchSize);
         if (limit <= 0) return 0;
         WakeableFd.Direction in = fd.reading();
@@ -236,6 +255,7 @@ public final class RawIpSocket implements AutoCloseable {
                 if (e == Errno.EINTR) continue;
                 if (e == Errno.EBADF) return CLOSED;
                 if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(raw IP protocol " + protocol + ")", e);
+                if (!block) return 0;
                 if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
             }
         } finally {

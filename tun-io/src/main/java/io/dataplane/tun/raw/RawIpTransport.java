@@ -3,10 +3,13 @@ package io.dataplane.tun.raw;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.ring.PacketRing;
+import io.dataplane.core.spi.PollableTransport;
+import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.sys.FdPoller;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -58,10 +61,15 @@ import java.util.concurrent.locks.LockSupport;
  * the cost; the price is that a datagram the kernel will not take at once (the socket's send
  * buffer is full) is dropped and counted instead of waiting in the ring.
  *
+ * <p><b>Polled instead of started.</b> A caller that waits on the socket itself (its
+ * {@link #pollFd() descriptor} with a TUN's, in an {@link FdPoller}: the pipeline's single-thread
+ * mode) takes datagrams with {@link #receiveNow} on its own thread and never calls {@link #start};
+ * then there is no receiver thread. With sendOnCaller as well, the transport has no thread at all.
+ *
  * <p><b>Threads and counters.</b> {@link #counters()} are written by the sender thread, or with
  * sendOnCaller under the send lock. Nothing on the packet path allocates.
  */
-public final class RawIpTransport implements Transport {
+public final class RawIpTransport implements PollableTransport {
     private static final Logger LOG = System.getLogger(RawIpTransport.class.getName());
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -74,6 +82,7 @@ public final class RawIpTransport implements Transport {
     private final Object sendLock = new Object();
     private final Thread senderThread;
     private Thread receiverThread;
+    private boolean polled; // receiveNow was called: start is refused
     private volatile Receiver receiver;
     private volatile boolean closed;
     private volatile long received;
@@ -116,6 +125,7 @@ public final class RawIpTransport implements Transport {
         if (receiver == null) throw new IllegalArgumentException("receiver missing: receiver=null");
         if (closed) throw new IllegalStateException(this + " is closed");
         if (receiverThread != null) throw new IllegalStateException(this + " already started");
+        if (polled) throw new IllegalStateException(this + " is polled (receiveNow): it cannot also be started");
         this.receiver = receiver;
         receiverThread = Thread.ofPlatform().name("dp-raw" + config.protocol() + "-rx").daemon().start(this::receiveLoop);
     }
@@ -234,15 +244,7 @@ public final class RawIpTransport implements Transport {
                 }
                 int n = socket.receive(batch, held);
                 if (n == RawIpSocket.CLOSED) break;
-                if (datagrams) {
-                    // The socket moved the data past the outer header; in datagram mode it is part of the data.
-                    for (int i = 0; i < n; i++) {
-                        PacketBuffer p = batch[i];
-                        p.setData(headroom, p.length() + p.offset() - headroom);
-                    }
-                }
-                received = received + n;
-                receiveCalls = receiveCalls + 1;
+                accepted(batch, n, headroom, datagrams);
                 r.onReceive(batch, n);
                 // The receiver owns batch[0..n) now; move the unfilled buffers down for the next call.
                 int left = held - n;
@@ -255,6 +257,51 @@ public final class RawIpTransport implements Transport {
         } finally {
             PacketPool.releaseAll(batch, 0, held);
         }
+    }
+
+    // In datagram mode the outer header is part of the data; counts what is handed on.
+    private void accepted(PacketBuffer[] batch, int n, int headroom, boolean datagrams) {
+        if (datagrams) {
+            // The socket moved the data past the outer header, back to where it was read.
+            for (int i = 0; i < n; i++) {
+                PacketBuffer p = batch[i];
+                p.setData(headroom, p.length() + p.offset() - headroom);
+            }
+        }
+        received = received + n;
+        receiveCalls = receiveCalls + 1;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The buffers' data starts at the pool's headroom: in datagram mode the data is the whole
+     * datagram, outer header included, as a receiver gets it.
+     */
+    @Override
+    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
+        if (!polled) {
+            synchronized (this) {
+                if (receiverThread != null) throw new IllegalStateException(this + " was started: its receiver thread receives");
+                polled = true;
+            }
+        }
+        int n = socket.receiveNow(packets, count);
+        if (n == RawIpSocket.CLOSED) return CLOSED;
+        if (n > 0) accepted(packets, n, pool.headroom(), config.headerIncluded());
+        return n;
+    }
+
+    /** The socket's descriptor. */
+    @Override
+    public int pollFd() {
+        return socket.fd();
+    }
+
+    /** {@link FdPoller#FACTORY}: polled together with a {@code TunDevice}. */
+    @Override
+    public Poller.Factory pollers() {
+        return FdPoller.FACTORY;
     }
 
     /**

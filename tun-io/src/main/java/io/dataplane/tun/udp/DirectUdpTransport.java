@@ -2,10 +2,13 @@ package io.dataplane.tun.udp;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.spi.PollableTransport;
+import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.sys.FdPoller;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -36,6 +39,11 @@ import java.util.concurrent.locks.LockSupport;
  * right now (a full socket send buffer: EAGAIN) is dropped and counted ({@code SEND_FAILED}) instead
  * of waiting in a ring for writability.
  *
+ * <p><b>Polled instead of started.</b> A caller that waits on the socket itself (its
+ * {@link #pollFd() descriptor} with a TUN's, in an {@link FdPoller}: the pipeline's single-thread
+ * mode) takes datagrams with {@link #receiveNow} on its own thread and never calls {@link #start};
+ * then there is no receive thread at all.
+ *
  * <p>{@link #send} is safe from any thread (senders take turns on a lock: the pipeline's egress
  * thread, and its receive thread for replies). Counters: {@code SEND_FAILED} for datagrams the
  * kernel refused, {@code OVERSIZE} for datagrams larger than a buffer (dropped, never handed on
@@ -43,7 +51,7 @@ import java.util.concurrent.locks.LockSupport;
  * datagrams in the socket, whose receive buffer overflows (the kernel counts those) before any
  * buffer is lost.
  */
-public final class DirectUdpTransport implements Transport {
+public final class DirectUdpTransport implements PollableTransport {
     private static final Logger LOG = System.getLogger(DirectUdpTransport.class.getName());
     private static final long POOL_DRY_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -53,6 +61,8 @@ public final class DirectUdpTransport implements Transport {
     private final Counters counters = new Counters();
     private final Object sendLock = new Object();
     private Thread receiveThread;
+    private boolean polled; // receiveNow was called: start is refused
+    private long truncatedSeen; // by whichever thread receives
     private volatile boolean closed;
 
     private DirectUdpTransport(UdpTransportConfig config, PacketPool pool, UdpSocket socket) {
@@ -78,6 +88,7 @@ public final class DirectUdpTransport implements Transport {
     public synchronized void start(Receiver receiver) {
         if (closed) throw new IllegalStateException(this + " is closed");
         if (receiveThread != null) throw new IllegalStateException(this + " already started");
+        if (polled) throw new IllegalStateException(this + " is polled (receiveNow): it cannot also be started");
         receiveThread = Thread.ofPlatform().name("dp-udp-rx-" + socket.localPort()).daemon().unstarted(() -> receiveLoop(receiver));
         receiveThread.start();
     }
@@ -86,7 +97,6 @@ public final class DirectUdpTransport implements Transport {
         int batchSize = config.batchSize();
         PacketBuffer[] batch = new PacketBuffer[batchSize];
         int held = 0;
-        long truncatedSeen = 0;
         try {
             while (!closed) {
                 held += pool.acquire(batch, held, batchSize);
@@ -96,11 +106,7 @@ public final class DirectUdpTransport implements Transport {
                 }
                 int n = socket.receive(batch, held);
                 if (n == UdpSocket.CLOSED) break;
-                long truncated = socket.truncated();
-                if (truncated != truncatedSeen) {
-                    counters.drop(DropReason.OVERSIZE, (int) (truncated - truncatedSeen));
-                    truncatedSeen = truncated;
-                }
+                countTruncated();
                 receiver.onReceive(batch, n);
                 // The receiver owns batch[0..n) now; the unfilled ones move to the front.
                 int left = held - n;
@@ -113,6 +119,46 @@ public final class DirectUdpTransport implements Transport {
         } finally {
             PacketPool.releaseAll(batch, 0, batch.length);
         }
+    }
+
+    // Datagrams the socket dropped as too large for their buffer, counted once each.
+    private void countTruncated() {
+        long truncated = socket.truncated();
+        if (truncated != truncatedSeen) {
+            counters.drop(DropReason.OVERSIZE, (int) (truncated - truncatedSeen));
+            truncatedSeen = truncated;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Datagrams too large for their buffer are dropped and counted as {@code OVERSIZE}.
+     */
+    @Override
+    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
+        if (!polled) {
+            synchronized (this) {
+                if (receiveThread != null) throw new IllegalStateException(this + " was started: its receive thread receives");
+                polled = true;
+            }
+        }
+        int n = socket.receiveNow(packets, count);
+        if (n == UdpSocket.CLOSED) return CLOSED;
+        countTruncated();
+        return n;
+    }
+
+    /** The socket's descriptor. */
+    @Override
+    public int pollFd() {
+        return socket.fd();
+    }
+
+    /** {@link FdPoller#FACTORY}: polled together with a {@code TunDevice}. */
+    @Override
+    public Poller.Factory pollers() {
+        return FdPoller.FACTORY;
     }
 
     /**
