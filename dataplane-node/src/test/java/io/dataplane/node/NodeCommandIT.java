@@ -89,10 +89,11 @@ class NodeCommandIT {
 
         dirB.peers(leaseA);
         Tool nodeB = bed.own(Tool.start(Cli.dataplaneIn(b, "node", "--config", dirB.arg(), "--public-ip", "192.0.2.2", "--metrics-port",
-                "9100")));
+                "9100", "--busy-poll", "200"))); // B on the single-thread path: both packet paths carry the traffic below
         String leaseB = awaitLine(nodeB, "{\"Subnet\":", START);
         awaitLine(nodeB, "peers: added 10.244.1.0/24 at 192.0.2.1 (1 peer from " + dirB.file("peers.json") + ")", START);
         awaitLine(nodeB, "metrics: http://127.0.0.1:9100/metrics", START);
+        if (!kernelForwards) assertContains(nodeB.stdout(), ", one packet-path thread, busy polling up to 200 us");
 
         // A peer added to A's peers.json while A runs (written as editors do: a new file renamed over the old).
         dirA.peers(leaseB);

@@ -22,7 +22,7 @@ import java.lang.System.Logger.Level;
 
 /**
  * Moves packets between a {@link TunnelDevice} and a {@link Transport} through an
- * {@link Encapsulation}, in batches, in place, on three threads (or two, see {@link TunWriter}).
+ * {@link Encapsulation}, in batches, in place, on three threads (or two, or one: see {@link TunWriter}).
  *
  * <pre>
  * Egress (pod -> network), thread "dp-egress-TUN":
@@ -48,6 +48,15 @@ import java.lang.System.Logger.Level;
  * few cores is worth more than the overlap of receiving and writing; and a receive thread that is
  * busy writing reads no more datagrams, so a burst waits in the socket's receive buffer instead of
  * being dropped from a full ring.
+ *
+ * <p>With {@link TunWriter#SINGLE_THREAD} one thread, "dp-path-TUN", does all of it: it waits on
+ * the TUN and the socket together through a {@link Poller} and takes a batch from each in turn
+ * without blocking. A round trip then wakes two threads (one per node) instead of four: after the
+ * TUN write of a request the kernel has usually queued the pod's answer in the TUN already, and
+ * the same thread, still running, takes it. After it sent something, the thread may also spin
+ * (look again instead of sleeping) for a bounded, adaptive time ({@link BusyPoll}, at most
+ * {@code busyPollNanos}) so that the answer from the network finds it awake as well. No overlap of
+ * the two directions: the price on a machine with many cores and both directions loaded.
  *
  * <p>Every stage keeps its own {@link Counters} (one writer each). Packets change owner only by
  * being offered to a ring or handed to the transport; every drop releases its buffer. {@link #close}

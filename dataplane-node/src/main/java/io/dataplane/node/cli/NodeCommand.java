@@ -6,6 +6,7 @@ import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.NodeFiles;
 import io.dataplane.core.config.SubnetEnv;
+import io.dataplane.core.pipeline.Pipeline;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.node.NodeConfig;
 import io.dataplane.node.NodeStats;
@@ -83,6 +84,13 @@ final class NodeCommand implements Callable<Integer> {
             description = "Seconds between stats lines, 0 for none (default: ${DEFAULT-VALUE}).")
     private int statsInterval;
 
+    @Option(names = "--busy-poll", paramLabel = "MICROS", converter = Options.BusyPollMicros.class,
+            description = "Lower ping latency for some CPU: one packet-path thread polls the TUN and the socket together and,"
+                    + " after it sends, keeps looking for the answer for up to MICROS microseconds (adapted to the round trips it"
+                    + " sees) before it sleeps; 0-10000, 0 polls on one thread without spinning (default: two threads, no busy"
+                    + " polling).")
+    private Integer busyPoll;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -99,6 +107,9 @@ final class NodeCommand implements Callable<Integer> {
         OverlayNode node;
         try {
             config = NodeConfig.of(files.netConf(), files.subnetEnv(), ip).withTunName(tun).withStateDir(dir);
+            if (busyPoll != null) {
+                config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
+            }
             node = OverlayNode.start(config);
         } catch (ConfigException e) {
             throw attribute(e);
@@ -116,7 +127,8 @@ final class NodeCommand implements Callable<Integer> {
             BackendType type = node.backendType();
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + files.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
-                    + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir);
+                    + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir
+                    + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling up to " + busyPoll + " us" : ""));
             out.println("lease (add it to the other nodes' peers.json):");
             out.println(node.localLease().toJson());
             Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);

@@ -2,6 +2,7 @@ package io.dataplane.node.cli;
 
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.node.PacketPathOptions;
 import io.dataplane.tun.InterfaceName;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -55,6 +56,18 @@ final class Options {
             int seconds = integer(value);
             if (seconds < 0 || seconds > 86400) throw new TypeConversionException("seconds out of range: " + value + " (0-86400)");
             return seconds;
+        }
+    }
+
+    /** Busy-poll microseconds, 0-{@link PacketPathOptions#MAX_BUSY_POLL_MICROS}. */
+    static final class BusyPollMicros implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int micros = integer(value);
+            if (micros < 0 || micros > PacketPathOptions.MAX_BUSY_POLL_MICROS) {
+                throw new TypeConversionException("microseconds out of range: " + value + " (0-" + PacketPathOptions.MAX_BUSY_POLL_MICROS + ")");
+            }
+            return micros;
         }
     }
 
