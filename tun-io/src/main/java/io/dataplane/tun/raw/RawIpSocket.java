@@ -3,9 +3,8 @@ package io.dataplane.tun.raw;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
-import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
-import io.dataplane.tun.sys.NativeCall;
+import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.sys.Structs;
 import io.dataplane.tun.sys.WakeableFd;
@@ -40,9 +39,6 @@ import java.lang.foreign.ValueLayout;
 public final class RawIpSocket implements AutoCloseable {
     /** Result of {@link #receive} and {@link #send} once the socket is closed. */
     public static final int CLOSED = -1;
-    private static final long MMSG = Structs.MMSGHDR.byteSize();
-    private static final long IOV = Structs.IOVEC.byteSize();
-    private static final long SOCKADDR = Structs.SOCKADDR_IN.byteSize();
 
     private final int protocol;
     private final boolean headerIncluded;
@@ -50,30 +46,8 @@ public final class RawIpSocket implements AutoCloseable {
     private final WakeableFd fd;
     private final int fdNumber;
     private final Arena arena = Arena.ofShared();
-    private final Batch sendBatch;
-    private final Batch receiveBatch;
-
-    /** Native arrays of one direction: mmsghdr, iovec and sockaddr_in per slot, linked once. */
-    private final class Batch {
-        final MemorySegment messages = arena.allocate(Structs.MMSGHDR, batchSize);
-        final MemorySegment iovecs = arena.allocate(Structs.IOVEC, batchSize);
-        final MemorySegment addresses = arena.allocate(Structs.SOCKADDR_IN, batchSize);
-
-        Batch() {
-            for (int i = 0; i < batchSize; i++) {
-                long m = i * MMSG;
-                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
-                messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
-                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOV, iovecs.address() + i * IOV);
-                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
-            }
-        }
-
-        void set(int i, long base, long length) {
-            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_BASE, base);
-            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_LEN, length);
-        }
-    }
+    private final MmsgBatch sendBatch;
+    private final MmsgBatch receiveBatch;
 
     private RawIpSocket(int protocol, boolean headerIncluded, int batchSize, WakeableFd fd) {
         this.protocol = protocol;
@@ -81,8 +55,8 @@ public final class RawIpSocket implements AutoCloseable {
         this.batchSize = batchSize;
         this.fd = fd;
         this.fdNumber = fd.fd();
-        this.sendBatch = new Batch();
-        this.receiveBatch = new Batch();
+        this.sendBatch = new MmsgBatch(arena, batchSize);
+        this.receiveBatch = new MmsgBatch(arena, batchSize);
     }
 
     /**
@@ -164,35 +138,21 @@ public final class RawIpSocket implements AutoCloseable {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
-            MemorySegment errno = out.errno();
-            Batch b = sendBatch;
+            MmsgBatch b = sendBatch;
             int sent = 0;
-            int done = 0;
-            while (done < count) {
+            for (int done = 0; done < count; ) {
                 int n = Math.min(batchSize, count - done);
-                for (int i = 0; i < n; i++) {
-                    PacketBuffer p = packets[done + i];
-                    b.set(i, p.address() + p.offset(), p.length());
-                    b.addresses.set(SocketNative.NET_U32, i * SOCKADDR + Structs.SOCKADDR_IN_ADDR, p.peerAddress());
-                    b.addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
-                }
+                for (int i = 0; i < n; i++) b.toSend(i, packets[done + i], false);
                 int at = 0;
-                while (at < n) {
-                    int r = SocketNative.sendmmsg(errno, fdNumber, b.messages.address() + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
-                    if (r > 0) {
-                        at += r;
-                        sent += r;
-                        continue;
-                    }
-                    int e = NativeCall.errno(errno);
-                    if (e == Errno.EINTR) continue;
-                    if (e == Errno.EAGAIN) {
-                        if (!wait) return sent;
-                        if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-                        continue;
-                    }
-                    if (e == Errno.EBADF) return CLOSED;
-                    at++; // this datagram was refused: skip it, the caller counts count - result
+                while (true) {
+                    int r = b.send(out.errno(), fdNumber, at, n, false);
+                    if (r == MmsgBatch.CLOSED) return CLOSED;
+                    sent += r;
+                    at = b.next();
+                    if (at == n) break;
+                    // The send buffer is full.
+                    if (!wait) return sent;
+                    if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
                 }
                 done += n;
             }
@@ -236,25 +196,16 @@ public final class RawIpSocket implements AutoCloseable {
         WakeableFd.Direction in = fd.reading();
         if (!in.enter()) return CLOSED;
         try {
-            MemorySegment errno = in.errno();
-            Batch b = receiveBatch;
+            MmsgBatch b = receiveBatch;
             while (true) {
-                for (int i = 0; i < limit; i++) {
-                    PacketBuffer p = packets[i];
-                    int off = p.offset();
-                    b.set(i, p.address() + off, p.capacity() - off);
-                    b.messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
-                }
-                int r = SocketNative.recvmmsg(errno, fdNumber, b.messages.address(), limit, SocketNative.MSG_DONTWAIT);
+                for (int i = 0; i < limit; i++) b.toReceive(i, packets[i]);
+                int r = b.receive(in.errno(), fdNumber, limit, "raw IP protocol " + protocol);
+                if (r == MmsgBatch.CLOSED) return CLOSED;
                 if (r > 0) {
                     int kept = accept(packets, r);
                     if (kept > 0) return kept;
                     continue; // all were dropped: read again
                 }
-                int e = NativeCall.errno(errno);
-                if (e == Errno.EINTR) continue;
-                if (e == Errno.EBADF) return CLOSED;
-                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(raw IP protocol " + protocol + ")", e);
                 if (!block) return 0;
                 if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
             }
@@ -265,24 +216,21 @@ public final class RawIpSocket implements AutoCloseable {
 
     // Moves each datagram's data past the outer header and sets the peer; compacts away truncated ones.
     private int accept(PacketBuffer[] packets, int received) {
-        Batch b = receiveBatch;
+        MmsgBatch b = receiveBatch;
         int kept = 0;
         for (int i = 0; i < received; i++) {
-            long m = i * MMSG;
-            int len = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MMSGHDR_LEN);
-            int flags = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MSGHDR_FLAGS);
+            int len = b.length(i);
             PacketBuffer p = packets[i];
             int off = p.offset();
             int ihl = len > 0 ? (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, off)) & 0x0f) * 4 : 0;
-            if ((flags & SocketNative.MSG_TRUNC) != 0 || ihl < 20 || ihl > len) continue;
-            int peer = b.addresses.get(SocketNative.NET_U32, i * SOCKADDR + Structs.SOCKADDR_IN_ADDR);
+            if (b.truncated(i) || ihl < 20 || ihl > len) continue;
             if (kept != i) {
                 // Keep the filled buffers first: swap this one with the dropped slot before it.
                 PacketBuffer dropped = packets[kept];
                 packets[kept] = p;
                 packets[i] = dropped;
             }
-            p.setData(off + ihl, len - ihl).setPeer(peer, 0);
+            p.setData(off + ihl, len - ihl).setPeer(b.peerAddress(i), 0);
             kept++;
         }
         return kept;

@@ -3,16 +3,14 @@ package io.dataplane.tun.udp;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
-import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
-import io.dataplane.tun.sys.NativeCall;
+import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.sys.Structs;
 import io.dataplane.tun.sys.WakeableFd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A nonblocking IPv4 UDP socket driven through FFM: {@code sendmmsg} and {@code recvmmsg} straight
@@ -35,9 +33,6 @@ import java.lang.foreign.ValueLayout;
 public final class UdpSocket implements AutoCloseable {
     /** Result of {@link #receive} and {@link #send} once the socket is closed. */
     public static final int CLOSED = -1;
-    private static final long MMSG = Structs.MMSGHDR.byteSize();
-    private static final long IOV = Structs.IOVEC.byteSize();
-    private static final long SOCKADDR = Structs.SOCKADDR_IN.byteSize();
 
     private final int batchSize;
     private final WakeableFd fd;
@@ -45,33 +40,9 @@ public final class UdpSocket implements AutoCloseable {
     private final int localAddress;
     private final int localPort;
     private final Arena arena = Arena.ofShared();
-    private final Batch sendBatch;
-    private final Batch receiveBatch;
+    private final MmsgBatch sendBatch;
+    private final MmsgBatch receiveBatch;
     private volatile long truncated;
-
-    /** Native arrays of one direction: mmsghdr, iovec and sockaddr_in per slot, linked once. */
-    private final class Batch {
-        final MemorySegment messages = arena.allocate(Structs.MMSGHDR, batchSize);
-        final MemorySegment iovecs = arena.allocate(Structs.IOVEC, batchSize);
-        final MemorySegment addresses = arena.allocate(Structs.SOCKADDR_IN, batchSize);
-        final long messagesAddress = messages.address();
-
-        Batch() {
-            for (int i = 0; i < batchSize; i++) {
-                long m = i * MMSG;
-                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
-                messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
-                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOV, iovecs.address() + i * IOV);
-                messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
-                addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
-            }
-        }
-
-        void set(int i, long base, long length) {
-            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_BASE, base);
-            iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_LEN, length);
-        }
-    }
 
     private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
         this.batchSize = batchSize;
@@ -79,8 +50,8 @@ public final class UdpSocket implements AutoCloseable {
         this.fdNumber = fd.fd();
         this.localAddress = localAddress;
         this.localPort = localPort;
-        this.sendBatch = new Batch();
-        this.receiveBatch = new Batch();
+        this.sendBatch = new MmsgBatch(arena, batchSize);
+        this.receiveBatch = new MmsgBatch(arena, batchSize);
     }
 
     /**
@@ -148,33 +119,14 @@ public final class UdpSocket implements AutoCloseable {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
-            MemorySegment errno = out.errno();
-            Batch b = sendBatch;
-            MemorySegment addresses = b.addresses;
+            MmsgBatch b = sendBatch;
             int sent = 0;
-            int done = from;
-            while (done < to) {
+            for (int done = from; done < to; ) {
                 int n = Math.min(batchSize, to - done);
-                for (int i = 0; i < n; i++) {
-                    PacketBuffer p = packets[done + i];
-                    b.set(i, p.address() + p.offset(), p.length());
-                    long sa = i * SOCKADDR;
-                    addresses.set(SocketNative.NET_U16, sa + Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
-                    addresses.set(SocketNative.NET_U32, sa + Structs.SOCKADDR_IN_ADDR, p.peerAddress());
-                }
-                int at = 0;
-                while (at < n) {
-                    int r = SocketNative.sendmmsg(errno, fdNumber, b.messagesAddress + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
-                    if (r > 0) {
-                        at += r;
-                        sent += r;
-                        continue;
-                    }
-                    int e = NativeCall.errno(errno);
-                    if (e == Errno.EINTR) continue;
-                    if (e == Errno.EBADF) return CLOSED;
-                    at++; // refused (EAGAIN included: never wait on the sender's thread): skip it
-                }
+                for (int i = 0; i < n; i++) b.toSend(i, packets[done + i], true);
+                int r = b.send(out.errno(), fdNumber, 0, n, true); // never wait on the sender's thread
+                if (r == MmsgBatch.CLOSED) return CLOSED;
+                sent += r;
                 done += n;
             }
             return sent;
@@ -217,25 +169,16 @@ public final class UdpSocket implements AutoCloseable {
         WakeableFd.Direction in = fd.reading();
         if (!in.enter()) return CLOSED;
         try {
-            MemorySegment errno = in.errno();
-            Batch b = receiveBatch;
+            MmsgBatch b = receiveBatch;
             while (true) {
-                for (int i = 0; i < limit; i++) {
-                    PacketBuffer p = packets[i];
-                    int off = p.offset();
-                    b.set(i, p.address() + off, p.capacity() - off);
-                    b.messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
-                }
-                int r = SocketNative.recvmmsg(errno, fdNumber, b.messagesAddress, limit, SocketNative.MSG_DONTWAIT);
+                for (int i = 0; i < limit; i++) b.toReceive(i, packets[i]);
+                int r = b.receive(in.errno(), fdNumber, limit, toString());
+                if (r == MmsgBatch.CLOSED) return CLOSED;
                 if (r > 0) {
                     int kept = accept(packets, r);
                     if (kept > 0) return kept;
                     continue; // all were dropped: read again
                 }
-                int e = NativeCall.errno(errno);
-                if (e == Errno.EINTR) continue;
-                if (e == Errno.EBADF) return CLOSED;
-                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(" + this + ")", e);
                 if (!block) return 0;
                 if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
             }
@@ -246,27 +189,21 @@ public final class UdpSocket implements AutoCloseable {
 
     // Sets each datagram's length and peer; compacts away truncated ones.
     private int accept(PacketBuffer[] packets, int received) {
-        Batch b = receiveBatch;
+        MmsgBatch b = receiveBatch;
         int kept = 0;
         for (int i = 0; i < received; i++) {
-            long m = i * MMSG;
-            int len = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MMSGHDR_LEN);
-            int flags = b.messages.get(ValueLayout.JAVA_INT, m + Structs.MSGHDR_FLAGS);
             PacketBuffer p = packets[i];
-            if ((flags & SocketNative.MSG_TRUNC) != 0) {
+            if (b.truncated(i)) {
                 truncated = truncated + 1;
                 continue;
             }
-            long sa = i * SOCKADDR;
-            int peer = b.addresses.get(SocketNative.NET_U32, sa + Structs.SOCKADDR_IN_ADDR);
-            int port = Short.toUnsignedInt(b.addresses.get(SocketNative.NET_U16, sa + Structs.SOCKADDR_IN_PORT));
             if (kept != i) {
                 // Keep the filled buffers first: swap this one with the dropped slot before it.
                 PacketBuffer dropped = packets[kept];
                 packets[kept] = p;
                 packets[i] = dropped;
             }
-            p.setLength(len).setPeer(peer, port);
+            p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
             kept++;
         }
         return kept;

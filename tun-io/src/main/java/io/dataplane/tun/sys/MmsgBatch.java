@@ -1,0 +1,143 @@
+package io.dataplane.tun.sys;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.tun.ErrnoException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The native arrays of one direction of an IPv4 datagram socket ({@code mmsghdr}, {@code iovec}
+ * and {@code sockaddr_in} per slot, linked once) and the {@code sendmmsg}/{@code recvmmsg} loops
+ * over them, shared by the UDP socket and the raw IP socket. Slots point straight at pool buffers:
+ * no copy. One thread uses a batch at a time (the socket's direction guard keeps it so); nothing
+ * here allocates after construction.
+ */
+public final class MmsgBatch {
+    /** Result of {@link #send} and {@link #receive} once the descriptor is closed. */
+    public static final int CLOSED = -1;
+    private static final long MMSG = Structs.MMSGHDR.byteSize();
+    private static final long IOV = Structs.IOVEC.byteSize();
+    private static final long SOCKADDR = Structs.SOCKADDR_IN.byteSize();
+
+    private final int size;
+    private final MemorySegment messages;
+    private final MemorySegment iovecs;
+    private final MemorySegment addresses;
+    private final long messagesAddress;
+    private int next;
+
+    /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
+    public MmsgBatch(Arena arena, int size) {
+        this.size = size;
+        this.messages = arena.allocate(Structs.MMSGHDR, size);
+        this.iovecs = arena.allocate(Structs.IOVEC, size);
+        this.addresses = arena.allocate(Structs.SOCKADDR_IN, size);
+        this.messagesAddress = messages.address();
+        for (int i = 0; i < size; i++) {
+            long m = i * MMSG;
+            messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
+            messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+            messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOV, iovecs.address() + i * IOV);
+            messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
+            addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
+        }
+    }
+
+    /** Slots: the most datagrams one call moves. */
+    public int size() {
+        return size;
+    }
+
+    /** Slot {@code i} sends {@code p}'s data to its peer address (and port, when {@code withPort}). */
+    public void toSend(int i, PacketBuffer p, boolean withPort) {
+        setIovec(i, p.address() + p.offset(), p.length());
+        long sa = i * SOCKADDR;
+        if (withPort) addresses.set(SocketNative.NET_U16, sa + Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
+        addresses.set(SocketNative.NET_U32, sa + Structs.SOCKADDR_IN_ADDR, p.peerAddress());
+    }
+
+    /** Slot {@code i} receives into {@code p}, from its offset to its end. */
+    public void toReceive(int i, PacketBuffer p) {
+        int off = p.offset();
+        setIovec(i, p.address() + off, p.capacity() - off);
+        messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+    }
+
+    private void setIovec(int i, long base, long length) {
+        iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_BASE, base);
+        iovecs.set(ValueLayout.JAVA_LONG, i * IOV + Structs.IOVEC_LEN, length);
+    }
+
+    /** Bytes the kernel put in slot {@code i}'s datagram. */
+    public int length(int i) {
+        return messages.get(ValueLayout.JAVA_INT, i * MMSG + Structs.MMSGHDR_LEN);
+    }
+
+    /** True if slot {@code i}'s datagram did not fit its buffer ({@code MSG_TRUNC}). */
+    public boolean truncated(int i) {
+        return (messages.get(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_FLAGS) & SocketNative.MSG_TRUNC) != 0;
+    }
+
+    /** Slot {@code i}'s sender address. */
+    public int peerAddress(int i) {
+        return addresses.get(SocketNative.NET_U32, i * SOCKADDR + Structs.SOCKADDR_IN_ADDR);
+    }
+
+    /** Slot {@code i}'s sender port. */
+    public int peerPort(int i) {
+        return Short.toUnsignedInt(addresses.get(SocketNative.NET_U16, i * SOCKADDR + Structs.SOCKADDR_IN_PORT));
+    }
+
+    /**
+     * Sends slots {@code [from..n)} with {@code sendmmsg}, without waiting. A datagram the kernel
+     * refuses (EMSGSIZE, ENETUNREACH, ...) is skipped and not counted; EINTR is retried. When the
+     * socket's send buffer is full (EAGAIN) the datagram is skipped too if {@code skipWhenFull},
+     * else the call stops there and {@link #next()} is that slot, for the caller to wait for
+     * writability and go on.
+     *
+     * @return how many the kernel took, or {@link #CLOSED}
+     */
+    public int send(MemorySegment errno, int fd, int from, int n, boolean skipWhenFull) {
+        int sent = 0;
+        int at = from;
+        while (at < n) {
+            int r = SocketNative.sendmmsg(errno, fd, messagesAddress + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
+            if (r > 0) {
+                at += r;
+                sent += r;
+                continue;
+            }
+            int e = NativeCall.errno(errno);
+            if (e == Errno.EINTR) continue;
+            if (e == Errno.EBADF) return CLOSED;
+            if (e == Errno.EAGAIN && !skipWhenFull) break;
+            at++; // refused: skip it, the caller counts the difference
+        }
+        next = at;
+        return sent;
+    }
+
+    /** The first slot the last {@link #send} did not get to: its {@code n} unless the send buffer filled. */
+    public int next() {
+        return next;
+    }
+
+    /**
+     * Receives into slots {@code [0..n)} with one {@code recvmmsg} that does not wait (EINTR retried).
+     *
+     * @return how many datagrams arrived, 0 if none was waiting (EAGAIN), or {@link #CLOSED}
+     * @throws ErrnoException naming {@code what} for any other error
+     */
+    public int receive(MemorySegment errno, int fd, int n, String what) throws ErrnoException {
+        while (true) {
+            int r = SocketNative.recvmmsg(errno, fd, messagesAddress, n, SocketNative.MSG_DONTWAIT);
+            if (r > 0) return r;
+            int e = NativeCall.errno(errno);
+            if (e == Errno.EINTR) continue;
+            if (e == Errno.EBADF) return CLOSED;
+            if (e == Errno.EAGAIN) return 0;
+            throw Errno.exception("recvmmsg(" + what + ")", e);
+        }
+    }
+}
