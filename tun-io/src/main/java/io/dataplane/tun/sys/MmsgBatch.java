@@ -20,7 +20,6 @@ public final class MmsgBatch {
     private static final long IOV = Structs.IOVEC.byteSize();
     private static final long SOCKADDR = Structs.SOCKADDR_IN.byteSize();
 
-    private final int size;
     private final MemorySegment messages;
     private final MemorySegment iovecs;
     private final MemorySegment addresses;
@@ -29,7 +28,6 @@ public final class MmsgBatch {
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
     public MmsgBatch(Arena arena, int size) {
-        this.size = size;
         this.messages = arena.allocate(Structs.MMSGHDR, size);
         this.iovecs = arena.allocate(Structs.IOVEC, size);
         this.addresses = arena.allocate(Structs.SOCKADDR_IN, size);
@@ -42,11 +40,6 @@ public final class MmsgBatch {
             messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
             addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
         }
-    }
-
-    /** Slots: the most datagrams one call moves. */
-    public int size() {
-        return size;
     }
 
     /** Slot {@code i} sends {@code p}'s data to its peer address (and port, when {@code withPort}). */
