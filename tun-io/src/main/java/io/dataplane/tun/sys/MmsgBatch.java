@@ -51,7 +51,7 @@ public final class MmsgBatch {
     }
 
     /** Slot {@code i} receives into {@code p}, from its offset to its end. */
-    public void toReceive(int i, PacketBuffer p) {
+    private void toReceive(int i, PacketBuffer p) {
         int off = p.offset();
         setIovec(i, p.address() + off, p.capacity() - off);
         messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
@@ -116,21 +116,53 @@ public final class MmsgBatch {
         return next;
     }
 
+    /** What a socket makes of the datagrams a {@link #receive} got. */
+    @FunctionalInterface
+    public interface Acceptor {
+        /**
+         * Turns the datagrams in slots {@code [0..received)} into {@code packets[0..received)}'s data
+         * and peers, dropping the ones it refuses; the kept buffers go first.
+         *
+         * @return how many buffers it kept
+         */
+        int accept(MmsgBatch batch, PacketBuffer[] packets, int received);
+    }
+
     /**
-     * Receives into slots {@code [0..n)} with one {@code recvmmsg} that does not wait (EINTR retried).
+     * Receives up to {@code limit} datagrams into {@code packets[0..limit)} with {@code recvmmsg},
+     * inside {@code in}'s enter/exit: each buffer from its offset to its end, then {@code acceptor}
+     * makes them packets. When the acceptor keeps none it reads again. With {@code block} it waits
+     * in {@code poll} for the first datagram (a close wakes it), without it it returns 0 when none
+     * is waiting.
      *
-     * @return how many datagrams arrived, 0 if none was waiting (EAGAIN), or {@link #CLOSED}
-     * @throws ErrnoException naming {@code what} for any other error
+     * @param socket named in an error (its {@code toString}, only then)
+     * @return the number of buffers filled, or {@link #CLOSED}
+     * @throws ErrnoException naming {@code recvmmsg} and the socket for an error other than EAGAIN,
+     *     EINTR (retried) and EBADF (closed)
      */
-    public int receive(MemorySegment errno, int fd, int n, String what) throws ErrnoException {
-        while (true) {
-            int r = SocketNative.recvmmsg(errno, fd, messagesAddress, n, SocketNative.MSG_DONTWAIT);
-            if (r > 0) return r;
-            int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) continue;
-            if (e == Errno.EBADF) return CLOSED;
-            if (e == Errno.EAGAIN) return 0;
-            throw Errno.exception("recvmmsg(" + what + ")", e);
+    public int receive(WakeableFd.Direction in, int fd, PacketBuffer[] packets, int limit, boolean block, Acceptor acceptor,
+            Object socket) throws ErrnoException {
+        if (limit <= 0) return 0;
+        if (!in.enter()) return CLOSED;
+        try {
+            MemorySegment errno = in.errno();
+            while (true) {
+                for (int i = 0; i < limit; i++) toReceive(i, packets[i]);
+                int r = SocketNative.recvmmsg(errno, fd, messagesAddress, limit, SocketNative.MSG_DONTWAIT);
+                if (r > 0) {
+                    int kept = acceptor.accept(this, packets, r);
+                    if (kept > 0) return kept;
+                    continue; // all were dropped: read again
+                }
+                int e = NativeCall.errno(errno);
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EBADF) return CLOSED;
+                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(" + socket + ")", e);
+                if (!block) return 0;
+                if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+            }
+        } finally {
+            in.exit();
         }
     }
 }

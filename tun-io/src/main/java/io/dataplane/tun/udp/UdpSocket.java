@@ -42,6 +42,7 @@ public final class UdpSocket implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MmsgBatch sendBatch;
     private final MmsgBatch receiveBatch;
+    private final MmsgBatch.Acceptor acceptor = this::accept; // one object, not one per call
     private volatile long truncated;
 
     private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
@@ -164,32 +165,11 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     private int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
-        int limit = Math.min(count, batchSize);
-        if (limit <= 0) return 0;
-        WakeableFd.Direction in = fd.reading();
-        if (!in.enter()) return CLOSED;
-        try {
-            MmsgBatch b = receiveBatch;
-            while (true) {
-                for (int i = 0; i < limit; i++) b.toReceive(i, packets[i]);
-                int r = b.receive(in.errno(), fdNumber, limit, toString());
-                if (r == MmsgBatch.CLOSED) return CLOSED;
-                if (r > 0) {
-                    int kept = accept(packets, r);
-                    if (kept > 0) return kept;
-                    continue; // all were dropped: read again
-                }
-                if (!block) return 0;
-                if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
-            }
-        } finally {
-            in.exit();
-        }
+        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
     }
 
     // Sets each datagram's length and peer; compacts away truncated ones.
-    private int accept(PacketBuffer[] packets, int received) {
-        MmsgBatch b = receiveBatch;
+    private int accept(MmsgBatch b, PacketBuffer[] packets, int received) {
         int kept = 0;
         for (int i = 0; i < received; i++) {
             PacketBuffer p = packets[i];
