@@ -34,8 +34,9 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param socket what drives the underlay UDP socket
  * @param tunQueueLength the TUN's transmit queue length ({@code txqueuelen}): packets the kernel
  *     holds for the TUN reader before it drops; 0 keeps the kernel's default (500)
- * @param busyPollMicros with {@link Pipeline.TunWriter#SINGLE_THREAD}: how long at most the thread
- *     keeps polling for the answer to what it sent before it sleeps (0-10000 us; 0: sleeps at once)
+ * @param busyPollMicros with {@link Pipeline.TunWriter#SINGLE_THREAD}: how long after the last
+ *     packet it moved the thread keeps polling before it sleeps (0-1000000 us; 0: sleeps at once).
+ *     Longer than the gap between a flow's packets keeps the thread awake while the flow lasts.
  */
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
         Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros) {
@@ -82,7 +83,7 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     /** Default busy polling: none. */
     public static final int DEFAULT_BUSY_POLL_MICROS = 0;
     /** The longest busy poll the options accept, in microseconds. */
-    public static final int MAX_BUSY_POLL_MICROS = 10_000;
+    public static final int MAX_BUSY_POLL_MICROS = 1_000_000;
 
     /** Checks every field; the message names the field and the value. */
     public PacketPathOptions {

@@ -116,8 +116,8 @@ class NodeCommandBadConfigIT {
                         "Invalid value for option '--public-ip': not an IPv4 address: \"198.51.100\" (see dataplane node --help)"),
                 Arguments.of("metrics port out of range", (Break) d -> {}, List.of("--metrics-port", "70000"),
                         "Invalid value for option '--metrics-port': port out of range: 70000 (1-65535) (see dataplane node --help)"),
-                Arguments.of("busy poll out of range", (Break) d -> {}, List.of("--busy-poll", "20000"),
-                        "Invalid value for option '--busy-poll': microseconds out of range: 20000 (0-10000) (see dataplane node --help)"),
+                Arguments.of("busy poll out of range", (Break) d -> {}, List.of("--busy-poll", "1000001"),
+                        "Invalid value for option '--busy-poll': microseconds out of range: 1000001 (0-1000000) (see dataplane node --help)"),
                 Arguments.of("TUN name too long", (Break) d -> {}, List.of("--tun", "flannel.1234567890"),
                         "Invalid value for option '--tun': interface name too long: \"flannel.1234567890\" (18 bytes, max 15) (see dataplane"
                                 + " node --help)"),

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The single-thread packet path ({@link Pipeline.TunWriter#SINGLE_THREAD}, one thread per node
- * polling the real TUN and the real UDP socket together, with busy polling after each send) on two
+ * polling the real TUN and the real UDP socket together, busy polling for 200 us after the last packet) on two
  * of our nodes in their namespaces: ping and iperf3 TCP both ways for vxlan, udp, ipip (a raw IP socket) and wireguard (the
  * last also exercises handshake messages arriving on the polled socket), then every buffer back and
  * the thread gone at close. The Netty socket cannot be polled by this thread: the node refuses that

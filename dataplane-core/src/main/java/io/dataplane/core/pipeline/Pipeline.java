@@ -53,10 +53,11 @@ import java.lang.System.Logger.Level;
  * the TUN and the socket together through a {@link Poller} and takes a batch from each in turn
  * without blocking. A round trip then wakes two threads (one per node) instead of four: after the
  * TUN write of a request the kernel has usually queued the pod's answer in the TUN already, and
- * the same thread, still running, takes it. After it sent something, the thread may also spin
- * (look again instead of sleeping) for a bounded, adaptive time ({@link BusyPoll}, at most
- * {@code busyPollNanos}) so that the answer from the network finds it awake as well. No overlap of
- * the two directions: the price on a machine with many cores and both directions loaded.
+ * the same thread, still running, takes it. With {@code busyPollNanos} above 0 the thread also
+ * spins (looks again instead of sleeping) until that long has passed since the last packet it moved
+ * ({@link BusyPoll}): while traffic flows no packet has to wake it, and after a quiet window it
+ * sleeps. No overlap of the two directions: the price on a machine with many cores and both
+ * directions loaded.
  *
  * <p>Every stage keeps its own {@link Counters} (one writer each). Packets change owner only by
  * being offered to a ring or handed to the transport; every drop releases its buffer. {@link #close}
@@ -127,8 +128,8 @@ public final class Pipeline implements AutoCloseable {
      * @param ringSize capacity of the ring from the receive thread to the TUN writer (used only
      *     with {@link TunWriter#THREAD})
      * @param tunWriter which thread writes into the TUN
-     * @param busyPollNanos with {@link TunWriter#SINGLE_THREAD}: how long at most the thread keeps
-     *     looking for the answer to what it sent before it sleeps (see the class comment); 0 sleeps
+     * @param busyPollNanos with {@link TunWriter#SINGLE_THREAD}: how long after the last packet it
+     *     moved the thread keeps looking for more before it sleeps (see the class comment); 0 sleeps
      *     at once. Unused in the other modes.
      * @throws IllegalArgumentException if {@link TunWriter#SINGLE_THREAD} is asked of a device or
      *     transport that is not pollable, or of two that no one poller can wait on together
@@ -288,7 +289,6 @@ public final class Pipeline implements AutoCloseable {
     // Touched only by the transport's receive thread.
     private final PacketBuffer[] replies = new PacketBuffer[64];
     private final PacketBuffer[] toTun = new PacketBuffer[64];
-    private long repliesSent; // datagrams decap answered with, for the single thread's busy polling
 
     private void onReceive(PacketBuffer[] batch, int count) {
         int r = 0;
@@ -341,7 +341,6 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private int flushReplies(int r) {
-        repliesSent += r;
         int accepted = transport.send(replies, r);
         if (accepted < r) ingress.drop(DropReason.RING_FULL, r - accepted);
         java.util.Arrays.fill(replies, 0, r, null);
@@ -414,7 +413,8 @@ public final class Pipeline implements AutoCloseable {
                     int n = tunIn.readNow(fromTun, tunHeld);
                     if (n == TunnelDevice.CLOSED) break;
                     if (n > 0) {
-                        if (egressBatch(fromTun, n, toSend, ip) > 0) spin.sent(System.nanoTime());
+                        spin.moved(System.nanoTime());
+                        egressBatch(fromTun, n, toSend, ip);
                         tunHeld = compact(fromTun, n, tunHeld);
                     }
                 }
@@ -422,10 +422,8 @@ public final class Pipeline implements AutoCloseable {
                     int n = networkIn.receiveNow(fromNetwork, networkHeld);
                     if (n == PollableTransport.CLOSED) break;
                     if (n > 0) {
-                        spin.received(System.nanoTime());
-                        long replies = repliesSent;
+                        spin.moved(System.nanoTime());
                         onReceive(fromNetwork, n); // owns fromNetwork[0..n) now
-                        if (repliesSent != replies) spin.sent(System.nanoTime());
                         networkHeld = compact(fromNetwork, n, networkHeld);
                     }
                 }

@@ -14,62 +14,40 @@ class BusyPollTest {
     }
 
     @Test
-    void spinsOnlyAfterASendUntilTheWindowEndsOrAnAnswerCame() {
+    void neverSpinsBeforeTheFirstPacket() {
+        BusyPoll p = new BusyPoll(us(50_000));
+        assertFalse(p.spin(0));
+        assertFalse(p.spin(us(10)), "a node that never moved a packet sleeps at once");
+    }
+
+    @Test
+    void spinsUntilAWindowHasPassedSinceTheLastPacket() {
         BusyPoll p = new BusyPoll(us(200));
-        assertFalse(p.spin(us(0)), "no send yet: an idle node never spins");
-        p.sent(us(1000));
+        p.moved(us(1000));
         assertTrue(p.spin(us(1000)));
         assertTrue(p.spin(us(1199)));
-        assertFalse(p.spin(us(1200)), "the window is counted from the send");
-        p.sent(us(2000));
-        p.received(us(2100));
-        assertFalse(p.spin(us(2101)), "the answer came: nothing more to wait for");
-        assertEquals(us(200), p.windowNanos(), "a caught answer changes nothing");
+        assertFalse(p.spin(us(1200)), "the window is counted from the last packet");
+        p.moved(us(1150));
+        assertTrue(p.spin(us(1300)), "a later packet starts the window again");
+        assertFalse(p.spin(us(1350)));
     }
 
     @Test
-    void answersLaterThanTheCapHalveTheWindowDownToZero() {
-        BusyPoll p = new BusyPoll(us(200));
-        long t = 0;
-        int sends = 0;
-        while (p.windowNanos() > 0) {
-            p.sent(t);
-            p.received(t + us(10_000)); // the echo side of a ping every 10 ms: nothing comes back in time
-            t += us(10_000);
-            sends++;
-            assertTrue(sends < 10, "window still " + p.windowNanos());
+    void packetsCloserThanTheWindowKeepItSpinningThroughTheGaps() {
+        BusyPoll p = new BusyPoll(us(50_000));
+        for (long t = 0; t < us(1_000_000); t += us(10_000)) { // a ping every 10 ms
+            p.moved(t);
+            assertTrue(p.spin(t + us(9_999)), "still spinning when the next ping comes at " + (t + us(10_000)));
         }
-        assertEquals(8, sends, "200 us halves to below 1 us in 8 steps");
-        p.sent(t);
-        assertFalse(p.spin(t), "a zero window never spins");
     }
 
     @Test
-    void anAnswerTheSpinMissedWithinTheCapGrowsTheWindow() {
-        BusyPoll p = new BusyPoll(us(400));
-        for (int i = 0; i < 10; i++) { // shrink to 0
-            p.sent(0);
-            p.received(us(1000));
-        }
-        assertEquals(0, p.windowNanos());
-        p.sent(us(5000));
-        p.received(us(5100)); // slept, woken 100 us later: a 150 us window would have caught it
-        assertEquals(us(150), p.windowNanos());
-        p.sent(us(6000));
-        p.received(us(6160)); // just missed again: double
-        assertEquals(us(300), p.windowNanos());
-        p.sent(us(7000));
-        p.received(us(7390));
-        assertEquals(us(400), p.windowNanos(), "never above the cap");
-    }
-
-    @Test
-    void aZeroCapNeverSpinsAndANegativeOneIsRefused() {
+    void aZeroWindowNeverSpinsAndANegativeOneIsRefused() {
         BusyPoll p = new BusyPoll(0);
-        p.sent(0);
+        p.moved(0);
         assertFalse(p.spin(0));
-        p.received(us(50));
         assertEquals(0, p.windowNanos());
-        assertEquals("busy-poll cap negative: capNanos=-1", assertThrows(IllegalArgumentException.class, () -> new BusyPoll(-1)).getMessage());
+        assertEquals("busy-poll window negative: windowNanos=-1",
+                assertThrows(IllegalArgumentException.class, () -> new BusyPoll(-1)).getMessage());
     }
 }

@@ -85,10 +85,10 @@ final class NodeCommand implements Callable<Integer> {
     private int statsInterval;
 
     @Option(names = "--busy-poll", paramLabel = "MICROS", converter = Options.BusyPollMicros.class,
-            description = "Lower ping latency for some CPU: one packet-path thread polls the TUN and the socket together and,"
-                    + " after it sends, keeps looking for the answer for up to MICROS microseconds (adapted to the round trips it"
-                    + " sees) before it sleeps; 0-10000, 0 polls on one thread without spinning (default: two threads, no busy"
-                    + " polling).")
+            description = "Lower latency for CPU: one packet-path thread polls the TUN and the socket together and keeps"
+                    + " polling (up to a core) until MICROS microseconds have passed without a packet, then sleeps; 0-1000000,"
+                    + " 0 polls on one thread without spinning (default: two threads, no busy polling). Longer than the gap"
+                    + " between the packets of a flow (50000 covers a ping every 10 ms) keeps the thread awake while it lasts.")
     private Integer busyPoll;
 
     @Override
@@ -128,7 +128,7 @@ final class NodeCommand implements Callable<Integer> {
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + files.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
                     + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir
-                    + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling up to " + busyPoll + " us" : ""));
+                    + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             out.println("lease (add it to the other nodes' peers.json):");
             out.println(node.localLease().toJson());
             Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);
