@@ -4,7 +4,10 @@
 # nodes (io.dataplane.bench.NodeMain, one JVM per namespace), our host-gw nodes (kernel routes
 # only: the kernel forwards, no JVM on the packet path), wireguard-go (Debian's build,
 # configured with wg as flanneld configures kernel WireGuard) and our wireguard nodes, once per
-# transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). For each:
+# transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). The rows
+# vxlan-poll, udp-poll, ipip-poll and wireguard-poll run the same nodes in busy-poll mode (one
+# packet-path thread per node that keeps polling until POLL_US pass without a packet: the CLI's
+# --busy-poll), next to the default two-thread nodes that sleep until a packet comes. For each:
 #   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
@@ -22,12 +25,14 @@
 #   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
-#                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk)
+#                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk,
+#                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
 #   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
 #   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
+#   POLL_US=50000 ...                               # the *-poll rows' busy-poll window (--busy-poll)
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)
 set -euo pipefail
@@ -36,9 +41,10 @@ root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 PINGS=${PINGS:-200}
-ROWS=${ROWS:-"veth kernel-vxlan vxlan udp ipip host-gw wireguard-go wireguard wireguard-segment wireguard-jdk"}
+ROWS=${ROWS:-"veth kernel-vxlan vxlan vxlan-poll udp udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk"}
 JAVA_OPTS=${JAVA_OPTS:-}
 NODE_OPTS=${NODE_OPTS:-}
+POLL_US=${POLL_US:-50000}
 WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10}
 TESTS=${TESTS:-"tcp pps ping idle"}
@@ -115,6 +121,8 @@ node_pids=()
 nodes_up() {
   local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log
   local extra=()
+  # The *-poll rows: one packet-path thread per node, busy polling until POLL_US without a packet.
+  case $row in *-poll) extra=(--tun-writer single_thread --busy-poll-us "$POLL_US") ;; esac
   node_pids=()
   if [ "$backend" = wireguard ]; then
     # Keys as wg writes them, in the nodes' state directories, so each --peer lease can name the other's.
@@ -122,7 +130,7 @@ nodes_up() {
       mkdir -p "$work/state-$side"
       (umask 077; wg genkey >"$work/state-$side/wgkey")
     done
-    [ -n "$cipher" ] && extra=(--wg-cipher "$cipher")
+    [ -n "$cipher" ] && extra+=(--wg-cipher "$cipher")
   fi
   for side in a b; do
     ns=$nsa n=1 peer=2 mac=$MAC_A peermac=$MAC_B other=b
@@ -341,11 +349,13 @@ for row in $ROWS; do
     veth) measure veth 192.0.2.1 192.0.2.2 ;;
     kernel-vxlan) kernel_vxlan_up; measure kernel-vxlan 10.244.1.1 10.244.2.1; kernel_vxlan_down ;;
     vxlan|udp|ipip|host-gw) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    vxlan-poll|udp-poll|ipip-poll) nodes_up "${row%-poll}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    wireguard-poll) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan udp ipip host-gw wireguard-go wireguard wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-poll udp udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
   esac
 done
 
@@ -357,9 +367,9 @@ echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in T
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
   jvm="-" jgb="-" icpu="-" pcpu="-"
-  case $row in vxlan|udp|ipip|host-gw|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" icpu="${ICPU[$row]}" pcpu="${PCPU[$row]}" ;; esac
+  case $row in vxlan*|udp*|ipip*|host-gw|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" icpu="${ICPU[$row]}" pcpu="${PCPU[$row]}" ;; esac
   ref=""
-  case $row in vxlan|udp|ipip) ref=kernel-vxlan ;; host-gw) ref=veth ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
+  case $row in vxlan*|udp*|ipip*) ref=kernel-vxlan ;; host-gw) ref=veth ;; wireguard-go) ;; wireguard*) ref=wireguard-go ;; esac
   r_tcp="-" r_pps="-" r_p50="-"
   if [ -n "$ref" ]; then
     r_tcp=$(ratio "${TCP[$row]}" "${TCP[$ref]:-}")
