@@ -116,6 +116,12 @@ public final class HostGwBackend implements Backend {
         return noRoutes;
     }
 
+    /** The peers' routes written again ({@link PeerRoutes#restore}). */
+    @Override
+    public List<String> restoreKernelRoutes() {
+        return kernelRoutes.restore();
+    }
+
     /** The kernel routes this backend added, by subnet. */
     public Map<Ipv4Prefix, Route> kernelRoutes() {
         return kernelRoutes.routes();

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -69,12 +70,19 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Peers</b> come and go with {@link #addPeer} and {@link #removePeer} while packets flow; the
  * backend turns a lease into its table entries without stopping the packet path.
  *
+ * <p><b>Kernel routes</b> the backend added (host-gw's, DirectRouting's) are written again every
+ * {@link #ROUTE_CHECK_INTERVAL} on a thread of their own, "dp-routecheck", as flanneld's
+ * {@code routeCheck} does: a route someone deleted comes back within that time. Routes the kernel
+ * refuses are logged once, and again whenever what it refuses changes.
+ *
  * <p><b>Close</b> stops every thread, closes the socket, removes the route and address it added and
  * the TUN device, and returns every packet buffer ({@link #buffersInUse()} is 0 afterwards).
  * Idempotent, callable from any thread, a shutdown hook included.
  */
 public final class OverlayNode implements AutoCloseable {
     private static final Logger LOG = System.getLogger(OverlayNode.class.getName());
+    /** How often the kernel routes the backend added are written again (flanneld's routeCheck: ten seconds). */
+    public static final Duration ROUTE_CHECK_INTERVAL = Duration.ofSeconds(10);
 
     private final NodeConfig config;
     private final Netlink netlink;
@@ -88,6 +96,9 @@ public final class OverlayNode implements AutoCloseable {
     private final Route tunRoute;
     private final boolean addedAddress;
     private boolean closed;
+    private final Object routeCheckLock = new Object();
+    private boolean routeCheckStopped; // guarded by routeCheckLock
+    private Thread routeCheck; // null unless the backend keeps kernel routes
 
     private OverlayNode(NodeConfig config, Netlink netlink, UnderlayLink underlay, int underlayMtu, int tunMtu, PacketPool pool,
             TunDevice tun, Backend backend, Pipeline pipeline, Route tunRoute, boolean addedAddress) {
@@ -135,6 +146,7 @@ public final class OverlayNode implements AutoCloseable {
             if (type == BackendType.HOST_GW) {
                 HostGwBackend hostGw = Backends.openHostGw(config);
                 OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, hostGw, null, null, false);
+                node.startRouteCheck();
                 LOG.log(Level.INFO, () -> "started " + node);
                 return node;
             }
@@ -166,6 +178,7 @@ public final class OverlayNode implements AutoCloseable {
                     packetPath.tunWriter(), TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros()));
             OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tun, backend, pipeline, route,
                     addedAddress);
+            if (backendConf.directRouting()) node.startRouteCheck();
             LOG.log(Level.INFO, () -> "started " + node);
             return node;
         } catch (IOException | RuntimeException | Error e) {
@@ -379,6 +392,7 @@ public final class OverlayNode implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        stopRouteCheck();
         if (pipeline == null) {
             // host-gw: deleting the peers' kernel routes is all there is to undo.
             quietly("close backend", backend::close);
@@ -403,6 +417,53 @@ public final class OverlayNode implements AutoCloseable {
             LOG.log(Level.WARNING, "overlay node on " + tun.name() + " closed with " + left + " packet buffers still out; not freeing them");
         }
         LOG.log(Level.INFO, () -> "closed overlay node on " + tun.name());
+    }
+
+    private void startRouteCheck() {
+        routeCheck = Thread.ofPlatform().name("dp-routecheck").daemon().start(this::routeCheckLoop);
+    }
+
+    // Every ROUTE_CHECK_INTERVAL until close: the backend's kernel routes written again.
+    private void routeCheckLoop() {
+        List<String> refusedBefore = List.of();
+        while (true) {
+            synchronized (routeCheckLock) {
+                long deadline = System.nanoTime() + ROUTE_CHECK_INTERVAL.toNanos();
+                long left;
+                while (!routeCheckStopped && (left = deadline - System.nanoTime()) > 0) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(routeCheckLock, left);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (routeCheckStopped) return;
+            }
+            List<String> refused;
+            try {
+                refused = backend.restoreKernelRoutes();
+            } catch (RuntimeException e) {
+                refused = List.of(String.valueOf(e.getMessage()));
+            }
+            if (!refused.equals(refusedBefore)) {
+                for (String r : refused) LOG.log(Level.WARNING, "route check on " + deviceName() + ": the kernel refused " + r);
+                refusedBefore = refused;
+            }
+        }
+    }
+
+    private void stopRouteCheck() {
+        if (routeCheck == null) return;
+        synchronized (routeCheckLock) {
+            routeCheckStopped = true;
+            routeCheckLock.notifyAll();
+        }
+        try {
+            routeCheck.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (routeCheck.isAlive()) LOG.log(Level.WARNING, "route check of " + deviceName() + " did not stop within 5 s");
     }
 
     @FunctionalInterface

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * flannel's host-gw with two of our nodes, one per namespace over a veth pair: each peer becomes
  * the kernel route {@code SUBNET via PUBLICIP dev veth0} (checked with {@code ip -j route}), the
  * pods ping each other through the kernel alone, a removed peer's route is gone and its pods are
- * unreachable, leases that cannot work are refused by name, and closing leaves no route behind.
+ * unreachable, a route deleted by hand is back within the route check's interval, leases that
+ * cannot work are refused by name, and closing leaves no route behind.
  */
 class HostGwNodesTest {
     static final NetConf HOST_GW = NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"host-gw\"}}");
@@ -57,6 +58,37 @@ class HostGwNodesTest {
             assertEquals(0, Traffic.ping(a, b, 2, 0.2).received(), "no way to the removed peer's pods");
             nodeB.close();
             assertEquals(0, route(b, a.subnet()).size(), "closing a node removes its routes");
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
+    @Test
+    void aRouteDeletedByHandIsBackWithinTheRouteCheckInterval() throws Exception {
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host a = bed.host(1);
+            Testbed.Host b = bed.host(2);
+            OverlayNode nodeA = bed.start(a, bed.config(a, HOST_GW));
+            OverlayNode nodeB = bed.start(b, bed.config(b, HOST_GW));
+            nodeA.addPeer(nodeB.localLease());
+            nodeB.addPeer(nodeA.localLease());
+            Traffic.assertPings(a, b, 2);
+
+            Hosts.run("ip", "-n", a.name(), "route", "del", b.subnet().toString());
+            assertEquals(0, route(a, b.subnet()).size(), "deleted by hand");
+            long deadline = System.nanoTime() + OverlayNode.ROUTE_CHECK_INTERVAL.plusSeconds(5).toNanos();
+            while (route(a, b.subnet()).isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "the route to " + b.subnet() + " did not come back within "
+                        + OverlayNode.ROUTE_CHECK_INTERVAL.plusSeconds(5));
+                Thread.sleep(100);
+            }
+            JsonNode r = route(a, b.subnet());
+            assertEquals(b.addressText(), r.get(0).get("gateway").asText(), r.toString());
+            Traffic.assertPings(a, b, 2);
+
+            nodeA.close();
+            nodeB.close();
+            assertEquals(List.of(), Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                    .filter("dp-routecheck"::equals).toList(), "the route check stops at close");
             assertEquals(List.of(), log.problems());
         }
     }

@@ -202,6 +202,12 @@ public final class VxlanBackend implements Backend {
         return directRoutes != null;
     }
 
+    /** DirectRouting's routes written again; none without DirectRouting. */
+    @Override
+    public List<String> restoreKernelRoutes() {
+        return directRoutes == null ? List.of() : directRoutes.restore();
+    }
+
     /** The kernel routes of the directly routed peers, by subnet (empty without DirectRouting). */
     public Map<Ipv4Prefix, Route> directRoutes() {
         return directRoutes == null ? Map.of() : directRoutes.routes();

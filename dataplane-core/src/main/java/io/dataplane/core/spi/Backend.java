@@ -60,6 +60,17 @@ public interface Backend extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Writes the kernel routes this backend added again (host-gw's peer routes, DirectRouting's),
+     * putting back any that someone deleted and changing nothing where they are: flanneld's
+     * {@code routeCheck}, which a node runs every ten seconds. None by default.
+     *
+     * @return the routes the kernel refused, each with its error; empty when all are in place
+     */
+    default List<String> restoreKernelRoutes() {
+        return List.of();
+    }
+
     /** Stops the transport and releases what the backend holds (buffers, sockets, kernel routes it added). */
     @Override
     void close();
