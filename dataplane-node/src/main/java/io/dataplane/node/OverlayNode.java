@@ -61,7 +61,7 @@ import java.util.concurrent.TimeUnit;
  *       the {@link Pipeline}: a TUN reader, a TUN writer and the socket's event loop thread.</li>
  * </ol>
  * <b>host-gw</b> has no packet path: the node only finds the interface of the public IP and opens
- * {@link HostGwBackend}, whose peers become kernel routes; no TUN, no buffers, no thread. Then
+ * {@link HostGwBackend}, whose peers become kernel routes; no TUN, no buffers, no packet-path thread. Then
  * {@link #tunName()} is null, {@link #tunMtu()} the underlay's MTU (the one pods use, as flanneld
  * writes it to subnet.env), {@link #port()} 0 and the stats all zero.
  * Any failure undoes what was done and throws. Threads the node starts inherit the caller's
