@@ -214,9 +214,9 @@ public final class Pipeline implements AutoCloseable {
 
     /**
      * Routes and encapsulates {@code batch[0..n)}, read from the TUN, and sends what goes to the
-     * network in one call; clears {@code batch[0..n)}. Returns how many were handed to the transport.
+     * network in one call; clears {@code batch[0..n)}.
      */
-    private int egressBatch(PacketBuffer[] batch, int n, PacketBuffer[] toSend, Ipv4Header ip) throws IOException {
+    private void egressBatch(PacketBuffer[] batch, int n, PacketBuffer[] toSend, Ipv4Header ip) throws IOException {
         int sends = 0;
         for (int i = 0; i < n; i++) {
             PacketBuffer p = batch[i];
@@ -238,7 +238,6 @@ public final class Pipeline implements AutoCloseable {
             if (accepted < sends) egress.drop(DropReason.RING_FULL, sends - accepted);
             java.util.Arrays.fill(toSend, 0, sends, null);
         }
-        return sends;
     }
 
     // An ICMP error (or the like) from the encapsulation goes back into the TUN.

@@ -14,8 +14,20 @@ public final class FakePoller implements Poller {
     /** Opens a {@code FakePoller}: what {@link Pollable#pollers()} of a fake returns. */
     public static final Poller.Factory FACTORY = FakePoller::open;
 
-    /** What a fake offers its poller. */
+    /** What a fake offers its poller; a fake has no descriptor and is polled by a {@code FakePoller}. */
     interface Source extends Pollable {
+        /** {@link #NO_FD}: in memory. */
+        @Override
+        default int pollFd() {
+            return NO_FD;
+        }
+
+        /** {@link FakePoller#FACTORY}. */
+        @Override
+        default Poller.Factory pollers() {
+            return FACTORY;
+        }
+
         /** True while input waits, or once closed. */
         boolean ready();
 

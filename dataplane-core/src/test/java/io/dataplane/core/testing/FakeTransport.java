@@ -5,7 +5,6 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.spi.PollableTransport;
-import io.dataplane.core.spi.Poller;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -119,18 +118,6 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
             queued.release();
         }
         return n;
-    }
-
-    /** {@link #NO_FD}: in memory. */
-    @Override
-    public int pollFd() {
-        return NO_FD;
-    }
-
-    /** {@link FakePoller#FACTORY}. */
-    @Override
-    public Poller.Factory pollers() {
-        return FakePoller.FACTORY;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.dataplane.core.testing;
 
 import io.dataplane.core.buffer.PacketBuffer;
-import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.PollableTunnelDevice;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -100,18 +99,6 @@ public final class FakeTunnelDevice implements PollableTunnelDevice, FakePoller.
         int len = Math.min(p.length, b.capacity() - off);
         MemorySegment.copy(p, 0, b.segment(), ValueLayout.JAVA_BYTE, off, len);
         b.setLength(len);
-    }
-
-    /** {@link #NO_FD}: in memory. */
-    @Override
-    public int pollFd() {
-        return NO_FD;
-    }
-
-    /** {@link FakePoller#FACTORY}. */
-    @Override
-    public Poller.Factory pollers() {
-        return FakePoller.FACTORY;
     }
 
     @Override
