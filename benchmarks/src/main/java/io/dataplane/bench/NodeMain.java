@@ -30,7 +30,7 @@ import java.util.concurrent.CountDownLatch;
  * NodeMain --backend vxlan|udp|ipip|host-gw|wireguard --subnet 10.244.1.0/24 --public-ip 192.0.2.1
  *          [--netns NAME] [--network 10.244.0.0/16] [--tun NAME] [--vtep-mac MAC] [--state-dir DIR]
  *          [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N] [--transport-ring N]
- *          [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--socket netty|direct] [--tun-queue N]
+ *          [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--offload on|off] [--socket netty|direct] [--tun-queue N]
  *          [--wg-cipher SEGMENT|JDK|BY_SIZE]
  * </pre>
  *
@@ -76,6 +76,7 @@ public final class NodeMain {
                 case "--wg-cipher" -> wgCipher = TransportCipher.valueOf(value.toUpperCase(Locale.ROOT));
                 case "--tun-writer" -> packetPath = packetPath.withTunWriter(Pipeline.TunWriter.valueOf(value.toUpperCase(Locale.ROOT)));
                 case "--busy-poll-us" -> packetPath = packetPath.withBusyPollMicros(Integer.parseInt(value));
+                case "--offload" -> packetPath = packetPath.withOffload(onOff(value));
                 default -> usage("unknown option " + args[i - 1]);
             }
         }
@@ -107,11 +108,19 @@ public final class NodeMain {
         closed.await(); // until SIGTERM or SIGINT runs the hook
     }
 
+    private static boolean onOff(String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--offload is on or off: " + value);
+        };
+    }
+
     private static void usage(String problem) {
         System.err.println("NodeMain: " + problem);
         System.err.println("usage: NodeMain --backend vxlan|udp|ipip|host-gw|wireguard --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
                 + " [--vtep-mac MAC] [--state-dir DIR] [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N]"
-                + " [--transport-ring N] [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--socket netty|direct] [--tun-queue N] [--wg-cipher SEGMENT|JDK|BY_SIZE]");
+                + " [--transport-ring N] [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--offload on|off] [--socket netty|direct] [--tun-queue N] [--wg-cipher SEGMENT|JDK|BY_SIZE]");
         System.exit(2);
     }
 }

@@ -13,6 +13,7 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.TunDevice;
+import io.dataplane.tun.TunOffload;
 import io.dataplane.tun.TunOptions;
 import io.dataplane.tun.netlink.Link;
 import io.dataplane.tun.netlink.Netlink;
@@ -90,6 +91,7 @@ public final class OverlayNode implements AutoCloseable {
     private final int underlayMtu;
     private final int tunMtu;
     private final PacketPool pool;
+    private final PacketPool tunPool; // TUN reads: pool itself, or 64 KiB buffers with offload
     private final TunDevice tun;
     private final Backend backend;
     private final Pipeline pipeline;
@@ -101,13 +103,14 @@ public final class OverlayNode implements AutoCloseable {
     private Thread routeCheck; // null unless the backend keeps kernel routes
 
     private OverlayNode(NodeConfig config, Netlink netlink, UnderlayLink underlay, int underlayMtu, int tunMtu, PacketPool pool,
-            TunDevice tun, Backend backend, Pipeline pipeline, Route tunRoute, boolean addedAddress) {
+            PacketPool tunPool, TunDevice tun, Backend backend, Pipeline pipeline, Route tunRoute, boolean addedAddress) {
         this.config = config;
         this.netlink = netlink;
         this.underlay = underlay;
         this.underlayMtu = underlayMtu;
         this.tunMtu = tunMtu;
         this.pool = pool;
+        this.tunPool = tunPool;
         this.tun = tun;
         this.backend = backend;
         this.pipeline = pipeline;
@@ -145,7 +148,7 @@ public final class OverlayNode implements AutoCloseable {
             }
             if (type == BackendType.HOST_GW) {
                 HostGwBackend hostGw = Backends.openHostGw(config);
-                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, hostGw, null, null, false);
+                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, hostGw, null, null, false);
                 node.startRouteCheck();
                 LOG.log(Level.INFO, () -> "started " + node);
                 return node;
@@ -155,8 +158,20 @@ public final class OverlayNode implements AutoCloseable {
                     PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
 
+            // TSO from the TUN, cut again by the socket (UDP GSO): only where the encapsulation puts the
+            // same headers on every packet and the socket is ours.
+            boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
+                    && (type == BackendType.UDP || type == BackendType.VXLAN);
+            TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch());
+            PacketPool tunPool = pool;
+            if (offload) {
+                tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
+                // The egress thread's batch, and some for replies on their way into the TUN.
+                tunPool = new PacketPool(Math.min(packetPath.tunBatch(), 64) + 16, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
+                undo.add(tunPool);
+            }
             boolean existed = linkExists(netlink, tunName);
-            TunDevice tun = TunDevice.open(tunName, TunOptions.defaults().withBatchSize(packetPath.tunBatch()));
+            TunDevice tun = TunDevice.open(tunName, tunOptions);
             undo.add(tun);
             tunName = tun.name();
             netlink.setMtu(tunName, tunMtu);
@@ -175,8 +190,8 @@ public final class OverlayNode implements AutoCloseable {
             Backend backend = Backends.open(context, config);
             undo.add(backend);
             Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, packetPath.tunRing(),
-                    packetPath.tunWriter(), TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros()));
-            OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tun, backend, pipeline, route,
+                    packetPath.tunWriter(), TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros()), tunPool);
+            OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tunPool, tun, backend, pipeline, route,
                     addedAddress);
             if (backendConf.directRouting()) node.startRouteCheck();
             LOG.log(Level.INFO, () -> "started " + node);
@@ -222,6 +237,9 @@ public final class OverlayNode implements AutoCloseable {
             return UnderlayLink.ofDefaultRoute(netlink).address().address();
         }
     }
+
+    /** A TUN super-packet (64 KiB with its IPv4 header) behind the headroom, and the tailroom of {@link #bufferSize}. */
+    private static final int SUPER_PACKET_BUFFER = PacketPool.DEFAULT_HEADROOM + 65536 + 1024;
 
     /** Slots big enough for a full-size datagram of the underlay and a TUN packet with its encapsulation, 2 KiB at least. */
     private static int bufferSize(int underlayMtu, int encapsulatedMtu) {
@@ -317,12 +335,13 @@ public final class OverlayNode implements AutoCloseable {
     public NodeStats stats() {
         List<Counters> all = new ArrayList<>(pipeline != null ? pipeline.counters() : List.of());
         all.addAll(backend.counters()); // drops the backend decides on its own threads (WireGuard's timers, cookies)
-        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), buffersInUse(), pool != null ? pool.capacity() : 0);
+        int capacity = pool == null ? 0 : pool.capacity() + (tunPool != pool ? tunPool.capacity() : 0);
+        return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), buffersInUse(), capacity);
     }
 
     /** Packet buffers out of the pool now; 0 after {@link #close}, and always for host-gw. */
     public int buffersInUse() {
-        return pool != null ? pool.outstanding() : 0;
+        return pool == null ? 0 : pool.outstanding() + (tunPool != pool ? tunPool.outstanding() : 0);
     }
 
     /** The configuration the node was started with. */
@@ -409,9 +428,10 @@ public final class OverlayNode implements AutoCloseable {
         quietly("close pipeline", pipeline::close);
         quietly("close backend", backend::close);
         netlink.close();
-        int left = pool.outstanding();
+        int left = buffersInUse();
         if (left == 0) {
             pool.close();
+            if (tunPool != pool) tunPool.close();
         } else {
             // A thread that did not stop may still hand a buffer's address to the kernel: keep the memory.
             LOG.log(Level.WARNING, "overlay node on " + tun.name() + " closed with " + left + " packet buffers still out; not freeing them");

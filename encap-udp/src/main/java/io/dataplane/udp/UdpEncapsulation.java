@@ -127,6 +127,12 @@ public final class UdpEncapsulation implements Encapsulation {
         return UdpTunnelConfig.OVERHEAD;
     }
 
+    /** True: the headers in front are the same for every packet to a peer, so a TCP super-packet is wrapped whole. */
+    @Override
+    public boolean encapsulatesSuperPackets() {
+        return true;
+    }
+
     /**
      * Decrements the TTL of the (validated) inner packet and sends it to {@code nextHop}, the peer's
      * public IP, at the tunnel's port.

@@ -159,6 +159,12 @@ public final class VxlanEncapsulation implements Encapsulation {
         return VtepConfig.OVERHEAD;
     }
 
+    /** True: the headers in front are the same for every packet to a peer, so a TCP super-packet is wrapped whole. */
+    @Override
+    public boolean encapsulatesSuperPackets() {
+        return true;
+    }
+
     /**
      * Resolves {@code nextHop} (the route's gateway) to the peer VTEP's MAC and its FDB endpoint,
      * writes the VXLAN and inner Ethernet headers in front of the packet and sets the peer endpoint.

@@ -47,6 +47,7 @@ public final class PacketBuffer {
     private int peerAddress;
     private int peerPort;
     private int gsoSize;
+    private int gsoPrefix;
     private Object attachment;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state = FREE;
@@ -173,6 +174,22 @@ public final class PacketBuffer {
     }
 
     /**
+     * For a super-packet on its way to a transport: the bytes of encapsulation in front of its
+     * IPv4 header, which every segment repeats (0 before encapsulation, and for flannel's udp).
+     */
+    public int gsoPrefix() {
+        if (CHECKED) checkOwned();
+        return gsoPrefix;
+    }
+
+    /** Sets the {@link #gsoPrefix()}. */
+    public PacketBuffer setGsoPrefix(int gsoPrefix) {
+        if (CHECKED) checkOwned();
+        this.gsoPrefix = gsoPrefix;
+        return this;
+    }
+
+    /**
      * An object a transport keeps with this buffer for the life of the pool, such as its own view
      * (a Netty ByteBuf) over the same memory. Survives release and acquire.
      */
@@ -231,6 +248,7 @@ public final class PacketBuffer {
         peerAddress = 0;
         peerPort = 0;
         gsoSize = 0;
+        gsoPrefix = 0;
     }
 
     /** Called by the pool on release; throws if the buffer was not owned (double release). */

@@ -13,6 +13,7 @@ import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.TcpSegments;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +73,7 @@ public final class Pipeline implements AutoCloseable {
     private final Encapsulation encap;
     private final RouteTable routes;
     private final PacketPool pool;
+    private final PacketPool tunPool; // TUN reads: as pool, or one of 64 KiB buffers for super-packets
     private final int batchSize;
     private final TunWriter tunWriterMode;
     private final PacketRing tunRing;
@@ -136,6 +138,23 @@ public final class Pipeline implements AutoCloseable {
      */
     public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize,
             TunWriter tunWriter, long busyPollNanos) throws IOException {
+        this(tun, transport, encap, routes, pool, ringSize, tunWriter, busyPollNanos, pool);
+    }
+
+    /**
+     * Assembles and starts a pipeline whose TUN reads take buffers from {@code tunPool}: for a TUN
+     * that hands over super-packets (TSO), a pool of buffers as large as one (64 KiB and the
+     * headroom), while the transport and the other stages stay with {@code pool}. A super-packet
+     * goes to the transport whole when it {@link Transport#sendsSuperPackets() sends them}, with
+     * {@link PacketBuffer#gsoPrefix()} set to the encapsulation's header length; otherwise it is
+     * dropped as {@code BAD_SUPER_PACKET} (also when the encapsulation does not
+     * {@link Encapsulation#encapsulatesSuperPackets() take them}), as is one that {@link TcpSegments} cannot cut.
+     * Both pools' headroom must cover the encapsulation's.
+     *
+     * @param busyPollNanos see the constructor above
+     */
+    public Pipeline(TunnelDevice tun, Transport transport, Encapsulation encap, RouteTable routes, PacketPool pool, int ringSize,
+            TunWriter tunWriter, long busyPollNanos, PacketPool tunPool) throws IOException {
         if (busyPollNanos < 0) throw new IllegalArgumentException("busy-poll time negative: busyPollNanos=" + busyPollNanos);
         if (tunWriter == TunWriter.SINGLE_THREAD
                 && !(tun instanceof PollableTunnelDevice && transport instanceof PollableTransport)) {
@@ -143,15 +162,17 @@ public final class Pipeline implements AutoCloseable {
                     + (tun instanceof PollableTunnelDevice ? "" : " (not a PollableTunnelDevice)") + ", transport=" + transport
                     + (transport instanceof PollableTransport ? "" : " (not a PollableTransport)"));
         }
-        if (pool.headroom() < encap.headroom()) {
+        if (Math.min(pool.headroom(), tunPool.headroom()) < encap.headroom()) {
             throw new IllegalArgumentException("pool headroom too small for the encapsulation: headroom="
-                    + pool.headroom() + " (needs " + encap.headroom() + ")");
+                    + Math.min(pool.headroom(), tunPool.headroom()) + " (needs " + encap.headroom() + ")");
         }
         this.tun = tun;
         this.transport = transport;
         this.encap = encap;
         this.routes = routes;
         this.pool = pool;
+        this.tunPool = tunPool;
+        this.superPackets = encap.encapsulatesSuperPackets() && transport.sendsSuperPackets();
         this.batchSize = Math.max(1, Math.min(tun.batchSize(), 64));
         this.tunWriterMode = tunWriter;
         this.tunRing = tunWriter == TunWriter.THREAD ? new PacketRing(ringSize, true) : null;
@@ -191,7 +212,7 @@ public final class Pipeline implements AutoCloseable {
         int held = 0;
         try {
             while (running) {
-                held += pool.acquire(batch, held, batchSize);
+                held += tunPool.acquire(batch, held, batchSize);
                 if (held == 0) {
                     // Every buffer is in flight: leave packets queued in the kernel until some return.
                     LockSupport.parkNanos(IDLE_PARK_NANOS);
@@ -222,11 +243,19 @@ public final class Pipeline implements AutoCloseable {
             PacketBuffer p = batch[i];
             batch[i] = null;
             int innerLength = p.length();
-            int verdict = route(p, ip);
+            int innerOffset = p.offset();
+            int verdict = p.gsoSize() == 0 || superPackets ? route(p, ip) : DropReason.BAD_SUPER_PACKET.ordinal();
+            if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0) verdict = checkSuperPacket(p, innerOffset - p.offset());
             if (verdict == Encapsulation.FORWARD) {
-                egress.countEgress(innerLength);
+                if (p.gsoSize() == 0) {
+                    egress.countEgress(innerLength);
+                } else {
+                    int cut = segments.segments();
+                    egress.countEgress(cut, innerLength + (cut - 1) * (segments.headerLength() - p.gsoPrefix()));
+                }
                 toSend[sends++] = p;
             } else if (verdict == Encapsulation.REPLY) {
+                p.setGsoSize(0); // an ICMP error about a super-packet is one small packet
                 replyIntoTun(p);
             } else if (verdict != Encapsulation.CONSUMED) {
                 egress.drop(verdict);
@@ -238,6 +267,17 @@ public final class Pipeline implements AutoCloseable {
             if (accepted < sends) egress.drop(DropReason.RING_FULL, sends - accepted);
             java.util.Arrays.fill(toSend, 0, sends, null);
         }
+    }
+
+    private final TcpSegments segments = new TcpSegments(); // egress thread only
+    private final boolean superPackets; // the encapsulation and the transport both take them
+
+    /** A super-packet the transport can send as its segments gets its prefix set; FORWARD, or why not. */
+    private int checkSuperPacket(PacketBuffer p, int prefix) {
+        int bad = segments.prepare(p, prefix);
+        if (bad != TcpSegments.VALID) return bad;
+        p.setGsoPrefix(prefix);
+        return Encapsulation.FORWARD;
     }
 
     // An ICMP error (or the like) from the encapsulation goes back into the TUN.
@@ -399,7 +439,7 @@ public final class Pipeline implements AutoCloseable {
         int ready = FROM_TUN | FROM_NETWORK;
         try {
             while (running) {
-                tunHeld += pool.acquire(fromTun, tunHeld, batchSize);
+                tunHeld += tunPool.acquire(fromTun, tunHeld, batchSize);
                 networkHeld += pool.acquire(fromNetwork, networkHeld, receiveBatch);
                 if (tunHeld == 0 || networkHeld == 0) {
                     // The pool is dry (another stage holds the buffers: a WireGuard handshake queue): the

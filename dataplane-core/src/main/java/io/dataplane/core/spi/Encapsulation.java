@@ -39,6 +39,17 @@ public interface Encapsulation {
     int overhead();
 
     /**
+     * True if {@link #encap} may be given a TCP super-packet ({@link PacketBuffer#gsoSize()} above
+     * 0) whole: it leaves the inner bytes as they are (a TTL decrement in the IPv4 header aside)
+     * and puts in front the same headers every segment of it needs, so that a transport can cut it
+     * after encapsulation. False by default (an encapsulation that encrypts or writes an outer IPv4
+     * header per packet cannot); then no super-packet reaches it.
+     */
+    default boolean encapsulatesSuperPackets() {
+        return false;
+    }
+
+    /**
      * Wraps the inner IPv4 packet in {@code packet} for {@code nextHop} (the value the route lookup
      * returned; what it means is up to the encapsulation) and sets the peer endpoint.
      *

@@ -39,6 +39,16 @@ public interface Transport extends AutoCloseable {
      */
     int send(PacketBuffer[] batch, int count);
 
+    /**
+     * True if {@link #send} takes TCP super-packets ({@link PacketBuffer#gsoSize()} above 0, the
+     * encapsulation's headers {@link PacketBuffer#gsoPrefix()} bytes long in front of the IPv4
+     * header) and sends each as the datagrams of its segments, every one with those headers (see
+     * {@code TcpSegments}). False by default: then the caller must not hand it any.
+     */
+    default boolean sendsSuperPackets() {
+        return false;
+    }
+
     /** The local UDP port (0 for a raw IP socket). */
     int localPort();
 

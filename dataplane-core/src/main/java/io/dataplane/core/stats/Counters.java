@@ -30,6 +30,12 @@ public final class Counters {
         add(EGRESS_BYTES, bytes);
     }
 
+    /** {@code packets} packets of {@code bytes} in all (a super-packet's segments) sent from the TUN to the network. */
+    public void countEgress(int packets, int bytes) {
+        add(EGRESS_PACKETS, packets);
+        add(EGRESS_BYTES, bytes);
+    }
+
     /** One packet of {@code bytes} (inner packet size) delivered from the network to the TUN. */
     public void countIngress(int bytes) {
         add(INGRESS_PACKETS, 1);

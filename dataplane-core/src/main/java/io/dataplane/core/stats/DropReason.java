@@ -27,6 +27,11 @@ public enum DropReason {
     NO_ROUTE("no route to the destination"),
     /** Larger than the MTU or the buffer. */
     OVERSIZE("packet larger than the MTU"),
+    /**
+     * A TUN super-packet (TSO) that cannot be cut into segments: not TCP over IPv4, headers that do
+     * not fit, no payload, or a transport that cannot send segments.
+     */
+    BAD_SUPER_PACKET("TUN super-packet that cannot be segmented"),
     /** UDP length field below 8 or beyond the packet. */
     BAD_UDP_LENGTH("UDP length below the header or beyond the packet"),
     /** ICMP error message whose quoted IPv4 header is missing or not IPv4. */

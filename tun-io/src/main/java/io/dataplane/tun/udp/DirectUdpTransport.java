@@ -184,6 +184,17 @@ public final class DirectUdpTransport implements PollableTransport {
         return count;
     }
 
+    /** True: {@link UdpSocket#send} cuts TCP super-packets into datagrams (UDP GSO, no copy). */
+    @Override
+    public boolean sendsSuperPackets() {
+        return true;
+    }
+
+    /** The socket, for tests and diagnostics (its GSO state). */
+    public UdpSocket socket() {
+        return socket;
+    }
+
     @Override
     public int localPort() {
         return socket.localPort();

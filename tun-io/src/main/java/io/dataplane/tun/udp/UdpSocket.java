@@ -5,6 +5,7 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
+import io.dataplane.tun.sys.SegmentBatch;
 import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.sys.Structs;
 import io.dataplane.tun.sys.WakeableFd;
@@ -42,6 +43,7 @@ public final class UdpSocket implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MmsgBatch sendBatch;
     private final MmsgBatch receiveBatch;
+    private SegmentBatch segmentBatch; // made by the first super-packet sent
     private final MmsgBatch.Acceptor acceptor = this::accept; // one object, not one per call
     private volatile long truncated;
 
@@ -114,7 +116,9 @@ public final class UdpSocket implements AutoCloseable {
     /**
      * Sends {@code packets[from..to)}, each buffer's data to its peer address and port, in
      * {@code sendmmsg} batches; returns how many the kernel took (refused ones are skipped: the
-     * caller counts the difference), or {@link #CLOSED}. Never waits.
+     * caller counts the difference), or {@link #CLOSED}. Never waits. A TCP super-packet (gsoSize
+     * above 0, {@link PacketBuffer#gsoPrefix()} set) goes out as the datagrams of its segments
+     * ({@link SegmentBatch}: UDP GSO, no copy) and counts as taken only if all of them were.
      */
     public int send(PacketBuffer[] packets, int from, int to) {
         WakeableFd.Direction out = fd.writing();
@@ -122,13 +126,25 @@ public final class UdpSocket implements AutoCloseable {
         try {
             MmsgBatch b = sendBatch;
             int sent = 0;
-            for (int done = from; done < to; ) {
-                int n = Math.min(batchSize, to - done);
-                for (int i = 0; i < n; i++) b.toSend(i, packets[done + i], true);
-                int r = b.send(out.errno(), fdNumber, 0, n, true); // never wait on the sender's thread
-                if (r == MmsgBatch.CLOSED) return CLOSED;
-                sent += r;
-                done += n;
+            int n = 0; // single datagrams gathered in b's slots, sent when b is full, at the end, or before a super-packet
+            for (int i = from; i < to; i++) {
+                PacketBuffer p = packets[i];
+                boolean single = p.gsoSize() == 0;
+                if (single) {
+                    b.toSend(n++, p, true);
+                    if (n < batchSize && i + 1 < to) continue;
+                }
+                if (n > 0) {
+                    int r = b.send(out.errno(), fdNumber, 0, n, true); // never wait on the sender's thread
+                    if (r == MmsgBatch.CLOSED) return CLOSED;
+                    sent += r;
+                    n = 0;
+                }
+                if (!single) {
+                    int r = segmentBatch().send(out.errno(), fdNumber, p);
+                    if (r == MmsgBatch.CLOSED) return CLOSED;
+                    sent += r;
+                }
             }
             return sent;
         } finally {
@@ -187,6 +203,28 @@ public final class UdpSocket implements AutoCloseable {
             kept++;
         }
         return kept;
+    }
+
+    private SegmentBatch segmentBatch() {
+        SegmentBatch s = segmentBatch;
+        if (s == null) segmentBatch = s = new SegmentBatch(arena);
+        return s;
+    }
+
+    /** Sends each super-packet segment as a datagram of its own from now on, instead of with UDP GSO. */
+    public void disableGso() {
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return;
+        try {
+            segmentBatch().disableGso();
+        } finally {
+            out.exit();
+        }
+    }
+
+    /** True while super-packets go out with UDP GSO (until {@link #disableGso} or a kernel that refuses it). */
+    public boolean gso() {
+        return segmentBatch == null || segmentBatch.gso();
     }
 
     /** Closes the socket, waking a thread blocked in {@link #receive} (it returns {@link #CLOSED}). Idempotent. */

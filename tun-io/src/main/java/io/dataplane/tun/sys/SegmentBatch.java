@@ -1,0 +1,163 @@
+package io.dataplane.tun.sys;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.wire.TcpSegments;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Sends a TCP super-packet as the UDP datagrams of its segments without copying its payload: each
+ * segment is two iovecs, its headers written by {@link TcpSegments} into a scratch area here and its
+ * payload slice of the super-packet's buffer; with UDP GSO ({@code UDP_SEGMENT}) one message
+ * carries up to {@link #MAX_SEGMENTS_PER_MESSAGE} segments that the kernel cuts into datagrams
+ * (one pass through the IP stack for all of them), and one {@code sendmmsg} sends all the messages
+ * of up to {@link #MAX_SEGMENTS_PER_CALL} segments.
+ *
+ * <pre>
+ * message k: name = peer, iov = [hdr 0][payload 0][hdr 1][payload 1] ... , control = UDP_SEGMENT(header + mss)
+ *   every datagram but the message's last is exactly header + mss bytes; the kernel sends them in order
+ * </pre>
+ *
+ * <p>Without GSO (a kernel that refuses it, or {@link #disableGso()}) every segment is a message
+ * of its own, still two iovecs and still one {@code sendmmsg} for many. A kernel that answers a GSO
+ * message with EIO or EINVAL (a device path that cannot take it) turns GSO off for good; the
+ * segments of that message are lost (TCP sends them again). One thread at a time; nothing
+ * allocates after construction.
+ */
+public final class SegmentBatch {
+    /** Segments per GSO message at most (the kernel's UDP_MAX_SEGMENTS is 64 on older kernels). */
+    public static final int MAX_SEGMENTS_PER_MESSAGE = 64;
+    /** Segments per {@code sendmmsg}. */
+    public static final int MAX_SEGMENTS_PER_CALL = 128;
+    /** Largest UDP payload of one GSO message: 65535 minus the IPv4 and UDP headers. */
+    static final int MAX_GSO_PAYLOAD = 65535 - 20 - 8;
+    private static final int HEADER_STRIDE = (TcpSegments.MAX_HEADER_LENGTH + 15) & ~15;
+    private static final long MMSG = Structs.MMSGHDR.byteSize();
+    private static final long IOV = Structs.IOVEC.byteSize();
+    private static final int CMSG_HDR = 16; // struct cmsghdr on LP64: size_t len, int level, int type
+    private static final int CMSG_LEN_U16 = CMSG_HDR + 2;
+    private static final int CMSG_SPACE_U16 = (CMSG_LEN_U16 + 7) & ~7;
+
+    private final TcpSegments segments = new TcpSegments();
+    private final MemorySegment headers;
+    private final MemorySegment iovecs;
+    private final MemorySegment messages;
+    private final MemorySegment controls;
+    private final MemorySegment address;
+    private final long messagesAddress;
+    private boolean gso = true;
+    private long gsoFallbacks;
+
+    /** Allocates the scratch, iovecs, messages and control buffers in {@code arena}. */
+    public SegmentBatch(Arena arena) {
+        this.headers = arena.allocate((long) HEADER_STRIDE * MAX_SEGMENTS_PER_CALL, 16);
+        this.iovecs = arena.allocate(Structs.IOVEC, 2L * MAX_SEGMENTS_PER_CALL);
+        this.messages = arena.allocate(Structs.MMSGHDR, MAX_SEGMENTS_PER_CALL);
+        this.controls = arena.allocate((long) CMSG_SPACE_U16 * MAX_SEGMENTS_PER_CALL, 8);
+        this.address = arena.allocate(Structs.SOCKADDR_IN);
+        this.messagesAddress = messages.address();
+        address.set(ValueLayout.JAVA_SHORT, 0, (short) SocketNative.AF_INET);
+        for (int i = 0; i < MAX_SEGMENTS_PER_CALL; i++) {
+            long m = i * MMSG;
+            messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, address.address());
+            messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) Structs.SOCKADDR_IN.byteSize());
+            long c = (long) i * CMSG_SPACE_U16;
+            controls.set(ValueLayout.JAVA_LONG, c, CMSG_LEN_U16);
+            controls.set(ValueLayout.JAVA_INT, c + 8, SocketNative.SOL_UDP);
+            controls.set(ValueLayout.JAVA_INT, c + 12, SocketNative.UDP_SEGMENT);
+        }
+    }
+
+    /** True while messages carry several segments each (UDP GSO). */
+    public boolean gso() {
+        return gso;
+    }
+
+    /** Sends one datagram per segment from now on (the plain path, and what tests compare GSO with). */
+    public void disableGso() {
+        gso = false;
+    }
+
+    /** How often the kernel refused a GSO message and GSO was turned off (0 or 1). */
+    public long gsoFallbacks() {
+        return gsoFallbacks;
+    }
+
+    /**
+     * Sends the super-packet {@code p} (IPv4 header {@link PacketBuffer#gsoPrefix()} bytes into its
+     * data) to its peer as its segments, without waiting.
+     *
+     * @return 1 if every segment was sent; 0 if it is no super-packet {@link TcpSegments} can cut,
+     *     or the kernel refused any of it (EAGAIN included); {@link MmsgBatch#CLOSED} once the
+     *     descriptor is closed
+     */
+    public int send(MemorySegment errno, int fd, PacketBuffer p) {
+        if (segments.prepare(p, p.gsoPrefix()) != TcpSegments.VALID) return 0;
+        address.set(SocketNative.NET_U16, Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
+        address.set(SocketNative.NET_U32, Structs.SOCKADDR_IN_ADDR, p.peerAddress());
+        int n = segments.segments();
+        int headerLength = segments.headerLength();
+        int datagram = headerLength + segments.mss();
+        long base = p.address();
+        boolean complete = true;
+        for (int i = 0; i < n; ) {
+            int perMessage = gso ? Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram)) : 1;
+            int slot = 0;
+            int count = 0;
+            while (i < n && slot < MAX_SEGMENTS_PER_CALL) {
+                int m = Math.min(perMessage, Math.min(n - i, MAX_SEGMENTS_PER_CALL - slot));
+                long msg = count * MMSG;
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + 2L * slot * IOV);
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, 2L * m);
+                if (m > 1) {
+                    long c = (long) count * CMSG_SPACE_U16;
+                    controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
+                } else {
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
+                }
+                for (int j = 0; j < m; j++, i++, slot++) {
+                    long h = (long) slot * HEADER_STRIDE;
+                    segments.writeHeader(i, headers, h);
+                    long v = 2L * slot * IOV;
+                    iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_BASE, headers.address() + h);
+                    iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_LEN, headerLength);
+                    iovecs.set(ValueLayout.JAVA_LONG, v + IOV + Structs.IOVEC_BASE, base + segments.payloadOffset(i));
+                    iovecs.set(ValueLayout.JAVA_LONG, v + IOV + Structs.IOVEC_LEN, segments.payloadLength(i));
+                }
+                count++;
+            }
+            int r = sendAll(errno, fd, count);
+            if (r == MmsgBatch.CLOSED) return MmsgBatch.CLOSED;
+            if (r < count) complete = false;
+        }
+        return complete ? 1 : 0;
+    }
+
+    // sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.
+    private int sendAll(MemorySegment errno, int fd, int count) {
+        int sent = 0;
+        int at = 0;
+        while (at < count) {
+            int r = SocketNative.sendmmsg(errno, fd, messagesAddress + at * MMSG, count - at, SocketNative.MSG_DONTWAIT);
+            if (r > 0) {
+                at += r;
+                sent += r;
+                continue;
+            }
+            int e = NativeCall.errno(errno);
+            if (e == Errno.EINTR) continue;
+            if (e == Errno.EBADF) return MmsgBatch.CLOSED;
+            if (gso && (e == Errno.EIO || e == Errno.EINVAL)
+                    && messages.get(ValueLayout.JAVA_LONG, at * MMSG + Structs.MSGHDR_CONTROLLEN) != 0) {
+                gso = false; // this path cannot take GSO messages: one datagram per segment from the next send on
+                gsoFallbacks++;
+            }
+            at++;
+        }
+        return sent;
+    }
+}
