@@ -7,7 +7,9 @@
 # transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). The rows
 # vxlan-poll, udp-poll, ipip-poll and wireguard-poll run the same nodes in busy-poll mode (one
 # packet-path thread per node that keeps polling until POLL_US pass without a packet: the CLI's
-# --busy-poll), next to the default two-thread nodes that sleep until a packet comes. For each:
+# --busy-poll), next to the default two-thread nodes that sleep until a packet comes. vxlan-plain and
+# udp-plain run the default nodes with TCP offload off (--offload off: no TSO super-packets from the
+# TUN, no UDP GSO, no joined TUN writes), as the fallback path and for comparison. For each:
 #   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
@@ -26,7 +28,7 @@
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk,
-#                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll)
+#                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
@@ -41,7 +43,7 @@ root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 PINGS=${PINGS:-200}
-ROWS=${ROWS:-"veth kernel-vxlan vxlan vxlan-poll udp udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk"}
+ROWS=${ROWS:-"veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk"}
 JAVA_OPTS=${JAVA_OPTS:-}
 NODE_OPTS=${NODE_OPTS:-}
 POLL_US=${POLL_US:-50000}
@@ -122,7 +124,10 @@ nodes_up() {
   local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log
   local extra=()
   # The *-poll rows: one packet-path thread per node, busy polling until POLL_US without a packet.
-  case $row in *-poll) extra=(--tun-writer single_thread --busy-poll-us "$POLL_US") ;; esac
+  case $row in
+    *-poll) extra=(--tun-writer single_thread --busy-poll-us "$POLL_US") ;;
+    *-plain) extra=(--offload off) ;; # The *-plain rows: one packet per system call, no TSO/GSO.
+  esac
   node_pids=()
   if [ "$backend" = wireguard ]; then
     # Keys as wg writes them, in the nodes' state directories, so each --peer lease can name the other's.
@@ -350,12 +355,13 @@ for row in $ROWS; do
     kernel-vxlan) kernel_vxlan_up; measure kernel-vxlan 10.244.1.1 10.244.2.1; kernel_vxlan_down ;;
     vxlan|udp|ipip|host-gw) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-poll|udp-poll|ipip-poll) nodes_up "${row%-poll}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    vxlan-plain|udp-plain) nodes_up "${row%-plain}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-poll) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-poll udp udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
   esac
 done
 

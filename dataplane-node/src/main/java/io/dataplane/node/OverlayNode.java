@@ -339,6 +339,19 @@ public final class OverlayNode implements AutoCloseable {
         return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), buffersInUse(), capacity);
     }
 
+    /**
+     * TCP super-packets from the TUN sent as their segments (UDP GSO) so far; stays 0 without
+     * {@link PacketPathOptions#offload()}, for the backends that cannot use it, and for host-gw.
+     */
+    public long superPacketsSent() {
+        return pipeline != null ? pipeline.superPacketsSent() : 0;
+    }
+
+    /** Received TCP segments written into the TUN joined with others as one super-packet so far (see {@link #superPacketsSent()}). */
+    public long segmentsJoined() {
+        return tun != null ? tun.coalesced() : 0;
+    }
+
     /** Packet buffers out of the pool now; 0 after {@link #close}, and always for host-gw. */
     public int buffersInUse() {
         return pool == null ? 0 : pool.outstanding() + (tunPool != pool ? tunPool.outstanding() : 0);

@@ -251,6 +251,7 @@ public final class Pipeline implements AutoCloseable {
                     egress.countEgress(innerLength);
                 } else {
                     int cut = segments.segments();
+                    superPacketsSent = superPacketsSent + 1;
                     egress.countEgress(cut, innerLength + (cut - 1) * (segments.headerLength() - p.gsoPrefix()));
                 }
                 toSend[sends++] = p;
@@ -271,6 +272,7 @@ public final class Pipeline implements AutoCloseable {
 
     private final TcpSegments segments = new TcpSegments(); // egress thread only
     private final boolean superPackets; // the encapsulation and the transport both take them
+    private volatile long superPacketsSent; // written by the egress thread only
 
     /** A super-packet the transport can send as its segments gets its prefix set; FORWARD, or why not. */
     private int checkSuperPacket(PacketBuffer p, int prefix) {
@@ -490,6 +492,11 @@ public final class Pipeline implements AutoCloseable {
     /** The counters of every stage, the transport's included, for {@link Counters.Snapshot#of}. */
     public List<Counters> counters() {
         return List.of(egress, ingress, tunWriter, transport.counters());
+    }
+
+    /** TCP super-packets handed to the transport whole so far (each counted in the egress counters as its segments). */
+    public long superPacketsSent() {
+        return superPacketsSent;
     }
 
     /** The error that stopped a stage, or null while all run. */

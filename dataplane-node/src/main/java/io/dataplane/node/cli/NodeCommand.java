@@ -91,6 +91,11 @@ final class NodeCommand implements Callable<Integer> {
                     + " between the packets of a flow (50000 covers a ping every 10 ms) keeps the thread awake while it lasts.")
     private Integer busyPoll;
 
+    @Option(names = "--no-offload",
+            description = "Move TCP one packet per system call: no TSO super-packets from the TUN, no UDP GSO, no joined"
+                    + " TUN writes (default: on for udp and vxlan).")
+    private boolean noOffload;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -107,6 +112,7 @@ final class NodeCommand implements Callable<Integer> {
         OverlayNode node;
         try {
             config = NodeConfig.of(files.netConf(), files.subnetEnv(), ip).withTunName(tun).withStateDir(dir);
+            if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
             if (busyPoll != null) {
                 config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
             }

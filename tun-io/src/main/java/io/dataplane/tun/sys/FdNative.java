@@ -51,6 +51,8 @@ public final class FdNative {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG));
     private static final MethodHandle WRITE = NativeCall.critical("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG));
+    private static final MethodHandle WRITEV = NativeCall.critical("writev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_INT));
     private static final MethodHandle POLL = NativeCall.downcall("poll",
             FunctionDescriptor.of(JAVA_INT, POINTER_AS_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle EVENTFD = NativeCall.downcall("eventfd",
@@ -96,6 +98,15 @@ public final class FdNative {
     public static long write(MemorySegment errno, int fd, long address, long length) {
         try {
             return (long) WRITE.invokeExact(errno, fd, address, length);
+        } catch (Throwable t) {
+            throw NativeCall.rethrow(t);
+        }
+    }
+
+    /** {@code writev} of {@code count} iovecs at {@code iovecs} (critical); bytes written or -1 with errno in {@code errno}. */
+    public static long writev(MemorySegment errno, int fd, long iovecs, int count) {
+        try {
+            return (long) WRITEV.invokeExact(errno, fd, iovecs, count);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
