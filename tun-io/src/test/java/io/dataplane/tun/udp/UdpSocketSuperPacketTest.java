@@ -1,0 +1,189 @@
+package io.dataplane.tun.udp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.TcpSegments;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link UdpSocket#send} of TCP super-packets on 127.0.0.1 (no root needed): every segment arrives
+ * as a datagram of its own, in order, byte for byte what {@link TcpSegments} says it is (that class
+ * has its own test against independently built segments), with UDP GSO and after
+ * {@link UdpSocket#disableGso()}; a 64 KiB super-packet that needs two GSO messages; plain
+ * datagrams before, between and after super-packets keep their places.
+ */
+class UdpSocketSuperPacketTest {
+    private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
+    private static final int HEADROOM = 128;
+    private static final int VXLAN_PREFIX = 22;
+    /** Largest IPv4 total length; with a 32-byte TCP header and MSS 1398, 47 segments, more than one GSO message holds. */
+    private static final int MAX_TOTAL = 0xffff;
+
+    private final PacketPool sendPool = new PacketPool(16, 65536 + HEADROOM, HEADROOM);
+    private final PacketPool receivePool = new PacketPool(128);
+    private UdpSocket receiver;
+    private UdpSocket sender;
+
+    @BeforeEach
+    void openSockets() throws Exception {
+        // 4 MiB asked for (the kernel caps it at rmem_max): a 64 KiB super-packet is some 47 datagrams at once.
+        receiver = UdpSocket.open(LOOPBACK, 0, 64, 4 << 20);
+        sender = UdpSocket.open(LOOPBACK, 0, 4, 0);
+    }
+
+    @AfterEach
+    void closeEverything() {
+        if (sender != null) sender.close();
+        if (receiver != null) receiver.close();
+        assertEquals(0, sendPool.outstanding(), "send buffers still out");
+        assertEquals(0, receivePool.outstanding(), "receive buffers still out");
+        sendPool.close();
+        receivePool.close();
+    }
+
+    /** An IPv4/TCP packet 10.244.1.5:40000 -> 10.244.2.7:5201 of {@code total} bytes, timestamps option, flags ACK|PSH|FIN. */
+    private static byte[] tcpPacket(int total, int seq, int seed) {
+        byte[] b = new byte[total];
+        b[0] = 0x45;
+        b[2] = (byte) (total >>> 8);
+        b[3] = (byte) total;
+        b[4] = (byte) seed;
+        b[6] = 0x40; // DF
+        b[8] = 64;
+        b[9] = 6;
+        byte[] addresses = {10, (byte) 244, 1, 5, 10, (byte) 244, 2, 7};
+        System.arraycopy(addresses, 0, b, 12, 8);
+        byte[] tcp = {(byte) 0x9c, 0x40, 0x14, 0x51, (byte) (seq >>> 24), (byte) (seq >>> 16), (byte) (seq >>> 8), (byte) seq,
+                0, 0, 0, 1, (byte) 0x80, 0x19, 0x01, (byte) 0xf5, 0, 0, 0, 0,
+                1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+        System.arraycopy(tcp, 0, b, 20, tcp.length);
+        for (int i = 52; i < total; i++) b[i] = (byte) (i * 7 + (i >>> 9) + seed);
+        return b;
+    }
+
+    /**
+     * A super-packet to the receiver as the pipeline hands it over: the inner packet read at the
+     * headroom, then {@code prefix} bytes of encapsulation prepended in front of it.
+     */
+    private PacketBuffer superPacket(int total, int mss, int prefix, int seed) {
+        PacketBuffer p = sendPool.acquire();
+        p.put(tcpPacket(total, 1000 * seed, seed));
+        assertTrue(p.prepend(prefix));
+        for (int i = 0; i < prefix; i++) p.segment().set(ValueLayout.JAVA_BYTE, p.offset() + i, (byte) (0xa0 + i + seed));
+        return p.setGsoSize(mss).setGsoPrefix(prefix).setPeer(LOOPBACK, receiver.localPort());
+    }
+
+    private PacketBuffer plain(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) b[i] = (byte) (seed + i);
+        return sendPool.acquire().put(b).setPeer(LOOPBACK, receiver.localPort());
+    }
+
+    /** What the receiver should get for {@code p}: its data, or each of its segments. */
+    private static List<byte[]> datagramsOf(PacketBuffer p) {
+        if (p.gsoSize() == 0) return List.of(p.toByteArray());
+        TcpSegments segments = new TcpSegments();
+        assertEquals(TcpSegments.VALID, segments.prepare(p, p.gsoPrefix()), "test super-packet rejected");
+        List<byte[]> out = new ArrayList<>();
+        int h = segments.headerLength();
+        for (int i = 0; i < segments.segments(); i++) {
+            int len = segments.payloadLength(i);
+            byte[] d = new byte[h + len];
+            segments.writeHeader(i, MemorySegment.ofArray(d), 0);
+            MemorySegment.copy(p.segment(), ValueLayout.JAVA_BYTE, segments.payloadOffset(i), d, h, len);
+            out.add(d);
+        }
+        return out;
+    }
+
+    /**
+     * Sends {@code batch} in one call, releases it, and checks that the receiver gets exactly the
+     * datagrams expected, in order, from the sender's port, and nothing more.
+     */
+    private void sendAndExpect(PacketBuffer... batch) throws Exception {
+        List<byte[]> expected = new ArrayList<>();
+        for (PacketBuffer p : batch) expected.addAll(datagramsOf(p));
+        int sent;
+        try {
+            sent = sender.send(batch, 0, batch.length);
+        } finally {
+            for (PacketBuffer p : batch) p.release();
+        }
+        assertEquals(batch.length, sent, "packets the socket says the kernel took");
+        List<byte[]> got = receive(expected.size());
+        for (int i = 0; i < expected.size(); i++) {
+            assertArrayEquals(expected.get(i), got.get(i), "datagram " + i + " of " + expected.size());
+        }
+        Thread.sleep(20);
+        assertEquals(expected.size(), got.size() + receive(0).size(), "more datagrams than segments and plain packets");
+        assertEquals(0, receiver.truncated(), "a datagram larger than a receive buffer (an unsegmented GSO message?)");
+    }
+
+    /** Receives until {@code count} datagrams are in (5 s at most, never blocking), then whatever else is waiting. */
+    private List<byte[]> receive(int count) throws Exception {
+        List<byte[]> got = new ArrayList<>();
+        PacketBuffer[] buffers = new PacketBuffer[64];
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            int held = receivePool.acquire(buffers, buffers.length);
+            int n;
+            try {
+                n = receiver.receiveNow(buffers, held);
+                for (int i = 0; i < n; i++) {
+                    got.add(buffers[i].toByteArray());
+                    assertEquals(sender.localPort(), buffers[i].peerPort(), "sender port");
+                    assertEquals(LOOPBACK, buffers[i].peerAddress(), "sender address");
+                }
+            } finally {
+                PacketPool.releaseAll(buffers, 0, held);
+            }
+            if (n == 0 && got.size() >= count) return got;
+            if (n == 0) {
+                if (System.nanoTime() > deadline) throw new AssertionError("got " + got.size() + " of " + count + " datagrams in 5 s");
+                Thread.sleep(1);
+            }
+        }
+    }
+
+    private void superPacketsArriveAsTheirSegments() throws Exception {
+        sendAndExpect(superPacket(20 + 32 + 3 * 1000 + 123, 1000, VXLAN_PREFIX, 1));
+        sendAndExpect(superPacket(20 + 32 + 3 * 1000 + 123, 1000, 0, 2));
+        // 47 segments of 1472 bytes: 44 fit the 65507 bytes of one GSO message, 3 go in a second.
+        sendAndExpect(superPacket(MAX_TOTAL, 1398, VXLAN_PREFIX, 3));
+        sendAndExpect(superPacket(MAX_TOTAL, 1398, 0, 4));
+        // The last segment as long as the others.
+        sendAndExpect(superPacket(20 + 32 + 5 * 1398, 1398, VXLAN_PREFIX, 5));
+        sendAndExpect(plain(100, 1), superPacket(MAX_TOTAL, 1398, VXLAN_PREFIX, 6), plain(200, 2));
+        // More plain datagrams than the sender's batch of 4 on both sides, two super-packets back to back.
+        sendAndExpect(plain(60, 3), plain(61, 4), plain(62, 5), plain(63, 6), plain(64, 7),
+                superPacket(20 + 32 + 10 * 1000 + 1, 1000, VXLAN_PREFIX, 7), superPacket(8000, 1448, 0, 8),
+                plain(65, 8), plain(66, 9), plain(67, 10), plain(68, 11), plain(69, 12));
+    }
+
+    @Test
+    void withUdpGso() throws Exception {
+        assertTrue(sender.gso());
+        superPacketsArriveAsTheirSegments();
+        assertTrue(sender.gso(), "the kernel refused a GSO message on loopback: GSO turned itself off");
+    }
+
+    @Test
+    void oneDatagramPerSegmentWithoutGso() throws Exception {
+        sender.disableGso();
+        assertFalse(sender.gso());
+        superPacketsArriveAsTheirSegments();
+        assertFalse(sender.gso());
+    }
+}
