@@ -260,6 +260,24 @@ class TunTcpCoalescingTest {
                 "what the server read: the corrupt byte never reached it");
     }
 
+    @Test
+    void aSegmentWithACorruptIpv4HeaderIsNotJoinedAndTheKernelDropsIt() throws Exception {
+        openTunAndServer(TSO);
+        connect();
+        List<byte[]> packets = run();
+        byte[] corrupt = packets.get(0);
+        corrupt[5] ^= 0x01; // the identification: compared with nothing, covered by the IPv4 header checksum only
+        assertEquals(SEGMENTS, write(packets.toArray(byte[][]::new)));
+        // Joined, its header checksum would be written anew and the kernel would take it; alone, ip_rcv drops it.
+        assertEquals(SEGMENTS - 1, tun.coalesced(), "segment 0 written alone, 1-9 joined");
+        long highest = highestAckWithin(300);
+        assertTrue(highest <= 0, "acknowledged data behind a packet with a corrupt IPv4 header: " + highest);
+
+        assertEquals(1, write(data(0, SEGMENT, 4).bytes()));
+        await("ACK of the whole stream", s -> s.ack() == isn + 1 + SEGMENTS * SEGMENT, 5000);
+        assertArrayEquals(stream(), accepted.getInputStream().readNBytes(SEGMENTS * SEGMENT), "what the server read");
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -223,6 +223,11 @@ class TcpCoalescerTest {
                     p[34] ^= 0x01;
                     return p;
                 }),
+                Spoiler.bytes("a bad IPv4 header checksum", s -> {
+                    byte[] p = s.bytes();
+                    p[10] ^= 0x01;
+                    return p;
+                }),
                 Spoiler.bytes("not TCP (protocol 17)", s -> {
                     byte[] p = s.bytes();
                     p[9] = 17;
