@@ -185,14 +185,21 @@ class TcpCoalescerTest {
         assertFalse(c.append(load(after(s2, MSS).withSeq(s2.seq() + MSS + 1))), "a gap after the wrap");
     }
 
-    /** A way to turn the segment that would continue a run into one that must not. */
-    private record Spoiler(String name, Function<TcpSegment, byte[]> spoil) {
+    /** A way to turn a segment fit for a run into one that is not: other bytes, or a GSO size on its buffer. */
+    private record Spoiler(String name, Function<TcpSegment, byte[]> spoil, int gsoSize) {
         static Spoiler of(String name, Function<TcpSegment, TcpSegment> change) {
-            return new Spoiler(name, s -> change.apply(s).bytes());
+            return new Spoiler(name, s -> change.apply(s).bytes(), 0);
         }
 
         static Spoiler bytes(String name, Function<TcpSegment, byte[]> spoil) {
-            return new Spoiler(name, spoil);
+            return new Spoiler(name, spoil, 0);
+        }
+
+        static final Spoiler SUPER_PACKET = new Spoiler("a super-packet (gsoSize != 0)", TcpSegment::bytes, MSS);
+
+        /** The spoiled {@code s} in a buffer of {@code test}'s pool. */
+        PacketBuffer load(TcpCoalescerTest test, TcpSegment s) {
+            return test.load(spoil.apply(s)).setGsoSize(gsoSize);
         }
     }
 
@@ -284,7 +291,7 @@ class TcpCoalescerTest {
     void eachSpoiledContinuationIsRefusedAndLeavesTheRunAsItWas() {
         List<Spoiler> spoilers = new ArrayList<>(unfitSegments());
         spoilers.addAll(otherFlowOrPlace());
-        spoilers.add(Spoiler.bytes("a super-packet (gsoSize != 0)", TcpSegment::bytes)); // gsoSize set below
+        spoilers.add(Spoiler.SUPER_PACKET);
         for (Spoiler spoiler : spoilers) {
             TcpSegment s0 = first(7_000_000, MSS);
             TcpSegment s1 = after(s0, MSS);
@@ -294,8 +301,7 @@ class TcpCoalescerTest {
             assertTrue(c.start(b0), spoiler.name());
             assertTrue(c.append(load(s1)), spoiler.name());
 
-            PacketBuffer bad = load(spoiler.spoil().apply(s2));
-            if (spoiler.name().startsWith("a super-packet")) bad.setGsoSize(MSS);
+            PacketBuffer bad = spoiler.load(this, s2);
             byte[] badBefore = bad.toByteArray();
             assertFalse(c.append(bad), "appended " + spoiler.name());
             assertEquals(2, c.count(), spoiler.name());
@@ -318,10 +324,9 @@ class TcpCoalescerTest {
         spoilers.add(Spoiler.of("PSH on the first", s -> s.withFlags(ACK | PSH)));
         spoilers.add(Spoiler.bytes("a UDP datagram", s -> TestPackets.udp(A, B, 64, 40000, 5201, MSS)));
         spoilers.add(Spoiler.bytes("an ICMP echo request", s -> TestPackets.echoRequest(A, B, 64, 1, 1, MSS)));
-        spoilers.add(Spoiler.bytes("a super-packet (gsoSize != 0)", TcpSegment::bytes));
+        spoilers.add(Spoiler.SUPER_PACKET);
         for (Spoiler spoiler : spoilers) {
-            PacketBuffer b = load(spoiler.spoil().apply(first(1, MSS)));
-            if (spoiler.name().startsWith("a super-packet")) b.setGsoSize(MSS);
+            PacketBuffer b = spoiler.load(this, first(1, MSS));
             byte[] before = b.toByteArray();
             assertFalse(new TcpCoalescer().start(b), "started with " + spoiler.name());
             assertArrayEquals(before, b.toByteArray(), spoiler.name() + ": start changed the buffer");
