@@ -15,9 +15,10 @@ import java.lang.foreign.MemorySegment;
  * and options, its sequence number is the next byte expected, its payload is no longer than the
  * first's (the segment size) and the one before it was of full size, and its flags are ACK or
  * ACK|PSH (PSH ends the run). The total stays within 65535 bytes and {@link #MAX_SEGMENTS}.
- * Every segment's TCP checksum is verified first: the super-packet goes to the kernel with a
- * partial checksum (NEEDS_CSUM), which the kernel does not check again, so a corrupt segment is
- * never joined (written alone, the kernel checks and drops it).
+ * Every segment's IPv4 header checksum and TCP checksum are verified first: the super-packet goes
+ * to the kernel with a partial checksum (NEEDS_CSUM), which the kernel does not check again, and
+ * with the first header's checksum computed anew, so a corrupt segment is never joined (written
+ * alone, the kernel checks and drops it).
  *
  * <p>{@link #finish} rewrites the first segment's headers for the whole run: IPv4 total length and
  * checksum, PSH if the last had it, and the TCP checksum field set to the pseudo-header sum, as a
@@ -115,6 +116,9 @@ public final class TcpCoalescer {
     private static int segmentHeader(MemorySegment s, long o, int len) {
         if (len < 40 || o + len > s.byteSize()) return -1;
         if (s.get(NetworkOrder.U8, o) != 0x45) return -1; // IPv4, no options
+        // As inet_gro_receive does: finish writes the first header's checksum anew and the others'
+        // headers are not written at all, so a corrupt header would reach the kernel unnoticed.
+        if (InternetChecksum.sum(s, o, 20) != 0xffff) return -1;
         int total = Short.toUnsignedInt(s.get(NetworkOrder.U16, o + 2));
         if (total != len || s.get(NetworkOrder.U8, o + 9) != Ipv4Header.PROTO_TCP) return -1;
         if ((s.get(NetworkOrder.U16, o + 6) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK)) != 0) return -1;
