@@ -30,7 +30,7 @@
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk,
 #                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain)
 #   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
-#   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT)
+#   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
 #   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
 #   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
@@ -293,6 +293,14 @@ warmup() {
   pids+=($rcv)
   sleep 0.3
   a "$work/udp_flood" send "$src" "$dst" 5201 "$WARMUP" 64 >/dev/null
+  wait "$rcv" 2>/dev/null || true
+  # And back: a ping's answer takes the other direction's per-packet path, which TCP with offload
+  # (a few ACKs per 64 KiB) and the flood above leave cold in the JIT.
+  a "$work/udp_flood" recv "$src" 5201 "$WARMUP" >/dev/null 2>&1 &
+  rcv=$!
+  pids+=($rcv)
+  sleep 0.3
+  b "$work/udp_flood" send "$dst" "$src" 5201 "$WARMUP" 64 >/dev/null
   wait "$rcv" 2>/dev/null || true
 }
 
