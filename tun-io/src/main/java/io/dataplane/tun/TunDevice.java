@@ -383,7 +383,7 @@ public final class TunDevice implements PollableTunnelDevice {
             int written = 0;
             for (int i = 0; i < count; i++) {
                 PacketBuffer b = packets[i];
-                if (coalescer != null && coalescer.start(b)) {
+                if (coalescer != null && i + 1 < count && coalescer.start(b)) {
                     int run = 1;
                     while (i + run < count && coalescer.append(packets[i + run])) run++;
                     if (run > 1) {

@@ -61,6 +61,7 @@ public final class TcpCoalescer {
         int flags = Byte.toUnsignedInt(s.get(NetworkOrder.U8, o + 20 + TCP_FLAGS));
         if ((flags & ~PSH) != ACK) return false;
         if ((flags & PSH) != 0) return false; // nothing can follow a push: no run
+        if (!checksumsValid(s, o, len)) return false;
         this.firstSegment = s;
         this.first = o;
         this.tcpHeader = thl;
@@ -101,6 +102,7 @@ public final class TcpCoalescer {
                 || MemorySegment.mismatch(s, t + 20, t + thl, f, ft + 20, ft + thl) != -1) {
             return false;
         }
+        if (!checksumsValid(s, o, len)) return false; // last: the one check that reads the payload
         count++;
         payload += data;
         lastPayload = data;
@@ -109,27 +111,26 @@ public final class TcpCoalescer {
         return true;
     }
 
-    /**
-     * The TCP header length of the valid, checksum-verified TCP/IPv4 segment with payload at
-     * {@code o}, or -1.
-     */
+    /** The TCP header length of the TCP/IPv4 segment with payload at {@code o}, or -1 (checksums not checked). */
     private static int segmentHeader(MemorySegment s, long o, int len) {
         if (len < 40 || o + len > s.byteSize()) return -1;
         if (s.get(NetworkOrder.U8, o) != 0x45) return -1; // IPv4, no options
-        // As inet_gro_receive does: finish writes the first header's checksum anew and the others'
-        // headers are not written at all, so a corrupt header would reach the kernel unnoticed.
-        if (InternetChecksum.sum(s, o, 20) != 0xffff) return -1;
         int total = Short.toUnsignedInt(s.get(NetworkOrder.U16, o + 2));
         if (total != len || s.get(NetworkOrder.U8, o + 9) != Ipv4Header.PROTO_TCP) return -1;
         if ((s.get(NetworkOrder.U16, o + 6) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK)) != 0) return -1;
         int thl = (Byte.toUnsignedInt(s.get(NetworkOrder.U8, o + 20 + TCP_OFFSET)) >>> 4) * 4;
         if (thl < 20 || 20 + thl >= len) return -1; // no payload: a pure ACK stays alone
         if (s.get(NetworkOrder.U16, o + 20 + TCP_URGENT) != 0) return -1;
+        return thl;
+    }
+
+    /** True if the IPv4 header checksum and the TCP checksum of the segment at {@code o} verify. */
+    private static boolean checksumsValid(MemorySegment s, long o, int len) {
+        if (InternetChecksum.sum(s, o, 20) != 0xffff) return false;
         int src = s.get(NetworkOrder.U32, o + 12);
         int dst = s.get(NetworkOrder.U32, o + 16);
         int sum = InternetChecksum.pseudoHeaderSum(src, dst, Ipv4Header.PROTO_TCP, len - 20);
-        if (InternetChecksum.sum(s, o + 20, len - 20, sum) != 0xffff) return -1;
-        return thl;
+        return InternetChecksum.sum(s, o + 20, len - 20, sum) == 0xffff;
     }
 
     /** Segments in the run. */

@@ -14,6 +14,7 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.FakeNetwork;
 import io.dataplane.core.testing.FakeTransport;
+import io.dataplane.core.testing.FakeTunnelDevice;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -57,70 +58,6 @@ class PipelineSuperPacketTest {
         assertEquals(0, tunPool.outstanding(), "TUN buffers still out after close");
         pool.close();
         tunPool.close();
-    }
-
-    /** A TUN that hands over super-packets: each injected packet comes with its segment size (0: a plain one). */
-    static final class TsoTunnelDevice implements TunnelDevice {
-        private record Read(byte[] packet, int gsoSize) {}
-
-        private final BlockingQueue<Read> toRead = new LinkedBlockingQueue<>();
-        private final BlockingQueue<byte[]> written = new LinkedBlockingQueue<>();
-        private volatile boolean closed;
-
-        void inject(byte[] packet, int gsoSize) {
-            toRead.add(new Read(packet.clone(), gsoSize));
-        }
-
-        @Override
-        public String name() {
-            return "tso-tun";
-        }
-
-        @Override
-        public int mtu() {
-            return 1400;
-        }
-
-        @Override
-        public int batchSize() {
-            return TUN_BATCH;
-        }
-
-        @Override
-        public int read(PacketBuffer[] packets, int count) {
-            int limit = Math.min(count, TUN_BATCH);
-            int n = 0;
-            while (n == 0) {
-                if (closed) return CLOSED;
-                Read r;
-                try {
-                    r = toRead.poll(20, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return CLOSED;
-                }
-                while (r != null) {
-                    PacketBuffer b = packets[n];
-                    MemorySegment.copy(r.packet(), 0, b.segment(), ValueLayout.JAVA_BYTE, b.offset(), r.packet().length);
-                    b.setLength(r.packet().length).setGsoSize(r.gsoSize());
-                    if (++n == limit) break;
-                    r = toRead.poll();
-                }
-            }
-            return n;
-        }
-
-        @Override
-        public int write(PacketBuffer[] packets, int count) {
-            if (closed) return CLOSED;
-            for (int i = 0; i < count; i++) written.add(packets[i].toByteArray());
-            return count;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
     }
 
     /** What a transport was handed: the data and the super-packet fields. */
@@ -231,7 +168,7 @@ class PipelineSuperPacketTest {
      * {@code BAD_SUPER_PACKET} with their buffers back (else the read loop would run dry before
      * the plain one), and the read loop holding no more than its one batch.
      */
-    private void superPacketsAreDroppedAndPlainOnesFlow(TsoTunnelDevice tun, Pipeline p, BooleanSupplier plainArrived)
+    private void superPacketsAreDroppedAndPlainOnesFlow(FakeTunnelDevice tun, Pipeline p, BooleanSupplier plainArrived)
             throws InterruptedException {
         byte[] superPacket = tcpSuperPacket(PAYLOAD, 6);
         for (int i = 0; i < 2 * tunPool.capacity(); i++) tun.inject(superPacket, MSS);
@@ -257,7 +194,7 @@ class PipelineSuperPacketTest {
                 batch[i].release();
             }
         });
-        TsoTunnelDevice tun = new TsoTunnelDevice();
+        FakeTunnelDevice tun = new FakeTunnelDevice("tso-tun", 1400, TUN_BATCH);
         Pipeline p = pipeline(tun, a, new PipelineTest.MarkerEncapsulation());
         superPacketsAreDroppedAndPlainOnesFlow(tun, p, () -> !atB.isEmpty());
         byte[] plain = atB.poll();
@@ -270,7 +207,7 @@ class PipelineSuperPacketTest {
         record Case(boolean encap, boolean transport) {}
         for (Case c : List.of(new Case(true, false), new Case(false, true))) {
             RecordingTransport transport = new RecordingTransport(c.transport());
-            TsoTunnelDevice tun = new TsoTunnelDevice();
+            FakeTunnelDevice tun = new FakeTunnelDevice("tso-tun", 1400, TUN_BATCH);
             Encapsulation encap = c.encap() ? new SuperMarkerEncapsulation() : new PipelineTest.MarkerEncapsulation();
             Pipeline p = pipeline(tun, transport, encap);
             superPacketsAreDroppedAndPlainOnesFlow(tun, p, () -> !transport.sent.isEmpty());
@@ -284,7 +221,7 @@ class PipelineSuperPacketTest {
     @Test
     void superPacketGoesToTheTransportWholeWithItsPrefixAndCountsItsSegments() throws Exception {
         RecordingTransport transport = new RecordingTransport(true);
-        TsoTunnelDevice tun = new TsoTunnelDevice();
+        FakeTunnelDevice tun = new FakeTunnelDevice("tso-tun", 1400, TUN_BATCH);
         Pipeline p = pipeline(tun, transport, new SuperMarkerEncapsulation());
         byte[] superPacket = tcpSuperPacket(PAYLOAD, 6);
         tun.inject(superPacket, MSS);

@@ -18,7 +18,7 @@ public final class FakeTunnelDevice implements PollableTunnelDevice, FakePoller.
     private final String name;
     private final int mtu;
     private final int batchSize;
-    private final BlockingQueue<byte[]> toRead = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Read> toRead = new LinkedBlockingQueue<>();
     private final BlockingQueue<byte[]> written = new LinkedBlockingQueue<>();
     private volatile boolean closed;
     private volatile Runnable onInput;
@@ -30,9 +30,16 @@ public final class FakeTunnelDevice implements PollableTunnelDevice, FakePoller.
         this.batchSize = batchSize;
     }
 
+    private record Read(byte[] packet, int gsoSize) {}
+
     /** Queues a packet for the dataplane to read, as if a pod had sent it. */
     public void inject(byte[] packet) {
-        toRead.add(packet.clone());
+        inject(packet, 0);
+    }
+
+    /** Queues a TSO super-packet of {@code gsoSize}-byte segments (0: a plain packet), as a TUN with offloads reads it. */
+    public void inject(byte[] packet, int gsoSize) {
+        toRead.add(new Read(packet.clone(), gsoSize));
         Runnable r = onInput;
         if (r != null) r.run();
     }
@@ -68,7 +75,7 @@ public final class FakeTunnelDevice implements PollableTunnelDevice, FakePoller.
         int n = 0;
         while (n == 0) {
             if (closed) return CLOSED;
-            byte[] p;
+            Read p;
             try {
                 p = toRead.poll(20, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
@@ -89,16 +96,17 @@ public final class FakeTunnelDevice implements PollableTunnelDevice, FakePoller.
         if (closed) return CLOSED;
         int limit = Math.min(count, batchSize);
         int n = 0;
-        byte[] p;
+        Read p;
         while (n < limit && (p = toRead.poll()) != null) fill(packets[n++], p);
         return n;
     }
 
-    private static void fill(PacketBuffer b, byte[] p) {
+    private static void fill(PacketBuffer b, Read r) {
+        byte[] p = r.packet();
         int off = b.offset();
         int len = Math.min(p.length, b.capacity() - off);
         MemorySegment.copy(p, 0, b.segment(), ValueLayout.JAVA_BYTE, off, len);
-        b.setLength(len);
+        b.setLength(len).setGsoSize(r.gsoSize());
     }
 
     @Override
