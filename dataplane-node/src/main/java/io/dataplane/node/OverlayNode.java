@@ -340,6 +340,15 @@ public final class OverlayNode implements AutoCloseable {
     }
 
     /**
+     * True if the TUN hands over TCP super-packets and takes joined ones (TSO with UDP GSO: see
+     * {@link PacketPathOptions#offload()}); false without offload, for the backends that cannot use
+     * it, and for host-gw.
+     */
+    public boolean offload() {
+        return tun != null && tun.options().offloads().contains(TunOffload.TSO4);
+    }
+
+    /**
      * TCP super-packets from the TUN sent as their segments (UDP GSO) so far; stays 0 without
      * {@link PacketPathOptions#offload()}, for the backends that cannot use it, and for host-gw.
      */

@@ -76,7 +76,8 @@ class NodeCommandIT {
         Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, a, backend);
         Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, b, backend);
 
-        Tool nodeA = bed.own(Tool.start(Cli.dataplaneIn(a, "node", "--config", dirA.arg(), "--stats-interval", "1")));
+        // A moves one packet per system call, B (udp, vxlan) TCP super-packets: the two paths carry each other's traffic.
+        Tool nodeA = bed.own(Tool.start(Cli.dataplaneIn(a, "node", "--config", dirA.arg(), "--stats-interval", "1", "--no-offload")));
         String leaseA = awaitLine(nodeA, "{\"Subnet\":", START);
         JsonNode lease = new ObjectMapper().readTree(leaseA);
         assertEquals("10.244.1.0/24", lease.get("Subnet").asText());
@@ -94,6 +95,9 @@ class NodeCommandIT {
         awaitLine(nodeB, "peers: added 10.244.1.0/24 at 192.0.2.1 (1 peer from " + dirB.file("peers.json") + ")", START);
         awaitLine(nodeB, "metrics: http://127.0.0.1:9100/metrics", START);
         if (!kernelForwards) assertContains(nodeB.stdout(), ", one packet-path thread, busy polling until 200 us without a packet");
+        boolean offloads = backend.equals("udp") || backend.equals("vxlan");
+        assertEquals(offloads, nodeB.stdout().contains(", TCP offload, "), "offload said in B's start line: " + nodeB.stdout());
+        assertFalse(nodeA.stdout().contains("TCP offload"), "--no-offload: " + nodeA.stdout());
 
         // A peer added to A's peers.json while A runs (written as editors do: a new file renamed over the old).
         dirA.peers(leaseB);

@@ -133,7 +133,7 @@ final class NodeCommand implements Callable<Integer> {
             BackendType type = node.backendType();
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + files.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
-                    + (node.port() != 0 ? ", port " + node.port() : "") + ", state in " + dir
+                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + ", state in " + dir
                     + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             out.println("lease (add it to the other nodes' peers.json):");
             out.println(node.localLease().toJson());
