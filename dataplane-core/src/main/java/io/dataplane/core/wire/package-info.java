@@ -5,7 +5,9 @@
  * {@link io.dataplane.core.wire.VxlanHeader}, {@link io.dataplane.core.wire.Icmpv4Header},
  * {@link io.dataplane.core.wire.ArpPacket}), a {@code record XxxRepr} per header with
  * {@code parse(view)} and {@code emit(view)} for the slow path, the Internet checksum
- * ({@link io.dataplane.core.wire.InternetChecksum}), and the value types
+ * ({@link io.dataplane.core.wire.InternetChecksum}), the TCP offload's two halves in user space
+ * ({@link io.dataplane.core.wire.TcpSegments} cuts a TSO super-packet into its segments' headers,
+ * {@link io.dataplane.core.wire.TcpCoalescer} joins received segments into one), and the value types
  * {@link io.dataplane.core.wire.Ipv4Address}, {@link io.dataplane.core.wire.Ipv4Prefix} and
  * {@link io.dataplane.core.wire.MacAddress}.
  *
