@@ -37,6 +37,7 @@ public final class TcpCoalescer {
     private static final int TCP_CHECKSUM = 16;
     private static final int TCP_URGENT = 18;
 
+    private final Ipv4Header ipView = new Ipv4Header();
     private MemorySegment firstSegment;
     private long first; // the first segment's IPv4 header
     private int tcpHeader;
@@ -170,6 +171,4 @@ public final class TcpCoalescer {
         s.set(NetworkOrder.U16, t + TCP_CHECKSUM, (short) pseudo);
         return total;
     }
-
-    private final Ipv4Header ipView = new Ipv4Header();
 }

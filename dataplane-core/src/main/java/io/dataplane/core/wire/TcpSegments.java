@@ -41,6 +41,8 @@ public final class TcpSegments {
     private static final int PSH = 0x08;
     private static final int CWR = 0x80;
 
+    private final Ipv4Header ipView = new Ipv4Header();
+    private final Ipv4Header segmentIp = new Ipv4Header();
     private MemorySegment s;
     private long start; // the super-packet's first byte (the prefix)
     private int prefix;
@@ -96,9 +98,6 @@ public final class TcpSegments {
         this.flags = Byte.toUnsignedInt(seg.get(NetworkOrder.U8, tcpAt + TCP_FLAGS));
         return VALID;
     }
-
-    private final Ipv4Header ipView = new Ipv4Header();
-    private final Ipv4Header segmentIp = new Ipv4Header();
 
     private static int bad() {
         return DropReason.BAD_SUPER_PACKET.ordinal();

@@ -5,6 +5,8 @@ import io.dataplane.core.wire.TcpSegments;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Sends a TCP super-packet as the UDP datagrams of its segments without copying its payload: each
@@ -22,10 +24,11 @@ import java.lang.foreign.ValueLayout;
  * <p>Without GSO (a kernel that refuses it, or {@link #disableGso()}) every segment is a message
  * of its own, still two iovecs and still one {@code sendmmsg} for many. A kernel that answers a GSO
  * message with EIO or EINVAL (a device path that cannot take it) turns GSO off for good; the
- * segments of that message are lost (TCP sends them again). One thread at a time; nothing
+ * segments of that message are lost (TCP sends them again), and a warning says so once. One thread at a time; nothing
  * allocates after construction.
  */
 public final class SegmentBatch {
+    private static final Logger LOG = System.getLogger(SegmentBatch.class.getName());
     /** Segments per GSO message at most (the kernel's UDP_MAX_SEGMENTS is 64 on older kernels). */
     public static final int MAX_SEGMENTS_PER_MESSAGE = 64;
     /** Segments per {@code sendmmsg}. */
@@ -47,7 +50,6 @@ public final class SegmentBatch {
     private final MemorySegment address;
     private final long messagesAddress;
     private boolean gso = true;
-    private long gsoFallbacks;
 
     /** Allocates the scratch, iovecs, messages and control buffers in {@code arena}. */
     public SegmentBatch(Arena arena) {
@@ -77,11 +79,6 @@ public final class SegmentBatch {
     /** Sends one datagram per segment from now on (the plain path, and what tests compare GSO with). */
     public void disableGso() {
         gso = false;
-    }
-
-    /** How often the kernel refused a GSO message and GSO was turned off (0 or 1). */
-    public long gsoFallbacks() {
-        return gsoFallbacks;
     }
 
     /**
@@ -154,7 +151,7 @@ public final class SegmentBatch {
             if (gso && (e == Errno.EIO || e == Errno.EINVAL)
                     && messages.get(ValueLayout.JAVA_LONG, at * MMSG + Structs.MSGHDR_CONTROLLEN) != 0) {
                 gso = false; // this path cannot take GSO messages: one datagram per segment from the next send on
-                gsoFallbacks++;
+                LOG.log(Level.WARNING, "UDP GSO refused (errno " + e + "): sending TCP super-packets one datagram per segment from now on");
             }
             at++;
         }

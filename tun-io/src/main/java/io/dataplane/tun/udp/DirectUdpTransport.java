@@ -190,11 +190,6 @@ public final class DirectUdpTransport implements PollableTransport {
         return true;
     }
 
-    /** The socket, for tests and diagnostics (its GSO state). */
-    public UdpSocket socket() {
-        return socket;
-    }
-
     @Override
     public int localPort() {
         return socket.localPort();
