@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (root): two network namespaces over a veth pair, and between them, in one
-# run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our vxlan, udp and ipip
-# nodes (io.dataplane.bench.NodeMain, one JVM per namespace), our host-gw nodes (kernel routes
-# only: the kernel forwards, no JVM on the packet path), wireguard-go (Debian's build,
-# configured with wg as flanneld configures kernel WireGuard) and our wireguard nodes, once per
-# transport cipher (wireguard = the default, BY_SIZE; wireguard-segment; wireguard-jdk). The rows
-# vxlan-poll, udp-poll, ipip-poll and wireguard-poll run the same nodes in busy-poll mode (one
-# packet-path thread per node that keeps polling until POLL_US pass without a packet: the CLI's
-# --busy-poll), next to the default two-thread nodes that sleep until a packet comes. vxlan-plain and
-# udp-plain run the default nodes with TCP offload off (--offload off: no TSO super-packets from the
-# TUN, no UDP GSO, no joined TUN writes), as the fallback path and for comparison. For each:
+# run, plain veth, the kernel's VXLAN set up as flanneld sets up flannel.1, our nodes of every
+# backend started as users start them (./dataplane node --config DIR, one JVM per namespace, with
+# the launcher's JVM options), our host-gw nodes (kernel routes only: the kernel forwards, no JVM
+# on the packet path) and wireguard-go (Debian's build, configured with wg as flanneld configures
+# kernel WireGuard). The rows vxlan-poll, udp-poll, ipip-poll and wireguard-poll run the nodes with
+# --busy-poll POLL_US (one packet-path thread per node that keeps polling until POLL_US pass
+# without a packet), next to the default nodes that sleep until a packet comes; vxlan-plain and
+# udp-plain run them with --no-offload (no TSO super-packets from the TUN, no UDP GSO, no joined
+# TUN writes). wireguard-segment and wireguard-jdk run the non-default WireGuard transport ciphers,
+# which the CLI does not offer, through io.dataplane.bench.NodeMain (the same OverlayNode). For each:
+#   - from start: a TCP run right after the nodes are up (RAMP s in half-second intervals), and the
+#     seconds from starting the nodes until half a second carried 90% of the steady TCP rate;
 #   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
@@ -18,22 +20,25 @@
 #   - our JVMs' CPU at idle: IDLE s with nodes up and no traffic, after the measurements above;
 #   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
 #     in their system calls) and the whole machine's busy time (/proc/stat: iperf3, softirqs, and
-#     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried.
+#     whatever else runs on the machine), as % of one core and as CPU seconds per GB carried;
+#   - resident memory of the larger of the two node processes: once started, after the TCP runs,
+#     and after the idle time.
 # Prints one table with ratios against each row's reference: the kernel's VXLAN for our vxlan, udp
 # and ipip (this kernel has no ipip module, so the kernel's nearest tunnel stands in), plain veth
-# for host-gw, wireguard-go for our wireguard rows. The JVM CPU columns count the two wireguard-go
-# processes in the wireguard-go row.
+# for host-gw, wireguard-go for our wireguard rows. The JVM CPU and RSS columns count the two
+# wireguard-go processes in the wireguard-go row.
 #
 #   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk,
 #                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain)
-#   SKIP_BUILD=1 ...                                # reuse benchmarks/target/benchmarks.jar
+#   SKIP_BUILD=1 ...                                # reuse the jars as they are
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
+#   RAMP=8 ...                                      # seconds of the TCP run from start (0: none)
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
 #   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
-#   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
+#   NODE_OPTS="--stats-interval 0" ...              # more ./dataplane node options for our nodes
 #   POLL_US=50000 ...                               # the *-poll rows' busy-poll window (--busy-poll)
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)
@@ -49,6 +54,7 @@ NODE_OPTS=${NODE_OPTS:-}
 POLL_US=${POLL_US:-50000}
 WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10}
+RAMP=${RAMP:-8}
 TESTS=${TESTS:-"tcp pps ping idle"}
 [ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespaces)" >&2; exit 1; }
 for tool in iperf3 ping ip bridge python3 gcc; do
@@ -76,11 +82,16 @@ trap cleanup EXIT
 gcc -O2 -Wall -o "$work/udp_flood" "$here/e2e/udp_flood.c"
 jar="$root/benchmarks/target/benchmarks.jar"
 if [ -z "${SKIP_BUILD:-}" ] || [ ! -f "$jar" ]; then
-  (cd "$root" && ./mvnw -q -pl benchmarks -am package -DskipTests -Dfuzz.skip=true)
+  (cd "$root" && ./mvnw -q -pl dataplane-node,benchmarks -am package -DskipTests -Dfuzz.skip=true)
 fi
+# Our nodes run as users run them: ./dataplane node, with the launcher's JVM options (JAVA_OPTS
+# is added after them through DATAPLANE_JAVA_OPTS). The build above made its jar.
+export DATAPLANE_SKIP_BUILD=1 DATAPLANE_JAVA_OPTS="$JAVA_OPTS"
 source "$root/.mvn/find-jdk.sh"
 dataplane_find_jdk
 java="$JAVA_HOME/bin/java"
+trim=()
+[ "$DATAPLANE_JDK_FEATURE" -ge 23 ] && trim=(-XX:TrimNativeHeapInterval=5000)
 
 a() { ip netns exec "$nsa" "$@"; }
 b() { ip netns exec "$nsb" "$@"; }
@@ -118,54 +129,70 @@ kernel_vxlan_down() {
 }
 
 node_pids=()
-# Starts our node in each namespace with backend $1 (row $2, WireGuard cipher $3); waits for both
-# to say "ready".
+# Starts our node in each namespace with backend $1 (row $2): ./dataplane node --config DIR, the
+# directory holding net-conf.json, subnet.env, the other node's lease in peers.json and the state
+# (vtep-mac, wgkey) as an operator writes them. A WireGuard cipher $3 is not a CLI option: those
+# rows run io.dataplane.bench.NodeMain, the same OverlayNode with that one choice changed. Waits
+# for both nodes to have added their peer; START_NS is when they were started.
 nodes_up() {
-  local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log
+  local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log dir
   local extra=()
   # The *-poll rows: one packet-path thread per node, busy polling until POLL_US without a packet.
   case $row in
-    *-poll) extra=(--tun-writer single_thread --busy-poll-us "$POLL_US") ;;
-    *-plain) extra=(--offload off) ;; # The *-plain rows: one packet per system call, no TSO/GSO.
+    *-poll) extra=(--busy-poll "$POLL_US") ;;
+    *-plain) extra=(--no-offload) ;; # The *-plain rows: one packet per system call, no TSO/GSO.
   esac
   node_pids=()
-  if [ "$backend" = wireguard ]; then
-    # Keys as wg writes them, in the nodes' state directories, so each --peer lease can name the other's.
-    for side in a b; do
-      mkdir -p "$work/state-$side"
-      (umask 077; wg genkey >"$work/state-$side/wgkey")
-    done
-    [ -n "$cipher" ] && extra+=(--wg-cipher "$cipher")
+  for side in a b; do
+    dir="$work/state-$side"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if [ "$backend" = wireguard ]; then (umask 077; wg genkey >"$dir/wgkey"); fi
+  done
+  if [ "$backend" = vxlan ]; then
+    echo "$MAC_A" >"$work/state-a/vtep-mac"
+    echo "$MAC_B" >"$work/state-b/vtep-mac"
   fi
+  START_NS=$(date +%s%N)
   for side in a b; do
     ns=$nsa n=1 peer=2 mac=$MAC_A peermac=$MAC_B other=b
     [ $side = b ] && ns=$nsb n=2 peer=1 mac=$MAC_B peermac=$MAC_A other=a
-    macopt=()
+    dir="$work/state-$side"
     if [ "$backend" = vxlan ]; then
       data=",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$peermac\"}"
-      macopt=(--vtep-mac "$mac")
     elif [ "$backend" = wireguard ]; then
       data=",\"BackendData\":{\"PublicKey\":\"$(wg pubkey <"$work/state-$other/wgkey")\",\"Port\":51820}"
     else
       data=""
     fi
+    local lease="{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}"
     log="$work/node-$row-$side.log"
-    # shellcheck disable=SC2086
-    "$java" --enable-native-access=ALL-UNNAMED $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
-      --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n "${macopt[@]}" "${extra[@]}" \
-      --state-dir "$work/state-$side" $NODE_OPTS \
-      --peer "{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}" \
-      </dev/null >"$log" 2>&1 &
+    if [ -n "$cipher" ]; then
+      # The launcher's JVM sizing (see ./dataplane), so that these rows differ from ours in the cipher only.
+      # shellcheck disable=SC2086
+      MALLOC_ARENA_MAX=2 "$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xmx256m \
+        "${trim[@]}" $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
+        --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n --wg-cipher "$cipher" \
+        --state-dir "$dir" --peer "$lease" </dev/null >"$log" 2>&1 &
+    else
+      echo "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"$backend\"}}" >"$dir/net-conf.json"
+      printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%s.1/24\nFLANNEL_IPMASQ=false\n' "$n" >"$dir/subnet.env"
+      echo "[$lease]" >"$dir/peers.json"
+      # ip netns exec and ./dataplane both exec: $! is the node's JVM.
+      # shellcheck disable=SC2086
+      ip netns exec "$ns" "$root/dataplane" node --config "$dir" --public-ip 192.0.2.$n "${extra[@]}" $NODE_OPTS \
+        </dev/null >"$log" 2>&1 &
+    fi
     node_pids+=($!)
     pids+=($!)
   done
   for side in a b; do
     log="$work/node-$row-$side.log"
     for _ in $(seq 1 300); do
-      grep -q '^ready' "$log" && break
+      grep -q -E '^(ready|peers: added)' "$log" && break
       sleep 0.1
     done
-    grep -q '^ready' "$log" || { echo "node $side ($row) did not start:" >&2; cat "$log" >&2; exit 1; }
+    grep -q -E '^(ready|peers: added)' "$log" || { echo "node $side ($row) did not start:" >&2; cat "$log" >&2; exit 1; }
   done
 }
 nodes_down() {
@@ -173,7 +200,8 @@ nodes_down() {
   for pid in "${node_pids[@]}"; do kill -TERM "$pid"; done
   for pid in "${node_pids[@]}"; do wait "$pid" || true; done
   for f in "$work"/node-*.log; do
-    grep -q '^closed buffersInUse=0' "$f" || { echo "a node did not close cleanly:" >&2; cat "$f" >&2; exit 1; }
+    grep -q -E '^closed buffersInUse=0|^stopped: .*(all [0-9]+ packet buffers returned|peer routes removed)' "$f" \
+      || { echo "a node did not close cleanly:" >&2; cat "$f" >&2; exit 1; }
   done
   rm -f "$work"/node-*.log
   node_pids=()
@@ -185,6 +213,7 @@ nodes_down() {
 wggo_up() {
   local side ns n peer other
   node_pids=()
+  START_NS=$(date +%s%N)
   for side in a b; do
     (umask 077; wg genkey >"$work/wggo-$side.key")
   done
@@ -330,10 +359,60 @@ idle_cpu() {
 
 wants() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-declare -A TCP PPS P50 P99 JVM MACH JGB MGB PCPU ICPU
+# The largest resident set of the node processes, in MB.
+rss_mb() {
+  local pid max=0 kb
+  for pid in "${node_pids[@]}"; do
+    kb=$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status 2>/dev/null || echo 0)
+    [ "${kb:-0}" -gt "$max" ] && max=$kb
+  done
+  awk -v k="$max" 'BEGIN {printf "%.0f", k / 1024}'
+}
+
+# A TCP run right after the nodes started, in half-second intervals (RAMP s), before any warmup:
+# how long from starting the nodes until they forward at full rate, the JIT's warm-up included.
+# Leaves iperf3's JSON in $work/ramp.json and the ms from START_NS to the run's start in RAMP_AT.
+ramp() {
+  local src=$1 dst=$2
+  b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
+  local srv=$!
+  pids+=($srv)
+  sleep 0.3
+  RAMP_AT=$(( ($(date +%s%N) - START_NS) / 1000000 ))
+  a iperf3 -c "$dst" -B "$src" -t "$RAMP" -i 0.5 -J >"$work/ramp.json" 2>/dev/null || true
+  wait "$srv" 2>/dev/null || true
+}
+# Seconds from starting the nodes to the end of the first half second that carried at least 90%
+# of the steady TCP rate $1 (bit/s), or "-".
+full_rate_after() {
+  python3 - "$work/ramp.json" "$RAMP_AT" "$1" <<'PY'
+import json, sys
+try:
+    intervals = json.load(open(sys.argv[1]))["intervals"]
+    at, steady = float(sys.argv[2]) / 1000, float(sys.argv[3])
+except Exception:
+    print("-"); sys.exit()
+for i in intervals:
+    s = i["sum"]
+    if s["bits_per_second"] >= 0.9 * steady:
+        print("%.1f" % (at + s["end"])); sys.exit()
+print(">%.0f" % (at + (intervals[-1]["sum"]["end"] if intervals else 0)))
+PY
+}
+
+declare -A TCP PPS P50 P99 JVM MACH JGB MGB PCPU ICPU RSS0 RSSL RSSI FULL
 measure() {
-  local row=$1 src=$2 dst=$3
+  local row=$1 src=$2 dst=$3 ours=
   TCP[$row]=nan PPS[$row]=nan P50[$row]=nan P99[$row]=nan JVM[$row]=- MACH[$row]=- JGB[$row]=- MGB[$row]=- PCPU[$row]=- ICPU[$row]=-
+  RSS0[$row]=- RSSL[$row]=- RSSI[$row]=- FULL[$row]=-
+  if [ ${#node_pids[@]} -gt 0 ]; then ours=1; fi
+  if [ -n "$ours" ]; then
+    RSS0[$row]=$(rss_mb)
+    if [ "$RAMP" != 0 ] && wants tcp; then
+      echo "# $row: TCP from start, ${RAMP}s ..." >&2
+      ramp "$src" "$dst"
+    fi
+  fi
   echo "# $row: warmup ${WARMUP}s ..." >&2
   warmup "$src" "$dst"
   if wants tcp; then
@@ -341,6 +420,10 @@ measure() {
     tcp "$src" "$dst"
     TCP[$row]=$TCP_BPS
     JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB
+    if [ -n "$ours" ]; then
+      RSSL[$row]=$(rss_mb)
+      if [ "$RAMP" != 0 ]; then FULL[$row]=$(full_rate_after "$TCP_BPS"); fi
+    fi
   fi
   if wants pps; then
     echo "# $row: UDP 64 B ${REPS}x${DURATION}s ..." >&2
@@ -354,6 +437,7 @@ measure() {
     echo "# $row: idle ${IDLE}s ..." >&2
     ICPU[$row]=$(idle_cpu)
   fi
+  if [ -n "$ours" ]; then RSSI[$row]=$(rss_mb); fi
 }
 
 echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURATION=$DURATION REPS=$REPS PINGS=$PINGS" >&2
@@ -377,8 +461,8 @@ ratio() { # ours / reference, or "-" when either is missing
   awk -v o="${1:-}" -v k="${2:-}" 'BEGIN {if (o == "" || k == "" || o == "nan" || k == "nan" || k == 0) print "-"; else printf "%.2f", o / k}'
 }
 echo
-echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | JVMs' CPU idle / at ping -i 0.01, % of a core | TCP ours/ref | pps ours/ref | p50 ours/ref |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | JVMs' CPU idle / at ping -i 0.01, % of a core | RSS MB: started / after TCP / idle | s from start to full rate | TCP ours/ref | pps ours/ref | p50 ours/ref |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
   jvm="-" jgb="-" icpu="-" pcpu="-"
   case $row in vxlan*|udp*|ipip*|host-gw|wireguard*) jvm="${JVM[$row]}" jgb="${JGB[$row]}" icpu="${ICPU[$row]}" pcpu="${PCPU[$row]}" ;; esac
@@ -390,10 +474,11 @@ for row in $ROWS; do
     r_pps=$(ratio "${PPS[$row]}" "${PPS[$ref]:-}")
     r_p50=$(ratio "${P50[$row]}" "${P50[$ref]:-}")
   fi
-  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
+  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s / %s | %s | %s | %s | %s |\n' "$row" \
     "$(awk -v v="${TCP[$row]}" 'BEGIN {printf "%.2f", v / 1e9}')" \
     "$(awk -v v="${PPS[$row]}" 'BEGIN {printf "%.0f", v / 1e3}')" \
-    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$icpu" "$pcpu" "$r_tcp" "$r_pps" "$r_p50"
+    "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$icpu" "$pcpu" \
+    "${RSS0[$row]}" "${RSSL[$row]}" "${RSSI[$row]}" "${FULL[$row]}" "$r_tcp" "$r_pps" "$r_p50"
 done
 echo
 echo "ref: the kernel's VXLAN (flannel.1) for vxlan, udp and ipip (no kernel ipip module here), plain veth for"
