@@ -118,7 +118,7 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
      */
     public int poolSize() {
         if (poolBuffers != 0) return poolBuffers;
-        int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Pipeline.MAX_BATCH : 0;
+        int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Pipeline.readBatch(tunBatch) : 0;
         int sendRing = socket == SocketDriver.NETTY ? transportRing + 2 * transportBatch : 0;
         // The single thread decapsulates the batch it received before it arms the next one.
         int receiving = tunWriter == Pipeline.TunWriter.SINGLE_THREAD ? transportBatch : 2 * transportBatch;

@@ -23,7 +23,7 @@ import java.util.List;
  * TUN's name.
  * <pre>
  * Egress, pod -&gt; network: thread "dp-egress-NAME"
- *   fill the read batch: up to MAX_BATCH buffers of the TUN pool     pool dry: park 1 ms, the packets wait in the kernel
+ *   fill the read batch: readBatch(TUN batch) buffers of the TUN pool pool dry: park 1 ms, the packets wait in the kernel
  *   -&gt; TunnelDevice.read(batch), blocking, into the headroom          a TUN with TSO hands over a TCP super-packet of up
  *                                                                    to 64 KiB whole (gsoSize set)
  *   EgressStage.forward(batch):
@@ -61,7 +61,7 @@ import java.util.List;
  * egress thread "dp-egress-NAME" as above; its ICMP errors go into the TUN ring
  * the transport's receive thread: decap as above -&gt; TUN ring (PacketRing, lock-free, tunRing slots)
  *                                                                    full: RING_FULL, never blocks, buffer released
- * thread "dp-ingress-NAME": drain up to MAX_BATCH from the TUN ring -&gt; TunnelDevice.write (joins as above)
+ * thread "dp-ingress-NAME": drain a TUN read batch from the TUN ring -&gt; TunnelDevice.write (joins as above)
  * </pre>
  * Receiving and writing overlap, at the price of a wakeup per burst.
  *
@@ -173,7 +173,7 @@ public final class Pipeline implements AutoCloseable {
                 IngressStage ingress = new IngressStage(transport, config.encap(), new TunOutput.Ring(tunRing, ingressCounters),
                         ingressCounters);
                 TunOutput.Direct writes = new TunOutput.Direct(tun, tunWriteLock, writerCounters, state);
-                AgentRunner writer = new AgentRunner("dp-ingress-" + tun.name(), "TUN writer", () -> writes.writeFrom(tunRing),
+                AgentRunner writer = new AgentRunner("dp-ingress-" + tun.name(), "TUN writer", () -> writes.writeFrom(tunRing, tunBatch),
                         IdleStrategy.awaitRing(tunRing), state);
                 runner = new ThreadPerDirectionRunner(state, tun, transport, ingress,
                         List.of(writer, egressThread(config, tunBatch, egress, state)), List.of(tunRing));

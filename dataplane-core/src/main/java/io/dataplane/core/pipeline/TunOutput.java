@@ -68,9 +68,9 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
             if (count == pending.length) flush();
         }
 
-        /** Takes up to a batch from {@code ring} and writes it; returns how many (the TUN writer thread's work). */
-        int writeFrom(PacketRing ring) {
-            count = ring.drain(pending, pending.length);
+        /** Takes up to {@code limit} (at most {@link Pipeline#MAX_BATCH}) from {@code ring} and writes them; returns how many. */
+        int writeFrom(PacketRing ring, int limit) {
+            count = ring.drain(pending, limit);
             int n = count;
             flush();
             return n;
