@@ -23,54 +23,54 @@ import java.util.List;
  * TUN's name.
  * <pre>
  * Egress, pod -&gt; network: thread "dp-egress-NAME"
- *   fill the read batch: readBatch(TUN batch) buffers of the TUN pool pool dry: park 1 ms, the packets wait in the kernel
- *   -&gt; TunnelDevice.read(batch), blocking, into the headroom          a TUN with TSO hands over a TCP super-packet of up
- *                                                                    to 64 KiB whole (gsoSize set)
- *   EgressStage.forward(batch):
- *   -&gt; Ipv4Header.validate                                            bad: drop, counted by reason (TRUNCATED, NOT_IPV4, ...)
- *   -&gt; RouteTable.lookup(destination), LPM                           miss: Encapsulation.noRoute: an ICMP error back into
- *                                                                    the TUN (REPLY, written on this thread), or NO_ROUTE
- *   -&gt; Encapsulation.encap(packet, nextHop) in place: headers into the headroom, peer endpoint set
- *   -&gt; super-packet: TcpSegments checks that it can be cut, gsoPrefix = the encapsulation's header length
- *                                                                    BAD_SUPER_PACKET: it cannot be cut, or the encapsulation
- *                                                                    or the transport takes no super-packets
- *   -&gt; Transport.send(batch) on this thread: sendmmsg straight from the buffers
- *        super-packets are CUT here: the segments' datagrams, sent with UDP GSO, the payload not copied
- *                                                                    not accepted: RING_FULL; refused by the kernel: SEND_FAILED
+ *   take readBatch(TUN batch) buffers of the TUN pool      dry: park 1 ms; the packets wait in the kernel
+ *   TunnelDevice.read(batch), blocking                      data at the headroom; with TSO a TCP super-packet
+ *                                                           of up to 64 KiB comes whole (gsoSize set)
+ *   EgressStage.forward(batch), each packet:
+ *     Ipv4Header.validate                                   drop: TRUNCATED, NOT_IPV4, BAD_IHL, ...
+ *     RouteTable.lookup(destination), LPM                   miss: Encapsulation.noRoute: NO_ROUTE, or an ICMP
+ *                                                           error (REPLY) for the TUN
+ *     Encapsulation.encap(packet, nextHop), in place        headers into the headroom, peer endpoint set
+ *     super-packet: TcpSegments.prepare, gsoPrefix set      drop: BAD_SUPER_PACKET (cannot be cut, or the
+ *                                                           encapsulation or the transport takes none)
+ *   Transport.send(forwarded), on this thread               sendmmsg from the buffers; not taken: RING_FULL,
+ *                                                           refused by the kernel: SEND_FAILED
+ *     &gt;&gt; super-packets are CUT here: the datagrams of their segments, UDP GSO, payload not copied
+ *   TunnelDevice.write(replies), on this thread             refused: TUN_WRITE_FAILED
  *
  * Ingress, network -&gt; pod: the transport's receive thread (DirectUdpTransport's "dp-udp-rx-PORT")
- *   recvmmsg into up to a batch of pool buffers -&gt; IngressStage.forward(batch), as the transport's Receiver:
- *   -&gt; Encapsulation.decap(packet) in place: outer and tunnel header checked, data offset moved to the inner packet
- *                                                                    bad: drop, counted by reason (UNKNOWN_PEER, ...)
- *   -&gt; REPLY (ARP reply, handshake response): Transport.send back to the sender
- *   -&gt; FORWARD: TunOutput.Direct, up to MAX_BATCH at a time
- *   -&gt; TunnelDevice.write(batch) on this thread
- *        TCP segments are JOINED here: consecutive segments of one flow go into the kernel as one
- *        super-packet (TunDevice with TSO, TcpCoalescer)              refused: TUN_WRITE_FAILED
+ *   recvmmsg into up to a batch of pool buffers
+ *   IngressStage.forward(batch), the transport's Receiver, each datagram:
+ *     Encapsulation.decap(packet), in place                 outer and tunnel header checked, data offset moved
+ *                                                           to the inner packet; drop: UNKNOWN_PEER, ...
+ *     REPLY (ARP reply, handshake response)                 Transport.send back to the sender, on this thread
+ *   TunnelDevice.write(up to MAX_BATCH), on this thread     refused: TUN_WRITE_FAILED
+ *     &gt;&gt; TCP segments are JOINED here: consecutive segments of one flow enter the kernel as one
+ *        super-packet (TunDevice with TSO, TcpCoalescer)
  * </pre>
- * <b>Locks.</b> None that a packet waits for behind another packet. Route, neighbor and FDB lookups
- * read published tables without locks. The TUN takes one writer at a time: the receive thread and
- * the egress thread (for its rare ICMP errors) take turns on one monitor around the write; the
- * transport's senders take turns the same way (the egress thread, and the receive thread for
- * replies). No thread handoff: the thread that read a packet also sends or writes it, which on a
+ * <b>Locks.</b> None contended while traffic flows. Route, neighbor and FDB lookups read published
+ * tables without locks. The TUN takes one writer at a time, so the receive thread and the egress
+ * thread share one monitor around the write, which the egress thread takes only for its rare
+ * replies; the transport's senders take turns the same way (the egress thread, and the receive
+ * thread for its rare replies). No thread handoff: the thread that read a packet also sends or writes it, which on a
  * machine with few cores saves a wakeup per hop; and a receive thread busy writing reads no more
  * datagrams, so a burst waits in the socket's receive buffer rather than being dropped from a ring.
  *
  * <h2>{@link TunWriter#THREAD}: three threads, one ring</h2>
  * <pre>
- * egress thread "dp-egress-NAME" as above; its ICMP errors go into the TUN ring
- * the transport's receive thread: decap as above -&gt; TUN ring (PacketRing, lock-free, tunRing slots)
- *                                                                    full: RING_FULL, never blocks, buffer released
- * thread "dp-ingress-NAME": drain a TUN read batch from the TUN ring -&gt; TunnelDevice.write (joins as above)
+ * thread "dp-egress-NAME": as above; replies go into the TUN ring
+ * the transport's receive thread: decap as above, then into the TUN ring (PacketRing, lock-free, tunRing slots)
+ *                                                           full: RING_FULL, never blocks, buffer released
+ * thread "dp-ingress-NAME": drain up to a TUN read batch from the ring, TunnelDevice.write (joined as above)
  * </pre>
  * Receiving and writing overlap, at the price of a wakeup per burst.
  *
  * <h2>{@link TunWriter#SINGLE_THREAD}: one thread</h2>
  * <pre>
  * thread "dp-path-NAME":
- *   readNow from the TUN (no blocking) -&gt; EgressStage.forward, as above
- *   receiveNow from the transport      -&gt; IngressStage.forward, TUN writes on this thread
- *   one Poller look at both; empty: spin (BusyPoll window), then sleep in the Poller on both descriptors
+ *   TunnelDevice.readNow (no blocking), EgressStage.forward    as above
+ *   Transport.receiveNow (no blocking), IngressStage.forward    as above, TUN writes on this thread
+ *   one Poller look at both; nothing: spin (BusyPoll window), then sleep in the Poller on both
  * </pre>
  * Needs a {@link PollableTunnelDevice} and a {@link PollableTransport} (whose own receive thread
  * is never started). A round trip wakes two threads (one per node) instead of four: after the TUN
