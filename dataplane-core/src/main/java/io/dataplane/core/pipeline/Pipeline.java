@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * Moves packets between a {@link TunnelDevice} and a {@link Transport} through an
- * {@link Encapsulation}, in batches, in place: two stages ({@link EgressStage},
- * {@link IngressStage}) that take a batch and return a work count, driven by the threads of one of
+ * {@link Encapsulation}, in batches, in place: two stages ({@code EgressStage},
+ * {@code IngressStage}) that take a batch and return a work count, driven by the threads of one of
  * three modes ({@link TunWriter}). {@link #start} assembles it from a {@link PipelineConfig}, and
  * this is the one place the packet path is written down.
  *
@@ -75,7 +75,7 @@ import java.util.List;
  * Needs a {@link PollableTunnelDevice} and a {@link PollableTransport} (whose own receive thread
  * is never started). A round trip wakes two threads (one per node) instead of four: after the TUN
  * write of a request the kernel has usually queued the pod's answer in the TUN already, and the
- * same thread, still running, takes it. With a busy-poll window ({@link BusyPoll}) the thread keeps
+ * same thread, still running, takes it. With a busy-poll window ({@code BusyPoll}) the thread keeps
  * looking instead of sleeping until that long has passed since the last packet it moved. No
  * overlap of the two directions: the price on a machine with many cores and both directions loaded.
  *
