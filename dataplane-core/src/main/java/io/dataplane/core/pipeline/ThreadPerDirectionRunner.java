@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * {@link Pipeline.TunWriter#RECEIVE_THREAD} and {@link Pipeline.TunWriter#THREAD}: an egress
  * thread of ours that blocks in the TUN read, the transport's own receive thread running the
- * ingress stage, and, with {@code THREAD}, TUN writer threads behind rings.
+ * ingress stage, and, with {@code THREAD}, a TUN writer thread behind a ring.
  */
 final class ThreadPerDirectionRunner implements Runner {
     private final PathState state;
