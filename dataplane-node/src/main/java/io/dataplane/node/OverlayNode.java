@@ -6,6 +6,7 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.stats.Counters;
@@ -59,7 +60,8 @@ import java.util.concurrent.TimeUnit;
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
  *   <li>allocates the packet buffers ({@link PacketPathOptions#poolSize()}), opens the backend for the
  *       configured type (its UDP socket, or ipip's raw socket, bound to the public IP) and starts
- *       the {@link Pipeline}: a TUN reader, a TUN writer and the socket's event loop thread.</li>
+ *       the {@link Pipeline} on the threads {@link PacketPathOptions#tunWriter()} names (its Javadoc draws the
+ *       path stage by stage).</li>
  * </ol>
  * <b>host-gw</b> has no packet path: the node only finds the interface of the public IP and opens
  * {@link HostGwBackend}, whose peers become kernel routes; no TUN, no buffers, no packet-path thread. Then
@@ -167,7 +169,7 @@ public final class OverlayNode implements AutoCloseable {
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
                 // The egress thread's batch, and some for replies on their way into the TUN.
-                tunPool = new PacketPool(Math.min(packetPath.tunBatch(), 64) + 16, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
+                tunPool = new PacketPool(Pipeline.readBatch(packetPath.tunBatch()) + 16, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
@@ -189,8 +191,9 @@ public final class OverlayNode implements AutoCloseable {
                     config.effectiveStateDir());
             Backend backend = Backends.open(context, config);
             undo.add(backend);
-            Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, packetPath.tunRing(),
-                    packetPath.tunWriter(), TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros()), tunPool);
+            Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
+                    .withTunPool(tunPool).withTunWriter(packetPath.tunWriter()).withTunRing(packetPath.tunRing())
+                    .withBusyPollNanos(TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros())));
             OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tunPool, tun, backend, pipeline, route,
                     addedAddress);
             if (backendConf.directRouting()) node.startRouteCheck();

@@ -1,30 +1,24 @@
 package io.dataplane.node;
 
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.tun.TunOptions;
 import io.dataplane.tun.udp.UdpTransportConfig;
 
 /**
  * How a node's packet path is laid out: how many packets each stage moves at once and holds at
  * most (and so how many packet buffers the node allocates), and which thread writes into the TUN.
+ * The path itself, stage by stage and thread by thread, is drawn where it is assembled:
+ * {@link Pipeline}. Netty's event loop ({@link SocketDriver#NETTY}) adds a send ring in front of
+ * the socket (capacity {@code transportRing}).
  *
- * <pre>
- * defaults (DIRECT, RECEIVE_THREAD): two threads, no rings
- *   TUN --read tunBatch--> egress thread: encap, sendmmsg (up to transportBatch) --> socket
- *   TUN <--write-- receive thread: decap <--recvmmsg transportBatch-- socket
- *
- * NETTY, THREAD: three threads, two rings
- *   TUN --read tunBatch--> egress thread --> transport ring (transportRing) --> event loop: sendmmsg --> socket
- *   TUN <--write-- TUN writer <-- TUN ring (tunRing) <-- event loop: recvmmsg, decap <-- socket
- * </pre>
- *
- * A ring that is full drops (counted as {@code RING_FULL}); larger rings absorb longer bursts at
+ * <p>A ring that is full drops (counted as {@code RING_FULL}); larger rings absorb longer bursts at
  * the price of memory and of queueing delay under overload. Without rings a slow stage makes the
  * one before it wait, and the kernel's queues (the TUN's transmit queue, the socket's receive
  * buffer) absorb the burst or drop from it. The pool holds one buffer for every place a packet can
  * wait ({@link #poolSize()}), so the pool never runs dry before a ring is full.
  *
- * @param tunBatch packets per TUN read (1-1024)
+ * @param tunBatch packets per TUN read (1-1024); the pipeline reads at most {@link Pipeline#MAX_BATCH} at once
  * @param tunRing capacity of the ring from the socket's thread to the TUN writer (a power of two, 2 or more)
  * @param transportBatch datagrams per recvmmsg and sendmmsg (1-1024)
  * @param transportRing capacity of the transport's send ring (a power of two, 2 or more)
@@ -62,17 +56,14 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
 
     /** Default TUN batch: as wireguard-go's. */
     public static final int DEFAULT_TUN_BATCH = TunOptions.DEFAULT_BATCH_SIZE;
-    /** Default TUN ring: a few dozen receive batches. */
-    public static final int DEFAULT_TUN_RING = 1024;
+    /** Default TUN ring: the pipeline's. */
+    public static final int DEFAULT_TUN_RING = PipelineConfig.DEFAULT_TUN_RING;
     /** Default transport batch. */
     public static final int DEFAULT_TRANSPORT_BATCH = UdpTransportConfig.DEFAULT_BATCH_SIZE;
     /** Default transport send ring: a few dozen TUN batches. */
     public static final int DEFAULT_TRANSPORT_RING = 1024;
-    /**
-     * Default TUN writer: the receive thread. On the 2-core development machine this took about
-     * 1 us of CPU off every packet and a wakeup off every hop (benchmarks/README.md).
-     */
-    public static final Pipeline.TunWriter DEFAULT_TUN_WRITER = Pipeline.TunWriter.RECEIVE_THREAD;
+    /** Default TUN writer: the pipeline's, the receive thread (one thread handoff and one wakeup less per packet). */
+    public static final Pipeline.TunWriter DEFAULT_TUN_WRITER = PipelineConfig.DEFAULT_TUN_WRITER;
     /**
      * Default socket driver: direct. Against Netty's event loop it halved the ping round trip and
      * took 1-2 us of CPU off every packet on the 2-core development machine (benchmarks/README.md).
@@ -127,7 +118,7 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
      */
     public int poolSize() {
         if (poolBuffers != 0) return poolBuffers;
-        int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Math.min(tunBatch, 64) : 0;
+        int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Pipeline.readBatch(tunBatch) : 0;
         int sendRing = socket == SocketDriver.NETTY ? transportRing + 2 * transportBatch : 0;
         // The single thread decapsulates the batch it received before it arms the next one.
         int receiving = tunWriter == Pipeline.TunWriter.SINGLE_THREAD ? transportBatch : 2 * transportBatch;

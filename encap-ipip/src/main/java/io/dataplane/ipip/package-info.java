@@ -9,7 +9,7 @@
  * <pre>{@code
  * IpipBackend backend = IpipBackend.open(new BackendContext(netConf, subnet, publicIp, "flannel.ipip",
  *         underlayMtu - 20, pool, stateDir));
- * Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, 4096);
+ * Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
  * for (Lease lease : leases) if (!lease.subnet().equals(subnet)) backend.addPeer(lease);
  * }</pre>
  */

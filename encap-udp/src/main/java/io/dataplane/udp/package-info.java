@@ -10,7 +10,7 @@
  * <pre>{@code
  * UdpBackend backend = UdpBackend.open(new BackendContext(netConf, subnet, publicIp, "flannel0",
  *         underlayMtu - 28, pool, stateDir));
- * Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, 4096);
+ * Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
  * for (Lease lease : leases) if (!lease.subnet().equals(subnet)) backend.addPeer(lease);
  * }</pre>
  */

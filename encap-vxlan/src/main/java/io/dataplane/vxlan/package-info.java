@@ -8,7 +8,7 @@
  * <pre>{@code
  * VxlanBackend backend = VxlanBackend.open(new BackendContext(netConf, subnet, publicIp, "flannel.1",
  *         underlayMtu - 50, pool, stateDir));
- * Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, 4096);
+ * Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
  * for (Lease lease : leases) if (!lease.subnet().equals(subnet)) backend.addPeer(lease);
  * publish(backend.localLease());
  * }</pre>

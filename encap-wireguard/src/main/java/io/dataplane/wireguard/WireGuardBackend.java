@@ -54,8 +54,8 @@ import java.util.concurrent.locks.LockSupport;
  * throw {@link IllegalArgumentException} naming the field and value: another backend type, our own
  * key or subnet, a subnet overlapping ours or another peer's, one outside the network.
  *
- * <p><b>Threads.</b> The pipeline's TUN reader calls encap, the transport's event loop decap, the timer
- * thread tick; the device's own datagrams (handshakes, keepalives, packets that waited for a session)
+ * <p><b>Threads.</b> The pipeline's TUN reader calls encap, the transport's receive thread decap
+ * (the threads are drawn in {@code Pipeline}), the timer thread tick; the device's own datagrams (handshakes, keepalives, packets that waited for a session)
  * go to {@link Transport#send}, which is thread-safe. Peers change on the control plane's thread.
  * {@link #close} stops the timer, closes the socket and releases the packets staged for handshakes.
  */

@@ -13,7 +13,7 @@
  *  WireGuardDevice wg = new WireGuardDevice(WireGuardConfig.of(key), allowedIps, pool, out);
  *  WireGuardPeer peer = wg.addPeer(PeerConfig.of(NoisePublicKey.parse(lease.publicKey()),
  *          lease.publicIp(), lease.port(), List.of(lease.subnet())));       // allowed IPs go into the table
- *  new Pipeline(tun, transport, wg, allowedIps, pool, ring);                // encap next hop = peer id
+ *  Pipeline.start(PipelineConfig.of(tun, transport, wg, allowedIps, pool)); // encap next hop = peer id
  *  timer thread: every 50-100 ms, wg.tick()                                 // retries, keepalives, rekeys
  * </pre>
  *

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.FakeNetwork;
@@ -41,7 +42,7 @@ class PipelineIntegrationTest {
         RouteTable allowedIps = new RouteTable();
         WireGuardDevice wg = new WireGuardDevice(WireGuardConfig.of(key), allowedIps, pool,
                 p -> transport.send(new PacketBuffer[] {p}, 1));
-        Pipeline pipeline = new Pipeline(tun, transport, wg, allowedIps, pool, 256);
+        Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, transport, wg, allowedIps, pool));
         Thread ticker = Thread.ofPlatform().name("wg-tick-" + name).daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 wg.tick();

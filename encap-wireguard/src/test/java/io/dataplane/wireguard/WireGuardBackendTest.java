@@ -17,6 +17,7 @@ import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.WireguardLeaseData;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
@@ -68,7 +69,7 @@ class WireGuardBackendTest {
             BackendContext ctx = context(name, address, subnet, conf, pool);
             backend = WireGuardBackend.open(ctx, options.withTransports(network::attach));
             tun = new FakeTunnelDevice(name, MTU, 16);
-            pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, 256);
+            pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
             open.add(this);
         }
 

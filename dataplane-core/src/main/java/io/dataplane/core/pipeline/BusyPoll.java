@@ -7,10 +7,9 @@ package io.dataplane.core.pipeline;
  * node with no traffic uses no CPU.
  *
  * <p>Why spin at all: on a virtual machine a sleeping thread is woken by an interrupt to a vCPU the
- * host has halted (traced on the test VM: 21-87 us from the interrupt to the woken thread), and a
- * vCPU that stayed halted for milliseconds comes back slow (everything pinned to one CPU, ping p50
- * through two nodes was 0.05 ms at a ping every 2 ms and 0.2 ms at one every 10 ms). A window longer
- * than the gap between a flow's packets pays neither. The price is up to a core per node while
+ * host has halted, which takes tens of microseconds, and a vCPU that stayed halted for milliseconds
+ * comes back slower still (benchmarks/README.md has the figures). A window longer than the gap
+ * between a flow's packets pays neither. The price is up to a core per node while
  * traffic flows: the CPU a node can spend is at most one window per packet it moves. This is the
  * adaptive polling of userspace dataplanes (VPP's adaptive mode, DPDK's power management): poll
  * while busy, sleep when idle.

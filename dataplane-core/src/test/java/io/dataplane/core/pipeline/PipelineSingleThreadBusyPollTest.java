@@ -43,8 +43,8 @@ class PipelineSingleThreadBusyPollTest extends PipelineTest {
         try (PacketPool pool = new PacketPool(64)) {
             FakeTunnelDevice tun = new FakeTunnelDevice("tun-spin", 1400, 8);
             FakeTransport transport = new FakeNetwork().attach(Ipv4Address.parse("192.0.2.1"), 7777, pool);
-            Pipeline pipeline = new Pipeline(tun, transport, new MarkerEncapsulation(), new RouteTable(), pool, 16,
-                    Pipeline.TunWriter.SINGLE_THREAD, WINDOW_NANOS);
+            Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, transport, new MarkerEncapsulation(), new RouteTable(), pool)
+                    .withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollNanos(WINDOW_NANOS));
             try {
                 Thread path = thread("dp-path-tun-spin");
                 awaitState(path, Thread.State.WAITING, "no packet yet: the thread sleeps in the poller at once");

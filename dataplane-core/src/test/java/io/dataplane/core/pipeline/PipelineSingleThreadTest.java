@@ -37,8 +37,9 @@ class PipelineSingleThreadTest extends PipelineTest {
                 @Override public String toString() { return "PlainDevice"; }
             };
             FakeTransport transport = new FakeNetwork().attach(1, 7, pool);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Pipeline(plain, transport,
-                    new MarkerEncapsulation(), new RouteTable(), pool, 16, Pipeline.TunWriter.SINGLE_THREAD, 0));
+            PipelineConfig config = PipelineConfig.of(plain, transport, new MarkerEncapsulation(), new RouteTable(), pool);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> config.withTunWriter(Pipeline.TunWriter.SINGLE_THREAD));
             assertEquals("SINGLE_THREAD needs a pollable device and transport: tun=PlainDevice (not a PollableTunnelDevice), transport="
                     + transport, e.getMessage());
             transport.close();

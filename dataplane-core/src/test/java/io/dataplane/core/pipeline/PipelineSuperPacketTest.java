@@ -146,7 +146,8 @@ class PipelineSuperPacketTest {
     private Pipeline pipeline(TunnelDevice tun, Transport transport, Encapsulation encap) throws Exception {
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), UNDERLAY_B);
-        Pipeline p = new Pipeline(tun, transport, encap, routes, pool, 64, Pipeline.TunWriter.THREAD, 0, tunPool);
+        Pipeline p = Pipeline.start(PipelineConfig.of(tun, transport, encap, routes, pool).withTunPool(tunPool)
+                .withTunWriter(Pipeline.TunWriter.THREAD).withTunRing(64));
         toClose.add(p);
         return p;
     }

@@ -2,6 +2,7 @@ package io.dataplane.core.testing;
 
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
@@ -36,7 +37,7 @@ public final class FakeNode implements AutoCloseable {
      */
     public static FakeNode start(String name, PacketPool pool, Backend backend, int tunMtu) throws IOException {
         FakeTunnelDevice tun = new FakeTunnelDevice(name, tunMtu, 16);
-        Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, 1024);
+        Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
         return new FakeNode(name, pool, tun, backend, pipeline);
     }
 

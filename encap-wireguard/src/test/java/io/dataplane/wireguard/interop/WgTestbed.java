@@ -7,6 +7,7 @@ import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.wire.Ipv4Address;
@@ -185,7 +186,7 @@ final class WgTestbed implements AutoCloseable {
                 // A send ring well below the pool, as the node sizes it.
                 backend = WireGuardBackend.open(ctx, options.withTransports((address, port, p) ->
                         UdpTransport.open(UdpTransportConfig.of(address, port).withRingCapacity(1024), p)));
-                Pipeline pipeline = new Pipeline(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool, 1024);
+                Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
                 return new OurNode(host, tun.name(), pool, backend, pipeline, netlink);
             } catch (IOException | RuntimeException e) {
                 if (backend != null) backend.close();

@@ -1,0 +1,107 @@
+package io.dataplane.core.pipeline;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.Transport;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.TcpSegments;
+import java.util.Arrays;
+
+/**
+ * Pod to network, for a batch read from the TUN: check the IPv4 header, look the destination up,
+ * encapsulate in place, and send what goes to the network in one {@link Transport#send} (see
+ * {@link Pipeline} for the whole path). Allocates nothing; one thread.
+ *
+ * <p>A TCP super-packet (a buffer with {@link PacketBuffer#gsoSize()} set) is encapsulated whole
+ * and handed over with its {@link PacketBuffer#gsoPrefix() prefix} set, for the transport to cut
+ * into its segments, when the encapsulation and the transport both take super-packets; otherwise,
+ * or when {@link TcpSegments} cannot cut it, it is dropped as {@code BAD_SUPER_PACKET}.
+ */
+final class EgressStage {
+    private final Transport transport;
+    private final Encapsulation encap;
+    private final RouteTable routes;
+    private final TunOutput replies;
+    private final Counters counters;
+    private final boolean superPackets; // the encapsulation and the transport both take them
+    private final Ipv4Header ip = new Ipv4Header();
+    private final TcpSegments segments = new TcpSegments();
+    private final PacketBuffer[] toSend = new PacketBuffer[Pipeline.MAX_BATCH];
+    private volatile long superPacketsSent; // written by this stage's thread only
+
+    /** A stage that sends through {@code transport}, puts replies (ICMP errors) into {@code replies} and counts on {@code counters}. */
+    EgressStage(Transport transport, Encapsulation encap, RouteTable routes, TunOutput replies, Counters counters) {
+        this.transport = transport;
+        this.encap = encap;
+        this.routes = routes;
+        this.replies = replies;
+        this.counters = counters;
+        this.superPackets = encap.encapsulatesSuperPackets() && transport.sendsSuperPackets();
+    }
+
+    /**
+     * Forwards {@code batch[0..n)}, read from the TUN, {@code n} at most {@link Pipeline#MAX_BATCH};
+     * takes every one of them (sent, replied or dropped and released) and clears those slots.
+     *
+     * @return {@code n}
+     */
+    int forward(PacketBuffer[] batch, int n) {
+        int sends = 0;
+        for (int i = 0; i < n; i++) {
+            PacketBuffer p = batch[i];
+            batch[i] = null;
+            int innerLength = p.length();
+            int innerOffset = p.offset();
+            int verdict = p.gsoSize() == 0 || superPackets ? route(p) : DropReason.BAD_SUPER_PACKET.ordinal();
+            if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0) verdict = prepareSuperPacket(p, innerOffset - p.offset());
+            if (verdict == Encapsulation.FORWARD) {
+                if (p.gsoSize() == 0) {
+                    counters.countEgress(innerLength);
+                } else {
+                    int cut = segments.segments();
+                    superPacketsSent = superPacketsSent + 1;
+                    counters.countEgress(cut, innerLength + (cut - 1) * (segments.headerLength() - p.gsoPrefix()));
+                }
+                toSend[sends++] = p;
+            } else if (verdict == Encapsulation.REPLY) {
+                p.setGsoSize(0); // an ICMP error about a super-packet is one small packet
+                replies.add(p);
+            } else if (verdict != Encapsulation.CONSUMED) {
+                counters.drop(verdict);
+                p.release();
+            }
+        }
+        if (sends > 0) {
+            int accepted = transport.send(toSend, sends);
+            if (accepted < sends) counters.drop(DropReason.RING_FULL, sends - accepted);
+            Arrays.fill(toSend, 0, sends, null);
+        }
+        replies.flush();
+        return n;
+    }
+
+    /** TCP super-packets handed to the transport whole so far. */
+    long superPacketsSent() {
+        return superPacketsSent;
+    }
+
+    private int route(PacketBuffer p) {
+        ip.wrap(p.segment(), p.offset());
+        int bad = ip.validate(p.length());
+        if (bad >= 0) return bad;
+        long hop = routes.lookup(ip.dstAddr());
+        if (hop == RouteTable.NO_ROUTE) return encap.noRoute(p);
+        return encap.encap(p, (int) hop);
+    }
+
+    /** A super-packet the transport can send as its segments gets its prefix set; FORWARD, or why not. */
+    private int prepareSuperPacket(PacketBuffer p, int prefix) {
+        int bad = segments.prepare(p, prefix);
+        if (bad != TcpSegments.VALID) return bad;
+        p.setGsoPrefix(prefix);
+        return Encapsulation.FORWARD;
+    }
+}

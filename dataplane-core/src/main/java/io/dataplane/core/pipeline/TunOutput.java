@@ -1,0 +1,103 @@
+package io.dataplane.core.pipeline;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.ring.PacketRing;
+import io.dataplane.core.spi.TunnelDevice;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
+import java.io.IOException;
+
+/**
+ * Where a stage puts the packets bound for the TUN (decapsulated ones, replies such as ICMP
+ * errors): into a {@link Ring} for a writer thread, or {@link Direct}ly into the device on the
+ * stage's own thread. Each instance belongs to one thread, and counts on that thread's counters.
+ */
+sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
+
+    /** Takes {@code p} for the TUN; it is no longer the caller's. */
+    void add(PacketBuffer p);
+
+    /** Writes what {@link #add} kept back; the caller's batch is done. */
+    void flush();
+
+    /** Hands packets to the TUN writer thread; a full ring drops ({@code RING_FULL}), never blocks, never loses the buffer. */
+    final class Ring implements TunOutput {
+        private final PacketRing ring;
+        private final Counters counters;
+
+        Ring(PacketRing ring, Counters counters) {
+            this.ring = ring;
+            this.counters = counters;
+        }
+
+        @Override
+        public void add(PacketBuffer p) {
+            if (!ring.offer(p)) counters.drop(DropReason.RING_FULL); // offer released it
+        }
+
+        @Override
+        public void flush() {}
+    }
+
+    /**
+     * Writes into the device on the caller's thread, up to {@link Pipeline#MAX_BATCH} packets a
+     * call, counting each as ingress; a packet the device refuses is {@code TUN_WRITE_FAILED}. Where
+     * two threads write into one device each has its own instance and both share {@code lock}
+     * (the device takes one writer at a time). A device that fails is recorded as the path's
+     * failure; the packets are counted and released either way.
+     */
+    final class Direct implements TunOutput {
+        private final TunnelDevice tun;
+        private final Object lock;
+        private final Counters counters;
+        private final PathState state;
+        private final PacketBuffer[] pending = new PacketBuffer[Pipeline.MAX_BATCH];
+        private int count;
+
+        Direct(TunnelDevice tun, Object lock, Counters counters, PathState state) {
+            this.tun = tun;
+            this.lock = lock;
+            this.counters = counters;
+            this.state = state;
+        }
+
+        @Override
+        public void add(PacketBuffer p) {
+            pending[count++] = p;
+            if (count == pending.length) flush();
+        }
+
+        /** Takes up to {@code limit} (at most {@link Pipeline#MAX_BATCH}) from {@code ring} and writes them; returns how many. */
+        int writeFrom(PacketRing ring, int limit) {
+            count = ring.drain(pending, limit);
+            int n = count;
+            flush();
+            return n;
+        }
+
+        @Override
+        public void flush() {
+            int n = count;
+            if (n == 0) return;
+            count = 0;
+            try {
+                int written;
+                synchronized (lock) {
+                    written = state.running() ? tun.write(pending, n) : TunnelDevice.CLOSED;
+                }
+                if (written == TunnelDevice.CLOSED) {
+                    counters.drop(DropReason.TUN_WRITE_FAILED, n);
+                } else {
+                    for (int i = 0; i < n; i++) counters.countIngress(pending[i].length());
+                    if (written < n) counters.drop(DropReason.TUN_WRITE_FAILED, n - written);
+                }
+            } catch (IOException | RuntimeException e) {
+                counters.drop(DropReason.TUN_WRITE_FAILED, n);
+                state.fail("TUN writes", e);
+            } finally {
+                PacketPool.releaseAll(pending, 0, n);
+            }
+        }
+    }
+}
