@@ -33,7 +33,7 @@
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
 #   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
-#   NODE_OPTS="--socket netty --tun-writer thread" ...  # NodeMain options of our nodes
+#   NODE_OPTS="--socket thread --tun-writer thread" ...  # NodeMain options of our nodes
 #   POLL_US=50000 ...                               # the *-poll rows' busy-poll window (--busy-poll)
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)

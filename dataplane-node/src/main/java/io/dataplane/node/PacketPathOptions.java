@@ -2,6 +2,7 @@ package io.dataplane.node;
 
 import io.dataplane.core.pipeline.Pipeline;
 import io.dataplane.tun.TunOptions;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 
 /**
@@ -13,9 +14,9 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  *   TUN --read tunBatch--> egress thread: encap, sendmmsg (up to transportBatch) --> socket
  *   TUN <--write-- receive thread: decap <--recvmmsg transportBatch-- socket
  *
- * NETTY, THREAD: three threads, two rings
- *   TUN --read tunBatch--> egress thread --> transport ring (transportRing) --> event loop: sendmmsg --> socket
- *   TUN <--write-- TUN writer <-- TUN ring (tunRing) <-- event loop: recvmmsg, decap <-- socket
+ * socket THREAD, tunWriter THREAD: four threads, two rings
+ *   TUN --read tunBatch--> egress thread --> send ring (transportRing) --> sender thread: sendmmsg --> socket
+ *   TUN <--write-- TUN writer <-- TUN ring (tunRing) <-- receive thread: recvmmsg, decap <-- socket
  * </pre>
  *
  * A ring that is full drops (counted as {@code RING_FULL}); larger rings absorb longer bursts at
@@ -31,7 +32,7 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param poolBuffers packet buffers to allocate, or 0 for {@link #poolSize()}
  * @param tunWriter which thread writes decapsulated packets into the TUN: one of its own behind
  *     the TUN ring, or the socket's receive thread itself (then {@code tunRing} is unused)
- * @param socket what drives the underlay UDP socket
+ * @param socket which thread sends on the underlay socket ({@link SocketTransport}, UDP or raw IP)
  * @param tunQueueLength the TUN's transmit queue length ({@code txqueuelen}): packets the kernel
  *     holds for the TUN reader before it drops; 0 keeps the kernel's default (500)
  * @param busyPollMicros with {@link Pipeline.TunWriter#SINGLE_THREAD}: how long after the last
@@ -46,17 +47,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
         Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload) {
 
-    /** What drives the underlay UDP socket. */
+    /** Which thread sends on the underlay socket; a plain thread of the transport receives either way. */
     public enum SocketDriver {
-        /**
-         * Netty's epoll transport ({@code UdpTransport}): an event loop thread sends from a ring
-         * (capacity {@code transportRing}) and receives.
-         */
-        NETTY,
-        /**
-         * {@code DirectUdpTransport}: the TUN reader sends with sendmmsg itself, a plain thread
-         * receives; no ring ({@code transportRing} unused), no event loop.
-         */
+        /** A sender thread of the transport's own drains a send ring (capacity {@code transportRing}). */
+        THREAD,
+        /** The TUN reader sends with sendmmsg itself: no ring ({@code transportRing} unused), no sender thread. */
         DIRECT
     }
 
@@ -73,10 +68,7 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
      * 1 us of CPU off every packet and a wakeup off every hop (benchmarks/README.md).
      */
     public static final Pipeline.TunWriter DEFAULT_TUN_WRITER = Pipeline.TunWriter.RECEIVE_THREAD;
-    /**
-     * Default socket driver: direct. Against Netty's event loop it halved the ping round trip and
-     * took 1-2 us of CPU off every packet on the 2-core development machine (benchmarks/README.md).
-     */
+    /** Default socket driver: direct, one thread handoff fewer per packet (benchmarks/README.md). */
     public static final SocketDriver DEFAULT_SOCKET = SocketDriver.DIRECT;
     /**
      * Default TUN transmit queue: 2000 packets. The kernel's 500 overflowed whenever the TUN reader
@@ -121,14 +113,14 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
 
     /**
      * Buffers the node allocates: {@code poolBuffers} if set, else one for every place a packet can
-     * wait: the egress thread's TUN batch, the transport's send ring and what Netty holds before and in
-     * sendmmsg (two batches; Netty only), the buffers armed for the next recvmmsg and the batch being decapsulated,
+     * wait: the egress thread's TUN batch, the transport's send ring and the sender thread's batch
+     * (with a sender thread only), the buffers armed for the next recvmmsg and the batch being decapsulated,
      * the TUN ring and the TUN writer's batch (when there is a writer thread); plus a quarter for slack.
      */
     public int poolSize() {
         if (poolBuffers != 0) return poolBuffers;
         int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Math.min(tunBatch, 64) : 0;
-        int sendRing = socket == SocketDriver.NETTY ? transportRing + 2 * transportBatch : 0;
+        int sendRing = socket == SocketDriver.THREAD ? transportRing + transportBatch : 0;
         // The single thread decapsulates the batch it received before it arms the next one.
         int receiving = tunWriter == Pipeline.TunWriter.SINGLE_THREAD ? transportBatch : 2 * transportBatch;
         int places = tunBatch + sendRing + receiving + ring;

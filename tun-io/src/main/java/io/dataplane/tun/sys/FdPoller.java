@@ -11,8 +11,7 @@ import java.util.List;
 /**
  * A {@link Poller} over file descriptors: one {@code poll(2)} on the sources' descriptors
  * ({@link Pollable#pollFd()}) and an eventfd of its own that {@link #wake} signals. What the
- * descriptor-backed pollables of tun-io ({@code TunDevice}, {@code DirectUdpTransport},
- * {@code RawIpTransport}) return from {@link Pollable#pollers()}.
+ * descriptor-backed pollables of tun-io ({@code TunDevice}, {@code SocketTransport}) return from {@link Pollable#pollers()}.
  *
  * <p>Why {@code poll} and not {@code epoll}: the set is fixed and two or three descriptors long, so
  * {@code poll}'s per-call walk over it costs nothing measurable, and one system call per wait

@@ -24,7 +24,6 @@ public final class MmsgBatch {
     private final MemorySegment iovecs;
     private final MemorySegment addresses;
     private final long messagesAddress;
-    private int next;
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
     public MmsgBatch(Arena arena, int size) {
@@ -83,17 +82,18 @@ public final class MmsgBatch {
     }
 
     /**
-     * Sends slots {@code [from..n)} with {@code sendmmsg}, without waiting. A datagram the kernel
-     * refuses (EMSGSIZE, ENETUNREACH, ...) is skipped and not counted; EINTR is retried. When the
-     * socket's send buffer is full (EAGAIN) the datagram is skipped too if {@code skipWhenFull},
-     * else the call stops there and {@link #next()} is that slot, for the caller to wait for
-     * writability and go on.
+     * Sends slots {@code [0..n)} with {@code sendmmsg}, inside {@code out}'s enter/exit. A datagram
+     * the kernel refuses (EMSGSIZE, ENETUNREACH, ...) is skipped and not counted. When the socket's
+     * send buffer is full (EAGAIN), with {@code wait} it waits in {@code poll} for room and goes on;
+     * without, the datagrams not yet taken are refused too.
      *
      * @return how many the kernel took, or {@link #CLOSED}
+     * @throws ErrnoException if waiting in poll fails
      */
-    public int send(MemorySegment errno, int fd, int from, int n, boolean skipWhenFull) {
+    public int send(WakeableFd.Direction out, int fd, int n, boolean wait) throws ErrnoException {
+        MemorySegment errno = out.errno();
         int sent = 0;
-        int at = from;
+        int at = 0;
         while (at < n) {
             int r = SocketNative.sendmmsg(errno, fd, messagesAddress + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
             if (r > 0) {
@@ -104,16 +104,14 @@ public final class MmsgBatch {
             int e = NativeCall.errno(errno);
             if (e == Errno.EINTR) continue;
             if (e == Errno.EBADF) return CLOSED;
-            if (e == Errno.EAGAIN && !skipWhenFull) break;
+            if (e == Errno.EAGAIN) {
+                if (!wait) return sent;
+                if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+                continue;
+            }
             at++; // refused: skip it, the caller counts the difference
         }
-        next = at;
         return sent;
-    }
-
-    /** The first slot the last {@link #send} did not get to: its {@code n} unless the send buffer filled. */
-    public int next() {
-        return next;
     }
 
     /** What a socket makes of the datagrams a {@link #receive} got. */

@@ -3,6 +3,8 @@ package io.dataplane.tun.udp;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.socket.SocketTransport;
+import io.dataplane.tun.socket.TransportSocket;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SegmentBatch;
@@ -15,12 +17,12 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A nonblocking IPv4 UDP socket driven through FFM: {@code sendmmsg} and {@code recvmmsg} straight
- * from and into pool buffers, on the caller's thread, with no event loop in between (see
- * {@link DirectUdpTransport}).
+ * from and into pool buffers, on the caller's thread, with no event loop in between; the socket of
+ * {@link SocketTransport#udp}.
  *
  * <p><b>Send.</b> {@link #send} sends each buffer's data to its peer address and port, in batches
- * of up to {@link #batchSize()}. It never waits: a datagram the kernel refuses (EMSGSIZE,
- * ENETUNREACH, a full send buffer: EAGAIN) is skipped and left out of the count it returns.
+ * of up to {@link #batchSize()}. A datagram the kernel refuses (EMSGSIZE, ENETUNREACH) is skipped
+ * and left out of the count it returns; while the send buffer is full it waits, or refuses the rest.
  *
  * <p><b>Receive.</b> {@link #receive} reads into buffers at their offset and sets each one's
  * length and peer (the sender's address and port); it blocks in {@code poll} for the first
@@ -31,10 +33,7 @@ import java.lang.foreign.MemorySegment;
  * <p>One thread receives and one sends at a time (they may run concurrently). The socket belongs
  * to the network namespace of the thread that opens it.
  */
-public final class UdpSocket implements AutoCloseable {
-    /** Result of {@link #receive} and {@link #send} once the socket is closed. */
-    public static final int CLOSED = -1;
-
+public final class UdpSocket implements TransportSocket {
     private final int batchSize;
     private final WakeableFd fd;
     private final int fdNumber;
@@ -94,6 +93,7 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /** The local port (the ephemeral one the kernel chose when opened with 0). */
+    @Override
     public int localPort() {
         return localPort;
     }
@@ -103,39 +103,42 @@ public final class UdpSocket implements AutoCloseable {
         return localAddress;
     }
 
-    /** Most datagrams one call moves. */
+    @Override
     public int batchSize() {
         return batchSize;
     }
 
-    /** Datagrams {@link #receive} dropped because they did not fit their buffer. */
+    @Override
     public long truncated() {
         return truncated;
     }
 
     /**
-     * Sends {@code packets[from..to)}, each buffer's data to its peer address and port, in
+     * Sends {@code packets[0..count)}, each buffer's data to its peer address and port, in
      * {@code sendmmsg} batches; returns how many the kernel took (refused ones are skipped: the
-     * caller counts the difference), or {@link #CLOSED}. Never waits. A TCP super-packet (gsoSize
-     * above 0, {@link PacketBuffer#gsoPrefix()} set) goes out as the datagrams of its segments
-     * ({@link SegmentBatch}: UDP GSO, no copy) and counts as taken only if all of them were.
+     * caller counts the difference), or {@link #CLOSED}. With {@code wait} it waits in poll while
+     * the send buffer is full; without, what the kernel does not take at once is refused. A TCP
+     * super-packet (gsoSize above 0, {@link PacketBuffer#gsoPrefix()} set) goes out as the datagrams
+     * of its segments ({@link SegmentBatch}: UDP GSO, no copy, never waiting) and counts as taken
+     * only if all of them were.
      */
-    public int send(PacketBuffer[] packets, int from, int to) {
+    @Override
+    public int send(PacketBuffer[] packets, int count, boolean wait) throws ErrnoException {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
             MmsgBatch b = sendBatch;
             int sent = 0;
             int n = 0; // single datagrams gathered in b's slots, sent when b is full, at the end, or before a super-packet
-            for (int i = from; i < to; i++) {
+            for (int i = 0; i < count; i++) {
                 PacketBuffer p = packets[i];
                 boolean single = p.gsoSize() == 0;
                 if (single) {
                     b.toSend(n++, p, true);
-                    if (n < batchSize && i + 1 < to) continue;
+                    if (n < batchSize && i + 1 < count) continue;
                 }
                 if (n > 0) {
-                    int r = b.send(out.errno(), fdNumber, 0, n, true); // never wait on the sender's thread
+                    int r = b.send(out, fdNumber, n, wait);
                     if (r == MmsgBatch.CLOSED) return CLOSED;
                     sent += r;
                     n = 0;
@@ -175,12 +178,13 @@ public final class UdpSocket implements AutoCloseable {
         return receive(packets, count, false);
     }
 
-    /** The socket's descriptor, for {@code poll} (readable while datagrams wait). */
+    @Override
     public int fd() {
         return fdNumber;
     }
 
-    private int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
+    @Override
+    public int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
         return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
     }
 
@@ -227,7 +231,18 @@ public final class UdpSocket implements AutoCloseable {
         return segmentBatch == null || segmentBatch.gso();
     }
 
-    /** Closes the socket, waking a thread blocked in {@link #receive} (it returns {@link #CLOSED}). Idempotent. */
+    /** True: {@link #send} cuts TCP super-packets into datagrams. */
+    @Override
+    public boolean sendsSuperPackets() {
+        return true;
+    }
+
+    /** {@code "udp-PORT"}. */
+    @Override
+    public String label() {
+        return "udp-" + localPort;
+    }
+
     @Override
     public void close() {
         synchronized (this) {

@@ -5,10 +5,10 @@
  * <ul>
  *   <li>{@link io.dataplane.tun.udp.UdpTransport} on Netty's native epoll transport: an event loop
  *       thread sends from a bounded ring and receives; below how buffers travel through Netty.
- *   <li>{@link io.dataplane.tun.udp.DirectUdpTransport} on {@link io.dataplane.tun.udp.UdpSocket}
+ *   <li>{@link io.dataplane.tun.socket.SocketTransport#udp} on {@link io.dataplane.tun.udp.UdpSocket}
  *       (FFM system calls): the caller's thread sends, one plain thread receives; no ring, no event
  *       loop. Fewer thread handoffs per packet, which is what counts on a machine with few cores;
- *       the node uses it by default.
+ *       the library and the node use it by default.
  * </ul>
  *
  * <h2>Buffer ownership through Netty</h2>

@@ -6,14 +6,15 @@ import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.testing.Hosts;
 
 /**
- * Two raw IP transports for protocol 4 in payload mode (the kernel writes and strips the outer
+ * Two socket transports over raw IP for protocol 4 in payload mode (the kernel writes and strips the outer
  * header) pass the transport conformance test: bound to 127.0.0.1 and 127.0.0.2 of the loopback of
  * a namespace of the test's own, so no other protocol-4 traffic on the machine reaches them.
  */
-class RawIpTransportConformanceTest extends TransportConformanceTest {
+class RawIpSocketTransportConformanceTest extends TransportConformanceTest {
     static final int A = Ipv4Address.parse("127.0.0.1");
     static final int B = Ipv4Address.parse("127.0.0.2");
 
@@ -28,12 +29,12 @@ class RawIpTransportConformanceTest extends TransportConformanceTest {
         Hosts hosts = new Hosts();
         PacketPool pa = new PacketPool(256);
         PacketPool pb = new PacketPool(256);
-        RawIpTransport a = null;
-        RawIpTransport b;
+        SocketTransport a = null;
+        SocketTransport b;
         try {
             NetNamespace ns = hosts.namespace("dprawc");
-            a = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A).withSendOnCaller(sendOnCaller()), pa));
-            b = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
+            a = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A).withSendOnCaller(sendOnCaller()), pa));
+            b = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
                     .withSendOnCaller(sendOnCaller()), pb));
         } catch (Exception | Error e) {
             if (a != null) a.close();
@@ -42,8 +43,8 @@ class RawIpTransportConformanceTest extends TransportConformanceTest {
             hosts.close();
             throw e;
         }
-        RawIpTransport ta = a;
-        RawIpTransport tb = b;
+        SocketTransport ta = a;
+        SocketTransport tb = b;
         return new Pair() {
             public Transport a() { return ta; }
             public Transport b() { return tb; }

@@ -1,0 +1,8 @@
+/**
+ * The library's socket transport: {@link io.dataplane.tun.socket.SocketTransport}, one
+ * {@link io.dataplane.core.spi.Transport} over FFM system calls for UDP and raw IP, driving a
+ * {@link io.dataplane.tun.socket.TransportSocket} ({@code UdpSocket} or {@code RawIpSocket}) in
+ * recvmmsg/sendmmsg batches straight from and into pool buffers. Every backend runs it by default,
+ * in the library and in the node.
+ */
+package io.dataplane.tun.socket;
