@@ -3,7 +3,7 @@ package io.dataplane.bench;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.Ipv4Address;
-import io.dataplane.tun.udp.UdpTransport;
+import io.dataplane.transport.netty.UdpTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;

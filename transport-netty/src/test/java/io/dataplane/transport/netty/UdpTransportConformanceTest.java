@@ -1,4 +1,4 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -6,6 +6,7 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.udp.UdpTransportConfig;
 
 /** Two Netty epoll UDP transports on 127.0.0.1 with recvmmsg/sendmmsg batches pass the transport conformance test. */
 class UdpTransportConformanceTest extends TransportConformanceTest {
