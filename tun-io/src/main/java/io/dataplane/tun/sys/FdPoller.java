@@ -74,9 +74,8 @@ public final class FdPoller implements Poller {
         int millis = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
         int r = FdNative.poll(errno, pollFds.address(), sources + 1, millis);
         if (r < 0) {
-            int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) return 0; // a spurious end, as the contract allows
-            throw Errno.exception("poll(" + what + ")", e);
+            Errno.retryOrThrow("poll", what, NativeCall.errno(errno));
+            return 0; // interrupted: a spurious end, as the contract allows
         }
         if (r == 0) return 0;
         int ready = 0;

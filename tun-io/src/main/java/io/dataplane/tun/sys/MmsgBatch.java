@@ -83,7 +83,7 @@ public final class MmsgBatch {
 
     /**
      * Sends slots {@code [0..n)} with {@code sendmmsg}, inside {@code out}'s enter/exit. A datagram
-     * the kernel refuses (EMSGSIZE, ENETUNREACH, ...) is skipped and not counted. When the socket's
+     * the kernel refuses ({@link Errno#sendResult}: EMSGSIZE, ENETUNREACH, ...) is skipped and not counted. When the socket's
      * send buffer is full (EAGAIN), with {@code wait} it waits in {@code poll} for room and goes on;
      * without, the datagrams not yet taken are refused too.
      *
@@ -101,15 +101,13 @@ public final class MmsgBatch {
                 sent += r;
                 continue;
             }
-            int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) continue;
-            if (e == Errno.EBADF) return CLOSED;
-            if (e == Errno.EAGAIN) {
+            Errno.Outcome o = Errno.sendResult("sendmmsg", out, NativeCall.errno(errno));
+            if (o == Errno.Outcome.CLOSED) return CLOSED;
+            if (o == Errno.Outcome.AGAIN) {
                 if (!wait) return sent;
                 if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-                continue;
             }
-            at++; // refused: skip it, the caller counts the difference
+            if (o == Errno.Outcome.FAILED) at++; // refused: skip it, the caller counts the difference
         }
         return sent;
     }
@@ -135,8 +133,8 @@ public final class MmsgBatch {
      *
      * @param socket named in an error (its {@code toString}, only then)
      * @return the number of buffers filled, or {@link #CLOSED}
-     * @throws ErrnoException naming {@code recvmmsg} and the socket for an error other than EAGAIN,
-     *     EINTR (retried) and EBADF (closed)
+     * @throws ErrnoException naming {@code recvmmsg} and the socket for an errno that {@link
+     *     Errno#ioResult} does not take as "again" or "closed"
      */
     public int receive(WakeableFd.Direction in, int fd, PacketBuffer[] packets, int limit, boolean block, Acceptor acceptor,
             Object socket) throws ErrnoException {
@@ -152,12 +150,12 @@ public final class MmsgBatch {
                     if (kept > 0) return kept;
                     continue; // all were dropped: read again
                 }
-                int e = NativeCall.errno(errno);
-                if (e == Errno.EINTR) continue;
-                if (e == Errno.EBADF) return CLOSED;
-                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(" + socket + ")", e);
-                if (!block) return 0;
-                if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+                Errno.Outcome o = Errno.ioResult("recvmmsg", socket, NativeCall.errno(errno));
+                if (o == Errno.Outcome.CLOSED) return CLOSED;
+                if (o == Errno.Outcome.AGAIN) {
+                    if (!block) return 0;
+                    if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+                }
             }
         } finally {
             in.exit();
