@@ -1,7 +1,6 @@
 package io.dataplane.tun.raw;
 
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
@@ -30,12 +29,12 @@ class RawIpSocketTransportConformanceTest extends TransportConformanceTest {
         PacketPool pa = new PacketPool(256);
         PacketPool pb = new PacketPool(256);
         SocketTransport a = null;
-        SocketTransport b;
         try {
             NetNamespace ns = hosts.namespace("dprawc");
             a = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A).withSendOnCaller(sendOnCaller()), pa));
-            b = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
+            SocketTransport b = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
                     .withSendOnCaller(sendOnCaller()), pb));
+            return new OpenPair(a, b, A, B, pa, pb, hosts);
         } catch (Exception | Error e) {
             if (a != null) a.close();
             pa.close();
@@ -43,22 +42,5 @@ class RawIpSocketTransportConformanceTest extends TransportConformanceTest {
             hosts.close();
             throw e;
         }
-        SocketTransport ta = a;
-        SocketTransport tb = b;
-        return new Pair() {
-            public Transport a() { return ta; }
-            public Transport b() { return tb; }
-            public int addressOfA() { return A; }
-            public int addressOfB() { return B; }
-            public PacketPool poolA() { return pa; }
-            public PacketPool poolB() { return pb; }
-            public void close() throws Exception {
-                ta.close();
-                tb.close();
-                pa.close();
-                pb.close();
-                hosts.close();
-            }
-        };
     }
 }

@@ -1,7 +1,6 @@
 package io.dataplane.tun.udp;
 
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.socket.SocketTransport;
@@ -19,26 +18,12 @@ class UdpSocketTransportConformanceTest extends TransportConformanceTest {
         PacketPool pa = new PacketPool(512);
         PacketPool pb = new PacketPool(512);
         SocketTransport a = SocketTransport.udp(UdpTransportConfig.of(loopback, 0).withSendOnCaller(sendOnCaller()), pa);
-        SocketTransport b;
         try {
-            b = SocketTransport.udp(UdpTransportConfig.of(loopback, 0).withSendOnCaller(sendOnCaller()), pb);
+            return new OpenPair(a, SocketTransport.udp(UdpTransportConfig.of(loopback, 0).withSendOnCaller(sendOnCaller()), pb),
+                    loopback, loopback, pa, pb, null);
         } catch (Exception e) {
             a.close();
             throw e;
         }
-        return new Pair() {
-            public Transport a() { return a; }
-            public Transport b() { return b; }
-            public int addressOfA() { return loopback; }
-            public int addressOfB() { return loopback; }
-            public PacketPool poolA() { return pa; }
-            public PacketPool poolB() { return pb; }
-            public void close() {
-                a.close();
-                b.close();
-                pa.close();
-                pb.close();
-            }
-        };
     }
 }
