@@ -182,7 +182,7 @@ public final class SocketTransport implements PollableTransport {
             try {
                 sent = closed ? TransportSocket.CLOSED : socket.send(batch, count, false);
             } catch (IOException e) {
-                sent = 0; // not waiting, the socket has nothing that fails: counted as refused
+                sent = 0; // an unusable descriptor (sockets do not report one): all counted as refused
             }
             if (sent != TransportSocket.CLOSED && sent < count) counters.drop(DropReason.SEND_FAILED, count - sent);
         }
