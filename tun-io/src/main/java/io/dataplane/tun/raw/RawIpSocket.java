@@ -3,8 +3,8 @@ package io.dataplane.tun.raw;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.socket.MmsgSocket;
 import io.dataplane.tun.socket.SocketTransport;
-import io.dataplane.tun.socket.TransportSocket;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SocketNative;
@@ -40,29 +40,17 @@ import java.lang.foreign.ValueLayout;
  * within a millisecond, as with {@code TunDevice}. One thread sends and one receives at a time.
  * The socket belongs to the network namespace of the thread that opens it.
  */
-public final class RawIpSocket implements TransportSocket {
+public final class RawIpSocket extends MmsgSocket {
     private final int protocol;
     private final boolean headerIncluded;
     private final boolean wholeDatagrams;
-    private final int batchSize;
-    private final WakeableFd fd;
-    private final int fdNumber;
-    private final Arena arena = Arena.ofShared();
-    private final MmsgBatch sendBatch;
-    private final MmsgBatch receiveBatch;
-    private final MmsgBatch.Acceptor acceptor = this::accept; // one object, not one per call
     private int boundAddress;
-    private volatile long truncated;
 
     private RawIpSocket(int protocol, boolean headerIncluded, boolean wholeDatagrams, int batchSize, WakeableFd fd) {
+        super(batchSize, fd);
         this.protocol = protocol;
         this.headerIncluded = headerIncluded;
         this.wholeDatagrams = wholeDatagrams;
-        this.batchSize = batchSize;
-        this.fd = fd;
-        this.fdNumber = fd.fd();
-        this.sendBatch = new MmsgBatch(arena, batchSize);
-        this.receiveBatch = new MmsgBatch(arena, batchSize);
     }
 
     /**
@@ -127,11 +115,6 @@ public final class RawIpSocket implements TransportSocket {
         return headerIncluded;
     }
 
-    @Override
-    public int batchSize() {
-        return batchSize;
-    }
-
     /**
      * Sends {@code packets[0..count)}, each to its peer address, in {@code sendmmsg} batches;
      * returns how many the kernel took (refused ones are skipped), or {@link #CLOSED}. Waits in
@@ -169,70 +152,17 @@ public final class RawIpSocket implements TransportSocket {
         }
     }
 
-    /**
-     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one's
-     * payload becomes a buffer's data (see the class comment) and its source the peer address.
-     * The filled buffers are {@code packets[0..result)}; when a truncated datagram is dropped the
-     * array's buffers may change places (they all stay in {@code packets[0..count)}).
-     *
-     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receive(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, true);
-    }
-
-    /**
-     * As {@link #receive}, but returns 0 when no datagram is waiting instead of blocking.
-     *
-     * @return the number of buffers filled, 0 if none was waiting, or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, false);
-    }
-
+    /** The data starts past the outer header (unless whole datagrams), the outer source is the peer. */
     @Override
-    public int fd() {
-        return fdNumber;
-    }
-
-    @Override
-    public int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
-        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
-    }
-
-    // Moves each datagram's data past the outer header (unless whole datagrams) and sets the peer;
-    // compacts away truncated ones.
-    private int accept(MmsgBatch b, PacketBuffer[] packets, int received) {
-        int kept = 0;
-        for (int i = 0; i < received; i++) {
-            int len = b.length(i);
-            PacketBuffer p = packets[i];
-            int off = p.offset();
-            int ihl = len > 0 ? (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, off)) & 0x0f) * 4 : 0;
-            if (b.truncated(i)) {
-                truncated = truncated + 1;
-                continue;
-            }
-            if (ihl < 20 || ihl > len) continue; // the kernel delivers only whole IPv4 datagrams
-            if (kept != i) {
-                // Keep the filled buffers first: swap this one with the dropped slot before it.
-                PacketBuffer dropped = packets[kept];
-                packets[kept] = p;
-                packets[i] = dropped;
-            }
-            if (wholeDatagrams) p.setLength(len);
-            else p.setData(off + ihl, len - ihl);
-            p.setPeer(b.peerAddress(i), 0);
-            kept++;
-        }
-        return kept;
-    }
-
-    @Override
-    public long truncated() {
-        return truncated;
+    protected boolean accept(MmsgBatch b, int i, PacketBuffer p) {
+        int len = b.length(i);
+        int off = p.offset();
+        int ihl = len > 0 ? (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, off)) & 0x0f) * 4 : 0;
+        if (ihl < 20 || ihl > len) return false; // the kernel delivers only whole IPv4 datagrams
+        if (wholeDatagrams) p.setLength(len);
+        else p.setData(off + ihl, len - ihl);
+        p.setPeer(b.peerAddress(i), 0);
+        return true;
     }
 
     /** 0: a raw IP socket has no port. */
@@ -251,15 +181,6 @@ public final class RawIpSocket implements TransportSocket {
     @Override
     public String label() {
         return "raw" + protocol;
-    }
-
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (fd.isClosed()) return;
-            fd.close();
-        }
-        arena.close();
     }
 
     @Override

@@ -3,8 +3,8 @@ package io.dataplane.tun.udp;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.socket.MmsgSocket;
 import io.dataplane.tun.socket.SocketTransport;
-import io.dataplane.tun.socket.TransportSocket;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SegmentBatch;
@@ -33,27 +33,15 @@ import java.lang.foreign.MemorySegment;
  * <p>One thread receives and one sends at a time (they may run concurrently). The socket belongs
  * to the network namespace of the thread that opens it.
  */
-public final class UdpSocket implements TransportSocket {
-    private final int batchSize;
-    private final WakeableFd fd;
-    private final int fdNumber;
+public final class UdpSocket extends MmsgSocket {
     private final int localAddress;
     private final int localPort;
-    private final Arena arena = Arena.ofShared();
-    private final MmsgBatch sendBatch;
-    private final MmsgBatch receiveBatch;
     private SegmentBatch segmentBatch; // made by the first super-packet sent
-    private final MmsgBatch.Acceptor acceptor = this::accept; // one object, not one per call
-    private volatile long truncated;
 
     private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
-        this.batchSize = batchSize;
-        this.fd = fd;
-        this.fdNumber = fd.fd();
+        super(batchSize, fd);
         this.localAddress = localAddress;
         this.localPort = localPort;
-        this.sendBatch = new MmsgBatch(arena, batchSize);
-        this.receiveBatch = new MmsgBatch(arena, batchSize);
     }
 
     /**
@@ -103,16 +91,6 @@ public final class UdpSocket implements TransportSocket {
         return localAddress;
     }
 
-    @Override
-    public int batchSize() {
-        return batchSize;
-    }
-
-    @Override
-    public long truncated() {
-        return truncated;
-    }
-
     /**
      * Sends {@code packets[0..count)}, each buffer's data to its peer address and port, in
      * {@code sendmmsg} batches; returns how many the kernel took (refused ones are skipped: the
@@ -155,58 +133,11 @@ public final class UdpSocket implements TransportSocket {
         }
     }
 
-    /**
-     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one's
-     * payload becomes a buffer's data at its offset, its sender the peer. The filled buffers are
-     * {@code packets[0..result)}; when a truncated datagram is dropped the array's buffers may change
-     * places (they all stay in {@code packets[0..count)}).
-     *
-     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receive(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, true);
-    }
-
-    /**
-     * As {@link #receive}, but returns 0 when no datagram is waiting instead of blocking.
-     *
-     * @return the number of buffers filled, 0 if none was waiting, or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, false);
-    }
-
+    /** The datagram's payload is the data, its sender the peer. */
     @Override
-    public int fd() {
-        return fdNumber;
-    }
-
-    @Override
-    public int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
-        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
-    }
-
-    // Sets each datagram's length and peer; compacts away truncated ones.
-    private int accept(MmsgBatch b, PacketBuffer[] packets, int received) {
-        int kept = 0;
-        for (int i = 0; i < received; i++) {
-            PacketBuffer p = packets[i];
-            if (b.truncated(i)) {
-                truncated = truncated + 1;
-                continue;
-            }
-            if (kept != i) {
-                // Keep the filled buffers first: swap this one with the dropped slot before it.
-                PacketBuffer dropped = packets[kept];
-                packets[kept] = p;
-                packets[i] = dropped;
-            }
-            p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
-            kept++;
-        }
-        return kept;
+    protected boolean accept(MmsgBatch b, int i, PacketBuffer p) {
+        p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
+        return true;
     }
 
     private SegmentBatch segmentBatch() {
@@ -241,15 +172,6 @@ public final class UdpSocket implements TransportSocket {
     @Override
     public String label() {
         return "udp-" + localPort;
-    }
-
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (fd.isClosed()) return;
-            fd.close();
-        }
-        arena.close();
     }
 
     @Override
