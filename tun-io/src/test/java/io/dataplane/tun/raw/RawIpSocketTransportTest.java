@@ -11,7 +11,6 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
-import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.testing.Hosts;
@@ -54,22 +53,9 @@ class RawIpSocketTransportTest {
         hosts = new Hosts();
         nsA = hosts.namespace("dprta");
         nsB = hosts.namespace("dprtb");
-        String vethA = Hosts.unique("dpta");
-        String vethB = Hosts.unique("dptb");
-        Hosts.run("ip", "link", "add", vethA, "netns", nsA.name(), "type", "veth", "peer", "name", vethB, "netns", nsB.name());
-        underlay(nsA, vethA, UNDERLAY_A);
-        underlay(nsB, vethB, UNDERLAY_B);
+        Hosts.veth(nsA, UNDERLAY_A, nsB, UNDERLAY_B);
         poolA = new PacketPool(256);
         poolB = new PacketPool(256);
-    }
-
-    private static void underlay(NetNamespace ns, String dev, int address) throws Exception {
-        ns.run(() -> {
-            try (Netlink nl = Netlink.open()) {
-                nl.addAddress(dev, address, 24);
-                nl.setUp(dev, true);
-            }
-        });
     }
 
     private void open(int ringCapacity) throws Exception {
