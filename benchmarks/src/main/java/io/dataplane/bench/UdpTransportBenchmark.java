@@ -2,8 +2,11 @@ package io.dataplane.bench;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.spi.Transport;
+import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
-import io.dataplane.tun.udp.UdpTransport;
+import io.dataplane.transport.netty.UdpTransport;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -25,16 +28,19 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Datagrams per second through two Netty epoll UDP transports on 127.0.0.1: the benchmark thread
- * acquires a burst of pool buffers, sets payload length and peer, and sends it through transport a
- * (ring, event loop, sendmmsg); transport b's event loop receives them with recvmmsg into its own
- * pool and a receiver releases them. One operation is one datagram.
+ * Datagrams per second through two UDP transports on 127.0.0.1, either the library's {@link
+ * SocketTransport} ({@code transport=socket}: sendmmsg on the benchmark thread, recvmmsg on b's
+ * receive thread) or Netty's epoll {@link UdpTransport} ({@code transport=netty}: ring, event loop,
+ * sendmmsg; recvmmsg on b's event loop): the benchmark thread acquires a burst of pool buffers, sets
+ * payload length and peer, and sends it through transport a; b receives them into its own pool and
+ * a receiver releases them. One operation is one datagram.
  *
  * <p>The sender stays at most {@link #WINDOW} datagrams ahead of the receiver: past the receive
  * buffer the kernel drops datagrams, and a run that measures drops measures nothing. The
  * {@code delivered} counter is the honest rate (datagrams that reached b's receiver); {@code lost}
  * counts datagrams the kernel dropped anyway (given up after a stall). With {@code -prof gc},
  * {@code gc.alloc.rate.norm} is the bytes allocated per datagram by all threads, Netty's included.
+ * {@code refused} counts datagrams the socket transport's sendmmsg did not get into a full send buffer.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar UdpTransportBenchmark -prof gc
@@ -45,7 +51,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class UdpTransportBenchmark {
-    /** Datagrams per send call (one ring offer, at most one wakeup of the event loop). */
+    /** Datagrams per send call: one sendmmsg (socket), or one ring offer and at most one wakeup of the event loop (netty). */
     public static final int BURST = 32;
     /** Datagrams in flight at most: well under a 4 MiB receive buffer even for 1400-byte payloads. */
     private static final int WINDOW = 512;
@@ -65,10 +71,15 @@ public class UdpTransportBenchmark {
     @Param({"64", "1400"})
     public int payload;
 
+    /** Which transport: {@code socket} (the library's default) or {@code netty}. */
+    @Param({"socket", "netty"})
+    public String transport;
+
     private PacketPool poolA;
     private PacketPool poolB;
-    private UdpTransport a;
-    private UdpTransport b;
+    private Transport a;
+    private Transport b;
+    private long refusedSeen;
     private final PacketBuffer[] burst = new PacketBuffer[BURST];
     private int portB;
     private long sent;
@@ -86,6 +97,8 @@ public class UdpTransportBenchmark {
         public long lost;
         /** Datagrams a's send ring refused (released at once). */
         public long ringFull;
+        /** Datagrams the kernel refused on a's sendmmsg (the socket transport's send buffer was full). */
+        public long refused;
         long seenReceived;
 
         @Setup(Level.Iteration)
@@ -93,6 +106,7 @@ public class UdpTransportBenchmark {
             delivered = 0;
             lost = 0;
             ringFull = 0;
+            refused = 0;
         }
     }
 
@@ -100,14 +114,23 @@ public class UdpTransportBenchmark {
     public void open() throws IOException {
         poolA = new PacketPool(8192);
         poolB = new PacketPool(8192);
-        a = UdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0), poolA);
-        b = UdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0), poolB);
+        a = open(poolA);
+        b = open(poolB);
         portB = b.localPort();
         a.start((batch, n) -> PacketPool.releaseAll(batch, 0, n));
         b.start((batch, n) -> {
             PacketPool.releaseAll(batch, 0, n);
             RECEIVED.setRelease(this, (long) RECEIVED.getOpaque(this) + n);
         });
+    }
+
+    private Transport open(PacketPool pool) throws IOException {
+        UdpTransportConfig config = UdpTransportConfig.of(LOOPBACK, 0);
+        return switch (transport) {
+            case "socket" -> SocketTransport.udp(config, pool);
+            case "netty" -> UdpTransport.open(config, pool);
+            default -> throw new IllegalArgumentException("transport neither socket nor netty: transport=" + transport);
+        };
     }
 
     @TearDown(Level.Trial)
@@ -117,9 +140,9 @@ public class UdpTransportBenchmark {
         if (poolA.outstanding() != 0 || poolB.outstanding() != 0) {
             throw new IllegalStateException("buffers still out after close: a=" + poolA.outstanding() + " b=" + poolB.outstanding());
         }
-        if (a.outOfPoolAllocations() != 0 || b.outOfPoolAllocations() != 0) {
-            throw new IllegalStateException("Netty allocated outside the pools: a=" + a.outOfPoolAllocations()
-                    + " b=" + b.outOfPoolAllocations());
+        if (a instanceof UdpTransport na && b instanceof UdpTransport nb && (na.outOfPoolAllocations() != 0 || nb.outOfPoolAllocations() != 0)) {
+            throw new IllegalStateException("Netty allocated outside the pools: a=" + na.outOfPoolAllocations()
+                    + " b=" + nb.outOfPoolAllocations());
         }
         poolA.close();
         poolB.close();
@@ -146,7 +169,10 @@ public class UdpTransportBenchmark {
         int n = poolA.acquire(burst, BURST);
         for (int i = 0; i < n; i++) burst[i].setData(headroom, payload).setPeer(LOOPBACK, portB);
         int accepted = a.send(burst, n);
-        sent += accepted;
+        long refused = a.counters().dropped(DropReason.SEND_FAILED);
+        sent += accepted - (refused - refusedSeen);
+        d.refused += refused - refusedSeen;
+        refusedSeen = refused;
         d.ringFull += n - accepted;
         d.delivered += r - d.seenReceived;
         d.seenReceived = r;

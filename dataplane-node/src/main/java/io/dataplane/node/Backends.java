@@ -8,10 +8,8 @@ import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.ipip.IpipBackend;
 import io.dataplane.ipip.IpipOptions;
-import io.dataplane.tun.raw.RawIpTransport;
 import io.dataplane.tun.raw.RawIpTransportConfig;
-import io.dataplane.tun.udp.DirectUdpTransport;
-import io.dataplane.tun.udp.UdpTransport;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import io.dataplane.udp.UdpBackend;
 import io.dataplane.udp.UdpOptions;
@@ -39,17 +37,11 @@ final class Backends {
      */
     static Backend open(BackendContext context, NodeConfig config) throws IOException {
         PacketPathOptions packetPath = config.packetPath();
-        TransportFactory sockets = (address, port, pool) -> {
-            UdpTransportConfig udp = UdpTransportConfig.of(address, port).withBatchSize(packetPath.transportBatch())
-                    .withRingCapacity(packetPath.transportRing());
-            return switch (packetPath.socket()) {
-                case NETTY -> UdpTransport.open(udp, pool);
-                case DIRECT -> DirectUdpTransport.open(udp, pool);
-            };
-        };
-        TransportFactory rawSockets = (address, port, pool) -> RawIpTransport.open(RawIpTransportConfig.datagrams(Ipv4Header.PROTO_IPIP, address)
-                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing())
-                .withSendOnCaller(packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT), pool);
+        boolean sendOnCaller = packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT;
+        TransportFactory sockets = (address, port, pool) -> SocketTransport.udp(UdpTransportConfig.of(address, port)
+                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller), pool);
+        TransportFactory rawSockets = (address, port, pool) -> SocketTransport.rawIp(RawIpTransportConfig.datagrams(Ipv4Header.PROTO_IPIP, address)
+                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller), pool);
         BackendType type = context.netConf().backend().type();
         return switch (type) {
             case VXLAN -> VxlanBackend.open(context, VxlanOptions.defaults().withVtepMac(config.vtepMac()).withTransports(sockets));

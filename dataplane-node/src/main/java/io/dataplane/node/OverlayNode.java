@@ -161,7 +161,7 @@ public final class OverlayNode implements AutoCloseable {
             undo.add(pool);
 
             // TSO from the TUN, cut again by the socket (UDP GSO): only where the encapsulation puts the
-            // same headers on every packet and the socket is ours.
+            // same headers on every packet and the TUN reader sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
                     && (type == BackendType.UDP || type == BackendType.VXLAN);
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch());

@@ -3,14 +3,15 @@ package io.dataplane.node;
 import io.dataplane.core.pipeline.Pipeline;
 import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.tun.TunOptions;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 
 /**
  * How a node's packet path is laid out: how many packets each stage moves at once and holds at
  * most (and so how many packet buffers the node allocates), and which thread writes into the TUN.
  * The path itself, stage by stage and thread by thread, is drawn where it is assembled:
- * {@link Pipeline}. Netty's event loop ({@link SocketDriver#NETTY}) adds a send ring in front of
- * the socket (capacity {@code transportRing}).
+ * {@link Pipeline}. The {@link SocketDriver#THREAD} socket driver adds a send ring in front of
+ * the socket (capacity {@code transportRing}), drained by a sender thread.
  *
  * <p>A ring that is full drops (counted as {@code RING_FULL}); larger rings absorb longer bursts at
  * the price of memory and of queueing delay under overload. Without rings a slow stage makes the
@@ -25,7 +26,7 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param poolBuffers packet buffers to allocate, or 0 for {@link #poolSize()}
  * @param tunWriter which thread writes decapsulated packets into the TUN: one of its own behind
  *     the TUN ring, or the socket's receive thread itself (then {@code tunRing} is unused)
- * @param socket what drives the underlay UDP socket
+ * @param socket which thread sends on the underlay socket ({@link SocketTransport}, UDP or raw IP)
  * @param tunQueueLength the TUN's transmit queue length ({@code txqueuelen}): packets the kernel
  *     holds for the TUN reader before it drops; 0 keeps the kernel's default (500)
  * @param busyPollMicros with {@link Pipeline.TunWriter#SINGLE_THREAD}: how long after the last
@@ -40,17 +41,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
         Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload) {
 
-    /** What drives the underlay UDP socket. */
+    /** Which thread sends on the underlay socket; a plain thread of the transport receives either way. */
     public enum SocketDriver {
-        /**
-         * Netty's epoll transport ({@code UdpTransport}): an event loop thread sends from a ring
-         * (capacity {@code transportRing}) and receives.
-         */
-        NETTY,
-        /**
-         * {@code DirectUdpTransport}: the TUN reader sends with sendmmsg itself, a plain thread
-         * receives; no ring ({@code transportRing} unused), no event loop.
-         */
+        /** A sender thread of the transport's own drains a send ring (capacity {@code transportRing}). */
+        THREAD,
+        /** The TUN reader sends with sendmmsg itself: no ring ({@code transportRing} unused), no sender thread. */
         DIRECT
     }
 
@@ -64,10 +59,7 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     public static final int DEFAULT_TRANSPORT_RING = 1024;
     /** Default TUN writer: the pipeline's, the receive thread (one thread handoff and one wakeup less per packet). */
     public static final Pipeline.TunWriter DEFAULT_TUN_WRITER = PipelineConfig.DEFAULT_TUN_WRITER;
-    /**
-     * Default socket driver: direct. Against Netty's event loop it halved the ping round trip and
-     * took 1-2 us of CPU off every packet on the 2-core development machine (benchmarks/README.md).
-     */
+    /** Default socket driver: direct, the sending stage's own thread sends (one thread handoff fewer per packet). */
     public static final SocketDriver DEFAULT_SOCKET = SocketDriver.DIRECT;
     /**
      * Default TUN transmit queue: 2000 packets. The kernel's 500 overflowed whenever the TUN reader
@@ -112,14 +104,14 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
 
     /**
      * Buffers the node allocates: {@code poolBuffers} if set, else one for every place a packet can
-     * wait: the egress thread's TUN batch, the transport's send ring and what Netty holds before and in
-     * sendmmsg (two batches; Netty only), the buffers armed for the next recvmmsg and the batch being decapsulated,
+     * wait: the egress thread's TUN batch, the transport's send ring and the sender thread's batch
+     * (with a sender thread only), the buffers armed for the next recvmmsg and the batch being decapsulated,
      * the TUN ring and the TUN writer's batch (when there is a writer thread); plus a quarter for slack.
      */
     public int poolSize() {
         if (poolBuffers != 0) return poolBuffers;
         int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Pipeline.readBatch(tunBatch) : 0;
-        int sendRing = socket == SocketDriver.NETTY ? transportRing + 2 * transportBatch : 0;
+        int sendRing = socket == SocketDriver.THREAD ? transportRing + transportBatch : 0;
         // The single thread decapsulates the batch it received before it arms the next one.
         int receiving = tunWriter == Pipeline.TunWriter.SINGLE_THREAD ? transportBatch : 2 * transportBatch;
         int places = tunBatch + sendRing + receiving + ring;

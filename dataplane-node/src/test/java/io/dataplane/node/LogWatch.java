@@ -9,7 +9,7 @@ import java.util.logging.Logger;
 
 /**
  * Collects, while installed, every log record at WARNING or above or with a throwable (the
- * library logs through {@code System.Logger}, Netty through java.util.logging, both end here),
+ * library logs through {@code System.Logger}, which ends in java.util.logging here),
  * and every exception that ends a thread, so a test can assert that none reached the log.
  */
 final class LogWatch implements AutoCloseable {

@@ -66,9 +66,9 @@ class NodeConfigTest {
         assertEquals(PacketPathOptions.SocketDriver.DIRECT, d.socket());
         // Direct, receive thread: the TUN batch and two receive batches, plus a quarter.
         assertEquals((32 + 2 * 64) * 5 / 4, d.poolSize());
-        // Netty with a writer thread: also the send ring, Netty's two batches, the TUN ring and the writer's batch.
-        PacketPathOptions classic = d.withSocket(PacketPathOptions.SocketDriver.NETTY).withTunWriter(Pipeline.TunWriter.THREAD);
-        int places = 32 + (1024 + 2 * 64) + 2 * 64 + (1024 + 32);
+        // Sender and writer threads: also the send ring, the sender's batch, the TUN ring and the writer's batch.
+        PacketPathOptions classic = d.withSocket(PacketPathOptions.SocketDriver.THREAD).withTunWriter(Pipeline.TunWriter.THREAD);
+        int places = 32 + (1024 + 64) + 2 * 64 + (1024 + 32);
         assertEquals(places + places / 4, classic.poolSize());
         assertEquals(100, d.withPoolBuffers(100).poolSize());
         assertEquals("batch size out of range: tunBatch=0 (1-1024)",

@@ -1,7 +1,6 @@
 package io.dataplane.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.config.NetConf;
@@ -14,8 +13,7 @@ import org.junit.jupiter.api.Test;
  * polling the real TUN and the real UDP socket together, busy polling for 200 us after the last packet) on two
  * of our nodes in their namespaces: ping and iperf3 TCP both ways for vxlan, udp, ipip (a raw IP socket) and wireguard (the
  * last also exercises handshake messages arriving on the polled socket), then every buffer back and
- * the thread gone at close. The Netty socket cannot be polled by this thread: the node refuses that
- * combination with a message that says so.
+ * the thread gone at close.
  */
 class SingleThreadNodesTest {
     private static final PacketPathOptions SINGLE = PacketPathOptions.defaults()
@@ -51,18 +49,6 @@ class SingleThreadNodesTest {
                 assertEquals(List.of(), threadsNamed("dp-path-"), what + ": the packet-path thread must be gone after close");
                 assertEquals(List.of(), log.problems(), what);
             }
-        }
-    }
-
-    @Test
-    void theNettySocketCannotBePolledAndTheNodeSaysSo() throws Exception {
-        try (Testbed bed = Testbed.hosts(1); LogWatch log = new LogWatch()) {
-            Testbed.Host a = bed.host(1);
-            NodeConfig config = bed.config(a, VxlanInteropTest.VXLAN)
-                    .withPacketPath(SINGLE.withSocket(PacketPathOptions.SocketDriver.NETTY));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bed.start(a, config));
-            assertTrue(e.getMessage().startsWith("SINGLE_THREAD needs a pollable device and transport"), e.getMessage());
-            assertTrue(e.getMessage().contains("(not a PollableTransport)"), e.getMessage());
         }
     }
 

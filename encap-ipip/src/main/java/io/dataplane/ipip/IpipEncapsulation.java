@@ -28,7 +28,7 @@ import java.nio.ByteOrder;
  * <h2>Encapsulation</h2>
  * {@link #encap} writes the 20-byte outer header into the headroom in front of the inner packet and
  * makes it part of the data; the transport sends the whole datagram with {@code IP_HDRINCL}
- * (datagram mode of {@code RawIpTransport}). Writing the header ourselves is what gives every packet
+ * (datagram mode of {@code SocketTransport.rawIp}). Writing the header ourselves is what gives every packet
  * its own DF bit: a raw socket that lets the kernel write the header can only set DF for all
  * (IP_MTU_DISCOVER) and inner packets differ. The outer fields:
  * <ul>

@@ -2,8 +2,8 @@ package io.dataplane.ipip;
 
 import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.wire.Ipv4Header;
-import io.dataplane.tun.raw.RawIpTransport;
 import io.dataplane.tun.raw.RawIpTransportConfig;
+import io.dataplane.tun.socket.SocketTransport;
 
 /**
  * How an {@link IpipBackend} is built beyond what flannel's net-conf.json says.
@@ -17,10 +17,10 @@ import io.dataplane.tun.raw.RawIpTransportConfig;
 public record IpipOptions(int outerTtl, boolean acceptUnknownPeers, TransportFactory transports) {
     /**
      * A raw IPv4 socket for protocol 4 in datagram mode ({@code IP_HDRINCL}) bound to our public IP,
-     * with the default batch and ring sizes of {@link RawIpTransportConfig#datagrams}.
+     * sending on the caller, with the defaults of {@link RawIpTransportConfig#datagrams}: the node's packet path.
      */
     public static final TransportFactory RAW_SOCKETS =
-            (address, port, pool) -> RawIpTransport.open(RawIpTransportConfig.datagrams(Ipv4Header.PROTO_IPIP, address), pool);
+            (address, port, pool) -> SocketTransport.rawIp(RawIpTransportConfig.datagrams(Ipv4Header.PROTO_IPIP, address), pool);
 
     /** Checks the fields (the TTL's range is checked by {@link IpipTunnelConfig}). */
     public IpipOptions {

@@ -1,7 +1,7 @@
 /**
  * flannel's {@code ipip} backend: {@link io.dataplane.ipip.IpipEncapsulation}, IP-in-IP (RFC 2003)
  * with the outer header written in place in the packet's headroom, sent through a raw IPv4 socket
- * for protocol 4 ({@code io.dataplane.tun.raw.RawIpTransport} in datagram mode), and {@link
+ * for protocol 4 ({@code io.dataplane.tun.socket.SocketTransport.rawIp} in datagram mode), and {@link
  * io.dataplane.ipip.IpipBackend}, which turns peers' leases into routes and, with DirectRouting,
  * into kernel routes for the peers on our own link.
  *

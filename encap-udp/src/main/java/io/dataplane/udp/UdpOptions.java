@@ -1,7 +1,7 @@
 package io.dataplane.udp;
 
 import io.dataplane.core.spi.TransportFactory;
-import io.dataplane.tun.udp.UdpTransport;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 
 /**
@@ -14,8 +14,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param transports opens the UDP socket: {@link #UDP_SOCKETS} in production, an in-memory network in tests
  */
 public record UdpOptions(boolean acceptUnknownPeers, int icmpPerSecond, int icmpBurst, TransportFactory transports) {
-    /** Netty epoll UDP sockets with recvmmsg/sendmmsg batches and the default sizes of {@link UdpTransportConfig#of}. */
-    public static final TransportFactory UDP_SOCKETS = (address, port, pool) -> UdpTransport.open(UdpTransportConfig.of(address, port), pool);
+    /**
+     * UDP sockets over FFM with recvmmsg/sendmmsg batches, sending on the caller, with the defaults of
+     * {@link UdpTransportConfig#of}: {@link SocketTransport#UDP_SOCKETS}, the node's packet path.
+     */
+    public static final TransportFactory UDP_SOCKETS = SocketTransport.UDP_SOCKETS;
 
     /** Checks the transport factory (the ICMP limits are checked by {@link UdpTunnelConfig}). */
     public UdpOptions {

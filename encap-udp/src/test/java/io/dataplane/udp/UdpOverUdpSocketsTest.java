@@ -3,7 +3,6 @@ package io.dataplane.udp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.config.BackendConf;
@@ -15,7 +14,6 @@ import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Prefix;
-import io.dataplane.tun.udp.UdpTransport;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two udp-backend nodes with their production transport, Netty epoll UDP sockets, bound to 127.0.0.1 and
+ * Two udp-backend nodes with their production transport, the FFM UDP socket transport, bound to 127.0.0.1 and
  * 127.0.0.2 (no root needed): the backend's default socket path end to end, with fake TUNs.
  */
 class UdpOverUdpSocketsTest {
@@ -62,7 +60,6 @@ class UdpOverUdpSocketsTest {
 
     @Test
     void pingBothWaysThroughRealSockets() throws Exception {
-        assumeTrue(UdpTransport.isAvailable(), () -> "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
         FakeNode a = null;
         FakeNode b = null;
         // Both ends need the same port (every node listens on the network's port); another test may hold one.

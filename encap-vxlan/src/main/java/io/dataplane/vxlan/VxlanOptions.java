@@ -2,7 +2,7 @@ package io.dataplane.vxlan;
 
 import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.wire.MacAddress;
-import io.dataplane.tun.udp.UdpTransport;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 
 /**
@@ -16,8 +16,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param transports opens the UDP socket: {@link #UDP_SOCKETS} in production, an in-memory network in tests
  */
 public record VxlanOptions(MacAddress vtepMac, boolean acceptUnknownPeers, TransportFactory transports) {
-    /** Netty epoll UDP sockets with recvmmsg/sendmmsg batches and the default sizes of {@link UdpTransportConfig#of}. */
-    public static final TransportFactory UDP_SOCKETS = (address, port, pool) -> UdpTransport.open(UdpTransportConfig.of(address, port), pool);
+    /**
+     * UDP sockets over FFM with recvmmsg/sendmmsg batches, sending on the caller, with the defaults of
+     * {@link UdpTransportConfig#of}: {@link SocketTransport#UDP_SOCKETS}, the node's packet path.
+     */
+    public static final TransportFactory UDP_SOCKETS = SocketTransport.UDP_SOCKETS;
 
     /** Checks the fields; throws {@link IllegalArgumentException} naming the field and value. */
     public VxlanOptions {

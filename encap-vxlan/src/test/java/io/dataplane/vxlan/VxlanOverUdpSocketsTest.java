@@ -3,7 +3,6 @@ package io.dataplane.vxlan;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.config.BackendConf;
@@ -14,7 +13,6 @@ import io.dataplane.core.testing.FakeNode;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
-import io.dataplane.tun.udp.UdpTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two VTEPs with their production transport, Netty epoll UDP sockets, bound to 127.0.0.1 and
+ * Two VTEPs with their production transport, the FFM UDP socket transport, bound to 127.0.0.1 and
  * 127.0.0.2 (no root needed): the backend's default socket path end to end, with fake TUNs.
  */
 class VxlanOverUdpSocketsTest {
@@ -60,7 +58,6 @@ class VxlanOverUdpSocketsTest {
 
     @Test
     void pingBothWaysThroughRealSockets() throws Exception {
-        assumeTrue(UdpTransport.isAvailable(), () -> "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
         FakeNode a = null;
         FakeNode b = null;
         // Both ends need the same port (the VXLAN port is the network's); another test may hold one.

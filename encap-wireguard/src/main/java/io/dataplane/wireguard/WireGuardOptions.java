@@ -1,7 +1,7 @@
 package io.dataplane.wireguard;
 
 import io.dataplane.core.spi.TransportFactory;
-import io.dataplane.tun.udp.UdpTransport;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.udp.UdpTransportConfig;
 
 /**
@@ -21,8 +21,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
 public record WireGuardOptions(NoisePrivateKey privateKey, TransportCipher transportCipher, WireGuardTimings timings,
         WireGuardClock clock, int handshakeLoadThreshold, int maxPeers, TransportFactory transports) {
 
-    /** Netty epoll UDP sockets with recvmmsg/sendmmsg batches and the default sizes of {@link UdpTransportConfig#of}. */
-    public static final TransportFactory UDP_SOCKETS = (address, port, pool) -> UdpTransport.open(UdpTransportConfig.of(address, port), pool);
+    /**
+     * UDP sockets over FFM with recvmmsg/sendmmsg batches, sending on the caller, with the defaults of
+     * {@link UdpTransportConfig#of}: {@link SocketTransport#UDP_SOCKETS}, the node's packet path.
+     */
+    public static final TransportFactory UDP_SOCKETS = SocketTransport.UDP_SOCKETS;
 
     /** Checks and fills in defaults (timings, clock, cipher); errors name the field and the value, never a key. */
     public WireGuardOptions {

@@ -313,9 +313,10 @@ public final class TunDevice implements PollableTunnelDevice {
                     long r = FdNative.read(errno, fdNumber, b.address() + off - hdrLen, room);
                     if (r < 0) {
                         int e = NativeCall.errno(errno);
-                        if (e == Errno.EINTR) continue;
-                        if (e == Errno.EAGAIN) break;
-                        if (e == Errno.EBADF) return CLOSED;
+                        Errno.Outcome o = Errno.outcome(e);
+                        if (o == Errno.Outcome.RETRY) continue;
+                        if (o == Errno.Outcome.AGAIN) break;
+                        if (o == Errno.Outcome.CLOSED) return CLOSED;
                         if (n > 0) break; // hand over what we have; the error comes back on the next call
                         throw Errno.exception("read(" + name + ")", e);
                     }
@@ -408,15 +409,10 @@ public final class TunDevice implements PollableTunnelDevice {
                         written++;
                         break;
                     }
-                    int e = NativeCall.errno(errno);
-                    if (e == Errno.EINTR) continue;
-                    if (e == Errno.EAGAIN) {
-                        if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-                        continue;
-                    }
-                    if (e == Errno.EBADF) return CLOSED;
-                    if (e == Errno.EBADFD) throw Errno.exception("write(" + name + ")", e);
-                    break; // refused this packet: the caller counts it
+                    Errno.Outcome o = Errno.sendResult("write", name, NativeCall.errno(errno));
+                    if (o == Errno.Outcome.CLOSED) return CLOSED;
+                    if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+                    if (o == Errno.Outcome.FAILED) break; // refused this packet: the caller counts it
                 }
             }
             return written;
@@ -455,15 +451,10 @@ public final class TunDevice implements PollableTunnelDevice {
                 coalesced += run;
                 return run;
             }
-            int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) continue;
-            if (e == Errno.EAGAIN) {
-                if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-                continue;
-            }
-            if (e == Errno.EBADF) return CLOSED;
-            if (e == Errno.EBADFD) throw Errno.exception("writev(" + name + ")", e);
-            return 0; // refused: the caller counts them
+            Errno.Outcome o = Errno.sendResult("writev", name, NativeCall.errno(errno));
+            if (o == Errno.Outcome.CLOSED) return CLOSED;
+            if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+            if (o == Errno.Outcome.FAILED) return 0; // refused: the caller counts them
         }
     }
 

@@ -5,8 +5,8 @@ import io.dataplane.core.stats.Counters;
 import java.io.IOException;
 
 /**
- * The network side of the dataplane: datagrams to and from underlay endpoints in batches (a Netty
- * epoll UDP socket, a raw IP socket, or an in-memory fake), as wireguard-go's {@code conn.Bind}.
+ * The network side of the dataplane: datagrams to and from underlay endpoints in batches (a UDP or
+ * raw IP socket, or an in-memory fake), as wireguard-go's {@code conn.Bind}.
  *
  * <p>A datagram's payload is a buffer's data; its endpoint is the buffer's
  * {@link PacketBuffer#peerAddress() peer address and port}: the destination on send, the source on

@@ -6,7 +6,7 @@ import java.io.IOException;
 /**
  * How a {@link Backend} gets its underlay socket: the backend knows the address and port (its public
  * IP, the configured port), the node decides what kind of transport serves them. A node passes the
- * Netty epoll UDP transport of tun-io; tests pass an in-memory one ({@code FakeNetwork::attach}).
+ * socket transport of tun-io; tests pass an in-memory one ({@code FakeNetwork::attach}).
  */
 @FunctionalInterface
 public interface TransportFactory {

@@ -1,7 +1,6 @@
 package io.dataplane.core.testing;
 
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.spi.Transport;
 
 /** The fake transport passes the transport conformance test, so backend tests can rely on it. */
 class FakeTransportConformanceTest extends TransportConformanceTest {
@@ -14,17 +13,6 @@ class FakeTransportConformanceTest extends TransportConformanceTest {
         int addrB = 0xC0000202;
         FakeTransport a = net.attach(addrA, 8472, pa);
         FakeTransport b = net.attach(addrB, 8472, pb);
-        return new Pair() {
-            public Transport a() { return a; }
-            public Transport b() { return b; }
-            public int addressOfA() { return addrA; }
-            public int addressOfB() { return addrB; }
-            public PacketPool poolA() { return pa; }
-            public PacketPool poolB() { return pb; }
-            public void close() {
-                pa.close();
-                pb.close();
-            }
-        };
+        return new OpenPair(a, b, addrA, addrB, pa, pb, null);
     }
 }

@@ -42,6 +42,27 @@ public abstract class TransportConformanceTest {
         void close() throws Exception;
     }
 
+    /**
+     * A {@link Pair} of two open transports: {@link #close} closes both transports, both pools, and
+     * then {@code also} (what else the pair needed, a namespace say; null for nothing).
+     */
+    protected record OpenPair(Transport a, Transport b, int addressOfA, int addressOfB, PacketPool poolA, PacketPool poolB,
+            AutoCloseable also) implements Pair {
+        /** Public, so that subclasses in other packages can make one. */
+        public OpenPair {
+            if (a == null || b == null) throw new IllegalArgumentException("transport missing: a=" + a + " b=" + b);
+        }
+
+        @Override
+        public void close() throws Exception {
+            a.close();
+            b.close();
+            poolA.close();
+            poolB.close();
+            if (also != null) also.close();
+        }
+    }
+
     /** Builds a fresh pair (called before each test). */
     protected abstract Pair createPair() throws Exception;
 

@@ -17,8 +17,6 @@ import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netlink.Route;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
-import io.dataplane.tun.udp.UdpTransport;
-import io.dataplane.tun.udp.UdpTransportConfig;
 import io.dataplane.wireguard.WireGuardBackend;
 import io.dataplane.wireguard.WireGuardOptions;
 import java.io.IOException;
@@ -32,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * The hosts of a root-only WireGuard test: two network namespaces with unique names joined by a
  * veth pair (192.0.2.1 and 192.0.2.2 on {@code veth0}), host i with subnet 10.244.i.0/24 and its pod
  * address 10.244.i.1/32 on {@code lo}; our nodes (a real TUN configured as flanneld configures its
- * device, the {@link WireGuardBackend} on a Netty UDP socket, the core's {@link Pipeline}), built
+ * device, the {@link WireGuardBackend} on its default UDP socket transport, the core's {@link Pipeline}), built
  * inside a namespace through its {@link NetNamespace} thread; and wireguard-go processes.
  * {@link #close} stops and removes everything in reverse order, also after a failure, processes by
  * their own PID.
@@ -183,9 +181,7 @@ final class WgTestbed implements AutoCloseable {
                 netlink.setUp(tun.name(), true);
                 netlink.replaceRoute(Route.direct(NETWORK, tun.name()));
                 BackendContext ctx = new BackendContext(netConf, host.subnet(), host.address(), tun.name(), mtu, pool, state);
-                // A send ring well below the pool, as the node sizes it.
-                backend = WireGuardBackend.open(ctx, options.withTransports((address, port, p) ->
-                        UdpTransport.open(UdpTransportConfig.of(address, port).withRingCapacity(1024), p)));
+                backend = WireGuardBackend.open(ctx, options.withTransports(WireGuardOptions.UDP_SOCKETS));
                 Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
                 return new OurNode(host, tun.name(), pool, backend, pipeline, netlink);
             } catch (IOException | RuntimeException e) {

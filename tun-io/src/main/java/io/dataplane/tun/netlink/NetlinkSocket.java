@@ -65,17 +65,14 @@ final class NetlinkSocket implements AutoCloseable {
      * @throws ErrnoException naming {@code description} when the kernel answers with an errno
      */
     void exchange(MemorySegment request, int length, int seq, String description, ReplyHandler handler) throws ErrnoException {
-        long sent;
-        do {
-            sent = SocketNative.sendto(errno, fd, request.address(), length, 0, kernelAddress.address(), (int) kernelAddress.byteSize());
-        } while (sent < 0 && NativeCall.errno(errno) == Errno.EINTR);
-        if (sent < 0) throw Errno.exception("sendto(netlink, " + description + ")", NativeCall.errno(errno));
+        while (SocketNative.sendto(errno, fd, request.address(), length, 0, kernelAddress.address(), (int) kernelAddress.byteSize()) < 0) {
+            Errno.retryOrThrow("sendto", "netlink, " + description, NativeCall.errno(errno));
+        }
         while (true) {
             long n = SocketNative.recv(errno, fd, receive.address(), RECEIVE_BUFFER, 0);
             if (n < 0) {
-                int e = NativeCall.errno(errno);
-                if (e == Errno.EINTR) continue;
-                throw Errno.exception("recv(netlink, " + description + ")", e);
+                Errno.retryOrThrow("recv", "netlink, " + description, NativeCall.errno(errno));
+                continue;
             }
             long at = 0;
             while (at + Rtnl.NLMSG_HDRLEN <= n) {

@@ -3,6 +3,8 @@ package io.dataplane.tun.raw;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.socket.MmsgSocket;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SocketNative;
@@ -16,7 +18,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * An IPv4 raw socket ({@code AF_INET}, {@code SOCK_RAW}) for one IP protocol number, sending and
  * receiving batches of datagrams with {@code sendmmsg}/{@code recvmmsg}: the ipip backend's
- * socket (protocol 4).
+ * socket (protocol 4), under {@link SocketTransport#rawIp}.
  *
  * <p><b>Send.</b> {@link #send} sends each buffer's data to its {@link PacketBuffer#peerAddress()}.
  * Without {@code IP_HDRINCL} the data is the payload and the kernel writes the outer IPv4 header;
@@ -29,35 +31,26 @@ import java.lang.foreign.ValueLayout;
  * included, whichever way it sends. {@link #receive} reads it at the buffer's offset and then
  * moves the data offset past the outer header ({@code offset += IHL * 4}), so the data is the
  * payload (for ipip: the inner IPv4 packet) and the outer header stays readable just in front of
- * it, from the offset the buffer had before the call. The peer address is the outer source. A
- * datagram larger than the buffer is dropped (the buffer is reused), never handed on cut short.
+ * it, from the offset the buffer had before the call; a socket opened to receive whole datagrams
+ * leaves the data at the outer header instead. The peer address is the outer source. A datagram
+ * larger than the buffer is dropped (the buffer is reused) and counted in {@link #truncated()},
+ * never handed on cut short.
  *
  * <p>The socket is nonblocking; {@link #receive} waits in {@code poll} and {@link #close} wakes it
  * within a millisecond, as with {@code TunDevice}. One thread sends and one receives at a time.
  * The socket belongs to the network namespace of the thread that opens it.
  */
-public final class RawIpSocket implements AutoCloseable {
-    /** Result of {@link #receive} and {@link #send} once the socket is closed. */
-    public static final int CLOSED = -1;
-
+public final class RawIpSocket extends MmsgSocket {
     private final int protocol;
     private final boolean headerIncluded;
-    private final int batchSize;
-    private final WakeableFd fd;
-    private final int fdNumber;
-    private final Arena arena = Arena.ofShared();
-    private final MmsgBatch sendBatch;
-    private final MmsgBatch receiveBatch;
-    private final MmsgBatch.Acceptor acceptor = this::accept; // one object, not one per call
+    private final boolean wholeDatagrams;
+    private int boundAddress;
 
-    private RawIpSocket(int protocol, boolean headerIncluded, int batchSize, WakeableFd fd) {
+    private RawIpSocket(int protocol, boolean headerIncluded, boolean wholeDatagrams, int batchSize, WakeableFd fd) {
+        super(batchSize, fd);
         this.protocol = protocol;
         this.headerIncluded = headerIncluded;
-        this.batchSize = batchSize;
-        this.fd = fd;
-        this.fdNumber = fd.fd();
-        this.sendBatch = new MmsgBatch(arena, batchSize);
-        this.receiveBatch = new MmsgBatch(arena, batchSize);
+        this.wholeDatagrams = wholeDatagrams;
     }
 
     /**
@@ -69,13 +62,21 @@ public final class RawIpSocket implements AutoCloseable {
      * @throws ErrnoException naming the call: EPERM without CAP_NET_RAW
      */
     public static RawIpSocket open(int protocol, int batchSize, boolean headerIncluded) throws IOException {
+        return open(protocol, batchSize, headerIncluded, false);
+    }
+
+    /**
+     * As {@link #open(int, int, boolean)}; with {@code wholeDatagrams} a received buffer's data is
+     * the whole datagram, outer IPv4 header included, instead of its payload.
+     */
+    public static RawIpSocket open(int protocol, int batchSize, boolean headerIncluded, boolean wholeDatagrams) throws IOException {
         if (protocol < 1 || protocol > 254) throw new IllegalArgumentException("IP protocol out of range: protocol=" + protocol + " (1-254)");
         if (batchSize < 1 || batchSize > 1024) throw new IllegalArgumentException("raw socket batch size out of range: batchSize=" + batchSize + " (1-1024)");
         String what = "AF_INET, SOCK_RAW, protocol " + protocol;
         int s = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_RAW | FdNative.O_NONBLOCK, protocol, what);
         try {
             if (headerIncluded) SocketNative.setsockopt(s, SocketNative.IPPROTO_IP, SocketNative.IP_HDRINCL, 1, "IP_HDRINCL");
-            return new RawIpSocket(protocol, headerIncluded, batchSize, new WakeableFd(s, "raw IP protocol " + protocol));
+            return new RawIpSocket(protocol, headerIncluded, wholeDatagrams, batchSize, new WakeableFd(s, "raw IP protocol " + protocol));
         } catch (IOException | RuntimeException e) {
             FdNative.close(s);
             throw e;
@@ -89,6 +90,7 @@ public final class RawIpSocket implements AutoCloseable {
             SocketNative.setSockaddrIn(sa, 0, localAddress, 0);
             SocketNative.bind(fdNumber, sa, "raw IP protocol " + protocol + ", " + Ipv4Address.toString(localAddress));
         }
+        boundAddress = localAddress;
     }
 
     /**
@@ -113,11 +115,6 @@ public final class RawIpSocket implements AutoCloseable {
         return headerIncluded;
     }
 
-    /** Most datagrams one call moves. */
-    public int batchSize() {
-        return batchSize;
-    }
-
     /**
      * Sends {@code packets[0..count)}, each to its peer address, in {@code sendmmsg} batches;
      * returns how many the kernel took (refused ones are skipped), or {@link #CLOSED}. Waits in
@@ -128,33 +125,25 @@ public final class RawIpSocket implements AutoCloseable {
     }
 
     /**
-     * As {@link #send}, but never waits: when the socket's send buffer is full (EAGAIN) the
-     * datagrams not yet taken are refused, and the result says how many went.
+     * As {@link #send(PacketBuffer[], int)}, but never waits: when the socket's send buffer is full
+     * (EAGAIN) the datagrams not yet taken are refused, and the result says how many went.
      */
     public int trySend(PacketBuffer[] packets, int count) throws IOException {
         return send(packets, count, false);
     }
 
-    private int send(PacketBuffer[] packets, int count, boolean wait) throws IOException {
+    @Override
+    public int send(PacketBuffer[] packets, int count, boolean wait) throws IOException {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
-            MmsgBatch b = sendBatch;
             int sent = 0;
             for (int done = 0; done < count; ) {
                 int n = Math.min(batchSize, count - done);
-                for (int i = 0; i < n; i++) b.toSend(i, packets[done + i], false);
-                int at = 0;
-                while (true) {
-                    int r = b.send(out.errno(), fdNumber, at, n, false);
-                    if (r == MmsgBatch.CLOSED) return CLOSED;
-                    sent += r;
-                    at = b.next();
-                    if (at == n) break;
-                    // The send buffer is full.
-                    if (!wait) return sent;
-                    if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-                }
+                for (int i = 0; i < n; i++) sendBatch.toSend(i, packets[done + i], false);
+                int r = sendBatch.send(out, fdNumber, n, wait);
+                if (r == MmsgBatch.CLOSED) return CLOSED;
+                sent += r;
                 done += n;
             }
             return sent;
@@ -163,71 +152,39 @@ public final class RawIpSocket implements AutoCloseable {
         }
     }
 
-    /**
-     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one's
-     * payload becomes a buffer's data (see the class comment) and its source the peer address.
-     * The filled buffers are {@code packets[0..result)}; when a truncated datagram is dropped the
-     * array's buffers may change places (they all stay in {@code packets[0..count)}).
-     *
-     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receive(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, true);
-    }
-
-    /**
-     * As {@link #receive}, but returns 0 when no datagram is waiting instead of blocking.
-     *
-     * @return the number of buffers filled, 0 if none was waiting, or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, false);
-    }
-
-    /** The socket's descriptor, for {@code poll} (readable while datagrams wait). */
-    public int fd() {
-        return fdNumber;
-    }
-
-    private int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
-        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
-    }
-
-    // Moves each datagram's data past the outer header and sets the peer; compacts away truncated ones.
-    private int accept(MmsgBatch b, PacketBuffer[] packets, int received) {
-        int kept = 0;
-        for (int i = 0; i < received; i++) {
-            int len = b.length(i);
-            PacketBuffer p = packets[i];
-            int off = p.offset();
-            int ihl = len > 0 ? (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, off)) & 0x0f) * 4 : 0;
-            if (b.truncated(i) || ihl < 20 || ihl > len) continue;
-            if (kept != i) {
-                // Keep the filled buffers first: swap this one with the dropped slot before it.
-                PacketBuffer dropped = packets[kept];
-                packets[kept] = p;
-                packets[i] = dropped;
-            }
-            p.setData(off + ihl, len - ihl).setPeer(b.peerAddress(i), 0);
-            kept++;
-        }
-        return kept;
-    }
-
-    /** Closes the socket, waking a thread blocked in {@link #receive} (it returns {@link #CLOSED}). Idempotent. */
+    /** The data starts past the outer header (unless whole datagrams), the outer source is the peer. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (fd.isClosed()) return;
-            fd.close();
-        }
-        arena.close();
+    protected boolean accept(MmsgBatch b, int i, PacketBuffer p) {
+        int len = b.length(i);
+        int off = p.offset();
+        int ihl = len > 0 ? (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, off)) & 0x0f) * 4 : 0;
+        if (ihl < 20 || ihl > len) return false; // the kernel delivers only whole IPv4 datagrams
+        if (wholeDatagrams) p.setLength(len);
+        else p.setData(off + ihl, len - ihl);
+        p.setPeer(b.peerAddress(i), 0);
+        return true;
+    }
+
+    /** 0: a raw IP socket has no port. */
+    @Override
+    public int localPort() {
+        return 0;
+    }
+
+    /** False: a raw IP socket sends each buffer as one datagram. */
+    @Override
+    public boolean sendsSuperPackets() {
+        return false;
+    }
+
+    /** {@code "rawPROTOCOL"}. */
+    @Override
+    public String label() {
+        return "raw" + protocol;
     }
 
     @Override
     public String toString() {
-        return "RawIpSocket[protocol " + protocol + (headerIncluded ? ", IP_HDRINCL" : "") + "]";
+        return "RawIpSocket[protocol " + protocol + " " + Ipv4Address.toString(boundAddress) + (headerIncluded ? ", IP_HDRINCL" : "") + "]";
     }
 }

@@ -1,16 +1,17 @@
 package io.dataplane.tun.raw;
 
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.socket.SocketTransport;
 
 /**
- * How a {@link RawIpTransport} opens its socket and batches.
+ * How a raw IP transport ({@link SocketTransport#rawIp}) opens its socket, batches and sends.
  *
  * @param protocol the IP protocol number the socket sends and receives (4 for ipip), 1-254
  * @param bindAddress the local IPv4 address to bind, as an int: only datagrams addressed to it are
  *     received (and, without {@code headerIncluded}, the kernel sends from it); 0 for every address
  * @param headerIncluded datagram mode ({@code IP_HDRINCL}): the data handed to send and received is
  *     the whole IPv4 datagram, outer header included; false for payload mode, where the kernel
- *     writes and strips the outer header (see {@link RawIpTransport})
+ *     writes and strips the outer header (see {@link SocketTransport#rawIp})
  * @param batchSize datagrams per sendmmsg and recvmmsg, 1 to 1024
  * @param ringCapacity datagrams the send ring holds while the sender thread catches up, a power of two
  * @param receiveBufferBytes {@code SO_RCVBUF} to ask for, 0 for the kernel's default (capped at
@@ -18,8 +19,8 @@ import io.dataplane.core.wire.Ipv4Address;
  * @param sendBufferBytes {@code SO_SNDBUF} to ask for, 0 for the kernel's default (capped at
  *     {@code net.core.wmem_max})
  * @param sendOnCaller send on the thread that calls {@code send} (sendmmsg without waiting: no
- *     ring, no sender thread, a full socket buffer drops); false queues into the ring that the
- *     sender thread drains (see {@link RawIpTransport})
+ *     ring, no sender thread, a full socket buffer drops; the default); false queues into the ring
+ *     that the sender thread drains (see {@link SocketTransport})
  */
 public record RawIpTransportConfig(int protocol, int bindAddress, boolean headerIncluded, int batchSize, int ringCapacity,
         int receiveBufferBytes, int sendBufferBytes, boolean sendOnCaller) {
@@ -45,16 +46,16 @@ public record RawIpTransportConfig(int protocol, int bindAddress, boolean header
         if (sendBufferBytes < 0) throw new IllegalArgumentException("send buffer size negative: sendBufferBytes=" + sendBufferBytes);
     }
 
-    /** Datagram mode ({@code IP_HDRINCL}) for {@code protocol} bound to {@code bindAddress}, default sizes. */
+    /** Datagram mode ({@code IP_HDRINCL}) for {@code protocol} bound to {@code bindAddress}, default sizes, sending on the caller. */
     public static RawIpTransportConfig datagrams(int protocol, int bindAddress) {
         return new RawIpTransportConfig(protocol, bindAddress, true, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, false);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true);
     }
 
-    /** Payload mode (the kernel writes the outer header) for {@code protocol} bound to {@code bindAddress}, default sizes. */
+    /** Payload mode (the kernel writes the outer header) for {@code protocol} bound to {@code bindAddress}, default sizes, sending on the caller. */
     public static RawIpTransportConfig payloads(int protocol, int bindAddress) {
         return new RawIpTransportConfig(protocol, bindAddress, false, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, false);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true);
     }
 
     /** This config with another batch size. */

@@ -3,10 +3,13 @@ package io.dataplane.tun.sys;
 import io.dataplane.tun.ErrnoException;
 
 /**
- * Linux errno values this module acts on, their names, and the one place that turns an errno into
- * an outcome: {@link #EAGAIN} means "nothing now", {@link #EBADF} means "closed", anything else is
- * an {@link ErrnoException} naming the call. The numbers are the generic Linux ones (x86_64 and
- * aarch64 share them).
+ * Linux errno values this module acts on, their names, and the one place that turns the errno of a
+ * failed call into an {@link Outcome} (the shape of Netty's {@code Errors.ioResult}): EINTR means
+ * "make the call again", EAGAIN (which is EWOULDBLOCK on Linux) "nothing now" or "no room now",
+ * EBADF "closed"; anything else is an {@link ErrnoException} naming the call, the descriptor and the
+ * errno, or for a send or write, one packet the kernel refused. Every call site on a descriptor asks
+ * {@link #ioResult}, {@link #sendResult} or {@link #retryOrThrow}; none compares errnos itself. The
+ * numbers are the generic Linux ones (x86_64 and aarch64 share them).
  */
 public final class Errno {
     /** Operation not permitted (no CAP_NET_ADMIN, no CAP_SYS_ADMIN). */
@@ -52,6 +55,18 @@ public final class Errno {
     /** No route to the host. */
     public static final int EHOSTUNREACH = 113;
 
+    /** What the errno of a failed call means for its caller. */
+    public enum Outcome {
+        /** Interrupted by a signal (EINTR): make the call again at once. */
+        RETRY,
+        /** Nothing to read, or no room to write, now (EAGAIN): wait for readiness, or stop for now. */
+        AGAIN,
+        /** The descriptor was closed (EBADF), by a close from another thread: report closed. */
+        CLOSED,
+        /** The kernel refused this one packet or datagram (no route, too large, ...); the descriptor is fine. */
+        FAILED
+    }
+
     private static final String[] NAMES = new String[134];
 
     static {
@@ -81,6 +96,52 @@ public final class Errno {
     public static String name(int errno) {
         String n = errno >= 0 && errno < NAMES.length ? NAMES[errno] : null;
         return n != null ? n : "errno " + errno;
+    }
+
+    /** The outcome {@code errno} stands for; every errno but EINTR, EAGAIN and EBADF is {@link Outcome#FAILED}. */
+    public static Outcome outcome(int errno) {
+        return switch (errno) {
+            case EINTR -> Outcome.RETRY;
+            case EAGAIN -> Outcome.AGAIN;
+            case EBADF -> Outcome.CLOSED;
+            default -> Outcome.FAILED;
+        };
+    }
+
+    /**
+     * The outcome of a nonblocking read, receive or poll on {@code target} that failed with {@code
+     * errno}: {@link Outcome#RETRY}, {@link Outcome#AGAIN} or {@link Outcome#CLOSED}, never FAILED.
+     * Builds no message unless it throws, so an EAGAIN allocates nothing.
+     *
+     * @throws ErrnoException {@code "call(target) failed: errno=N (NAME)"} for any other errno
+     */
+    public static Outcome ioResult(String call, Object target, int errno) throws ErrnoException {
+        Outcome o = outcome(errno);
+        if (o == Outcome.FAILED) throw exception(call + "(" + target + ")", errno);
+        return o;
+    }
+
+    /**
+     * The outcome of a send or write of one packet or datagram (or a batch of them) on {@code
+     * target} that failed with {@code errno}: as {@link #outcome}, where {@link Outcome#FAILED}
+     * means the kernel refused this packet and the caller skips and counts it.
+     *
+     * @throws ErrnoException naming the call when the descriptor itself is unusable (EBADFD: a TUN
+     *     whose device was removed), so that nothing more is written to it
+     */
+    public static Outcome sendResult(String call, Object target, int errno) throws ErrnoException {
+        if (errno == EBADFD) throw exception(call + "(" + target + ")", errno);
+        return outcome(errno);
+    }
+
+    /**
+     * For a blocking call on {@code target} that failed with {@code errno}: returns if the call is
+     * to be made again (EINTR), throws for anything else.
+     *
+     * @throws ErrnoException {@code "call(target) failed: errno=N (NAME)"} unless EINTR
+     */
+    public static void retryOrThrow(String call, Object target, int errno) throws ErrnoException {
+        if (outcome(errno) != Outcome.RETRY) throw exception(call + "(" + target + ")", errno);
     }
 
     /** The exception for {@code call} failing with {@code errno}. */

@@ -11,8 +11,7 @@ import java.util.List;
 /**
  * A {@link Poller} over file descriptors: one {@code poll(2)} on the sources' descriptors
  * ({@link Pollable#pollFd()}) and an eventfd of its own that {@link #wake} signals. What the
- * descriptor-backed pollables of tun-io ({@code TunDevice}, {@code DirectUdpTransport},
- * {@code RawIpTransport}) return from {@link Pollable#pollers()}.
+ * descriptor-backed pollables of tun-io ({@code TunDevice}, {@code SocketTransport}) return from {@link Pollable#pollers()}.
  *
  * <p>Why {@code poll} and not {@code epoll}: the set is fixed and two or three descriptors long, so
  * {@code poll}'s per-call walk over it costs nothing measurable, and one system call per wait
@@ -75,9 +74,8 @@ public final class FdPoller implements Poller {
         int millis = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (timeoutNanos + 999_999) / 1_000_000);
         int r = FdNative.poll(errno, pollFds.address(), sources + 1, millis);
         if (r < 0) {
-            int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) return 0; // a spurious end, as the contract allows
-            throw Errno.exception("poll(" + what + ")", e);
+            Errno.retryOrThrow("poll", what, NativeCall.errno(errno));
+            return 0; // interrupted: a spurious end, as the contract allows
         }
         if (r == 0) return 0;
         int ready = 0;

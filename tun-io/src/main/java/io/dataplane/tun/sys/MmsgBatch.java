@@ -24,7 +24,6 @@ public final class MmsgBatch {
     private final MemorySegment iovecs;
     private final MemorySegment addresses;
     private final long messagesAddress;
-    private int next;
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
     public MmsgBatch(Arena arena, int size) {
@@ -83,17 +82,18 @@ public final class MmsgBatch {
     }
 
     /**
-     * Sends slots {@code [from..n)} with {@code sendmmsg}, without waiting. A datagram the kernel
-     * refuses (EMSGSIZE, ENETUNREACH, ...) is skipped and not counted; EINTR is retried. When the
-     * socket's send buffer is full (EAGAIN) the datagram is skipped too if {@code skipWhenFull},
-     * else the call stops there and {@link #next()} is that slot, for the caller to wait for
-     * writability and go on.
+     * Sends slots {@code [0..n)} with {@code sendmmsg}, inside {@code out}'s enter/exit. A datagram
+     * the kernel refuses ({@link Errno#sendResult}: EMSGSIZE, ENETUNREACH, ...) is skipped and not counted. When the socket's
+     * send buffer is full (EAGAIN), with {@code wait} it waits in {@code poll} for room and goes on;
+     * without, the datagrams not yet taken are refused too.
      *
      * @return how many the kernel took, or {@link #CLOSED}
+     * @throws ErrnoException if waiting in poll fails
      */
-    public int send(MemorySegment errno, int fd, int from, int n, boolean skipWhenFull) {
+    public int send(WakeableFd.Direction out, int fd, int n, boolean wait) throws ErrnoException {
+        MemorySegment errno = out.errno();
         int sent = 0;
-        int at = from;
+        int at = 0;
         while (at < n) {
             int r = SocketNative.sendmmsg(errno, fd, messagesAddress + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
             if (r > 0) {
@@ -101,19 +101,15 @@ public final class MmsgBatch {
                 sent += r;
                 continue;
             }
-            int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) continue;
-            if (e == Errno.EBADF) return CLOSED;
-            if (e == Errno.EAGAIN && !skipWhenFull) break;
-            at++; // refused: skip it, the caller counts the difference
+            Errno.Outcome o = Errno.sendResult("sendmmsg", out, NativeCall.errno(errno));
+            if (o == Errno.Outcome.CLOSED) return CLOSED;
+            if (o == Errno.Outcome.AGAIN) {
+                if (!wait) return sent;
+                if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+            }
+            if (o == Errno.Outcome.FAILED) at++; // refused: skip it, the caller counts the difference
         }
-        next = at;
         return sent;
-    }
-
-    /** The first slot the last {@link #send} did not get to: its {@code n} unless the send buffer filled. */
-    public int next() {
-        return next;
     }
 
     /** What a socket makes of the datagrams a {@link #receive} got. */
@@ -137,8 +133,8 @@ public final class MmsgBatch {
      *
      * @param socket named in an error (its {@code toString}, only then)
      * @return the number of buffers filled, or {@link #CLOSED}
-     * @throws ErrnoException naming {@code recvmmsg} and the socket for an error other than EAGAIN,
-     *     EINTR (retried) and EBADF (closed)
+     * @throws ErrnoException naming {@code recvmmsg} and the socket for an errno that {@link
+     *     Errno#ioResult} does not take as "again" or "closed"
      */
     public int receive(WakeableFd.Direction in, int fd, PacketBuffer[] packets, int limit, boolean block, Acceptor acceptor,
             Object socket) throws ErrnoException {
@@ -154,12 +150,12 @@ public final class MmsgBatch {
                     if (kept > 0) return kept;
                     continue; // all were dropped: read again
                 }
-                int e = NativeCall.errno(errno);
-                if (e == Errno.EINTR) continue;
-                if (e == Errno.EBADF) return CLOSED;
-                if (e != Errno.EAGAIN) throw Errno.exception("recvmmsg(" + socket + ")", e);
-                if (!block) return 0;
-                if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+                Errno.Outcome o = Errno.ioResult("recvmmsg", socket, NativeCall.errno(errno));
+                if (o == Errno.Outcome.CLOSED) return CLOSED;
+                if (o == Errno.Outcome.AGAIN) {
+                    if (!block) return 0;
+                    if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+                }
             }
         } finally {
             in.exit();

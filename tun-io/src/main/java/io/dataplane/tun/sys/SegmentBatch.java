@@ -2,6 +2,7 @@ package io.dataplane.tun.sys;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.TcpSegments;
+import io.dataplane.tun.ErrnoException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -88,8 +89,9 @@ public final class SegmentBatch {
      * @return 1 if every segment was sent; 0 if it is no super-packet {@link TcpSegments} can cut,
      *     or the kernel refused any of it (EAGAIN included); {@link MmsgBatch#CLOSED} once the
      *     descriptor is closed
+     * @throws ErrnoException if the descriptor is unusable ({@link Errno#sendResult})
      */
-    public int send(MemorySegment errno, int fd, PacketBuffer p) {
+    public int send(MemorySegment errno, int fd, PacketBuffer p) throws ErrnoException {
         if (segments.prepare(p, p.gsoPrefix()) != TcpSegments.VALID) return 0;
         address.set(SocketNative.NET_U16, Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
         address.set(SocketNative.NET_U32, Structs.SOCKADDR_IN_ADDR, p.peerAddress());
@@ -135,7 +137,7 @@ public final class SegmentBatch {
     }
 
     // sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.
-    private int sendAll(MemorySegment errno, int fd, int count) {
+    private int sendAll(MemorySegment errno, int fd, int count) throws ErrnoException {
         int sent = 0;
         int at = 0;
         while (at < count) {
@@ -146,8 +148,10 @@ public final class SegmentBatch {
                 continue;
             }
             int e = NativeCall.errno(errno);
-            if (e == Errno.EINTR) continue;
-            if (e == Errno.EBADF) return MmsgBatch.CLOSED;
+            Errno.Outcome o = Errno.sendResult("sendmmsg", "UDP GSO", e);
+            if (o == Errno.Outcome.RETRY) continue;
+            if (o == Errno.Outcome.CLOSED) return MmsgBatch.CLOSED;
+            if (o == Errno.Outcome.AGAIN) return sent; // the send buffer is full: the rest would be refused too
             if (gso && (e == Errno.EIO || e == Errno.EINVAL)
                     && messages.get(ValueLayout.JAVA_LONG, at * MMSG + Structs.MSGHDR_CONTROLLEN) != 0) {
                 gso = false; // this path cannot take GSO messages: one datagram per segment from the next send on

@@ -97,6 +97,12 @@ public final class WakeableFd implements AutoCloseable {
             this.pollFds = arena.allocate(Structs.POLLFD, 2);
         }
 
+        /** The descriptor as named in errors. */
+        @Override
+        public String toString() {
+            return what;
+        }
+
         /** This direction's errno slot, for the packet-path calls made between enter and exit. */
         public MemorySegment errno() {
             return errno;
@@ -133,9 +139,8 @@ public final class WakeableFd implements AutoCloseable {
                 FdNative.setPollFd(pollFds, 1, wakeFd, FdNative.POLLIN);
                 int r = FdNative.poll(errno, pollFds.address(), 2, -1);
                 if (r < 0) {
-                    int e = NativeCall.errno(errno);
-                    if (e == Errno.EINTR) continue;
-                    throw Errno.exception("poll(" + what + ")", e);
+                    Errno.retryOrThrow("poll", what, NativeCall.errno(errno));
+                    continue;
                 }
                 if (closed || FdNative.revents(pollFds, 1) != 0) return WOKEN;
                 int revents = FdNative.revents(pollFds, 0);

@@ -3,6 +3,8 @@ package io.dataplane.tun.udp;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.socket.MmsgSocket;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
 import io.dataplane.tun.sys.SegmentBatch;
@@ -15,12 +17,12 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A nonblocking IPv4 UDP socket driven through FFM: {@code sendmmsg} and {@code recvmmsg} straight
- * from and into pool buffers, on the caller's thread, with no event loop in between (see
- * {@link DirectUdpTransport}).
+ * from and into pool buffers, on the caller's thread, with no event loop in between; the socket of
+ * {@link SocketTransport#udp}.
  *
  * <p><b>Send.</b> {@link #send} sends each buffer's data to its peer address and port, in batches
- * of up to {@link #batchSize()}. It never waits: a datagram the kernel refuses (EMSGSIZE,
- * ENETUNREACH, a full send buffer: EAGAIN) is skipped and left out of the count it returns.
+ * of up to {@link #batchSize()}. A datagram the kernel refuses (EMSGSIZE, ENETUNREACH) is skipped
+ * and left out of the count it returns; while the send buffer is full it waits, or refuses the rest.
  *
  * <p><b>Receive.</b> {@link #receive} reads into buffers at their offset and sets each one's
  * length and peer (the sender's address and port); it blocks in {@code poll} for the first
@@ -31,30 +33,15 @@ import java.lang.foreign.MemorySegment;
  * <p>One thread receives and one sends at a time (they may run concurrently). The socket belongs
  * to the network namespace of the thread that opens it.
  */
-public final class UdpSocket implements AutoCloseable {
-    /** Result of {@link #receive} and {@link #send} once the socket is closed. */
-    public static final int CLOSED = -1;
-
-    private final int batchSize;
-    private final WakeableFd fd;
-    private final int fdNumber;
+public final class UdpSocket extends MmsgSocket {
     private final int localAddress;
     private final int localPort;
-    private final Arena arena = Arena.ofShared();
-    private final MmsgBatch sendBatch;
-    private final MmsgBatch receiveBatch;
     private SegmentBatch segmentBatch; // made by the first super-packet sent
-    private final MmsgBatch.Acceptor acceptor = this::accept; // one object, not one per call
-    private volatile long truncated;
 
     private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
-        this.batchSize = batchSize;
-        this.fd = fd;
-        this.fdNumber = fd.fd();
+        super(batchSize, fd);
         this.localAddress = localAddress;
         this.localPort = localPort;
-        this.sendBatch = new MmsgBatch(arena, batchSize);
-        this.receiveBatch = new MmsgBatch(arena, batchSize);
     }
 
     /**
@@ -94,6 +81,7 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /** The local port (the ephemeral one the kernel chose when opened with 0). */
+    @Override
     public int localPort() {
         return localPort;
     }
@@ -103,39 +91,32 @@ public final class UdpSocket implements AutoCloseable {
         return localAddress;
     }
 
-    /** Most datagrams one call moves. */
-    public int batchSize() {
-        return batchSize;
-    }
-
-    /** Datagrams {@link #receive} dropped because they did not fit their buffer. */
-    public long truncated() {
-        return truncated;
-    }
-
     /**
-     * Sends {@code packets[from..to)}, each buffer's data to its peer address and port, in
+     * Sends {@code packets[0..count)}, each buffer's data to its peer address and port, in
      * {@code sendmmsg} batches; returns how many the kernel took (refused ones are skipped: the
-     * caller counts the difference), or {@link #CLOSED}. Never waits. A TCP super-packet (gsoSize
-     * above 0, {@link PacketBuffer#gsoPrefix()} set) goes out as the datagrams of its segments
-     * ({@link SegmentBatch}: UDP GSO, no copy) and counts as taken only if all of them were.
+     * caller counts the difference), or {@link #CLOSED}. With {@code wait} it waits in poll while
+     * the send buffer is full; without, what the kernel does not take at once is refused. A TCP
+     * super-packet (gsoSize above 0, {@link PacketBuffer#gsoPrefix()} set) goes out as the datagrams
+     * of its segments ({@link SegmentBatch}: UDP GSO, no copy, never waiting) and counts as taken
+     * only if all of them were.
      */
-    public int send(PacketBuffer[] packets, int from, int to) {
+    @Override
+    public int send(PacketBuffer[] packets, int count, boolean wait) throws ErrnoException {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
             MmsgBatch b = sendBatch;
             int sent = 0;
             int n = 0; // single datagrams gathered in b's slots, sent when b is full, at the end, or before a super-packet
-            for (int i = from; i < to; i++) {
+            for (int i = 0; i < count; i++) {
                 PacketBuffer p = packets[i];
                 boolean single = p.gsoSize() == 0;
                 if (single) {
                     b.toSend(n++, p, true);
-                    if (n < batchSize && i + 1 < to) continue;
+                    if (n < batchSize && i + 1 < count) continue;
                 }
                 if (n > 0) {
-                    int r = b.send(out.errno(), fdNumber, 0, n, true); // never wait on the sender's thread
+                    int r = b.send(out, fdNumber, n, wait);
                     if (r == MmsgBatch.CLOSED) return CLOSED;
                     sent += r;
                     n = 0;
@@ -152,57 +133,11 @@ public final class UdpSocket implements AutoCloseable {
         }
     }
 
-    /**
-     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one's
-     * payload becomes a buffer's data at its offset, its sender the peer. The filled buffers are
-     * {@code packets[0..result)}; when a truncated datagram is dropped the array's buffers may change
-     * places (they all stay in {@code packets[0..count)}).
-     *
-     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receive(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, true);
-    }
-
-    /**
-     * As {@link #receive}, but returns 0 when no datagram is waiting instead of blocking.
-     *
-     * @return the number of buffers filled, 0 if none was waiting, or {@link #CLOSED}
-     * @throws ErrnoException naming the socket if receiving fails
-     */
-    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
-        return receive(packets, count, false);
-    }
-
-    /** The socket's descriptor, for {@code poll} (readable while datagrams wait). */
-    public int fd() {
-        return fdNumber;
-    }
-
-    private int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
-        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
-    }
-
-    // Sets each datagram's length and peer; compacts away truncated ones.
-    private int accept(MmsgBatch b, PacketBuffer[] packets, int received) {
-        int kept = 0;
-        for (int i = 0; i < received; i++) {
-            PacketBuffer p = packets[i];
-            if (b.truncated(i)) {
-                truncated = truncated + 1;
-                continue;
-            }
-            if (kept != i) {
-                // Keep the filled buffers first: swap this one with the dropped slot before it.
-                PacketBuffer dropped = packets[kept];
-                packets[kept] = p;
-                packets[i] = dropped;
-            }
-            p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
-            kept++;
-        }
-        return kept;
+    /** The datagram's payload is the data, its sender the peer. */
+    @Override
+    protected boolean accept(MmsgBatch b, int i, PacketBuffer p) {
+        p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
+        return true;
     }
 
     private SegmentBatch segmentBatch() {
@@ -227,14 +162,16 @@ public final class UdpSocket implements AutoCloseable {
         return segmentBatch == null || segmentBatch.gso();
     }
 
-    /** Closes the socket, waking a thread blocked in {@link #receive} (it returns {@link #CLOSED}). Idempotent. */
+    /** True: {@link #send} cuts TCP super-packets into datagrams. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (fd.isClosed()) return;
-            fd.close();
-        }
-        arena.close();
+    public boolean sendsSuperPackets() {
+        return true;
+    }
+
+    /** {@code "udp-PORT"}. */
+    @Override
+    public String label() {
+        return "udp-" + localPort;
     }
 
     @Override

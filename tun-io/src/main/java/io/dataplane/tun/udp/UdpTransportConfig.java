@@ -1,22 +1,28 @@
 package io.dataplane.tun.udp;
 
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.socket.SocketTransport;
 
 /**
- * How a {@link UdpTransport} binds and batches.
+ * How a UDP transport ({@link SocketTransport#udp}) binds, batches and sends.
  *
  * @param bindAddress local IPv4 address to bind, as an int ({@code 0} for every address)
  * @param port local UDP port, {@code 0} for an ephemeral one
- * @param batchSize datagrams per recvmmsg (and per sendmmsg flush), 1 to 1024 ({@code UIO_MAXIOV});
- *     1 uses plain recvmsg/sendto
- * @param ringCapacity datagrams the send ring holds while the event loop catches up, a power of two
+ * @param batchSize datagrams per recvmmsg and sendmmsg, 1 to 1024 ({@code UIO_MAXIOV})
+ * @param ringCapacity datagrams the send ring holds while the sender thread catches up, a power of
+ *     two; unused when sending on the caller
  * @param receiveBufferBytes {@code SO_RCVBUF} to ask for, 0 for the kernel's default (the kernel caps
  *     it at {@code net.core.rmem_max})
  * @param sendBufferBytes {@code SO_SNDBUF} to ask for, 0 for the kernel's default (capped at
  *     {@code net.core.wmem_max})
+ * @param sendOnCaller send on the thread that calls {@code send} (sendmmsg without waiting: no
+ *     ring, no sender thread, a full socket buffer drops; the default); false queues into the ring
+ *     that a sender thread drains. A transport with an event loop of its own sends from there and
+ *     ignores it.
  */
 public record UdpTransportConfig(
-        int bindAddress, int port, int batchSize, int ringCapacity, int receiveBufferBytes, int sendBufferBytes) {
+        int bindAddress, int port, int batchSize, int ringCapacity, int receiveBufferBytes, int sendBufferBytes,
+        boolean sendOnCaller) {
     /** Default datagrams per system call, as wireguard-go's batch order of magnitude. */
     public static final int DEFAULT_BATCH_SIZE = 64;
     /** Default send ring: a few batches of every sender thread. */
@@ -45,30 +51,36 @@ public record UdpTransportConfig(
         }
     }
 
-    /** Binds {@code bindAddress:port} with the default batch, ring and socket buffer sizes. */
+    /** Binds {@code bindAddress:port} with the default batch, ring and socket buffer sizes, sending on the caller. */
     public static UdpTransportConfig of(int bindAddress, int port) {
         return new UdpTransportConfig(bindAddress, port, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true);
     }
 
     /** This config with another batch size. */
     public UdpTransportConfig withBatchSize(int batchSize) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
     }
 
     /** This config with another send ring capacity. */
     public UdpTransportConfig withRingCapacity(int ringCapacity) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
     }
 
     /** This config with other socket buffer sizes. */
     public UdpTransportConfig withSocketBuffers(int receiveBufferBytes, int sendBufferBytes) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
+    }
+
+    /** This config sending on the caller's thread ({@code true}) or through the ring and a sender thread. */
+    public UdpTransportConfig withSendOnCaller(boolean sendOnCaller) {
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
     }
 
     @Override
     public String toString() {
         return "UdpTransportConfig[" + Ipv4Address.toString(bindAddress) + ":" + port + " batchSize=" + batchSize
-                + " ringCapacity=" + ringCapacity + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes + "]";
+                + " ringCapacity=" + ringCapacity + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes
+                + (sendOnCaller ? " sendOnCaller" : "") + "]";
     }
 }

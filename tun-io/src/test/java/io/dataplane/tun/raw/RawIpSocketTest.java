@@ -11,7 +11,6 @@ import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
-import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import java.lang.foreign.MemorySegment;
@@ -46,21 +45,8 @@ class RawIpSocketTest {
         hosts = new Hosts();
         nsA = hosts.namespace("dprawa");
         nsB = hosts.namespace("dprawb");
-        String vethA = Hosts.unique("dpra");
-        String vethB = Hosts.unique("dprb");
-        Hosts.run("ip", "link", "add", vethA, "netns", nsA.name(), "type", "veth", "peer", "name", vethB, "netns", nsB.name());
-        underlay(nsA, vethA, UNDERLAY_A);
-        underlay(nsB, vethB, UNDERLAY_B);
+        Hosts.veth(nsA, UNDERLAY_A, nsB, UNDERLAY_B);
         pool = new PacketPool(128);
-    }
-
-    private static void underlay(NetNamespace ns, String dev, int address) throws Exception {
-        ns.run(() -> {
-            try (Netlink nl = Netlink.open()) {
-                nl.addAddress(dev, address, 24);
-                nl.setUp(dev, true);
-            }
-        });
     }
 
     @AfterEach

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dataplane.tun.TunDevice;
+import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -62,6 +63,27 @@ public final class Hosts implements AutoCloseable {
         namespaces.add(ns);
         run("ip", "-n", ns.name(), "link", "set", "lo", "up");
         return ns;
+    }
+
+    /**
+     * Joins namespaces {@code a} and {@code b} with a veth pair (kernel default offloads), {@code
+     * addressA}/24 on a's end and {@code addressB}/24 on b's, both up; the pair goes with the namespaces.
+     */
+    public static void veth(NetNamespace a, int addressA, NetNamespace b, int addressB) throws Exception {
+        String endA = unique("dpva");
+        String endB = unique("dpvb");
+        run("ip", "link", "add", endA, "netns", a.name(), "type", "veth", "peer", "name", endB, "netns", b.name());
+        up(a, endA, addressA);
+        up(b, endB, addressB);
+    }
+
+    private static void up(NetNamespace ns, String dev, int address) throws Exception {
+        ns.run(() -> {
+            try (Netlink nl = Netlink.open()) {
+                nl.addAddress(dev, address, 24);
+                nl.setUp(dev, true);
+            }
+        });
     }
 
     /** Runs a command (30 s at most), returns its standard output; throws with its output if it fails. */

@@ -117,7 +117,7 @@ class UdpSocketSuperPacketTest {
         for (PacketBuffer p : batch) expected.addAll(datagramsOf(p));
         int sent;
         try {
-            sent = sender.send(batch, 0, batch.length);
+            sent = sender.send(batch, batch.length, false);
         } finally {
             for (PacketBuffer p : batch) p.release();
         }

@@ -1,4 +1,4 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;

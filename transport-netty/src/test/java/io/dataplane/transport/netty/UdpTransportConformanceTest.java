@@ -1,11 +1,11 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.udp.UdpTransportConfig;
 
 /** Two Netty epoll UDP transports on 127.0.0.1 with recvmmsg/sendmmsg batches pass the transport conformance test. */
 class UdpTransportConformanceTest extends TransportConformanceTest {
@@ -22,26 +22,12 @@ class UdpTransportConformanceTest extends TransportConformanceTest {
         PacketPool pa = new PacketPool(512);
         PacketPool pb = new PacketPool(512);
         UdpTransport a = UdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize()), pa);
-        UdpTransport b;
         try {
-            b = UdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize()), pb);
+            return new OpenPair(a, UdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize()), pb),
+                    LOOPBACK, LOOPBACK, pa, pb, null);
         } catch (Exception e) {
             a.close();
             throw e;
         }
-        return new Pair() {
-            public Transport a() { return a; }
-            public Transport b() { return b; }
-            public int addressOfA() { return LOOPBACK; }
-            public int addressOfB() { return LOOPBACK; }
-            public PacketPool poolA() { return pa; }
-            public PacketPool poolB() { return pb; }
-            public void close() {
-                a.close();
-                b.close();
-                pa.close();
-                pb.close();
-            }
-        };
     }
 }

@@ -1,4 +1,4 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 import io.dataplane.core.wire.Ipv4Address;
 import java.net.Inet4Address;

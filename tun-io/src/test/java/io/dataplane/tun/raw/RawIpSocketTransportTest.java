@@ -11,8 +11,8 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
-import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.testing.Hosts;
 import java.lang.foreign.ValueLayout;
 import java.util.HashSet;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * the caller's outer header goes out as written (DF, TTL), the received datagram comes back whole
  * with its outer header in the data, refused datagrams are counted, and every buffer returns.
  */
-class RawIpTransportTest {
+class RawIpSocketTransportTest {
     private static final int IPIP = Ipv4Header.PROTO_IPIP;
     private static final int UNDERLAY_A = Ipv4Address.parse("192.0.2.1");
     private static final int UNDERLAY_B = Ipv4Address.parse("192.0.2.2");
@@ -40,8 +40,8 @@ class RawIpTransportTest {
     private NetNamespace nsB;
     private PacketPool poolA;
     private PacketPool poolB;
-    private RawIpTransport a;
-    private RawIpTransport b;
+    private SocketTransport a;
+    private SocketTransport b;
     private final BlockingQueue<Datagram> atB = new LinkedBlockingQueue<>();
 
     /** What B received: the data and the peer address. */
@@ -53,31 +53,18 @@ class RawIpTransportTest {
         hosts = new Hosts();
         nsA = hosts.namespace("dprta");
         nsB = hosts.namespace("dprtb");
-        String vethA = Hosts.unique("dpta");
-        String vethB = Hosts.unique("dptb");
-        Hosts.run("ip", "link", "add", vethA, "netns", nsA.name(), "type", "veth", "peer", "name", vethB, "netns", nsB.name());
-        underlay(nsA, vethA, UNDERLAY_A);
-        underlay(nsB, vethB, UNDERLAY_B);
+        Hosts.veth(nsA, UNDERLAY_A, nsB, UNDERLAY_B);
         poolA = new PacketPool(256);
         poolB = new PacketPool(256);
     }
 
-    private static void underlay(NetNamespace ns, String dev, int address) throws Exception {
-        ns.run(() -> {
-            try (Netlink nl = Netlink.open()) {
-                nl.addAddress(dev, address, 24);
-                nl.setUp(dev, true);
-            }
-        });
-    }
-
     private void open(int ringCapacity) throws Exception {
-        open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_A).withRingCapacity(ringCapacity));
+        open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_A).withSendOnCaller(false).withRingCapacity(ringCapacity));
     }
 
     private void open(RawIpTransportConfig configOfA) throws Exception {
-        a = nsA.call(() -> RawIpTransport.open(configOfA, poolA));
-        b = nsB.call(() -> RawIpTransport.open(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_B).withBatchSize(8), poolB));
+        a = nsA.call(() -> SocketTransport.rawIp(configOfA, poolA));
+        b = nsB.call(() -> SocketTransport.rawIp(RawIpTransportConfig.datagrams(IPIP, UNDERLAY_B).withBatchSize(8), poolB));
         // A only sends (sending works before start), so pool A counts exactly the datagrams in flight.
         b.start((batch, n) -> {
             for (int i = 0; i < n; i++) {

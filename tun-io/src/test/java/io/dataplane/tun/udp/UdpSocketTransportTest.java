@@ -12,6 +12,7 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.socket.SocketTransport;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -24,28 +25,28 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the direct UDP transport promises beyond the SPI's conformance test: batches in one
+ * What the socket transport over UDP promises beyond the SPI's conformance test: batches in one
  * recvmmsg, oversize datagrams dropped and counted, refused sends counted and their buffers back,
  * the receive thread gone and every buffer back after close. On 127.0.0.1, no root needed.
  */
-class DirectUdpTransportTest {
+class UdpSocketTransportTest {
     private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
-    private final List<DirectUdpTransport> transports = new ArrayList<>();
+    private final List<SocketTransport> transports = new ArrayList<>();
     private final List<PacketPool> pools = new ArrayList<>();
 
     @AfterEach
     void closeEverything() {
-        for (DirectUdpTransport t : transports) t.close();
+        for (SocketTransport t : transports) t.close();
         for (PacketPool p : pools) {
             assertEquals(0, p.outstanding(), "buffers still out after every transport closed");
             p.close();
         }
     }
 
-    private DirectUdpTransport open(int poolSize, int batchSize) throws Exception {
+    private SocketTransport open(int poolSize, int batchSize) throws Exception {
         PacketPool pool = new PacketPool(poolSize);
         pools.add(pool);
-        DirectUdpTransport t = DirectUdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize), pool);
+        SocketTransport t = SocketTransport.udp(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize), pool);
         transports.add(t);
         return t;
     }
@@ -60,7 +61,7 @@ class DirectUdpTransportTest {
 
     @Test
     void burstArrivesInBatchesFromOneReceiveCall() throws Exception {
-        DirectUdpTransport b = open(256, 64);
+        SocketTransport b = open(256, 64);
         AtomicInteger largest = new AtomicInteger();
         ConcurrentLinkedQueue<Integer> got = new ConcurrentLinkedQueue<>();
         // Held back until the burst is queued in the socket, so one recvmmsg sees many datagrams.
@@ -86,7 +87,7 @@ class DirectUdpTransportTest {
 
     @Test
     void oversizeDatagramIsDroppedAndCountedGoodOnesFlow() throws Exception {
-        DirectUdpTransport b = open(64, 8);
+        SocketTransport b = open(64, 8);
         ConcurrentLinkedQueue<byte[]> got = new ConcurrentLinkedQueue<>();
         b.start((batch, n) -> {
             for (int i = 0; i < n; i++) {
@@ -106,7 +107,7 @@ class DirectUdpTransportTest {
 
     @Test
     void refusedSendIsCountedAndItsBufferReturned() throws Exception {
-        DirectUdpTransport a = open(16, 8);
+        SocketTransport a = open(16, 8);
         a.start((batch, n) -> {
             for (int i = 0; i < n; i++) batch[i].release();
         });
@@ -121,11 +122,11 @@ class DirectUdpTransportTest {
 
     @Test
     void closeStopsTheReceiveThreadAndLaterSendsReturnTheirBuffers() throws Exception {
-        DirectUdpTransport a = open(32, 8);
+        SocketTransport a = open(32, 8);
         a.start((batch, n) -> {
             for (int i = 0; i < n; i++) batch[i].release();
         });
-        String thread = "dp-udp-rx-" + a.localPort();
+        String thread = "dp-udp-" + a.localPort() + "-rx";
         await(() -> threadAlive(thread), "receive thread");
         a.close();
         a.close(); // idempotent
@@ -140,13 +141,13 @@ class DirectUdpTransportTest {
 
     @Test
     void bindErrorsNameTheAddress() throws Exception {
-        DirectUdpTransport a = open(8, 1);
+        SocketTransport a = open(8, 1);
         ErrnoException inUse = assertThrows(ErrnoException.class,
-                () -> DirectUdpTransport.open(UdpTransportConfig.of(LOOPBACK, a.localPort()), pools.get(0)));
+                () -> SocketTransport.udp(UdpTransportConfig.of(LOOPBACK, a.localPort()), pools.get(0)));
         assertTrue(inUse.getMessage().contains("127.0.0.1:" + a.localPort()) && inUse.getMessage().contains("EADDRINUSE"),
                 inUse.getMessage());
         ErrnoException notHere = assertThrows(ErrnoException.class,
-                () -> DirectUdpTransport.open(UdpTransportConfig.of(Ipv4Address.parse("192.0.2.99"), 0), pools.get(0)));
+                () -> SocketTransport.udp(UdpTransportConfig.of(Ipv4Address.parse("192.0.2.99"), 0), pools.get(0)));
         assertTrue(notHere.getMessage().contains("192.0.2.99:0") && notHere.getMessage().contains("EADDRNOTAVAIL"), notHere.getMessage());
         assertNotEquals(0, a.localPort());
     }

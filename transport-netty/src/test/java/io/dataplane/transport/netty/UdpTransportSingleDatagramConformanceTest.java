@@ -1,4 +1,4 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 /**
  * The fallback path, one datagram per system call (recvmsg and sendto, batch size 1), passes the

@@ -1,4 +1,4 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +12,7 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.udp.UdpTransportConfig;
 import io.netty.channel.unix.UnixChannelUtil;
 import java.io.IOException;
 import java.net.DatagramPacket;

@@ -1,19 +1,19 @@
 package io.dataplane.tun.raw;
 
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.testing.Hosts;
 
 /**
- * Two raw IP transports for protocol 4 in payload mode (the kernel writes and strips the outer
+ * Two socket transports over raw IP for protocol 4 in payload mode (the kernel writes and strips the outer
  * header) pass the transport conformance test: bound to 127.0.0.1 and 127.0.0.2 of the loopback of
  * a namespace of the test's own, so no other protocol-4 traffic on the machine reaches them.
  */
-class RawIpTransportConformanceTest extends TransportConformanceTest {
+class RawIpSocketTransportConformanceTest extends TransportConformanceTest {
     static final int A = Ipv4Address.parse("127.0.0.1");
     static final int B = Ipv4Address.parse("127.0.0.2");
 
@@ -28,13 +28,13 @@ class RawIpTransportConformanceTest extends TransportConformanceTest {
         Hosts hosts = new Hosts();
         PacketPool pa = new PacketPool(256);
         PacketPool pb = new PacketPool(256);
-        RawIpTransport a = null;
-        RawIpTransport b;
+        SocketTransport a = null;
         try {
             NetNamespace ns = hosts.namespace("dprawc");
-            a = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A).withSendOnCaller(sendOnCaller()), pa));
-            b = ns.call(() -> RawIpTransport.open(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
+            a = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, A).withSendOnCaller(sendOnCaller()), pa));
+            SocketTransport b = ns.call(() -> SocketTransport.rawIp(RawIpTransportConfig.payloads(Ipv4Header.PROTO_IPIP, B).withBatchSize(16)
                     .withSendOnCaller(sendOnCaller()), pb));
+            return new OpenPair(a, b, A, B, pa, pb, hosts);
         } catch (Exception | Error e) {
             if (a != null) a.close();
             pa.close();
@@ -42,22 +42,5 @@ class RawIpTransportConformanceTest extends TransportConformanceTest {
             hosts.close();
             throw e;
         }
-        RawIpTransport ta = a;
-        RawIpTransport tb = b;
-        return new Pair() {
-            public Transport a() { return ta; }
-            public Transport b() { return tb; }
-            public int addressOfA() { return A; }
-            public int addressOfB() { return B; }
-            public PacketPool poolA() { return pa; }
-            public PacketPool poolB() { return pb; }
-            public void close() throws Exception {
-                ta.close();
-                tb.close();
-                pa.close();
-                pb.close();
-                hosts.close();
-            }
-        };
     }
 }

@@ -1,10 +1,11 @@
-package io.dataplane.tun.udp;
+package io.dataplane.transport.netty;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.udp.UdpTransportConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -41,6 +42,8 @@ import java.util.concurrent.TimeUnit;
  *   --> DatagramReceiveHandler: buffer + sender endpoint, batched
  *   --> Receiver.onReceive(batch, n) on the event loop, which now owns the buffers
  * </pre>
+ *
+ * <p>It always sends from its event loop: {@link UdpTransportConfig#sendOnCaller()} is not used.
  *
  * <p>Pool use: besides what the receiver holds, the transport keeps up to {@code batchSize} buffers of
  * its pool armed for the next recvmmsg (returned at close); size the pool for it.

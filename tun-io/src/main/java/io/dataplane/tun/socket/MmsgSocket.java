@@ -1,0 +1,121 @@
+package io.dataplane.tun.socket;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.sys.MmsgBatch;
+import io.dataplane.tun.sys.WakeableFd;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+
+/**
+ * What the {@link TransportSocket}s over {@code sendmmsg}/{@code recvmmsg} share, whatever their
+ * protocol: the nonblocking descriptor with its close wakeup ({@link WakeableFd}), the native
+ * batches of both directions, and the receive path, which drops and counts datagrams cut short
+ * ({@code MSG_TRUNC}) and keeps the filled buffers first. A subclass says how it sends and what a
+ * received datagram becomes ({@link #accept}).
+ *
+ * <p>The socket is nonblocking; a blocking receive waits in {@code poll} and {@link #close} wakes it
+ * within a millisecond. One thread sends and one receives at a time (they may run concurrently).
+ */
+public abstract class MmsgSocket implements TransportSocket {
+    /** Most datagrams one call moves. */
+    protected final int batchSize;
+    /** The descriptor, with its reading and writing directions. */
+    protected final WakeableFd fd;
+    /** {@code fd}'s number. */
+    protected final int fdNumber;
+    /** Native memory of the socket, freed at close. */
+    protected final Arena arena = Arena.ofShared();
+    /** The send direction's slots. */
+    protected final MmsgBatch sendBatch;
+    private final MmsgBatch receiveBatch;
+    private final MmsgBatch.Acceptor acceptor = this::acceptAll; // one object, not one per call
+    private volatile long truncated;
+
+    /** Takes ownership of {@code fd} (nonblocking); batches of up to {@code batchSize} datagrams. */
+    protected MmsgSocket(int batchSize, WakeableFd fd) {
+        this.batchSize = batchSize;
+        this.fd = fd;
+        this.fdNumber = fd.fd();
+        this.sendBatch = new MmsgBatch(arena, batchSize);
+        this.receiveBatch = new MmsgBatch(arena, batchSize);
+    }
+
+    /**
+     * Makes slot {@code i}'s datagram, received into {@code p} at its offset, the buffer's data and
+     * sets its peer; false drops it (the buffer is reused).
+     */
+    protected abstract boolean accept(MmsgBatch batch, int i, PacketBuffer p);
+
+    /**
+     * Receives up to {@code min(count, batchSize())} datagrams, blocking for the first: each one
+     * becomes a buffer's data and its sender the peer. The filled buffers are {@code
+     * packets[0..result)}; when a datagram is dropped the array's buffers may change places (they
+     * all stay in {@code packets[0..count)}).
+     *
+     * @return the number of buffers filled (at least 1), or {@link #CLOSED}
+     * @throws ErrnoException naming the socket if receiving fails
+     */
+    public int receive(PacketBuffer[] packets, int count) throws IOException {
+        return receive(packets, count, true);
+    }
+
+    /**
+     * As {@link #receive(PacketBuffer[], int)}, but returns 0 when no datagram is waiting instead of blocking.
+     *
+     * @return the number of buffers filled, 0 if none was waiting, or {@link #CLOSED}
+     * @throws ErrnoException naming the socket if receiving fails
+     */
+    public int receiveNow(PacketBuffer[] packets, int count) throws IOException {
+        return receive(packets, count, false);
+    }
+
+    @Override
+    public int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
+        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
+    }
+
+    // Drops (and counts) truncated datagrams and the ones accept refuses; keeps the filled buffers first.
+    private int acceptAll(MmsgBatch b, PacketBuffer[] packets, int received) {
+        int kept = 0;
+        for (int i = 0; i < received; i++) {
+            PacketBuffer p = packets[i];
+            if (b.truncated(i)) {
+                truncated = truncated + 1;
+                continue;
+            }
+            if (!accept(b, i, p)) continue;
+            if (kept != i) {
+                // Swap this one with the dropped slot before it.
+                packets[i] = packets[kept];
+                packets[kept] = p;
+            }
+            kept++;
+        }
+        return kept;
+    }
+
+    @Override
+    public long truncated() {
+        return truncated;
+    }
+
+    @Override
+    public int batchSize() {
+        return batchSize;
+    }
+
+    @Override
+    public int fd() {
+        return fdNumber;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (fd.isClosed()) return;
+            fd.close();
+        }
+        arena.close();
+    }
+}
