@@ -38,7 +38,7 @@ import java.util.List;
  *     &gt;&gt; super-packets are CUT here: the datagrams of their segments, UDP GSO, payload not copied
  *   TunnelDevice.write(replies), on this thread             refused: TUN_WRITE_FAILED
  *
- * Ingress, network -&gt; pod: the transport's receive thread (DirectUdpTransport's "dp-udp-rx-PORT")
+ * Ingress, network -&gt; pod: the transport's receive thread (SocketTransport's "dp-udp-PORT-rx")
  *   recvmmsg into up to a batch of pool buffers
  *   IngressStage.forward(batch), the transport's Receiver, each datagram:
  *     Encapsulation.decap(packet), in place                 outer and tunnel header checked, data offset moved
