@@ -55,8 +55,11 @@ class EtcdControlPlaneTest {
 
     @AfterEach
     void stopAll() throws Exception {
-        for (EtcdControlPlane p : planes) p.close();
-        if (etcd != null) etcd.close();
+        try {
+            for (EtcdControlPlane p : planes) p.close();
+        } finally {
+            if (etcd != null) etcd.close();
+        }
     }
 
     private EtcdControlPlane plane(URI endpoint, Duration ttl, Duration margin) {
