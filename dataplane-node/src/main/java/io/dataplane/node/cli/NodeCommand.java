@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code dataplane node --config DIR}: one node of a flannel-style overlay, configured from
- * flannel's files in DIR, running until SIGINT or SIGTERM.
+ * flannel's files in DIR, running until SIGINT or SIGTERM. With {@code --etcd-endpoints} instead,
+ * {@link EtcdNode} takes all of it from flannel's etcd.
  *
  * <pre>
  * read DIR/net-conf.json, subnet.env, peers.json (checked against each other)
@@ -40,7 +41,7 @@ import picocli.CommandLine.Spec;
  * </pre>
  */
 @Command(name = "node", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class, sortOptions = false,
-        header = "Runs one node from flannel's files in DIR (root).",
+        header = "Runs one node from flannel's files in DIR or its etcd (root).",
         description = {"", "One node of a flannel-style overlay: a TUN device as flannel's, and the",
                 "backend's packet path between it and the other nodes. Needs root.", "",
                 "DIR holds",
@@ -56,7 +57,10 @@ import picocli.CommandLine.Spec;
                 "                     \"BackendType\": \"vxlan\",",
                 "                     \"BackendData\": {\"VNI\": 1, \"VtepMAC\": \"22:e8:35:88:1e:9a\"}}]",
                 "and the node keeps its state there (vtep-mac, wgkey). At start it prints its",
-                "own lease, one JSON line to add to the other nodes' peers.json.", ""},
+                "own lease, one JSON line to add to the other nodes' peers.json.", "",
+                "With --etcd-endpoints instead of --config, the node runs as flanneld does against",
+                "etcd: the network from <prefix>/config, its lease under <prefix>/subnets/, the",
+                "other nodes' leases watched, subnet.env written to --subnet-file.", ""},
         footer = {"", "A bad configuration stops the node with one line naming the file, the field",
                 "and the value, and exit code 2."})
 final class NodeCommand implements Callable<Integer> {
