@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dataplane.control.etcd.testing.EtcdProcess;
 import io.dataplane.control.etcd.testing.TcpRelay;
@@ -28,8 +27,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -253,13 +250,9 @@ class EtcdControlPlaneTest {
     }
 
     private void assertTtlAboutADay(String key) throws Exception {
-        JsonNode kv = new ObjectMapper().readTree(etcd.etcdctl("get", key, "-w", "json")).get("kvs").get(0);
-        String leaseHex = Long.toHexString(kv.get("lease").asLong());
-        String ttl = etcd.etcdctl("lease", "timetolive", leaseHex);
-        Matcher m = Pattern.compile("granted with TTL\\((\\d+)s\\), remaining\\((\\d+)s\\)").matcher(ttl);
-        assertTrue(m.find(), ttl);
-        assertEquals(86400, Integer.parseInt(m.group(1)), ttl);
-        assertTrue(Integer.parseInt(m.group(2)) > 86300, ttl);
+        long[] ttl = etcd.leaseTtl(key);
+        assertEquals(86400, ttl[0], "granted TTL of " + key);
+        assertTrue(ttl[1] > 86300, "remaining TTL of " + key + ": " + ttl[1]);
     }
 
     private void await(BooleanSupplier condition, String what) throws InterruptedException {

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real etcd (Debian's etcd-server, 3.4) for a test: its own temporary data directory and free
@@ -133,6 +135,19 @@ public final class EtcdProcess implements AutoCloseable {
         String text = new String(out, StandardCharsets.UTF_8);
         if (p.exitValue() != 0) throw new IOException("etcdctl " + String.join(" ", args) + " failed: " + text);
         return text;
+    }
+
+    /**
+     * The etcd lease {@code key} is attached to, as etcdctl reports it: {granted TTL, remaining TTL}
+     * in seconds.
+     */
+    public long[] leaseTtl(String key) throws IOException, InterruptedException {
+        Matcher lease = Pattern.compile("\"lease\":(\\d+)").matcher(etcdctl("get", key, "-w", "json"));
+        if (!lease.find()) throw new IOException(key + " has no lease");
+        String ttl = etcdctl("lease", "timetolive", Long.toHexString(Long.parseLong(lease.group(1))));
+        Matcher m = Pattern.compile("granted with TTL\\((\\d+)s\\), remaining\\((\\d+)s\\)").matcher(ttl);
+        if (!m.find()) throw new IOException("etcdctl lease timetolive: " + ttl);
+        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
     }
 
     /** etcd's log so far, its last lines. */
