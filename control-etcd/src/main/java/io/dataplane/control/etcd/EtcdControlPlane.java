@@ -93,6 +93,7 @@ public final class EtcdControlPlane implements ControlPlane {
     private long nextRevision;
     private long backoffMillis = BACKOFF_MIN_MILLIS;
     private volatile boolean lost;
+    private boolean renewFailing;
     private volatile String lastSaid;
     private volatile boolean closed;
 
@@ -260,9 +261,12 @@ public final class EtcdControlPlane implements ControlPlane {
         try {
             write(subnet, false);
             LOG.log(Level.INFO, () -> "renewed the lease of " + subnet + " (etcd lease " + Long.toHexString(leaseId) + ")");
+            renewFailing = false;
             scheduleRenewal();
-        } catch (IOException e) {
-            say("renewing the lease of " + subnet + " failed (" + e.getMessage() + "); retrying every minute");
+        } catch (IOException | RuntimeException e) {
+            // One line for the first failure; with etcd lost, the lost line says it already.
+            if (!renewFailing && !lost) say("renewing the lease of " + subnet + " failed (" + e.getMessage() + "); retrying every minute");
+            renewFailing = true;
             renewal = control.schedule(this::renew, RETRY_RENEW.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -301,7 +305,7 @@ public final class EtcdControlPlane implements ControlPlane {
         submit(() -> {
             peers = new PeerSet(attrs.backendType(), subnet, guarded(events), this::say);
             relist();
-            control.scheduleWithFixedDelay(this::probe, PROBE_SECONDS, PROBE_SECONDS, TimeUnit.SECONDS);
+            control.scheduleWithFixedDelay(() -> guarded(this::probe), PROBE_SECONDS, PROBE_SECONDS, TimeUnit.SECONDS);
             return null;
         });
     }
@@ -365,7 +369,7 @@ public final class EtcdControlPlane implements ControlPlane {
         try {
             relist();
             backoffMillis = BACKOFF_MIN_MILLIS;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             later(this::tryRelist, backoff());
         }
     }
@@ -480,10 +484,19 @@ public final class EtcdControlPlane implements ControlPlane {
         if (closed) return;
         try {
             control.schedule(() -> {
-                if (!closed) task.run();
+                if (!closed) guarded(task);
             }, millis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // closed meanwhile
+        }
+    }
+
+    /** Runs {@code task}; a bug in it is logged and the control thread goes on with the next task. */
+    private void guarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "etcd control plane: " + e, e);
         }
     }
 
