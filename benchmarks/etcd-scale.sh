@@ -66,12 +66,14 @@ wait_line() { # PATTERN: waits up to 120 s for a line of the node's output match
   for _ in $(seq 1200); do grep -q "$1" "$work/node.log" && return 0; kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
   echo "etcd-scale: no line matching '$1':"; cat "$work/node.log"; exit 1
 }
+wait_line "^node: "
+up=$(( ($(date +%s%N) - start) / 1000000 ))
 wait_line "($LEASES from etcd)"
 all=$(( ($(date +%s%N) - start) / 1000000 ))
 source "$here/.mvn/find-jdk.sh"
 dataplane_find_jdk
 "$JAVA_HOME/bin/jcmd" "$node_pid" GC.run >/dev/null 2>&1 || true
-heap=$("$JAVA_HOME/bin/jcmd" "$node_pid" GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | head -1 || true)
+heap=$("$JAVA_HOME/bin/jcmd" "$node_pid" GC.heap_info 2>/dev/null | grep -o 'committed [0-9]*K, used [0-9]*K' | head -1 || true)
 rss=$(awk '/VmRSS/ {print $2 " " $3}' "/proc/$node_pid/status")
 # One more lease, on a subnet below the LEASES ones that the node did not take.
 extra=10.0.1.0
@@ -80,6 +82,6 @@ t1=$(date +%s%N)
 ctl put "$prefix/subnets/$extra-24" "$(value 9999)" >/dev/null
 wait_line "($(( LEASES + 1 )) from etcd)"
 one=$(( ($(date +%s%N) - t1) / 1000000 ))
-echo "etcd-scale: node start to $LEASES leases in its tables: $all ms (JVM start and the lease taken included)"
-echo "etcd-scale: heap in use after a GC: ${heap:-unknown (no jcmd)}; RSS: $rss"
+echo "etcd-scale: node start to $LEASES leases in its tables: $all ms (JVM start, config, lease and TUN: $up ms of it)"
+echo "etcd-scale: heap after a GC: ${heap:-unknown (no jcmd)}; RSS: $rss"
 echo "etcd-scale: one more lease to the tables: $one ms"
