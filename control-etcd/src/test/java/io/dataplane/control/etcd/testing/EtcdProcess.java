@@ -34,9 +34,18 @@ public final class EtcdProcess implements AutoCloseable {
     private final String name;
     private final Path dataDir;
     private final Path log;
+    private final List<String> serverTls;
+    private final List<String> clientArgs;
     private Process process;
 
     private EtcdProcess(String netns, String host, int clientPort, int peerPort) throws IOException {
+        this(netns, host, clientPort, peerPort, List.of(), List.of());
+    }
+
+    private EtcdProcess(String netns, String host, int clientPort, int peerPort, List<String> serverTls, List<String> clientArgs)
+            throws IOException {
+        this.serverTls = serverTls;
+        this.clientArgs = new ArrayList<>(clientArgs);
         this.netns = netns;
         this.host = host;
         this.clientPort = clientPort;
@@ -63,6 +72,23 @@ public final class EtcdProcess implements AutoCloseable {
     }
 
     /**
+     * Starts an etcd on 127.0.0.1 that serves TLS with {@code cert} and {@code key} and asks for a
+     * client certificate signed by {@code ca}; etcdctl uses {@code clientCert} and {@code clientKey}.
+     */
+    public static EtcdProcess onLoopbackWithTls(Path ca, Path cert, Path key, Path clientCert, Path clientKey)
+            throws IOException, InterruptedException {
+        assumeInstalled();
+        return started(new EtcdProcess(null, "127.0.0.1", freePort(), freePort(),
+                List.of("--cert-file", cert.toString(), "--key-file", key.toString(), "--trusted-ca-file", ca.toString(), "--client-cert-auth"),
+                List.of("--cacert", ca.toString(), "--cert", clientCert.toString(), "--key", clientKey.toString())));
+    }
+
+    /** Gives etcdctl {@code args} from now on (a user, once auth is enabled). */
+    public void addEtcdctlArgs(String... args) {
+        clientArgs.addAll(List.of(args));
+    }
+
+    /**
      * Starts an etcd inside network namespace {@code netns}, listening on {@code address} (an
      * address of that namespace), on etcd's usual ports: the namespace is the test's own.
      */
@@ -83,7 +109,7 @@ public final class EtcdProcess implements AutoCloseable {
 
     /** The client URL: {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
-        return URI.create("http://" + host + ":" + clientPort);
+        return URI.create((serverTls.isEmpty() ? "http://" : "https://") + host + ":" + clientPort);
     }
 
     /** Starts etcd (again) on its data directory and waits until it answers. */
@@ -94,6 +120,7 @@ public final class EtcdProcess implements AutoCloseable {
                 "--listen-client-urls", endpoint().toString(), "--advertise-client-urls", endpoint().toString(),
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", name + "=" + peer,
                 "--initial-cluster-state", "new", "--log-outputs", "stderr");
+        cmd.addAll(serverTls);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
@@ -123,6 +150,7 @@ public final class EtcdProcess implements AutoCloseable {
      */
     public String etcdctl(String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("etcdctl", "--endpoints", endpoint().toString()));
+        cmd.addAll(clientArgs);
         cmd.addAll(List.of(args));
         ProcessBuilder b = new ProcessBuilder(command(cmd.toArray(String[]::new))).redirectErrorStream(true);
         b.environment().put("ETCDCTL_API", "3");
