@@ -342,6 +342,10 @@ public final class EtcdControlPlane implements ControlPlane {
             boolean put = e.getEventType() == WatchEvent.EventType.PUT;
             if (key.equals(ours)) {
                 if (!put) retake();
+                else if (!kv.getValue().toString(StandardCharsets.UTF_8).equals(attrs.on(subnet).toFlannelAttrs())) {
+                    sayOnce("another writer put " + kv.getValue().toString(StandardCharsets.UTF_8) + " under our key " + key
+                            + "; this node keeps its subnet (two nodes on one subnet: check the other's subnet.env)");
+                }
                 continue;
             }
             if (put) peers.put(key, kv.getValue().getBytes());

@@ -168,7 +168,9 @@ class EtcdControlPlaneTest {
         etcd.etcdctl("put", PREFIX + "/subnets/10.246.7.0-24", flannelValue(7, "0a:58:00:00:00:07"));
         EtcdControlPlane p = plane();
         p.network();
-        Ipv4Prefix own = p.acquire(vxlan(1), null).subnet();
+        // subnet.env's subnet, so that ours is none of the keys this test writes.
+        Ipv4Prefix own = p.acquire(vxlan(1), Ipv4Prefix.parse("10.246.1.0/24")).subnet();
+        assertEquals(Ipv4Prefix.parse("10.246.1.0/24"), own);
         Map<Ipv4Prefix, Lease> peers = new ConcurrentHashMap<>();
         p.watch(PeerEvents.of(l -> peers.put(l.subnet(), l), peers::remove));
         Ipv4Prefix seven = Ipv4Prefix.parse("10.246.7.0/24");
@@ -191,6 +193,12 @@ class EtcdControlPlaneTest {
 
         etcd.etcdctl("del", PREFIX + "/subnets/10.246.8.0-24");
         await(() -> !peers.containsKey(eight), "removed");
+
+        // Another writer on our own key: said, and never a peer.
+        etcd.etcdctl("put", PREFIX + "/subnets/10.246.1.0-24", flannelValue(99, "0a:58:00:00:00:99"));
+        await(() -> said.stream().anyMatch(l -> l.startsWith("another writer put {\"PublicIP\":\"192.0.2.99\"")
+                && l.contains(" under our key " + PREFIX + "/subnets/10.246.1.0-24; this node keeps its subnet")), "another-writer line");
+        assertTrue(!peers.containsKey(own), "own subnet never a peer");
     }
 
     @Test
@@ -201,7 +209,7 @@ class EtcdControlPlaneTest {
         try (TcpRelay relay = new TcpRelay(etcd.endpoint())) {
             EtcdControlPlane p = plane(relay.endpoint(), EtcdOptions.DEFAULT_LEASE_TTL, EtcdOptions.DEFAULT_RENEW_MARGIN);
             p.network();
-            p.acquire(vxlan(1), null);
+            p.acquire(vxlan(1), Ipv4Prefix.parse("10.246.1.0/24"));
             Map<Ipv4Prefix, Lease> peers = new ConcurrentHashMap<>();
             p.watch(PeerEvents.of(l -> peers.put(l.subnet(), l), peers::remove));
             await(() -> peers.size() == 2, "listed");
