@@ -36,7 +36,7 @@ class CommandLineIT {
         assertContains(usage, "Usage: dataplane" + (command.isEmpty() ? "" : " " + command) + " [-hV] [--debug]");
         switch (command) {
             case "" -> {
-                assertContains(usage, "  node  Runs one node from flannel's files in DIR (root).");
+                assertContains(usage, "  node  Runs one node from flannel's files in DIR or its etcd (root).");
                 assertContains(usage, "  demo  Two nodes in two namespaces and traffic across the overlay (root).");
             }
             case "node" -> {
@@ -45,6 +45,11 @@ class CommandLineIT {
                 assertContains(usage, "--tun=NAME");
                 assertContains(usage, "--metrics-port=PORT");
                 assertContains(usage, "peers.json");
+                for (String etcd : List.of("--etcd-endpoints=URL[,URL...]", "--etcd-prefix=PREFIX", "--etcd-cafile=FILE", "--etcd-certfile=FILE",
+                        "--etcd-keyfile=FILE", "--etcd-username=USER", "--etcd-password=PASSWORD", "--subnet-file=FILE",
+                        "--subnet-lease-renew-margin=MINUTES", "--state-dir=DIR")) {
+                    assertContains(usage, etcd);
+                }
             }
             default -> {
                 String supported = String.join(", ", OverlayNode.supportedBackends().stream().map(BackendType::flannelName).toList());

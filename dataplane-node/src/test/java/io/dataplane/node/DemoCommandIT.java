@@ -93,6 +93,32 @@ class DemoCommandIT {
     }
 
     @Test
+    void withEtcdTheNodesTakeTheirSubnetsFromARealEtcdAndItsKeysArePrinted() throws Exception {
+        Hosts.assumeRoot();
+        io.dataplane.control.etcd.testing.EtcdProcess.assumeInstalled();
+        Tool demo = Tool.start(Cli.dataplane("demo", "--etcd", "--seconds", "2"));
+        Set<Long> children = watchDescendants(demo, Duration.ofSeconds(90));
+        assertEquals(0, demo.exitCode(), demo.output());
+        String out = demo.stdout();
+        assertTrue(Pattern.compile("(?m)^etcd: http://192\\.0\\.2\\.3:2379 in dpdemo-e-\\S+ \\(pid \\d+\\); wrote /coreos.com/network/config$")
+                .matcher(out).find(), out);
+        Matcher keys = Pattern.compile("(?m)^  /coreos.com/network/subnets/(10\\.244\\.\\d+\\.0)-24  \\{\"PublicIP\":\"192\\.0\\.2\\.[12]\","
+                + "\"PublicIPv6\":null,\"BackendType\":\"vxlan\",\"BackendData\":\\{\"VNI\":1,\"VtepMAC\":\"[0-9a-f:]{17}\"}}$").matcher(out);
+        Set<String> subnets = new java.util.HashSet<>();
+        while (keys.find()) subnets.add(keys.group(1));
+        assertEquals(2, subnets.size(), "two leases in etcd, distinct:\n" + out);
+        for (String s : subnets) assertTrue(out.contains(" " + s + "/24 at 192.0.2."), "a node runs " + s + ":\n" + out);
+        assertContains(out, "(pod A to pod B): 5 of 5 answered");
+        assertTrue(Pattern.compile("(?m)^cleanup: stopped etcd \\(pid \\d+\\)$").matcher(out).find(), out);
+        Matcher e = Pattern.compile("(?m)^cleanup: deleted network namespace (dpdemo-e-\\S+)$").matcher(out);
+        assertTrue(e.find(), out);
+        assertFalse(NetNamespace.exists(e.group(1)), "etcd's namespace left behind");
+        assertFalse(out.contains("ERROR") || out.contains("STILL THERE"), out);
+        assertEquals("", demo.stderr());
+        assertNothingLeft(demo, children);
+    }
+
+    @Test
     void unknownBackendIsRefusedInOneLine() throws Exception {
         Tool demo = Cli.run(Cli.dataplane("demo", "--backend", "vxlam"), Duration.ofSeconds(30));
         assertEquals(2, demo.exitCode(), demo.output());

@@ -2,6 +2,8 @@ package io.dataplane.core.config;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Reading and writing the small text files this package owns, with errors as {@link ConfigException}. */
@@ -44,7 +47,8 @@ final class ConfigFiles {
     }
 
     /**
-     * Replaces {@code file} with {@code bytes} atomically, as flanneld does for subnet.env: readers
+     * Replaces {@code file} with {@code bytes} atomically (temporary file, fsync, rename), as flanneld
+     * does for subnet.env: readers
      * (a CNI plugin, a restarting node) see the old file or the new one, never half of it. Creates
      * the parent directories; the file ends up mode 0644 where the file system has POSIX modes.
      */
@@ -54,7 +58,11 @@ final class ConfigFiles {
         try {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            Files.write(tmp, bytes);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) ch.write(buf);
+                ch.force(true); // on disk before the rename makes it the file: a crash leaves the old file or the whole new one
+            }
             try {
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
             } catch (UnsupportedOperationException notPosix) {

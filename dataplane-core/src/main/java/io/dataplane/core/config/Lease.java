@@ -103,6 +103,40 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
         return backendData == null ? json : json.substring(0, json.length() - 1) + ",\"BackendData\":" + backendData + "}";
     }
 
+    /**
+     * The lease's attributes as flanneld stores them as the value of its key in etcd
+     * ({@code <prefix>/subnets/10.244.3.0-24}), byte for byte as Go's encoding/json writes
+     * flannel's {@code LeaseAttrs}: fields in its order, {@code PublicIPv6} null (IPv4 only),
+     * {@code BackendType} and {@code BackendData} left out when empty, as its udp backend leaves
+     * them, BackendData compact.
+     *
+     * <pre>{@code {"PublicIP":"192.0.2.1","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"0a:58:0a:f4:03:00"}}}</pre>
+     */
+    public String toFlannelAttrs() {
+        StringBuilder sb = new StringBuilder(160).append("{\"PublicIP\":\"").append(Ipv4Address.toString(publicIp)).append("\",\"PublicIPv6\":null");
+        if (backendType != BackendType.UDP) sb.append(",\"BackendType\":\"").append(backendType.flannelName()).append('"');
+        if (backendData != null) sb.append(",\"BackendData\":").append(backendData);
+        return sb.append('}').toString();
+    }
+
+    /**
+     * Reads the value flanneld stores under a subnet key ({@link #toFlannelAttrs}'s form, from
+     * any flannel version) as the lease of {@code subnet}.
+     *
+     * @param subnet the subnet the key names
+     * @param json the value's bytes (UTF-8)
+     * @param source the key, for messages
+     * @throws ConfigException naming the key, the field and the value, and nothing else
+     */
+    public static Lease fromFlannelAttrs(Ipv4Prefix subnet, byte[] json, String source) {
+        JsonNode tree = JsonFields.parse(json, source);
+        if (!(tree instanceof ObjectNode attrs)) {
+            throw new ConfigException(source, null, "expected a JSON object, got " + JsonFields.kind(tree));
+        }
+        attrs.put("Subnet", subnet.toString());
+        return fromJson(JsonFields.of(attrs, "", source));
+    }
+
     /** Parses one lease object (no file name in messages). */
     public static Lease parse(String json) {
         return fromJson(JsonFields.parseObject(json.getBytes(StandardCharsets.UTF_8), null));

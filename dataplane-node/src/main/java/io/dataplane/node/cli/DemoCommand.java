@@ -75,6 +75,10 @@ final class DemoCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private int seconds;
 
+    @Option(names = "--etcd", description = "Take the nodes' subnets and peers from a real etcd in a third namespace, as"
+            + " ./dataplane node --etcd-endpoints does (needs etcd and etcdctl).")
+    private boolean etcd;
+
     private PrintWriter out;
     private Teardown teardown;
 
@@ -104,6 +108,9 @@ final class DemoCommand implements Callable<Integer> {
             throw new ConfigException("command line", "--backend", "not in this build: " + backend + " (this build runs " + supported + ")");
         }
         if (seconds == 0) seconds = 1;
+        if (etcd && !DemoEtcd.installed()) {
+            throw new Problem.Stop("--etcd: etcd is not installed (apt-get install etcd-server etcd-client)", Dataplane.EXIT_FAILURE);
+        }
         teardown = new Teardown(out);
         Thread hook = Thread.ofPlatform().name("demo-cleanup").unstarted(teardown::interrupt);
         Runtime.getRuntime().addShutdownHook(hook);
@@ -132,19 +139,42 @@ final class DemoCommand implements Callable<Integer> {
         NetConf net = NetConf.parse("{\"Network\": \"" + NETWORK + "\", \"Backend\": {\"Type\": \"" + backend.flannelName() + "\"}}");
         NetNamespace nsA = namespace("dpdemo-a-" + suffix);
         NetNamespace nsB = namespace("dpdemo-b-" + suffix);
-        ip("-n", nsA.name(), "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", nsB.name());
         Path state = teardown.add(() -> Files.createTempDirectory("dataplane-demo"), dir -> {
             deleteTree(dir);
             return "deleted state directory " + dir;
         });
-        address(nsA, 1);
-        address(nsB, 2);
-        out.println("underlay: " + nsA.name() + " veth0 192.0.2.1/24 <-- veth pair --> veth0 192.0.2.2/24 " + nsB.name());
-        Side a = side("A", nsA, 1, net, state);
-        Side b = side("B", nsB, 2, net, state);
-        a.node().addPeer(b.node().localLease());
-        b.node().addPeer(a.node().localLease());
-        out.println("peers: node A added node B's lease, node B added node A's, as a control plane would");
+        DemoEtcd store = null;
+        if (etcd) {
+            // A bridge in a third namespace joins the two underlays; etcd listens on it.
+            NetNamespace nsE = namespace("dpdemo-e-" + suffix);
+            ip("-n", nsE.name(), "link", "add", "br0", "type", "bridge");
+            ip("-n", nsE.name(), "addr", "add", DemoEtcd.ADDRESS + "/24", "dev", "br0");
+            ip("-n", nsE.name(), "link", "set", "br0", "up");
+            for (NetNamespace n : List.of(nsA, nsB)) {
+                String port = "p" + n.name().charAt(7);
+                ip("-n", nsE.name(), "link", "add", port, "type", "veth", "peer", "name", "veth0", "netns", n.name());
+                ip("-n", nsE.name(), "link", "set", port, "master", "br0", "up");
+            }
+            address(nsA, 1);
+            address(nsB, 2);
+            out.println("underlay: " + nsA.name() + " veth0 192.0.2.1/24 <-- bridge in " + nsE.name() + " --> veth0 192.0.2.2/24 " + nsB.name());
+            store = DemoEtcd.start(nsE, state, net, teardown, out);
+        } else {
+            ip("-n", nsA.name(), "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", nsB.name());
+            address(nsA, 1);
+            address(nsB, 2);
+            out.println("underlay: " + nsA.name() + " veth0 192.0.2.1/24 <-- veth pair --> veth0 192.0.2.2/24 " + nsB.name());
+        }
+        Side a = side("A", nsA, 1, net, state, store);
+        Side b = side("B", nsB, 2, net, state, store);
+        if (store != null) {
+            store.watch(new NetNamespace[] {nsA, nsB}, new OverlayNode[] {a.node(), b.node()});
+            out.println("peers: each node took its subnet from etcd and learned the other's lease from its watch");
+        } else {
+            a.node().addPeer(b.node().localLease());
+            b.node().addPeer(a.node().localLease());
+            out.println("peers: node A added node B's lease, node B added node A's, as a control plane would");
+        }
 
         ping(a, b);
         if (onPath("iperf3")) {
@@ -170,18 +200,22 @@ final class DemoCommand implements Callable<Integer> {
         return ns;
     }
 
-    /** Side {@code i}'s underlay address 192.0.2.i/24 on veth0 and pod address 10.244.i.1 on lo. */
+    /** Side {@code i}'s underlay address 192.0.2.i/24 on veth0. */
     private void address(NetNamespace ns, int i) throws Exception {
         ip("-n", ns.name(), "addr", "add", "192.0.2." + i + "/24", "dev", "veth0");
         ip("-n", ns.name(), "link", "set", "veth0", "up");
-        ip("-n", ns.name(), "addr", "add", "10.244." + i + ".1/32", "dev", "lo");
     }
 
-    /** Starts side {@code i}'s node in its namespace: subnet 10.244.i.0/24 at 192.0.2.i. */
-    private Side side(String label, NetNamespace ns, int i, NetConf net, Path state) throws Exception {
+    /**
+     * Starts side {@code i}'s node in its namespace at 192.0.2.i: subnet 10.244.i.0/24, or the one
+     * it takes from {@code store} when there is one; the pod address (the subnet's first) on lo.
+     */
+    private Side side(String label, NetNamespace ns, int i, NetConf net, Path state, DemoEtcd store) throws Exception {
         int address = Ipv4Address.parse("192.0.2." + i);
-        Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + i + ".0/24");
-        NodeConfig config = NodeConfig.of(net, subnet, address).withStateDir(state.resolve(label.toLowerCase(Locale.ROOT)));
+        Path stateDir = state.resolve(label.toLowerCase(Locale.ROOT));
+        Ipv4Prefix subnet = store != null ? store.lease(ns, label, address, stateDir).subnet() : Ipv4Prefix.parse("10.244." + i + ".0/24");
+        ip("-n", ns.name(), "addr", "add", Ipv4Address.toString(subnet.address() + 1) + "/32", "dev", "lo");
+        NodeConfig config = NodeConfig.of(net, subnet, address).withStateDir(stateDir);
         OverlayNode node = teardown.add(() -> ns.call(() -> OverlayNode.start(config)), n -> {
             n.close();
             int left = n.buffersInUse();
@@ -313,7 +347,7 @@ final class DemoCommand implements Callable<Integer> {
         return false;
     }
 
-    private static boolean onPath(String tool) {
+    static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
         }

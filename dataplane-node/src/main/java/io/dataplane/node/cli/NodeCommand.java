@@ -21,13 +21,15 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code dataplane node --config DIR}: one node of a flannel-style overlay, configured from
- * flannel's files in DIR, running until SIGINT or SIGTERM.
+ * flannel's files in DIR, running until SIGINT or SIGTERM. With {@code --etcd-endpoints} instead,
+ * {@link EtcdNode} takes all of it from flannel's etcd.
  *
  * <pre>
  * read DIR/net-conf.json, subnet.env, peers.json (checked against each other)
@@ -39,7 +41,7 @@ import picocli.CommandLine.Spec;
  * </pre>
  */
 @Command(name = "node", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class, sortOptions = false,
-        header = "Runs one node from flannel's files in DIR (root).",
+        header = "Runs one node from flannel's files in DIR or its etcd (root).",
         description = {"", "One node of a flannel-style overlay: a TUN device as flannel's, and the",
                 "backend's packet path between it and the other nodes. Needs root.", "",
                 "DIR holds",
@@ -55,7 +57,10 @@ import picocli.CommandLine.Spec;
                 "                     \"BackendType\": \"vxlan\",",
                 "                     \"BackendData\": {\"VNI\": 1, \"VtepMAC\": \"22:e8:35:88:1e:9a\"}}]",
                 "and the node keeps its state there (vtep-mac, wgkey). At start it prints its",
-                "own lease, one JSON line to add to the other nodes' peers.json.", ""},
+                "own lease, one JSON line to add to the other nodes' peers.json.", "",
+                "With --etcd-endpoints instead of --config, the node runs as flanneld does against",
+                "etcd: the network from <prefix>/config, its lease under <prefix>/subnets/, the",
+                "other nodes' leases watched, subnet.env written to --subnet-file.", ""},
         footer = {"", "A bad configuration stops the node with one line naming the file, the field",
                 "and the value, and exit code 2."})
 final class NodeCommand implements Callable<Integer> {
@@ -64,10 +69,13 @@ final class NodeCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "DIR", description = "The directory with flannel's files (above).")
+    @Option(names = "--config", paramLabel = "DIR", description = "The directory with flannel's files (above).")
     private Path dir;
 
-    @Option(names = "--public-ip", paramLabel = "IP", converter = Options.Ipv4.class,
+    @Mixin
+    private EtcdFlags etcd;
+
+    @Option(names = "--public-ip", paramLabel = "IP", converter = Options.Ipv4.class, defaultValue = "${env:FLANNELD_PUBLIC_IP}",
             description = "This node's underlay address, an address of this host (default: the address of the default route's"
                     + " interface, as flanneld picks it).")
     private Integer publicIp;
@@ -100,6 +108,17 @@ final class NodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (etcd.given()) {
+            if (dir != null) {
+                throw new ConfigException("command line", "--config", "cannot be combined with --etcd-endpoints: the node takes its"
+                        + " network from flannel's files or from etcd, not both");
+            }
+            return new EtcdNode(this, etcd).run(out, err);
+        }
+        if (dir == null) {
+            throw new ConfigException("command line", "--config", "missing: give --config DIR (flannel's files) or --etcd-endpoints URL"
+                    + " (flannel's etcd)");
+        }
         if (!Files.isDirectory(dir)) throw new ConfigException("command line", "--config", "not a directory: " + dir);
         Path netConfFile = dir.resolve(NetConf.FILE_NAME);
         NodeFiles files = NodeFiles.read(dir);
@@ -111,11 +130,7 @@ final class NodeCommand implements Callable<Integer> {
         NodeConfig config;
         OverlayNode node;
         try {
-            config = NodeConfig.of(files.netConf(), files.subnetEnv(), ip).withTunName(tun).withStateDir(dir);
-            if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
-            if (busyPoll != null) {
-                config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
-            }
+            config = tuned(NodeConfig.of(files.netConf(), files.subnetEnv(), ip)).withStateDir(dir);
             node = OverlayNode.start(config);
         } catch (ConfigException e) {
             throw attribute(e);
@@ -127,14 +142,7 @@ final class NodeCommand implements Callable<Integer> {
             throw e;
         }
 
-        Running running = new Running(node, out, err);
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("node-shutdown").unstarted(running::stop));
-        try {
-            BackendType type = node.backendType();
-            out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + files.netConf().network()
-                    + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
-                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + ", state in " + dir
-                    + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
+        return serve(node, dir, out, err, running -> {
             out.println("lease (add it to the other nodes' peers.json):");
             out.println(node.localLease().toJson());
             Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);
@@ -143,6 +151,49 @@ final class NodeCommand implements Callable<Integer> {
             watch.applyInitial(files.peers());
             if (files.peers().isEmpty()) out.println("peers: none yet in " + peersFile + " (watching it)");
             watch.start();
+        });
+    }
+
+    /** Where a running node's peers come from, started once the node runs: peers.json, or etcd. */
+    @FunctionalInterface
+    interface PeerSource {
+        /** Starts it; sets {@code running.watch} to what stops it. */
+        void start(Running running) throws Exception;
+    }
+
+    /**
+     * {@code config} with this command's packet-path choices: the TUN's name, offload, busy polling.
+     */
+    NodeConfig tuned(NodeConfig config) {
+        config = config.withTunName(tun);
+        if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
+        if (busyPoll != null) {
+            config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
+        }
+        return config;
+    }
+
+    /** The public IP of the command line (or FLANNELD_PUBLIC_IP), else the one flanneld would take. */
+    int publicIp() throws IOException {
+        return publicIp != null ? publicIp : defaultPublicIp();
+    }
+
+    /**
+     * Runs the started {@code node} until SIGINT or SIGTERM: its start line, its peers from
+     * {@code peers}, metrics and the stats line; the shutdown hook stops all of it.
+     */
+    int serve(OverlayNode node, Path stateDir, PrintWriter out, PrintWriter err, PeerSource peers) throws Exception {
+        NodeConfig config = node.config();
+        int ip = config.publicIp();
+        Running running = new Running(node, out, err);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("node-shutdown").unstarted(running::stop));
+        try {
+            BackendType type = node.backendType();
+            out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + config.netConf().network()
+                    + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
+                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + ", state in " + stateDir
+                    + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
+            peers.start(running);
             if (metricsPort != null) {
                 running.metrics = MetricsEndpoint.start(metricsPort, node);
                 out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics");
@@ -170,7 +221,7 @@ final class NodeCommand implements Callable<Integer> {
     }
 
     /** The address flanneld would take, or a line saying to pass --public-ip. */
-    private static int defaultPublicIp() throws IOException {
+    static int defaultPublicIp() throws IOException {
         try {
             return OverlayNode.defaultPublicIp();
         } catch (ConfigException e) {
@@ -199,12 +250,13 @@ final class NodeCommand implements Callable<Integer> {
      * What runs beside the node, and the one way to stop all of it: {@link #stop}, from the
      * shutdown hook (SIGINT, SIGTERM, System.exit) or from a start that failed half way.
      */
-    private static final class Running {
+    static final class Running {
         private final OverlayNode node;
         private final PrintWriter out;
         private final PrintWriter err;
         private final CountDownLatch stopped = new CountDownLatch(1);
-        private volatile PeersWatch watch;
+        /** What feeds the node its peers (PeersWatch, the etcd control plane); closed first at stop. */
+        volatile AutoCloseable watch;
         private volatile MetricsEndpoint metrics;
         private volatile Thread stats;
         private boolean stopping;
@@ -254,7 +306,13 @@ final class NodeCommand implements Callable<Integer> {
                 stopping = true;
             }
             try {
-                if (watch != null) watch.close();
+                if (watch != null) {
+                    try {
+                        watch.close();
+                    } catch (Exception e) {
+                        err.println(PREFIX + "stopping the peer source: " + Problem.of(e).line());
+                    }
+                }
                 if (stats != null) stats.interrupt();
                 if (metrics != null) metrics.close();
                 node.close();
