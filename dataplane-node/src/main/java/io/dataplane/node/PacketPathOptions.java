@@ -11,11 +11,11 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * <pre>
  * defaults (DIRECT, RECEIVE_THREAD): two threads, no rings
  *   TUN --read tunBatch--> egress thread: encap, sendmmsg (up to transportBatch) --> socket
- *   TUN <--write-- receive thread: decap <--recvmmsg transportBatch-- socket
+ *   TUN &lt;--write-- receive thread: decap &lt;--recvmmsg transportBatch-- socket
  *
  * NETTY, THREAD: three threads, two rings
  *   TUN --read tunBatch--> egress thread --> transport ring (transportRing) --> event loop: sendmmsg --> socket
- *   TUN <--write-- TUN writer <-- TUN ring (tunRing) <-- event loop: recvmmsg, decap <-- socket
+ *   TUN &lt;--write-- TUN writer &lt;-- TUN ring (tunRing) &lt;-- event loop: recvmmsg, decap &lt;-- socket
  * </pre>
  *
  * A ring that is full drops (counted as {@code RING_FULL}); larger rings absorb longer bursts at
