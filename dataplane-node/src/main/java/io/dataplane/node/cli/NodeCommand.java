@@ -128,6 +128,7 @@ final class NodeCommand implements Callable<Integer> {
         }
 
         Running running = new Running(node, out, err);
+        Readiness.Gate peersLoaded = running.readiness.gate("peers", "not loaded yet");
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("node-shutdown").unstarted(running::stop));
         try {
             BackendType type = node.backendType();
@@ -141,11 +142,12 @@ final class NodeCommand implements Callable<Integer> {
             PeersWatch watch = new PeersWatch(peersFile, f -> files.withPeers(f).peers(), node, out, err, PREFIX);
             running.watch = watch;
             watch.applyInitial(files.peers());
+            peersLoaded.open();
             if (files.peers().isEmpty()) out.println("peers: none yet in " + peersFile + " (watching it)");
             watch.start();
             if (metricsPort != null) {
-                running.metrics = MetricsEndpoint.start(metricsPort, node);
-                out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics");
+                running.metrics = MetricsEndpoint.start(metricsPort, node, running.readiness);
+                out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics (health: /healthz, /readyz)");
             }
             if (node.tunName() == null && statsInterval > 0) {
                 out.println("stats: none (host-gw: the kernel forwards between the nodes, this node counts nothing)");
@@ -204,6 +206,8 @@ final class NodeCommand implements Callable<Integer> {
         private final PrintWriter out;
         private final PrintWriter err;
         private final CountDownLatch stopped = new CountDownLatch(1);
+        /** What /readyz checks; a control plane adds its gates. */
+        final Readiness readiness;
         private volatile PeersWatch watch;
         private volatile MetricsEndpoint metrics;
         private volatile Thread stats;
@@ -213,6 +217,7 @@ final class NodeCommand implements Callable<Integer> {
             this.node = node;
             this.out = out;
             this.err = err;
+            this.readiness = Readiness.of(node);
         }
 
         /**
