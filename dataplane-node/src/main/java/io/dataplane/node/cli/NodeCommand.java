@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -145,6 +146,11 @@ final class NodeCommand implements Callable<Integer> {
             peersLoaded.open();
             if (files.peers().isEmpty()) out.println("peers: none yet in " + peersFile + " (watching it)");
             watch.start();
+            Path stateDir = config.effectiveStateDir();
+            NodeView.ControlPlane controlPlane = NodeView.ControlPlane.files(peersFile);
+            Instant startedAt = Instant.now();
+            running.control = ControlSocket.start(stateDir, () -> NodeView.of(node, controlPlane, stateDir, startedAt).toString());
+            out.println("control: " + running.control.path() + " (dataplane show --config " + stateDir + ")");
             if (metricsPort != null) {
                 running.metrics = MetricsEndpoint.start(metricsPort, node, running.readiness);
                 out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics (health: /healthz, /readyz)");
@@ -210,6 +216,7 @@ final class NodeCommand implements Callable<Integer> {
         final Readiness readiness;
         private volatile PeersWatch watch;
         private volatile MetricsEndpoint metrics;
+        private volatile ControlSocket control;
         private volatile Thread stats;
         private boolean stopping;
 
@@ -262,6 +269,7 @@ final class NodeCommand implements Callable<Integer> {
                 if (watch != null) watch.close();
                 if (stats != null) stats.interrupt();
                 if (metrics != null) metrics.close();
+                if (control != null) control.close();
                 node.close();
                 NodeStats last = node.stats();
                 int left = node.buffersInUse();
