@@ -156,24 +156,17 @@ final class ControlSocket implements AutoCloseable {
      */
     static String ask(Path stateDir) throws IOException {
         Path path = stateDir.resolve(FILE_NAME);
-        if (!Files.isDirectory(stateDir)) throw new NoAnswer("no node is running with the state directory " + stateDir + " (no such directory)");
+        if (!Files.isDirectory(stateDir)) throw noNode(stateDir, "no such directory");
         SocketChannel channel;
         try {
             channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
-        } catch (NoSuchFileException e) {
-            throw new NoAnswer("no node is running with the state directory " + stateDir + " (no " + path + ")");
-        } catch (ConnectException e) {
-            throw new NoAnswer("no node is running with the state directory " + stateDir + " (" + path + " is left from a node that stopped)");
-        } catch (AccessDeniedException e) {
-            throw new NoAnswer("cannot ask the node at " + path + ": permission denied (the socket is its owner's only: run as root)");
         } catch (IOException e) {
-            if (!Files.exists(path)) throw new NoAnswer("no node is running with the state directory " + stateDir + " (no " + path + ")");
+            // The JDK names these by exception type on some paths and only by message on others.
             String m = String.valueOf(e.getMessage());
-            if (m.contains("ermission denied")) {
+            if (e instanceof NoSuchFileException || !Files.exists(path)) throw noNode(stateDir, "no " + path);
+            if (e instanceof ConnectException || m.contains("onnection refused")) throw noNode(stateDir, path + " is left from a node that stopped");
+            if (e instanceof AccessDeniedException || m.contains("ermission denied")) {
                 throw new NoAnswer("cannot ask the node at " + path + ": permission denied (the socket is its owner's only: run as root)");
-            }
-            if (m.contains("onnection refused")) {
-                throw new NoAnswer("no node is running with the state directory " + stateDir + " (" + path + " is left from a node that stopped)");
             }
             throw new NoAnswer("cannot ask the node at " + path + ": " + m);
         }
@@ -190,6 +183,10 @@ final class ControlSocket implements AutoCloseable {
         } finally {
             channel.close();
         }
+    }
+
+    private static NoAnswer noNode(Path stateDir, String why) {
+        return new NoAnswer("no node is running with the state directory " + stateDir + " (" + why + ")");
     }
 
     private static String readAll(SocketChannel channel) {
