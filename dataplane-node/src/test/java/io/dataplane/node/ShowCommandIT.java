@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.NetConf;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import java.nio.file.Files;
@@ -16,14 +18,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code ./dataplane show} against two {@code ./dataplane node} processes on one machine, each in
+ * {@code ./dataplane show} against two {@code ./dataplane node} processes on one machine (every
+ * backend), each in
  * its namespace with its own state directory, as a user runs them: without a node it says so in one
  * line; with them it tells the two apart and prints each one's node, peer, tables, traffic and drops
  * (text and {@code --json}); the tables match what the kernel's {@code ip route}, {@code ip neigh}
@@ -49,14 +53,22 @@ class ShowCommandIT {
         if (bed != null) bed.close();
     }
 
+    /** Every backend this build runs. */
+    static Stream<String> backends() {
+        return OverlayNode.supportedBackends().stream().map(BackendType::flannelName);
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"vxlan", "wireguard"})
+    @MethodSource("backends")
     void showsEachOfTwoRunningNodesAndSaysWhenNoneRuns(String backend) throws Exception {
         Testbed.Host a = bed.host(1);
         Testbed.Host b = bed.host(2);
         Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, a, backend);
         Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, b, backend);
-        String tun = backend.equals("vxlan") ? "flannel.1" : "flannel-wg";
+        boolean kernelForwards = backend.equals("host-gw");
+        String tun = kernelForwards ? null
+                : NodeConfig.defaultTunName(NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"" + backend + "\"}}"));
+        BackendType type = BackendType.of(backend);
 
         Tool none = Cli.run(Cli.dataplane("show", "--config", dirA.arg()), SHOW);
         assertEquals(1, none.exitCode(), none.output());
@@ -85,16 +97,38 @@ class ShowCommandIT {
         String text = showA.stdout();
         List<String> lines = text.lines().toList();
         JsonNode peerLease = JSON.readTree(leaseB);
-        assertEquals("node: " + backend + ", subnet 10.244.1.0/24 of 10.244.0.0/16, public IP 192.0.2.1 on veth0 (mtu 1500), TUN " + tun
-                + " mtu " + (backend.equals("vxlan") ? 1450 : 1420) + ", port " + (backend.equals("vxlan") ? 8472 : 51820), lines.getFirst());
+        int port = switch (type) {
+            case VXLAN -> 8472;
+            case UDP -> 8285;
+            case WIREGUARD -> 51820;
+            case IPIP, HOST_GW -> 0;
+        };
+        assertEquals("node: " + backend + ", subnet 10.244.1.0/24 of 10.244.0.0/16, public IP 192.0.2.1 on veth0 (mtu 1500), "
+                + (kernelForwards ? "no TUN (host-gw: kernel routes)" : "TUN " + tun + " mtu " + (1500 - type.overhead()))
+                + (port != 0 ? ", port " + port : ""), lines.getFirst());
         assertContains(text, "\n  control plane: files, " + dirA.file("peers.json") + "\n");
         assertContains(text, "\n  state: " + dirA.arg() + ", pid " + nodeA.pid() + ", up ");
         assertContains(text, "\npeers: 1\n");
-        assertContains(text, "\nip route:\n  10.244.0.0/16 dev " + tun + " scope link\n");
-        assertTrue(lines.stream().anyMatch(l -> l.matches("traffic: egress (?:[3-9]|[1-9]\\d+) packets \\d+ bytes, ingress (?:[3-9]|[1-9]\\d+) packets \\d+ bytes;"
-                + " packet buffers \\d+ of \\d+ in use")), text);
+        if (!kernelForwards) {
+            assertContains(text, "\nip route:\n  10.244.0.0/16 dev " + tun + " scope link\n");
+            assertTrue(lines.stream().anyMatch(l -> l.matches("traffic: egress (?:[3-9]|[1-9]\\d+) packets \\d+ bytes, ingress (?:[3-9]|[1-9]\\d+)"
+                    + " packets \\d+ bytes; packet buffers \\d+ of \\d+ in use")), text);
+        }
         assertTrue(lines.contains("drops: none") || lines.stream().anyMatch(l -> l.startsWith("drops: ")), text);
-        if (backend.equals("vxlan")) {
+        switch (type) {
+            case UDP -> assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2:8285\nip route:\n"
+                    + "  10.244.0.0/16 dev flannel0 scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel0 onlink\ntraffic: ");
+            case IPIP -> assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n"
+                    + "  10.244.0.0/16 dev flannel.ipip scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink\ntraffic: ");
+            case HOST_GW -> {
+                // The route is the kernel's: show prints what ip route prints for it.
+                String kernel = Hosts.run("ip", "-n", a.name(), "route", "show", "10.244.2.0/24").strip();
+                assertEquals("10.244.2.0/24 via 192.0.2.2 dev veth0", kernel);
+                assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n  " + kernel + "\ntraffic: ");
+            }
+            default -> {}
+        }
+        if (type == BackendType.VXLAN) {
             String mac = peerLease.get("BackendData").get("VtepMAC").asText();
             assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  VTEP MAC " + mac + "  endpoint 192.0.2.2:8472\n");
             List<String> ours = List.of("10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink", "10.244.2.0 dev flannel.1 lladdr " + mac + " PERMANENT",
@@ -104,7 +138,7 @@ class ShowCommandIT {
             assertContains(text, "\nip route:\n  10.244.0.0/16 dev flannel.1 scope link\n  10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink\n"
                     + "ip neigh:\n  10.244.2.0 dev flannel.1 lladdr " + mac + " PERMANENT\nbridge fdb:\n  " + mac
                     + " dev flannel.1 dst 192.0.2.2 self permanent\ntraffic: ");
-        } else {
+        } else if (type == BackendType.WIREGUARD) {
             String key = peerLease.get("BackendData").get("PublicKey").asText();
             assertTrue(lines.stream().anyMatch(l -> l.startsWith("  10.244.2.0/24  public IP 192.0.2.2  public key " + key
                     + "  endpoint 192.0.2.2:51820  latest handshake 20") && l.contains(" received, ") && l.endsWith(" sent")), text);
@@ -117,15 +151,15 @@ class ShowCommandIT {
         JsonNode view = JSON.readTree(jsonA.stdout());
         assertEquals(backend, view.at("/node/backend").asText());
         assertEquals("10.244.1.0/24", view.at("/node/subnet").asText());
-        assertEquals(tun, view.at("/node/tun").asText());
+        assertEquals(kernelForwards ? null : tun, view.at("/node/tun").textValue());
         assertEquals(nodeA.pid(), view.at("/node/pid").asLong());
         assertEquals("files", view.at("/node/controlPlane/type").asText());
-        assertEquals(JSON.readTree(leaseA).at("/BackendData/" + (backend.equals("vxlan") ? "VtepMAC" : "PublicKey")).asText(),
-                view.at(backend.equals("vxlan") ? "/node/vtepMac" : "/node/publicKey").asText());
+        if (type == BackendType.VXLAN) assertEquals(JSON.readTree(leaseA).at("/BackendData/VtepMAC").asText(), view.at("/node/vtepMac").asText());
+        if (type == BackendType.WIREGUARD) assertEquals(JSON.readTree(leaseA).at("/BackendData/PublicKey").asText(), view.at("/node/publicKey").asText());
         assertEquals(1, view.get("peers").size());
         assertEquals("10.244.2.0/24", view.at("/peers/0/subnet").asText());
         assertEquals("192.0.2.2", view.at("/peers/0/publicIp").asText());
-        assertTrue(view.at("/stats/egress/packets").asLong() >= 3, view.toString());
+        assertTrue(kernelForwards || view.at("/stats/egress/packets").asLong() >= 3, view.toString());
         if (backend.equals("wireguard")) {
             assertTrue(view.at("/peers/0/txBytes").asLong() > 0 && view.at("/peers/0/rxBytes").asLong() > 0, view.toString());
             assertTrue(view.at("/peers/0/latestHandshake").isTextual(), view.toString());
@@ -141,10 +175,11 @@ class ShowCommandIT {
 
         // Ready while the TUN is up; not ready, saying why, once it is down.
         assertContains(NodeCommandIT.get(a, 9100, "/readyz"), "\n[+]device ok\n[+]packet-path ok\n[+]peers ok\nreadyz check passed\n");
-        Hosts.run("ip", "-n", a.name(), "link", "set", tun, "down");
+        String device = kernelForwards ? a.underlay() : tun; // host-gw's device is the public IP's interface
+        Hosts.run("ip", "-n", a.name(), "link", "set", device, "down");
         String notReady = NodeCommandIT.get(a, 9100, "/readyz");
         assertContains(notReady, "HTTP/1.1 503 ");
-        assertContains(notReady, "\n[-]device failed: " + tun + " is down\n[+]packet-path ok\n[+]peers ok\nreadyz check failed\n");
+        assertContains(notReady, "\n[-]device failed: " + device + " is down\n[+]packet-path ok\n[+]peers ok\nreadyz check failed\n");
         assertContains(NodeCommandIT.get(a, 9100, "/healthz"), "HTTP/1.1 200 OK");
 
         // Stopped: the socket goes with the node. Killed: the socket stays and is named as left over.
