@@ -42,9 +42,11 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "show", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class, sortOptions = false,
         header = "Shows what a running node knows: itself, its peers, its tables, its drops.",
-        description = {"", "Asks the node running with the state directory DIR (its --config DIR) over",
-                "the owner-only socket DIR/" + ControlSocket.FILE_NAME + ", and prints the node, its peers, its tables as",
-                "ip route, ip neigh and bridge fdb print them for flannel's device, and the drops", "by reason.", ""})
+        description = {"", "Asks the node running with the state directory DIR (its --config DIR)",
+                "over the owner-only socket DIR/" + ControlSocket.FILE_NAME + " and prints the node, its peers,",
+                "its tables as ip route, ip neigh and bridge fdb print them for flannel's",
+                "device, its traffic and its drops by reason. Without a node running there,",
+                "one line says so (exit code 1).", ""})
 final class ShowCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
