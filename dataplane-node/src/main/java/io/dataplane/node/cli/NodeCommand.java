@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
  *   -> public IP: --public-ip, or the default route's interface's address (as flanneld)
  *   -> OverlayNode.start: TUN as flannel's device, backend, packet path; state (VTEP MAC, wgkey) in DIR
  *   -> print the node and its lease line; add the peers of peers.json
- *   -> watch peers.json (PeersWatch), stats line every --stats-interval s, metrics on --metrics-port
+ *   -> watch peers.json (PeersWatch), answer `dataplane show` on DIR/control.sock (ControlSocket),
+ *      stats line every --stats-interval s, metrics and health (/healthz, /readyz) on --metrics-port
  *   -> SIGINT/SIGTERM: the shutdown hook stops all of it and closes the node (TUN gone, buffers back)
  * </pre>
  */
