@@ -59,6 +59,8 @@ final class ControlSocket implements AutoCloseable {
      * Serves {@code answer} (computed per connection) at {@code stateDir/control.sock}.
      *
      * @throws ConfigException for {@code --config} when a node already answers there
+     * @throws IOException naming the socket when it cannot be made (a read-only directory, a path
+     *     longer than a Unix socket's 107 bytes)
      */
     static ControlSocket start(Path stateDir, Supplier<String> answer) throws IOException {
         Path path = stateDir.resolve(FILE_NAME);
@@ -76,7 +78,7 @@ final class ControlSocket implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             server.close();
             Files.deleteIfExists(temporary);
-            throw e;
+            throw new IOException("cannot serve " + path + ": " + e.getMessage(), e);
         }
         ControlSocket socket = new ControlSocket(path, server, answer);
         socket.acceptor.start();

@@ -150,8 +150,15 @@ final class NodeCommand implements Callable<Integer> {
             Path stateDir = config.effectiveStateDir();
             NodeView.ControlPlane controlPlane = NodeView.ControlPlane.files(peersFile);
             Instant startedAt = Instant.now();
-            running.control = ControlSocket.start(stateDir, () -> NodeView.of(node, controlPlane, stateDir, startedAt).toString());
-            out.println("control: " + running.control.path() + " (dataplane show --config " + stateDir + ")");
+            try {
+                running.control = ControlSocket.start(stateDir, () -> NodeView.of(node, controlPlane, stateDir, startedAt).toString());
+                out.println("control: " + running.control.path() + " (dataplane show --config " + stateDir + ")");
+            } catch (ConfigException e) {
+                throw e;
+            } catch (IOException e) {
+                // The packet path runs without it: only show cannot ask this node.
+                err.println(PREFIX + "no control socket, dataplane show cannot ask this node: " + e.getMessage());
+            }
             if (metricsPort != null) {
                 running.metrics = MetricsEndpoint.start(metricsPort, node, running.readiness);
                 out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics (health: /healthz, /readyz)");

@@ -62,6 +62,16 @@ class ControlSocketTest {
     }
 
     @Test
+    void aPathTooLongForASocketIsNamed() throws Exception {
+        Path deep = Files.createDirectories(dir.resolve("d".repeat(120)));
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> ControlSocket.start(deep, () -> "{}"));
+        assertEquals("cannot serve " + deep.resolve(ControlSocket.FILE_NAME) + ": Unix domain path too long", e.getMessage());
+        try (var files = Files.list(deep)) {
+            assertEquals(0, files.count(), "nothing left behind");
+        }
+    }
+
+    @Test
     void aDirectoryThatIsNotThereIsNoNode() {
         Path missing = dir.resolve("nowhere");
         ControlSocket.NoAnswer none = assertThrows(ControlSocket.NoAnswer.class, () -> ControlSocket.ask(missing));
