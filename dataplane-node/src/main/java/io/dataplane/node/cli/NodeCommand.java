@@ -130,7 +130,6 @@ final class NodeCommand implements Callable<Integer> {
         }
 
         Running running = new Running(node, out, err);
-        Readiness.Gate peersLoaded = running.readiness.gate("peers", "not loaded yet");
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("node-shutdown").unstarted(running::stop));
         try {
             BackendType type = node.backendType();
@@ -144,7 +143,7 @@ final class NodeCommand implements Callable<Integer> {
             PeersWatch watch = new PeersWatch(peersFile, f -> files.withPeers(f).peers(), node, out, err, PREFIX);
             running.watch = watch;
             watch.applyInitial(files.peers());
-            peersLoaded.open();
+            running.peersLoaded.open();
             if (files.peers().isEmpty()) out.println("peers: none yet in " + peersFile + " (watching it)");
             watch.start();
             Path stateDir = config.effectiveStateDir();
@@ -220,8 +219,10 @@ final class NodeCommand implements Callable<Integer> {
         private final PrintWriter out;
         private final PrintWriter err;
         private final CountDownLatch stopped = new CountDownLatch(1);
-        /** What /readyz checks; a control plane adds its gates. */
+        /** What /readyz checks; a control plane that holds a lease adds its gate ({@link Readiness}). */
         final Readiness readiness;
+        /** Open once the control plane's first peers are applied (peers.json read, a store listed). */
+        final Readiness.Gate peersLoaded;
         private volatile PeersWatch watch;
         private volatile MetricsEndpoint metrics;
         private volatile ControlSocket control;
@@ -233,6 +234,7 @@ final class NodeCommand implements Callable<Integer> {
             this.out = out;
             this.err = err;
             this.readiness = Readiness.of(node);
+            this.peersLoaded = readiness.gate("peers", "not loaded yet");
         }
 
         /**
