@@ -18,7 +18,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,13 +52,8 @@ class ShowCommandIT {
         if (bed != null) bed.close();
     }
 
-    /** Every backend this build runs. */
-    static Stream<String> backends() {
-        return OverlayNode.supportedBackends().stream().map(BackendType::flannelName);
-    }
-
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("io.dataplane.node.NodeCommandIT#backends")
     void showsEachOfTwoRunningNodesAndSaysWhenNoneRuns(String backend) throws Exception {
         Testbed.Host a = bed.host(1);
         Testbed.Host b = bed.host(2);
