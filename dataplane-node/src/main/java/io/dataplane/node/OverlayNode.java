@@ -379,6 +379,16 @@ public final class OverlayNode implements AutoCloseable {
         return backend.type();
     }
 
+    /**
+     * The backend itself, to look at what it holds: its route table, and per type its own tables
+     * (a {@code VxlanBackend}'s neighbors and FDB, a {@code WireGuardBackend}'s peers and their
+     * transfer, a {@link HostGwBackend}'s kernel routes). Peers change through {@link #addPeer}
+     * and {@link #removePeer} only.
+     */
+    public Backend backend() {
+        return backend;
+    }
+
     /** The TUN device's name; null for host-gw, which has none. */
     public String tunName() {
         return tun != null ? tun.name() : null;

@@ -77,7 +77,7 @@ class CommandLineIT {
     void noCommandIsOneLineAndExitCode2() throws Exception {
         Tool t = Cli.run(Cli.dataplane(), RUN);
         assertEquals(2, t.exitCode(), t.output());
-        assertEquals(List.of("dataplane: missing command: demo or node (see dataplane --help)"), t.stderr().lines().toList());
+        assertEquals(List.of("dataplane: missing command: demo, node or show (see dataplane --help)"), t.stderr().lines().toList());
     }
 
     @Test

@@ -125,6 +125,10 @@ class NodeCommandIT {
                 + (kernelForwards ? "" : tun)
                 + "\"} 1\n");
         assertContains(get(b, 9100, "/"), "HTTP/1.1 404");
+        assertContains(get(b, 9100, "/healthz"), "HTTP/1.1 200 OK");
+        String ready = get(b, 9100, "/readyz");
+        assertContains(ready, "HTTP/1.1 200 OK");
+        assertContains(ready, "\n[+]device ok\n[+]packet-path ok\n[+]peers ok\nreadyz check passed\n");
 
         // A broken peers.json (a write cut short): one line, the peers in use stay.
         dirA.write("peers.json", "[{\"Subnet\": \"10.244.2.0/24\", \"PublicIP\": \"192.0.2.2\"");

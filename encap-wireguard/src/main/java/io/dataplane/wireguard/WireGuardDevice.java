@@ -190,7 +190,11 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         return allowedIps;
     }
 
-    /** Drops the device counted itself (staged packets pushed out or given up, cookie replies sent instead of handshakes, pool exhaustion). */
+    /**
+     * What the device counted itself: the staged packets it sent once a session was up (egress the
+     * pipeline does not see, having handed them over as consumed), and its drops (staged packets
+     * pushed out or given up, cookie replies sent instead of handshakes, pool exhaustion).
+     */
     public Counters counters() {
         return counters;
     }
@@ -344,6 +348,12 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         }
         b.put(msg).setPeer(address, port);
         output.send(b);
+    }
+
+    void countEgress(int innerBytes) {
+        synchronized (counters) {
+            counters.countEgress(innerBytes);
+        }
     }
 
     void countDrop(DropReason reason) {

@@ -248,9 +248,12 @@ public final class WireGuardPeer {
         while (batch != null) {
             for (int i = 0; i < batch.length; i++) {
                 PacketBuffer p = batch[i];
+                int inner = p.length();
                 int v = sealOne(kp, p, now);
                 if (v == Encapsulation.FORWARD) {
                     device.output().send(p);
+                    // The pipeline took this packet as consumed when it was staged: its egress is counted here.
+                    if (inner > 0) device.countEgress(inner);
                 } else if (v == RESTAGE) {
                     // The keypair ran out of counters: put the rest back in front, in order, and rekey.
                     lock.lock();

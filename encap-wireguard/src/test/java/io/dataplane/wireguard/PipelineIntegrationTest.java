@@ -97,5 +97,12 @@ class PipelineIntegrationTest {
         assertEquals(0, sa.droppedTotal(), "A's pipeline drops");
         assertEquals(0, sb.droppedTotal(), "B's pipeline drops");
         assertEquals(0, a.wg().counters().droppedTotal() + b.wg().counters().droppedTotal());
+        // Every packet counted once as egress, staged or not: the pipeline's and the device's counters together.
+        List<Counters> allA = new java.util.ArrayList<>(a.pipeline().counters());
+        allA.add(a.wg().counters());
+        Counters.Snapshot egressA = Counters.Snapshot.of(allA);
+        assertEquals(50, egressA.egressPackets(), "A's egress packets");
+        assertEquals(50 * 100 + 49 * 50 / 2, egressA.egressBytes(), "A's egress bytes (inner)");
+        assertEquals(50, sb.ingressPackets(), "B's ingress packets");
     }
 }

@@ -438,6 +438,12 @@ public final class EtcdControlPlane implements ControlPlane {
         return onControl(() -> leaseId);
     }
 
+    /** When our lease in etcd expires unless renewed, or null before {@link #acquire}. */
+    public java.time.Instant leaseExpiry() {
+        return onControl(() -> leaseId == 0 ? null
+                : java.time.Instant.now().plusNanos(Math.max(0, expiresAtNanos - System.nanoTime())));
+    }
+
     /** The peers known now. */
     public int peerCount() {
         return onControl(() -> peers == null ? 0 : peers.known().size());

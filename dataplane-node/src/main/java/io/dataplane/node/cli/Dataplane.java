@@ -27,11 +27,12 @@ import picocli.CommandLine.Spec;
  * library's log.
  */
 @Command(name = "dataplane", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class,
-        subcommands = {NodeCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {NodeCommand.class, ShowCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         description = {"A zero-copy userspace packet dataplane with flannel's overlay backends.", "",
                 "  dataplane demo               two nodes in two network namespaces and",
                 "                               traffic across the overlay (root)",
-                "  dataplane node --config DIR  one node from flannel's files in DIR (root)", ""},
+                "  dataplane node --config DIR  one node from flannel's files in DIR (root)",
+                "  dataplane show --config DIR  what the node running from DIR knows (root)", ""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the command failed (one line says why)",
                 "2:a bad command line or configuration (one line names the file or option, the field and the value)"})
@@ -97,7 +98,7 @@ public final class Dataplane implements Runnable {
     /** {@code dataplane} without a command: says which there are. */
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: demo or node");
+        throw new ParameterException(spec.commandLine(), "missing command: demo, node or show");
     }
 
     /** The version, the Java runtime and the backends of this build. */

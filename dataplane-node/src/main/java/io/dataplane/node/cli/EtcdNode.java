@@ -17,6 +17,7 @@ import io.dataplane.node.OverlayNode;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.stream.Collectors;
 
 /**
@@ -63,8 +64,26 @@ final class EtcdNode {
             SubnetEnv env = new SubnetEnv(net.network(), lease.subnet(), node.tunMtu(), false);
             env.write(flags.subnetFile);
             OverlayNode running = node;
-            return command.serve(node, stateDir, out, err, r -> {
+            NodeView.ControlPlane view = new NodeView.ControlPlane() {
+                @Override
+                public String type() {
+                    return "etcd";
+                }
+
+                @Override
+                public String source() {
+                    return options.endpoints().stream().map(Object::toString).collect(Collectors.joining(",")) + " " + options.subnetsPrefix();
+                }
+
+                @Override
+                public Instant leaseExpiry() {
+                    return control.leaseExpiry();
+                }
+            };
+            return command.serve(node, stateDir, view, out, err, r -> {
                 r.watch = control;
+                // Held and subnet.env written: what flanneld's readiness means by a lease.
+                r.readiness.gate("lease", "no lease yet").open();
                 out.println("subnet.env: " + flags.subnetFile + " (FLANNEL_SUBNET=" + Ipv4Address.toString(env.firstAddress()) + "/"
                         + lease.subnet().length() + ", FLANNEL_MTU=" + env.mtu() + ")");
                 out.println("lease: " + running.localLease().toFlannelAttrs());
@@ -75,6 +94,7 @@ final class EtcdNode {
                 }, s -> {
                     if (running.removePeer(s)) out.println("peers: removed " + s + " (" + running.peers().size() + " from etcd)");
                 }));
+                r.peersLoaded.open();
                 if (control.peerCount() == 0) out.println("peers: none yet in etcd (watching " + options.subnetsPrefix() + ")");
             });
         } catch (Exception | Error e) {

@@ -13,10 +13,13 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The node's counters in Prometheus' text exposition format at {@code http://127.0.0.1:PORT/metrics}:
+ * The node's counters in Prometheus' text exposition format at {@code http://127.0.0.1:PORT/metrics},
+ * and its health beside them as flanneld serves it: {@code /healthz} (the node is alive: its packet
+ * path runs) and {@code /readyz} (every {@link Readiness} check holds; the checks one per line).
  *
  * <pre>
  * dataplane_packets_total{direction="egress"} 81234
@@ -25,15 +28,21 @@ import java.util.Map;
  * dataplane_buffers_in_use 190
  * dataplane_peers 1
  * dataplane_node_info{backend="vxlan",subnet="10.244.1.0/24",public_ip="192.0.2.1",tun="flannel.1"} 1
+ * dataplane_peer_transfer_bytes_total{direction="received",subnet="10.244.2.0/24"} 5120
+ * dataplane_peer_latest_handshake_seconds{subnet="10.244.2.0/24"} 1796545200
  * </pre>
  *
  * Loopback only: the counters are for a scraper on the same host (or a port forward), not for the
  * network the node serves. Every drop reason is listed, zero or not, so that rates over them work
- * from the first scrape. The JDK's own HTTP server, one thread, a snapshot per request.
+ * from the first scrape. Per-peer series exist where the backend counts per peer (wireguard), one
+ * label value per peer subnet: as many as the Network has subnets at most, and never more than
+ * {@link #PEER_SERIES_LIMIT} peers. The JDK's own HTTP server, one thread, a snapshot per request.
  */
 final class MetricsEndpoint implements AutoCloseable {
     /** The content type of the text format, version 0.0.4. */
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    /** Peers with series of their own at most; those past it (by subnet) are left out of the per-peer families. */
+    static final int PEER_SERIES_LIMIT = 256;
 
     private final HttpServer server;
 
@@ -46,7 +55,7 @@ final class MetricsEndpoint implements AutoCloseable {
      *
      * @throws ConfigException for {@code --metrics-port} when the port is taken
      */
-    static MetricsEndpoint start(int port, OverlayNode node) throws IOException {
+    static MetricsEndpoint start(int port, OverlayNode node, Readiness readiness) throws IOException {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
         HttpServer server;
         try {
@@ -54,22 +63,42 @@ final class MetricsEndpoint implements AutoCloseable {
         } catch (BindException e) {
             throw new ConfigException("command line", "--metrics-port", "cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
         }
-        server.createContext("/", exchange -> serve(exchange, node));
+        server.createContext("/", exchange -> serve(exchange, node, readiness));
         server.start();
         return new MetricsEndpoint(server);
     }
 
-    private static void serve(HttpExchange exchange, OverlayNode node) throws IOException {
+    private static void serve(HttpExchange exchange, OverlayNode node, Readiness readiness) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();
-            if (!exchange.getRequestURI().getPath().equals("/metrics")) {
-                reply(exchange, 404, "not found: the counters are at /metrics\n");
-            } else if (!method.equals("GET") && !method.equals("HEAD")) {
+            String path = exchange.getRequestURI().getPath();
+            if (!path.equals("/metrics") && !path.equals("/healthz") && !path.equals("/readyz")) {
+                reply(exchange, 404, "not found: the counters are at /metrics, the health at /healthz and /readyz\n");
+                return;
+            }
+            if (!method.equals("GET") && !method.equals("HEAD")) {
                 exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                 reply(exchange, 405, "method not allowed: " + method + "\n");
-            } else {
-                exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-                reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node)));
+                return;
+            }
+            switch (path) {
+                case "/metrics" -> {
+                    exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+                    reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node), PeerTraffic.of(node)));
+                }
+                case "/healthz" -> {
+                    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+                    if (node.isRunning()) {
+                        reply(exchange, 200, "ok\n");
+                    } else {
+                        reply(exchange, 503, "packet path stopped" + (node.failure() != null ? ": " + Problem.of(node.failure()).line() : "") + "\n");
+                    }
+                }
+                default -> {
+                    List<Readiness.Result> results = readiness.results();
+                    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+                    reply(exchange, Readiness.ready(results) ? 200 : 503, Readiness.text(results));
+                }
             }
         }
     }
@@ -92,7 +121,7 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     /** The text exposition of one snapshot. */
-    static String exposition(NodeStats stats, int peers, Map<String, String> info) {
+    static String exposition(NodeStats stats, int peers, Map<String, String> info, List<PeerTraffic> traffic) {
         StringBuilder sb = new StringBuilder(4096);
         header(sb, "dataplane_packets_total", "counter", "Inner packets forwarded: egress from the TUN to a peer, ingress from a peer to the TUN.");
         sample(sb, "dataplane_packets_total{direction=\"egress\"}", stats.egressPackets());
@@ -115,6 +144,18 @@ final class MetricsEndpoint implements AutoCloseable {
         info.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> labels.append(labels.isEmpty() ? "" : ",")
                 .append(e.getKey()).append("=\"").append(escape(e.getValue())).append('"'));
         sample(sb, "dataplane_node_info{" + labels + "}", 1);
+        if (!traffic.isEmpty()) {
+            List<PeerTraffic> shown = traffic.subList(0, Math.min(traffic.size(), PEER_SERIES_LIMIT));
+            header(sb, "dataplane_peer_transfer_bytes_total", "counter", "WireGuard transport bytes to and from each peer, by the peer's subnet.");
+            for (PeerTraffic t : shown) {
+                sample(sb, "dataplane_peer_transfer_bytes_total{direction=\"received\",subnet=\"" + t.subnet() + "\"}", t.rxBytes());
+                sample(sb, "dataplane_peer_transfer_bytes_total{direction=\"sent\",subnet=\"" + t.subnet() + "\"}", t.txBytes());
+            }
+            header(sb, "dataplane_peer_latest_handshake_seconds", "gauge", "Unix time of each peer's latest WireGuard handshake, 0 if none.");
+            for (PeerTraffic t : shown) {
+                sample(sb, "dataplane_peer_latest_handshake_seconds{subnet=\"" + t.subnet() + "\"}", t.latestHandshakeEpochNanos() / 1_000_000_000L);
+            }
+        }
         return sb.toString();
     }
 

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
  *   -> public IP: --public-ip, or the default route's interface's address (as flanneld)
  *   -> OverlayNode.start: TUN as flannel's device, backend, packet path; state (VTEP MAC, wgkey) in DIR
  *   -> print the node and its lease line; add the peers of peers.json
- *   -> watch peers.json (PeersWatch), stats line every --stats-interval s, metrics on --metrics-port
+ *   -> watch peers.json (PeersWatch), answer `dataplane show` on DIR/control.sock (ControlSocket),
+ *      stats line every --stats-interval s, metrics and health (/healthz, /readyz) on --metrics-port
  *   -> SIGINT/SIGTERM: the shutdown hook stops all of it and closes the node (TUN gone, buffers back)
  * </pre>
  */
@@ -142,13 +144,14 @@ final class NodeCommand implements Callable<Integer> {
             throw e;
         }
 
-        return serve(node, dir, out, err, running -> {
+        return serve(node, dir, NodeView.ControlPlane.files(dir.resolve(Lease.PEERS_FILE_NAME)), out, err, running -> {
             out.println("lease (add it to the other nodes' peers.json):");
             out.println(node.localLease().toJson());
             Path peersFile = dir.resolve(Lease.PEERS_FILE_NAME);
             PeersWatch watch = new PeersWatch(peersFile, f -> files.withPeers(f).peers(), node, out, err, PREFIX);
             running.watch = watch;
             watch.applyInitial(files.peers());
+            running.peersLoaded.open();
             if (files.peers().isEmpty()) out.println("peers: none yet in " + peersFile + " (watching it)");
             watch.start();
         });
@@ -180,9 +183,11 @@ final class NodeCommand implements Callable<Integer> {
 
     /**
      * Runs the started {@code node} until SIGINT or SIGTERM: its start line, its peers from
-     * {@code peers}, metrics and the stats line; the shutdown hook stops all of it.
+     * {@code peers}, the control socket {@code dataplane show} asks (which describes
+     * {@code controlPlane}), metrics and the stats line; the shutdown hook stops all of it.
      */
-    int serve(OverlayNode node, Path stateDir, PrintWriter out, PrintWriter err, PeerSource peers) throws Exception {
+    int serve(OverlayNode node, Path stateDir, NodeView.ControlPlane controlPlane, PrintWriter out, PrintWriter err, PeerSource peers)
+            throws Exception {
         NodeConfig config = node.config();
         int ip = config.publicIp();
         Running running = new Running(node, out, err);
@@ -194,9 +199,19 @@ final class NodeCommand implements Callable<Integer> {
                     + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + ", state in " + stateDir
                     + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             peers.start(running);
+            Instant startedAt = Instant.now();
+            try {
+                running.control = ControlSocket.start(stateDir, () -> NodeView.of(node, controlPlane, stateDir, startedAt).toString());
+                out.println("control: " + running.control.path() + " (dataplane show --state-dir " + stateDir + ")");
+            } catch (ConfigException e) {
+                throw e;
+            } catch (IOException e) {
+                // The packet path runs without it: only show cannot ask this node.
+                err.println(PREFIX + "no control socket, dataplane show cannot ask this node: " + e.getMessage());
+            }
             if (metricsPort != null) {
-                running.metrics = MetricsEndpoint.start(metricsPort, node);
-                out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics");
+                running.metrics = MetricsEndpoint.start(metricsPort, node, running.readiness);
+                out.println("metrics: http://127.0.0.1:" + running.metrics.port() + "/metrics (health: /healthz, /readyz)");
             }
             if (node.tunName() == null && statsInterval > 0) {
                 out.println("stats: none (host-gw: the kernel forwards between the nodes, this node counts nothing)");
@@ -257,7 +272,12 @@ final class NodeCommand implements Callable<Integer> {
         private final CountDownLatch stopped = new CountDownLatch(1);
         /** What feeds the node its peers (PeersWatch, the etcd control plane); closed first at stop. */
         volatile AutoCloseable watch;
+        /** What /readyz checks; a control plane that holds a lease adds its gate ({@link Readiness}). */
+        final Readiness readiness;
+        /** Open once the control plane's first peers are applied (peers.json read, a store listed). */
+        final Readiness.Gate peersLoaded;
         private volatile MetricsEndpoint metrics;
+        private volatile ControlSocket control;
         private volatile Thread stats;
         private boolean stopping;
 
@@ -265,6 +285,8 @@ final class NodeCommand implements Callable<Integer> {
             this.node = node;
             this.out = out;
             this.err = err;
+            this.readiness = Readiness.of(node);
+            this.peersLoaded = readiness.gate("peers", "not loaded yet");
         }
 
         /**
@@ -315,6 +337,7 @@ final class NodeCommand implements Callable<Integer> {
                 }
                 if (stats != null) stats.interrupt();
                 if (metrics != null) metrics.close();
+                if (control != null) control.close();
                 node.close();
                 NodeStats last = node.stats();
                 int left = node.buffersInUse();

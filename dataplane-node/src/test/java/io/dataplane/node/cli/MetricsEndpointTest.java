@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -23,7 +26,7 @@ class MetricsEndpointTest {
         c.countIngress(84);
         c.drop(DropReason.VXLAN_UNKNOWN_VNI, 2);
         String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, c), 3,
-                Map.of("backend", "vxlan", "subnet", "10.244.1.0/24", "public_ip", "192.0.2.1", "tun", "flannel.1"));
+                Map.of("backend", "vxlan", "subnet", "10.244.1.0/24", "public_ip", "192.0.2.1", "tun", "flannel.1"), List.of());
 
         List<String> lines = text.lines().toList();
         assertTrue(lines.contains("dataplane_packets_total{direction=\"egress\"} 2"), text);
@@ -47,8 +50,32 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void wireguardPeersHaveTheirOwnSeriesUpToTheLimit() {
+        Ipv4Prefix peer = Ipv4Prefix.parse("10.244.2.0/24");
+        List<PeerTraffic> one = List.of(new PeerTraffic(peer, "key", Ipv4Address.parse("192.0.2.2"), 51820, 5120, 2048, 1_796_545_200_500_000_000L));
+        List<String> lines = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 1, Map.of("backend", "wireguard"), one)
+                .lines().toList();
+        assertTrue(lines.contains("dataplane_peer_transfer_bytes_total{direction=\"received\",subnet=\"10.244.2.0/24\"} 5120"), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_transfer_bytes_total{direction=\"sent\",subnet=\"10.244.2.0/24\"} 2048"), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_latest_handshake_seconds{subnet=\"10.244.2.0/24\"} 1796545200"), lines.toString());
+        assertTrue(lines.contains("# TYPE dataplane_peer_transfer_bytes_total counter"), lines.toString());
+        for (String line : lines) {
+            assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE ") || SAMPLE.matcher(line).matches(), "not a sample: " + line);
+        }
+
+        List<PeerTraffic> many = new ArrayList<>();
+        for (int i = 0; i < MetricsEndpoint.PEER_SERIES_LIMIT + 10; i++) {
+            many.add(new PeerTraffic(Ipv4Prefix.containing(Ipv4Address.parse("10.0.0.0") + (i << 8), 24), "k" + i, 0, 0, i, i, 0));
+        }
+        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), many.size(), Map.of(), many);
+        assertEquals(MetricsEndpoint.PEER_SERIES_LIMIT, text.lines().filter(l -> l.startsWith("dataplane_peer_latest_handshake_seconds{")).count());
+        assertEquals(0, MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 1, Map.of(), List.of()).lines()
+                .filter(l -> l.contains("dataplane_peer_")).count(), "no per-peer families without per-peer counts");
+    }
+
+    @Test
     void labelValuesAreEscaped() {
-        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"));
+        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"), List.of());
         assertTrue(text.contains("dataplane_node_info{tun=\"a\\\"b\\\\c\\nd\"} 1\n"), text);
     }
 }
