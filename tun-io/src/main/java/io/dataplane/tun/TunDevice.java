@@ -5,6 +5,7 @@ import io.dataplane.core.spi.PollableTunnelDevice;
 import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.wire.InternetChecksum;
+import io.dataplane.core.wire.PartialChecksum;
 import io.dataplane.core.wire.TcpCoalescer;
 import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
@@ -47,9 +48,21 @@ import java.util.List;
  * A single packet with a partial checksum (NEEDS_CSUM, with the CSUM offload) has its checksum
  * completed here, so what read returns is always a valid packet, except the segments of a
  * super-packet, whose header keeps NEEDS_CSUM for the segmenter. Write puts a header in those 10
- * bytes of headroom: all zero for a single packet; for {@code gsoSize != 0} a GSO header (TCPV4 or
- * UDP_L4 from the IPv4 protocol) with NEEDS_CSUM, writing the pseudo-header sum into the L4
- * checksum field, as the kernel expects of a super-packet. Buffers need an offset of at least 10.
+ * bytes of headroom: for a single packet all zero, or NEEDS_CSUM (see below); for
+ * {@code gsoSize != 0} a GSO header (TCPV4 or UDP_L4 from the IPv4 protocol) with NEEDS_CSUM,
+ * writing the pseudo-header sum into the L4 checksum field, as the kernel expects of a
+ * super-packet. Buffers need an offset of at least 10.
+ *
+ * <p><b>Partial checksums on write.</b> A kernel that sends across a veth defers TCP and UDP
+ * checksums ({@code CHECKSUM_PARTIAL}); a kernel VXLAN or IPIP device there puts inner packets on
+ * the wire whose checksum field holds only the pseudo-header sum ({@link PartialChecksum}), and
+ * the TUN's kernel would drop them as corrupt. {@link #write} hands such a packet on as the
+ * sender's kernel meant it: with the virtio_net_hdr, NEEDS_CSUM at the transport header (what
+ * {@code virtio_net_hdr_to_skb} in {@code tun_get_user} turns back into {@code CHECKSUM_PARTIAL},
+ * completed by {@code skb_checksum_help} only if the packet leaves through a device that needs
+ * it); without it, completed in software. Finding one costs a look at the IPv4 header and the
+ * checksum field; a checksum that is neither complete nor partial is written as it is, and the
+ * kernel's TCP or UDP drops it and counts it.
  * A super-packet larger than the buffer is cut at the buffer's end (its IPv4 total length then
  * exceeds the data, which IPv4 validation drops); with TSO/USO use buffers of 64 KiB.
  *
@@ -357,12 +370,9 @@ public final class TunDevice implements PollableTunnelDevice {
         b.setGsoSize(0);
         if ((h.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0) {
             int start = h.csumStart();
-            int field = start + h.csumOffset();
-            if (field + 2 <= len) {
-                // The field holds the pseudo-header sum already, so the whole L4 range is summed with it.
-                // A result of 0 goes out as 0xffff, as the kernel's skb_checksum_help does: 0 means "none" to UDP.
-                int checksum = InternetChecksum.finish(InternetChecksum.sum(s, off + start, len - start));
-                s.set(NET_U16, off + field, (short) (checksum == 0 ? 0xffff : checksum));
+            int csumOffset = h.csumOffset();
+            if (start + csumOffset + 2 <= len) {
+                PartialChecksum.complete(s, off, start, csumOffset, len);
                 h.flags(h.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
             }
         }
@@ -399,6 +409,9 @@ public final class TunDevice implements PollableTunnelDevice {
                 if (hdrLen != 0) {
                     if (off < hdrLen) throw noHeadroom(b, off);
                     if (!prepareHeader(b, off, len)) continue;
+                } else {
+                    int field = PartialChecksum.field(b.segment(), off, len);
+                    if (field >= 0) PartialChecksum.complete(b.segment(), off, field);
                 }
                 long start = b.address() + off - hdrLen;
                 long total = (long) len + hdrLen;
@@ -478,7 +491,13 @@ public final class TunDevice implements PollableTunnelDevice {
         VirtioNetHeader h = writeHeader.wrap(s, off - VNET_HDR_LEN);
         int gsoSize = b.gsoSize();
         if (gsoSize == 0) {
-            h.clear();
+            int field = PartialChecksum.field(s, off, len);
+            if (field < 0) {
+                h.clear();
+            } else {
+                int ihl = (s.get(ValueLayout.JAVA_BYTE, off) & 0x0f) * 4;
+                h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, field + 2, 0, ihl, field - ihl);
+            }
             return true;
         }
         if (len < 20) return false;

@@ -108,6 +108,65 @@ class TcpCoalescerTest {
         joinSixAndCheckFinish(true);
     }
 
+    /** {@code p} with its TCP checksum partial: the pseudo-header sum, as a sender's kernel leaves it across a veth. */
+    private static byte[] partial(byte[] p) {
+        int ihl = (p[0] & 0x0f) * 4;
+        int pseudo = TcpSegment.pseudoHeaderSum(TcpSegment.u32(p, 12), TcpSegment.u32(p, 16), TcpSegment.u16(p, 2) - ihl);
+        p[ihl + 16] = (byte) (pseudo >>> 8);
+        p[ihl + 17] = (byte) pseudo;
+        return p;
+    }
+
+    @Test
+    void segmentsWithPartialChecksumsJoinAsCompleteOnesDo() {
+        // Every other segment partial: a run from a kernel sender mixes neither, but the check is per segment.
+        List<TcpSegment> run = new ArrayList<>();
+        run.add(first(7_000_000, MSS));
+        for (int i = 1; i < 4; i++) run.add(after(run.getLast(), MSS));
+        TcpCoalescer c = new TcpCoalescer();
+        List<PacketBuffer> buffers = new ArrayList<>();
+        for (int i = 0; i < run.size(); i++) {
+            byte[] p = run.get(i).bytes();
+            buffers.add(load(i % 2 == 0 ? partial(p) : p));
+        }
+        assertTrue(c.start(buffers.get(0)), "a partial first segment starts a run");
+        for (int i = 1; i < 4; i++) assertTrue(c.append(buffers.get(i)), "segment " + i);
+        int total = c.finish(buffers.get(0));
+        byte[] head = buffers.get(0).toByteArray();
+        assertEquals(TcpSegment.pseudoHeaderSum(A, B, total - 20), TcpSegment.u16(head, 36), "the run's own partial sum");
+
+        // Completed, the super-packet is the one segment a sender would have built with the whole payload.
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        wire.writeBytes(head);
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        payload.writeBytes(run.get(0).payload());
+        for (int i = 1; i < 4; i++) {
+            byte[] p = buffers.get(i).toByteArray();
+            wire.write(p, HEADERS, p.length - HEADERS);
+            payload.writeBytes(run.get(i).payload());
+        }
+        byte[] joined = wire.toByteArray();
+        int completed = ~TcpSegment.sum(joined, 20, joined.length - 20, 0) & 0xffff;
+        joined[36] = (byte) (completed >>> 8);
+        joined[37] = (byte) completed;
+        assertArrayEquals(run.get(0).withPayload(payload.toByteArray()).bytes(), joined);
+    }
+
+    @Test
+    void aChecksumOneOffThePartialSumIsWrongAndNeitherStartsNorJoins() {
+        TcpSegment s0 = first(8_000_000, MSS);
+        TcpSegment s1 = after(s0, MSS);
+        byte[] wrong0 = partial(s0.bytes());
+        wrong0[37] ^= 0x01;
+        assertFalse(new TcpCoalescer().start(load(wrong0)), "a wrong first segment");
+        TcpCoalescer c = new TcpCoalescer();
+        assertTrue(c.start(load(partial(s0.bytes()))));
+        byte[] wrong1 = partial(s1.bytes());
+        wrong1[37] ^= 0x01;
+        assertFalse(c.append(load(wrong1)), "a wrong continuation");
+        assertTrue(c.append(load(partial(s1.bytes()))), "the same segment partial continues the run");
+    }
+
     @Test
     void withoutPshOnTheLastTheJoinedFlagsStayAckOnly() {
         joinSixAndCheckFinish(false);
