@@ -74,11 +74,13 @@ import java.util.List;
  * taken up dozens. {@link #coalesced()} counts the packets written so.
  *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
- * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}); a
+ * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
+ * same hint when opening {@code /dev/net/tun} itself is refused, EACCES or EPERM); a
  * device removed under an open descriptor makes read and write throw with EBADFD instead of hanging.
  */
 public final class TunDevice implements PollableTunnelDevice {
     private static final String TUN_PATH = "/dev/net/tun";
+    private static final String NEEDS_RIGHT = "needs root or CAP_NET_ADMIN";
     private static final int VNET_HDR_LEN = VirtioNetHeader.LENGTH;
     private static final ValueLayout.OfShort NET_U16 = SocketNative.NET_U16;
     private static final ValueLayout.OfInt NET_U32 = SocketNative.NET_U32;
@@ -124,7 +126,8 @@ public final class TunDevice implements PollableTunnelDevice {
      * kernel pick a number; {@link #name()} says which) in the calling thread's network namespace.
      *
      * @throws IllegalArgumentException naming the name when the kernel would refuse it (longer than 15 bytes, ...)
-     * @throws ErrnoException naming the call and errno: EPERM without CAP_NET_ADMIN, EBUSY when
+     * @throws ErrnoException naming the call and errno: EPERM (or EACCES opening {@code /dev/net/tun})
+     *     without CAP_NET_ADMIN, EBUSY when
      *     another descriptor holds the device, EINVAL when it is multi-queue or not a TUN
      */
     public static TunDevice open(String name, TunOptions options) throws IOException {
@@ -158,7 +161,7 @@ public final class TunDevice implements PollableTunnelDevice {
         int flags = TunNative.IFF_TUN | TunNative.IFF_NO_PI
                 | (multiQueue ? TunNative.IFF_MULTI_QUEUE : 0)
                 | (options.vnetHeader() ? TunNative.IFF_VNET_HDR : 0);
-        int tunFd = FdNative.open(TUN_PATH, FdNative.O_RDWR | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC, 0);
+        int tunFd = openDevice(FdNative.O_RDWR | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC);
         int controlFd = -1;
         try (Arena arena = Arena.ofConfined()) {
             String actual = attach(arena, tunFd, name, flags);
@@ -179,13 +182,23 @@ public final class TunDevice implements PollableTunnelDevice {
         }
     }
 
+    // Opens /dev/net/tun; without the right (EACCES where the node is mode 0600, EPERM) the error says what to do.
+    private static int openDevice(int flags) throws ErrnoException {
+        try {
+            return FdNative.open(TUN_PATH, flags, 0);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EACCES && e.errno() != Errno.EPERM) throw e;
+            throw new ErrnoException(e.call(), e.errno(), NEEDS_RIGHT);
+        }
+    }
+
     private static String attach(Arena arena, int tunFd, String name, int flags) throws ErrnoException {
         try {
             MemorySegment ifr = TunNative.ioctlIfreq(arena, tunFd, TunNative.TUNSETIFF, "TUNSETIFF", name, flags);
             return InterfaceName.read(ifr, 0);
         } catch (ErrnoException e) {
             String hint = switch (e.errno()) {
-                case Errno.EPERM -> "needs root or CAP_NET_ADMIN";
+                case Errno.EPERM, Errno.EACCES -> NEEDS_RIGHT;
                 case Errno.EBUSY -> "another descriptor holds the single-queue device " + name;
                 case Errno.EINVAL -> name + " exists as another kind of device, or its multi-queue mode differs";
                 default -> null;
@@ -211,7 +224,7 @@ public final class TunDevice implements PollableTunnelDevice {
         private static String probe() {
             int tunFd;
             try {
-                tunFd = FdNative.open(TUN_PATH, FdNative.O_RDWR | FdNative.O_CLOEXEC, 0);
+                tunFd = openDevice(FdNative.O_RDWR | FdNative.O_CLOEXEC);
             } catch (ErrnoException e) {
                 return e.getMessage();
             } catch (RuntimeException | LinkageError e) {
