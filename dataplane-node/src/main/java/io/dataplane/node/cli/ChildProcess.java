@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A tool the demo runs ({@code ip}, {@code ping}, {@code iperf3}), its output collected on two
+ * A tool the demo runs ({@code ip}, to build its underlay), its output collected on two
  * daemon threads. {@link #stop} ends it by its own PID: SIGTERM, then SIGKILL after a second.
  */
 final class ChildProcess {
