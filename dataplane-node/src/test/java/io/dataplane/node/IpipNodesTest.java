@@ -8,6 +8,7 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
@@ -31,8 +32,8 @@ class IpipNodesTest {
 
     @Test
     void twoIpipNodesCarryPingAndTcpBothWaysAndTsharkSeesIpip() throws Exception {
-        Testbed.assumeTool("iperf3");
-        Testbed.assumeTool("tshark");
+        Prerequisites.program("iperf3");
+        Prerequisites.program("tshark");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.testing.Prerequisites;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,7 @@ class SingleThreadNodesTest {
 
     @Test
     void everyTunnelBackendCarriesPingAndTcpOnOneThreadPerNode() throws Exception {
-        Testbed.assumeTool("iperf3");
+        Prerequisites.program("iperf3");
         for (NetConf netConf : List.of(VxlanInteropTest.VXLAN, UdpNodesTest.UDP, IpipNodesTest.IPIP, WireGuardNodesTest.WIREGUARD)) {
             try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
                 Testbed.Host a = bed.host(1);

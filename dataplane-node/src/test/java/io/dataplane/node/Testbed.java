@@ -1,7 +1,5 @@
 package io.dataplane.node;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -67,22 +65,6 @@ final class Testbed implements AutoCloseable {
 
     private Testbed() throws IOException {
         this.stateRoot = Files.createTempDirectory("dpnode");
-    }
-
-    /** Skips the calling test unless {@code tool} is on the PATH, saying so. */
-    static void assumeTool(String tool) {
-        boolean found = onPath(tool);
-        String reason = tool + " is not installed (CI installs it)";
-        if (!found) System.out.println("SKIPPED: " + reason);
-        assumeTrue(found, reason);
-    }
-
-    /** True if {@code tool} is an executable on the PATH. */
-    static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
-        }
-        return false;
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.WireguardLeaseData;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.testing.Hosts;
 import io.dataplane.wireguard.TransportCipher;
@@ -29,8 +30,8 @@ class WireGuardNodesTest {
 
     @Test
     void twoWireguardNodesCarryPingAndTcpBothWays() throws Exception {
-        Testbed.assumeTool("iperf3");
-        Testbed.assumeTool("wg");
+        Prerequisites.program("iperf3");
+        Prerequisites.program("wg");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
@@ -78,8 +79,8 @@ class WireGuardNodesTest {
 
     @Test
     void ourNodeAndWireguardGoHandshakeAndPingBothWays() throws Exception {
-        Testbed.assumeTool("wireguard-go");
-        Testbed.assumeTool("wg");
+        Prerequisites.program("wireguard-go");
+        Prerequisites.program("wg");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
@@ -115,6 +116,7 @@ class WireGuardNodesTest {
     }
 
     private static String wgPubkey(String privateKey) throws Exception {
+        Prerequisites.program("wg");
         Process p = new ProcessBuilder("wg", "pubkey").redirectErrorStream(true).start();
         p.getOutputStream().write((privateKey + "\n").getBytes(StandardCharsets.US_ASCII));
         p.getOutputStream().close();

@@ -3,7 +3,6 @@ package io.dataplane.udp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.config.BackendConf;
@@ -11,6 +10,7 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.testing.FakeNode;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
@@ -62,7 +62,7 @@ class UdpOverUdpSocketsTest {
 
     @Test
     void pingBothWaysThroughRealSockets() throws Exception {
-        assumeTrue(UdpTransport.isAvailable(), () -> "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
+        Prerequisites.require(UdpTransport.isAvailable(), "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
         FakeNode a = null;
         FakeNode b = null;
         // Both ends need the same port (every node listens on the network's port); another test may hold one.

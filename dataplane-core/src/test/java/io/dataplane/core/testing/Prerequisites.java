@@ -43,7 +43,8 @@ public final class Prerequisites {
             Map.entry("runuser", "util-linux"),
             Map.entry("unshare", "util-linux"),
             Map.entry("mknod", "coreutils"),
-            Map.entry("kill", "procps"));
+            Map.entry("kill", "procps"),
+            Map.entry("sysctl", "procps"));
     /** Where the Debian package containernetworking-plugins puts the CNI plugins. */
     private static final Path CNI_DIR = Path.of("/usr/lib/cni");
 
@@ -71,6 +72,18 @@ public final class Prerequisites {
     public static void program(String program) {
         require(onPath(program), program + " is not installed (Debian package " + packageOf(program) + ": apt-get install "
                 + packageOf(program) + ")");
+    }
+
+    /**
+     * For a part of a test that can be left out: true if {@code program} is on the PATH; false,
+     * saying that the part is skipped and why, if it is not; a failure where skips are.
+     */
+    public static boolean available(String program) {
+        if (onPath(program)) return true;
+        String reason = program + " is not installed (Debian package " + packageOf(program) + ")";
+        if (noSkips()) fail("required here (CI=true or -D" + NO_SKIPS_PROPERTY + "=true), but " + reason);
+        System.out.println("SKIPPED part of the test: " + reason);
+        return false;
     }
 
     /** {@link #program} for every program in {@code programs}. */

@@ -1,9 +1,8 @@
 package io.dataplane.tun.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.TunDevice;
 import io.dataplane.tun.netns.NetNamespace;
@@ -25,22 +24,23 @@ import java.util.concurrent.TimeoutException;
 /**
  * The hosts of a root-only network test: network namespaces with unique names (other test runs on
  * the same machine build theirs at the same time), commands run in them ({@code ip -j}, ping), and
- * removal of everything on {@link #close}, also after a failure.
+ * removal of everything on {@link #close}, also after a failure. A command whose program the
+ * machine lacks skips the test, naming its Debian package ({@link Prerequisites#programOf}).
  */
 public final class Hosts implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final List<NetNamespace> namespaces = new ArrayList<>();
 
     /**
-     * Skips the calling test unless it runs as root on a machine with a usable TUN, printing why.
+     * Skips the calling test unless it runs as root on a machine with a usable TUN and iproute2,
+     * saying why ({@link Prerequisites#require}: a failure where skips are).
      */
     public static void assumeRoot() {
         String user = System.getProperty("user.name");
         boolean root = "root".equals(user) || uid() == 0;
-        String reason = !root ? "not root (user " + user + "): network namespace and TUN tests need root"
-                : !TunDevice.isAvailable() ? "TUN unavailable: " + TunDevice.unavailabilityCause() : null;
-        if (reason != null) System.out.println("SKIPPED: " + reason);
-        assumeTrue(reason == null, reason);
+        Prerequisites.require(root, "not root (user " + user + "): network namespace and TUN tests need root");
+        Prerequisites.require(TunDevice.isAvailable(), "TUN unavailable: " + TunDevice.unavailabilityCause());
+        Prerequisites.program("ip");
     }
 
     private static int uid() {
@@ -71,6 +71,7 @@ public final class Hosts implements AutoCloseable {
 
     /** Runs a command (30 s at most), returns its standard output; throws with its output if it fails. */
     public static String run(String... command) throws IOException {
+        Prerequisites.programOf(List.of(command));
         Process p = new ProcessBuilder(command).start();
         CompletableFuture<String> out = drain(p.getInputStream());
         CompletableFuture<String> err = drain(p.getErrorStream());
@@ -92,6 +93,7 @@ public final class Hosts implements AutoCloseable {
 
     /** Runs a command and returns its exit code and combined output, whatever the code. */
     public static Result runAnyway(String... command) throws IOException, InterruptedException {
+        Prerequisites.programOf(List.of(command));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<String> out = drain(p.getInputStream());
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -108,6 +110,7 @@ public final class Hosts implements AutoCloseable {
      */
     public static double iperf3(NetNamespace clientNs, int client, NetNamespace serverNs, int server, int seconds, boolean reverse)
             throws IOException, InterruptedException {
+        Prerequisites.programs("ip", "iperf3");
         String serverText = Ipv4Address.toString(server);
         Process srv = new ProcessBuilder("ip", "netns", "exec", serverNs.name(), "iperf3", "-s", "-1", "--forceflush", "-B", serverText)
                 .redirectErrorStream(true).start();
