@@ -106,7 +106,7 @@ class NodeCommandIT {
         Traffic.assertPings(a, b, 5);
         Traffic.assertPings(b, a, 5);
         if (Prerequisites.available("iperf3")) {
-            double bps = Traffic.iperf3(bed, a, b, 2, false);
+            double bps = Traffic.iperf3(a, b, 2, false);
             assertTrue(bps > 1e6, "iperf3 across two ./dataplane nodes: " + bps + " bit/s");
         } else {
             Traffic.ping(a, b, 200, 0.005); // traffic enough for the stats line

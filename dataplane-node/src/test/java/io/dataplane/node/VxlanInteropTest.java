@@ -52,8 +52,8 @@ class VxlanInteropTest {
             Traffic.assertPings(p.ours(), p.kernel(), 4);
             Traffic.assertPings(p.kernel(), p.ours(), 4);
 
-            double up = Traffic.iperf3(bed, p.ours(), p.kernel(), 3, false);
-            double down = Traffic.iperf3(bed, p.ours(), p.kernel(), 3, true);
+            double up = Traffic.iperf3(p.ours(), p.kernel(), 3, false);
+            double down = Traffic.iperf3(p.ours(), p.kernel(), 3, true);
             System.out.printf("vxlan interop on a default veth, TCP 3 s: ours -> kernel %.2f Gbit/s, kernel -> ours %.2f Gbit/s"
                     + " (noisy shared machine)%n", up / 1e9, down / 1e9);
             assertTrue(up > 10e6, "TCP ours -> kernel: " + up + " bit/s");

@@ -81,7 +81,11 @@ class VxlanEncapsulationTest {
     }
 
     int decap(byte[] datagram, int source, Consumer<PacketBuffer> check) {
-        PacketBuffer p = pool.acquire().put(datagram);
+        return decap(pool, datagram, source, check);
+    }
+
+    int decap(PacketPool from, byte[] datagram, int source, Consumer<PacketBuffer> check) {
+        PacketBuffer p = from.acquire().put(datagram);
         p.setPeer(source, 41529);
         try {
             int verdict = vtep.decap(p);
@@ -193,14 +197,7 @@ class VxlanEncapsulationTest {
 
     private int decapLarge(byte[] datagram, Consumer<PacketBuffer> check) {
         try (PacketPool large = new PacketPool(1, 16384, 128)) {
-            PacketBuffer p = large.acquire().put(datagram).setPeer(PEER, 41529);
-            try {
-                int verdict = vtep.decap(p);
-                check.accept(p);
-                return verdict;
-            } finally {
-                p.release();
-            }
+            return decap(large, datagram, PEER, check);
         }
     }
 

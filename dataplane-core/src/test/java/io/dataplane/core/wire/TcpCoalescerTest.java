@@ -136,20 +136,7 @@ class TcpCoalescerTest {
         assertEquals(TcpSegment.pseudoHeaderSum(A, B, total - 20), TcpSegment.u16(head, 36), "the run's own partial sum");
 
         // Completed, the super-packet is the one segment a sender would have built with the whole payload.
-        ByteArrayOutputStream wire = new ByteArrayOutputStream();
-        wire.writeBytes(head);
-        ByteArrayOutputStream payload = new ByteArrayOutputStream();
-        payload.writeBytes(run.get(0).payload());
-        for (int i = 1; i < 4; i++) {
-            byte[] p = buffers.get(i).toByteArray();
-            wire.write(p, HEADERS, p.length - HEADERS);
-            payload.writeBytes(run.get(i).payload());
-        }
-        byte[] joined = wire.toByteArray();
-        int completed = ~TcpSegment.sum(joined, 20, joined.length - 20, 0) & 0xffff;
-        joined[36] = (byte) (completed >>> 8);
-        joined[37] = (byte) completed;
-        assertArrayEquals(run.get(0).withPayload(payload.toByteArray()).bytes(), joined);
+        assertArrayEquals(run.get(0).withPayload(joinedPayload(run)).bytes(), completedSuperPacket(head, buffers));
     }
 
     @Test
@@ -214,21 +201,34 @@ class TcpCoalescerTest {
         // What the kernel gets: the first buffer, then each other one's payload. Completing its partial
         // checksum (sum of the L4 bytes with the field as it is, complemented) must give exactly the
         // one segment a sender would have built with the whole payload.
+        TcpSegment expected = run.get(0).withPayload(joinedPayload(run)).withFlags(pushLast ? ACK | PSH : ACK);
+        assertArrayEquals(expected.bytes(), completedSuperPacket(head, buffers), "the super-packet with its checksum completed");
+    }
+
+    /**
+     * What the kernel gets for a joined run, its partial checksum completed (the sum of the L4
+     * bytes with the field as it is, complemented): the first buffer ({@code head}, after finish),
+     * then each other one's payload.
+     */
+    private static byte[] completedSuperPacket(byte[] head, List<PacketBuffer> buffers) {
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         wire.writeBytes(head);
-        ByteArrayOutputStream payload = new ByteArrayOutputStream();
-        payload.writeBytes(run.get(0).payload());
-        for (int i = 1; i < 6; i++) {
+        for (int i = 1; i < buffers.size(); i++) {
             byte[] p = buffers.get(i).toByteArray();
             wire.write(p, HEADERS, p.length - HEADERS);
-            payload.writeBytes(run.get(i).payload());
         }
         byte[] joined = wire.toByteArray();
         int completed = ~TcpSegment.sum(joined, 20, joined.length - 20, 0) & 0xffff;
         joined[36] = (byte) (completed >>> 8);
         joined[37] = (byte) completed;
-        TcpSegment expected = run.get(0).withPayload(payload.toByteArray()).withFlags(pushLast ? ACK | PSH : ACK);
-        assertArrayEquals(expected.bytes(), joined, "the super-packet with its checksum completed");
+        return joined;
+    }
+
+    /** The payloads of {@code run}, one after the other. */
+    private static byte[] joinedPayload(List<TcpSegment> run) {
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        for (TcpSegment t : run) payload.writeBytes(t.payload());
+        return payload.toByteArray();
     }
 
     @Test
