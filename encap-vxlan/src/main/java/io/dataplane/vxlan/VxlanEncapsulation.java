@@ -67,8 +67,8 @@ import java.nio.ByteOrder;
  *   <li>{@code VXLAN_BAD_ETHERTYPE}: neither IPv4 nor ARP (a TUN carries IP only).</li>
  *   <li>The inner IPv4 header as {@link Ipv4Header#validate} judges it, then its checksum ({@code
  *       BAD_CHECKSUM}: the kernel's {@code ip_rcv} would drop it, uncounted by us), then its total
- *       length against {@link VtepConfig#innerMtu()} ({@code OVERSIZE}), except a TCP
- *       super-packet, see below.</li>
+ *       length, and the length of what follows the inner Ethernet header, against
+ *       {@link VtepConfig#innerMtu()} ({@code OVERSIZE}), except a TCP super-packet, see below.</li>
  *   <li>{@code FORWARD}: the data is trimmed to the inner IPv4 packet, Ethernet padding after its
  *       total length included.</li>
  * </ol>
@@ -243,8 +243,9 @@ public final class VxlanEncapsulation implements Encapsulation {
         if (!ip.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
         int totalLength = ip.totalLength();
         int segment = 0;
-        if (totalLength > innerMtu) {
-            segment = superPacketSegment(ip, s, o + INNER_IP, totalLength);
+        if (totalLength > innerMtu || length - INNER_IP > innerMtu) {
+            // Beyond the MTU only a whole super-packet, not a small packet with a long tail.
+            if (totalLength > innerMtu) segment = superPacketSegment(ip, s, o + INNER_IP, totalLength);
             if (segment <= 0) return DropReason.OVERSIZE.ordinal();
         }
         packet.setData(o + INNER_IP, totalLength);

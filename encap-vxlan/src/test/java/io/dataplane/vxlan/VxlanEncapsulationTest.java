@@ -219,6 +219,9 @@ class VxlanEncapsulationTest {
         wrong[37] ^= 1;
         assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(wrong), p -> { }), "neither complete nor partial");
         assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(ping(64, 8000)), p -> { }), "not TCP");
+        assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(Arrays.copyOf(ping(64, 56), MTU + 1)), p -> { }),
+                "a small packet with a tail beyond the MTU");
+        assertEquals(Encapsulation.FORWARD, decapLarge(fromPeer(Arrays.copyOf(ping(64, 56), MTU)), p -> { }), "a tail up to the MTU");
     }
 
     @Test
