@@ -24,8 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code ./dataplane demo} as a user runs it on a machine without ping, iperf3 or any other tool
- * (a PATH without them): it exits 0 after its own ICMP echo and TCP stream crossed the overlay,
+ * {@code ./dataplane demo} as a user runs it on a machine without iproute2, ping, iperf3 or any
+ * other tool (a PATH without them): it exits 0 after its own ICMP echo and TCP stream crossed the overlay,
  * and leaves nothing behind, neither namespaces (and so no veth pair or TUN) nor
  * processes nor its state directory; Ctrl-C in the middle of the traffic cleans up the same way;
  * a backend this build lacks is refused in one line. The processes the demo started are found
@@ -35,8 +35,9 @@ class DemoCommandIT {
     private static final Pattern NAMESPACES = Pattern.compile("(?m)^underlay: (\\S+) veth0 .* veth0 \\S+ (\\S+)$");
     private static final Pattern STATE_DIR = Pattern.compile("(?m)^cleanup: deleted state directory (\\S+)$");
 
-    /** The programs a fresh machine lacks: the demo runs without any of them. */
-    private static final Set<String> TOOLS = Set.of("ping", "iperf3", "tshark", "ethtool", "wg", "wireguard-go", "gcc", "etcd", "etcdctl");
+    /** The programs a machine with only a JDK lacks: the demo runs without any of them. */
+    private static final Set<String> TOOLS = Set.of("ip", "bridge", "tc", "ping", "iperf3", "tshark", "ethtool", "wg", "wireguard-go", "gcc",
+            "etcd", "etcdctl");
 
     private static Path bareBin;
 

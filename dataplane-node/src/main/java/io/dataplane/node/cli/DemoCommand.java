@@ -18,7 +18,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -122,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
         NetConf net = NetConf.parse("{\"Network\": \"" + NETWORK + "\", \"Backend\": {\"Type\": \"" + backend.flannelName() + "\"}}");
         NetNamespace nsA = namespace("dpdemo-a-" + suffix);
         NetNamespace nsB = namespace("dpdemo-b-" + suffix);
-        ip("-n", nsA.name(), "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", nsB.name());
+        netlink(nsA, nl -> nl.addVeth("veth0", "veth0", nsB.path()));
         Path state = teardown.add(() -> Files.createTempDirectory("dataplane-demo"), dir -> {
             deleteTree(dir);
             return "deleted state directory " + dir;
@@ -151,15 +150,17 @@ final class DemoCommand implements Callable<Integer> {
             n.delete();
             return "deleted network namespace " + name + (name.startsWith("dpdemo-a") ? " (and the veth pair with it)" : "");
         });
-        ip("-n", name, "link", "set", "lo", "up");
+        netlink(ns, nl -> nl.setUp("lo", true));
         return ns;
     }
 
     /** Side {@code i}'s underlay address 192.0.2.i/24 on veth0 and pod address 10.244.i.1 on lo. */
     private void address(NetNamespace ns, int i) throws Exception {
-        ip("-n", ns.name(), "addr", "add", "192.0.2." + i + "/24", "dev", "veth0");
-        ip("-n", ns.name(), "link", "set", "veth0", "up");
-        ip("-n", ns.name(), "addr", "add", "10.244." + i + ".1/32", "dev", "lo");
+        netlink(ns, nl -> {
+            nl.addAddress("veth0", Ipv4Address.parse("192.0.2." + i), 24);
+            nl.setUp("veth0", true);
+            nl.addAddress("lo", Ipv4Address.parse("10.244." + i + ".1"), 32);
+        });
     }
 
     /** Starts side {@code i}'s node in its namespace: subnet 10.244.i.0/24 at 192.0.2.i. */
@@ -262,11 +263,19 @@ final class DemoCommand implements Callable<Integer> {
         return "A " + StatsLine.drops(a) + "; B " + StatsLine.drops(b);
     }
 
-    private void ip(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("ip"));
-        command.addAll(List.of(args));
-        // Nothing to undo: what ip makes lives in the demo's namespaces and goes with them.
-        teardown.add(() -> ChildProcess.run(command), ignored -> null);
+    /** A change made through rtnetlink inside a namespace. */
+    private interface NetlinkChange {
+        void apply(Netlink netlink) throws IOException;
+    }
+
+    private void netlink(NetNamespace ns, NetlinkChange change) throws Exception {
+        // Nothing to undo: what it makes lives in the demo's namespaces and goes with them.
+        teardown.add(() -> ns.call(() -> {
+            try (Netlink nl = Netlink.open()) {
+                change.apply(nl);
+            }
+            return ns;
+        }), ignored -> null);
     }
 
     private static boolean isRoot() {
