@@ -52,6 +52,8 @@ import java.util.List;
  * {@code gsoSize != 0} a GSO header (TCPV4 or UDP_L4 from the IPv4 protocol) with NEEDS_CSUM,
  * writing the pseudo-header sum into the L4 checksum field, as the kernel expects of a
  * super-packet. Buffers need an offset of at least 10.
+ * A super-packet larger than the buffer is cut at the buffer's end (its IPv4 total length then
+ * exceeds the data, which IPv4 validation drops); with TSO/USO use buffers of 64 KiB.
  *
  * <p><b>Partial checksums on write.</b> A kernel that sends across a veth defers TCP and UDP
  * checksums ({@code CHECKSUM_PARTIAL}); a kernel VXLAN or IPIP device there puts inner packets on
@@ -63,12 +65,10 @@ import java.util.List;
  * it); without it, completed in software. Finding one costs a look at the IPv4 header and the
  * checksum field; a checksum that is neither complete nor partial is written as it is, and the
  * kernel's TCP or UDP drops it and counts it.
- * A super-packet larger than the buffer is cut at the buffer's end (its IPv4 total length then
- * exceeds the data, which IPv4 validation drops); with TSO/USO use buffers of 64 KiB.
  *
  * <p><b>Joined writes.</b> With {@link TunOffload#TSO4} among the offloads, {@link #write} also
  * does what GRO does for a NIC: consecutive segments of one TCP flow in the batch (as
- * {@link TcpCoalescer} decides, each checksum verified first) go into the kernel as one TCP
+ * {@link TcpCoalescer} decides, each checksum verified or partial) go into the kernel as one TCP
  * super-packet, the first buffer with its rewritten headers and the payload of the others gathered
  * by one {@code writev}, no copy. The kernel's TCP then takes up one packet where it would have
  * taken up dozens. {@link #coalesced()} counts the packets written so.
