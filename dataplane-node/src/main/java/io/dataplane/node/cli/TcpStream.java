@@ -79,6 +79,7 @@ final class TcpStream implements AutoCloseable {
             client.shutdownOutput();
         } catch (IOException e) {
             if (failure == null) failure = "sending: " + e.getMessage();
+            stop(); // a receiver still waiting in accept ends too
         }
     }
 
