@@ -156,15 +156,18 @@ public final class OverlayNode implements AutoCloseable {
                 return node;
             }
             PacketPathOptions packetPath = config.packetPath();
-            PacketPool pool = new PacketPool(packetPath.poolSize(), bufferSize(underlayMtu, tunMtu + type.overhead()),
-                    PacketPool.DEFAULT_HEADROOM);
+            // A kernel VTEP across a veth sends TCP super-packets whole, each one datagram of up to 64 KiB.
+            int slot = type == BackendType.VXLAN ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + type.overhead());
+            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
 
             // TSO from the TUN, cut again by the socket (UDP GSO): only where the encapsulation puts the
             // same headers on every packet and the TUN reader sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
                     && (type == BackendType.UDP || type == BackendType.VXLAN);
-            TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch());
+            // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
+            // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
+            TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
             PacketPool tunPool = pool;
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));

@@ -3,11 +3,9 @@ package io.dataplane.node;
 import static io.dataplane.node.Cli.assertContains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.config.BackendType;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.dataplane.core.testing.Prerequisites;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,13 +82,13 @@ class CommandLineIT {
     void demoSaysInOneLineThatItNeedsRoot() throws Exception {
         ProcessBuilder b = Cli.dataplane("demo");
         if (ProcessHandle.current().info().user().orElse("").equals("root")) {
-            assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) is not installed");
+            Prerequisites.program("setpriv");
             List<String> asNobody = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
             asNobody.addAll(b.command());
             b.command(asNobody);
         }
         Tool t = Cli.run(b, RUN);
-        assumeTrue(!t.stderr().contains("Permission denied"), "the repository is not readable by nobody: " + t.stderr());
+        Prerequisites.require(!t.stderr().contains("Permission denied"), "the repository is not readable by nobody: " + t.stderr());
         assertEquals(1, t.exitCode(), t.output());
         assertEquals(List.of("dataplane demo: needs root: it creates network namespaces, a veth pair and TUN devices (try: sudo"
                 + " ./dataplane demo)"), t.stderr().lines().toList());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dataplane.core.config.NetConf;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.testing.Hosts;
 import java.time.Duration;
@@ -49,7 +50,7 @@ class DirectRoutingNodesTest {
     @ParameterizedTest
     @ValueSource(strings = {"ipip", "vxlan"})
     void peerOnOurSubnetIsRoutedDirectlyAndThePeerBehindTheRouterTunnelled(String backend) throws Exception {
-        Testbed.assumeTool("tshark");
+        Prerequisites.program("tshark");
         try (Testbed bed = Testbed.twoSubnets(); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);

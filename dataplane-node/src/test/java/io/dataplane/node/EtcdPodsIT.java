@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.control.etcd.testing.EtcdProcess;
 import io.dataplane.core.config.SubnetEnv;
 import io.dataplane.core.wire.Ipv4Address;
@@ -52,10 +53,9 @@ class EtcdPodsIT {
     @BeforeEach
     void setUp() throws Exception {
         EtcdProcess.assumeInstalled();
-        boolean cni = Files.isExecutable(CNI.resolve("bridge")) && Files.isExecutable(CNI.resolve("host-local"));
-        if (!cni) System.out.println("SKIPPED: the CNI plugins are not installed (Debian package containernetworking-plugins)");
-        org.junit.jupiter.api.Assumptions.assumeTrue(cni, "the CNI plugins are not installed (Debian package containernetworking-plugins)");
-        Testbed.assumeTool("iptables"); // the bridge plugin's ipMasq
+        Prerequisites.cniPlugin("bridge");
+        Prerequisites.cniPlugin("host-local");
+        Prerequisites.program("iptables"); // the bridge plugin's ipMasq
         bed = Testbed.hosts(4);
         etcd = EtcdProcess.inNamespace(bed.host(4).name(), bed.host(4).addressText());
     }

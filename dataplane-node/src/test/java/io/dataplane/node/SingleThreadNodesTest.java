@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.pipeline.Pipeline;
+import io.dataplane.core.testing.Prerequisites;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,7 @@ class SingleThreadNodesTest {
 
     @Test
     void everyTunnelBackendCarriesPingAndTcpOnOneThreadPerNode() throws Exception {
-        Testbed.assumeTool("iperf3");
+        Prerequisites.program("iperf3");
         for (NetConf netConf : List.of(VxlanInteropTest.VXLAN, UdpNodesTest.UDP, IpipNodesTest.IPIP, WireGuardNodesTest.WIREGUARD)) {
             try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
                 Testbed.Host a = bed.host(1);
@@ -34,8 +35,8 @@ class SingleThreadNodesTest {
 
                 Traffic.assertPings(a, b, 4);
                 Traffic.assertPings(b, a, 4);
-                double ab = Traffic.iperf3(bed, a, b, 2, false);
-                double ba = Traffic.iperf3(bed, a, b, 2, true);
+                double ab = Traffic.iperf3(a, b, 2, false);
+                double ba = Traffic.iperf3(a, b, 2, true);
                 System.out.printf("%s, TCP 2 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", what, ab / 1e6, ba / 1e6);
                 assertTrue(ab > 10e6, what + ", TCP a -> b: " + ab + " bit/s");
                 assertTrue(ba > 10e6, what + ", TCP b -> a: " + ba + " bit/s");

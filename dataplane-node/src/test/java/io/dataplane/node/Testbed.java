@@ -1,7 +1,5 @@
 package io.dataplane.node;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -69,27 +67,12 @@ final class Testbed implements AutoCloseable {
         this.stateRoot = Files.createTempDirectory("dpnode");
     }
 
-    /** Skips the calling test unless {@code tool} is on the PATH, saying so. */
-    static void assumeTool(String tool) {
-        boolean found = onPath(tool);
-        String reason = tool + " is not installed (CI installs it)";
-        if (!found) System.out.println("SKIPPED: " + reason);
-        assumeTrue(found, reason);
-    }
-
-    /** True if {@code tool} is an executable on the PATH. */
-    static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
-        }
-        return false;
-    }
-
     /**
      * {@code count} hosts on 192.0.2.0/24: host i (from 1) has address 192.0.2.i on its underlay
      * interface, subnet 10.244.i.0/24 and pod address 10.244.i.1 on lo. Two hosts share a veth
-     * pair; more hang off a bridge in a switch namespace. Transmit checksum offload is off on every
-     * underlay interface, so the UDP checksums on the wire are the real ones.
+     * pair; more hang off a bridge in a switch namespace. The veths keep the kernel's default
+     * offloads, as on any machine: TCP and UDP checksums of what the kernel sends across them stay
+     * partial on the wire ({@link #txChecksumOff} for a test that reads them there).
      */
     static Testbed hosts(int count) throws IOException {
         Hosts.assumeRoot();
@@ -161,7 +144,6 @@ final class Testbed implements AutoCloseable {
             } else {
                 run(h, "route", "add", "192.0.2.0/24", "via", "198.51.100.254");
             }
-            Hosts.run("ip", "netns", "exec", ns.name(), "ethtool", "-K", underlay, "tx", "off");
             list.add(new Host(ns, underlay, address, subnet, pod));
         }
     }
@@ -192,9 +174,19 @@ final class Testbed implements AutoCloseable {
             Hosts.run("ip", "-n", ns.name(), "addr", "add", Ipv4Address.toString(address) + "/24", "dev", underlay);
             Hosts.run("ip", "-n", ns.name(), "link", "set", underlay, "up");
             Hosts.run("ip", "-n", ns.name(), "addr", "add", Ipv4Address.toString(pod) + "/32", "dev", "lo");
-            Hosts.run("ip", "netns", "exec", ns.name(), "ethtool", "-K", underlay, "tx", "off");
             list.add(new Host(ns, underlay, address, subnet, pod));
         }
+    }
+
+    /**
+     * Turns transmit checksum offload off on every host's underlay interface ({@code ethtool -K
+     * veth0 tx off}), so that the kernel completes the checksums of what it sends and a capture on
+     * the underlay reads the real ones; for the tests that check them with tshark, a second case
+     * beside the default one.
+     */
+    Testbed txChecksumOff() throws IOException {
+        for (Host h : list) Hosts.run("ip", "netns", "exec", h.name(), "ethtool", "-K", h.underlay(), "tx", "off");
+        return this;
     }
 
     /** Host {@code i}, from 1. */

@@ -1,5 +1,6 @@
 package io.dataplane.node;
 
+import io.dataplane.core.testing.Prerequisites;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,6 +32,7 @@ final class Tool implements AutoCloseable {
 
     /** Starts the command {@code builder} describes (its environment, its directory). */
     static Tool start(ProcessBuilder builder) throws IOException {
+        Prerequisites.programOf(builder.command());
         return new Tool(String.join(" ", builder.command()), builder.start());
     }
 

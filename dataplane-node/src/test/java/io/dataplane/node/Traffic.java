@@ -2,8 +2,7 @@ package io.dataplane.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.tun.testing.Hosts;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +15,6 @@ import java.util.regex.Pattern;
 final class Traffic {
     private static final Pattern SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
     private static final Pattern REPLY = Pattern.compile("icmp_seq=(\\d+) .*time=([0-9.]+) ms");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Traffic() {}
 
@@ -55,17 +53,7 @@ final class Traffic {
      * An iperf3 TCP run of {@code seconds} from {@code client}'s pod address to {@code server}'s
      * ({@code reverse}: the server sends); returns the bits per second the receiver got.
      */
-    static double iperf3(Testbed bed, Testbed.Host client, Testbed.Host server, int seconds, boolean reverse)
-            throws IOException, InterruptedException {
-        Tool srv = bed.startTool(server, "iperf3", "-s", "-1", "--forceflush", "-B", server.podText());
-        srv.awaitStdout("Server listening", Duration.ofSeconds(10));
-        List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", server.podText(), "-B", client.podText(), "-t",
-                String.valueOf(seconds), "-J", "--connect-timeout", "3000"));
-        if (reverse) cmd.add("-R");
-        Tool c = Tool.run(Duration.ofSeconds(seconds + 20), client.exec(cmd.toArray(String[]::new)));
-        srv.await(Duration.ofSeconds(5));
-        JsonNode result = JSON.readTree(c.stdout());
-        if (c.exitCode() != 0 || result.has("error")) throw new AssertionError("iperf3 failed:\n" + c.output());
-        return result.get("end").get("sum_received").get("bits_per_second").asDouble();
+    static double iperf3(Testbed.Host client, Testbed.Host server, int seconds, boolean reverse) throws IOException, InterruptedException {
+        return Hosts.iperf3(client.ns(), client.pod(), server.ns(), server.pod(), seconds, reverse);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.WireguardLeaseData;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.testing.Hosts;
 import io.dataplane.wireguard.TransportCipher;
@@ -29,8 +30,8 @@ class WireGuardNodesTest {
 
     @Test
     void twoWireguardNodesCarryPingAndTcpBothWays() throws Exception {
-        Testbed.assumeTool("iperf3");
-        Testbed.assumeTool("wg");
+        Prerequisites.program("iperf3");
+        Prerequisites.program("wg");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
@@ -57,8 +58,8 @@ class WireGuardNodesTest {
             nodeB.addPeer(nodeA.localLease());
             Traffic.assertPings(a, b, 4);
             Traffic.assertPings(b, a, 4);
-            double ab = Traffic.iperf3(bed, a, b, 3, false);
-            double ba = Traffic.iperf3(bed, a, b, 3, true);
+            double ab = Traffic.iperf3(a, b, 3, false);
+            double ba = Traffic.iperf3(a, b, 3, true);
             System.out.printf("wireguard nodes, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", ab / 1e6, ba / 1e6);
             assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
             assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
@@ -78,8 +79,8 @@ class WireGuardNodesTest {
 
     @Test
     void ourNodeAndWireguardGoHandshakeAndPingBothWays() throws Exception {
-        Testbed.assumeTool("wireguard-go");
-        Testbed.assumeTool("wg");
+        Prerequisites.program("wireguard-go");
+        Prerequisites.program("wg");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
@@ -115,6 +116,7 @@ class WireGuardNodesTest {
     }
 
     private static String wgPubkey(String privateKey) throws Exception {
+        Prerequisites.program("wg");
         Process p = new ProcessBuilder("wg", "pubkey").redirectErrorStream(true).start();
         p.getOutputStream().write((privateKey + "\n").getBytes(StandardCharsets.US_ASCII));
         p.getOutputStream().close();

@@ -9,6 +9,7 @@ import io.dataplane.core.wire.ArpPacket;
 import io.dataplane.core.wire.EthernetHeader;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.MacAddress;
+import io.dataplane.core.wire.PartialChecksum;
 import io.dataplane.core.wire.VxlanHeader;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -66,10 +67,19 @@ import java.nio.ByteOrder;
  *   <li>{@code VXLAN_BAD_ETHERTYPE}: neither IPv4 nor ARP (a TUN carries IP only).</li>
  *   <li>The inner IPv4 header as {@link Ipv4Header#validate} judges it, then its checksum ({@code
  *       BAD_CHECKSUM}: the kernel's {@code ip_rcv} would drop it, uncounted by us), then its total
- *       length against {@link VtepConfig#innerMtu()} ({@code OVERSIZE}).</li>
+ *       length, and the length of what follows the inner Ethernet header, against
+ *       {@link VtepConfig#innerMtu()} ({@code OVERSIZE}), except a TCP super-packet, see below.</li>
  *   <li>{@code FORWARD}: the data is trimmed to the inner IPv4 packet, Ethernet padding after its
  *       total length included.</li>
  * </ol>
+ *
+ * <h2>TCP super-packets from a kernel VTEP</h2>
+ * A kernel VXLAN device whose underlay is a veth (containers or VMs on one host, a KinD cluster)
+ * hands the veth its TCP super-packets whole (GSO), and a UDP socket receives each as one datagram
+ * of up to 64 KiB; the kernel's own VXLAN receive passes them on whole. So does decap: an inner
+ * packet beyond the MTU that is TCP with the partial checksum such a super-packet carries forwards
+ * with {@link PacketBuffer#gsoSize()} set to the segment size the TUN's MTU allows, and the TUN
+ * takes it as one super-packet. Any other oversize packet is {@code OVERSIZE}.
  *
  * <h2>ARP</h2>
  * flannel programs permanent neighbor entries, so a flannel.1 peer does not normally ARP; if one
@@ -232,9 +242,29 @@ public final class VxlanEncapsulation implements Encapsulation {
         if (bad != Ipv4Header.VALID) return bad;
         if (!ip.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
         int totalLength = ip.totalLength();
-        if (totalLength > innerMtu) return DropReason.OVERSIZE.ordinal();
+        int segment = 0;
+        if (totalLength > innerMtu || length - INNER_IP > innerMtu) {
+            // Beyond the MTU only a whole super-packet, not a small packet with a long tail.
+            if (totalLength > innerMtu) segment = superPacketSegment(ip, s, o + INNER_IP, totalLength);
+            if (segment <= 0) return DropReason.OVERSIZE.ordinal();
+        }
         packet.setData(o + INNER_IP, totalLength);
+        packet.setGsoSize(segment);
         return FORWARD;
+    }
+
+    /**
+     * The segment size for a TCP super-packet a kernel VTEP sent whole, or 0 if the oversize inner
+     * packet at {@code at} is none: TCP, not a fragment, its checksum partial (as the sender's
+     * kernel leaves every super-packet's) and with payload beyond its headers. Segments of
+     * {@link VtepConfig#innerMtu()} bytes: what the TUN's kernel cuts it into if it has to.
+     */
+    private int superPacketSegment(Ipv4Header ip, MemorySegment s, int at, int totalLength) {
+        if (ip.protocol() != Ipv4Header.PROTO_TCP || PartialChecksum.field(s, at, totalLength) < 0) return 0;
+        int ihl = ip.headerLength();
+        int tcpHeader = (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at + ihl + 12)) >>> 4) * 4;
+        int headers = ihl + tcpHeader;
+        return tcpHeader >= 20 && headers < totalLength ? innerMtu - headers : 0;
     }
 
     /** Turns an ARP request for our VTEP address into the reply, in place; anything else is dropped. */

@@ -12,6 +12,7 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.ArpPacket;
 import io.dataplane.core.wire.ArpRepr;
@@ -80,7 +81,11 @@ class VxlanEncapsulationTest {
     }
 
     int decap(byte[] datagram, int source, Consumer<PacketBuffer> check) {
-        PacketBuffer p = pool.acquire().put(datagram);
+        return decap(pool, datagram, source, check);
+    }
+
+    int decap(PacketPool from, byte[] datagram, int source, Consumer<PacketBuffer> check) {
+        PacketBuffer p = from.acquire().put(datagram);
         p.setPeer(source, 41529);
         try {
             int verdict = vtep.decap(p);
@@ -177,6 +182,46 @@ class VxlanEncapsulationTest {
     void aPacketOfExactlyTheMtuPassesOneMoreIsOversize() {
         assertEquals(Encapsulation.FORWARD, decap(fromPeer(ping(64, MTU - 28)), PEER));
         assertEquals(drop(DropReason.OVERSIZE), decap(fromPeer(ping(64, MTU - 27)), PEER));
+    }
+
+    /** An inner TCP segment POD2 -> POD1 with {@code payload} bytes, its checksum partial if {@code partial}. */
+    private static byte[] tcp(int payload, boolean partial) {
+        byte[] p = TcpSegment.of(POD2, 5201, POD1, 40000, 1, 1, new byte[0], TcpSegment.pattern(1, payload)).bytes();
+        if (partial) {
+            int pseudo = TcpSegment.pseudoHeaderSum(POD2, POD1, p.length - 20);
+            p[36] = (byte) (pseudo >>> 8);
+            p[37] = (byte) pseudo;
+        }
+        return p;
+    }
+
+    private int decapLarge(byte[] datagram, Consumer<PacketBuffer> check) {
+        try (PacketPool large = new PacketPool(1, 16384, 128)) {
+            return decap(large, datagram, PEER, check);
+        }
+    }
+
+    @Test
+    void aTcpSuperPacketAsAKernelVtepSendsItOverAVethForwardsWithItsSegmentSize() {
+        byte[] inner = tcp(8000, true);
+        assertEquals(Encapsulation.FORWARD, decapLarge(fromPeer(inner), p -> {
+            assertArrayEquals(inner, p.toByteArray());
+            assertEquals(MTU - 40, p.gsoSize(), "segments of the TUN's MTU");
+        }));
+        byte[] small = tcp(100, true);
+        assertEquals(Encapsulation.FORWARD, decapLarge(fromPeer(small), p -> assertEquals(0, p.gsoSize(), "one packet")));
+    }
+
+    @Test
+    void anOversizePacketThatIsNoKernelSuperPacketIsOversize() {
+        assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(tcp(8000, false)), p -> { }), "a complete checksum");
+        byte[] wrong = tcp(8000, true);
+        wrong[37] ^= 1;
+        assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(wrong), p -> { }), "neither complete nor partial");
+        assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(ping(64, 8000)), p -> { }), "not TCP");
+        assertEquals(drop(DropReason.OVERSIZE), decapLarge(fromPeer(Arrays.copyOf(ping(64, 56), MTU + 1)), p -> { }),
+                "a small packet with a tail beyond the MTU");
+        assertEquals(Encapsulation.FORWARD, decapLarge(fromPeer(Arrays.copyOf(ping(64, 56), MTU)), p -> { }), "a tail up to the MTU");
     }
 
     @Test

@@ -4,23 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.dataplane.core.testing.Prerequisites;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class KeysTest {
-    private static boolean wgInstalled() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, "wg"))) return true;
-        }
-        return false;
-    }
-
     private static String wg(String input, String... args) throws IOException, InterruptedException {
         String[] cmd = new String[args.length + 1];
         cmd[0] = "wg";
@@ -36,7 +27,7 @@ class KeysTest {
 
     @Test
     void publicKeyDerivationMatchesTheWgTool() throws Exception {
-        assumeTrue(wgInstalled(), "the wg tool (wireguard-tools) is not installed");
+        Prerequisites.program("wg");
         for (int i = 0; i < 5; i++) {
             String priv = wg(null, "genkey");
             String pub = wg(priv + "\n", "pubkey");

@@ -5,6 +5,7 @@ import io.dataplane.core.spi.PollableTunnelDevice;
 import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.wire.InternetChecksum;
+import io.dataplane.core.wire.PartialChecksum;
 import io.dataplane.core.wire.TcpCoalescer;
 import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
@@ -47,25 +48,39 @@ import java.util.List;
  * A single packet with a partial checksum (NEEDS_CSUM, with the CSUM offload) has its checksum
  * completed here, so what read returns is always a valid packet, except the segments of a
  * super-packet, whose header keeps NEEDS_CSUM for the segmenter. Write puts a header in those 10
- * bytes of headroom: all zero for a single packet; for {@code gsoSize != 0} a GSO header (TCPV4 or
- * UDP_L4 from the IPv4 protocol) with NEEDS_CSUM, writing the pseudo-header sum into the L4
- * checksum field, as the kernel expects of a super-packet. Buffers need an offset of at least 10.
+ * bytes of headroom: for a single packet all zero, or NEEDS_CSUM (see below); for
+ * {@code gsoSize != 0} a GSO header (TCPV4 or UDP_L4 from the IPv4 protocol) with NEEDS_CSUM,
+ * writing the pseudo-header sum into the L4 checksum field, as the kernel expects of a
+ * super-packet. Buffers need an offset of at least 10.
  * A super-packet larger than the buffer is cut at the buffer's end (its IPv4 total length then
  * exceeds the data, which IPv4 validation drops); with TSO/USO use buffers of 64 KiB.
  *
+ * <p><b>Partial checksums on write.</b> A kernel that sends across a veth defers TCP and UDP
+ * checksums ({@code CHECKSUM_PARTIAL}); a kernel VXLAN or IPIP device there puts inner packets on
+ * the wire whose checksum field holds only the pseudo-header sum ({@link PartialChecksum}), and
+ * the TUN's kernel would drop them as corrupt. {@link #write} hands such a packet on as the
+ * sender's kernel meant it: with the virtio_net_hdr, NEEDS_CSUM at the transport header (what
+ * {@code virtio_net_hdr_to_skb} in {@code tun_get_user} turns back into {@code CHECKSUM_PARTIAL},
+ * completed by {@code skb_checksum_help} only if the packet leaves through a device that needs
+ * it); without it, completed in software. Finding one costs a look at the IPv4 header and the
+ * checksum field; a checksum that is neither complete nor partial is written as it is, and the
+ * kernel's TCP or UDP drops it and counts it.
+ *
  * <p><b>Joined writes.</b> With {@link TunOffload#TSO4} among the offloads, {@link #write} also
  * does what GRO does for a NIC: consecutive segments of one TCP flow in the batch (as
- * {@link TcpCoalescer} decides, each checksum verified first) go into the kernel as one TCP
+ * {@link TcpCoalescer} decides, each checksum verified or partial) go into the kernel as one TCP
  * super-packet, the first buffer with its rewritten headers and the payload of the others gathered
  * by one {@code writev}, no copy. The kernel's TCP then takes up one packet where it would have
  * taken up dozens. {@link #coalesced()} counts the packets written so.
  *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
- * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}); a
+ * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
+ * same hint when opening {@code /dev/net/tun} itself is refused, EACCES or EPERM); a
  * device removed under an open descriptor makes read and write throw with EBADFD instead of hanging.
  */
 public final class TunDevice implements PollableTunnelDevice {
     private static final String TUN_PATH = "/dev/net/tun";
+    private static final String NEEDS_RIGHT = "needs root or CAP_NET_ADMIN";
     private static final int VNET_HDR_LEN = VirtioNetHeader.LENGTH;
     private static final ValueLayout.OfShort NET_U16 = SocketNative.NET_U16;
     private static final ValueLayout.OfInt NET_U32 = SocketNative.NET_U32;
@@ -111,7 +126,8 @@ public final class TunDevice implements PollableTunnelDevice {
      * kernel pick a number; {@link #name()} says which) in the calling thread's network namespace.
      *
      * @throws IllegalArgumentException naming the name when the kernel would refuse it (longer than 15 bytes, ...)
-     * @throws ErrnoException naming the call and errno: EPERM without CAP_NET_ADMIN, EBUSY when
+     * @throws ErrnoException naming the call and errno: EPERM (or EACCES opening {@code /dev/net/tun})
+     *     without CAP_NET_ADMIN, EBUSY when
      *     another descriptor holds the device, EINVAL when it is multi-queue or not a TUN
      */
     public static TunDevice open(String name, TunOptions options) throws IOException {
@@ -145,7 +161,7 @@ public final class TunDevice implements PollableTunnelDevice {
         int flags = TunNative.IFF_TUN | TunNative.IFF_NO_PI
                 | (multiQueue ? TunNative.IFF_MULTI_QUEUE : 0)
                 | (options.vnetHeader() ? TunNative.IFF_VNET_HDR : 0);
-        int tunFd = FdNative.open(TUN_PATH, FdNative.O_RDWR | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC, 0);
+        int tunFd = openDevice(FdNative.O_RDWR | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC);
         int controlFd = -1;
         try (Arena arena = Arena.ofConfined()) {
             String actual = attach(arena, tunFd, name, flags);
@@ -166,13 +182,23 @@ public final class TunDevice implements PollableTunnelDevice {
         }
     }
 
+    // Opens /dev/net/tun; without the right (EACCES where the node is mode 0600, EPERM) the error says what to do.
+    private static int openDevice(int flags) throws ErrnoException {
+        try {
+            return FdNative.open(TUN_PATH, flags, 0);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EACCES && e.errno() != Errno.EPERM) throw e;
+            throw new ErrnoException(e.call(), e.errno(), NEEDS_RIGHT);
+        }
+    }
+
     private static String attach(Arena arena, int tunFd, String name, int flags) throws ErrnoException {
         try {
             MemorySegment ifr = TunNative.ioctlIfreq(arena, tunFd, TunNative.TUNSETIFF, "TUNSETIFF", name, flags);
             return InterfaceName.read(ifr, 0);
         } catch (ErrnoException e) {
             String hint = switch (e.errno()) {
-                case Errno.EPERM -> "needs root or CAP_NET_ADMIN";
+                case Errno.EPERM, Errno.EACCES -> NEEDS_RIGHT;
                 case Errno.EBUSY -> "another descriptor holds the single-queue device " + name;
                 case Errno.EINVAL -> name + " exists as another kind of device, or its multi-queue mode differs";
                 default -> null;
@@ -198,7 +224,7 @@ public final class TunDevice implements PollableTunnelDevice {
         private static String probe() {
             int tunFd;
             try {
-                tunFd = FdNative.open(TUN_PATH, FdNative.O_RDWR | FdNative.O_CLOEXEC, 0);
+                tunFd = openDevice(FdNative.O_RDWR | FdNative.O_CLOEXEC);
             } catch (ErrnoException e) {
                 return e.getMessage();
             } catch (RuntimeException | LinkageError e) {
@@ -358,12 +384,9 @@ public final class TunDevice implements PollableTunnelDevice {
         b.setGsoSize(0);
         if ((h.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0) {
             int start = h.csumStart();
-            int field = start + h.csumOffset();
-            if (field + 2 <= len) {
-                // The field holds the pseudo-header sum already, so the whole L4 range is summed with it.
-                // A result of 0 goes out as 0xffff, as the kernel's skb_checksum_help does: 0 means "none" to UDP.
-                int checksum = InternetChecksum.finish(InternetChecksum.sum(s, off + start, len - start));
-                s.set(NET_U16, off + field, (short) (checksum == 0 ? 0xffff : checksum));
+            int csumOffset = h.csumOffset();
+            if (start + csumOffset + 2 <= len) {
+                PartialChecksum.complete(s, off, start, csumOffset, len);
                 h.flags(h.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
             }
         }
@@ -400,6 +423,9 @@ public final class TunDevice implements PollableTunnelDevice {
                 if (hdrLen != 0) {
                     if (off < hdrLen) throw noHeadroom(b, off);
                     if (!prepareHeader(b, off, len)) continue;
+                } else {
+                    int field = PartialChecksum.field(b.segment(), off, len);
+                    if (field >= 0) PartialChecksum.complete(b.segment(), off, field);
                 }
                 long start = b.address() + off - hdrLen;
                 long total = (long) len + hdrLen;
@@ -469,7 +495,13 @@ public final class TunDevice implements PollableTunnelDevice {
         VirtioNetHeader h = writeHeader.wrap(s, off - VNET_HDR_LEN);
         int gsoSize = b.gsoSize();
         if (gsoSize == 0) {
-            h.clear();
+            int field = PartialChecksum.field(s, off, len);
+            if (field < 0) {
+                h.clear();
+            } else {
+                int ihl = (s.get(ValueLayout.JAVA_BYTE, off) & 0x0f) * 4;
+                h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, field + 2, 0, ihl, field - ihl);
+            }
             return true;
         }
         if (len < 20) return false;

@@ -18,7 +18,9 @@ import java.lang.foreign.MemorySegment;
  * Every segment's IPv4 header checksum and TCP checksum are verified first: the super-packet goes
  * to the kernel with a partial checksum (NEEDS_CSUM), which the kernel does not check again, and
  * with the first header's checksum computed anew, so a corrupt segment is never joined (written
- * alone, the kernel checks and drops it).
+ * alone, the kernel checks and drops it). A segment whose TCP checksum is partial (the
+ * pseudo-header sum a sender's kernel leaves for whoever transmits it, {@link PartialChecksum})
+ * joins as well: its sum was deferred, not wrong, and the super-packet defers it the same way.
  *
  * <p>{@link #finish} rewrites the first segment's headers for the whole run: IPv4 total length and
  * checksum, PSH if the last had it, and the TCP checksum field set to the pseudo-header sum, as a
@@ -125,12 +127,16 @@ public final class TcpCoalescer {
         return thl;
     }
 
-    /** True if the IPv4 header checksum and the TCP checksum of the segment at {@code o} verify. */
+    /**
+     * True if the IPv4 header checksum of the segment at {@code o} verifies and its TCP checksum
+     * either verifies or is partial (the pseudo-header sum, {@link PartialChecksum}).
+     */
     private static boolean checksumsValid(MemorySegment s, long o, int len) {
         if (InternetChecksum.sum(s, o, 20) != 0xffff) return false;
         int src = s.get(NetworkOrder.U32, o + 12);
         int dst = s.get(NetworkOrder.U32, o + 16);
         int sum = InternetChecksum.pseudoHeaderSum(src, dst, Ipv4Header.PROTO_TCP, len - 20);
+        if (Short.toUnsignedInt(s.get(NetworkOrder.U16, o + 20 + TCP_CHECKSUM)) == sum) return true;
         return InternetChecksum.sum(s, o + 20, len - 20, sum) == 0xffff;
     }
 

@@ -89,6 +89,7 @@ public abstract class TransportConformanceTest {
 
     @AfterEach
     void closePair() throws Exception {
+        if (pair == null) return; // createPair skipped: the machine cannot run this implementation
         PacketPool pa = pair.poolA();
         PacketPool pb = pair.poolB();
         pair.a().close();

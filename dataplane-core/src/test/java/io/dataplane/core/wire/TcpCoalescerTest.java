@@ -108,6 +108,52 @@ class TcpCoalescerTest {
         joinSixAndCheckFinish(true);
     }
 
+    /** {@code p} with its TCP checksum partial: the pseudo-header sum, as a sender's kernel leaves it across a veth. */
+    private static byte[] partial(byte[] p) {
+        int ihl = (p[0] & 0x0f) * 4;
+        int pseudo = TcpSegment.pseudoHeaderSum(TcpSegment.u32(p, 12), TcpSegment.u32(p, 16), TcpSegment.u16(p, 2) - ihl);
+        p[ihl + 16] = (byte) (pseudo >>> 8);
+        p[ihl + 17] = (byte) pseudo;
+        return p;
+    }
+
+    @Test
+    void segmentsWithPartialChecksumsJoinAsCompleteOnesDo() {
+        // Every other segment partial: a run from a kernel sender mixes neither, but the check is per segment.
+        List<TcpSegment> run = new ArrayList<>();
+        run.add(first(7_000_000, MSS));
+        for (int i = 1; i < 4; i++) run.add(after(run.getLast(), MSS));
+        TcpCoalescer c = new TcpCoalescer();
+        List<PacketBuffer> buffers = new ArrayList<>();
+        for (int i = 0; i < run.size(); i++) {
+            byte[] p = run.get(i).bytes();
+            buffers.add(load(i % 2 == 0 ? partial(p) : p));
+        }
+        assertTrue(c.start(buffers.get(0)), "a partial first segment starts a run");
+        for (int i = 1; i < 4; i++) assertTrue(c.append(buffers.get(i)), "segment " + i);
+        int total = c.finish(buffers.get(0));
+        byte[] head = buffers.get(0).toByteArray();
+        assertEquals(TcpSegment.pseudoHeaderSum(A, B, total - 20), TcpSegment.u16(head, 36), "the run's own partial sum");
+
+        // Completed, the super-packet is the one segment a sender would have built with the whole payload.
+        assertArrayEquals(run.get(0).withPayload(joinedPayload(run)).bytes(), completedSuperPacket(head, buffers));
+    }
+
+    @Test
+    void aChecksumOneOffThePartialSumIsWrongAndNeitherStartsNorJoins() {
+        TcpSegment s0 = first(8_000_000, MSS);
+        TcpSegment s1 = after(s0, MSS);
+        byte[] wrong0 = partial(s0.bytes());
+        wrong0[37] ^= 0x01;
+        assertFalse(new TcpCoalescer().start(load(wrong0)), "a wrong first segment");
+        TcpCoalescer c = new TcpCoalescer();
+        assertTrue(c.start(load(partial(s0.bytes()))));
+        byte[] wrong1 = partial(s1.bytes());
+        wrong1[37] ^= 0x01;
+        assertFalse(c.append(load(wrong1)), "a wrong continuation");
+        assertTrue(c.append(load(partial(s1.bytes()))), "the same segment partial continues the run");
+    }
+
     @Test
     void withoutPshOnTheLastTheJoinedFlagsStayAckOnly() {
         joinSixAndCheckFinish(false);
@@ -155,21 +201,34 @@ class TcpCoalescerTest {
         // What the kernel gets: the first buffer, then each other one's payload. Completing its partial
         // checksum (sum of the L4 bytes with the field as it is, complemented) must give exactly the
         // one segment a sender would have built with the whole payload.
+        TcpSegment expected = run.get(0).withPayload(joinedPayload(run)).withFlags(pushLast ? ACK | PSH : ACK);
+        assertArrayEquals(expected.bytes(), completedSuperPacket(head, buffers), "the super-packet with its checksum completed");
+    }
+
+    /**
+     * What the kernel gets for a joined run, its partial checksum completed (the sum of the L4
+     * bytes with the field as it is, complemented): the first buffer ({@code head}, after finish),
+     * then each other one's payload.
+     */
+    private static byte[] completedSuperPacket(byte[] head, List<PacketBuffer> buffers) {
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         wire.writeBytes(head);
-        ByteArrayOutputStream payload = new ByteArrayOutputStream();
-        payload.writeBytes(run.get(0).payload());
-        for (int i = 1; i < 6; i++) {
+        for (int i = 1; i < buffers.size(); i++) {
             byte[] p = buffers.get(i).toByteArray();
             wire.write(p, HEADERS, p.length - HEADERS);
-            payload.writeBytes(run.get(i).payload());
         }
         byte[] joined = wire.toByteArray();
         int completed = ~TcpSegment.sum(joined, 20, joined.length - 20, 0) & 0xffff;
         joined[36] = (byte) (completed >>> 8);
         joined[37] = (byte) completed;
-        TcpSegment expected = run.get(0).withPayload(payload.toByteArray()).withFlags(pushLast ? ACK | PSH : ACK);
-        assertArrayEquals(expected.bytes(), joined, "the super-packet with its checksum completed");
+        return joined;
+    }
+
+    /** The payloads of {@code run}, one after the other. */
+    private static byte[] joinedPayload(List<TcpSegment> run) {
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        for (TcpSegment t : run) payload.writeBytes(t.payload());
+        return payload.toByteArray();
     }
 
     @Test

@@ -1,7 +1,5 @@
 package io.dataplane.node.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.NetConf;
@@ -20,15 +18,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,20 +43,20 @@ import picocli.CommandLine.Spec;
  *   veth0 192.0.2.1/24 ========= underlay veth pair ========= veth0 192.0.2.2/24
  * </pre>
  *
- * Each node is configured from the other's lease, as a control plane would; then ping and
- * (when installed) iperf3 run from pod A to pod B while the nodes' rates are printed every
- * second. Everything made is removed at the end, on failure and on Ctrl-C ({@link Teardown}).
+ * Each node is configured from the other's lease, as a control plane would; then ICMP echo round
+ * trips ({@link IcmpEcho}) and a TCP stream ({@link TcpStream}) go from pod A to pod B, made from
+ * inside the pods' namespaces by this JVM (no ping or iperf3 needed), while the nodes' rates are
+ * printed every second. Everything made is removed at the end, on failure and on Ctrl-C
+ * ({@link Teardown}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Dataplane.Version.class, sortOptions = false,
         header = "Two nodes in two namespaces and traffic across the overlay (root).",
-        description = {"", "Two nodes of ours in two network namespaces joined by a veth pair; ping and",
-                "iperf3 from a pod address in one to a pod address in the other across the",
-                "overlay, with live stats. Everything it makes is removed at the end, on",
-                "failure and on Ctrl-C. Needs root.", ""})
+        description = {"", "Two nodes of ours in two network namespaces joined by a veth pair; ICMP echo",
+                "and a TCP stream from a pod address in one to a pod address in the other",
+                "across the overlay, with live stats. Everything it makes is removed at the",
+                "end, on failure and on Ctrl-C. Needs root, nothing installed.", ""})
 final class DemoCommand implements Callable<Integer> {
     private static final Ipv4Prefix NETWORK = Ipv4Prefix.parse("10.244.0.0/16");
-    private static final Pattern PING_SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
-    private static final Pattern PING_RTT = Pattern.compile("= ([0-9.]+)/([0-9.]+)/([0-9.]+)/");
 
     @Spec
     private CommandSpec spec;
@@ -71,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
     private BackendType backend;
 
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "8", converter = Options.Seconds.class,
-            description = "How long the traffic runs (iperf3, or a fast ping without it), with a stats line every second"
+            description = "How long the TCP stream runs, with a stats line every second"
                     + " (default: ${DEFAULT-VALUE}).")
     private int seconds;
 
@@ -86,12 +82,6 @@ final class DemoCommand implements Callable<Integer> {
     private record Side(String label, NetNamespace ns, int address, Ipv4Prefix subnet, OverlayNode node) {
         String pod() {
             return Ipv4Address.toString(subnet.address() + 1);
-        }
-
-        List<String> exec(String... command) {
-            List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns.name()));
-            full.addAll(List.of(command));
-            return full;
         }
     }
 
@@ -160,7 +150,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("underlay: " + nsA.name() + " veth0 192.0.2.1/24 <-- bridge in " + nsE.name() + " --> veth0 192.0.2.2/24 " + nsB.name());
             store = DemoEtcd.start(nsE, state, net, teardown, out);
         } else {
-            ip("-n", nsA.name(), "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", nsB.name());
+            netlink(nsA, nl -> nl.addVeth("veth0", "veth0", nsB.path()));
             address(nsA, 1);
             address(nsB, 2);
             out.println("underlay: " + nsA.name() + " veth0 192.0.2.1/24 <-- veth pair --> veth0 192.0.2.2/24 " + nsB.name());
@@ -177,12 +167,7 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         ping(a, b);
-        if (onPath("iperf3")) {
-            iperf3(a, b);
-        } else {
-            out.println("iperf3: not installed, so no throughput run (apt-get install iperf3); a fast ping for " + seconds + " s instead");
-            pingFlood(a, b);
-        }
+        tcp(a, b);
         for (Side s : List.of(a, b)) {
             if (s.node().tunName() == null) continue;
             NodeStats st = s.node().stats();
@@ -196,14 +181,16 @@ final class DemoCommand implements Callable<Integer> {
             n.delete();
             return "deleted network namespace " + name + (name.startsWith("dpdemo-a") ? " (and the veth pair with it)" : "");
         });
-        ip("-n", name, "link", "set", "lo", "up");
+        netlink(ns, nl -> nl.setUp("lo", true));
         return ns;
     }
 
     /** Side {@code i}'s underlay address 192.0.2.i/24 on veth0. */
     private void address(NetNamespace ns, int i) throws Exception {
-        ip("-n", ns.name(), "addr", "add", "192.0.2." + i + "/24", "dev", "veth0");
-        ip("-n", ns.name(), "link", "set", "veth0", "up");
+        netlink(ns, nl -> {
+            nl.addAddress("veth0", Ipv4Address.parse("192.0.2." + i), 24);
+            nl.setUp("veth0", true);
+        });
     }
 
     /**
@@ -214,7 +201,7 @@ final class DemoCommand implements Callable<Integer> {
         int address = Ipv4Address.parse("192.0.2." + i);
         Path stateDir = state.resolve(label.toLowerCase(Locale.ROOT));
         Ipv4Prefix subnet = store != null ? store.lease(ns, label, address, stateDir).subnet() : Ipv4Prefix.parse("10.244." + i + ".0/24");
-        ip("-n", ns.name(), "addr", "add", Ipv4Address.toString(subnet.address() + 1) + "/32", "dev", "lo");
+        netlink(ns, nl -> nl.addAddress("lo", subnet.address() + 1, 32));
         NodeConfig config = NodeConfig.of(net, subnet, address).withStateDir(stateDir);
         OverlayNode node = teardown.add(() -> ns.call(() -> OverlayNode.start(config)), n -> {
             n.close();
@@ -242,60 +229,47 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void ping(Side from, Side to) throws Exception {
-        ChildProcess p = child(from.exec("ping", "-n", "-c", "5", "-i", "0.2", "-W", "2", "-I", from.pod(), to.pod()));
-        p.await(Duration.ofSeconds(20));
-        String output = p.stdout();
-        Matcher m = PING_SUMMARY.matcher(output);
-        int sent = m.find() ? Integer.parseInt(m.group(1)) : 0;
-        int received = sent > 0 ? Integer.parseInt(m.group(2)) : 0;
-        Matcher rtt = PING_RTT.matcher(output);
-        String times = rtt.find() ? ", rtt min/avg/max " + rtt.group(1) + "/" + rtt.group(2) + "/" + rtt.group(3) + " ms" : "";
-        out.println("ping " + from.pod() + " -> " + to.pod() + " (pod " + from.label() + " to pod " + to.label() + "): " + received + " of "
-                + sent + " answered" + times);
-        if (received == 0) {
+        int source = Ipv4Address.parse(from.pod());
+        IcmpEcho echo = teardown.add(() -> IcmpEcho.open(from.ns(), source), e -> {
+            e.close();
+            return null;
+        });
+        IcmpEcho.Result r = echo.run(Ipv4Address.parse(to.pod()), 5, Duration.ofMillis(200), Duration.ofSeconds(2));
+        String times = r.received() > 0
+                ? String.format(Locale.ROOT, ", rtt min/avg/max %.3f/%.3f/%.3f ms", r.minMillis(), r.avgMillis(), r.maxMillis()) : "";
+        out.println("ping " + from.pod() + " -> " + to.pod() + " (pod " + from.label() + " to pod " + to.label() + "): " + r.received()
+                + " of " + r.sent() + " answered" + times);
+        if (r.received() == 0) {
             throw new Problem.Stop("ping across the overlay got no answer: node " + from.label() + " " + from.node().stats() + "; node "
-                    + to.label() + " " + to.node().stats() + "; ping said: " + Problem.oneLine(p.output()), Dataplane.EXIT_FAILURE);
+                    + to.label() + " " + to.node().stats(), Dataplane.EXIT_FAILURE);
         }
     }
 
-    private void iperf3(Side client, Side server) throws Exception {
-        ChildProcess srv = child(server.exec("iperf3", "-s", "-1", "--forceflush", "-B", server.pod()));
-        if (!srv.awaitStdout("Server listening", Duration.ofSeconds(10))) {
-            throw new Problem.Stop("iperf3 server did not start: " + Problem.oneLine(srv.output()), Dataplane.EXIT_FAILURE);
-        }
-        out.println("iperf3: TCP from pod " + client.label() + " to pod " + server.label() + " for " + seconds + " s"
+    private void tcp(Side client, Side server) throws Exception {
+        out.println("tcp: a stream from pod " + client.label() + " to pod " + server.label() + " for " + seconds + " s"
                 + (client.node().tunName() != null ? " (A->B: node A's egress, B->A: node B's)" : ""));
-        ChildProcess c = child(client.exec("iperf3", "-c", server.pod(), "-B", client.pod(), "-t", String.valueOf(seconds), "-J",
-                "--connect-timeout", "3000"));
-        liveStats(client, server, c);
-        c.await(Duration.ofSeconds(10));
-        srv.await(Duration.ofSeconds(2));
-        JsonNode result;
-        try {
-            result = new ObjectMapper().readTree(c.stdout());
-        } catch (IOException e) {
-            throw new Problem.Stop("iperf3 failed: " + Problem.oneLine(c.output()), Dataplane.EXIT_FAILURE);
-        }
-        if (c.exitCode() != 0 || result.has("error")) {
-            throw new Problem.Stop("iperf3 failed: " + (result.has("error") ? result.get("error").asText() : Problem.oneLine(c.output())),
+        TcpStream stream = teardown.add(() -> TcpStream.start(client.ns(), Ipv4Address.parse(client.pod()), server.ns(),
+                Ipv4Address.parse(server.pod()), Duration.ofSeconds(seconds)), t -> t.stop() ? "stopped the TCP stream" : null);
+        liveStats(client, server, stream::await);
+        if (!stream.await(Duration.ofSeconds(10))) {
+            throw new Problem.Stop("tcp: the stream did not end 10 s after its time; " + stream.bytesReceived() + " bytes received",
                     Dataplane.EXIT_FAILURE);
         }
-        JsonNode end = result.get("end");
-        double bps = end.get("sum_received").get("bits_per_second").asDouble();
-        long retransmits = end.get("sum_sent").path("retransmits").asLong();
-        out.println("iperf3: " + StatsLine.bits(bps) + " received, " + retransmits + " TCP retransmissions");
+        if (stream.failure() != null || stream.bytesReceived() == 0) {
+            throw new Problem.Stop("tcp across the overlay failed: " + (stream.failure() != null ? stream.failure() : "nothing received")
+                    + "; node " + client.label() + " " + client.node().stats() + "; node " + server.label() + " " + server.node().stats(),
+                    Dataplane.EXIT_FAILURE);
+        }
+        out.println("tcp: " + StatsLine.bits(stream.bitsPerSecond()) + " received, " + stream.retransmissions() + " TCP retransmissions");
     }
 
-    private void pingFlood(Side from, Side to) throws Exception {
-        ChildProcess p = child(from.exec("ping", "-n", "-q", "-i", "0.002", "-w", String.valueOf(seconds), "-I", from.pod(), to.pod()));
-        liveStats(from, to, p);
-        p.await(Duration.ofSeconds(5));
-        Matcher m = PING_SUMMARY.matcher(p.stdout());
-        if (m.find()) out.println("ping: " + m.group(2) + " of " + m.group(1) + " answered");
+    /** Something running that can be waited for: true once it has ended. */
+    private interface Running {
+        boolean await(Duration timeout) throws InterruptedException;
     }
 
     /** A stats line every second while {@code running} runs: each node's egress (A->B is node A's). */
-    private void liveStats(Side a, Side b, ChildProcess running) throws InterruptedException {
+    private void liveStats(Side a, Side b, Running running) throws InterruptedException {
         if (a.node().tunName() == null) {
             out.println("   (host-gw: the kernel forwards between the pods, the nodes only set up its routes and count nothing)");
             running.await(Duration.ofSeconds(seconds + 30L));
@@ -324,11 +298,22 @@ final class DemoCommand implements Callable<Integer> {
         return "A " + StatsLine.drops(a) + "; B " + StatsLine.drops(b);
     }
 
-    /** Starts a tool; it is stopped by its PID at cleanup if it still runs then. */
-    private ChildProcess child(List<String> command) throws Exception {
-        return teardown.add(() -> ChildProcess.start(command), p -> p.stop() ? "stopped " + p.name() + " (pid " + p.pid() + ")" : null);
+    /** A change made through rtnetlink inside a namespace. */
+    private interface NetlinkChange {
+        void apply(Netlink netlink) throws IOException;
     }
 
+    private void netlink(NetNamespace ns, NetlinkChange change) throws Exception {
+        // Nothing to undo: what it makes lives in the demo's namespaces and goes with them.
+        teardown.add(() -> ns.call(() -> {
+            try (Netlink nl = Netlink.open()) {
+                change.apply(nl);
+            }
+            return ns;
+        }), ignored -> null);
+    }
+
+    /** {@code ip ARGS}: only etcd mode, which runs etcd as a program anyway, builds its bridge with it. */
     private void ip(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));

@@ -1,15 +1,14 @@
 package io.dataplane.wireguard.interop;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.pipeline.Pipeline;
 import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.stats.Counters;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.TunDevice;
@@ -73,17 +72,6 @@ final class WgTestbed implements AutoCloseable {
 
     private WgTestbed() throws IOException {
         stateRoot = Files.createTempDirectory("wgtest");
-    }
-
-    /** Skips the calling test unless {@code tool} is on the PATH, saying so. */
-    static void assumeTool(String tool) {
-        boolean found = false;
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) found = true;
-        }
-        String reason = tool + " is not installed (CI installs it)";
-        if (!found) System.out.println("SKIPPED: " + reason);
-        assumeTrue(found, reason);
     }
 
     /** Two hosts over a veth pair; skips unless root with a TUN. */
@@ -220,6 +208,7 @@ final class WgTestbed implements AutoCloseable {
      */
     WireGuardGo startWireGuardGo(Host host, OurNode peer, boolean withEndpoint) throws Exception {
         String iface = Hosts.unique("wgo");
+        Prerequisites.programs("wireguard-go", "wg");
         Process p = new ProcessBuilder(host.exec("wireguard-go", "-f", iface)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         Path keyFile = Files.createTempFile(stateRoot, "wggo", ".key");
@@ -243,6 +232,7 @@ final class WgTestbed implements AutoCloseable {
     }
 
     private static String pubkeyOf(String privateKey) throws IOException {
+        Prerequisites.program("wg");
         Process p = new ProcessBuilder("wg", "pubkey").redirectErrorStream(true).start();
         p.getOutputStream().write((privateKey + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         p.getOutputStream().close();
@@ -258,6 +248,7 @@ final class WgTestbed implements AutoCloseable {
 
     /** A process started in a host's namespace, stopped by its PID at close. */
     Process startProcess(Host host, String... command) throws IOException {
+        Prerequisites.programOf(java.util.List.of(host.exec(command)));
         Process p = new ProcessBuilder(host.exec(command)).redirectErrorStream(true).start();
         owned.add(() -> {
             p.destroy();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.wireguard.WireGuardOptions;
 import io.dataplane.wireguard.crypto.Blake2s;
@@ -42,8 +43,8 @@ class WireGuardBadInputTest {
 
     @Test
     void everyBadDatagramIsDroppedAndCountedWhileGoodTrafficFlows() throws Exception {
-        WgTestbed.assumeTool("ping");
-        WgTestbed.assumeTool("tshark");
+        Prerequisites.program("ping");
+        Prerequisites.program("tshark");
         try (WgTestbed bed = WgTestbed.twoHosts()) {
             WgTestbed.Host a = bed.host(1);
             WgTestbed.Host b = bed.host(2);

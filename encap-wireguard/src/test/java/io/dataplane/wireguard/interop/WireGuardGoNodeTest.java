@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.WireguardLeaseData;
 import io.dataplane.core.stats.Counters;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.tun.testing.Hosts;
 import io.dataplane.wireguard.NoisePublicKey;
 import io.dataplane.wireguard.WireGuardOptions;
@@ -26,9 +27,9 @@ import org.junit.jupiter.api.Timeout;
 class WireGuardGoNodeTest {
     @BeforeEach
     void tools() {
-        WgTestbed.assumeTool("wireguard-go");
-        WgTestbed.assumeTool("wg");
-        WgTestbed.assumeTool("ping");
+        Prerequisites.program("wireguard-go");
+        Prerequisites.program("wg");
+        Prerequisites.program("ping");
     }
 
     private static Lease leaseOf(WgTestbed.WireGuardGo go) {
@@ -37,7 +38,7 @@ class WireGuardGoNodeTest {
 
     @Test
     void weInitiateThenPingAndTcpCrossBothWays() throws Exception {
-        WgTestbed.assumeTool("iperf3");
+        Prerequisites.program("iperf3");
         try (WgTestbed bed = WgTestbed.twoHosts()) {
             WgTestbed.Host ours = bed.host(1);
             WgTestbed.Host theirs = bed.host(2);

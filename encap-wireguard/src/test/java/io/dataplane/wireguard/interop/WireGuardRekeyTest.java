@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.wireguard.WireGuardOptions;
 import io.dataplane.wireguard.WireGuardPeer;
 import io.dataplane.wireguard.WireGuardTimings;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 class WireGuardRekeyTest {
     @Test
     void trafficKeepsFlowingAcrossRekeys() throws Exception {
-        WgTestbed.assumeTool("ping");
+        Prerequisites.program("ping");
         WireGuardTimings fast = new WireGuardTimings(1L << 60, -1L - (1L << 13), Duration.ofMillis(1500).toNanos(),
                 Duration.ofSeconds(30).toNanos(), Duration.ofSeconds(90).toNanos(), Duration.ofSeconds(1).toNanos(),
                 Duration.ofMillis(100).toNanos(), Duration.ofSeconds(10).toNanos(), Duration.ofSeconds(120).toNanos(),

@@ -2,17 +2,16 @@ package io.dataplane.transport.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.testing.Hosts;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -40,9 +39,9 @@ class UdpTransportBackpressureTest {
 
     @BeforeEach
     void underlay() throws Exception {
-        assumeTrue(UdpTransport.isAvailable(), () -> "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root for namespaces, veth and tc");
-        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/tc")) || Files.isExecutable(Path.of("/sbin/tc")), "needs tc");
+        Prerequisites.require(UdpTransport.isAvailable(), "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
+        Hosts.assumeRoot();
+        Prerequisites.program("tc");
         run("ip", "netns", "add", ns);
         cleanup.add(() -> quietly("ip", "netns", "del", ns));
         run("ip", "link", "add", ours, "type", "veth", "peer", "name", theirs);
@@ -123,6 +122,7 @@ class UdpTransportBackpressureTest {
     }
 
     private static String run(String... cmd) throws IOException, InterruptedException {
+        Prerequisites.programOf(java.util.List.of(cmd));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.SECONDS)) {

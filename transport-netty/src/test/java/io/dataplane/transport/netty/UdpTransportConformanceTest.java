@@ -1,8 +1,7 @@
 package io.dataplane.transport.netty;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.testing.TransportConformanceTest;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.udp.UdpTransportConfig;
@@ -18,7 +17,7 @@ class UdpTransportConformanceTest extends TransportConformanceTest {
 
     @Override
     protected Pair createPair() throws Exception {
-        assumeTrue(UdpTransport.isAvailable(), () -> "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
+        Prerequisites.require(UdpTransport.isAvailable(), "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
         PacketPool pa = new PacketPool(512);
         PacketPool pb = new PacketPool(512);
         UdpTransport a = UdpTransport.open(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(batchSize()), pa);

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import io.netty.channel.unix.UnixChannelUtil;
@@ -43,7 +43,7 @@ class UdpTransportTest {
 
     @BeforeEach
     void epollAvailable() {
-        assumeTrue(UdpTransport.isAvailable(), () -> "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
+        Prerequisites.require(UdpTransport.isAvailable(), "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
     }
 
     @AfterEach

@@ -6,6 +6,7 @@ import io.dataplane.core.wire.MacAddress;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.InterfaceName;
 import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.SocketNative;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -152,6 +153,36 @@ public final class Netlink implements AutoCloseable {
         int index = index(device);
         linkRequest(index, up ? Rtnl.IFF_UP : 0, Rtnl.IFF_UP);
         send("RTM_NEWLINK dev " + device + (up ? " up" : " down"), null);
+    }
+
+    /**
+     * Creates a veth pair: {@code name} in this namespace, its peer {@code peerName} in the network
+     * namespace at {@code peerNamespacePath} ({@code /run/netns/NAME}), both down ({@code ip link add
+     * NAME type veth peer name PEER netns NS}).
+     *
+     * @throws ErrnoException naming the request: EEXIST when either name is taken, ENOENT when there
+     *     is no such namespace
+     */
+    public synchronized void addVeth(String name, String peerName, String peerNamespacePath) throws IOException {
+        InterfaceName.check(name);
+        InterfaceName.check(peerName);
+        int nsFd = FdNative.open(peerNamespacePath, FdNative.O_RDONLY | FdNative.O_CLOEXEC, 0);
+        try {
+            request.start(Rtnl.RTM_NEWLINK, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL);
+            request.body(Rtnl.IFINFOMSG);
+            request.string(Rtnl.IFLA_IFNAME, name);
+            long info = request.startNested(Rtnl.IFLA_LINKINFO);
+            request.string(Rtnl.IFLA_INFO_KIND, "veth");
+            long data = request.startNested(Rtnl.IFLA_INFO_DATA);
+            long peer = request.startNested(Rtnl.VETH_INFO_PEER);
+            request.body(Rtnl.IFINFOMSG); // the peer's own ifinfomsg, then its attributes
+            request.string(Rtnl.IFLA_IFNAME, peerName);
+            request.u32(Rtnl.IFLA_NET_NS_FD, nsFd);
+            request.endNested(peer).endNested(data).endNested(info);
+            send("RTM_NEWLINK " + name + " type veth peer " + peerName + " netns " + peerNamespacePath, null);
+        } finally {
+            FdNative.close(nsFd);
+        }
     }
 
     private NetlinkRequest linkRequest(int index, int flags, int change) {

@@ -15,6 +15,7 @@ import io.dataplane.core.wire.MacAddress;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.TunDevice;
 import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.testing.Hosts;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +72,21 @@ class NetlinkTest {
         assertEquals(MacAddress.parse(ip.get("address").asText()), link.mac());
         assertFalse(link.up());
         assertEquals(link.index(), nl.linkIndex("va"));
+    }
+
+    @Test
+    void addVethPutsThePeerInTheOtherNamespaceAndEitherNameTakenIsEexist() throws Exception {
+        NetNamespace other = hosts.namespace("dpnl2");
+        nl.addVeth("vc", "vd", other.path());
+        JsonNode here = ipJson("-d", "link", "show", "dev", "vc").get(0);
+        assertEquals("veth", here.get("linkinfo").get("info_kind").asText(), here.toString());
+        JsonNode there = json("ip", "-j", "-d", "-n", other.name(), "link", "show", "dev", "vd").get(0);
+        assertEquals("veth", there.get("linkinfo").get("info_kind").asText(), there.toString());
+        assertEquals(here.get("ifindex").asInt(), there.get("link_index").asInt(), "vd's peer is vc: " + there);
+        ErrnoException taken = assertThrows(ErrnoException.class, () -> nl.addVeth("vc", "ve", other.path()));
+        assertEquals(Errno.EEXIST, taken.errno());
+        ErrnoException noNamespace = assertThrows(ErrnoException.class, () -> nl.addVeth("vf", "vg", other.path() + "-none"));
+        assertEquals(Errno.ENOENT, noNamespace.errno());
     }
 
     @Test

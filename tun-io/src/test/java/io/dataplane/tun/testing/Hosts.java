@@ -1,42 +1,47 @@
 package io.dataplane.tun.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.core.testing.Prerequisites;
+import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.TunDevice;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The hosts of a root-only network test: network namespaces with unique names (other test runs on
  * the same machine build theirs at the same time), commands run in them ({@code ip -j}, ping), and
- * removal of everything on {@link #close}, also after a failure.
+ * removal of everything on {@link #close}, also after a failure. A command whose program the
+ * machine lacks skips the test, naming its Debian package ({@link Prerequisites#programOf}).
  */
 public final class Hosts implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final List<NetNamespace> namespaces = new ArrayList<>();
 
     /**
-     * Skips the calling test unless it runs as root on a machine with a usable TUN, printing why.
+     * Skips the calling test unless it runs as root on a machine with a usable TUN and iproute2,
+     * saying why ({@link Prerequisites#require}: a failure where skips are).
      */
     public static void assumeRoot() {
         String user = System.getProperty("user.name");
         boolean root = "root".equals(user) || uid() == 0;
-        String reason = !root ? "not root (user " + user + "): network namespace and TUN tests need root"
-                : !TunDevice.isAvailable() ? "TUN unavailable: " + TunDevice.unavailabilityCause() : null;
-        if (reason != null) System.out.println("SKIPPED: " + reason);
-        assumeTrue(reason == null, reason);
+        Prerequisites.require(root, "not root (user " + user + "): network namespace and TUN tests need root");
+        Prerequisites.require(TunDevice.isAvailable(), "TUN unavailable: " + TunDevice.unavailabilityCause());
+        Prerequisites.program("ip");
     }
 
     private static int uid() {
@@ -88,6 +93,7 @@ public final class Hosts implements AutoCloseable {
 
     /** Runs a command (30 s at most), returns its standard output; throws with its output if it fails. */
     public static String run(String... command) throws IOException {
+        Prerequisites.programOf(List.of(command));
         Process p = new ProcessBuilder(command).start();
         CompletableFuture<String> out = drain(p.getInputStream());
         CompletableFuture<String> err = drain(p.getErrorStream());
@@ -109,6 +115,7 @@ public final class Hosts implements AutoCloseable {
 
     /** Runs a command and returns its exit code and combined output, whatever the code. */
     public static Result runAnyway(String... command) throws IOException, InterruptedException {
+        Prerequisites.programOf(List.of(command));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<String> out = drain(p.getInputStream());
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -116,6 +123,50 @@ public final class Hosts implements AutoCloseable {
             throw new IOException(String.join(" ", command) + ": timed out after 60 s");
         }
         return new Result(p.exitValue(), out.join());
+    }
+
+    /**
+     * An iperf3 TCP run of {@code seconds} from {@code client} in {@code clientNs} to {@code server}
+     * in {@code serverNs} ({@code reverse}: the server sends); returns the bits per second the
+     * receiver got. The server is stopped by its PID if it is still running at the end.
+     */
+    public static double iperf3(NetNamespace clientNs, int client, NetNamespace serverNs, int server, int seconds, boolean reverse)
+            throws IOException, InterruptedException {
+        Prerequisites.programs("ip", "iperf3");
+        String serverText = Ipv4Address.toString(server);
+        Process srv = new ProcessBuilder("ip", "netns", "exec", serverNs.name(), "iperf3", "-s", "-1", "--forceflush", "-B", serverText)
+                .redirectErrorStream(true).start();
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(srv.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<Boolean> listening = CompletableFuture.supplyAsync(() -> {
+                try {
+                    for (String line; (line = lines.readLine()) != null; ) {
+                        if (line.contains("Server listening")) return true;
+                    }
+                } catch (IOException e) {
+                    return false;
+                }
+                return false;
+            });
+            try {
+                if (!listening.get(10, TimeUnit.SECONDS)) throw new IOException("iperf3 server in " + serverNs.name() + " ended before listening");
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IOException("iperf3 server in " + serverNs.name() + " did not listen within 10 s", e);
+            }
+            drain(srv.getInputStream());
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs.name(), "iperf3", "-c", serverText, "-B",
+                    Ipv4Address.toString(client), "-t", String.valueOf(seconds), "-J", "--connect-timeout", "3000"));
+            if (reverse) cmd.add("-R");
+            Result c = runAnyway(cmd.toArray(String[]::new));
+            JsonNode result = JSON.readTree(c.output().substring(Math.max(0, c.output().indexOf('{'))));
+            if (c.exitCode() != 0 || result.has("error")) throw new IOException("iperf3 failed: " + c.output());
+            return result.get("end").get("sum_received").get("bits_per_second").asDouble();
+        } finally {
+            if (!srv.waitFor(5, TimeUnit.SECONDS)) {
+                srv.destroy();
+                if (!srv.waitFor(2, TimeUnit.SECONDS)) srv.destroyForcibly();
+            }
+        }
     }
 
     /** A finished command. */

@@ -1,7 +1,7 @@
 package io.dataplane.control.etcd.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.dataplane.core.testing.Prerequisites;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -57,12 +57,7 @@ public final class EtcdProcess implements AutoCloseable {
 
     /** Skips the calling test unless etcd and etcdctl are installed, naming the Debian packages. */
     public static void assumeInstalled() {
-        for (String tool : List.of("etcd", "etcdctl")) {
-            boolean found = onPath(tool);
-            String reason = tool + " is not installed (Debian packages etcd-server and etcd-client; CI installs them)";
-            if (!found) System.out.println("SKIPPED: " + reason);
-            assumeTrue(found, reason);
-        }
+        Prerequisites.programs("etcd", "etcdctl");
     }
 
     /** Starts an etcd on 127.0.0.1 with two free ports. */
