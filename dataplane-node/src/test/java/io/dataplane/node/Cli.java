@@ -50,6 +50,35 @@ final class Cli {
         return b;
     }
 
+    /**
+     * What {@code ./dataplane} runs (the script, the JDK finder, the node's jar and its lib)
+     * copied into {@code dir}, every file and directory readable by every user: a test that runs
+     * the node as another user (nobody) does not depend on who may read the checkout. Returns the
+     * copy's {@code dataplane}; the caller deletes {@code dir}.
+     */
+    static Path readableCopy(Path dir) throws IOException {
+        Path target = root().resolve("dataplane-node/target");
+        List<Path> files = new ArrayList<>(List.of(root().resolve("dataplane"), root().resolve(".mvn/find-jdk.sh")));
+        try (var jars = Files.list(target)) {
+            jars.filter(f -> f.getFileName().toString().matches("dataplane-node-[^/]*(?<!-tests|-sources|-javadoc)\\.jar")).forEach(files::add);
+        }
+        try (var lib = Files.list(target.resolve("lib"))) {
+            lib.forEach(files::add);
+        }
+        for (Path f : files) {
+            Path copy = dir.resolve(root().relativize(f));
+            Files.createDirectories(copy.getParent());
+            Files.copy(f, copy, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        try (var all = Files.walk(dir)) {
+            for (Path f : all.toList()) {
+                boolean exec = Files.isDirectory(f) || f.getFileName().toString().equals("dataplane");
+                Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(exec ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        return dir.resolve("dataplane");
+    }
+
     /** Runs {@code builder} to its end (at most {@code timeout}) and returns it, finished. */
     static Tool run(ProcessBuilder builder, Duration timeout) throws IOException, InterruptedException {
         Tool t = Tool.start(builder);
