@@ -37,7 +37,7 @@ for module in $(printf '%s\n' "${!classes[@]}" | sort); do
   # verbosity=1: libFuzzer's "#N DONE cov: E ft: F corp: C/S" line at the end of each run.
   # fuzz.forks=1: one target at a time, so each one's output stays in one piece of the log.
   if ! ./mvnw -B -pl "$module" -am verify \
-      -Dtest="${classes[$module]}" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=none \
+      -Dtest="${classes[$module]}" -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=none -Dfailsafe.failIfNoSpecifiedTests=false \
       -Dfuzz.seconds="$FUZZ_SECONDS" -Dfuzz.forks=1 -Djazzer.internal.arg.3=-verbosity=1 \
       >"$out/${module}.log" 2>&1; then
     status=1
