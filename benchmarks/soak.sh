@@ -54,85 +54,39 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   "$root/dataplane" --version >/dev/null # builds the node jar when it is missing or stale
 fi
 
-id=$$
-nsA=dpsoakA$id
-nsB=dpsoakB$id
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  ip netns del "$nsA" 2>/dev/null || true
-  ip netns del "$nsB" 2>/dev/null || true
-}
-trap cleanup EXIT
+source "$root/benchmarks/overlay-hosts.sh"
+trap hosts_down EXIT
 trap 'exit 130' INT TERM
 
-# Two hosts: 192.0.2.1 and 192.0.2.2 on a veth pair, a pod address on each one's loopback.
-ip netns add "$nsA"
-ip netns add "$nsB"
-ip -n "$nsA" link add veth0 type veth peer name veth0 netns "$nsB"
-i=1
-for ns in "$nsA" "$nsB"; do
-  ip -n "$ns" link set lo up
-  ip -n "$ns" addr add "192.0.2.$i/24" dev veth0
-  ip -n "$ns" link set veth0 up
-  ip -n "$ns" addr add "10.244.$i.1/32" dev lo
-  mkdir -p "$OUT/node$i"
-  printf '{"Network": "10.244.0.0/16", "Backend": {"Type": "%s"}}\n' "$BACKEND" >"$OUT/node$i/net-conf.json"
-  printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%s.1/24\nFLANNEL_IPMASQ=false\n' "$i" >"$OUT/node$i/subnet.env"
-  echo '[]' >"$OUT/node$i/peers.json"
-  i=$((i + 1))
-done
-
-# The nodes. `ip netns exec` and ./dataplane exec, so each PID is the JVM's.
-node_pid=()
+# Two hosts on a veth pair, a node on each, each the other's peer. The JVMs log their GCs.
+hosts_up 2 "$BACKEND" "$OUT"
+nsA=${host_ns[1]}
+nsB=${host_ns[2]}
 for i in 1 2; do
-  ns=$nsA; [ "$i" = 2 ] && ns=$nsB
-  DATAPLANE_SKIP_BUILD=1 DATAPLANE_JAVA_OPTS="-Xlog:gc:file=$OUT/gc$i.log:uptime" \
-    ip netns exec "$ns" "$root/dataplane" node --config "$OUT/node$i" --public-ip "192.0.2.$i" \
-    --metrics-port 9100 --stats-interval 0 >"$OUT/node$i.log" 2>&1 &
-  pids+=($!)
-  node_pid[$i]=$!
+  export "NODE_JAVA_OPTS$i=-Xlog:gc:file=$OUT/gc$i.log:uptime"
+  node_start "$i"
 done
-lease() {
-  local i=$1 t
-  for t in $(seq 1 300); do
-    grep -m1 '^{"Subnet":' "$OUT/node$i.log" && return 0
-    kill -0 "${node_pid[$i]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  say "node $i did not start:"; cat "$OUT/node$i.log" >&2; return 1
-}
-leaseA=$(lease 1)
-leaseB=$(lease 2)
-echo "[$leaseB]" >"$OUT/node1/.peers.tmp" && mv "$OUT/node1/.peers.tmp" "$OUT/node1/peers.json"
-echo "[$leaseA]" >"$OUT/node2/.peers.tmp" && mv "$OUT/node2/.peers.tmp" "$OUT/node2/peers.json"
-for i in 1 2; do
-  for t in $(seq 1 100); do grep -q '^peers: added' "$OUT/node$i.log" && break; sleep 0.1; done
-  grep -q '^peers: added' "$OUT/node$i.log" || { say "node $i did not add its peer:"; cat "$OUT/node$i.log" >&2; exit 1; }
-done
-ip netns exec "$nsA" ping -c 3 -i 0.2 -W 5 -I 10.244.1.1 10.244.2.1 >/dev/null || ip netns exec "$nsA" ping -c 3 -i 0.5 -W 5 -I 10.244.1.1 10.244.2.1 >/dev/null \
-  || { say "no ping across the two nodes before the soak"; exit 1; }
+nodes_peer 1 2
+ip netns exec "$nsA" ping -c 3 -i 0.5 -W 5 -I 10.244.1.1 10.244.2.1 >/dev/null || { say "no ping across the two nodes before the soak"; exit 1; }
 
 # The traffic, all of it for the whole run.
 ip netns exec "$nsB" iperf3 -s -1 -B 10.244.2.1 -p 5201 >"$OUT/iperf3-tcp-server.log" 2>&1 &
-pids+=($!)
+started_pids+=($!)
 ip netns exec "$nsA" iperf3 -s -1 -B 10.244.1.1 -p 5202 >"$OUT/iperf3-udp-server.log" 2>&1 &
-pids+=($!)
+started_pids+=($!)
 sleep 1
 ip netns exec "$nsA" iperf3 -c 10.244.2.1 -B 10.244.1.1 -p 5201 -t "$duration" -i "$INTERVAL" --forceflush \
   >"$OUT/iperf3-tcp.log" 2>&1 &
 tcp_pid=$!
-pids+=($tcp_pid)
+started_pids+=($tcp_pid)
 ip netns exec "$nsB" iperf3 -u -c 10.244.1.1 -B 10.244.2.1 -p 5202 -l 64 -b $((SMALL_PPS * 64 * 8)) -t "$duration" \
   -i "$INTERVAL" --forceflush >"$OUT/iperf3-udp.log" 2>&1 &
 udp_pid=$!
-pids+=($udp_pid)
+started_pids+=($udp_pid)
 pings=$((duration * 5))
 ip netns exec "$nsA" ping -n -q -i 0.2 -c "$pings" -I 10.244.1.1 10.244.2.1 >"$OUT/ping.log" 2>&1 &
 ping_pid=$!
-pids+=($ping_pid)
+started_pids+=($ping_pid)
 
 # GC log lines (-Xlog:gc, uptime decoration): "[12.345s][info][gc] GC(7) Pause Young (Normal) (G1 Evacuation Pause) 24M->6M(64M) 3.456ms".
 gc_stats() {
@@ -149,7 +103,6 @@ gc_stats() {
          printf "%d,%d,%.1f", kb, n, pause
        }' "$1" 2>/dev/null || echo "0,0,0"
 }
-metrics() { ip netns exec "$1" curl -s --max-time 5 http://127.0.0.1:9100/metrics; }
 
 csv=$OUT/samples.csv
 echo "seconds,node,rss_kb,heap_after_gc_kb,gc_count,gc_pause_ms,threads,fds,buffers_in_use,egress_packets,ingress_packets,ingress_bytes,ingress_mbps,drops,tun_tx_dropped,udp_rcvbuf_errors" >"$csv"
@@ -157,8 +110,7 @@ echo "seconds,node,rss_kb,heap_after_gc_kb,gc_count,gc_pause_ms,threads,fds,buff
 tun_name=$(grep -m1 -o 'TUN [^ ]* mtu' "$OUT/node1.log" | awk '{print $2}')
 declare -A last_bytes=()
 for i in 1 2; do
-  ns=$nsA; [ "$i" = 2 ] && ns=$nsB
-  last_bytes[$i]=$(metrics "$ns" | awk '$1 == "dataplane_bytes_total{direction=\"ingress\"}" {print $2}')
+  last_bytes[$i]=$(node_metric "$i" 'dataplane_bytes_total{direction="ingress"}')
 done
 start=$(date +%s)
 next=$start
@@ -168,13 +120,13 @@ while :; do
   [ "$next" -gt "$now" ] && sleep $((next - now))
   t=$(( $(date +%s) - start ))
   for i in 1 2; do
-    ns=$nsA; [ "$i" = 2 ] && ns=$nsB
+    ns=${host_ns[$i]}
     pid=${node_pid[$i]}
     if ! kill -0 "$pid" 2>/dev/null; then say "node $i (pid $pid) died:"; tail -20 "$OUT/node$i.log" >&2; exit 1; fi
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
     threads=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")
     fds=$(ls "/proc/$pid/fd" | wc -l)
-    m=$(metrics "$ns")
+    m=$(node_metrics "$i")
     val() { awk -v k="$1" '$1 == k {print $2; exit}' <<<"$m"; }
     bytes=$(val 'dataplane_bytes_total{direction="ingress"}')
     mbps=0
