@@ -27,10 +27,8 @@ SECONDS_EACH=${SECONDS_EACH:-10}
 OUT=${OUT:-$root/benchmarks/target/flood-$BACKEND-$(date -u +%Y%m%dT%H%M%SZ)}
 
 say() { echo "flood: $*" >&2; }
-[ "$(id -u)" -eq 0 ] || { say "needs root (network namespaces)"; exit 1; }
-for tool in ip iperf3 curl gcc awk; do
-  command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 1; }
-done
+source "$root/benchmarks/overlay-hosts.sh"
+hosts_ready flood iperf3 gcc awk python3
 case "$BACKEND" in
   vxlan) port=8472 rounds="64:unknown_peer" ;;
   udp) port=8285 rounds="64:unknown_peer" ;;
@@ -39,9 +37,6 @@ case "$BACKEND" in
 esac
 mkdir -p "$OUT"
 gcc -O2 -Wall -o "$OUT/udp_flood" "$root/benchmarks/e2e/udp_flood.c"
-[ -n "${SKIP_BUILD:-}" ] || "$root/dataplane" --version >/dev/null
-
-source "$root/benchmarks/overlay-hosts.sh"
 trap hosts_down EXIT
 trap 'exit 130' INT TERM
 hosts_up 3 "$BACKEND" "$OUT"

@@ -1,6 +1,9 @@
 # Sourced by benchmarks/soak.sh and benchmarks/flood.sh (root): hosts in network namespaces of
 # their own and `./dataplane node` processes on them, as a user runs them.
 #
+#   hosts_ready NAME TOOL... checks that we are root and have the tools (NAME: the script, for
+#                            messages), then builds the node jar when it is missing or stale
+#                            (unless SKIP_BUILD is set)
 #   hosts_up N BACKEND DIR   N hosts (namespaces ${host_ns[1..N]}): host i has 192.0.2.i/24 on veth0
 #                            and the pod address 10.244.i.1/32 on lo; two hosts share a veth pair,
 #                            more a bridge in a switch namespace. Links keep the kernel's default
@@ -13,6 +16,16 @@
 #   node_metric I SERIES     one value of it, e.g. node_metric 1 'dataplane_drops_total{reason="unknown_peer"}'
 #   hosts_down               stops what was started here (by PID) and removes the namespaces
 # Needs $root (the repository) set by the caller.
+
+hosts_ready() {
+  local name=$1 tool
+  shift
+  [ "$(id -u)" -eq 0 ] || { echo "$name: needs root (network namespaces)" >&2; exit 1; }
+  for tool in ip curl "$@"; do
+    command -v "$tool" >/dev/null || { echo "$name: $tool is not installed" >&2; exit 1; }
+  done
+  [ -n "${SKIP_BUILD:-}" ] || "$root/dataplane" --version >/dev/null
+}
 
 host_ns=()
 node_pid=()

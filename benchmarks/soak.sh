@@ -42,19 +42,11 @@ EXPECTED_DROPS=${EXPECTED_DROPS:-"ring_full send_failed"}
 OUT=${OUT:-$root/benchmarks/target/soak-$BACKEND-$(date -u +%Y%m%dT%H%M%SZ)}
 
 say() { echo "soak: $*" >&2; }
-[ "$(id -u)" -eq 0 ] || { say "needs root (network namespaces)"; exit 1; }
-for tool in ip iperf3 ping curl awk; do
-  command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 1; }
-done
 duration=$((MINUTES * 60))
 [ "$duration" -gt "$WARMUP" ] || { say "MINUTES=$MINUTES is not longer than WARMUP=${WARMUP}s"; exit 1; }
-mkdir -p "$OUT"
-
-if [ -z "${SKIP_BUILD:-}" ]; then
-  "$root/dataplane" --version >/dev/null # builds the node jar when it is missing or stale
-fi
-
 source "$root/benchmarks/overlay-hosts.sh"
+hosts_ready soak iperf3 ping awk
+mkdir -p "$OUT"
 trap hosts_down EXIT
 trap 'exit 130' INT TERM
 
