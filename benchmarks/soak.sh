@@ -9,7 +9,7 @@
 # on the namespace's loopback) buffers in use, packets, bytes and drops by reason; and the two drops
 # the kernel counts on the node's doorsteps, outside our counters: packets the TUN queue dropped
 # because the node did not read them in time (the TUN's tx_dropped), datagrams its socket dropped
-# with a full receive buffer (UDP RcvbufErrors of the namespace). Writes
+# with a full receive buffer (UDP RcvbufErrors of the namespace: any socket there, iperf3's too). Writes
 # samples.csv, summary.txt and plot.png (RSS and throughput over time; gnuplot) to OUT.
 #
 # It fails (exit 1, one line per reason) when, after WARMUP seconds:

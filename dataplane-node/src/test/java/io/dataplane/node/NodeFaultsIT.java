@@ -33,8 +33,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       by it, and the node is supervised (systemd, a DaemonSet) so it is started again, which
  *       recreates the TUN with the kept VTEP MAC or key, as a restarted flanneld recreates
  *       flannel.1; the peers need no new lease. The test plays the supervisor and times it.
- *   <li>the underlay link down for 2 s and up again while pings run: the node keeps running,
- *       logs nothing, and pings pass again once the link is up;
+ *   <li>the underlay link down for 2 s and up again, and the public IP removed for 2 s and added
+ *       back, while pings run: the node keeps running, logs nothing (the sends that fail meanwhile
+ *       are counted), and pings pass again once the underlay is back;
  *   <li>the node killed with SIGKILL and started again over what it left: the kernel removes the
  *       TUN and its routes with the process; the state files are whole and unchanged; the new
  *       node publishes the same lease and carries traffic;
@@ -131,28 +132,47 @@ class NodeFaultsIT {
 
     @Test
     void underlayLinkDownAndUpWhileTrafficRuns() throws Exception {
+        Testbed.Host a = bed.host(1);
+        underlayGoneFor2Seconds("underlay link down 2 s", new String[] {"ip", "-n", a.name(), "link", "set", a.underlay(), "down"},
+                new String[] {"ip", "-n", a.name(), "link", "set", a.underlay(), "up"});
+    }
+
+    @Test
+    void publicIpRemovedAndAddedBackWhileTrafficRuns() throws Exception {
+        Testbed.Host a = bed.host(1);
+        String address = a.addressText() + "/24";
+        underlayGoneFor2Seconds("public IP removed 2 s", new String[] {"ip", "-n", a.name(), "addr", "del", address, "dev", a.underlay()},
+                new String[] {"ip", "-n", a.name(), "addr", "add", address, "dev", a.underlay()});
+    }
+
+    /**
+     * Two vxlan nodes, pings every 50 ms from host 1's pod to host 2's; host 1's underlay taken away
+     * by {@code gone} for 2 s and given back by {@code back}: the nodes keep running and log nothing,
+     * the traffic comes back.
+     */
+    private void underlayGoneFor2Seconds(String fault, String[] gone, String[] back) throws Exception {
         Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, bed.host(1), "vxlan");
         Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, bed.host(2), "vxlan");
         List<Tool> nodes = pair(dirA, dirB);
         Testbed.Host a = bed.host(1);
         Tool pings = bed.startTool(a, "ping", "-n", "-i", "0.05", "-c", "120", "-I", a.podText(), bed.host(2).podText());
         Thread.sleep(1000);
-        Hosts.run("ip", "-n", a.name(), "link", "set", a.underlay(), "down");
+        Hosts.run(gone);
         Thread.sleep(2000);
-        Hosts.run("ip", "-n", a.name(), "link", "set", a.underlay(), "up");
+        Hosts.run(back);
         long backMs = millisUntilPing(Duration.ofSeconds(30));
-        assertTrue(backMs >= 0, "no traffic after the link came back");
+        assertTrue(backMs >= 0, "no traffic after the underlay came back");
         assertTrue(pings.await(Duration.ofSeconds(20)), pings.output());
         for (Tool n : nodes) {
-            assertTrue(n.isAlive(), "a node stopped over the link going down:\n" + n.output());
+            assertTrue(n.isAlive(), "a node stopped:\n" + n.output());
             n.terminate();
             assertTrue(n.await(Duration.ofSeconds(10)), n.output());
             assertEquals("", n.stderr(), "nothing logged:\n" + n.output());
             assertContains(n.stdout(), "packet buffers returned");
         }
         String stopped = nodes.get(0).stdout().lines().filter(l -> l.startsWith("stopped:")).findFirst().orElseThrow();
-        report(String.format(Locale.ROOT, "underlay link down 2 s (vxlan): node kept running, nothing logged, traffic back %d ms after"
-                + " the link came up; pings meanwhile: %s; node A %s", backMs,
+        report(String.format(Locale.ROOT, "%s (vxlan): node kept running, nothing logged, traffic back %d ms after `%s`; pings"
+                + " meanwhile: %s; node A %s", fault, backMs, String.join(" ", back),
                 pings.stdout().lines().filter(l -> l.contains("packets transmitted")).findFirst().orElse("?"),
                 stopped.substring(stopped.indexOf("egress"))));
     }
