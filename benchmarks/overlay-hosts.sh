@@ -21,7 +21,7 @@ hosts_ready() {
   local name=$1 tool
   shift
   [ "$(id -u)" -eq 0 ] || { echo "$name: needs root (network namespaces)" >&2; exit 1; }
-  for tool in ip curl "$@"; do
+  for tool in ip timeout "$@"; do
     command -v "$tool" >/dev/null || { echo "$name: $tool is not installed" >&2; exit 1; }
   done
   [ -n "${SKIP_BUILD:-}" ] || "$root/dataplane" --version >/dev/null
@@ -102,8 +102,11 @@ nodes_peer() {
   done
 }
 
+# An HTTP/1.0 GET with bash's /dev/tcp inside the namespace; the body without the headers.
 node_metrics() {
-  ip netns exec "${host_ns[$1]}" curl -s --max-time 5 http://127.0.0.1:9100/metrics
+  ip netns exec "${host_ns[$1]}" timeout 5 bash -c \
+    'exec 3<>/dev/tcp/127.0.0.1/9100 && printf "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3 && cat <&3' \
+    | tr -d '\r' | sed '1,/^$/d'
 }
 
 node_metric() {
