@@ -3,7 +3,8 @@
  * as sendmmsg takes them, and a receiver that counts what arrives with recvmmsg. The figure that
  * matters is the receiver's: datagrams delivered per second between its first and last arrival.
  *
- *   udp_flood send SRC_IP DST_IP PORT SECONDS SIZE    prints "sent=N"
+ *   udp_flood send SRC_IP DST_IP PORT SECONDS SIZE [HEX]  prints "sent=N"; HEX: the payload's first
+ *                                                         bytes (e.g. 01000000, a WireGuard initiation's type), the rest 0x5a
  *   udp_flood recv BIND_IP PORT SECONDS               prints "received=N seconds=S pps=P"
  *
  * The receiver stops SECONDS after its first datagram, or 1 s after its last one.
@@ -44,12 +45,17 @@ static int bound_socket(const char *ip, int port) {
     return s;
 }
 
-static int flood(const char *src, const char *dst, int port, double seconds, int size) {
+static int flood(const char *src, const char *dst, int port, double seconds, int size, const char *hex) {
     int s = bound_socket(src, 0);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) die("inet_pton");
     static char payload[65536];
     memset(payload, 0x5a, sizeof payload);
+    for (int i = 0; hex != NULL && hex[2 * i] != 0 && hex[2 * i + 1] != 0 && i < (int)sizeof payload; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) die("HEX");
+        payload[i] = (char)v;
+    }
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     for (int i = 0; i < BATCH; i++) {
@@ -99,8 +105,10 @@ static int count(const char *ip, int port, double seconds) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 7 && strcmp(argv[1], "send") == 0) return flood(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atoi(argv[6]));
+    if ((argc == 7 || argc == 8) && strcmp(argv[1], "send") == 0) {
+        return flood(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atoi(argv[6]), argc == 8 ? argv[7] : NULL);
+    }
     if (argc == 5 && strcmp(argv[1], "recv") == 0) return count(argv[2], atoi(argv[3]), atof(argv[4]));
-    fprintf(stderr, "usage: udp_flood send SRC_IP DST_IP PORT SECONDS SIZE | recv BIND_IP PORT SECONDS\n");
+    fprintf(stderr, "usage: udp_flood send SRC_IP DST_IP PORT SECONDS SIZE [HEX] | recv BIND_IP PORT SECONDS\n");
     return 2;
 }

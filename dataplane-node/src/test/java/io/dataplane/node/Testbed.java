@@ -203,6 +203,10 @@ final class Testbed implements AutoCloseable {
     OverlayNode start(Host host, NodeConfig config) throws IOException {
         OverlayNode node = host.ns().call(() -> OverlayNode.start(config));
         owned.add(node);
+        // The keys this node holds, for SecretLeakCheck: they may never show in any output.
+        Path keyFile = config.effectiveStateDir().resolve("wgkey");
+        if (Files.exists(keyFile)) SecretLeakCheck.secret(Files.readString(keyFile));
+        if (config.netConf().backend().psk() != null) SecretLeakCheck.secret(config.netConf().backend().psk());
         return node;
     }
 

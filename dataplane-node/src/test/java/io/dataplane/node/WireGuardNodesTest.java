@@ -17,16 +17,23 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The wireguard backend through the library API ({@link OverlayNode}): two of our nodes carrying
  * ping and iperf3 TCP both ways, each configured only from net-conf.json and the other's lease,
  * with its key in the state directory as {@code wg} writes keys; and our node against wireguard-go
  * configured with {@code wg} as flanneld configures kernel WireGuard. (Handshake directions, rekeys
- * and bad input are covered in encap-wireguard's root tests.)
+ * and bad input are covered in encap-wireguard's root tests.) Neither node's private key nor the
+ * preshared key may show in anything the tests log or print ({@link SecretLeakCheck}).
  */
+@ExtendWith(SecretLeakCheck.class)
 class WireGuardNodesTest {
     static final NetConf WIREGUARD = NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"wireguard\"}}");
+    private static final String PSK = randomKey();
+    /** flannel's wireguard backend with a preshared key, as net-conf.json's "PSK" gives it to every node. */
+    static final NetConf WIREGUARD_PSK = NetConf.parse("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"wireguard\", \"PSK\": \""
+            + PSK + "\"}}");
 
     @Test
     void twoWireguardNodesCarryPingAndTcpBothWays() throws Exception {
@@ -35,9 +42,9 @@ class WireGuardNodesTest {
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, bed.config(a, WIREGUARD));
+            OverlayNode nodeA = bed.start(a, bed.config(a, WIREGUARD_PSK));
             // The other node seals with our own cipher only: the two interoperate whatever each one chose.
-            OverlayNode nodeB = bed.start(b, bed.config(b, WIREGUARD).withWireguardCipher(TransportCipher.SEGMENT));
+            OverlayNode nodeB = bed.start(b, bed.config(b, WIREGUARD_PSK).withWireguardCipher(TransportCipher.SEGMENT));
             assertEquals("flannel-wg", nodeA.tunName());
             VxlanInteropTest.assertDeviceAsFlannelMakesIt(a, nodeA); // MTU 1500 - 80
             assertEquals(1420, nodeA.tunMtu());
@@ -113,6 +120,12 @@ class WireGuardNodesTest {
             assertEquals(0, ours.buffersInUse());
             assertEquals(List.of(), log.problems());
         }
+    }
+
+    private static String randomKey() {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        return java.util.Base64.getEncoder().encodeToString(key);
     }
 
     private static String wgPubkey(String privateKey) throws Exception {

@@ -1,12 +1,12 @@
 package io.dataplane.vxlan;
 
+import io.dataplane.core.config.StateFile;
 import io.dataplane.core.wire.MacAddress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.random.RandomGenerator;
 
 /**
@@ -17,8 +17,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>The file is {@code <stateDir>/vtep-mac}: one line, the MAC address in lower-case colon
  * notation and a newline ({@code 0e:4f:a1:22:7c:10\n}). Leading and trailing white space is
- * ignored on reading. It is written once, when no file is there, through a temporary file and an
- * atomic rename, so a crash never leaves half an address behind.
+ * ignored on reading. It is written once, when no file is there, mode 0600, whole or not at all
+ * ({@link StateFile}), so a crash or a full disk never leaves half an address behind.
  */
 public final class VtepMacFile {
     /** The file's name within the state directory. */
@@ -38,11 +38,8 @@ public final class VtepMacFile {
         MacAddress kept = read(file);
         if (kept != null) return kept;
         MacAddress mac = MacAddress.randomLocallyAdministered(random);
-        Files.createDirectories(stateDir);
-        Path tmp = stateDir.resolve(FILE_NAME + ".tmp");
-        Files.writeString(tmp, mac + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return mac;
+        if (StateFile.create(file, mac + "\n")) return mac;
+        return read(file); // another process created it first: use theirs
     }
 
     /** The MAC address in {@code file}, or null if there is no such file. */

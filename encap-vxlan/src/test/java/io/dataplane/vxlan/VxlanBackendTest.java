@@ -92,6 +92,8 @@ class VxlanBackendTest {
         assertEquals(1, lease.vxlan().vni());
         assertTrue(mac.isLocallyAdministered() && !mac.isMulticast(), mac.toString());
         assertEquals(mac + "\n", Files.readString(stateDir.resolve(VtepMacFile.FILE_NAME)));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(stateDir.resolve(VtepMacFile.FILE_NAME))), "state files are the owner's only");
         assertEquals(OUR_SUBNET.address(), first.vtepConfig().vtepAddress(), "the VTEP address is the subnet's network address, as flannel.1's");
         assertEquals(8472, first.transport().localPort());
         assertEquals(NODE1, ((FakeTransport) first.transport()).address(), "bound to our public IP");

@@ -31,4 +31,14 @@ class KeyFileTest {
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         assertFalse(e.getMessage().contains("c2VjcmV0LWJ1dC1ub3QtYS1rZXk"), e.getMessage());
     }
+
+    @Test
+    void aKeyFileOthersMayReadIsMadeOwnerOnly(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("wgkey");
+        NoisePrivateKey key = NoisePrivateKey.generate();
+        Files.writeString(file, key.toBase64() + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(key.publicKey(), KeyFile.loadOrCreate(file).publicKey());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
 }

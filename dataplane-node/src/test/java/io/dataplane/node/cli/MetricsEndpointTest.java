@@ -1,6 +1,7 @@
 package io.dataplane.node.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.stats.Counters;
@@ -12,6 +13,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
 
 /** The Prometheus text exposition of a node's counters: names, labels, types, every drop reason. */
 class MetricsEndpointTest {
@@ -77,5 +85,24 @@ class MetricsEndpointTest {
     void labelValuesAreEscaped() {
         String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"), List.of());
         assertTrue(text.contains("dataplane_node_info{tun=\"a\\\"b\\\\c\\nd\"} 1\n"), text);
+    }
+
+    @Test
+    void listensOnLoopbackOnly() throws IOException {
+        // The node is only asked for at a scrape; none comes here.
+        try (MetricsEndpoint endpoint = MetricsEndpoint.start(0, null)) {
+            int port = endpoint.port();
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+            }
+            List<InetAddress> others = NetworkInterface.networkInterfaces().flatMap(NetworkInterface::inetAddresses)
+                    .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress()).toList();
+            for (InetAddress a : others) {
+                try (Socket s = new Socket()) {
+                    assertThrows(ConnectException.class, () -> s.connect(new InetSocketAddress(a, port), 2000),
+                            "the counters are not served on " + a.getHostAddress());
+                }
+            }
+        }
     }
 }

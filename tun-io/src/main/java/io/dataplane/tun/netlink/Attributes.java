@@ -21,6 +21,15 @@ final class Attributes {
         return -1;
     }
 
+    /**
+     * As {@link #find(MemorySegment, long, long, int)}, but -1 also when the attribute's payload is
+     * shorter than {@code minPayload} bytes (a u32 attribute needs 4).
+     */
+    static long find(MemorySegment s, long from, long end, int type, int minPayload) {
+        long at = find(s, from, end, type);
+        return at >= 0 && payloadLength(s, at) >= minPayload ? at : -1;
+    }
+
     /** Payload length of the attribute whose payload starts at {@code payload}. */
     static int payloadLength(MemorySegment s, long payload) {
         return Short.toUnsignedInt(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, payload - Rtnl.RTA_HDRLEN + Rtnl.RTA_LEN)) - Rtnl.RTA_HDRLEN;

@@ -81,7 +81,8 @@ public final class Netlink implements AutoCloseable {
         request.body(Rtnl.IFINFOMSG);
         List<Link> found = new ArrayList<>();
         send("RTM_GETLINK dump", (type, s, payload, end) -> {
-            if (type == Rtnl.RTM_NEWLINK) found.add(parseLink(s, payload, end, null));
+            Link link = type == Rtnl.RTM_NEWLINK ? parseLink(s, payload, end, null) : null;
+            if (link != null) found.add(link);
         });
         return List.copyOf(found);
     }
@@ -91,13 +92,18 @@ public final class Netlink implements AutoCloseable {
         return link(name).index();
     }
 
-    private static Link parseLink(MemorySegment s, long payload, long end, String fallbackName) {
+    /**
+     * The link in an RTM_NEWLINK payload {@code [payload, end)}, named {@code fallbackName} when it
+     * carries no IFLA_IFNAME; null when the payload is shorter than an ifinfomsg.
+     */
+    static Link parseLink(MemorySegment s, long payload, long end, String fallbackName) {
+        if (end - payload < Rtnl.IFINFOMSG.byteSize()) return null;
         int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_INDEX);
         int flags = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFI_FLAGS);
         long attrs = payload + NetlinkRequest.align((int) Rtnl.IFINFOMSG.byteSize());
         long at = Attributes.find(s, attrs, end, Rtnl.IFLA_IFNAME);
         String ifname = at < 0 ? fallbackName : Attributes.string(s, at);
-        at = Attributes.find(s, attrs, end, Rtnl.IFLA_MTU);
+        at = Attributes.find(s, attrs, end, Rtnl.IFLA_MTU, Integer.BYTES);
         int mtu = at < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, at);
         at = Attributes.find(s, attrs, end, Rtnl.IFLA_ADDRESS);
         MacAddress mac = at >= 0 && Attributes.payloadLength(s, at) == MacAddress.LENGTH ? new MacAddress(MacAddress.read(s, at)) : null;
@@ -207,20 +213,30 @@ public final class Netlink implements AutoCloseable {
         request.segment().set(ValueLayout.JAVA_BYTE, at + Rtnl.IFA_FAMILY, (byte) SocketNative.AF_INET);
         List<Address> found = new ArrayList<>();
         send("RTM_GETADDR dump", (type, s, payload, end) -> {
-            if (type != Rtnl.RTM_NEWADDR) return;
-            if (s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.IFA_FAMILY) != SocketNative.AF_INET) return;
-            int prefixLength = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.IFA_PREFIXLEN));
-            int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFA_INDEX);
-            long attrs = payload + NetlinkRequest.align((int) Rtnl.IFADDRMSG.byteSize());
-            // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on point-to-point links.
-            long a = Attributes.find(s, attrs, end, Rtnl.IFA_LOCAL);
-            if (a < 0) a = Attributes.find(s, attrs, end, Rtnl.IFA_ADDRESS);
-            if (a < 0) return;
-            int address = s.get(SocketNative.NET_U32, a);
-            long l = Attributes.find(s, attrs, end, Rtnl.IFA_LABEL);
-            found.add(new Address(index, l < 0 ? null : Attributes.string(s, l), address, prefixLength));
+            Address a = type == Rtnl.RTM_NEWADDR ? parseAddress(s, payload, end) : null;
+            if (a != null) found.add(a);
         });
         return List.copyOf(found);
+    }
+
+    /**
+     * The IPv4 address in an RTM_NEWADDR payload {@code [payload, end)}; null for another family,
+     * a payload shorter than an ifaddrmsg, or no 4-byte IFA_LOCAL or IFA_ADDRESS.
+     */
+    static Address parseAddress(MemorySegment s, long payload, long end) {
+        if (end - payload < Rtnl.IFADDRMSG.byteSize()) return null;
+        if (s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.IFA_FAMILY) != SocketNative.AF_INET) return null;
+        int prefixLength = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.IFA_PREFIXLEN));
+        if (prefixLength > 32) return null;
+        int index = s.get(ValueLayout.JAVA_INT, payload + Rtnl.IFA_INDEX);
+        long attrs = payload + NetlinkRequest.align((int) Rtnl.IFADDRMSG.byteSize());
+        // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on point-to-point links.
+        long a = Attributes.find(s, attrs, end, Rtnl.IFA_LOCAL, Integer.BYTES);
+        if (a < 0) a = Attributes.find(s, attrs, end, Rtnl.IFA_ADDRESS, Integer.BYTES);
+        if (a < 0) return null;
+        int address = s.get(SocketNative.NET_U32, a);
+        long l = Attributes.find(s, attrs, end, Rtnl.IFA_LABEL);
+        return new Address(index, l < 0 ? null : Attributes.string(s, l), address, prefixLength);
     }
 
     /** Adds {@code address/prefixLength} to {@code device} ({@code ip addr add A/N dev DEV}); EEXIST if there. */
@@ -293,38 +309,50 @@ public final class Netlink implements AutoCloseable {
         request.start(Rtnl.RTM_GETROUTE, Rtnl.NLM_F_DUMP);
         long at = request.body(Rtnl.RTMSG);
         request.segment().set(ValueLayout.JAVA_BYTE, at + Rtnl.RTM_FAMILY, (byte) SocketNative.AF_INET);
-        record Found(int destination, int length, int gateway, int oif, boolean onlink) {}
-        List<Found> found = new ArrayList<>();
+        List<DumpedRoute> found = new ArrayList<>();
         send("RTM_GETROUTE dump", (type, s, payload, end) -> {
-            if (type != Rtnl.RTM_NEWROUTE) return;
-            if (s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_FAMILY) != SocketNative.AF_INET) return;
-            if (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TYPE)) != Rtnl.RTN_UNICAST) return;
-            long attrs = payload + NetlinkRequest.align((int) Rtnl.RTMSG.byteSize());
-            // rtm_table holds table ids up to 255; RTA_TABLE, when there, holds the full id.
-            long a = Attributes.find(s, attrs, end, Rtnl.RTA_TABLE);
-            int table = a >= 0 ? s.get(ValueLayout.JAVA_INT_UNALIGNED, a) : Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TABLE));
-            if (table != Rtnl.RT_TABLE_MAIN) return;
-            int length = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_DST_LEN));
-            a = Attributes.find(s, attrs, end, Rtnl.RTA_DST);
-            int destination = a < 0 ? 0 : s.get(SocketNative.NET_U32, a);
-            a = Attributes.find(s, attrs, end, Rtnl.RTA_GATEWAY);
-            int gateway = a < 0 ? 0 : s.get(SocketNative.NET_U32, a);
-            a = Attributes.find(s, attrs, end, Rtnl.RTA_OIF);
-            int oif = a < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, a);
-            boolean onlink = (s.get(ValueLayout.JAVA_INT, payload + Rtnl.RTM_FLAGS) & Rtnl.RTNH_F_ONLINK) != 0;
-            found.add(new Found(destination, length, gateway, oif, onlink));
+            DumpedRoute r = type == Rtnl.RTM_NEWROUTE ? parseRoute(s, payload, end) : null;
+            if (r != null) found.add(r);
         });
         // Names after the dump: a link request would reuse the request buffer in the middle of it.
         Map<Integer, String> names = new HashMap<>();
         for (Link l : links()) names.put(l.index(), l.name());
         List<Route> routes = new ArrayList<>(found.size());
-        for (Found f : found) {
+        for (DumpedRoute f : found) {
             String device = names.get(f.oif());
             if (f.gateway() == 0 && device == null) continue;
             routes.add(new Route(Ipv4Prefix.containing(f.destination(), f.length()), f.gateway(), device, f.onlink() && f.gateway() != 0
                     && device != null));
         }
         return List.copyOf(routes);
+    }
+
+    /** A route of a dump, its device still an index. */
+    record DumpedRoute(int destination, int length, int gateway, int oif, boolean onlink) {}
+
+    /**
+     * The IPv4 unicast route of the main table in an RTM_NEWROUTE payload {@code [payload, end)};
+     * null for any other route, or a payload shorter than an rtmsg.
+     */
+    static DumpedRoute parseRoute(MemorySegment s, long payload, long end) {
+        if (end - payload < Rtnl.RTMSG.byteSize()) return null;
+        if (s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_FAMILY) != SocketNative.AF_INET) return null;
+        if (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TYPE)) != Rtnl.RTN_UNICAST) return null;
+        long attrs = payload + NetlinkRequest.align((int) Rtnl.RTMSG.byteSize());
+        // rtm_table holds table ids up to 255; RTA_TABLE, when there, holds the full id.
+        long a = Attributes.find(s, attrs, end, Rtnl.RTA_TABLE, Integer.BYTES);
+        int table = a >= 0 ? s.get(ValueLayout.JAVA_INT_UNALIGNED, a) : Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TABLE));
+        if (table != Rtnl.RT_TABLE_MAIN) return null;
+        int length = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_DST_LEN));
+        if (length > 32) return null;
+        a = Attributes.find(s, attrs, end, Rtnl.RTA_DST, Integer.BYTES);
+        int destination = a < 0 ? 0 : s.get(SocketNative.NET_U32, a);
+        a = Attributes.find(s, attrs, end, Rtnl.RTA_GATEWAY, Integer.BYTES);
+        int gateway = a < 0 ? 0 : s.get(SocketNative.NET_U32, a);
+        a = Attributes.find(s, attrs, end, Rtnl.RTA_OIF, Integer.BYTES);
+        int oif = a < 0 ? 0 : s.get(ValueLayout.JAVA_INT_UNALIGNED, a);
+        boolean onlink = (s.get(ValueLayout.JAVA_INT, payload + Rtnl.RTM_FLAGS) & Rtnl.RTNH_F_ONLINK) != 0;
+        return new DumpedRoute(destination, length, gateway, oif, onlink);
     }
 
     // ---- neighbors (ARP) ----
@@ -410,19 +438,25 @@ public final class Netlink implements AutoCloseable {
         RouteLookup[] found = new RouteLookup[1];
         String description = "RTM_GETROUTE " + Ipv4Address.toString(destination);
         send(description, (type, r, payload, end) -> {
-            if (type != Rtnl.RTM_NEWROUTE) return;
-            int routeType = Byte.toUnsignedInt(r.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TYPE));
-            long attrs = payload + NetlinkRequest.align((int) Rtnl.RTMSG.byteSize());
-            long a = Attributes.find(r, attrs, end, Rtnl.RTA_GATEWAY);
-            int gateway = a < 0 ? 0 : r.get(SocketNative.NET_U32, a);
-            a = Attributes.find(r, attrs, end, Rtnl.RTA_OIF);
-            int oif = a < 0 ? 0 : r.get(ValueLayout.JAVA_INT_UNALIGNED, a);
-            a = Attributes.find(r, attrs, end, Rtnl.RTA_PREFSRC);
-            int source = a < 0 ? 0 : r.get(SocketNative.NET_U32, a);
-            found[0] = new RouteLookup(destination, gateway, oif, source, routeType == Rtnl.RTN_LOCAL);
+            RouteLookup lookup = type == Rtnl.RTM_NEWROUTE ? parseRouteLookup(destination, r, payload, end) : null;
+            if (lookup != null) found[0] = lookup;
         });
         if (found[0] == null) throw new ErrnoException(description, Errno.ENETUNREACH, "no route in the reply");
         return found[0];
+    }
+
+    /** The answer to an RTM_GETROUTE for {@code destination} in {@code [payload, end)}; null when shorter than an rtmsg. */
+    static RouteLookup parseRouteLookup(int destination, MemorySegment r, long payload, long end) {
+        if (end - payload < Rtnl.RTMSG.byteSize()) return null;
+        int routeType = Byte.toUnsignedInt(r.get(ValueLayout.JAVA_BYTE, payload + Rtnl.RTM_TYPE));
+        long attrs = payload + NetlinkRequest.align((int) Rtnl.RTMSG.byteSize());
+        long a = Attributes.find(r, attrs, end, Rtnl.RTA_GATEWAY, Integer.BYTES);
+        int gateway = a < 0 ? 0 : r.get(SocketNative.NET_U32, a);
+        a = Attributes.find(r, attrs, end, Rtnl.RTA_OIF, Integer.BYTES);
+        int oif = a < 0 ? 0 : r.get(ValueLayout.JAVA_INT_UNALIGNED, a);
+        a = Attributes.find(r, attrs, end, Rtnl.RTA_PREFSRC, Integer.BYTES);
+        int source = a < 0 ? 0 : r.get(SocketNative.NET_U32, a);
+        return new RouteLookup(destination, gateway, oif, source, routeType == Rtnl.RTN_LOCAL);
     }
 
     /**

@@ -74,39 +74,56 @@ final class NetlinkSocket implements AutoCloseable {
                 Errno.retryOrThrow("recv", "netlink, " + description, NativeCall.errno(errno));
                 continue;
             }
-            long at = 0;
-            while (at + Rtnl.NLMSG_HDRLEN <= n) {
-                int len = receive.get(ValueLayout.JAVA_INT, at + Rtnl.NLMSG_LEN);
-                if (len < Rtnl.NLMSG_HDRLEN || at + len > n) break;
-                int type = Short.toUnsignedInt(receive.get(ValueLayout.JAVA_SHORT, at + Rtnl.NLMSG_TYPE));
-                int flags = Short.toUnsignedInt(receive.get(ValueLayout.JAVA_SHORT, at + Rtnl.NLMSG_FLAGS));
-                int replySeq = receive.get(ValueLayout.JAVA_INT, at + Rtnl.NLMSG_SEQ);
-                long payload = at + Rtnl.NLMSG_HDRLEN;
-                long end = at + len;
-                at += NetlinkRequest.align(len);
-                if (replySeq != seq) continue; // a late answer to an earlier request
-                if (type == Rtnl.NLMSG_DONE) return;
-                if (type == Rtnl.NLMSG_ERROR) {
-                    int error = receive.get(ValueLayout.JAVA_INT, payload + Rtnl.NLMSGERR_ERROR);
-                    if (error == 0) return;
-                    throw new ErrnoException(description, -error, kernelMessage(payload, end, flags));
-                }
-                handler.onReply(type, receive, payload, end);
-            }
+            if (replies(receive, n, seq, description, handler)) return;
         }
     }
 
+    /**
+     * Walks the messages in {@code buffer[0, n)} (one datagram from the kernel): hands each reply
+     * to request {@code seq} to {@code handler} with its payload bounds, skips answers to earlier
+     * requests, and stops at a message whose length field is impossible (the rest of the datagram
+     * cannot be framed).
+     *
+     * @return true at the end of the answer (the ack, or NLMSG_DONE of a dump), false when more
+     *     datagrams follow
+     * @throws ErrnoException naming {@code description} when the kernel answers with an errno, or
+     *     EPROTO when its NLMSG_ERROR is too short to hold one
+     */
+    static boolean replies(MemorySegment buffer, long n, int seq, String description, ReplyHandler handler) throws ErrnoException {
+        long at = 0;
+        while (at + Rtnl.NLMSG_HDRLEN <= n) {
+            int len = buffer.get(ValueLayout.JAVA_INT, at + Rtnl.NLMSG_LEN);
+            if (len < Rtnl.NLMSG_HDRLEN || at + len > n) break;
+            int type = Short.toUnsignedInt(buffer.get(ValueLayout.JAVA_SHORT, at + Rtnl.NLMSG_TYPE));
+            int flags = Short.toUnsignedInt(buffer.get(ValueLayout.JAVA_SHORT, at + Rtnl.NLMSG_FLAGS));
+            int replySeq = buffer.get(ValueLayout.JAVA_INT, at + Rtnl.NLMSG_SEQ);
+            long payload = at + Rtnl.NLMSG_HDRLEN;
+            long end = at + len;
+            at += NetlinkRequest.align(len);
+            if (replySeq != seq) continue; // a late answer to an earlier request
+            if (type == Rtnl.NLMSG_DONE) return true;
+            if (type == Rtnl.NLMSG_ERROR) {
+                if (end - payload < Integer.BYTES) throw new ErrnoException(description, Errno.EPROTO, "NLMSG_ERROR without an error code");
+                int error = buffer.get(ValueLayout.JAVA_INT, payload + Rtnl.NLMSGERR_ERROR);
+                if (error == 0) return true;
+                throw new ErrnoException(description, -error, kernelMessage(buffer, payload, end, flags));
+            }
+            handler.onReply(type, buffer, payload, end);
+        }
+        return false;
+    }
+
     // The extended-ack text after the echoed request header (and its payload unless capped).
-    private String kernelMessage(long payload, long end, int flags) {
+    private static String kernelMessage(MemorySegment buffer, long payload, long end, int flags) {
         if ((flags & Rtnl.NLM_F_ACK_TLVS) == 0) return null;
         long echoed = payload + Rtnl.NLMSGERR_MSG;
-        long tlvs = (flags & Rtnl.NLM_F_CAPPED) != 0
-                ? echoed + Rtnl.NLMSG_HDRLEN
-                : echoed + NetlinkRequest.align(receive.get(ValueLayout.JAVA_INT, echoed + Rtnl.NLMSG_LEN));
-        long at = Attributes.find(receive, tlvs, end, Rtnl.NLMSGERR_ATTR_MSG);
+        if (echoed + Rtnl.NLMSG_HDRLEN > end) return null;
+        long echoedLen = Integer.toUnsignedLong(buffer.get(ValueLayout.JAVA_INT, echoed + Rtnl.NLMSG_LEN));
+        long tlvs = (flags & Rtnl.NLM_F_CAPPED) != 0 ? echoed + Rtnl.NLMSG_HDRLEN : echoed + ((echoedLen + 3) & ~3L);
+        long at = Attributes.find(buffer, tlvs, end, Rtnl.NLMSGERR_ATTR_MSG);
         if (at < 0) return null;
-        int len = Attributes.payloadLength(receive, at);
-        String text = new String(receive.asSlice(at, len).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        int len = Attributes.payloadLength(buffer, at);
+        String text = new String(buffer.asSlice(at, len).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
         int nul = text.indexOf('\0');
         return "kernel says \"" + (nul >= 0 ? text.substring(0, nul) : text) + "\"";
     }

@@ -40,6 +40,8 @@ public final class Errno {
     public static final int EINVAL = 22;
     /** The descriptor is in a bad state: a TUN whose device was removed. */
     public static final int EBADFD = 77;
+    /** Protocol error (a reply that does not hold what its type promises). */
+    public static final int EPROTO = 71;
     /** Message too long. */
     public static final int EMSGSIZE = 90;
     /** Address family or protocol not supported. */

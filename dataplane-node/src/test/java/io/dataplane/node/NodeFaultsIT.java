@@ -1,0 +1,273 @@
+package io.dataplane.node;
+
+import static io.dataplane.node.Cli.assertContains;
+import static io.dataplane.node.Cli.awaitLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.tun.testing.Hosts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Faults that need no store, on two {@code ./dataplane node} processes (root), each with the time
+ * the node takes to stop or the traffic to come back in its output ({@code fault: ...} lines):
+ *
+ * <ul>
+ *   <li>our TUN deleted by hand: the node stops at once with one line that names the device, and
+ *       all its buffers back. It does not recreate the device: whoever deleted it meant something
+ *       by it, and the node is supervised (systemd, a DaemonSet) so it is started again, which
+ *       recreates the TUN with the kept VTEP MAC or key, as a restarted flanneld recreates
+ *       flannel.1; the peers need no new lease. The test plays the supervisor and times it.
+ *   <li>the underlay link down for 2 s and up again, and the public IP removed for 2 s and added
+ *       back, while pings run: the node keeps running, logs nothing (the sends that fail meanwhile
+ *       are counted), and pings pass again once the underlay is back;
+ *   <li>the node killed with SIGKILL and started again over what it left: the kernel removes the
+ *       TUN and its routes with the process; the state files are whole and unchanged; the new
+ *       node publishes the same lease and carries traffic;
+ *   <li>the state directory read-only or full: one line naming the file and the reason, no TUN,
+ *       no state file (whole or partial); a read-only directory that already holds the state is fine.
+ * </ul>
+ */
+class NodeFaultsIT {
+    private static final Duration START = Duration.ofSeconds(30);
+
+    @TempDir
+    Path tmp;
+    private Testbed bed;
+    private final List<Path> mounts = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        bed = Testbed.hosts(2);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            if (bed != null) bed.close();
+        } finally {
+            for (Path m : mounts) Hosts.runAnyway("umount", m.toString());
+        }
+    }
+
+    /** Two nodes from these directories, each with the other as its peer; returns them, A first. */
+    private List<Tool> pair(Cli.ConfigDir dirA, Cli.ConfigDir dirB) throws Exception {
+        Tool a = startNode(bed.host(1), dirA);
+        Tool b = startNode(bed.host(2), dirB);
+        String leaseA = awaitLine(a, "{\"Subnet\":", START);
+        String leaseB = awaitLine(b, "{\"Subnet\":", START);
+        dirA.peers(leaseB);
+        dirB.peers(leaseA);
+        awaitLine(a, "peers: added", Duration.ofSeconds(10));
+        awaitLine(b, "peers: added", Duration.ofSeconds(10));
+        assertTrue(millisUntilPing(Duration.ofSeconds(10)) >= 0, "no ping across the nodes");
+        return List.of(a, b);
+    }
+
+    private Tool startNode(Testbed.Host host, Cli.ConfigDir dir) throws IOException {
+        return bed.own(Tool.start(Cli.dataplaneIn(host, "node", "--config", dir.arg(), "--public-ip", host.addressText(),
+                "--stats-interval", "0")));
+    }
+
+    /** Milliseconds until a ping from host 1's pod to host 2's is answered (one every 50 ms), or -1 after {@code max}. */
+    private long millisUntilPing(Duration max) throws Exception {
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < max.toNanos()) {
+            Hosts.Result r = Hosts.runAnyway(bed.host(1).exec("ping", "-n", "-c", "1", "-W", "1", "-I", bed.host(1).podText(),
+                    bed.host(2).podText()));
+            if (r.exitCode() == 0) return (System.nanoTime() - t0) / 1_000_000;
+            Thread.sleep(50);
+        }
+        return -1;
+    }
+
+    private static void report(String line) {
+        System.out.println("fault: " + line);
+    }
+
+    @Test
+    void ourTunDeletedByHandStopsTheNodeWithOneLineAndAStartAgainCarriesOn() throws Exception {
+        Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, bed.host(1), "vxlan");
+        Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, bed.host(2), "vxlan");
+        List<Tool> nodes = pair(dirA, dirB);
+        Tool a = nodes.get(0);
+        String lease = awaitLine(a, "{\"Subnet\":", START);
+
+        long t0 = System.nanoTime();
+        Hosts.run("ip", "-n", bed.host(1).name(), "link", "del", "flannel.1");
+        assertTrue(a.await(Duration.ofSeconds(10)), "still running 10 s after its TUN was deleted:\n" + a.output());
+        long stopMs = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(1, a.exitCode(), a.output());
+        List<String> said = a.stderr().lines().filter(l -> l.startsWith("dataplane node: ")).toList();
+        assertEquals(List.of("dataplane node: the packet path stopped: read(flannel.1) failed: errno=77 (EBADFD): the device was removed"),
+                said, a.output());
+        assertContains(a.stdout(), "stopped: TUN flannel.1 removed, all ");
+        assertFalse(a.output().contains("NOT returned"), a.output());
+
+        long t1 = System.nanoTime();
+        Tool again = startNode(bed.host(1), dirA);
+        assertEquals(lease, awaitLine(again, "{\"Subnet\":", START), "the same lease: the peers need no change");
+        long backMs = millisUntilPing(Duration.ofSeconds(30));
+        assertTrue(backMs >= 0, "no traffic after the restart:\n" + again.output());
+        long total = (System.nanoTime() - t1) / 1_000_000;
+        report(String.format(Locale.ROOT, "TUN deleted by hand (vxlan): node stopped %d ms after `ip link del`, one line; "
+                + "started again, traffic back %d ms after the start (%d ms after the deletion)", stopMs, total,
+                (System.nanoTime() - t0) / 1_000_000));
+    }
+
+    @Test
+    void underlayLinkDownAndUpWhileTrafficRuns() throws Exception {
+        Testbed.Host a = bed.host(1);
+        underlayGoneFor2Seconds("underlay link down 2 s", new String[] {"ip", "-n", a.name(), "link", "set", a.underlay(), "down"},
+                new String[] {"ip", "-n", a.name(), "link", "set", a.underlay(), "up"});
+    }
+
+    @Test
+    void publicIpRemovedAndAddedBackWhileTrafficRuns() throws Exception {
+        Testbed.Host a = bed.host(1);
+        String address = a.addressText() + "/24";
+        underlayGoneFor2Seconds("public IP removed 2 s", new String[] {"ip", "-n", a.name(), "addr", "del", address, "dev", a.underlay()},
+                new String[] {"ip", "-n", a.name(), "addr", "add", address, "dev", a.underlay()});
+    }
+
+    /**
+     * Two vxlan nodes, pings every 50 ms from host 1's pod to host 2's; host 1's underlay taken away
+     * by {@code gone} for 2 s and given back by {@code back}: the nodes keep running and log nothing,
+     * the traffic comes back.
+     */
+    private void underlayGoneFor2Seconds(String fault, String[] gone, String[] back) throws Exception {
+        Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, bed.host(1), "vxlan");
+        Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, bed.host(2), "vxlan");
+        List<Tool> nodes = pair(dirA, dirB);
+        Testbed.Host a = bed.host(1);
+        Tool pings = bed.startTool(a, "ping", "-n", "-i", "0.05", "-c", "120", "-I", a.podText(), bed.host(2).podText());
+        Thread.sleep(1000);
+        Hosts.run(gone);
+        Thread.sleep(2000);
+        Hosts.run(back);
+        long backMs = millisUntilPing(Duration.ofSeconds(30));
+        assertTrue(backMs >= 0, "no traffic after the underlay came back");
+        assertTrue(pings.await(Duration.ofSeconds(20)), pings.output());
+        for (Tool n : nodes) {
+            assertTrue(n.isAlive(), "a node stopped:\n" + n.output());
+            n.terminate();
+            assertTrue(n.await(Duration.ofSeconds(10)), n.output());
+            assertEquals("", n.stderr(), "nothing logged:\n" + n.output());
+            assertContains(n.stdout(), "packet buffers returned");
+        }
+        String stopped = nodes.get(0).stdout().lines().filter(l -> l.startsWith("stopped:")).findFirst().orElseThrow();
+        report(String.format(Locale.ROOT, "%s (vxlan): node kept running, nothing logged, traffic back %d ms after `%s`; pings"
+                + " meanwhile: %s; node A %s", fault, backMs, String.join(" ", back),
+                pings.stdout().lines().filter(l -> l.contains("packets transmitted")).findFirst().orElse("?"),
+                stopped.substring(stopped.indexOf("egress"))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vxlan", "wireguard"})
+    void killedWithSigkillAndStartedAgainOverWhatItLeft(String backend) throws Exception {
+        Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, bed.host(1), backend);
+        Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, bed.host(2), backend);
+        Tool a = pair(dirA, dirB).get(0);
+        String lease = awaitLine(a, "{\"Subnet\":", START);
+        String stateFile = backend.equals("vxlan") ? "vtep-mac" : "wgkey";
+        String state = Files.readString(dirA.dir().resolve(stateFile));
+
+        long t0 = System.nanoTime();
+        assertTrue(ProcessHandle.of(a.pid()).orElseThrow().destroyForcibly(), "SIGKILL");
+        assertTrue(a.await(Duration.ofSeconds(10)));
+        assertEquals(137, a.exitCode(), "killed by SIGKILL (128 + 9)");
+        String tun = backend.equals("vxlan") ? "flannel.1" : "flannel-wg";
+        // What it left: the kernel removes a TUN (and its routes) when its last descriptor closes.
+        assertFalse(VxlanInteropTest.linkExists(bed.host(1), tun), "the TUN outlived its process");
+        assertEquals(0, Hosts.json("ip", "-j", "-n", bed.host(1).name(), "route", "show", "10.244.0.0/16").size());
+        assertEquals(state, Files.readString(dirA.dir().resolve(stateFile)), "the state file is whole and unchanged");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dirA.dir().resolve(stateFile))));
+
+        long t1 = System.nanoTime();
+        Tool again = startNode(bed.host(1), dirA);
+        assertEquals(lease, awaitLine(again, "{\"Subnet\":", START), "the same lease: the peers need no change");
+        long backMs = millisUntilPing(Duration.ofSeconds(30));
+        assertTrue(backMs >= 0, "no traffic after the restart:\n" + again.output());
+        report(String.format(Locale.ROOT, "SIGKILL (%s): TUN and routes gone with the process, %s kept; started again, traffic back"
+                + " %d ms after the start (%d ms after the kill)", backend, stateFile, (System.nanoTime() - t1) / 1_000_000,
+                (System.nanoTime() - t0) / 1_000_000));
+        assertEquals("", again.stderr(), again.output());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vxlan", "wireguard"})
+    void aReadOnlyOrFullStateDirectoryIsOneClearLineAndNoStateFile(String backend) throws Exception {
+        String stateFile = backend.equals("vxlan") ? "vtep-mac" : "wgkey";
+        String tun = backend.equals("vxlan") ? "flannel.1" : "flannel-wg";
+        Testbed.Host a = bed.host(1);
+
+        // Read-only, no state yet.
+        Cli.ConfigDir ro = tmpfsConfigDir("ro", a, backend);
+        Hosts.run("mount", "-o", "remount,ro", ro.dir().getParent().toString());
+        expectStateError(ro, a, stateFile, tun, "Read-only file system");
+
+        // Full, no state yet.
+        Cli.ConfigDir full = tmpfsConfigDir("full", a, backend);
+        try (var out = Files.newOutputStream(full.dir().resolve("filler"))) {
+            byte[] block = new byte[4096];
+            while (true) out.write(block);
+        } catch (IOException filled) {
+            assertContains(filled.getMessage(), "No space left on device");
+        }
+        expectStateError(full, a, stateFile, tun, "No space left on device");
+
+        // Read-only with the state already there: the node starts and stops as usual.
+        Cli.ConfigDir kept = tmpfsConfigDir("kept", a, backend);
+        Tool first = startNode(a, kept);
+        String lease = awaitLine(first, "{\"Subnet\":", START);
+        first.terminate();
+        assertTrue(first.await(Duration.ofSeconds(10)), first.output());
+        Hosts.run("mount", "-o", "remount,ro", kept.dir().getParent().toString());
+        Tool second = startNode(a, kept);
+        assertEquals(lease, awaitLine(second, "{\"Subnet\":", START), "started from the kept state:\n" + second.output());
+        second.terminate();
+        assertTrue(second.await(Duration.ofSeconds(10)), second.output());
+        assertEquals("", second.stderr(), second.output());
+    }
+
+    private void expectStateError(Cli.ConfigDir dir, Testbed.Host host, String stateFile, String tun, String reason) throws Exception {
+        long t0 = System.nanoTime();
+        Tool node = startNode(host, dir);
+        assertTrue(node.await(START), "still running on a bad state directory:\n" + node.output());
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        List<String> lines = node.stderr().lines().toList();
+        assertEquals(1, lines.size(), "one line:\n" + node.output());
+        assertContains(lines.get(0), dir.file(stateFile));
+        assertTrue(lines.get(0).endsWith(reason), lines.get(0));
+        assertTrue(node.exitCode() != 0, node.output());
+        try (Stream<Path> files = Files.list(dir.dir())) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().contains(stateFile)), "a state file (or a part of one) was left");
+        }
+        assertFalse(VxlanInteropTest.linkExists(host, tun), "the TUN outlived the failed start");
+        report(String.format(Locale.ROOT, "state directory %s (%s): exit %d after %d ms: %s", reason, stateFile, node.exitCode(), ms,
+                lines.get(0)));
+    }
+
+    /** A config directory in a 256 KiB tmpfs of this test (mounted on its parent, unmounted after the test). */
+    private Cli.ConfigDir tmpfsConfigDir(String name, Testbed.Host host, String backend) throws Exception {
+        Path mount = Files.createDirectories(tmp.resolve("mnt-" + name));
+        Hosts.run("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "dataplane-faults-test", mount.toString());
+        mounts.add(mount);
+        return Cli.ConfigDir.of(mount, host, backend);
+    }
+}
