@@ -90,7 +90,7 @@ class MetricsEndpointTest {
     @Test
     void listensOnLoopbackOnly() throws IOException {
         // The node is only asked for at a scrape; none comes here.
-        try (MetricsEndpoint endpoint = MetricsEndpoint.start(0, null)) {
+        try (MetricsEndpoint endpoint = MetricsEndpoint.start(0, null, new Readiness())) {
             int port = endpoint.port();
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
