@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The Internet checksum on off-heap packet memory: an IPv4 header (goal at most 5 ns), 1500 bytes
- * of payload (goal at most 100 ns; wireguard-go's unrolled Go loop takes 94 ns), the RFC 1624
+ * of payload (goal at most 100 ns, about what wireguard-go's unrolled Go loop takes), the RFC 1624
  * incremental update a router does when it decrements the TTL, and the look for a partial
  * transport checksum that every TUN write makes.
  *

@@ -1,5 +1,8 @@
 package io.dataplane.bench;
 
+import static io.dataplane.core.wire.NetworkOrder.U16;
+import static io.dataplane.core.wire.NetworkOrder.U32;
+
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.InternetChecksum;
@@ -9,7 +12,6 @@ import io.dataplane.core.wire.TcpSegments;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -45,8 +47,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @State(Scope.Thread)
 public class TcpOffloadBenchmark {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int MSS = 1398;
     private static final int HEADERS = 20 + 32; // IPv4, TCP with timestamps
     private static final int SEGMENTS = 47;

@@ -1,11 +1,12 @@
 package io.dataplane.bench;
 
+import static io.dataplane.core.wire.NetworkOrder.U32;
+
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.wireguard.TransportCipher;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -46,7 +47,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @State(Scope.Thread)
 public class WireGuardBenchmark {
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     /** Which ChaCha20-Poly1305 the devices use for transport data. */
     @Param({"SEGMENT", "JDK", "BY_SIZE"})
@@ -74,8 +74,8 @@ public class WireGuardBenchmark {
         s.set(ValueLayout.JAVA_BYTE, off, (byte) 0x45);
         s.set(ValueLayout.JAVA_BYTE, off + 2, (byte) (inner >>> 8));
         s.set(ValueLayout.JAVA_BYTE, off + 3, (byte) inner);
-        s.set(BE_INT, off + 12, 0x0af40105); // 10.244.1.5
-        s.set(BE_INT, off + 16, 0x0af40207); // 10.244.2.7
+        s.set(U32, off + 12, 0x0af40105); // 10.244.1.5
+        s.set(U32, off + 16, 0x0af40207); // 10.244.2.7
     }
 
     /** Releases the buffer and closes the devices. */

@@ -23,7 +23,7 @@ import java.io.IOException;
 final class Backends {
     private Backends() {}
 
-    /** Throws {@link ConfigException} naming the type when the node cannot run it yet (it runs every one now). */
+    /** Throws {@link ConfigException} naming the type when the node cannot run it; every {@link BackendType} has a backend, so none is refused. */
     static void checkSupported(BackendType type) {
         switch (type) {
             case VXLAN, UDP, WIREGUARD, IPIP, HOST_GW -> {}

@@ -125,7 +125,7 @@ public final class OverlayNode implements AutoCloseable {
      * and starts forwarding (see the class comment).
      *
      * @throws ConfigException naming the field and value when the
-     *     configuration asks for what this dataplane does not do (a backend type not implemented yet,
+     *     configuration asks for what this dataplane does not do (a backend type it has no backend for,
      *     an MTU that leaves no room for the overhead), or the public IP is no address of this host
      *     (field {@code publicIp})
      * @throws IOException naming the call, device and errno when the kernel refuses (no root, the

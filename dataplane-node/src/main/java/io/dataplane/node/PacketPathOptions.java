@@ -62,10 +62,10 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     /** Default socket driver: direct, the sending stage's own thread sends (one thread handoff fewer per packet). */
     public static final SocketDriver DEFAULT_SOCKET = SocketDriver.DIRECT;
     /**
-     * Default TUN transmit queue: 2000 packets. The kernel's 500 overflowed whenever the TUN reader
-     * lost its core for a few milliseconds to other work: a single TCP flow had 15k-48k
-     * retransmissions in 8 s on the 2-core development machine, with 2000 none (benchmarks/README.md).
-     * The price is queueing delay while a flow fills it (up to 2000 packets' worth).
+     * Default TUN transmit queue: 2000 packets. The kernel's 500 overflows whenever the TUN reader
+     * loses its core for a few milliseconds to other work, and a single TCP flow then retransmits by
+     * the thousand; 2000 holds such a pause (benchmarks/README.md has the figures). The price is
+     * queueing delay while a flow fills it (up to 2000 packets' worth).
      */
     public static final int DEFAULT_TUN_QUEUE_LENGTH = 2000;
     /** Default busy polling: none. */

@@ -58,7 +58,7 @@ class NodeCommandIT {
         if (bed != null) bed.close();
     }
 
-    /** Every backend this build runs (udp and vxlan, the issue's; the others as their branches add them). */
+    /** Every backend this build runs ({@link OverlayNode#supportedBackends}). */
     static Stream<String> backends() {
         return OverlayNode.supportedBackends().stream().map(BackendType::flannelName);
     }

@@ -1,5 +1,8 @@
 package io.dataplane.ipip;
 
+import static io.dataplane.core.wire.NetworkOrder.U32;
+import static io.dataplane.core.wire.NetworkOrder.U64;
+
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
@@ -7,8 +10,6 @@ import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.Ipv4Header;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * IP-in-IP (RFC 2003) as flannel's {@code ipip} backend puts it on the wire through its kernel
@@ -76,8 +77,6 @@ public final class IpipEncapsulation implements Encapsulation {
     static final int ECT_0 = 2;
     /** ECN field: congestion experienced. */
     static final int CE = 3;
-    private static final ValueLayout.OfLong BE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** Version 4 and IHL 5, the first byte of every outer header, as the high byte of its 16-bit word. */
     private static final int VERSION_IHL_WORD = 0x4500;
 
@@ -153,10 +152,10 @@ public final class IpipEncapsulation implements Encapsulation {
                 (long) constantSum + ecn + totalLength + df + ttlWord + (nextHop >>> 16) + (nextHop & 0xffff)));
         int h = o - Ipv4Header.HEADER_LEN;
         // Bytes 0-7: version/IHL, DSCP 0 and ECN, total length, identification 0, flags (DF) and offset 0.
-        s.set(BE64, h, (long) (VERSION_IHL_WORD | ecn) << 48 | (long) totalLength << 32 | df);
+        s.set(U64, h, (long) (VERSION_IHL_WORD | ecn) << 48 | (long) totalLength << 32 | df);
         // Bytes 8-15: TTL, protocol 4, checksum, source; bytes 16-19: destination.
-        s.set(BE64, h + Ipv4Header.TTL, (long) (ttlWord | Ipv4Header.PROTO_IPIP) << 48 | (long) checksum << 32 | Integer.toUnsignedLong(localAddress));
-        s.set(BE32, h + Ipv4Header.DST_ADDR, nextHop);
+        s.set(U64, h + Ipv4Header.TTL, (long) (ttlWord | Ipv4Header.PROTO_IPIP) << 48 | (long) checksum << 32 | Integer.toUnsignedLong(localAddress));
+        s.set(U32, h + Ipv4Header.DST_ADDR, nextHop);
         packet.setData(h, totalLength);
         packet.setPeer(nextHop, 0);
         return FORWARD;

@@ -1,5 +1,8 @@
 package io.dataplane.vxlan;
 
+import static io.dataplane.core.wire.NetworkOrder.U16;
+import static io.dataplane.core.wire.NetworkOrder.U64;
+
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
@@ -13,7 +16,6 @@ import io.dataplane.core.wire.PartialChecksum;
 import io.dataplane.core.wire.VxlanHeader;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * A VXLAN tunnel endpoint (RFC 7348) in user space that puts exactly the bytes on the wire that the
@@ -54,11 +56,13 @@ import java.nio.ByteOrder;
  *       VtepConfig#acceptUnknownPeers()}, which takes any source as the kernel does). The source
  *       port is not checked: the kernel's varies per flow.</li>
  *   <li>{@code TRUNCATED}: shorter than VXLAN header plus inner Ethernet header.</li>
- *   <li>{@code VXLAN_BAD_FLAGS}: the I flag is clear, or any other flag or reserved bit is set.
- *       RFC 7348 says to ignore reserved bits on receipt; the Linux kernel drops such packets
- *       ("invalid vxlan flags") unless an extension that uses them is configured, and flannel
- *       configures none. We drop them too, so a flannel.1 peer and we agree on every packet.</li>
+ *   <li>{@code VXLAN_BAD_FLAGS}: the I flag is clear.</li>
  *   <li>{@code VXLAN_UNKNOWN_VNI}: not our VNI (the kernel finds no device for it).</li>
+ *   <li>{@code VXLAN_BAD_FLAGS}: any other flag or reserved bit is set. This is {@link VxlanHeader}'s
+ *       policy, the Linux kernel's: its {@code vxlan_rcv} checks the I flag, finds the device for
+ *       the VNI, then drops a header with reserved bits that no configured extension claims, and
+ *       flannel configures none (RFC 7348 says to ignore them), so a flannel.1 peer and we agree
+ *       on every packet and on the reason.</li>
  *   <li>{@code VXLAN_NOT_OUR_MAC}: the inner destination is not our VTEP MAC; broadcast is taken
  *       for ARP only (the kernel marks other destinations PACKET_OTHERHOST and IP drops them).</li>
  *   <li>ARP (ethertype 0x0806): a request for our VTEP address is answered, see below; any other
@@ -105,19 +109,12 @@ import java.nio.ByteOrder;
  * input.
  */
 public final class VxlanEncapsulation implements Encapsulation {
-    private static final ValueLayout.OfLong BE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-
     /** Offset of the inner Ethernet header in the UDP payload. */
     static final int INNER_ETH = VxlanHeader.HEADER_LEN;
     /** Offset of the inner IPv4 packet (or ARP packet) in the UDP payload. */
     static final int INNER_IP = INNER_ETH + EthernetHeader.HEADER_LEN;
     /** Length of the datagram that carries an ARP reply. */
     static final int ARP_FRAME_LEN = INNER_IP + ArpPacket.HEADER_LEN;
-    /** The 8 VXLAN header bytes as one big-endian long: the flags word is the high half. */
-    private static final long FLAGS_WORD = (long) VxlanHeader.FLAG_I << 56;
-    /** The VNI's 24 bits in that long; everything else must equal {@link #FLAGS_WORD}. */
-    private static final long VNI_BITS = (long) VxlanHeader.MAX_VNI << 8;
     private static final long BROADCAST = MacAddress.BROADCAST.value();
     private static final long MULTICAST_BIT = 1L << 40;
 
@@ -144,7 +141,7 @@ public final class VxlanEncapsulation implements Encapsulation {
         this.config = config;
         this.neighbors = neighbors;
         this.fdb = fdb;
-        this.vxlanHeader = FLAGS_WORD | (long) config.vni() << 8;
+        this.vxlanHeader = VxlanHeader.WORD_FLAG_I | (long) config.vni() << 8;
         this.ourMac = config.vtepMac().value();
         this.vtepAddress = config.vtepAddress();
         this.port = config.port();
@@ -203,10 +200,10 @@ public final class VxlanEncapsulation implements Encapsulation {
 
     /** The 22 bytes of VXLAN and inner Ethernet header at {@code o}, in three stores. */
     private void writeHeaders(MemorySegment s, long o, long dstMac, int ethertype) {
-        s.set(BE64, o, vxlanHeader);
+        s.set(U64, o, vxlanHeader);
         // Destination MAC; the two bytes after it are written again by the next store.
-        s.set(BE64, o + INNER_ETH + EthernetHeader.DST_MAC, dstMac << 16);
-        s.set(BE64, o + INNER_ETH + EthernetHeader.SRC_MAC, ourMac << 16 | ethertype);
+        s.set(U64, o + INNER_ETH + EthernetHeader.DST_MAC, dstMac << 16);
+        s.set(U64, o + INNER_ETH + EthernetHeader.SRC_MAC, ourMac << 16 | ethertype);
     }
 
     /**
@@ -223,11 +220,13 @@ public final class VxlanEncapsulation implements Encapsulation {
         if (length < INNER_IP) return DropReason.TRUNCATED.ordinal();
         MemorySegment s = packet.segment();
         int o = packet.offset();
-        long header = s.get(BE64, o);
-        if ((header & ~VNI_BITS) != FLAGS_WORD) return DropReason.VXLAN_BAD_FLAGS.ordinal();
-        if (header != vxlanHeader) return DropReason.VXLAN_UNKNOWN_VNI.ordinal();
-        long dstMac = s.get(BE64, o + INNER_ETH + EthernetHeader.DST_MAC) >>> 16;
-        int ethertype = Short.toUnsignedInt(s.get(BE16, o + INNER_ETH + EthernetHeader.ETHERTYPE));
+        long header = s.get(U64, o);
+        // The kernel's order: the I flag, the device for the VNI, then the reserved bits.
+        if ((header & VxlanHeader.WORD_FLAG_I) == 0) return DropReason.VXLAN_BAD_FLAGS.ordinal();
+        if ((header & VxlanHeader.WORD_VNI) != (vxlanHeader & VxlanHeader.WORD_VNI)) return DropReason.VXLAN_UNKNOWN_VNI.ordinal();
+        if ((header & VxlanHeader.WORD_RESERVED) != 0) return DropReason.VXLAN_BAD_FLAGS.ordinal();
+        long dstMac = s.get(U64, o + INNER_ETH + EthernetHeader.DST_MAC) >>> 16;
+        int ethertype = Short.toUnsignedInt(s.get(U16, o + INNER_ETH + EthernetHeader.ETHERTYPE));
         if (dstMac != ourMac && !(dstMac == BROADCAST && ethertype == EthernetHeader.ETHERTYPE_ARP)) {
             return DropReason.VXLAN_NOT_OUR_MAC.ordinal();
         }

@@ -269,6 +269,35 @@ class VxlanEncapsulationTest {
         }
     }
 
+    /**
+     * A group-policy header (VXLAN-GBP: G flag, policy ID 0x1234) in front of a good frame: the
+     * kernel's flannel.1, which configures no extension, drops it as an invalid header after it has
+     * found the device for the VNI; for another VNI it finds no device first.
+     */
+    @Test
+    void reservedBitsAreDroppedInTheKernelsOrder() {
+        byte[] frame = fromPeer(ping(64, 56));
+        byte[] ours = frame.clone();
+        System.arraycopy(vxlanHeader(0x88, 0x00, 0x12, 0x34, 0x00, 0x00, 0x01, 0x00), 0, ours, 0, 8);
+        assertEquals(drop(DropReason.VXLAN_BAD_FLAGS), decap(ours, PEER));
+        byte[] otherVni = frame.clone();
+        System.arraycopy(vxlanHeader(0x88, 0x00, 0x12, 0x34, 0x00, 0x00, 0x02, 0x00), 0, otherVni, 0, 8);
+        assertEquals(drop(DropReason.VXLAN_UNKNOWN_VNI), decap(otherVni, PEER));
+        byte[] noIFlag = frame.clone();
+        System.arraycopy(vxlanHeader(0x80, 0x00, 0x12, 0x34, 0x00, 0x00, 0x02, 0x00), 0, noIFlag, 0, 8);
+        assertEquals(drop(DropReason.VXLAN_BAD_FLAGS), decap(noIFlag, PEER), "the I flag is checked before the VNI");
+        byte[] clean = frame.clone();
+        System.arraycopy(vxlanHeader(0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00), 0, clean, 0, 8);
+        assertEquals(Encapsulation.FORWARD, decap(clean, PEER), "the same frame without the extension");
+    }
+
+    /** Eight header bytes written as unsigned values. */
+    static byte[] vxlanHeader(int... values) {
+        byte[] b = new byte[values.length];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) values[i];
+        return b;
+    }
+
     @Test
     void anotherVniIsUnknown() {
         for (int vni : new int[] {0, 2, 0x10001, VxlanHeader.MAX_VNI}) {

@@ -14,12 +14,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Why a copy into a heap array: the JDK's ChaCha20-Poly1305 (JDK 25) has no in-place path for
  * off-heap memory. Its {@code doFinal(ByteBuffer, ByteBuffer)} copies a direct buffer's bytes into
- * a fresh array and back (3.8 KiB allocated per 1408-byte packet in {@code TransportCipherBenchmark}),
- * while its array path works in place. Copying the packet into a reused array and back costs two
- * memory copies (about 35 ns for 1408 bytes) and leaves only what {@code init} allocates: each
- * init builds a new engine and a new Poly1305 with its field elements, a 1 KiB buffer for the
- * one-time key and copies of the key and the nonce, about 2.2 KiB per packet whatever its size. No
- * public API avoids that: the nonce changes with every packet, and only init takes a nonce.
+ * a fresh array and back (an allocation per packet that grows with its size), while its array path
+ * works in place. Copying the packet into a reused array and back costs two memory copies and
+ * leaves only what {@code init} allocates: each init builds a new engine and a new Poly1305 with its
+ * field elements, a 1 KiB buffer for the one-time key and copies of the key and the nonce, per
+ * packet whatever its size. No public API avoids that: the nonce changes with every packet, and
+ * only init takes a nonce.
  *
  * <p>The JDK refuses to encrypt twice with the same key and nonce on one cipher object, which never
  * happens here: every counter is handed out once per keypair. A forged packet makes the decrypting

@@ -1,5 +1,8 @@
 package io.dataplane.wireguard;
 
+import static io.dataplane.core.wire.NetworkOrder.U16;
+import static io.dataplane.core.wire.NetworkOrder.U32;
+
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
@@ -9,7 +12,6 @@ import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,9 +54,6 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     public static final int DEFAULT_PORT = 51820;
     /** Bytes on the wire beyond the inner packet, as flannel counts them (IPv6 underlay worst case: 40 + 8 + 32). */
     public static final int OVERHEAD = 80;
-
-    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private final WireGuardConfig config;
     private final WireGuardTimings timings;
@@ -233,7 +232,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     /** Finds the peer for the packet's IPv4 destination itself, then {@link #encap(PacketBuffer, int)}. */
     public int encapByDestination(PacketBuffer packet) {
         if (packet.length() < 20) return DropReason.TRUNCATED.ordinal();
-        int dst = packet.segment().get(BE_INT, packet.offset() + 16);
+        int dst = packet.segment().get(U32, packet.offset() + 16);
         long id = allowedIps.lookup(dst);
         return id == RouteTable.NO_ROUTE ? noRoute(packet) : encap(packet, (int) id);
     }
@@ -277,9 +276,9 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         peer.timers.dataReceived(now);
         if ((seg.get(ValueLayout.JAVA_BYTE, inner) & 0xf0) != 0x40) return DropReason.NOT_IPV4.ordinal();
         if (payload < 20) return DropReason.TRUNCATED.ordinal();
-        int totalLen = Short.toUnsignedInt(seg.get(BE_SHORT, inner + 2));
+        int totalLen = Short.toUnsignedInt(seg.get(U16, inner + 2));
         if (totalLen < 20 || totalLen > payload) return DropReason.BAD_TOTAL_LENGTH.ordinal();
-        int src = seg.get(BE_INT, inner + 12);
+        int src = seg.get(U32, inner + 12);
         if (allowedIps.lookup(src) != peer.id()) return DropReason.WG_NOT_ALLOWED_SOURCE.ordinal();
         p.setData(inner, totalLen);
         return FORWARD;

@@ -2,6 +2,7 @@ package io.dataplane.wireguard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.dataplane.core.wire.NetworkOrder.U32;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
@@ -10,8 +11,6 @@ import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,7 +26,6 @@ import org.junit.jupiter.api.Timeout;
  * dropped, and every buffer must come back.
  */
 class ConcurrencyTest {
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int PER_SENDER = 20_000;
 
     /** A device, its wire inbox, what it delivered and its drop counts (receive thread only). */
@@ -114,7 +112,7 @@ class ConcurrencyTest {
                 PacketBuffer p;
                 while ((p = pool.acquire()) == null) Thread.onSpinWait();
                 p.put(template);
-                p.segment().set(BE_INT, p.offset() + 28, firstSeq + i);
+                p.segment().set(U32, p.offset() + 28, firstSeq + i);
                 int v = n.device.encap(p, n.peer.id());
                 if (v == Encapsulation.FORWARD) {
                     n.other.inbox.add(p);
@@ -138,7 +136,7 @@ class ConcurrencyTest {
                 p.setPeer(n.other.address, 51820);
                 int v = n.device.decap(p);
                 if (v == Encapsulation.FORWARD) {
-                    n.delivered.set(p.segment().get(BE_INT, p.offset() + 28));
+                    n.delivered.set(p.segment().get(U32, p.offset() + 28));
                     p.release();
                 } else if (v == Encapsulation.REPLY) {
                     n.other.inbox.add(p);

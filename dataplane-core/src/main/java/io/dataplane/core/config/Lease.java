@@ -34,7 +34,7 @@ import java.util.List;
  */
 public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, String backendData) {
 
-    /** The file name issue 5's node reads its peers from. */
+    /** The file in a node's configuration directory that holds its peers' leases. */
     public static final String PEERS_FILE_NAME = "peers.json";
 
     private static final List<String> FIELDS = List.of("Subnet", "PublicIP", "BackendType", "BackendData", "PublicIPv6",

@@ -1,8 +1,9 @@
 package io.dataplane.core.wire;
 
+import static io.dataplane.core.wire.NetworkOrder.U16;
+import static io.dataplane.core.wire.NetworkOrder.U32;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.random.RandomGenerator;
 
 /**
@@ -12,8 +13,6 @@ import java.util.random.RandomGenerator;
  * @param value the address bits
  */
 public record MacAddress(long value) {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** Length on the wire. */
     public static final int LENGTH = 6;
     /** ff:ff:ff:ff:ff:ff. */

@@ -1,6 +1,7 @@
 package io.dataplane.core.wire;
 
 import static io.dataplane.core.wire.NetworkOrder.U32;
+import static io.dataplane.core.wire.NetworkOrder.U64;
 import static io.dataplane.core.wire.NetworkOrder.U8;
 
 import io.dataplane.core.stats.DropReason;
@@ -20,12 +21,21 @@ import java.lang.foreign.MemorySegment;
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * </pre>
  *
- * <p>The I flag (0x08) says the VNI is valid and must be set; the R bits and reserved fields must be
- * sent as zero and are ignored on receipt (RFC 7348 section 5). flannel's vxlan backend uses VNI 1
+ * <p>The I flag (0x08) says the VNI is valid and must be set; the R bits and reserved fields are
+ * sent as zero. On receipt this view follows the Linux kernel, not RFC 7348 section 5 (which says to
+ * ignore them): the kernel's {@code vxlan_rcv} drops a packet without the I flag, and a packet with
+ * any flag or reserved bit set that no configured extension (GBP, GPE, remote checksum offload)
+ * claims, both as an invalid header. flannel configures no extension, so a flannel.1 peer drops
+ * every header with a reserved bit set, and so does this view. flannel's vxlan backend uses VNI 1
  * and UDP port 8472, the Linux kernel's historical default, not IANA's 4789.
  *
- * <p><b>Untrusted input.</b> {@link #validate(int)} checks the length and the I flag; after it
- * returns {@link #VALID} the accessors read freely. {@link #setFlags} invalidates it.
+ * <p><b>Untrusted input.</b> {@link #validate(int)} checks the length, the I flag and the reserved
+ * bits; after it returns {@link #VALID} the accessors read freely. {@link #setFlags} invalidates it.
+ *
+ * <p>A receiver that reads the 8 bytes as one big-endian long ({@link NetworkOrder#U64}) tests the
+ * same policy with {@link #WORD_FLAG_I}, {@link #WORD_VNI} and {@link #WORD_RESERVED}; the kernel
+ * looks up the VNI between the two checks, so an unknown VNI with reserved bits set counts as an
+ * unknown VNI.
  */
 public final class VxlanHeader {
     /** Offset of the flags byte. */
@@ -43,6 +53,12 @@ public final class VxlanHeader {
     public static final int FLAG_I = 0x08;
     /** Largest VNI (24 bits). */
     public static final int MAX_VNI = 0xff_ffff;
+    /** The I flag in the header read as one big-endian long. */
+    public static final long WORD_FLAG_I = (long) FLAG_I << 56;
+    /** The VNI's 24 bits in the header read as one big-endian long. */
+    public static final long WORD_VNI = (long) MAX_VNI << 8;
+    /** The bits that must be zero in the header read as one big-endian long: every flag but I, both reserved fields. */
+    public static final long WORD_RESERVED = ~(WORD_FLAG_I | WORD_VNI);
     /** UDP port flannel and the Linux kernel use by default. */
     public static final int PORT_LINUX = 8472;
     /** UDP port IANA assigned to VXLAN (RFC 7348). */
@@ -72,16 +88,18 @@ public final class VxlanHeader {
     }
 
     /**
-     * Checks that the 8 bytes are there and the I flag is set. Other flags and reserved bits are
-     * ignored, as RFC 7348 asks. Never throws and never reads outside the segment, for any bytes and
-     * any {@code available} (a negative one counts as 0). Does not judge the VNI.
+     * Checks that the 8 bytes are there, the I flag is set and every other flag and reserved bit is
+     * clear, as the Linux kernel does (see the class comment). Never throws and never reads outside
+     * the segment, for any bytes and any {@code available} (a negative one counts as 0). Does not
+     * judge the VNI.
      *
      * @return {@link #VALID} (-1), or the ordinal of {@link DropReason#TRUNCATED} (fewer than 8
-     *     bytes) or {@link DropReason#VXLAN_BAD_FLAGS} (I flag clear)
+     *     bytes) or {@link DropReason#VXLAN_BAD_FLAGS} (I flag clear, or a reserved bit set)
      */
     public int validate(int available) {
         if (Bounds.limit(segment, offset, available) < HEADER_LEN) return DropReason.TRUNCATED.ordinal();
-        if ((segment.get(U8, offset + FLAGS) & FLAG_I) == 0) return DropReason.VXLAN_BAD_FLAGS.ordinal();
+        long word = segment.get(U64, offset);
+        if ((word & WORD_FLAG_I) == 0 || (word & WORD_RESERVED) != 0) return DropReason.VXLAN_BAD_FLAGS.ordinal();
         return VALID;
     }
 
@@ -105,9 +123,9 @@ public final class VxlanHeader {
         return Byte.toUnsignedInt(segment.get(U8, offset + RESERVED2));
     }
 
-    /** True if any R flag or reserved bit is set (allowed on receipt, never sent by us). */
+    /** True if any R flag or reserved bit is set (dropped on receipt, never sent by us). */
     public boolean hasReservedBits() {
-        return (flags() & ~FLAG_I) != 0 || reserved1() != 0 || reserved2() != 0;
+        return (segment.get(U64, offset) & WORD_RESERVED) != 0;
     }
 
     /** Offset in {@link #segment()} where the inner Ethernet frame starts. */

@@ -2,7 +2,8 @@ package io.dataplane.core.wire;
 
 /**
  * A VXLAN header as a value: its VNI. {@link #emit} writes the I flag and zero reserved bits;
- * {@link #parse} ignores reserved bits, as RFC 7348 asks of a receiver.
+ * {@link #parse} reads the VNI alone (a header {@link VxlanHeader#validate} accepts has no reserved
+ * bits set).
  *
  * @param vni the VXLAN network identifier, 0-16777215
  */

@@ -25,7 +25,7 @@ class LeaseTest {
         return assertThrows(ConfigException.class, () -> Lease.parseList(json.getBytes(StandardCharsets.UTF_8), FILE));
     }
 
-    /** The example of issue 5: a vxlan peer. */
+    /** A vxlan peer, its lease as flanneld writes it. */
     @Test
     void vxlanPeer() {
         List<Lease> peers = Lease.parseList("""

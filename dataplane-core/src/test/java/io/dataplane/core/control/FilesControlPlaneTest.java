@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Today's files behind the control-plane interface: subnet.env is the lease, peers.json the peers, polled. */
+/** The configuration directory's files behind the control-plane interface: subnet.env is the lease, peers.json the peers, polled. */
 class FilesControlPlaneTest {
     @TempDir
     Path dir;

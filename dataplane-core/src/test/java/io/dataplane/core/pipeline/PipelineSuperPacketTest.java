@@ -18,6 +18,7 @@ import io.dataplane.core.testing.FakeTunnelDevice;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.core.wire.NetworkOrder;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
@@ -123,8 +124,8 @@ class PipelineSuperPacketTest {
         int total = HEADERS + payload;
         byte[] b = new byte[total];
         MemorySegment s = MemorySegment.ofArray(b);
-        ValueLayout.OfShort u16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
-        ValueLayout.OfInt u32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+        ValueLayout.OfShort u16 = NetworkOrder.U16;
+        ValueLayout.OfInt u32 = NetworkOrder.U32;
         b[0] = 0x45;
         s.set(u16, 2, (short) total);
         s.set(u16, 6, (short) 0x4000);

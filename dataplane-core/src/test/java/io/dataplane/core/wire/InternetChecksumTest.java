@@ -3,17 +3,17 @@ package io.dataplane.core.wire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.dataplane.core.wire.NetworkOrder.U16;
+import static io.dataplane.core.wire.NetworkOrder.U32;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class InternetChecksumTest {
-    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     /** RFC 1071 section 3, said the obvious way: big-endian 16-bit words, odd byte padded, carries folded at the end. */
     static int referenceSum(byte[] data, int offset, int length) {

@@ -63,12 +63,36 @@ class VxlanHeaderTest {
         assertEquals(0xabcdef, vx.reserved1());
         assertEquals(0x5a, vx.reserved2());
         assertTrue(vx.hasReservedBits());
-        // RFC 7348: reserved bits are ignored on receipt.
-        assertEquals(VxlanHeader.VALID, vx.validate(8));
         assertEquals(new VxlanRepr(0xffffff), VxlanRepr.parse(vx));
-        vx.setFlags(0x88); // GBP-style extra flag, I still set
-        assertEquals(VxlanHeader.VALID, vx.validate(8));
+    }
+
+    /**
+     * A header with reserved bits set is an invalid header, as the Linux kernel's vxlan_rcv judges
+     * it on a device without extensions (flannel.1), not ignored as RFC 7348 asks.
+     */
+    @Test
+    void reservedBitsAreBadFlagsAsInTheKernel() {
+        // A group-policy header (VXLAN-GBP: G flag 0x80, policy ID 0x1234) for VNI 1.
+        byte[] gbp = Bytes.of(0x88, 0x00, 0x12, 0x34, 0x00, 0x00, 0x01, 0x00);
+        VxlanHeader vx = new VxlanHeader().wrap(MemorySegment.ofArray(gbp), 0);
+        assertEquals(1, vx.vni());
         assertTrue(vx.hasReservedBits());
+        assertEquals(DropReason.VXLAN_BAD_FLAGS.ordinal(), vx.validate(8));
+        // Every bit but I and the VNI, one at a time, on the golden header.
+        for (int bit = 0; bit < 64; bit++) {
+            byte[] b = GOLDEN.clone();
+            b[bit / 8] ^= (byte) (0x80 >>> (bit % 8));
+            boolean iFlag = bit == 4;
+            boolean vniBit = bit >= 32 && bit < 56;
+            VxlanHeader h = new VxlanHeader().wrap(MemorySegment.ofArray(b), 0);
+            if (vniBit) {
+                assertEquals(VxlanHeader.VALID, h.validate(8), "VNI bit " + bit);
+                assertFalse(h.hasReservedBits(), "VNI bit " + bit);
+            } else {
+                assertEquals(DropReason.VXLAN_BAD_FLAGS.ordinal(), h.validate(8), "bit " + bit);
+                assertEquals(!iFlag, h.hasReservedBits(), "bit " + bit);
+            }
+        }
     }
 
     @Test

@@ -85,7 +85,7 @@ class UdpTransportTest {
     }
 
     private static int seqOf(PacketBuffer p) {
-        return p.segment().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), p.offset());
+        return p.segment().get(io.dataplane.core.wire.NetworkOrder.U32, p.offset());
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {

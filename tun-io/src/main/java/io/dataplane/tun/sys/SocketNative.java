@@ -4,13 +4,13 @@ import static io.dataplane.tun.sys.NativeCall.POINTER_AS_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.dataplane.core.wire.NetworkOrder;
 import io.dataplane.tun.ErrnoException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.ByteOrder;
 
 /**
  * Socket calls: socket, bind, setsockopt, sendto/recvfrom (netlink), and sendmmsg/recvmmsg for the
@@ -47,10 +47,10 @@ public final class SocketNative {
     public static final int MSG_DONTWAIT = 0x40;
     /** {@code MSG_TRUNC}. */
     public static final int MSG_TRUNC = 0x20;
-    /** {@code sockaddr_in} and friends hold the port and address in network order. */
-    public static final ValueLayout.OfShort NET_U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    /** A network-order 32-bit field (an IPv4 address). */
-    public static final ValueLayout.OfInt NET_U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** {@code sockaddr_in} and friends hold the port and address in network order: {@link NetworkOrder#U16}. */
+    public static final ValueLayout.OfShort NET_U16 = NetworkOrder.U16;
+    /** A network-order 32-bit field (an IPv4 address): {@link NetworkOrder#U32}. */
+    public static final ValueLayout.OfInt NET_U32 = NetworkOrder.U32;
 
     private static final MethodHandle SOCKET = NativeCall.downcall("socket",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
