@@ -1,5 +1,6 @@
 package io.dataplane.wireguard;
 
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
@@ -90,6 +91,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         this.indexTable = new IndexTable(slotBits);
         this.peersById = new AtomicReferenceArray<>(config.maxPeers());
         this.handshakes = new HandshakeReceiver(this);
+        if (config.transportCipher().vector()) VectorChaCha20Poly1305.warmUp();
     }
 
     // --- control plane --------------------------------------------------------------------
