@@ -8,7 +8,7 @@
 # --busy-poll POLL_US (one packet-path thread per node that keeps polling until POLL_US pass
 # without a packet), next to the default nodes that sleep until a packet comes; vxlan-plain and
 # udp-plain run them with --no-offload (no TSO super-packets from the TUN, no UDP GSO, no joined
-# TUN writes). wireguard-segment and wireguard-jdk run the non-default WireGuard transport ciphers,
+# TUN writes). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
 # which the CLI does not offer, through io.dataplane.bench.NodeMain (the same OverlayNode). For each:
 #   - from start: a TCP run right after the nodes are up (RAMP s in half-second intervals), and the
 #     seconds from starting the nodes until half a second carried 90% of the steady TCP rate;
@@ -31,7 +31,7 @@
 #   benchmarks/e2e.sh                               # DURATION=10 REPS=3 PINGS=200, all rows
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
-#                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk,
+#                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk wireguard-bysize,
 #                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain)
 #   SKIP_BUILD=1 ...                                # reuse the jars as they are
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
@@ -48,7 +48,7 @@ root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 PINGS=${PINGS:-200}
-ROWS=${ROWS:-"veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk"}
+ROWS=${ROWS:-"veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk wireguard-bysize"}
 JAVA_OPTS=${JAVA_OPTS:-}
 NODE_OPTS=${NODE_OPTS:-}
 POLL_US=${POLL_US:-50000}
@@ -170,7 +170,7 @@ nodes_up() {
     if [ -n "$cipher" ]; then
       # The launcher's JVM sizing (see ./dataplane), so that these rows differ from ours in the cipher only.
       # shellcheck disable=SC2086
-      MALLOC_ARENA_MAX=2 "$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xmx256m \
+      MALLOC_ARENA_MAX=2 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseSerialGC -Xms16m -Xmx256m \
         "${trim[@]}" $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
         --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n --wg-cipher "$cipher" \
         --state-dir "$dir" --peer "$lease" </dev/null >"$log" 2>&1 &
@@ -453,7 +453,8 @@ for row in $ROWS; do
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk)" >&2; exit 2 ;;
+    wireguard-bysize) nodes_up wireguard "$row" BY_SIZE; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk wireguard-bysize)" >&2; exit 2 ;;
   esac
 done
 

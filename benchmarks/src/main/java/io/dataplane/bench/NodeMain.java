@@ -31,7 +31,7 @@ import java.util.concurrent.CountDownLatch;
  *          [--netns NAME] [--network 10.244.0.0/16] [--tun NAME] [--vtep-mac MAC] [--state-dir DIR]
  *          [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N] [--transport-ring N]
  *          [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--offload on|off] [--socket thread|direct] [--tun-queue N]
- *          [--wg-cipher SEGMENT|JDK|BY_SIZE]
+ *          [--wg-cipher SEGMENT|JDK|BY_SIZE|VECTOR]
  * </pre>
  *
  * <p>wireguard: the private key is {@code STATE_DIR/wgkey} (created when missing; a script may put
@@ -120,7 +120,7 @@ public final class NodeMain {
         System.err.println("NodeMain: " + problem);
         System.err.println("usage: NodeMain --backend vxlan|udp|ipip|host-gw|wireguard --subnet CIDR --public-ip IP [--netns NAME] [--network CIDR] [--tun NAME]"
                 + " [--vtep-mac MAC] [--state-dir DIR] [--peer LEASE_JSON]... [--tun-batch N] [--tun-ring N] [--transport-batch N]"
-                + " [--transport-ring N] [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--offload on|off] [--socket thread|direct] [--tun-queue N] [--wg-cipher SEGMENT|JDK|BY_SIZE]");
+                + " [--transport-ring N] [--tun-writer thread|receive_thread|single_thread] [--busy-poll-us N] [--offload on|off] [--socket thread|direct] [--tun-queue N] [--wg-cipher SEGMENT|JDK|BY_SIZE|VECTOR]");
         System.exit(2);
     }
 }

@@ -5,6 +5,7 @@ import static io.dataplane.core.wire.NetworkOrder.U32;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.wireguard.TransportCipher;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * segment; 92: a 64-byte UDP datagram), through the device's encap and decap as the pipeline calls
  * them, with every transport cipher ({@code cipher} parameter): ours over MemorySegment
  * ({@code SEGMENT}, no allocation), the JDK's ({@code JDK}, intrinsics, about 2.2 KiB of garbage per
- * packet) and ours below 256 bytes, the JDK's above ({@code BY_SIZE}).
+ * packet), ours below 256 bytes, the JDK's above ({@code BY_SIZE}), and ours with ChaCha20 in vector
+ * lanes ({@code VECTOR}, no allocation).
  *
  * <ul>
  *   <li>{@code seal}: encap of one packet with an established session (goal: 0 B/op);
@@ -44,12 +46,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 @State(Scope.Thread)
 public class WireGuardBenchmark {
 
     /** Which ChaCha20-Poly1305 the devices use for transport data. */
-    @Param({"SEGMENT", "JDK", "BY_SIZE"})
+    @Param({"SEGMENT", "JDK", "BY_SIZE", "VECTOR"})
     public TransportCipher cipher;
     /** Inner packet length: a full-size TCP segment (1400) or what a 64-byte UDP datagram makes (92, padded to 96). */
     @Param({"1400", "92"})
@@ -62,6 +64,12 @@ public class WireGuardBenchmark {
     public void setUp() throws Exception {
         pair = new WireGuardPair(cipher);
         pair.handshake();
+        // The devices seal with the scalar cipher until the vector one is compiled; measure the latter.
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (cipher.vector() && !VectorChaCha20Poly1305.isWarm()) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("vector cipher not warm after 120 s");
+            Thread.sleep(10);
+        }
         buffer = pair.pool.acquire();
         fillInner(buffer, inner);
     }

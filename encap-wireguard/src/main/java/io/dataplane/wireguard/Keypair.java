@@ -29,6 +29,8 @@ final class Keypair {
     final int[] receiveKey;
     /** Payloads of at least this many bytes go through the JDK's cipher ({@link TransportCipher#jdkFrom}). */
     final int jdkFrom;
+    /** True if the rest go through the vector cipher, false for the scalar one ({@link TransportCipher#vector}). */
+    final boolean vector;
     /** The same keys for the JDK's cipher; null when {@link #jdkFrom} says it is never used. */
     final javax.crypto.spec.SecretKeySpec sendKeySpec;
     final javax.crypto.spec.SecretKeySpec receiveKeySpec;
@@ -40,13 +42,14 @@ final class Keypair {
     @SuppressWarnings("unused") // through SEND_COUNTER
     private volatile long sendCounter;
 
-    Keypair(WireGuardPeer peer, byte[] sendKey, byte[] receiveKey, int jdkFrom, boolean initiator, long createdNanos,
+    Keypair(WireGuardPeer peer, byte[] sendKey, byte[] receiveKey, TransportCipher cipher, boolean initiator, long createdNanos,
             int localIndex, int remoteIndex) {
         this.peer = peer;
         this.sendKey = ChaCha20Poly1305.key(sendKey, 0);
         this.receiveKey = ChaCha20Poly1305.key(receiveKey, 0);
+        this.jdkFrom = cipher.jdkFrom();
+        this.vector = cipher.vector();
         boolean jdk = jdkFrom != Integer.MAX_VALUE;
-        this.jdkFrom = jdkFrom;
         this.sendKeySpec = jdk ? new javax.crypto.spec.SecretKeySpec(sendKey, "ChaCha20") : null;
         this.receiveKeySpec = jdk ? new javax.crypto.spec.SecretKeySpec(receiveKey, "ChaCha20") : null;
         this.initiator = initiator;

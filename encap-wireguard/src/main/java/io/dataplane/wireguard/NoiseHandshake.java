@@ -215,10 +215,10 @@ final class NoiseHandshake {
             return null;
         }
         byte[][] k = Hkdf.kdf(2, chainKey, EMPTY);
-        int jdkFrom = peer.device().config().transportCipher().jdkFrom();
+        TransportCipher cipher = peer.device().config().transportCipher();
         Keypair kp = initiator
-                ? new Keypair(peer, k[0], k[1], jdkFrom, true, now, localIndex, remoteIndex)
-                : new Keypair(peer, k[1], k[0], jdkFrom, false, now, localIndex, remoteIndex);
+                ? new Keypair(peer, k[0], k[1], cipher, true, now, localIndex, remoteIndex)
+                : new Keypair(peer, k[1], k[0], cipher, false, now, localIndex, remoteIndex);
         X25519.wipe(k[0]);
         X25519.wipe(k[1]);
         clear();

@@ -1,56 +1,85 @@
 package io.dataplane.wireguard;
 
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
+
 /**
  * Which ChaCha20-Poly1305 implementation seals and opens transport data. All produce the same
- * bytes (the tests check them against each other and against RFC 8439); they differ in cost. The
- * figures below are thread CPU time on the shared 2-core development machine (AMD EPYC with
- * AVX-512), per payload, sealing; see benchmarks/README.md for the decision and the end-to-end
- * effect.
- *
- * <table>
- *   <caption>Cost of sealing one payload</caption>
- *   <tr><th>cipher</th><th>96 bytes</th><th>256 bytes</th><th>1408 bytes</th><th>allocated per packet</th></tr>
- *   <tr><td>{@link #SEGMENT}</td><td>0.53 us</td><td>0.92 us</td><td>3.8 us</td><td>0</td></tr>
- *   <tr><td>{@link #JDK}</td><td>0.83 us</td><td>0.91 us</td><td>1.3 us</td><td>about 2.2 KiB</td></tr>
- * </table>
+ * bytes (the tests check them against each other, against the JDK's cipher and against RFC 8439);
+ * they differ in cost and in what the JVM must be started with. benchmarks/README.md has the
+ * figures.
  */
 public enum TransportCipher {
     /**
-     * Our own, in place over the packet's MemorySegment ({@link io.dataplane.wireguard.crypto.ChaCha20Poly1305}):
-     * no allocation, no copy, no exception on a forged packet; scalar Java, about 2.7 ns a byte.
+     * Our own, scalar Java in place over the packet's MemorySegment
+     * ({@link io.dataplane.wireguard.crypto.ChaCha20Poly1305}): no allocation, no copy, no exception
+     * on a forged packet; needs nothing from the JVM, and is the slowest of the four on full-size
+     * packets.
      */
-    SEGMENT(Integer.MAX_VALUE),
+    SEGMENT(Integer.MAX_VALUE, false),
     /**
      * The JDK's {@code Cipher("ChaCha20-Poly1305")} with its AVX2/AVX-512 intrinsics, one per thread
      * and direction, re-initialised per packet, over a per-thread heap array the packet is copied
-     * into and back (see {@code JdkTransportCipher}). About 0.37 ns a byte, but each init costs about
-     * 0.8 us and allocates about 2.2 KiB whatever the packet's size, and a forged packet costs an
-     * exception inside the JDK (caught, counted as {@code WG_DECRYPT_FAILED}).
+     * into and back (see {@code JdkTransportCipher}). Each init allocates about 2.2 KiB whatever the
+     * packet's size, and a forged packet costs an exception inside the JDK (caught, counted as
+     * {@code WG_DECRYPT_FAILED}).
      */
-    JDK(0),
+    JDK(0, false),
     /**
-     * {@link #SEGMENT} for payloads below 256 bytes (keepalives, TCP acknowledgements, pings:
-     * nothing allocated, and cheaper than the JDK's fixed cost of init), {@link #JDK} from 256 bytes
-     * up, where its intrinsics win. The fastest per packet of the three, and the default.
+     * {@link #SEGMENT} for payloads below 256 bytes (keepalives, TCP acknowledgements, pings), where
+     * it is cheaper than the JDK's fixed cost of init, {@link #JDK} from 256 bytes up; allocates per
+     * packet from 256 bytes up.
      */
-    BY_SIZE(256);
+    BY_SIZE(256, false),
+    /**
+     * Our own in place over the packet's MemorySegment with ChaCha20 in vector lanes and Poly1305 on
+     * 64-bit limbs ({@link VectorChaCha20Poly1305}): no allocation, no copy, at every size, and the
+     * fastest of the four at every size where the JVM has the incubating Vector API
+     * ({@code --add-modules jdk.incubator.vector}; the {@code dataplane} launcher and the build's
+     * test JVMs pass it) and the CPU has 256-bit vectors or wider.
+     */
+    VECTOR(Integer.MAX_VALUE, true);
 
     /**
-     * The cipher a node uses unless told otherwise: {@link #BY_SIZE}, the fastest end to end (see
-     * benchmarks/README.md). It bends the house rule of no allocation per packet for payloads of
-     * 256 bytes and more (about 2.2 KiB each, inside the JDK's init) and copies those payloads to a
-     * heap array and back; {@link #SEGMENT} keeps every rule and is there for whoever prefers that.
+     * The cipher a node uses unless told otherwise: {@link #VECTOR} where
+     * {@link VectorChaCha20Poly1305#isAvailable} (no allocation per packet at any size), else
+     * {@link #BY_SIZE}, the fastest without vectors, which allocates in the JDK's init for payloads
+     * of 256 bytes and more ({@link #SEGMENT} keeps that rule there too, at a lower rate).
      */
-    public static final TransportCipher DEFAULT = BY_SIZE;
+    public static final TransportCipher DEFAULT = VectorChaCha20Poly1305.isAvailable() ? VECTOR : BY_SIZE;
 
     private final int jdkFrom;
+    private final boolean vector;
 
-    TransportCipher(int jdkFrom) {
+    TransportCipher(int jdkFrom, boolean vector) {
         this.jdkFrom = jdkFrom;
+        this.vector = vector;
     }
 
     /** Payloads (padded) of at least this many bytes go through the JDK's cipher; {@code Integer.MAX_VALUE} for none. */
     public int jdkFrom() {
         return jdkFrom;
+    }
+
+    /** True if this cipher needs {@link VectorChaCha20Poly1305}. */
+    public boolean vector() {
+        return vector;
+    }
+
+    /** Null if this JVM can run this cipher, else why not (only {@link #VECTOR} ever cannot). */
+    public String unavailabilityCause() {
+        return vector ? VectorChaCha20Poly1305.unavailabilityCause() : null;
+    }
+
+    /**
+     * {@code cipher}, or {@link #DEFAULT} for null; throws {@link IllegalArgumentException} naming the
+     * cipher and the cause when this JVM cannot run it.
+     */
+    public static TransportCipher orDefault(TransportCipher cipher) {
+        if (cipher == null) return DEFAULT;
+        String unavailable = cipher.unavailabilityCause();
+        if (unavailable != null) {
+            throw new IllegalArgumentException("transport cipher unavailable: transportCipher=" + cipher + " (" + unavailable + ")");
+        }
+        return cipher;
     }
 }

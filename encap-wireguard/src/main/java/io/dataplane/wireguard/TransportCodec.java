@@ -3,6 +3,7 @@ package io.dataplane.wireguard;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -10,7 +11,8 @@ import java.lang.foreign.ValueLayout;
  * Transport data in place in a {@link PacketBuffer}: sealing prepends the 16-byte header into the
  * headroom, zero-pads the inner packet to a multiple of 16 (never beyond the MTU) and appends the
  * tag into the tailroom; opening verifies and decrypts where the bytes are and leaves the data
- * pointing at the ciphertext. No allocation, no copy.
+ * pointing at the ciphertext. No allocation, no copy. The vector cipher takes over from the scalar
+ * one (the same bytes) once {@link VectorChaCha20Poly1305#isWarm}.
  */
 final class TransportCodec {
     private TransportCodec() {}
@@ -38,10 +40,12 @@ final class TransportCodec {
         int len = p.length();
         int padded = paddedLength(len, mtu);
         for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
-        if (padded < kp.jdkFrom) {
-            ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
-        } else {
+        if (padded >= kp.jdkFrom) {
             JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
+        } else if (kp.vector && VectorChaCha20Poly1305.isWarm()) {
+            VectorChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
+        } else {
+            ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
         }
         p.append(padded - len + MessageType.TAG_LEN);
         p.prepend(MessageType.TRANSPORT_HEADER_LEN);
@@ -57,9 +61,9 @@ final class TransportCodec {
         MemorySegment seg = p.segment();
         int ctLen = p.length() - MessageType.KEEPALIVE_LEN;
         long off = p.offset() + MessageType.TRANSPORT_HEADER_LEN;
-        boolean ok = ctLen < kp.jdkFrom
-                ? ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
-                : JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen);
+        boolean ok = ctLen >= kp.jdkFrom ? JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen)
+                : kp.vector && VectorChaCha20Poly1305.isWarm() ? VectorChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
+                : ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
         return ok ? -1 : DropReason.WG_DECRYPT_FAILED.ordinal();
     }
 }

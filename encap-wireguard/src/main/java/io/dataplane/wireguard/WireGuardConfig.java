@@ -34,7 +34,7 @@ public record WireGuardConfig(NoisePrivateKey privateKey, int mtu, int maxPeers,
         }
         if (timings == null) timings = WireGuardTimings.DEFAULT;
         if (clock == null) clock = WireGuardClock.system();
-        if (transportCipher == null) transportCipher = TransportCipher.DEFAULT;
+        transportCipher = TransportCipher.orDefault(transportCipher);
     }
 
     /** Defaults for everything but the key: MTU 1420, 1024 peers, 128 staged, 500 handshakes/s, {@link TransportCipher#DEFAULT}. */

@@ -10,6 +10,7 @@ import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -89,6 +90,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         this.indexTable = new IndexTable(slotBits);
         this.peersById = new AtomicReferenceArray<>(config.maxPeers());
         this.handshakes = new HandshakeReceiver(this);
+        if (config.transportCipher().vector()) VectorChaCha20Poly1305.warmUp();
     }
 
     // --- control plane --------------------------------------------------------------------

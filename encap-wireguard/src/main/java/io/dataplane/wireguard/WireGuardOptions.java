@@ -29,7 +29,7 @@ public record WireGuardOptions(NoisePrivateKey privateKey, TransportCipher trans
 
     /** Checks and fills in defaults (timings, clock, cipher); errors name the field and the value, never a key. */
     public WireGuardOptions {
-        if (transportCipher == null) transportCipher = TransportCipher.DEFAULT;
+        transportCipher = TransportCipher.orDefault(transportCipher);
         if (timings == null) timings = WireGuardTimings.DEFAULT;
         if (clock == null) clock = WireGuardClock.system();
         if (handshakeLoadThreshold < 0) {

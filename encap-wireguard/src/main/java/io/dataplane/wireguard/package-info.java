@@ -35,23 +35,28 @@
  * <h2>Crypto</h2>
  * X25519 from the JDK (raw keys converted as RFC 7748 says), BLAKE2s and XChaCha20-Poly1305 from
  * BouncyCastle, ChaCha20-Poly1305 from the JDK for handshake messages. Transport data goes through
- * one of three {@link io.dataplane.wireguard.TransportCipher}s, all byte-identical:
+ * one of four {@link io.dataplane.wireguard.TransportCipher}s, all byte-identical:
  * <ul>
- *   <li>{@code SEGMENT}: our own ChaCha20-Poly1305 in place over the packet's MemorySegment
+ *   <li>{@code VECTOR}, the default where the JVM has the incubating Vector API
+ *       ({@code --add-modules jdk.incubator.vector}) and the CPU 256-bit vectors: our own in place
+ *       over the packet's MemorySegment ({@link io.dataplane.wireguard.crypto.VectorChaCha20Poly1305}),
+ *       ChaCha20 one block per int lane (16 blocks a pass with AVX-512), Poly1305 one accumulator
+ *       per long lane with powers of {@code r} for the bulk of a packet and 64-bit limbs for the
+ *       rest. No allocation and no copy at any size, and faster than the JDK's intrinsified cipher
+ *       at every size, because it has no per-packet init.
+ *   <li>{@code SEGMENT}: the same in scalar Java
  *       ({@link io.dataplane.wireguard.crypto.ChaCha20Poly1305}): no allocation, no copy, no
- *       exception on a forged packet, but scalar Java: about 3.8 us to seal 1408 bytes here.
- *       Interleaving two ChaCha blocks made it slower (the 16-word state of two blocks no longer
- *       fits the registers), and 44-bit Poly1305 limbs were no faster than 26-bit ones.
+ *       exception on a forged packet, and needs nothing from the JVM, but the slowest on full-size
+ *       packets (ChaCha20 one block at a time is most of its cost).
  *   <li>{@code JDK}: the JDK's cipher with its AVX-512 intrinsics on a per-thread heap array the
- *       payload is copied into and back: about 1.3 us for 1408 bytes, but a fixed 0.8 us and
- *       2.2 KiB allocated per packet inside {@code Cipher.init}, which no public API avoids (the
- *       nonce changes with every packet, and only init takes one).
- *   <li>{@code BY_SIZE}, the default: ours below 256 bytes, where the JDK's fixed cost loses, the
- *       JDK's from 256 bytes up. End to end it carried about 1.25x the TCP throughput of {@code
- *       SEGMENT} and as many 64-byte packets per second. It bends two house rules
- *       for payloads of 256 bytes and more: an allocation per packet (about 2.2 KiB, young garbage)
- *       and a copy of the payload into a heap array and back. Numbers and commands:
- *       benchmarks/README.md.
+ *       payload is copied into and back, with a fixed cost and about 2.2 KiB allocated per packet
+ *       inside {@code Cipher.init}, which no public API avoids (the nonce changes with every
+ *       packet, only init takes one, and the JDK has no public Poly1305 to pair with its plain
+ *       ChaCha20 cipher, whose init allocates as well).
+ *   <li>{@code BY_SIZE}, the default without the Vector API: {@code SEGMENT} below 256 bytes,
+ *       where the JDK's fixed cost loses, {@code JDK} from 256 bytes up; it allocates and copies
+ *       for payloads of 256 bytes and more.
  * </ul>
+ * Numbers and commands: benchmarks/README.md.
  */
 package io.dataplane.wireguard;

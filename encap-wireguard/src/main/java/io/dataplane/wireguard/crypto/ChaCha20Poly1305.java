@@ -30,7 +30,6 @@ public final class ChaCha20Poly1305 {
     private static final int C1 = 0x3320646e;
     private static final int C2 = 0x79622d32;
     private static final int C3 = 0x6b206574;
-    private static final long M26 = 0x3ffffff;
     private static final long M32 = 0xffffffffL;
 
     private ChaCha20Poly1305() {}
@@ -155,10 +154,8 @@ public final class ChaCha20Poly1305 {
     }
 
     /**
-     * Poly1305 over {@code aad || pad16 || ct || pad16 || le64(aadLen) || le64(ctLen)} keyed with the
-     * first 32 bytes of ChaCha20 block 0. When {@code verify}, compares the result with the 16 bytes
-     * at {@code tagOff} (in constant time) and returns whether they match; otherwise writes it there.
-     * Limbs of 26 bits (poly1305-donna's 32-bit layout) so that every product fits in a long.
+     * Poly1305 ({@link Poly1305#aeadTag}) keyed with the first 32 bytes of ChaCha20 block 0: writes the
+     * tag at {@code tagOff}, or when {@code verify} checks it there.
      */
     private static boolean poly1305(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen,
             MemorySegment ct, long ctOff, int ctLen, MemorySegment tagSeg, long tagOff, boolean verify) {
@@ -185,96 +182,7 @@ public final class ChaCha20Poly1305 {
             x3 += x4; x14 = Integer.rotateLeft(x14 ^ x3, 16); x9 += x14; x4 = Integer.rotateLeft(x4 ^ x9, 12);
             x3 += x4; x14 = Integer.rotateLeft(x14 ^ x3, 8); x9 += x14; x4 = Integer.rotateLeft(x4 ^ x9, 7);
         }
-        long t0 = (x0 + C0) & M32, t1 = (x1 + C1) & M32, t2 = (x2 + C2) & M32, t3 = (x3 + C3) & M32;
-        final long s0 = (x4 + k0) & M32, s1 = (x5 + k1) & M32, s2 = (x6 + k2) & M32, s3 = (x7 + k3) & M32;
-        // r clamped (RFC 8439 2.5.1) and split into 26-bit limbs.
-        final long r0 = t0 & 0x3ffffff;
-        final long r1 = ((t0 >>> 26) | (t1 << 6)) & 0x3ffff03;
-        final long r2 = ((t1 >>> 20) | (t2 << 12)) & 0x3ffc0ff;
-        final long r3 = ((t2 >>> 14) | (t3 << 18)) & 0x3f03fff;
-        final long r4 = (t3 >>> 8) & 0x00fffff;
-        final long q1 = r1 * 5, q2 = r2 * 5, q3 = r3 * 5, q4 = r4 * 5;
-
-        long h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0;
-        // Three parts: the AAD, the ciphertext (each zero-padded to 16), then the two lengths.
-        for (int part = 0; part < 3; part++) {
-            MemorySegment m = part == 0 ? aad : ct;
-            long base = part == 0 ? aadOff : ctOff;
-            int n = part == 0 ? aadLen : part == 1 ? ctLen : 16;
-            for (int i = 0; i < n; i += 16) {
-                long lo, hi;
-                if (part == 2) {
-                    lo = aadLen;
-                    hi = ctLen;
-                } else if (n - i >= 16) {
-                    lo = m.get(LE_LONG, base + i);
-                    hi = m.get(LE_LONG, base + i + 8);
-                } else {
-                    lo = readPadded(m, base + i, Math.min(8, n - i));
-                    hi = n - i > 8 ? readPadded(m, base + i + 8, n - i - 8) : 0;
-                }
-                // h += block, with the 2^128 bit (every block is a full 16 bytes once padded)
-                h0 += lo & M26;
-                h1 += (lo >>> 26) & M26;
-                h2 += ((lo >>> 52) | (hi << 12)) & M26;
-                h3 += (hi >>> 14) & M26;
-                h4 += (hi >>> 40) | (1L << 24);
-                // h *= r (mod 2^130 - 5)
-                long d0 = h0 * r0 + h1 * q4 + h2 * q3 + h3 * q2 + h4 * q1;
-                long d1 = h0 * r1 + h1 * r0 + h2 * q4 + h3 * q3 + h4 * q2;
-                long d2 = h0 * r2 + h1 * r1 + h2 * r0 + h3 * q4 + h4 * q3;
-                long d3 = h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * q4;
-                long d4 = h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0;
-                long c = d0 >>> 26; h0 = d0 & M26;
-                d1 += c; c = d1 >>> 26; h1 = d1 & M26;
-                d2 += c; c = d2 >>> 26; h2 = d2 & M26;
-                d3 += c; c = d3 >>> 26; h3 = d3 & M26;
-                d4 += c; c = d4 >>> 26; h4 = d4 & M26;
-                h0 += c * 5; c = h0 >>> 26; h0 &= M26;
-                h1 += c;
-            }
-        }
-        // Full carry, then h mod 2^130 - 5 by computing h + 5 - 2^130 and keeping it when it did not borrow.
-        long c = h1 >>> 26; h1 &= M26;
-        h2 += c; c = h2 >>> 26; h2 &= M26;
-        h3 += c; c = h3 >>> 26; h3 &= M26;
-        h4 += c; c = h4 >>> 26; h4 &= M26;
-        h0 += c * 5; c = h0 >>> 26; h0 &= M26;
-        h1 += c;
-        long g0 = h0 + 5; c = g0 >>> 26; g0 &= M26;
-        long g1 = h1 + c; c = g1 >>> 26; g1 &= M26;
-        long g2 = h2 + c; c = g2 >>> 26; g2 &= M26;
-        long g3 = h3 + c; c = g3 >>> 26; g3 &= M26;
-        long g4 = h4 + c - (1L << 26);
-        long keepH = g4 >> 63; // all ones when g borrowed, i.e. h < 2^130 - 5
-        h0 = (h0 & keepH) | (g0 & ~keepH);
-        h1 = (h1 & keepH) | (g1 & ~keepH);
-        h2 = (h2 & keepH) | (g2 & ~keepH);
-        h3 = (h3 & keepH) | (g3 & ~keepH);
-        h4 = (h4 & keepH) | (g4 & M26 & ~keepH);
-        // tag = (h + s) mod 2^128
-        long w0 = (h0 | (h1 << 26)) & M32;
-        long w1 = ((h1 >>> 6) | (h2 << 20)) & M32;
-        long w2 = ((h2 >>> 12) | (h3 << 14)) & M32;
-        long w3 = ((h3 >>> 18) | (h4 << 8)) & M32;
-        long f = w0 + s0; w0 = f & M32;
-        f = w1 + s1 + (f >>> 32); w1 = f & M32;
-        f = w2 + s2 + (f >>> 32); w2 = f & M32;
-        f = w3 + s3 + (f >>> 32); w3 = f & M32;
-        long lo = w0 | (w1 << 32);
-        long hi = w2 | (w3 << 32);
-        if (verify) {
-            return ((tagSeg.get(LE_LONG, tagOff) ^ lo) | (tagSeg.get(LE_LONG, tagOff + 8) ^ hi)) == 0;
-        }
-        tagSeg.set(LE_LONG, tagOff, lo);
-        tagSeg.set(LE_LONG, tagOff + 8, hi);
-        return true;
-    }
-
-    /** Up to 8 bytes little-endian, the missing high bytes zero (the AEAD's zero padding). */
-    private static long readPadded(MemorySegment m, long at, int n) {
-        long v = 0;
-        for (int i = 0; i < n; i++) v |= (m.get(ValueLayout.JAVA_BYTE, at + i) & 0xffL) << (8 * i);
-        return v;
+        return Poly1305.aeadTag(x0 + C0, x1 + C1, x2 + C2, x3 + C3, x4 + k0, x5 + k1, x6 + k2, x7 + k3,
+                aad, aadOff, aadLen, ct, ctOff, ctLen, tagSeg, tagOff, verify);
     }
 }

@@ -2,118 +2,24 @@ package io.dataplane.wireguard.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
-import java.util.Random;
-import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
-class ChaCha20Poly1305Test {
-    static final byte[] SUNSCREEN = ("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future,"
-            + " sunscreen would be it.").getBytes(StandardCharsets.US_ASCII);
-
-    private static int le(byte[] b, int o) {
-        return (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 | (b[o + 2] & 0xff) << 16 | (b[o + 3] & 0xff) << 24;
+/** The scalar {@link ChaCha20Poly1305} against {@link InPlaceAeadContract}, and the handshake's {@link Aead} beside it. */
+class ChaCha20Poly1305Test extends InPlaceAeadContract {
+    @Override
+    void seal(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen, MemorySegment data, long off,
+            int len) {
+        ChaCha20Poly1305.seal(key, n0, n1, n2, aad, aadOff, aadLen, data, off, len);
     }
 
-    @Test
-    void rfc8439Section2_8_2AeadVector() {
-        byte[] key = Hex.bytes("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
-        byte[] nonce = Hex.bytes("070000004041424344454647");
-        byte[] aad = Hex.bytes("50515253c0c1c2c3c4c5c6c7");
-        String expected = "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b"
-                + "1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4"
-                + "def08e4b7a9de576d26586cec64b6116" + "1ae10b594f09e26a7e902ecbd0600691";
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(SUNSCREEN.length + 16 + 5);
-            MemorySegment.copy(SUNSCREEN, 0, seg, ValueLayout.JAVA_BYTE, 5, SUNSCREEN.length);
-            int[] k = ChaCha20Poly1305.key(key, 0);
-            ChaCha20Poly1305.seal(k, le(nonce, 0), le(nonce, 4), le(nonce, 8), MemorySegment.ofArray(aad), 0, aad.length,
-                    seg, 5, SUNSCREEN.length);
-            assertEquals(expected, Hex.of(seg.asSlice(5, SUNSCREEN.length + 16).toArray(ValueLayout.JAVA_BYTE)));
-            assertTrue(ChaCha20Poly1305.open(k, le(nonce, 0), le(nonce, 4), le(nonce, 8), MemorySegment.ofArray(aad), 0,
-                    aad.length, seg, 5, SUNSCREEN.length));
-            assertArrayEquals(SUNSCREEN, seg.asSlice(5, SUNSCREEN.length).toArray(ValueLayout.JAVA_BYTE));
-        }
-    }
-
-    @Test
-    void matchesTheJdkCipherForEveryLengthAndAadLength() throws Exception {
-        Random rnd = new Random(42);
-        try (Arena arena = Arena.ofConfined()) {
-            for (int len = 0; len <= 200; len++) {
-                byte[] key = new byte[32];
-                byte[] nonce = new byte[12];
-                byte[] pt = new byte[len];
-                byte[] aad = new byte[rnd.nextInt(40)];
-                rnd.nextBytes(key);
-                rnd.nextBytes(nonce);
-                rnd.nextBytes(pt);
-                rnd.nextBytes(aad);
-                Cipher c = Cipher.getInstance("ChaCha20-Poly1305");
-                c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "ChaCha20"), new IvParameterSpec(nonce));
-                c.updateAAD(aad);
-                byte[] expected = c.doFinal(pt);
-
-                MemorySegment seg = arena.allocate(len + 16 + 3);
-                MemorySegment.copy(pt, 0, seg, ValueLayout.JAVA_BYTE, 3, len);
-                int[] k = ChaCha20Poly1305.key(key, 0);
-                ChaCha20Poly1305.seal(k, le(nonce, 0), le(nonce, 4), le(nonce, 8), MemorySegment.ofArray(aad), 0, aad.length,
-                        seg, 3, len);
-                assertArrayEquals(expected, seg.asSlice(3, len + 16).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
-                assertTrue(ChaCha20Poly1305.open(k, le(nonce, 0), le(nonce, 4), le(nonce, 8), MemorySegment.ofArray(aad), 0,
-                        aad.length, seg, 3, len));
-                assertArrayEquals(pt, seg.asSlice(3, len).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
-            }
-        }
-    }
-
-    @Test
-    void transportNonceIsFourZeroBytesAndTheCounterLittleEndian() throws Exception {
-        byte[] key = new byte[32];
-        new Random(7).nextBytes(key);
-        long counter = 0x0102030405060708L;
-        byte[] nonce = {0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1};
-        Cipher c = Cipher.getInstance("ChaCha20-Poly1305");
-        c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "ChaCha20"), new IvParameterSpec(nonce));
-        byte[] expected = c.doFinal(SUNSCREEN);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(SUNSCREEN.length + 16);
-            MemorySegment.copy(SUNSCREEN, 0, seg, ValueLayout.JAVA_BYTE, 0, SUNSCREEN.length);
-            ChaCha20Poly1305.sealTransport(ChaCha20Poly1305.key(key, 0), counter, seg, 0, SUNSCREEN.length);
-            assertArrayEquals(expected, seg.toArray(ValueLayout.JAVA_BYTE));
-        }
-    }
-
-    @Test
-    void anyFlippedBitFailsAndLeavesTheCiphertextAlone() {
-        byte[] key = new byte[32];
-        new Random(3).nextBytes(key);
-        int[] k = ChaCha20Poly1305.key(key, 0);
-        try (Arena arena = Arena.ofConfined()) {
-            int len = 100;
-            MemorySegment seg = arena.allocate(len + 16);
-            ChaCha20Poly1305.sealTransport(k, 5, seg, 0, len);
-            byte[] sealed = seg.toArray(ValueLayout.JAVA_BYTE);
-            for (int bit = 0; bit < (len + 16) * 8; bit += 7) {
-                MemorySegment.copy(sealed, 0, seg, ValueLayout.JAVA_BYTE, 0, sealed.length);
-                byte b = seg.get(ValueLayout.JAVA_BYTE, bit / 8);
-                seg.set(ValueLayout.JAVA_BYTE, bit / 8, (byte) (b ^ (1 << (bit % 8))));
-                byte[] tampered = seg.toArray(ValueLayout.JAVA_BYTE);
-                assertFalse(ChaCha20Poly1305.openTransport(k, 5, seg, 0, len), "bit " + bit);
-                assertArrayEquals(tampered, seg.toArray(ValueLayout.JAVA_BYTE), "untouched after failure, bit " + bit);
-            }
-            MemorySegment.copy(sealed, 0, seg, ValueLayout.JAVA_BYTE, 0, sealed.length);
-            assertFalse(ChaCha20Poly1305.openTransport(k, 6, seg, 0, len), "wrong counter");
-            assertTrue(ChaCha20Poly1305.openTransport(k, 5, seg, 0, len));
-        }
+    @Override
+    boolean open(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen, MemorySegment data, long off,
+            int len) {
+        return ChaCha20Poly1305.open(key, n0, n1, n2, aad, aadOff, aadLen, data, off, len);
     }
 
     @Test

@@ -1,0 +1,73 @@
+package io.dataplane.bench;
+
+import io.dataplane.wireguard.TransportCipher;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Locale;
+
+/**
+ * {@link WireGuardBenchmark}'s {@code seal} and {@code sealOpen} for every transport cipher and both
+ * packet sizes, timed in this thread's CPU time instead of wall-clock time: on a small shared
+ * machine whose load exceeds its cores, JMH's wall-clock scores swing by more than the differences
+ * between the ciphers, while the CPU time one operation costs holds still. JMH stays the reference
+ * for allocation ({@code -prof gc}) and for an idle machine.
+ *
+ * <p>Not a JMH benchmark: each row runs {@code WARMUP} operations, then {@code ROUNDS} rounds of
+ * {@code OPS} operations, and prints the median round's CPU nanoseconds per operation.
+ *
+ * <p>usage: {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector
+ * -cp benchmarks/target/benchmarks.jar io.dataplane.bench.TransportCipherCpuTime [OPS]}
+ */
+public final class TransportCipherCpuTime {
+    private static final int WARMUP = 200_000;
+    private static final int ROUNDS = 5;
+
+    private TransportCipherCpuTime() {}
+
+    /** Prints one table: rows ciphers, columns seal and seal+open at 1400 and 92 bytes. */
+    public static void main(String[] args) throws Exception {
+        int ops = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        System.out.println("| cipher | seal 1400 B | seal+open 1400 B | seal 92 B | seal+open 92 B |");
+        System.out.println("|---|---|---|---|---|");
+        for (TransportCipher cipher : TransportCipher.values()) {
+            if (cipher.unavailabilityCause() != null) {
+                System.out.println("| " + cipher + " | unavailable: " + cipher.unavailabilityCause() + " | | | |");
+                continue;
+            }
+            StringBuilder row = new StringBuilder("| " + cipher);
+            for (int inner : new int[] {1400, 92}) {
+                WireGuardBenchmark b = new WireGuardBenchmark();
+                b.cipher = cipher;
+                b.inner = inner;
+                b.setUp();
+                try {
+                    for (boolean open : new boolean[] {false, true}) {
+                        run(b, open, WARMUP);
+                        long[] perOp = new long[ROUNDS];
+                        for (int r = 0; r < ROUNDS; r++) {
+                            long t0 = mx.getCurrentThreadCpuTime();
+                            run(b, open, ops);
+                            perOp[r] = (mx.getCurrentThreadCpuTime() - t0) / ops;
+                        }
+                        java.util.Arrays.sort(perOp);
+                        row.append(String.format(Locale.ROOT, " | %,d ns", perOp[ROUNDS / 2]));
+                    }
+                } finally {
+                    b.tearDown();
+                }
+            }
+            System.out.println(row.append(" |"));
+        }
+    }
+
+    private static void run(WireGuardBenchmark b, boolean open, int ops) {
+        for (int i = 0; i < ops; i++) {
+            if (open) {
+                b.sealOpen();
+            } else {
+                b.seal();
+            }
+        }
+    }
+}

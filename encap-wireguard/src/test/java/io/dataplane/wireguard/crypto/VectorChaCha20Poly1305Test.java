@@ -1,0 +1,67 @@
+package io.dataplane.wireguard.crypto;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link VectorChaCha20Poly1305} against {@link InPlaceAeadContract} and our scalar cipher. The
+ * build starts test JVMs with the incubator module; the tests skip only on a CPU without 256-bit
+ * vectors.
+ */
+class VectorChaCha20Poly1305Test extends InPlaceAeadContract {
+    @BeforeEach
+    void needsVectors() {
+        assumeTrue(VectorChaCha20Poly1305.isAvailable(), VectorChaCha20Poly1305::unavailabilityCause);
+    }
+
+    @Override
+    void seal(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen, MemorySegment data, long off,
+            int len) {
+        VectorChaCha20Poly1305.seal(key, n0, n1, n2, aad, aadOff, aadLen, data, off, len);
+    }
+
+    @Override
+    boolean open(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen, MemorySegment data, long off,
+            int len) {
+        return VectorChaCha20Poly1305.open(key, n0, n1, n2, aad, aadOff, aadLen, data, off, len);
+    }
+
+    @Test
+    void opensWhatTheScalarCipherSealedAndTheOtherWayRound() {
+        Random rnd = new Random(20);
+        byte[] key = new byte[32];
+        rnd.nextBytes(key);
+        int[] k = ChaCha20Poly1305.key(key, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int len : new int[] {0, 16, 96, 1024, 1408, 1424, 9000}) {
+                MemorySegment seg = arena.allocate(len + 16);
+                byte[] pt = new byte[len];
+                rnd.nextBytes(pt);
+                long counter = rnd.nextLong();
+                MemorySegment.copy(pt, 0, seg, ValueLayout.JAVA_BYTE, 0, len);
+                ChaCha20Poly1305.sealTransport(k, counter, seg, 0, len);
+                assertTrue(VectorChaCha20Poly1305.openTransport(k, counter, seg, 0, len), "len=" + len);
+                assertArrayEquals(pt, seg.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
+                VectorChaCha20Poly1305.sealTransport(k, counter, seg, 0, len);
+                assertTrue(ChaCha20Poly1305.openTransport(k, counter, seg, 0, len), "len=" + len);
+                assertArrayEquals(pt, seg.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
+            }
+        }
+    }
+
+    @Test
+    void theWarmUpThreadSwitchesTransportDataOver() throws InterruptedException {
+        VectorChaCha20Poly1305.warmUp();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!VectorChaCha20Poly1305.isWarm() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertTrue(VectorChaCha20Poly1305.isWarm(), "warm within 120 s");
+    }
+}
