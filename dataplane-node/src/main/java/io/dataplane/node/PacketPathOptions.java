@@ -36,7 +36,9 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  *     the {@link SocketDriver#DIRECT} socket): the TUN hands over TCP super-packets of up to 64 KiB
  *     (TSO), which the socket sends as the datagrams of their segments with UDP GSO, the payload
  *     not copied. One TUN read and one send instead of some 45 of each for a full super-packet.
- *     Ignored where the path cannot use it.
+ *     With the receive thread as TUN writer the socket also receives with UDP GRO: a train of
+ *     datagrams from one peer in one 64 KiB buffer, decapsulated datagram by datagram in place and
+ *     written into the TUN joined. Ignored where the path cannot use it.
  */
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
         Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload) {

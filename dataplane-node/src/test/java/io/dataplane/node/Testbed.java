@@ -92,10 +92,23 @@ final class Testbed implements AutoCloseable {
      * underlay interface, so the UDP checksums on the wire are the real ones.
      */
     static Testbed hosts(int count) throws IOException {
+        return hosts(count, false);
+    }
+
+    /**
+     * As {@link #hosts(int)}, but every underlay interface keeps the kernel's default offloads
+     * (transmit checksum on, so UDP GSO messages cross the veth whole, as they reach a NIC that
+     * segments them): what a receiver's UDP GRO sees in the field.
+     */
+    static Testbed hostsWithDefaultOffloads(int count) throws IOException {
+        return hosts(count, true);
+    }
+
+    private static Testbed hosts(int count, boolean defaultOffloads) throws IOException {
         Hosts.assumeRoot();
         Testbed t = new Testbed();
         try {
-            t.build(count);
+            t.build(count, defaultOffloads);
             return t;
         } catch (IOException | RuntimeException | Error e) {
             try {
@@ -166,7 +179,7 @@ final class Testbed implements AutoCloseable {
         }
     }
 
-    private void build(int count) throws IOException {
+    private void build(int count, boolean defaultOffloads) throws IOException {
         List<NetNamespace> nss = new ArrayList<>();
         for (int i = 1; i <= count; i++) nss.add(hosts.namespace("dpn" + i));
         String underlay = "veth0";
@@ -192,7 +205,7 @@ final class Testbed implements AutoCloseable {
             Hosts.run("ip", "-n", ns.name(), "addr", "add", Ipv4Address.toString(address) + "/24", "dev", underlay);
             Hosts.run("ip", "-n", ns.name(), "link", "set", underlay, "up");
             Hosts.run("ip", "-n", ns.name(), "addr", "add", Ipv4Address.toString(pod) + "/32", "dev", "lo");
-            Hosts.run("ip", "netns", "exec", ns.name(), "ethtool", "-K", underlay, "tx", "off");
+            if (!defaultOffloads) Hosts.run("ip", "netns", "exec", ns.name(), "ethtool", "-K", underlay, "tx", "off");
             list.add(new Host(ns, underlay, address, subnet, pod));
         }
     }

@@ -30,7 +30,11 @@ public abstract class MmsgSocket implements TransportSocket {
     protected final MmsgBatch sendBatch;
     private final MmsgBatch receiveBatch;
     private final MmsgBatch.Acceptor acceptor = this::acceptAll; // one object, not one per call
+    // Written by the receiving thread only.
     private volatile long truncated;
+    private volatile long datagrams;
+    private volatile long trains;
+    private volatile long trainDatagrams;
 
     /** Takes ownership of {@code fd} (nonblocking); batches of up to {@code batchSize} datagrams. */
     protected MmsgSocket(int batchSize, WakeableFd fd) {
@@ -39,6 +43,11 @@ public abstract class MmsgSocket implements TransportSocket {
         this.fdNumber = fd.fd();
         this.sendBatch = new MmsgBatch(arena, batchSize);
         this.receiveBatch = new MmsgBatch(arena, batchSize);
+    }
+
+    /** Gives the receive batch room for a control message per datagram ({@link MmsgBatch#controlInt}); before the first receive. */
+    protected void receiveControl() {
+        receiveBatch.receiveControl(arena);
     }
 
     /**
@@ -84,6 +93,7 @@ public abstract class MmsgSocket implements TransportSocket {
                 truncated = truncated + 1;
                 continue;
             }
+            datagrams = datagrams + 1;
             if (!accept(b, i, p)) continue;
             if (kept != i) {
                 // Swap this one with the dropped slot before it.
@@ -98,6 +108,33 @@ public abstract class MmsgSocket implements TransportSocket {
     @Override
     public long truncated() {
         return truncated;
+    }
+
+    /** Counts a datagram that {@link #accept} drops as too long, with those cut short ({@link #truncated()}). */
+    protected void countTruncated() {
+        truncated = truncated + 1;
+    }
+
+    /** Counts a receive that {@link #accept} found to be a train of {@code datagrams} datagrams. */
+    protected void countTrain(int datagrams) {
+        trains = trains + 1;
+        trainDatagrams = trainDatagrams + datagrams;
+        this.datagrams = this.datagrams + datagrams - 1; // the train was counted once already
+    }
+
+    @Override
+    public long received() {
+        return datagrams;
+    }
+
+    @Override
+    public long trainsReceived() {
+        return trains;
+    }
+
+    @Override
+    public long trainDatagrams() {
+        return trainDatagrams;
     }
 
     @Override

@@ -37,6 +37,8 @@ public final class UdpSocket extends MmsgSocket {
     private final int localAddress;
     private final int localPort;
     private SegmentBatch segmentBatch; // made by the first super-packet sent
+    private boolean gro; // set before the first receive
+    private int largestDatagram = UdpTransportConfig.MAX_DATAGRAM; // with gro
 
     private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
         super(batchSize, fd);
@@ -133,11 +135,53 @@ public final class UdpSocket extends MmsgSocket {
         }
     }
 
-    /** The datagram's payload is the data, its sender the peer. */
+    /**
+     * The datagram's payload is the data, its sender the peer. With {@link #enableGro} a train of
+     * datagrams that the kernel received as one is one buffer: the datagrams back to back, each
+     * {@link PacketBuffer#gsoSize() gsoSize} bytes but the last, which may be shorter.
+     */
     @Override
     protected boolean accept(MmsgBatch b, int i, PacketBuffer p) {
-        p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
+        int length = b.length(i);
+        p.setLength(length).setPeer(b.peerAddress(i), b.peerPort(i));
+        if (!gro) return true;
+        int segmentSize = b.controlInt(i, SocketNative.SOL_UDP, SocketNative.UDP_GRO);
+        boolean train = segmentSize > 0 && segmentSize < length;
+        if ((train ? segmentSize : length) > largestDatagram) {
+            countTruncated();
+            return false;
+        }
+        if (train) {
+            p.setGsoSize(segmentSize);
+            countTrain((length + segmentSize - 1) / segmentSize);
+        }
         return true;
+    }
+
+    /**
+     * Asks the kernel to hand up trains of datagrams from one sender (UDP GSO messages, or what
+     * GRO joined) in one receive ({@code UDP_GRO}), each train in one buffer marked with its
+     * datagram size ({@link PacketBuffer#gsoSize()}). A train is up to 64 KiB: the buffers
+     * received into must hold 65535 bytes after their offset, or a train is cut short and dropped
+     * as truncated. A datagram longer than {@code largestDatagram}, alone or in a train, is dropped
+     * and counted as truncated too, as it would be by a buffer of that size. Called before the first
+     * receive; false, changing nothing, if the kernel refuses.
+     */
+    public boolean enableGro(int largestDatagram) {
+        try {
+            SocketNative.setsockopt(fdNumber, SocketNative.SOL_UDP, SocketNative.UDP_GRO, 1, "UDP_GRO, " + this);
+        } catch (ErrnoException e) {
+            return false;
+        }
+        receiveControl();
+        this.largestDatagram = largestDatagram;
+        gro = true;
+        return true;
+    }
+
+    /** True once {@link #enableGro} succeeded. */
+    public boolean gro() {
+        return gro;
     }
 
     private SegmentBatch segmentBatch() {
