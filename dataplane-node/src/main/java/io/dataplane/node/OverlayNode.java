@@ -161,14 +161,16 @@ public final class OverlayNode implements AutoCloseable {
                     PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
 
-            // TSO from the TUN, cut again by the socket (UDP GSO): only where the encapsulation puts the
-            // same headers on every packet and the TUN reader sends (no send ring holds super-packets).
+            // TSO from the TUN, cut again by the socket (UDP GSO; one sendmmsg of the segments for raw
+            // IP): only where the encapsulation puts the same headers on every packet and the TUN reader
+            // sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
-                    && (type == BackendType.UDP || type == BackendType.VXLAN);
+                    && (type == BackendType.UDP || type == BackendType.VXLAN || type == BackendType.IPIP);
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch());
             // Trains of datagrams received as one (UDP GRO) into the same 64 KiB buffers, where the
             // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
-            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD;
+            // Raw IP sockets have no GRO.
+            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD && type != BackendType.IPIP;
             PacketPool tunPool = pool;
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));

@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * send(batch), sending on the caller (the default): on the calling thread, callers taking turns on a lock
- *   --> sendmmsg without waiting (UDP: TCP super-packets as their segments with UDP GSO, no copy)
+ *   --> sendmmsg without waiting (TCP super-packets as their segments, no copy: UDP GSO; raw IP one datagram each)
  *   --> release every buffer; refused (a full socket buffer too): SEND_FAILED
  *
  * send(batch), with a sender thread: on any thread
@@ -290,7 +290,7 @@ public final class SocketTransport implements PollableTransport {
         return FdPoller.FACTORY;
     }
 
-    /** As the socket: true for UDP, which cuts TCP super-packets into datagrams (UDP GSO, no copy). */
+    /** As the socket: true for both, which cut TCP super-packets into datagrams (no copy; UDP with GSO). */
     @Override
     public boolean sendsSuperPackets() {
         return socket.sendsSuperPackets();

@@ -36,7 +36,6 @@ import java.lang.foreign.MemorySegment;
 public final class UdpSocket extends MmsgSocket {
     private final int localAddress;
     private final int localPort;
-    private SegmentBatch segmentBatch; // made by the first super-packet sent
     private boolean gro; // set before the first receive
     private int largestDatagram = UdpTransportConfig.MAX_DATAGRAM; // with gro
 
@@ -104,35 +103,7 @@ public final class UdpSocket extends MmsgSocket {
      */
     @Override
     public int send(PacketBuffer[] packets, int count, boolean wait) throws ErrnoException {
-        WakeableFd.Direction out = fd.writing();
-        if (!out.enter()) return CLOSED;
-        try {
-            MmsgBatch b = sendBatch;
-            int sent = 0;
-            int n = 0; // single datagrams gathered in b's slots, sent when b is full, at the end, or before a super-packet
-            for (int i = 0; i < count; i++) {
-                PacketBuffer p = packets[i];
-                boolean single = p.gsoSize() == 0;
-                if (single) {
-                    b.toSend(n++, p, true);
-                    if (n < batchSize && i + 1 < count) continue;
-                }
-                if (n > 0) {
-                    int r = b.send(out, fdNumber, n, wait);
-                    if (r == MmsgBatch.CLOSED) return CLOSED;
-                    sent += r;
-                    n = 0;
-                }
-                if (!single) {
-                    int r = segmentBatch().send(out.errno(), fdNumber, p);
-                    if (r == MmsgBatch.CLOSED) return CLOSED;
-                    sent += r;
-                }
-            }
-            return sent;
-        } finally {
-            out.exit();
-        }
+        return sendWithSegments(packets, count, wait, true);
     }
 
     /**
@@ -184,12 +155,6 @@ public final class UdpSocket extends MmsgSocket {
         return gro;
     }
 
-    private SegmentBatch segmentBatch() {
-        SegmentBatch s = segmentBatch;
-        if (s == null) segmentBatch = s = new SegmentBatch(arena);
-        return s;
-    }
-
     /** Sends each super-packet segment as a datagram of its own from now on, instead of with UDP GSO. */
     public void disableGso() {
         WakeableFd.Direction out = fd.writing();
@@ -203,7 +168,7 @@ public final class UdpSocket extends MmsgSocket {
 
     /** True while super-packets go out with UDP GSO (until {@link #disableGso} or a kernel that refuses it). */
     public boolean gso() {
-        return segmentBatch == null || segmentBatch.gso();
+        return !sentSegments() || segmentBatch().gso();
     }
 
     /** True: {@link #send} cuts TCP super-packets into datagrams. */

@@ -9,7 +9,7 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.TcpSegments;
-import java.lang.foreign.MemorySegment;
+import io.dataplane.tun.testing.TcpSuperPackets;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,33 +62,13 @@ class UdpSocketSuperPacketTest {
         trainPool.close();
     }
 
-    /** An IPv4/TCP packet 10.244.1.5:40000 -> 10.244.2.7:5201 of {@code total} bytes, timestamps option, flags ACK|PSH|FIN. */
-    private static byte[] tcpPacket(int total, int seq, int seed) {
-        byte[] b = new byte[total];
-        b[0] = 0x45;
-        b[2] = (byte) (total >>> 8);
-        b[3] = (byte) total;
-        b[4] = (byte) seed;
-        b[6] = 0x40; // DF
-        b[8] = 64;
-        b[9] = 6;
-        byte[] addresses = {10, (byte) 244, 1, 5, 10, (byte) 244, 2, 7};
-        System.arraycopy(addresses, 0, b, 12, 8);
-        byte[] tcp = {(byte) 0x9c, 0x40, 0x14, 0x51, (byte) (seq >>> 24), (byte) (seq >>> 16), (byte) (seq >>> 8), (byte) seq,
-                0, 0, 0, 1, (byte) 0x80, 0x19, 0x01, (byte) 0xf5, 0, 0, 0, 0,
-                1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
-        System.arraycopy(tcp, 0, b, 20, tcp.length);
-        for (int i = 52; i < total; i++) b[i] = (byte) (i * 7 + (i >>> 9) + seed);
-        return b;
-    }
-
     /**
      * A super-packet to the receiver as the pipeline hands it over: the inner packet read at the
      * headroom, then {@code prefix} bytes of encapsulation prepended in front of it.
      */
     private PacketBuffer superPacket(int total, int mss, int prefix, int seed) {
         PacketBuffer p = sendPool.acquire();
-        p.put(tcpPacket(total, 1000 * seed, seed));
+        p.put(TcpSuperPackets.tcpPacket(total, 1000 * seed, seed));
         assertTrue(p.prepend(prefix));
         for (int i = 0; i < prefix; i++) p.segment().set(ValueLayout.JAVA_BYTE, p.offset() + i, (byte) (0xa0 + i + seed));
         return p.setGsoSize(mss).setGsoPrefix(prefix).setPeer(LOOPBACK, receiver.localPort());
@@ -102,19 +82,7 @@ class UdpSocketSuperPacketTest {
 
     /** What the receiver should get for {@code p}: its data, or each of its segments. */
     private static List<byte[]> datagramsOf(PacketBuffer p) {
-        if (p.gsoSize() == 0) return List.of(p.toByteArray());
-        TcpSegments segments = new TcpSegments();
-        assertEquals(TcpSegments.VALID, segments.prepare(p, p.gsoPrefix()), "test super-packet rejected");
-        List<byte[]> out = new ArrayList<>();
-        int h = segments.headerLength();
-        for (int i = 0; i < segments.segments(); i++) {
-            int len = segments.payloadLength(i);
-            byte[] d = new byte[h + len];
-            segments.writeHeader(i, MemorySegment.ofArray(d), 0);
-            MemorySegment.copy(p.segment(), ValueLayout.JAVA_BYTE, segments.payloadOffset(i), d, h, len);
-            out.add(d);
-        }
-        return out;
+        return p.gsoSize() == 0 ? List.of(p.toByteArray()) : TcpSuperPackets.segmentsOf(p);
     }
 
     /**
