@@ -38,13 +38,10 @@ class ReceiveOffloadNodesTest {
             nodeB.addPeer(nodeA.localLease());
             Traffic.assertPings(a, b, 4);
             Traffic.assertPings(b, a, 4);
-            double ab = Traffic.iperf3(bed, a, b, 3, false);
-            double ba = Traffic.iperf3(bed, a, b, 3, true);
-            System.out.printf("%s nodes on default offloads, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s; trains a %s, b %s%n",
-                    netConf.backend().type(), ab / 1e6, ba / 1e6, Arrays.toString(nodeA.trainsReceived()),
+            Traffic.assertTcpBothWays(bed, a, b, netConf.backend().type() + " nodes on default offloads");
+            System.out.printf("trains, datagrams in them: a %s, b %s%n", Arrays.toString(nodeA.trainsReceived()),
                     Arrays.toString(nodeB.trainsReceived()));
-            assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
-            assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
+            Traffic.assertOffloadCarried(List.of(nodeA, nodeB));
             for (OverlayNode n : List.of(nodeA, nodeB)) assertTrains(n);
             for (OverlayNode n : List.of(nodeA, nodeB)) {
                 NodeStats s = n.stats();
@@ -60,6 +57,5 @@ class ReceiveOffloadNodesTest {
         long[] trains = n.trainsReceived();
         assertTrue(trains[0] > 0, "no train of datagrams received by " + n);
         assertTrue(trains[1] >= 2 * trains[0], "datagrams per train: " + trains[1] + " in " + trains[0] + " trains, " + n);
-        assertTrue(n.segmentsJoined() > 0, "no received segments joined by " + n);
     }
 }
