@@ -118,7 +118,8 @@ public final class SocketTransport implements PollableTransport {
      * datagrams from one sender as one buffer each ({@code UDP_GRO}: {@link UdpSocket#enableGro}),
      * which the receiver gets with the datagram size in {@link PacketBuffer#gsoSize()}, and drops
      * a datagram longer than {@link UdpTransportConfig#largestDatagram()} as {@code OVERSIZE}; with
-     * smaller buffers every datagram comes on its own.
+     * smaller buffers every datagram comes on its own. A caller of {@link #receiveNow} on such a
+     * transport passes buffers as large, or a train is dropped as {@code OVERSIZE}.
      *
      * @throws IOException naming the address and port when the bind fails
      */
