@@ -28,7 +28,8 @@ import java.lang.foreign.MemorySegment;
  * length and peer (the sender's address and port); it blocks in {@code poll} for the first
  * datagram, and {@link #close} wakes it within a millisecond. A datagram larger than the room after
  * the offset arrives cut short; the kernel says so ({@code MSG_TRUNC}) and receive drops it,
- * counting it in {@link #truncated()}.
+ * counting it in {@link #truncated()}. With {@link #enableGro} a train of datagrams from one sender
+ * comes up in one buffer, marked with the datagram size ({@link PacketBuffer#gsoSize()}).
  *
  * <p>One thread receives and one sends at a time (they may run concurrently). The socket belongs
  * to the network namespace of the thread that opens it.
