@@ -6,6 +6,7 @@ import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.UdpHeader;
 import io.dataplane.ipip.IpipBackend;
 import io.dataplane.ipip.IpipOptions;
 import io.dataplane.tun.raw.RawIpTransportConfig;
@@ -38,11 +39,15 @@ final class Backends {
     static Backend open(BackendContext context, NodeConfig config) throws IOException {
         PacketPathOptions packetPath = config.packetPath();
         boolean sendOnCaller = packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT;
+        BackendType type = context.netConf().backend().type();
+        // The datagram of a full TUN packet: with trains (UDP GRO) a longer one is dropped as OVERSIZE.
+        int largestDatagram = Math.min(context.tunMtu() + type.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN,
+                UdpTransportConfig.MAX_DATAGRAM);
         TransportFactory sockets = (address, port, pool) -> SocketTransport.udp(UdpTransportConfig.of(address, port)
-                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller), pool);
+                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
+                .withLargestDatagram(largestDatagram), pool);
         TransportFactory rawSockets = (address, port, pool) -> SocketTransport.rawIp(RawIpTransportConfig.datagrams(Ipv4Header.PROTO_IPIP, address)
                 .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller), pool);
-        BackendType type = context.netConf().backend().type();
         return switch (type) {
             case VXLAN -> VxlanBackend.open(context, VxlanOptions.defaults().withVtepMac(config.vtepMac()).withTransports(sockets));
             case UDP -> UdpBackend.open(context, UdpOptions.defaults().withTransports(sockets));

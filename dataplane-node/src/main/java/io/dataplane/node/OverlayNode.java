@@ -19,6 +19,7 @@ import io.dataplane.tun.TunOptions;
 import io.dataplane.tun.netlink.Link;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netlink.Route;
+import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.Errno;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -156,23 +157,30 @@ public final class OverlayNode implements AutoCloseable {
                 return node;
             }
             PacketPathOptions packetPath = config.packetPath();
-            // A kernel VTEP across a veth sends TCP super-packets whole, each one datagram of up to 64 KiB.
-            int slot = type == BackendType.VXLAN ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + type.overhead());
-            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
-            undo.add(pool);
-
-            // TSO from the TUN, cut again by the socket (UDP GSO): only where the encapsulation puts the
-            // same headers on every packet and the TUN reader sends (no send ring holds super-packets).
+            // TSO from the TUN, cut again by the socket (UDP GSO; one sendmmsg of the segments for raw
+            // IP): only where the encapsulation puts the same headers on every packet and the TUN reader
+            // sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
-                    && (type == BackendType.UDP || type == BackendType.VXLAN);
+                    && (type == BackendType.UDP || type == BackendType.VXLAN || type == BackendType.IPIP);
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
             // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
+            // Trains of datagrams received as one (UDP GRO) into the same 64 KiB buffers, where the
+            // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
+            // Raw IP sockets have no GRO.
+            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD && type != BackendType.IPIP;
+            // A kernel VTEP across a veth sends TCP super-packets whole, each one datagram of up to 64 KiB:
+            // a vxlan node receives into 64 KiB buffers (the trains' pool, or its main pool without trains).
+            int slot = type == BackendType.VXLAN && !receiveTrains ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + type.overhead());
+            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
+            undo.add(pool);
             PacketPool tunPool = pool;
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
-                // The egress thread's batch, and some for replies on their way into the TUN.
-                tunPool = new PacketPool(Pipeline.readBatch(packetPath.tunBatch()) + 16, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
+                // The egress thread's batch, and some for replies on their way into the TUN; with
+                // trains also the receive thread's batch (decapsulated and written before it receives again).
+                int buffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
+                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
@@ -190,8 +198,8 @@ public final class OverlayNode implements AutoCloseable {
             undo.add(() -> ignoreGone(() -> netlink.deleteRoute(route)));
 
             Files.createDirectories(config.effectiveStateDir());
-            BackendContext context = new BackendContext(config.netConf(), config.subnet(), config.publicIp(), tunName, tunMtu, pool,
-                    config.effectiveStateDir());
+            BackendContext context = new BackendContext(config.netConf(), config.subnet(), config.publicIp(), tunName, tunMtu,
+                    receiveTrains ? tunPool : pool, config.effectiveStateDir());
             Backend backend = Backends.open(context, config);
             undo.add(backend);
             Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
@@ -365,6 +373,16 @@ public final class OverlayNode implements AutoCloseable {
     /** Received TCP segments written into the TUN joined with others as one super-packet so far (see {@link #superPacketsSent()}). */
     public long segmentsJoined() {
         return tun != null ? tun.coalesced() : 0;
+    }
+
+    /**
+     * Trains of datagrams the socket received as one (UDP GRO, with {@link #offload()} in the
+     * default threading) so far, and the datagrams in them: {@code [trains, datagrams]}; zeros
+     * where the socket takes datagrams one by one.
+     */
+    public long[] trainsReceived() {
+        if (backend != null && backend.transport() instanceof SocketTransport s) return new long[] {s.trainsReceived(), s.trainDatagrams()};
+        return new long[2];
     }
 
     /** Packet buffers out of the pool now; 0 after {@link #close}, and always for host-gw. */

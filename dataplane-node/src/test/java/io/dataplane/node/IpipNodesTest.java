@@ -79,11 +79,10 @@ class IpipNodesTest {
 
             Traffic.assertPings(a, b, 4);
             Traffic.assertPings(b, a, 4);
-            double ab = Traffic.iperf3(a, b, 3, false);
-            double ba = Traffic.iperf3(a, b, 3, true);
-            System.out.printf("ipip nodes, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", ab / 1e6, ba / 1e6);
-            assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
-            assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
+            Traffic.assertTcpBothWays(bed, a, b, "ipip nodes");
+            // Offload is on by default: TCP left the TUN as super-packets, cut into one datagram per
+            // segment by the raw socket (the kernel checked each outer header), and arrived joined again.
+            Traffic.assertOffloadCarried(List.of(nodeA, nodeB));
 
             for (OverlayNode n : List.of(nodeA, nodeB)) {
                 NodeStats s = n.stats();

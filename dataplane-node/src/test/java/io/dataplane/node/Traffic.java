@@ -1,6 +1,7 @@
 package io.dataplane.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.tun.testing.Hosts;
 import java.io.IOException;
@@ -55,5 +56,25 @@ final class Traffic {
      */
     static double iperf3(Testbed.Host client, Testbed.Host server, int seconds, boolean reverse) throws IOException, InterruptedException {
         return Hosts.iperf3(client.ns(), client.pod(), server.ns(), server.pod(), seconds, reverse);
+    }
+
+    /**
+     * iperf3 TCP for 3 s from {@code a}'s pod to {@code b}'s and back, printed as {@code label}
+     * (the machine is shared and noisy: the figure is for reading); each way must carry over 10 Mbit/s.
+     */
+    static void assertTcpBothWays(Testbed bed, Testbed.Host a, Testbed.Host b, String label) throws IOException, InterruptedException {
+        double ab = iperf3(a, b, 3, false);
+        double ba = iperf3(a, b, 3, true);
+        System.out.printf("%s, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", label, ab / 1e6, ba / 1e6);
+        assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
+        assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
+    }
+
+    /** After TCP with offload on (the default): each node sent TSO super-packets whole and wrote received segments joined into its TUN. */
+    static void assertOffloadCarried(List<OverlayNode> nodes) {
+        for (OverlayNode n : nodes) {
+            assertTrue(n.superPacketsSent() > 0, "no TSO super-packet sent by " + n);
+            assertTrue(n.segmentsJoined() > 0, "no received segments joined by " + n);
+        }
     }
 }

@@ -48,8 +48,9 @@ import java.lang.foreign.MemorySegment;
  * </ul>
  * A packet with TTL 0 is not encapsulated (RFC 2003 3.1: the TUN never yields one, since the
  * kernel's forwarding drops TTL 1 before it, but a raw socket can write TTL 0), {@code TTL_EXPIRED};
- * one longer than the inner MTU (or a GSO super-packet, which IP-in-IP cannot segment) is {@code
- * OVERSIZE}; missing headroom is {@code NO_ROOM}. The inner TTL is left as it is: the kernel
+ * one longer than the inner MTU is {@code OVERSIZE}, unless it is a TCP super-packet (gsoSize
+ * set), which gets one outer header for the raw socket to repeat on each of its segments
+ * ({@link #encapsulatesSuperPackets}); missing headroom is {@code NO_ROOM}. The inner TTL is left as it is: the kernel
  * already decremented it when it forwarded the packet into the TUN, as it does into flannel.ipip.
  *
  * <h2>Decapsulation</h2>
@@ -121,6 +122,17 @@ public final class IpipEncapsulation implements Encapsulation {
         return Ipv4Header.HEADER_LEN;
     }
 
+    /**
+     * True: a TCP super-packet gets one outer header, which every segment repeats; the raw socket
+     * that cuts it ({@code IP_HDRINCL}) has the kernel fill in each datagram's total length,
+     * checksum and identification (0 here), so only the header's total length, written for the
+     * whole, is not a segment's.
+     */
+    @Override
+    public boolean encapsulatesSuperPackets() {
+        return true;
+    }
+
     /** 20: the outer IPv4 header. */
     @Override
     public int overhead() {
@@ -141,7 +153,8 @@ public final class IpipEncapsulation implements Encapsulation {
         int ttl = inner.ttl();
         if (ttl == 0) return DropReason.TTL_EXPIRED.ordinal();
         int innerLength = inner.totalLength();
-        if (innerLength > innerMtu || packet.gsoSize() != 0) return DropReason.OVERSIZE.ordinal();
+        // A super-packet is cut into segments within the MTU after this; its length field is the kernel's to fill per datagram.
+        if (innerLength > innerMtu && packet.gsoSize() == 0) return DropReason.OVERSIZE.ordinal();
         if (o < Ipv4Header.HEADER_LEN) return DropReason.NO_ROOM.ordinal();
         int df = inner.flagsAndFragmentOffset() & Ipv4Header.FLAG_DF;
         int ecn = inner.ecn();
@@ -152,7 +165,7 @@ public final class IpipEncapsulation implements Encapsulation {
                 (long) constantSum + ecn + totalLength + df + ttlWord + (nextHop >>> 16) + (nextHop & 0xffff)));
         int h = o - Ipv4Header.HEADER_LEN;
         // Bytes 0-7: version/IHL, DSCP 0 and ECN, total length, identification 0, flags (DF) and offset 0.
-        s.set(U64, h, (long) (VERSION_IHL_WORD | ecn) << 48 | (long) totalLength << 32 | df);
+        s.set(U64, h, (long) (VERSION_IHL_WORD | ecn) << 48 | (long) (totalLength & 0xffff) << 32 | df);
         // Bytes 8-15: TTL, protocol 4, checksum, source; bytes 16-19: destination.
         s.set(U64, h + Ipv4Header.TTL, (long) (ttlWord | Ipv4Header.PROTO_IPIP) << 48 | (long) checksum << 32 | Integer.toUnsignedLong(localAddress));
         s.set(U32, h + Ipv4Header.DST_ADDR, nextHop);

@@ -175,7 +175,11 @@ class IpipEncapsulationTest {
             assertEquals(DropReason.OVERSIZE.ordinal(), tunnel.encap(big, B));
             assertEquals(Encapsulation.FORWARD, tunnel.encap(fits, B));
             assertEquals(MTU + 20, fits.length(), "an MTU-sized packet makes an underlay-MTU-sized datagram");
-            assertEquals(DropReason.OVERSIZE.ordinal(), tunnel.encap(gso, B), "IP-in-IP cannot segment a super-packet");
+            int gsoInner = gso.length();
+            assertTrue(tunnel.encapsulatesSuperPackets());
+            assertEquals(Encapsulation.FORWARD, tunnel.encap(gso, B), "a super-packet is wrapped whole, for the socket to cut");
+            assertEquals(gsoInner + 20, gso.length(), "one outer header in front of the whole super-packet");
+            assertEquals(Ipv4Header.PROTO_IPIP, Byte.toUnsignedInt(gso.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, gso.offset() + 9)));
             cramped.setData(19, 0);
             cramped.put(INNER);
             assertEquals(DropReason.NO_ROOM.ordinal(), tunnel.encap(cramped, B));

@@ -1,6 +1,7 @@
 package io.dataplane.tun;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketTrain;
 import io.dataplane.core.spi.PollableTunnelDevice;
 import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.TunnelDevice;
@@ -99,6 +100,7 @@ public final class TunDevice implements PollableTunnelDevice {
     private final VirtioNetHeader writeHeader = new VirtioNetHeader();
     private final TcpCoalescer coalescer; // writer only; null unless TSO4: then TCP segments are joined
     private final MemorySegment writeIovecs; // writer only: the iovecs of a coalesced write
+    private final TunTrainWriter trainWriter; // writer only; null unless TSO4
     private volatile long coalesced;
     private boolean controlClosed;
 
@@ -114,6 +116,7 @@ public final class TunDevice implements PollableTunnelDevice {
         boolean join = options.offloads().contains(TunOffload.TSO4);
         this.coalescer = join ? new TcpCoalescer() : null;
         this.writeIovecs = join ? Arena.ofAuto().allocate(16L * TcpCoalescer.MAX_SEGMENTS, 8) : null;
+        this.trainWriter = join ? new TunTrainWriter(this) : null;
     }
 
     /** Creates or attaches to the TUN device {@code name} with the {@link TunOptions#defaults() defaults}. */
@@ -455,22 +458,46 @@ public final class TunDevice implements PollableTunnelDevice {
      */
     private int writeCoalesced(WakeableFd.Direction out, MemorySegment errno, PacketBuffer[] packets, int from, int run)
             throws IOException {
-        PacketBuffer b = packets[from];
+        int headers = coalescer.headerLength();
+        for (int k = 1; k < run; k++) {
+            PacketBuffer q = packets[from + k];
+            writeIovecs.set(ValueLayout.JAVA_LONG, 16L * k, q.address() + q.offset() + headers);
+            writeIovecs.set(ValueLayout.JAVA_LONG, 16L * k + 8, q.length() - headers);
+        }
+        return writeJoined(out, errno, coalescer, packets[from], run);
+    }
+
+    /**
+     * Writes a run that {@code joined} accepted, {@code first} (the buffer its run started with,
+     * data on the first segment) and the payloads of the others already in {@link #joinIovecs}
+     * {@code [1..run)}, as one super-packet; returns {@code run}, 0 if refused, or {@link #CLOSED}.
+     */
+    int writeJoined(TcpCoalescer joined, PacketBuffer first, int run) throws IOException {
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return CLOSED;
+        try {
+            return writeJoined(out, out.errno(), joined, first, run);
+        } finally {
+            out.exit();
+        }
+    }
+
+    /** The iovecs of a joined write, one per segment (writer only), for {@link #writeJoined}. */
+    MemorySegment joinIovecs() {
+        return writeIovecs;
+    }
+
+    private int writeJoined(WakeableFd.Direction out, MemorySegment errno, TcpCoalescer joined, PacketBuffer b, int run) throws IOException {
         int off = b.offset();
         if (off < hdrLen) throw noHeadroom(b, off);
-        int headers = coalescer.headerLength();
+        int headers = joined.headerLength();
         int firstLength = b.length();
-        coalescer.finish(b);
+        joined.finish(b);
         writeHeader.wrap(b.segment(), off - VNET_HDR_LEN)
-                .set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, headers, coalescer.mss(), 20, 16);
+                .set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, headers, joined.mss(), 20, 16);
         MemorySegment iov = writeIovecs;
         iov.set(ValueLayout.JAVA_LONG, 0, b.address() + off - hdrLen);
         iov.set(ValueLayout.JAVA_LONG, 8, (long) firstLength + hdrLen);
-        for (int k = 1; k < run; k++) {
-            PacketBuffer q = packets[from + k];
-            iov.set(ValueLayout.JAVA_LONG, 16L * k, q.address() + q.offset() + headers);
-            iov.set(ValueLayout.JAVA_LONG, 16L * k + 8, q.length() - headers);
-        }
         while (true) {
             long r = FdNative.writev(errno, fdNumber, iov.address(), run);
             if (r >= 0) {
@@ -482,6 +509,16 @@ public final class TunDevice implements PollableTunnelDevice {
             if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
             if (o == Errno.Outcome.FAILED) return 0; // refused: the caller counts them
         }
+    }
+
+    /**
+     * Writes the packets of {@code train} in order; with {@link TunOffload#TSO4} among the offloads,
+     * consecutive segments of one TCP flow in it go in as one super-packet, as in {@link #write}
+     * ({@link TunTrainWriter}), the payloads gathered from the one buffer.
+     */
+    @Override
+    public int writeTrain(PacketTrain train) throws IOException {
+        return trainWriter == null ? PollableTunnelDevice.super.writeTrain(train) : trainWriter.write(train);
     }
 
     /** Packets written as part of a coalesced super-packet so far (0 unless TSO4 is among the offloads). */

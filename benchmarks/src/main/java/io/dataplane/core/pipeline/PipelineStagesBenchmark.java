@@ -39,7 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code egress}: a TUN read batch of 1400-byte IPv4 packets through {@link EgressStage}
  *       (header check, route lookup, encapsulation in place, one send of the batch);</li>
  *   <li>{@code ingress}: a received batch of VXLAN datagrams through {@link IngressStage}
- *       (validation, decapsulation in place, one TUN write of the batch).</li>
+ *       (validation, decapsulation in place, one TUN write of the batch);</li>
+ *   <li>{@code ingressTrain}: the same datagrams as one train in one buffer, as UDP GRO hands them
+ *       up (each decapsulated in place, the packets written as one {@code PacketTrain}).</li>
  * </ul>
  * Each pool is filled once at setup; an invocation takes a batch of buffers, resets their data
  * offset and length, and the stage hands them back through the sink, so nothing is copied per
@@ -67,6 +69,7 @@ public class PipelineStagesBenchmark {
 
     private PacketPool egressPool;
     private PacketPool ingressPool;
+    private PacketPool trainPool;
     private EgressStage egress;
     private IngressStage ingress;
     private PacketBuffer[] buffers;
@@ -137,10 +140,17 @@ public class PipelineStagesBenchmark {
         b.release();
         datagramLength = datagram.length;
         fillPool(ingressPool, datagram);
+        trainPool = new PacketPool(2, 65536 + 1024 + headroom, headroom);
+        java.io.ByteArrayOutputStream train = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < batch; i++) train.writeBytes(datagram);
+        fillPool(trainPool, train.toByteArray());
 
         if (egress() != batch || egressCounters.egressPackets() != batch) throw new IllegalStateException("egress did not send the batch");
         if (ingress() != batch || ingressCounters.ingressPackets() != batch) {
             throw new IllegalStateException("ingress did not write the batch: " + ingressCounters.droppedTotal() + " dropped");
+        }
+        if (ingressTrain() != 1 || ingressCounters.ingressPackets() != 2L * batch) {
+            throw new IllegalStateException("ingress did not write the train: " + ingressCounters.droppedTotal() + " dropped");
         }
     }
 
@@ -180,11 +190,24 @@ public class PipelineStagesBenchmark {
         return moved;
     }
 
+    /** The same datagrams as one train in one buffer through the ingress stage. */
+    @Benchmark
+    public int ingressTrain() {
+        PacketBuffer[] in = buffers;
+        in[0] = trainPool.acquire().setData(headroom, batch * datagramLength).setPeer(PEER_PUBLIC_IP, PEER_PORT).setGsoSize(datagramLength);
+        int moved = ingress.forward(in, 1);
+        in[0] = null;
+        return moved;
+    }
+
     /** Frees the pools; every buffer must be back. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        if (egressPool.outstanding() != 0 || ingressPool.outstanding() != 0) throw new IllegalStateException("buffers still out");
+        if (egressPool.outstanding() != 0 || ingressPool.outstanding() != 0 || trainPool.outstanding() != 0) {
+            throw new IllegalStateException("buffers still out");
+        }
         egressPool.close();
         ingressPool.close();
+        trainPool.close();
     }
 }

@@ -1,6 +1,8 @@
 package io.dataplane.core.pipeline;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketTrain;
+import java.lang.foreign.MemorySegment;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
@@ -13,6 +15,13 @@ import java.util.Arrays;
  * responses) back through the transport (see {@link Pipeline} for the whole path). Allocates
  * nothing; one thread at a time, as a {@link Transport.Receiver} on the transport's thread or
  * called by the pipeline's own.
+ *
+ * <p>A buffer with a {@link PacketBuffer#gsoSize() gsoSize} is a train of datagrams the socket
+ * received as one (UDP GRO): each {@code gsoSize} bytes but the last. Each datagram is decapsulated
+ * in place on its own, as if it had come alone, and the packets for the pods go to the TUN together
+ * as a {@link PacketTrain}, which the device joins into super-packets; a datagram that fails is
+ * dropped alone and counted, the others go on. A reply from inside a train (rare: an ARP request
+ * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN.
  */
 final class IngressStage implements Transport.Receiver {
     private final Transport transport;
@@ -20,6 +29,7 @@ final class IngressStage implements Transport.Receiver {
     private final TunOutput toTun;
     private final Counters counters;
     private final PacketBuffer[] replies = new PacketBuffer[Pipeline.MAX_BATCH];
+    private final PacketTrain train = new PacketTrain();
 
     /** A stage that writes through {@code toTun}, replies through {@code transport} and counts on {@code counters}. */
     IngressStage(Transport transport, Encapsulation encap, TunOutput toTun, Counters counters) {
@@ -44,6 +54,10 @@ final class IngressStage implements Transport.Receiver {
         int r = 0;
         for (int i = 0; i < count; i++) {
             PacketBuffer p = batch[i];
+            if (p.gsoSize() != 0) {
+                r = forwardTrain(p, r);
+                continue;
+            }
             int verdict = encap.decap(p);
             if (verdict == Encapsulation.FORWARD) {
                 toTun.add(p);
@@ -58,6 +72,50 @@ final class IngressStage implements Transport.Receiver {
         toTun.flush();
         if (r > 0) sendReplies(r);
         return count;
+    }
+
+    // Decapsulates each datagram of the train in p, hands the packets to the TUN as one train; returns the replies pending.
+    private int forwardTrain(PacketBuffer p, int r) {
+        int size = p.gsoSize();
+        int end = p.offset() + p.length();
+        int peerAddress = p.peerAddress();
+        int peerPort = p.peerPort();
+        p.setGsoSize(0);
+        train.reset(p);
+        for (int at = p.offset(); at < end; at += size) {
+            p.setData(at, Math.min(size, end - at)).setPeer(peerAddress, peerPort);
+            int verdict = encap.decap(p);
+            if (verdict == Encapsulation.FORWARD) {
+                if (!train.add(p.offset(), p.length())) counters.drop(DropReason.TRAIN_TOO_LONG);
+            } else if (verdict == Encapsulation.REPLY) {
+                PacketBuffer reply = copyOf(p);
+                if (reply == null) continue;
+                replies[r++] = reply;
+                if (r == replies.length) r = sendReplies(r);
+            } else if (verdict != Encapsulation.CONSUMED) {
+                counters.drop(verdict);
+            }
+        }
+        if (train.count() == 0) {
+            p.release();
+        } else {
+            toTun.add(train);
+        }
+        train.clear();
+        return r;
+    }
+
+    // The data and peer of p in a fresh buffer of its pool, or null (counted) when the pool is dry.
+    private PacketBuffer copyOf(PacketBuffer p) {
+        PacketBuffer q = p.pool().acquire();
+        if (q == null || q.capacity() - q.offset() < p.length()) {
+            if (q != null) q.release();
+            counters.drop(DropReason.POOL_EXHAUSTED);
+            return null;
+        }
+        MemorySegment.copy(p.segment(), p.offset(), q.segment(), q.offset(), p.length());
+        q.setLength(p.length()).setPeer(p.peerAddress(), p.peerPort());
+        return q;
     }
 
     private int sendReplies(int r) {

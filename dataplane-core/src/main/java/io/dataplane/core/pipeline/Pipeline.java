@@ -39,14 +39,19 @@ import java.util.List;
  *   TunnelDevice.write(replies), on this thread             refused: TUN_WRITE_FAILED
  *
  * Ingress, network -&gt; pod: the transport's receive thread (SocketTransport's "dp-udp-PORT-rx")
- *   recvmmsg into up to a batch of pool buffers
- *   IngressStage.forward(batch), the transport's Receiver, each datagram:
+ *   recvmmsg into up to a batch of pool buffers             with 64 KiB buffers (UDP GRO): a train of datagrams
+ *                                                           from one sender in one buffer (gsoSize set)
+ *   IngressStage.forward(batch), the transport's Receiver, each datagram (each of a train, in place):
  *     Encapsulation.decap(packet), in place                 outer and tunnel header checked, data offset moved
- *                                                           to the inner packet; drop: UNKNOWN_PEER, ...
+ *                                                           to the inner packet; drop: UNKNOWN_PEER, ... (in a
+ *                                                           train the bad datagram alone)
  *     REPLY (ARP reply, handshake response)                 Transport.send back to the sender, on this thread
+ *                                                           (from a train: copied into a buffer of its own)
  *   TunnelDevice.write(up to MAX_BATCH), on this thread     refused: TUN_WRITE_FAILED
+ *     a train: TunnelDevice.writeTrain(PacketTrain)         its inner packets, offsets into the one buffer
  *     &gt;&gt; TCP segments are JOINED here: consecutive segments of one flow enter the kernel as one
- *        super-packet (TunDevice with TSO, TcpCoalescer)
+ *        super-packet (TunDevice with TSO, TcpCoalescer; for a train TunTrainWriter, the payloads
+ *        gathered from the one buffer)
  * </pre>
  * <b>Locks.</b> None contended while traffic flows. Route, neighbor and FDB lookups read published
  * tables without locks. The TUN takes one writer at a time, so the receive thread and the egress
@@ -62,6 +67,7 @@ import java.util.List;
  * the transport's receive thread: decap as above, then into the TUN ring (PacketRing, lock-free, tunRing slots)
  *                                                           full: RING_FULL, never blocks, buffer released
  * thread "dp-ingress-NAME": drain up to a TUN read batch from the ring, TunnelDevice.write (joined as above)
+ * a train (one buffer, many packets) is written by the receive thread itself, under the TUN's lock
  * </pre>
  * Receiving and writing overlap, at the price of a wakeup per burst.
  *
@@ -168,9 +174,10 @@ public final class Pipeline implements AutoCloseable {
             }
             case THREAD -> {
                 PacketRing tunRing = new PacketRing(config.tunRing(), true);
-                egress = new EgressStage(transport, config.encap(), config.routes(), new TunOutput.Ring(tunRing, egressCounters),
-                        egressCounters);
-                IngressStage ingress = new IngressStage(transport, config.encap(), new TunOutput.Ring(tunRing, ingressCounters),
+                egress = new EgressStage(transport, config.encap(), config.routes(),
+                        new TunOutput.Ring(tunRing, egressCounters, new TunOutput.Direct(tun, tunWriteLock, egressCounters, state)), egressCounters);
+                IngressStage ingress = new IngressStage(transport, config.encap(),
+                        new TunOutput.Ring(tunRing, ingressCounters, new TunOutput.Direct(tun, tunWriteLock, ingressCounters, state)),
                         ingressCounters);
                 TunOutput.Direct writes = new TunOutput.Direct(tun, tunWriteLock, writerCounters, state);
                 AgentRunner writer = new AgentRunner("dp-ingress-" + tun.name(), "TUN writer", () -> writes.writeFrom(tunRing, tunBatch),

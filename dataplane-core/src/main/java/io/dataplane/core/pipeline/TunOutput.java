@@ -2,6 +2,7 @@ package io.dataplane.core.pipeline;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.buffer.PacketTrain;
 import io.dataplane.core.ring.PacketRing;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.stats.Counters;
@@ -18,22 +19,39 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
     /** Takes {@code p} for the TUN; it is no longer the caller's. */
     void add(PacketBuffer p);
 
+    /**
+     * Takes the packets of {@code train}, after those {@link #add}ed before, and its buffer, which
+     * is no longer the caller's; the train itself stays the caller's, to reuse.
+     */
+    void add(PacketTrain train);
+
     /** Writes what {@link #add} kept back; the caller's batch is done. */
     void flush();
 
-    /** Hands packets to the TUN writer thread; a full ring drops ({@code RING_FULL}), never blocks, never loses the buffer. */
+    /**
+     * Hands packets to the TUN writer thread; a full ring drops ({@code RING_FULL}), never blocks,
+     * never loses the buffer. A train, whose packets share one buffer, goes into the device on the
+     * caller's thread through {@code trains} (the ring carries one packet per buffer).
+     */
     final class Ring implements TunOutput {
         private final PacketRing ring;
         private final Counters counters;
+        private final Direct trains;
 
-        Ring(PacketRing ring, Counters counters) {
+        Ring(PacketRing ring, Counters counters, Direct trains) {
             this.ring = ring;
             this.counters = counters;
+            this.trains = trains;
         }
 
         @Override
         public void add(PacketBuffer p) {
             if (!ring.offer(p)) counters.drop(DropReason.RING_FULL); // offer released it
+        }
+
+        @Override
+        public void add(PacketTrain train) {
+            trains.add(train);
         }
 
         @Override
@@ -66,6 +84,30 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
         public void add(PacketBuffer p) {
             pending[count++] = p;
             if (count == pending.length) flush();
+        }
+
+        @Override
+        public void add(PacketTrain train) {
+            flush();
+            PacketBuffer buffer = train.buffer();
+            int n = train.count();
+            try {
+                int written;
+                synchronized (lock) {
+                    written = state.running() ? tun.writeTrain(train) : TunnelDevice.CLOSED;
+                }
+                if (written == TunnelDevice.CLOSED) {
+                    counters.drop(DropReason.TUN_WRITE_FAILED, n);
+                } else {
+                    for (int i = 0; i < n; i++) counters.countIngress(train.length(i));
+                    if (written < n) counters.drop(DropReason.TUN_WRITE_FAILED, n - written);
+                }
+            } catch (IOException | RuntimeException e) {
+                counters.drop(DropReason.TUN_WRITE_FAILED, n);
+                state.fail("TUN writes", e);
+            } finally {
+                buffer.release();
+            }
         }
 
         /** Takes up to {@code limit} (at most {@link Pipeline#MAX_BATCH}) from {@code ring} and writes them; returns how many. */

@@ -42,8 +42,9 @@ public interface Encapsulation {
      * True if {@link #encap} may be given a TCP super-packet ({@link PacketBuffer#gsoSize()} above
      * 0) whole: it leaves the inner bytes as they are (a TTL decrement in the IPv4 header aside)
      * and puts in front the same headers every segment of it needs, so that a transport can cut it
-     * after encapsulation. False by default (an encapsulation that encrypts or writes an outer IPv4
-     * header per packet cannot); then no super-packet reaches it.
+     * after encapsulation (an outer IPv4 header among them only where the transport fills in each
+     * datagram's length and checksum, as a raw socket with {@code IP_HDRINCL} does). False by default
+     * (an encapsulation that encrypts cannot); then no super-packet reaches it.
      */
     default boolean encapsulatesSuperPackets() {
         return false;

@@ -1,6 +1,7 @@
 package io.dataplane.core.spi;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketTrain;
 import java.io.IOException;
 
 /**
@@ -41,6 +42,33 @@ public interface TunnelDevice extends AutoCloseable {
      * @throws IOException when the device itself fails
      */
     int write(PacketBuffer[] packets, int count) throws IOException;
+
+    /**
+     * Writes the packets of {@code train} in order, each from its offset for its length; the
+     * train's buffer stays the caller's. This one writes them one at a time through {@link
+     * #write}; a device that can joins consecutive TCP segments into one super-packet, as it does
+     * for a batch. Writing a packet may overwrite the bytes in front of it (a device's own header),
+     * which in a train belong to the packets before: so the packets go in order, each after the
+     * ones before it were written.
+     *
+     * @return the number written, or {@link #CLOSED} once closed
+     * @throws IOException when the device itself fails
+     */
+    default int writeTrain(PacketTrain train) throws IOException {
+        PacketBuffer[] one = train.single();
+        int written = 0;
+        try {
+            for (int i = 0; i < train.count(); i++) {
+                one[0] = train.select(i);
+                int r = write(one, 1);
+                if (r == CLOSED) return CLOSED;
+                written += r;
+            }
+            return written;
+        } finally {
+            one[0] = null;
+        }
+    }
 
     /** Closes the device and wakes a reader blocked in {@link #read}, which then returns {@link #CLOSED}. */
     @Override

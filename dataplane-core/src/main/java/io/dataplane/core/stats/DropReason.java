@@ -83,6 +83,8 @@ public enum DropReason {
     SEND_FAILED("send failed"),
     /** The TUN write failed. */
     TUN_WRITE_FAILED("TUN write failed"),
+    /** A datagram of a received train beyond the most a train holds ({@code PacketTrain.MAX_PACKETS}). */
+    TRAIN_TOO_LONG("received train of more datagrams than a train holds"),
 
     // --- WireGuard ---
     /** Unknown message type or a length that no message has. */

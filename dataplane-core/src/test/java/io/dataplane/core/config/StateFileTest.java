@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,7 +78,7 @@ class StateFileTest {
     /** A 64 KiB tmpfs on a directory of the test's own (root only); unmounted on close. */
     private record Tmpfs(Path dir) implements AutoCloseable {
         static Tmpfs mount(Path dir) throws Exception {
-            assumeTrue("root".equals(System.getProperty("user.name")), "needs root: mounts a small tmpfs to fill it or make it read-only");
+            io.dataplane.core.testing.Prerequisites.require("root".equals(System.getProperty("user.name")), "needs root: mounts a small tmpfs to fill it or make it read-only");
             run("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "dataplane-statefile-test", dir.toString());
             return new Tmpfs(dir);
         }

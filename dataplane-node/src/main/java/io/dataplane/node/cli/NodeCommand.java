@@ -103,7 +103,7 @@ final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--no-offload",
             description = "Move TCP one packet per system call: no TSO super-packets from the TUN, no UDP GSO, no joined"
-                    + " TUN writes (default: on for udp and vxlan).")
+                    + " TUN writes (default: on for udp, vxlan and ipip).")
     private boolean noOffload;
 
     @Override

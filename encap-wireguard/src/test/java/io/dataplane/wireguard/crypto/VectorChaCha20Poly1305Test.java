@@ -2,7 +2,6 @@ package io.dataplane.wireguard.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class VectorChaCha20Poly1305Test extends InPlaceAeadContract {
     @BeforeEach
     void needsVectors() {
-        assumeTrue(VectorChaCha20Poly1305.isAvailable(), VectorChaCha20Poly1305::unavailabilityCause);
+        io.dataplane.core.testing.Prerequisites.require(VectorChaCha20Poly1305.isAvailable(), VectorChaCha20Poly1305.unavailabilityCause());
     }
 
     @Override

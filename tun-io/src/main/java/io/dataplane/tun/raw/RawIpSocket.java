@@ -7,6 +7,7 @@ import io.dataplane.tun.socket.MmsgSocket;
 import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.MmsgBatch;
+import io.dataplane.tun.sys.SegmentBatch;
 import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.sys.Structs;
 import io.dataplane.tun.sys.WakeableFd;
@@ -25,7 +26,8 @@ import java.lang.foreign.ValueLayout;
  * with it ({@code headerIncluded}) the data starts with an IPv4 header the caller wrote (the kernel
  * still fills in the checksum, the total length, and a zero identification or source). Buffers
  * stay with the caller. A datagram the kernel refuses (no route: ENETUNREACH, too large:
- * EMSGSIZE, ...) is skipped and not counted, as TUN writes are.
+ * EMSGSIZE, ...) is skipped and not counted, as TUN writes are. A TCP super-packet goes out as
+ * the datagrams of its segments ({@link #sendsSuperPackets()}).
  *
  * <p><b>Receive.</b> A raw IPv4 socket always receives the whole datagram, outer IPv4 header
  * included, whichever way it sends. {@link #receive} reads it at the buffer's offset and then
@@ -134,22 +136,15 @@ public final class RawIpSocket extends MmsgSocket {
 
     @Override
     public int send(PacketBuffer[] packets, int count, boolean wait) throws IOException {
-        WakeableFd.Direction out = fd.writing();
-        if (!out.enter()) return CLOSED;
-        try {
-            int sent = 0;
-            for (int done = 0; done < count; ) {
-                int n = Math.min(batchSize, count - done);
-                for (int i = 0; i < n; i++) sendBatch.toSend(i, packets[done + i], false);
-                int r = sendBatch.send(out, fdNumber, n, wait);
-                if (r == MmsgBatch.CLOSED) return CLOSED;
-                sent += r;
-                done += n;
-            }
-            return sent;
-        } finally {
-            out.exit();
-        }
+        return sendWithSegments(packets, count, wait, false);
+    }
+
+    /** One datagram per segment: a raw socket has no GSO. */
+    @Override
+    protected SegmentBatch newSegmentBatch(Arena arena) {
+        SegmentBatch b = new SegmentBatch(arena);
+        b.disableGso();
+        return b;
     }
 
     /** The data starts past the outer header (unless whole datagrams), the outer source is the peer. */
@@ -171,10 +166,16 @@ public final class RawIpSocket extends MmsgSocket {
         return 0;
     }
 
-    /** False: a raw IP socket sends each buffer as one datagram. */
+    /**
+     * True: {@link #send} cuts a TCP super-packet into the datagrams of its segments, all in one
+     * {@code sendmmsg}, each the repeated prefix and headers then its slice of the payload (no copy).
+     * With {@code IP_HDRINCL} the prefix is the outer IPv4 header, written once for the whole
+     * super-packet: the kernel fills in each datagram's total length and checksum, and an
+     * identification where it is 0.
+     */
     @Override
     public boolean sendsSuperPackets() {
-        return false;
+        return true;
     }
 
     /** {@code "rawPROTOCOL"}. */

@@ -3,6 +3,7 @@ package io.dataplane.tun.socket;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.sys.MmsgBatch;
+import io.dataplane.tun.sys.SegmentBatch;
 import io.dataplane.tun.sys.WakeableFd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -29,8 +30,13 @@ public abstract class MmsgSocket implements TransportSocket {
     /** The send direction's slots. */
     protected final MmsgBatch sendBatch;
     private final MmsgBatch receiveBatch;
+    private SegmentBatch segmentBatch; // made by the first super-packet sent
     private final MmsgBatch.Acceptor acceptor = this::acceptAll; // one object, not one per call
+    // Written by the receiving thread only.
     private volatile long truncated;
+    private volatile long datagrams;
+    private volatile long trains;
+    private volatile long trainDatagrams;
 
     /** Takes ownership of {@code fd} (nonblocking); batches of up to {@code batchSize} datagrams. */
     protected MmsgSocket(int batchSize, WakeableFd fd) {
@@ -39,6 +45,67 @@ public abstract class MmsgSocket implements TransportSocket {
         this.fdNumber = fd.fd();
         this.sendBatch = new MmsgBatch(arena, batchSize);
         this.receiveBatch = new MmsgBatch(arena, batchSize);
+    }
+
+    /**
+     * Sends {@code packets[0..count)} in {@code sendmmsg} batches, each buffer's data to its peer
+     * (address, and port when {@code withPort}); returns how many the kernel took, or {@link
+     * #CLOSED}. A TCP super-packet (gsoSize above 0, {@link PacketBuffer#gsoPrefix()} set) goes out
+     * as the datagrams of its segments ({@link #segmentBatch()}, no copy, never waiting) and counts
+     * as taken only if all of them were; the single datagrams around it keep their order.
+     */
+    protected int sendWithSegments(PacketBuffer[] packets, int count, boolean wait, boolean withPort) throws ErrnoException {
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return CLOSED;
+        try {
+            MmsgBatch b = sendBatch;
+            int sent = 0;
+            int n = 0; // single datagrams gathered in b's slots, sent when b is full, at the end, or before a super-packet
+            for (int i = 0; i < count; i++) {
+                PacketBuffer p = packets[i];
+                boolean single = p.gsoSize() == 0;
+                if (single) {
+                    b.toSend(n++, p, withPort);
+                    if (n < batchSize && i + 1 < count) continue;
+                }
+                if (n > 0) {
+                    int r = b.send(out, fdNumber, n, wait);
+                    if (r == MmsgBatch.CLOSED) return CLOSED;
+                    sent += r;
+                    n = 0;
+                }
+                if (!single) {
+                    int r = segmentBatch().send(out.errno(), fdNumber, p);
+                    if (r == MmsgBatch.CLOSED) return CLOSED;
+                    sent += r;
+                }
+            }
+            return sent;
+        } finally {
+            out.exit();
+        }
+    }
+
+    /** The segments' send path of {@link #sendWithSegments}, made on first use ({@link #newSegmentBatch}); the sending thread's. */
+    protected SegmentBatch segmentBatch() {
+        SegmentBatch s = segmentBatch;
+        if (s == null) segmentBatch = s = newSegmentBatch(arena);
+        return s;
+    }
+
+    /** A new {@link SegmentBatch} in {@code arena}, as this socket sends segments (with UDP GSO or one datagram each). */
+    protected SegmentBatch newSegmentBatch(Arena arena) {
+        return new SegmentBatch(arena);
+    }
+
+    /** True once a super-packet was sent. */
+    protected boolean sentSegments() {
+        return segmentBatch != null;
+    }
+
+    /** Gives the receive batch room for a control message per datagram ({@link MmsgBatch#controlInt}); before the first receive. */
+    protected void receiveControl() {
+        receiveBatch.receiveControl(arena);
     }
 
     /**
@@ -84,6 +151,7 @@ public abstract class MmsgSocket implements TransportSocket {
                 truncated = truncated + 1;
                 continue;
             }
+            datagrams = datagrams + 1;
             if (!accept(b, i, p)) continue;
             if (kept != i) {
                 // Swap this one with the dropped slot before it.
@@ -98,6 +166,33 @@ public abstract class MmsgSocket implements TransportSocket {
     @Override
     public long truncated() {
         return truncated;
+    }
+
+    /** Counts a datagram that {@link #accept} drops as too long, with those cut short ({@link #truncated()}). */
+    protected void countTruncated() {
+        truncated = truncated + 1;
+    }
+
+    /** Counts a receive that {@link #accept} found to be a train of {@code datagrams} datagrams. */
+    protected void countTrain(int datagrams) {
+        trains = trains + 1;
+        trainDatagrams = trainDatagrams + datagrams;
+        this.datagrams = this.datagrams + datagrams - 1; // the train was counted once already
+    }
+
+    @Override
+    public long received() {
+        return datagrams;
+    }
+
+    @Override
+    public long trainsReceived() {
+        return trains;
+    }
+
+    @Override
+    public long trainDatagrams() {
+        return trainDatagrams;
     }
 
     @Override

@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * send(batch), sending on the caller (the default): on the calling thread, callers taking turns on a lock
- *   --> sendmmsg without waiting (UDP: TCP super-packets as their segments with UDP GSO, no copy)
+ *   --> sendmmsg without waiting (TCP super-packets as their segments, no copy: UDP GSO; raw IP one datagram each)
  *   --> release every buffer; refused (a full socket buffer too): SEND_FAILED
  *
  * send(batch), with a sender thread: on any thread
@@ -108,9 +108,18 @@ public final class SocketTransport implements PollableTransport {
         return t;
     }
 
+    /** Bytes a buffer must hold after its offset for the socket to receive trains of datagrams: the largest UDP payload. */
+    public static final int TRAIN_BYTES = 65535;
+
     /**
      * Binds a UDP socket as {@code config} says, in the calling thread's network namespace.
-     * The socket cuts TCP super-packets into datagrams ({@link #sendsSuperPackets()}).
+     * The socket cuts TCP super-packets into datagrams ({@link #sendsSuperPackets()}). When {@code
+     * pool}'s buffers hold {@link #TRAIN_BYTES} after their headroom, it also receives trains of
+     * datagrams from one sender as one buffer each ({@code UDP_GRO}: {@link UdpSocket#enableGro}),
+     * which the receiver gets with the datagram size in {@link PacketBuffer#gsoSize()}, and drops
+     * a datagram longer than {@link UdpTransportConfig#largestDatagram()} as {@code OVERSIZE}; with
+     * smaller buffers every datagram comes on its own. A caller of {@link #receiveNow} on such a
+     * transport passes buffers as large, or a train is dropped as {@code OVERSIZE}.
      *
      * @throws IOException naming the address and port when the bind fails
      */
@@ -118,6 +127,9 @@ public final class SocketTransport implements PollableTransport {
         if (pool == null) throw new IllegalArgumentException("packet pool missing: pool=null");
         int buffers = Math.max(config.receiveBufferBytes(), config.sendBufferBytes());
         UdpSocket socket = UdpSocket.open(config.bindAddress(), config.port(), config.batchSize(), buffers);
+        if (pool.bufferSize() - pool.headroom() >= TRAIN_BYTES) {
+            socket.enableGro(config.largestDatagram() != 0 ? config.largestDatagram() : UdpTransportConfig.MAX_DATAGRAM);
+        }
         return open(socket, pool, config.sendOnCaller(), config.ringCapacity());
     }
 
@@ -279,10 +291,30 @@ public final class SocketTransport implements PollableTransport {
         return FdPoller.FACTORY;
     }
 
-    /** As the socket: true for UDP, which cuts TCP super-packets into datagrams (UDP GSO, no copy). */
+    /** As the socket: true for both, which cut TCP super-packets into datagrams (no copy; UDP with GSO). */
     @Override
     public boolean sendsSuperPackets() {
         return socket.sendsSuperPackets();
+    }
+
+    /** Datagrams received so far, those of trains included ({@link TransportSocket#received()}). */
+    public long received() {
+        return socket.received();
+    }
+
+    /** Trains of datagrams received as one buffer so far (UDP GRO); 0 where the socket takes datagrams one by one. */
+    public long trainsReceived() {
+        return socket.trainsReceived();
+    }
+
+    /** Datagrams that came in trains so far: divided by {@link #trainsReceived()}, the datagrams per train. */
+    public long trainDatagrams() {
+        return socket.trainDatagrams();
+    }
+
+    /** True if the socket receives trains of datagrams as one buffer (UDP GRO). */
+    public boolean receivesTrains() {
+        return socket instanceof UdpSocket u && u.gro();
     }
 
     /** The bound port; 0 for a raw IP socket, which has no port. */

@@ -43,6 +43,18 @@ public interface TransportSocket extends AutoCloseable {
     /** Datagrams {@link #receive} dropped because they did not fit their buffer, so far. */
     long truncated();
 
+    /** Datagrams received so far (accepted or not), each datagram of a train counted, truncated ones aside. */
+    long received();
+
+    /**
+     * Receives that were a train of datagrams from one sender in one buffer (UDP GRO, see
+     * {@code UdpSocket#enableGro}) so far.
+     */
+    long trainsReceived();
+
+    /** Datagrams that came in those trains so far (part of {@link #received()}). */
+    long trainDatagrams();
+
     /** Most datagrams one call moves. */
     int batchSize();
 

@@ -24,6 +24,8 @@ public final class MmsgBatch {
     private final MemorySegment iovecs;
     private final MemorySegment addresses;
     private final long messagesAddress;
+    private final int size;
+    private MemorySegment controls; // receive only, when asked for: CONTROL_SPACE bytes per slot
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
     public MmsgBatch(Arena arena, int size) {
@@ -31,6 +33,7 @@ public final class MmsgBatch {
         this.iovecs = arena.allocate(Structs.IOVEC, size);
         this.addresses = arena.allocate(Structs.SOCKADDR_IN, size);
         this.messagesAddress = messages.address();
+        this.size = size;
         for (int i = 0; i < size; i++) {
             long m = i * MMSG;
             messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
@@ -39,6 +42,34 @@ public final class MmsgBatch {
             messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_IOVLEN, 1L);
             addresses.set(ValueLayout.JAVA_SHORT, i * SOCKADDR, (short) SocketNative.AF_INET);
         }
+    }
+
+    /** Control message room per slot: one {@code cmsghdr} with an int, as {@code CMSG_SPACE(sizeof(int))}. */
+    private static final int CONTROL_SPACE = 24;
+    private static final int CMSG_HDR = 16; // struct cmsghdr on LP64: size_t len, int level, int type
+
+    /**
+     * Gives every slot room for a control message on receive (the {@code UDP_GRO} segment size);
+     * called once, before the first {@link #receive}.
+     */
+    public void receiveControl(Arena arena) {
+        controls = arena.allocate((long) CONTROL_SPACE * size, 8);
+        for (int i = 0; i < size; i++) {
+            messages.set(ValueLayout.JAVA_LONG, i * MMSG + Structs.MSGHDR_CONTROL, controls.address() + (long) i * CONTROL_SPACE);
+        }
+    }
+
+    /**
+     * The int of slot {@code i}'s control message of {@code level} and {@code type} after a
+     * receive, or 0 when it has none (no control room, or the kernel sent none).
+     */
+    public int controlInt(int i, int level, int type) {
+        if (controls == null) return 0;
+        long length = messages.get(ValueLayout.JAVA_LONG, i * MMSG + Structs.MSGHDR_CONTROLLEN);
+        long c = (long) i * CONTROL_SPACE;
+        if (length < CMSG_HDR + 4 || controls.get(ValueLayout.JAVA_LONG, c) < CMSG_HDR + 4) return 0;
+        if (controls.get(ValueLayout.JAVA_INT, c + 8) != level || controls.get(ValueLayout.JAVA_INT, c + 12) != type) return 0;
+        return controls.get(ValueLayout.JAVA_INT, c + CMSG_HDR);
     }
 
     /** Slot {@code i} sends {@code p}'s data to its peer address (and port, when {@code withPort}). */
@@ -54,6 +85,7 @@ public final class MmsgBatch {
         int off = p.offset();
         setIovec(i, p.address() + off, p.capacity() - off);
         messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+        if (controls != null) messages.set(ValueLayout.JAVA_LONG, i * MMSG + Structs.MSGHDR_CONTROLLEN, CONTROL_SPACE);
     }
 
     private void setIovec(int i, long base, long length) {

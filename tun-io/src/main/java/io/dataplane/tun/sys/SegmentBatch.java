@@ -10,7 +10,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 
 /**
- * Sends a TCP super-packet as the UDP datagrams of its segments without copying its payload: each
+ * Sends a TCP super-packet as the UDP (or raw IP) datagrams of its segments without copying its payload: each
  * segment is two iovecs, its headers written by {@link TcpSegments} into a scratch area here and its
  * payload slice of the super-packet's buffer; with UDP GSO ({@code UDP_SEGMENT}) one message
  * carries up to {@link #MAX_SEGMENTS_PER_MESSAGE} segments that the kernel cuts into datagrams

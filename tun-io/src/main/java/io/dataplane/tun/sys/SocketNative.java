@@ -43,6 +43,8 @@ public final class SocketNative {
     public static final int SOL_UDP = 17;
     /** {@code UDP_SEGMENT}: GSO segment size for sends on this socket. */
     public static final int UDP_SEGMENT = 103;
+    /** {@code UDP_GRO}: receive trains of datagrams as one, their size in a control message of that type. */
+    public static final int UDP_GRO = 104;
     /** {@code MSG_DONTWAIT}. */
     public static final int MSG_DONTWAIT = 0x40;
     /** {@code MSG_TRUNC}. */

@@ -28,7 +28,8 @@ import java.lang.foreign.MemorySegment;
  * length and peer (the sender's address and port); it blocks in {@code poll} for the first
  * datagram, and {@link #close} wakes it within a millisecond. A datagram larger than the room after
  * the offset arrives cut short; the kernel says so ({@code MSG_TRUNC}) and receive drops it,
- * counting it in {@link #truncated()}.
+ * counting it in {@link #truncated()}. With {@link #enableGro} a train of datagrams from one sender
+ * comes up in one buffer, marked with the datagram size ({@link PacketBuffer#gsoSize()}).
  *
  * <p>One thread receives and one sends at a time (they may run concurrently). The socket belongs
  * to the network namespace of the thread that opens it.
@@ -36,7 +37,8 @@ import java.lang.foreign.MemorySegment;
 public final class UdpSocket extends MmsgSocket {
     private final int localAddress;
     private final int localPort;
-    private SegmentBatch segmentBatch; // made by the first super-packet sent
+    private boolean gro; // set before the first receive
+    private int largestDatagram = UdpTransportConfig.MAX_DATAGRAM; // with gro
 
     private UdpSocket(int batchSize, WakeableFd fd, int localAddress, int localPort) {
         super(batchSize, fd);
@@ -102,48 +104,56 @@ public final class UdpSocket extends MmsgSocket {
      */
     @Override
     public int send(PacketBuffer[] packets, int count, boolean wait) throws ErrnoException {
-        WakeableFd.Direction out = fd.writing();
-        if (!out.enter()) return CLOSED;
-        try {
-            MmsgBatch b = sendBatch;
-            int sent = 0;
-            int n = 0; // single datagrams gathered in b's slots, sent when b is full, at the end, or before a super-packet
-            for (int i = 0; i < count; i++) {
-                PacketBuffer p = packets[i];
-                boolean single = p.gsoSize() == 0;
-                if (single) {
-                    b.toSend(n++, p, true);
-                    if (n < batchSize && i + 1 < count) continue;
-                }
-                if (n > 0) {
-                    int r = b.send(out, fdNumber, n, wait);
-                    if (r == MmsgBatch.CLOSED) return CLOSED;
-                    sent += r;
-                    n = 0;
-                }
-                if (!single) {
-                    int r = segmentBatch().send(out.errno(), fdNumber, p);
-                    if (r == MmsgBatch.CLOSED) return CLOSED;
-                    sent += r;
-                }
-            }
-            return sent;
-        } finally {
-            out.exit();
-        }
+        return sendWithSegments(packets, count, wait, true);
     }
 
-    /** The datagram's payload is the data, its sender the peer. */
+    /**
+     * The datagram's payload is the data, its sender the peer. With {@link #enableGro} a train of
+     * datagrams that the kernel received as one is one buffer: the datagrams back to back, each
+     * {@link PacketBuffer#gsoSize() gsoSize} bytes but the last, which may be shorter.
+     */
     @Override
     protected boolean accept(MmsgBatch b, int i, PacketBuffer p) {
-        p.setLength(b.length(i)).setPeer(b.peerAddress(i), b.peerPort(i));
+        int length = b.length(i);
+        p.setLength(length).setPeer(b.peerAddress(i), b.peerPort(i));
+        if (!gro) return true;
+        int segmentSize = b.controlInt(i, SocketNative.SOL_UDP, SocketNative.UDP_GRO);
+        boolean train = segmentSize > 0 && segmentSize < length;
+        if ((train ? segmentSize : length) > largestDatagram) {
+            countTruncated();
+            return false;
+        }
+        if (train) {
+            p.setGsoSize(segmentSize);
+            countTrain((length + segmentSize - 1) / segmentSize);
+        }
         return true;
     }
 
-    private SegmentBatch segmentBatch() {
-        SegmentBatch s = segmentBatch;
-        if (s == null) segmentBatch = s = new SegmentBatch(arena);
-        return s;
+    /**
+     * Asks the kernel to hand up trains of datagrams from one sender (UDP GSO messages, or what
+     * GRO joined) in one receive ({@code UDP_GRO}), each train in one buffer marked with its
+     * datagram size ({@link PacketBuffer#gsoSize()}). A train is up to 64 KiB: the buffers
+     * received into must hold 65535 bytes after their offset, or a train is cut short and dropped
+     * as truncated. A datagram longer than {@code largestDatagram}, alone or in a train, is dropped
+     * and counted as truncated too, as it would be by a buffer of that size. Called before the first
+     * receive; false, changing nothing, if the kernel refuses.
+     */
+    public boolean enableGro(int largestDatagram) {
+        try {
+            SocketNative.setsockopt(fdNumber, SocketNative.SOL_UDP, SocketNative.UDP_GRO, 1, "UDP_GRO, " + this);
+        } catch (ErrnoException e) {
+            return false;
+        }
+        receiveControl();
+        this.largestDatagram = largestDatagram;
+        gro = true;
+        return true;
+    }
+
+    /** True once {@link #enableGro} succeeded. */
+    public boolean gro() {
+        return gro;
     }
 
     /** Sends each super-packet segment as a datagram of its own from now on, instead of with UDP GSO. */
@@ -159,7 +169,7 @@ public final class UdpSocket extends MmsgSocket {
 
     /** True while super-packets go out with UDP GSO (until {@link #disableGso} or a kernel that refuses it). */
     public boolean gso() {
-        return segmentBatch == null || segmentBatch.gso();
+        return !sentSegments() || segmentBatch().gso();
     }
 
     /** True: {@link #send} cuts TCP super-packets into datagrams. */

@@ -19,10 +19,13 @@ import io.dataplane.tun.socket.SocketTransport;
  *     ring, no sender thread, a full socket buffer drops; the default); false queues into the ring
  *     that a sender thread drains. A transport with an event loop of its own sends from there and
  *     ignores it.
+ * @param largestDatagram with trains of datagrams received as one (UDP GRO, see {@link
+ *     SocketTransport#udp}): the longest datagram taken, alone or in a train; a longer one is dropped
+ *     as too large for its buffer, as without trains. 0: up to 65507 bytes, what a train buffer holds
  */
 public record UdpTransportConfig(
         int bindAddress, int port, int batchSize, int ringCapacity, int receiveBufferBytes, int sendBufferBytes,
-        boolean sendOnCaller) {
+        boolean sendOnCaller, int largestDatagram) {
     /** Default datagrams per system call, as wireguard-go's batch order of magnitude. */
     public static final int DEFAULT_BATCH_SIZE = 64;
     /** Default send ring: a few batches of every sender thread. */
@@ -31,6 +34,8 @@ public record UdpTransportConfig(
     public static final int DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
     /** Most datagrams one sendmmsg/recvmmsg may carry (Linux {@code UIO_MAXIOV}). */
     public static final int MAX_BATCH_SIZE = 1024;
+    /** The longest UDP payload over IPv4: 65535 minus the IPv4 and UDP headers. */
+    public static final int MAX_DATAGRAM = 65535 - 20 - 8;
 
     /** Checks every field; the message names the field and its value. */
     public UdpTransportConfig {
@@ -49,38 +54,46 @@ public record UdpTransportConfig(
         if (sendBufferBytes < 0) {
             throw new IllegalArgumentException("send buffer size negative: sendBufferBytes=" + sendBufferBytes);
         }
+        if (largestDatagram < 0 || largestDatagram > MAX_DATAGRAM) {
+            throw new IllegalArgumentException("largest datagram out of range: largestDatagram=" + largestDatagram + " (0 to " + MAX_DATAGRAM + ")");
+        }
     }
 
     /** Binds {@code bindAddress:port} with the default batch, ring and socket buffer sizes, sending on the caller. */
     public static UdpTransportConfig of(int bindAddress, int port) {
         return new UdpTransportConfig(bindAddress, port, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true, 0);
     }
 
     /** This config with another batch size. */
     public UdpTransportConfig withBatchSize(int batchSize) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
     }
 
     /** This config with another send ring capacity. */
     public UdpTransportConfig withRingCapacity(int ringCapacity) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
     }
 
     /** This config with other socket buffer sizes. */
     public UdpTransportConfig withSocketBuffers(int receiveBufferBytes, int sendBufferBytes) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
     }
 
     /** This config sending on the caller's thread ({@code true}) or through the ring and a sender thread. */
     public UdpTransportConfig withSendOnCaller(boolean sendOnCaller) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
+    }
+
+    /** This config with another {@code largestDatagram} (0: as long as a train buffer holds). */
+    public UdpTransportConfig withLargestDatagram(int largestDatagram) {
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
     }
 
     @Override
     public String toString() {
         return "UdpTransportConfig[" + Ipv4Address.toString(bindAddress) + ":" + port + " batchSize=" + batchSize
                 + " ringCapacity=" + ringCapacity + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes
-                + (sendOnCaller ? " sendOnCaller" : "") + "]";
+                + (sendOnCaller ? " sendOnCaller" : "") + (largestDatagram != 0 ? " largestDatagram=" + largestDatagram : "") + "]";
     }
 }

@@ -1,5 +1,6 @@
 package io.dataplane.tun.raw;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,9 +14,12 @@ import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.TcpSuperPackets;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -189,6 +193,55 @@ class RawIpSocketTest {
                 assertEquals(33, outer.ttl(), "the outer header is the one the sender wrote");
             });
             assertEquals(Set.of(7), ids);
+        }
+    }
+
+    @Test
+    void headerIncludedSendCutsASuperPacketIntoItsSegments() throws Exception {
+        try (RawIpSocket a = nsA.call(() -> RawIpSocket.open(IPIP, 8, true));
+                RawIpSocket b = nsB.call(() -> RawIpSocket.open(IPIP, 64, false, true));
+                PacketPool big = new PacketPool(2, 65536 + 256, 128)) {
+            assertTrue(a.sendsSuperPackets());
+            PacketBuffer p = big.acquire();
+            List<byte[]> expected;
+            try {
+                // 20 segments of 1000 bytes and one of 123, behind one outer header the way the ipip encapsulation writes it.
+                int innerLen = 20 + 32 + 20 * 1000 + 123;
+                p.put(TcpSuperPackets.tcpPacket(innerLen, 5000, 3));
+                assertTrue(p.prepend(20));
+                Ipv4Repr.of(UNDERLAY_A, UNDERLAY_B, IPIP, 33, innerLen).emit(new Ipv4Header().wrap(p.segment(), p.offset()));
+                p.setPeer(UNDERLAY_B, 0).setGsoSize(1000).setGsoPrefix(20);
+                expected = TcpSuperPackets.segmentsOf(p);
+                assertEquals(1, a.send(new PacketBuffer[] {p}, 1), "the super-packet counts as one, sent whole");
+            } finally {
+                p.release();
+            }
+            assertEquals(21, expected.size());
+            PacketBuffer[] batch = new PacketBuffer[8];
+            Ipv4Header outer = new Ipv4Header();
+            int got = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (got < expected.size() && System.nanoTime() < deadline) {
+                int held = pool.acquire(batch, batch.length);
+                try {
+                    int n = b.receiveNow(batch, held);
+                    for (int i = 0; i < n; i++, got++) {
+                        byte[] d = batch[i].toByteArray();
+                        byte[] want = expected.get(got);
+                        assertEquals(want.length, d.length, "datagram " + got);
+                        outer.wrap(batch[i].segment(), batch[i].offset());
+                        assertEquals(d.length, outer.totalLength(), "the kernel wrote each datagram's total length");
+                        assertTrue(outer.verifyChecksum(), "and its header checksum");
+                        assertEquals(33, outer.ttl(), "the outer header is the one the sender wrote");
+                        assertArrayEquals(Arrays.copyOfRange(want, 20, want.length), Arrays.copyOfRange(d, 20, d.length),
+                                "segment " + got + " behind the outer header");
+                    }
+                    if (n == 0) Thread.sleep(1);
+                } finally {
+                    PacketPool.releaseAll(batch, 0, held);
+                }
+            }
+            assertEquals(expected.size(), got, "segments received");
         }
     }
 

@@ -9,9 +9,10 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.TcpSegments;
-import java.lang.foreign.MemorySegment;
+import io.dataplane.tun.testing.TcpSuperPackets;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,7 +23,10 @@ import org.junit.jupiter.api.Test;
  * as a datagram of its own, in order, byte for byte what {@link TcpSegments} says it is (that class
  * has its own test against independently built segments), with UDP GSO and after
  * {@link UdpSocket#disableGso()}; a 64 KiB super-packet that needs two GSO messages; plain
- * datagrams before, between and after super-packets keep their places.
+ * datagrams before, between and after super-packets keep their places. With {@link
+ * UdpSocket#enableGro()} on the receiver the same datagrams come as trains (each GSO message one
+ * buffer of {@code gsoSize}-byte datagrams) whose slices are exactly the segments, and one by one
+ * again from a sender without GSO; a train too large for its buffer is dropped and counted.
  */
 class UdpSocketSuperPacketTest {
     private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
@@ -33,6 +37,9 @@ class UdpSocketSuperPacketTest {
 
     private final PacketPool sendPool = new PacketPool(16, 65536 + HEADROOM, HEADROOM);
     private final PacketPool receivePool = new PacketPool(128);
+    private final PacketPool trainPool = new PacketPool(64, 65536 + HEADROOM, HEADROOM);
+    private PacketPool receivingInto = receivePool;
+    private int trainsSeen;
     private UdpSocket receiver;
     private UdpSocket sender;
 
@@ -49,28 +56,10 @@ class UdpSocketSuperPacketTest {
         if (receiver != null) receiver.close();
         assertEquals(0, sendPool.outstanding(), "send buffers still out");
         assertEquals(0, receivePool.outstanding(), "receive buffers still out");
+        assertEquals(0, trainPool.outstanding(), "train buffers still out");
         sendPool.close();
         receivePool.close();
-    }
-
-    /** An IPv4/TCP packet 10.244.1.5:40000 -> 10.244.2.7:5201 of {@code total} bytes, timestamps option, flags ACK|PSH|FIN. */
-    private static byte[] tcpPacket(int total, int seq, int seed) {
-        byte[] b = new byte[total];
-        b[0] = 0x45;
-        b[2] = (byte) (total >>> 8);
-        b[3] = (byte) total;
-        b[4] = (byte) seed;
-        b[6] = 0x40; // DF
-        b[8] = 64;
-        b[9] = 6;
-        byte[] addresses = {10, (byte) 244, 1, 5, 10, (byte) 244, 2, 7};
-        System.arraycopy(addresses, 0, b, 12, 8);
-        byte[] tcp = {(byte) 0x9c, 0x40, 0x14, 0x51, (byte) (seq >>> 24), (byte) (seq >>> 16), (byte) (seq >>> 8), (byte) seq,
-                0, 0, 0, 1, (byte) 0x80, 0x19, 0x01, (byte) 0xf5, 0, 0, 0, 0,
-                1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
-        System.arraycopy(tcp, 0, b, 20, tcp.length);
-        for (int i = 52; i < total; i++) b[i] = (byte) (i * 7 + (i >>> 9) + seed);
-        return b;
+        trainPool.close();
     }
 
     /**
@@ -79,7 +68,7 @@ class UdpSocketSuperPacketTest {
      */
     private PacketBuffer superPacket(int total, int mss, int prefix, int seed) {
         PacketBuffer p = sendPool.acquire();
-        p.put(tcpPacket(total, 1000 * seed, seed));
+        p.put(TcpSuperPackets.tcpPacket(total, 1000 * seed, seed));
         assertTrue(p.prepend(prefix));
         for (int i = 0; i < prefix; i++) p.segment().set(ValueLayout.JAVA_BYTE, p.offset() + i, (byte) (0xa0 + i + seed));
         return p.setGsoSize(mss).setGsoPrefix(prefix).setPeer(LOOPBACK, receiver.localPort());
@@ -93,19 +82,7 @@ class UdpSocketSuperPacketTest {
 
     /** What the receiver should get for {@code p}: its data, or each of its segments. */
     private static List<byte[]> datagramsOf(PacketBuffer p) {
-        if (p.gsoSize() == 0) return List.of(p.toByteArray());
-        TcpSegments segments = new TcpSegments();
-        assertEquals(TcpSegments.VALID, segments.prepare(p, p.gsoPrefix()), "test super-packet rejected");
-        List<byte[]> out = new ArrayList<>();
-        int h = segments.headerLength();
-        for (int i = 0; i < segments.segments(); i++) {
-            int len = segments.payloadLength(i);
-            byte[] d = new byte[h + len];
-            segments.writeHeader(i, MemorySegment.ofArray(d), 0);
-            MemorySegment.copy(p.segment(), ValueLayout.JAVA_BYTE, segments.payloadOffset(i), d, h, len);
-            out.add(d);
-        }
-        return out;
+        return p.gsoSize() == 0 ? List.of(p.toByteArray()) : TcpSuperPackets.segmentsOf(p);
     }
 
     /**
@@ -137,12 +114,15 @@ class UdpSocketSuperPacketTest {
         PacketBuffer[] buffers = new PacketBuffer[64];
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (true) {
-            int held = receivePool.acquire(buffers, buffers.length);
+            int held = receivingInto.acquire(buffers, buffers.length);
             int n;
             try {
                 n = receiver.receiveNow(buffers, held);
                 for (int i = 0; i < n; i++) {
-                    got.add(buffers[i].toByteArray());
+                    byte[] data = buffers[i].toByteArray();
+                    int size = buffers[i].gsoSize() == 0 ? data.length : buffers[i].gsoSize();
+                    if (buffers[i].gsoSize() != 0) trainsSeen++;
+                    for (int at = 0; at < data.length; at += size) got.add(Arrays.copyOfRange(data, at, Math.min(data.length, at + size)));
                     assertEquals(sender.localPort(), buffers[i].peerPort(), "sender port");
                     assertEquals(LOOPBACK, buffers[i].peerAddress(), "sender address");
                 }
@@ -185,5 +165,70 @@ class UdpSocketSuperPacketTest {
         assertFalse(sender.gso());
         superPacketsArriveAsTheirSegments();
         assertFalse(sender.gso());
+    }
+
+    @Test
+    void trainsWithUdpGro() throws Exception {
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        receivingInto = trainPool;
+        superPacketsArriveAsTheirSegments();
+        // Seven sends carry super-packets, one of them two GSO messages: each message a train.
+        assertTrue(trainsSeen >= 8, "trains received: " + trainsSeen);
+        assertEquals(trainsSeen, receiver.trainsReceived());
+        assertTrue(receiver.trainDatagrams() >= 2 * trainsSeen, "datagrams in trains: " + receiver.trainDatagrams());
+    }
+
+    @Test
+    void oneByOneWithUdpGroFromASenderWithoutGso() throws Exception {
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        receivingInto = trainPool;
+        sender.disableGso();
+        long before = receiver.received();
+        sendAndExpect(superPacket(MAX_TOTAL, 1398, VXLAN_PREFIX, 9), plain(100, 1));
+        assertEquals(0, trainsSeen);
+        assertEquals(0, receiver.trainsReceived());
+        assertEquals(48, receiver.received() - before, "47 segments and a plain datagram, each received alone");
+    }
+
+    @Test
+    void aTrainLargerThanItsBufferIsDroppedAndCounted() throws Exception {
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        PacketBuffer p = superPacket(20 + 32 + 3 * 1000, 1000, VXLAN_PREFIX, 10);
+        try {
+            assertEquals(1, sender.send(new PacketBuffer[] {p}, 1, false));
+        } finally {
+            p.release();
+        }
+        PacketBuffer[] buffers = new PacketBuffer[4];
+        int held = receivePool.acquire(buffers, buffers.length);
+        try {
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (receiver.truncated() == 0 && System.nanoTime() < deadline) {
+                assertEquals(0, receiver.receiveNow(buffers, held), "a 3 KB train in a 2 KB buffer handed on");
+                Thread.sleep(1);
+            }
+        } finally {
+            PacketPool.releaseAll(buffers, 0, held);
+        }
+        assertEquals(1, receiver.truncated());
+    }
+
+    @Test
+    void withUdpGroADatagramLongerThanTheLargestIsDroppedAndCounted() throws Exception {
+        assertTrue(receiver.enableGro(1000), "UDP_GRO refused");
+        receivingInto = trainPool;
+        PacketBuffer[] batch = {plain(1001, 1), plain(1000, 2), superPacket(20 + 32 + 3 * 1000, 1000, VXLAN_PREFIX, 11)};
+        byte[] kept = batch[1].toByteArray();
+        try {
+            assertEquals(3, sender.send(batch, batch.length, false));
+        } finally {
+            for (PacketBuffer p : batch) p.release();
+        }
+        List<byte[]> got = receive(1);
+        Thread.sleep(20);
+        got.addAll(receive(0));
+        assertEquals(1, got.size(), "only the 1000-byte datagram: the 1001-byte one and the train of 1074-byte ones are too long");
+        assertArrayEquals(kept, got.get(0));
+        assertEquals(2, receiver.truncated());
     }
 }
