@@ -202,7 +202,8 @@ final class NodeCommand implements Callable<Integer> {
             Instant startedAt = Instant.now();
             try {
                 running.control = ControlSocket.start(stateDir, () -> NodeView.of(node, controlPlane, stateDir, startedAt).toString());
-                out.println("control: " + running.control.path() + " (dataplane show --state-dir " + stateDir + ")");
+                String flag = controlPlane.type().equals("files") ? "--config " : "--state-dir ";
+                out.println("control: " + running.control.path() + " (dataplane show " + flag + stateDir + ")");
             } catch (ConfigException e) {
                 throw e;
             } catch (IOException e) {
