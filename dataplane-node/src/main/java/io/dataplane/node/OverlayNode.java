@@ -9,6 +9,7 @@ import io.dataplane.core.pipeline.Pipeline;
 import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.BackendProvider;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -134,7 +135,7 @@ public final class OverlayNode implements AutoCloseable {
     public static OverlayNode start(NodeConfig config) throws IOException {
         BackendConf backendConf = config.netConf().backend();
         BackendType type = backendConf.type();
-        Backends.checkSupported(type);
+        BackendProvider provider = BackendProvider.of(type);
         String tunName = config.effectiveTunName();
         List<AutoCloseable> undo = new ArrayList<>();
         Netlink netlink = Netlink.open();
@@ -142,29 +143,30 @@ public final class OverlayNode implements AutoCloseable {
         try {
             UnderlayLink underlay = UnderlayLink.find(netlink, config.publicIp());
             int underlayMtu = backendConf.mtu() != 0 ? backendConf.mtu() : underlay.link().mtu();
-            int tunMtu = config.tunMtu() != 0 ? config.tunMtu() : underlayMtu - type.overhead();
+            int tunMtu = config.tunMtu() != 0 ? config.tunMtu() : underlayMtu - provider.overhead();
             if (tunMtu < BackendConf.MIN_IPV4_MTU) {
                 String from = backendConf.mtu() != 0 ? "Backend.MTU" : "the MTU of " + underlay.link().name() + ", the public IP's interface";
                 throw new ConfigException(null, "Backend.MTU", "underlay MTU leaves no room for the " + type + " overhead: "
-                        + underlayMtu + " (" + from + ") - " + type.overhead() + " = " + tunMtu + " (min " + BackendConf.MIN_IPV4_MTU + ")");
+                        + underlayMtu + " (" + from + ") - " + provider.overhead() + " = " + tunMtu + " (min " + BackendConf.MIN_IPV4_MTU + ")");
             }
-            if (type == BackendType.HOST_GW) {
-                HostGwBackend hostGw = Backends.openHostGw(config);
-                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, hostGw, null, null, false);
+            if (!provider.packetPath()) {
+                Backend kernelOnly = Backends.open(provider, new BackendContext(config.netConf(), config.subnet(), config.publicIp(), null,
+                        tunMtu, null, config.effectiveStateDir()), config);
+                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, kernelOnly, null, null, false);
                 node.startRouteCheck();
                 LOG.log(Level.INFO, () -> "started " + node);
                 return node;
             }
             PacketPathOptions packetPath = config.packetPath();
             // A kernel VTEP across a veth sends TCP super-packets whole, each one datagram of up to 64 KiB.
-            int slot = type == BackendType.VXLAN ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + type.overhead());
+            int slot = type == BackendType.VXLAN ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + provider.overhead());
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
 
             // TSO from the TUN, cut again by the socket (UDP GSO): only where the encapsulation puts the
             // same headers on every packet and the TUN reader sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
-                    && (type == BackendType.UDP || type == BackendType.VXLAN);
+                    && provider.superPackets();
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
             // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
@@ -192,7 +194,7 @@ public final class OverlayNode implements AutoCloseable {
             Files.createDirectories(config.effectiveStateDir());
             BackendContext context = new BackendContext(config.netConf(), config.subnet(), config.publicIp(), tunName, tunMtu, pool,
                     config.effectiveStateDir());
-            Backend backend = Backends.open(context, config);
+            Backend backend = Backends.open(provider, context, config);
             undo.add(backend);
             Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
                     .withTunPool(tunPool).withTunWriter(packetPath.tunWriter()).withTunRing(packetPath.tunRing())
@@ -220,14 +222,7 @@ public final class OverlayNode implements AutoCloseable {
      */
     public static Set<BackendType> supportedBackends() {
         Set<BackendType> supported = EnumSet.noneOf(BackendType.class);
-        for (BackendType type : BackendType.values()) {
-            try {
-                Backends.checkSupported(type);
-                supported.add(type);
-            } catch (ConfigException notYet) {
-                // Not in this build.
-            }
-        }
+        for (BackendProvider p : BackendProvider.installed()) supported.add(p.type());
         return Collections.unmodifiableSet(supported);
     }
 

@@ -9,6 +9,7 @@ import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.WireguardLeaseData;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
@@ -19,10 +20,7 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -68,8 +66,6 @@ public final class WireGuardBackend implements Backend {
     static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private static final Logger LOG = System.getLogger(WireGuardBackend.class.getName());
-    private static final Comparator<Ipv4Prefix> BY_ADDRESS =
-            Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address())).thenComparingInt(Ipv4Prefix::length);
     private static final ThreadLocal<PacketBuffer[]> ONE = ThreadLocal.withInitial(() -> new PacketBuffer[1]);
 
     private final BackendContext context;
@@ -80,10 +76,8 @@ public final class WireGuardBackend implements Backend {
     private final WireGuardDevice device;
     private final Thread timer;
     private volatile boolean running = true;
-    // Guarded by this: the lease each peer came from, by subnet, and the peers' keys.
-    private final Map<Ipv4Prefix, Lease> leases = new TreeMap<>(BY_ADDRESS);
-    private final Map<Ipv4Prefix, NoisePublicKey> keys = new TreeMap<>(BY_ADDRESS);
-    private boolean closed;
+    // Guarded by this: the lease each peer came from, by subnet, with the peer's key.
+    private final Peers<NoisePublicKey> peers;
 
     private WireGuardBackend(BackendContext context, WireGuardConfig config, PresharedKey presharedKey, Transport transport) {
         BackendConf conf = context.netConf().backend();
@@ -93,6 +87,7 @@ public final class WireGuardBackend implements Backend {
         this.keepaliveSeconds = conf.persistentKeepaliveInterval();
         this.transport = transport;
         this.device = new WireGuardDevice(config, new RouteTable(), context.pool(), this::send);
+        this.peers = Peers.<NoisePublicKey>of(BackendType.WIREGUARD, context).allowingOurPublicIp();
         this.timer = Thread.ofPlatform().name("wg-timer-" + context.tunName()).daemon().unstarted(this::tickLoop);
     }
 
@@ -135,16 +130,8 @@ public final class WireGuardBackend implements Backend {
     }
 
     private static void checkPool(PacketPool pool, int tunMtu) {
-        if (pool.headroom() < MessageType.TRANSPORT_HEADER_LEN) {
-            throw new IllegalArgumentException("pool headroom too small for WireGuard: headroom=" + pool.headroom() + " (needs "
-                    + MessageType.TRANSPORT_HEADER_LEN + ")");
-        }
-        int needed = tunMtu + MessageType.PADDING_MULTIPLE - 1 + MessageType.TAG_LEN;
-        int room = pool.bufferSize() - pool.headroom();
-        if (room < needed) {
-            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs " + needed
-                    + " bytes after the headroom (padding and tag), buffers have " + room);
-        }
+        Peers.checkPool(pool, "WireGuard", MessageType.TRANSPORT_HEADER_LEN, tunMtu, MessageType.PADDING_MULTIPLE - 1 + MessageType.TAG_LEN,
+                " (padding and tag)");
     }
 
     // ---- Backend ----
@@ -205,45 +192,38 @@ public final class WireGuardBackend implements Backend {
      */
     @Override
     public synchronized void addPeer(Lease lease) {
-        if (closed) throw new IllegalStateException("wireguard backend closed");
-        if (lease == null) throw new IllegalArgumentException("lease missing: null");
+        peers.checkOpen();
+        peers.checkType(lease);
         Ipv4Prefix subnet = lease.subnet();
-        if (lease.backendType() != BackendType.WIREGUARD) {
-            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType()
-                    + ", this node runs wireguard (lease of " + subnet + ")");
-        }
         WireguardLeaseData data = lease.wireguard();
         NoisePublicKey key = NoisePublicKey.parse(data.publicKey());
         if (key.equals(publicKey())) {
             throw new IllegalArgumentException("lease with our own public key: BackendData.PublicKey=" + key + " (lease of " + subnet + ")");
         }
         Ipv4Prefix movedFrom = subnetOf(key);
-        checkSubnet(subnet, movedFrom);
+        peers.check(lease, movedFrom);
         int port = data.port() != 0 ? data.port() : listenPort;
 
-        NoisePublicKey replaced = keys.get(subnet);
-        if (replaced != null && !replaced.equals(key)) forget(subnet, replaced);
-        if (movedFrom != null && !movedFrom.equals(subnet)) {
-            leases.remove(movedFrom);
-            keys.remove(movedFrom);
-        }
-        for (Map.Entry<Ipv4Prefix, Lease> e : new ArrayList<>(leases.entrySet())) {
-            Lease other = e.getValue();
-            NoisePublicKey otherKey = keys.get(e.getKey());
-            if (!otherKey.equals(key) && other.publicIp() == lease.publicIp() && portOf(other) == port) forget(e.getKey(), otherKey);
+        Peers.Peer<NoisePublicKey> replaced = peers.get(subnet);
+        if (replaced != null && !replaced.state().equals(key)) forget(subnet, replaced.state());
+        if (movedFrom != null && !movedFrom.equals(subnet)) peers.remove(movedFrom);
+        for (Peers.Peer<NoisePublicKey> other : new ArrayList<>(peers.all())) {
+            if (!other.state().equals(key) && other.publicIp() == lease.publicIp() && portOf(other.lease()) == port) {
+                forget(other.subnet(), other.state());
+            }
         }
         PeerConfig peer = new PeerConfig(key, presharedKey, lease.publicIp(), port, List.of(subnet), keepaliveSeconds);
         device.updatePeer(peer);
-        leases.put(subnet, lease);
-        keys.put(subnet, key);
+        peers.put(lease, key);
         LOG.log(Level.DEBUG, () -> "wireguard peer " + key + " for " + subnet + " at " + Ipv4Address.toString(lease.publicIp()) + ":" + port);
     }
 
     /** Removes the peer of the lease with this subnet: its routes, sessions and staged packets. */
     @Override
     public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        NoisePublicKey key = keys.get(subnet);
-        if (key == null) return false;
+        Peers.Peer<NoisePublicKey> peer = peers.get(subnet);
+        if (peer == null) return false;
+        NoisePublicKey key = peer.state();
         forget(subnet, key);
         LOG.log(Level.DEBUG, () -> "wireguard peer " + key + " for " + subnet + " removed");
         return true;
@@ -252,15 +232,14 @@ public final class WireGuardBackend implements Backend {
     /** The leases of the peers now configured, ordered by subnet. */
     @Override
     public synchronized List<Lease> peers() {
-        return List.copyOf(leases.values());
+        return peers.leases();
     }
 
     /** Stops the timer thread, closes the socket, drops every peer (releasing staged packets). Idempotent. */
     @Override
     public void close() {
         synchronized (this) {
-            if (closed) return;
-            closed = true;
+            if (!peers.close()) return;
         }
         running = false;
         LockSupport.unpark(timer);
@@ -287,14 +266,13 @@ public final class WireGuardBackend implements Backend {
     // ---- internals ----
 
     private void forget(Ipv4Prefix subnet, NoisePublicKey key) {
-        leases.remove(subnet);
-        keys.remove(subnet);
+        peers.remove(subnet);
         device.removePeer(key);
     }
 
     private Ipv4Prefix subnetOf(NoisePublicKey key) {
-        for (Map.Entry<Ipv4Prefix, NoisePublicKey> e : keys.entrySet()) {
-            if (e.getValue().equals(key)) return e.getKey();
+        for (Peers.Peer<NoisePublicKey> p : peers.all()) {
+            if (p.state().equals(key)) return p.subnet();
         }
         return null;
     }
@@ -302,23 +280,6 @@ public final class WireGuardBackend implements Backend {
     private int portOf(Lease lease) {
         int port = lease.wireguard().port();
         return port != 0 ? port : listenPort;
-    }
-
-    private void checkSubnet(Ipv4Prefix subnet, Ipv4Prefix movedFrom) {
-        Ipv4Prefix ours = context.subnet();
-        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
-        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
-        Ipv4Prefix network = context.netConf().network();
-        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
-        for (Ipv4Prefix other : leases.keySet()) {
-            if (!other.equals(subnet) && !other.equals(movedFrom) && overlap(other, subnet)) {
-                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
-            }
-        }
-    }
-
-    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
-        return a.contains(b) || b.contains(a);
     }
 
     /** The device's output: one datagram into the transport's send ring (handshakes, keepalives, staged packets). */

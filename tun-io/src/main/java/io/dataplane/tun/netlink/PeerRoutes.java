@@ -1,15 +1,16 @@
 package io.dataplane.tun.netlink;
 
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.sys.Errno;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +60,7 @@ public final class PeerRoutes implements AutoCloseable {
     private final Netlink netlink;
     private final Style style;
     // Guarded by this.
-    private final Map<Ipv4Prefix, Route> routes = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
-            .thenComparingInt(Ipv4Prefix::length));
+    private final Map<Ipv4Prefix, Route> routes = new TreeMap<>(Peers.BY_SUBNET);
     private boolean closed;
 
     private PeerRoutes(Netlink netlink, Style style) {
@@ -118,6 +118,44 @@ public final class PeerRoutes implements AutoCloseable {
         Route old = routes.put(subnet, route);
         LOG.log(Level.DEBUG, () -> (old == null ? "added route " : "replaced route " + old + " by ") + route);
         return route;
+    }
+
+    /**
+     * {@link #isDirect} for a backend's {@code addPeer}, which throws no checked exception.
+     *
+     * @throws UncheckedIOException naming the peer when the kernel cannot be asked
+     */
+    public boolean reachesDirectly(int publicIp) {
+        try {
+            return isDirect(publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route lookup for peer " + Ipv4Address.toString(publicIp) + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link #add} for a backend's {@code addPeer}, which throws no checked exception.
+     *
+     * @throws UncheckedIOException naming the route when the kernel refuses it
+     */
+    public Route install(Ipv4Prefix subnet, int publicIp) {
+        try {
+            return add(subnet, publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route to " + subnet + " via " + Ipv4Address.toString(publicIp) + " refused: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link #remove} for a backend's {@code removePeer}: the peer leaves the backend's books either
+     * way, so a kernel that refuses is worth a warning, not a failure.
+     */
+    public void withdraw(Ipv4Prefix subnet) {
+        try {
+            remove(subnet);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not delete the route to " + subnet + ": " + e.getMessage());
+        }
     }
 
     /**
