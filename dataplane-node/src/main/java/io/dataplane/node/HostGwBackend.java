@@ -4,10 +4,9 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Peers;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -45,20 +44,19 @@ import java.util.Map;
  *
  * <p>Control plane only; every method may be called from any thread.
  */
-public final class HostGwBackend implements Backend {
+public final class HostGwBackend extends PeerBackend<Void> {
     private static final Logger LOG = System.getLogger(HostGwBackend.class.getName());
 
     private final Ipv4Prefix subnet;
     private final int publicIp;
     private final PeerRoutes kernelRoutes;
     private final RouteTable noRoutes = new RouteTable();
-    private final Peers<Void> peers; // guarded by this
 
     private HostGwBackend(NetConf netConf, Ipv4Prefix subnet, int publicIp, PeerRoutes kernelRoutes) {
+        super(Peers.of(BackendType.HOST_GW, netConf.network(), subnet, publicIp), null);
         this.subnet = subnet;
         this.publicIp = publicIp;
         this.kernelRoutes = kernelRoutes;
-        this.peers = Peers.of(BackendType.HOST_GW, netConf.network(), subnet, publicIp);
     }
 
     /**
@@ -81,26 +79,9 @@ public final class HostGwBackend implements Backend {
         return new HostGwBackend(netConf, subnet, publicIp, PeerRoutes.open(PeerRoutes.Style.VIA_DEVICE));
     }
 
-    @Override
-    public BackendType type() {
-        return BackendType.HOST_GW;
-    }
-
-    /** Our lease: our subnet and public IP, no backend data (flanneld's host-gw publishes none). */
-    @Override
-    public Lease localLease() {
-        return Lease.of(subnet, publicIp, BackendType.HOST_GW);
-    }
-
     /** Null: the kernel forwards, nothing is encapsulated. */
     @Override
     public Encapsulation encapsulation() {
-        return null;
-    }
-
-    /** Null: the kernel forwards, no socket is opened. */
-    @Override
-    public Transport transport() {
         return null;
     }
 
@@ -128,11 +109,9 @@ public final class HostGwBackend implements Backend {
      * @throws IllegalArgumentException naming the field and value of a lease this backend refuses,
      *     a public IP not on our link among them
      * @throws UncheckedIOException when the kernel refuses the route
-     * @throws IllegalStateException after {@link #close}
      */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        peers.checkOpen();
+    protected void add(Lease lease) {
         peers.check(lease);
         Peers.Peer<Void> old = peers.get(lease.subnet());
         if (old != null && old.publicIp() == lease.publicIp()) return;
@@ -142,27 +121,16 @@ public final class HostGwBackend implements Backend {
                 + Ipv4Address.toString(lease.publicIp()));
     }
 
-    /** Deletes the kernel route of the peer with this subnet; false if there is no such peer. */
+    /** Deletes the kernel route of the peer. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        if (peers.remove(subnet) == null) return false;
-        kernelRoutes.withdraw(subnet);
-        LOG.log(Level.DEBUG, () -> "removed peer " + subnet);
-        return true;
+    protected void remove(Peers.Peer<Void> peer) {
+        kernelRoutes.withdraw(peer.subnet());
+        LOG.log(Level.DEBUG, () -> "removed peer " + peer.subnet());
     }
 
-    /** The leases of the peers now configured, ordered by subnet. */
+    /** Deletes every route this backend added. */
     @Override
-    public synchronized List<Lease> peers() {
-        return peers.leases();
-    }
-
-    /** Deletes every route this backend added. Idempotent. */
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (!peers.close()) return;
-        }
+    protected void release() {
         kernelRoutes.close();
     }
 

@@ -5,7 +5,7 @@ import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
@@ -55,26 +55,21 @@ import java.util.Map;
  * errors that come back for our own datagrams reach no one (a raw socket without IP_RECVERR
  * ignores them) and disturb nothing.
  */
-public final class IpipBackend implements Backend {
+public final class IpipBackend extends PeerBackend<Boolean> {
     private static final Logger LOG = System.getLogger(IpipBackend.class.getName());
 
-    private final BackendContext context;
     private final IpipTunnelConfig tunnel;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
     private final IpipEncapsulation encapsulation;
-    private final Transport transport;
     private final PeerRoutes directRoutes;
-    // Guarded by this: each peer with whether the kernel routes it rather than the tunnel.
-    private final Peers<Boolean> peers;
 
+    // Each peer's state: true when the kernel routes it (DirectRouting), false when the tunnel does.
     private IpipBackend(BackendContext context, IpipTunnelConfig tunnel, Transport transport, PeerRoutes directRoutes) {
-        this.context = context;
+        super(Peers.of(BackendType.IPIP, context), transport);
         this.tunnel = tunnel;
         this.encapsulation = new IpipEncapsulation(tunnel, peerAddresses);
-        this.transport = transport;
         this.directRoutes = directRoutes;
-        this.peers = Peers.of(BackendType.IPIP, context);
     }
 
     /** {@link #open(BackendContext, IpipOptions)} with {@link IpipOptions#defaults()}. */
@@ -114,17 +109,6 @@ public final class IpipBackend implements Backend {
         Peers.checkPool(pool, "IP-in-IP", IpipTunnelConfig.OVERHEAD, tunMtu, IpipTunnelConfig.OVERHEAD, "");
     }
 
-    @Override
-    public BackendType type() {
-        return BackendType.IPIP;
-    }
-
-    /** Our lease: our subnet and public IP, no backend data (flanneld's ipip publishes none). */
-    @Override
-    public Lease localLease() {
-        return Lease.of(context.subnet(), context.publicIp(), BackendType.IPIP);
-    }
-
     /** The tunnel's settings (our address, inner MTU, outer TTL). */
     public IpipTunnelConfig tunnelConfig() {
         return tunnel;
@@ -133,11 +117,6 @@ public final class IpipBackend implements Backend {
     @Override
     public IpipEncapsulation encapsulation() {
         return encapsulation;
-    }
-
-    @Override
-    public Transport transport() {
-        return transport;
     }
 
     /** Tunnelled peers' subnets -&gt; their public IPs (directly routed peers are in the kernel's table instead). */
@@ -171,13 +150,10 @@ public final class IpipBackend implements Backend {
      * Adds a peer, or updates the peer with the same subnet: a route in the tunnel's table, or with
      * DirectRouting and the peer on our link, a kernel route (see the class comment).
      *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
      * @throws UncheckedIOException when the kernel refuses a direct route
-     * @throws IllegalStateException after {@link #close}
      */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        peers.checkOpen();
+    protected void add(Lease lease) {
         peers.check(lease);
         Ipv4Prefix subnet = lease.subnet();
         int publicIp = lease.publicIp();
@@ -187,13 +163,10 @@ public final class IpipBackend implements Backend {
         if (old != null && old.publicIp() == publicIp && old.state() == direct) return;
         peerAddresses.add(publicIp);
         try {
-            if (direct) {
-                // The kernel route takes the subnet past the TUN before the tunnel's route goes.
-                directRoutes.install(subnet, publicIp);
-                if (old != null && !old.state()) routes.remove(subnet);
+            if (directRoutes != null) {
+                directRoutes.steer(subnet, publicIp, direct, old == null ? null : old.state(), routes, publicIp);
             } else {
                 routes.add(subnet, publicIp);
-                if (old != null && old.state()) directRoutes.withdraw(subnet);
             }
         } catch (RuntimeException e) {
             peerAddresses.remove(publicIp);
@@ -206,32 +179,20 @@ public final class IpipBackend implements Backend {
 
     /** Removes the peer with this subnet: its route (the tunnel's or the kernel's), then its address from the known ones. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Peers.Peer<Boolean> peer = peers.remove(subnet);
-        if (peer == null) return false;
+    protected void remove(Peers.Peer<Boolean> peer) {
         if (peer.state()) {
-            directRoutes.withdraw(subnet);
+            directRoutes.withdraw(peer.subnet());
         } else {
-            routes.remove(subnet);
+            routes.remove(peer.subnet());
         }
         peerAddresses.remove(peer.publicIp());
         LOG.log(Level.DEBUG, () -> "removed " + describe(peer.lease(), peer.state()));
-        return true;
-    }
-
-    /** The leases of the peers now configured, ordered by subnet. */
-    @Override
-    public synchronized List<Lease> peers() {
-        return peers.leases();
     }
 
     /** Closes the transport and deletes the kernel routes of the directly routed peers. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (!peers.close()) return;
-        }
-        transport.close();
+    protected void release() {
+        super.release();
         if (directRoutes != null) directRoutes.close();
     }
 

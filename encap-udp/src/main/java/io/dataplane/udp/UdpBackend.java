@@ -5,19 +5,16 @@ import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
-import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
-import io.dataplane.core.wire.Ipv4Prefix;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.List;
 
 /**
  * flannel's {@code udp} backend: leases carry no backend data, and each peer is one route, peer
@@ -39,23 +36,18 @@ import java.util.List;
  * binds the external interface's address: it is where peers send to and makes our datagrams leave
  * from the address peers know us by.
  */
-public final class UdpBackend implements Backend {
+public final class UdpBackend extends PeerBackend<Void> {
     private static final Logger LOG = System.getLogger(UdpBackend.class.getName());
 
-    private final BackendContext context;
     private final UdpTunnelConfig tunnel;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
     private final UdpEncapsulation encapsulation;
-    private final Transport transport;
-    private final Peers<Void> peers; // guarded by this
 
     private UdpBackend(BackendContext context, UdpTunnelConfig tunnel, Transport transport) {
-        this.context = context;
+        super(Peers.of(BackendType.UDP, context), transport);
         this.tunnel = tunnel;
         this.encapsulation = new UdpEncapsulation(tunnel, peerAddresses);
-        this.transport = transport;
-        this.peers = Peers.of(BackendType.UDP, context);
     }
 
     /** {@link #open(BackendContext, UdpOptions)} with {@link UdpOptions#defaults()}. */
@@ -89,17 +81,6 @@ public final class UdpBackend implements Backend {
         Peers.checkPool(pool, "the ICMP errors of the udp backend", UdpEncapsulation.ICMP_ERROR_HEADROOM, tunMtu, 0, "");
     }
 
-    @Override
-    public BackendType type() {
-        return BackendType.UDP;
-    }
-
-    /** Our lease: our subnet and public IP, no backend data (flanneld's udp publishes none). */
-    @Override
-    public Lease localLease() {
-        return Lease.of(context.subnet(), context.publicIp(), BackendType.UDP);
-    }
-
     /** The tunnel's settings (port, ICMP source, inner MTU, ICMP limits). */
     public UdpTunnelConfig tunnelConfig() {
         return tunnel;
@@ -108,11 +89,6 @@ public final class UdpBackend implements Backend {
     @Override
     public UdpEncapsulation encapsulation() {
         return encapsulation;
-    }
-
-    @Override
-    public Transport transport() {
-        return transport;
     }
 
     /** Peer subnet -&gt; the peer's public IP. */
@@ -126,15 +102,9 @@ public final class UdpBackend implements Backend {
         return peerAddresses;
     }
 
-    /**
-     * Adds the route of a peer, or replaces that of the peer with the same subnet.
-     *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
-     * @throws IllegalStateException after {@link #close}
-     */
+    /** Adds the route of a peer, or replaces that of the peer with the same subnet. */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        peers.checkOpen();
+    protected void add(Lease lease) {
         peers.check(lease);
         Peers.Peer<Void> old = peers.put(lease, null);
         if (old != null && old.publicIp() == lease.publicIp()) return;
@@ -146,28 +116,10 @@ public final class UdpBackend implements Backend {
 
     /** Removes the route of the peer with this subnet, then its address from the known ones. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Peers.Peer<Void> peer = peers.remove(subnet);
-        if (peer == null) return false;
-        routes.remove(subnet);
+    protected void remove(Peers.Peer<Void> peer) {
+        routes.remove(peer.subnet());
         peerAddresses.remove(peer.publicIp());
-        LOG.log(Level.DEBUG, () -> "removed peer " + subnet + " at " + Ipv4Address.toString(peer.publicIp()));
-        return true;
-    }
-
-    /** The leases of the peers now configured, ordered by subnet. */
-    @Override
-    public synchronized List<Lease> peers() {
-        return peers.leases();
-    }
-
-    /** Closes the transport. */
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (!peers.close()) return;
-        }
-        transport.close();
+        LOG.log(Level.DEBUG, () -> "removed peer " + peer.subnet() + " at " + Ipv4Address.toString(peer.publicIp()));
     }
 
     @Override

@@ -6,7 +6,7 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.VxlanLeaseData;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Peers;
@@ -75,7 +75,7 @@ import java.util.Map;
  *
  * <p><b>Not supported:</b> {@code GBP} and {@code Learning}, refused at {@link #open}.
  */
-public final class VxlanBackend implements Backend {
+public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
     private static final Logger LOG = System.getLogger(VxlanBackend.class.getName());
 
     private final BackendContext context;
@@ -84,26 +84,22 @@ public final class VxlanBackend implements Backend {
     private final Fdb fdb = new Fdb();
     private final RouteTable routes = new RouteTable();
     private final VxlanEncapsulation encapsulation;
-    private final Transport transport;
     private final PeerRoutes directRoutes;
-    // Guarded by this.
-    private final Peers<Peer> peers;
-    private final Map<Long, Integer> macUsers = new HashMap<>();
+    private final Map<Long, Integer> macUsers = new HashMap<>(); // guarded by this
 
     /** One peer as programmed: its lease, the values the tables hold for it, and whether the kernel routes it. */
-    private record Peer(Lease lease, long vtepMac, int publicIp, boolean direct) {
+    record Peer(Lease lease, long vtepMac, int publicIp, boolean direct) {
         int gateway() {
             return lease.subnet().address();
         }
     }
 
     private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport, PeerRoutes directRoutes) {
+        super(Peers.of(BackendType.VXLAN, context), transport);
         this.context = context;
         this.vtep = vtep;
         this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb);
-        this.transport = transport;
         this.directRoutes = directRoutes;
-        this.peers = Peers.of(BackendType.VXLAN, context);
     }
 
     /** {@link #open(BackendContext, VxlanOptions)} with {@link VxlanOptions#defaults()}. */
@@ -154,11 +150,6 @@ public final class VxlanBackend implements Backend {
         Peers.checkPool(pool, "VXLAN", VtepConfig.ENCAP_HEADER_LEN, tunMtu, VtepConfig.ENCAP_HEADER_LEN, "");
     }
 
-    @Override
-    public BackendType type() {
-        return BackendType.VXLAN;
-    }
-
     /** Our lease: our subnet and public IP, BackendData {@code {"VNI": ..., "VtepMAC": ...}}. */
     @Override
     public Lease localLease() {
@@ -173,11 +164,6 @@ public final class VxlanBackend implements Backend {
     @Override
     public Encapsulation encapsulation() {
         return encapsulation;
-    }
-
-    @Override
-    public Transport transport() {
-        return transport;
     }
 
     /** Peer subnet -&gt; gateway (the subnet's network address), as flannel.1's routes; directly routed peers are not here. */
@@ -217,13 +203,10 @@ public final class VxlanBackend implements Backend {
      * subnet (see the class comment for the order and why no packet goes astray); with DirectRouting
      * and the peer on our link, the route is the kernel's.
      *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
      * @throws UncheckedIOException when the kernel refuses a direct route (the peer is left as it was)
-     * @throws IllegalStateException after {@link #close}
      */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        peers.checkOpen();
+    protected void add(Lease lease) {
         Peer peer = check(lease);
         Peers.Peer<Peer> had = peers.get(lease.subnet());
         Peer old = had == null ? null : had.state();
@@ -268,36 +251,25 @@ public final class VxlanBackend implements Backend {
      */
     private void route(Peer peer, Peer old) {
         Ipv4Prefix subnet = peer.lease().subnet();
-        if (peer.direct()) {
-            directRoutes.install(subnet, peer.publicIp());
-            if (old != null && !old.direct()) routes.remove(subnet);
+        if (directRoutes != null) {
+            directRoutes.steer(subnet, peer.publicIp(), peer.direct(), old == null ? null : old.direct(), routes, peer.gateway());
         } else {
             routes.add(subnet, peer.gateway());
-            if (old != null && old.direct()) directRoutes.withdraw(subnet);
         }
     }
 
-    /** Removes the route, neighbor and FDB entries of the peer with this subnet, in that order. */
+    /** Removes the route, neighbor and FDB entries of the peer, in that order. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Peers.Peer<Peer> removed = peers.remove(subnet);
-        if (removed == null) return false;
+    protected void remove(Peers.Peer<Peer> removed) {
         Peer peer = removed.state();
         if (peer.direct()) {
-            directRoutes.withdraw(subnet);
+            directRoutes.withdraw(removed.subnet());
         } else {
-            routes.remove(subnet);
+            routes.remove(removed.subnet());
         }
         neighbors.remove(peer.gateway());
         releaseMac(peer);
         LOG.log(Level.DEBUG, () -> "removed " + describe(peer));
-        return true;
-    }
-
-    /** The leases of the peers now configured, ordered by subnet. */
-    @Override
-    public synchronized List<Lease> peers() {
-        return peers.leases();
     }
 
     /**
@@ -305,11 +277,8 @@ public final class VxlanBackend implements Backend {
      * they are (they are the backend's own, nobody else's).
      */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (!peers.close()) return;
-        }
-        transport.close();
+    protected void release() {
+        super.release();
         if (directRoutes != null) directRoutes.close();
     }
 

@@ -7,7 +7,7 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.WireguardLeaseData;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
@@ -57,7 +57,7 @@ import java.util.concurrent.locks.LockSupport;
  * go to {@link Transport#send}, which is thread-safe. Peers change on the control plane's thread.
  * {@link #close} stops the timer, closes the socket and releases the packets staged for handshakes.
  */
-public final class WireGuardBackend implements Backend {
+public final class WireGuardBackend extends PeerBackend<NoisePublicKey> {
     /** The private key's file name in the state directory, as flanneld names it. */
     public static final String KEY_FILE = "wgkey";
     /** Longest wait of the timer thread between two ticks. */
@@ -72,22 +72,18 @@ public final class WireGuardBackend implements Backend {
     private final int listenPort;
     private final PresharedKey presharedKey;
     private final int keepaliveSeconds;
-    private final Transport transport;
     private final WireGuardDevice device;
     private final Thread timer;
     private volatile boolean running = true;
-    // Guarded by this: the lease each peer came from, by subnet, with the peer's key.
-    private final Peers<NoisePublicKey> peers;
 
     private WireGuardBackend(BackendContext context, WireGuardConfig config, PresharedKey presharedKey, Transport transport) {
+        super(Peers.<NoisePublicKey>of(BackendType.WIREGUARD, context).allowingOurPublicIp(), transport);
         BackendConf conf = context.netConf().backend();
         this.context = context;
         this.listenPort = transport.localPort();
         this.presharedKey = presharedKey;
         this.keepaliveSeconds = conf.persistentKeepaliveInterval();
-        this.transport = transport;
         this.device = new WireGuardDevice(config, new RouteTable(), context.pool(), this::send);
-        this.peers = Peers.<NoisePublicKey>of(BackendType.WIREGUARD, context).allowingOurPublicIp();
         this.timer = Thread.ofPlatform().name("wg-timer-" + context.tunName()).daemon().unstarted(this::tickLoop);
     }
 
@@ -136,11 +132,6 @@ public final class WireGuardBackend implements Backend {
 
     // ---- Backend ----
 
-    @Override
-    public BackendType type() {
-        return BackendType.WIREGUARD;
-    }
-
     /** Our lease: subnet, public IP, and as BackendData our public key and listen port. */
     @Override
     public Lease localLease() {
@@ -163,11 +154,6 @@ public final class WireGuardBackend implements Backend {
         return device;
     }
 
-    @Override
-    public Transport transport() {
-        return transport;
-    }
-
     /** The allowed-IPs table: peer subnet -&gt; peer id. */
     @Override
     public RouteTable routes() {
@@ -184,15 +170,9 @@ public final class WireGuardBackend implements Backend {
         return List.of(device.counters());
     }
 
-    /**
-     * Adds the peer of a lease, or updates it (see the class comment for how leases map to peers).
-     *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
-     * @throws IllegalStateException after {@link #close}
-     */
+    /** Adds the peer of a lease, or updates it (see the class comment for how leases map to peers). */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        peers.checkOpen();
+    protected void add(Lease lease) {
         peers.checkType(lease);
         Ipv4Prefix subnet = lease.subnet();
         WireguardLeaseData data = lease.wireguard();
@@ -218,29 +198,16 @@ public final class WireGuardBackend implements Backend {
         LOG.log(Level.DEBUG, () -> "wireguard peer " + key + " for " + subnet + " at " + Ipv4Address.toString(lease.publicIp()) + ":" + port);
     }
 
-    /** Removes the peer of the lease with this subnet: its routes, sessions and staged packets. */
+    /** Removes the peer of the lease: its routes, sessions and staged packets. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Peers.Peer<NoisePublicKey> peer = peers.get(subnet);
-        if (peer == null) return false;
-        NoisePublicKey key = peer.state();
-        forget(subnet, key);
-        LOG.log(Level.DEBUG, () -> "wireguard peer " + key + " for " + subnet + " removed");
-        return true;
+    protected void remove(Peers.Peer<NoisePublicKey> peer) {
+        device.removePeer(peer.state());
+        LOG.log(Level.DEBUG, () -> "wireguard peer " + peer.state() + " for " + peer.subnet() + " removed");
     }
 
-    /** The leases of the peers now configured, ordered by subnet. */
+    /** Stops the timer thread, closes the socket, drops every peer (releasing staged packets). */
     @Override
-    public synchronized List<Lease> peers() {
-        return peers.leases();
-    }
-
-    /** Stops the timer thread, closes the socket, drops every peer (releasing staged packets). Idempotent. */
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (!peers.close()) return;
-        }
+    protected void release() {
         running = false;
         LockSupport.unpark(timer);
         boolean interrupted = false;
@@ -251,7 +218,7 @@ public final class WireGuardBackend implements Backend {
                 interrupted = true;
             }
         }
-        transport.close();
+        super.release();
         device.close();
         if (interrupted) Thread.currentThread().interrupt();
     }
@@ -286,7 +253,7 @@ public final class WireGuardBackend implements Backend {
     private void send(PacketBuffer p) {
         PacketBuffer[] one = ONE.get();
         one[0] = p;
-        if (transport.send(one, 1) == 0) device.countDrop(DropReason.RING_FULL);
+        if (transport().send(one, 1) == 0) device.countDrop(DropReason.RING_FULL);
         one[0] = null;
     }
 

@@ -81,6 +81,21 @@ public final class Peers<S> {
         return new Peers<>(type, network, ourSubnet, ourPublicIp, true);
     }
 
+    /** The backend type whose leases these peers hold. */
+    public BackendType type() {
+        return type;
+    }
+
+    /** Our own subnet, which no peer may overlap. */
+    public Ipv4Prefix ourSubnet() {
+        return ourSubnet;
+    }
+
+    /** Our own public IP. */
+    public int ourPublicIp() {
+        return ourPublicIp;
+    }
+
     /** {@link #check(Lease, Ipv4Prefix)} with no subnet to leave out. */
     public void check(Lease lease) {
         check(lease, null);

@@ -1,6 +1,7 @@
 package io.dataplane.tun.netlink;
 
 import io.dataplane.core.spi.Peers;
+import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.ErrnoException;
@@ -143,6 +144,25 @@ public final class PeerRoutes implements AutoCloseable {
             return add(subnet, publicIp);
         } catch (IOException e) {
             throw new UncheckedIOException("route to " + subnet + " via " + Ipv4Address.toString(publicIp) + " refused: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Routes a peer's subnet the way DirectRouting judged it, the new way in place before the old one
+     * goes: with {@code direct} the kernel route via {@code publicIp} ({@link #install}), then the
+     * subnet leaves {@code tunnel} if it was there ({@code wasDirect} false); otherwise the subnet goes
+     * into {@code tunnel} to {@code tunnelHop}, then the kernel route goes if there was one ({@code
+     * wasDirect} true). {@code wasDirect} null: a new peer, nothing to take away.
+     *
+     * @throws UncheckedIOException when the kernel refuses the route (nothing changed)
+     */
+    public void steer(Ipv4Prefix subnet, int publicIp, boolean direct, Boolean wasDirect, RouteTable tunnel, int tunnelHop) {
+        if (direct) {
+            install(subnet, publicIp);
+            if (Boolean.FALSE.equals(wasDirect)) tunnel.remove(subnet);
+        } else {
+            tunnel.add(subnet, tunnelHop);
+            if (Boolean.TRUE.equals(wasDirect)) withdraw(subnet);
         }
     }
 
