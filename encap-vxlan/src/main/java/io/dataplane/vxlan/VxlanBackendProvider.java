@@ -1,9 +1,15 @@
 package io.dataplane.vxlan;
 
 import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.VxlanLeaseData;
 import io.dataplane.core.spi.BackendProvider;
 import io.dataplane.core.spi.BackendSetup;
 import io.dataplane.core.wire.MacAddress;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 
 /**
  * Registers flannel's {@code vxlan} backend ({@link VxlanBackend}): device {@code flannel.VNI}, TCP
@@ -21,5 +27,12 @@ public final class VxlanBackendProvider extends BackendProvider {
             return VxlanBackend.open(context, VxlanOptions.defaults().withVtepMac(mac == null ? null : MacAddress.parse(mac))
                     .withTransports(setup.udp()));
         });
+    }
+
+    /** {@code {"VNI": ..., "VtepMAC": ...}} with the VTEP MAC kept in the state directory. */
+    @Override
+    public String leaseData(NetConf net, int publicIp, Path stateDir) throws IOException {
+        MacAddress mac = VtepMacFile.loadOrCreate(stateDir, new SecureRandom());
+        return Lease.vxlan(net.subnetMin(), publicIp, new VxlanLeaseData(net.backend().vni(), mac)).backendData();
     }
 }

@@ -1,8 +1,13 @@
 package io.dataplane.wireguard;
 
 import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.WireguardLeaseData;
 import io.dataplane.core.spi.BackendProvider;
 import io.dataplane.core.spi.BackendSetup;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * Registers flannel's {@code wireguard} backend ({@link WireGuardBackend}): device {@code
@@ -20,5 +25,12 @@ public final class WireGuardBackendProvider extends BackendProvider {
             return WireGuardBackend.open(context, WireGuardOptions.defaults()
                     .withTransportCipher(cipher == null ? TransportCipher.DEFAULT : TransportCipher.valueOf(cipher)).withTransports(setup.udp()));
         });
+    }
+
+    /** {@code {"PublicKey": ..., "Port": ...}} with the key kept in the state directory's {@value WireGuardBackend#KEY_FILE}. */
+    @Override
+    public String leaseData(NetConf net, int publicIp, Path stateDir) throws IOException {
+        String key = KeyFile.loadOrCreate(stateDir.resolve(WireGuardBackend.KEY_FILE)).publicKey().toBase64();
+        return Lease.wireguard(net.subnetMin(), publicIp, new WireguardLeaseData(key, net.backend().listenPort())).backendData();
     }
 }

@@ -3,7 +3,9 @@ package io.dataplane.core.spi;
 import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.config.NetConf;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -88,6 +90,21 @@ public abstract class BackendProvider {
      */
     public final Backend open(BackendContext context, BackendSetup setup) throws IOException {
         return factory.open(context, setup);
+    }
+
+    /**
+     * The BackendData this node's lease carries, known before the backend opens (a control plane
+     * publishes it when it takes the lease): from the state directory the node will start with,
+     * created there when missing, so that the opened backend's lease carries the same. Null, the
+     * default, for a backend whose leases carry none.
+     *
+     * @param net the network; {@code net.subnetMin()} stands in for the subnet not leased yet
+     * @param publicIp the node's public IP
+     * @param stateDir the node's state directory
+     * @throws IOException when the state directory's files cannot be read or written
+     */
+    public String leaseData(NetConf net, int publicIp, Path stateDir) throws IOException {
+        return null;
     }
 
     /** The providers on the class path, in {@link BackendType} order. */
