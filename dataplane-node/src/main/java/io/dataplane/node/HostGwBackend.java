@@ -4,9 +4,9 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.Encapsulation;
-import io.dataplane.core.spi.Transport;
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -16,11 +16,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * flannel's {@code host-gw} backend: for every peer a kernel route {@code 10.244.2.0/24 via
@@ -47,21 +44,16 @@ import java.util.TreeMap;
  *
  * <p>Control plane only; every method may be called from any thread.
  */
-public final class HostGwBackend implements Backend {
+public final class HostGwBackend extends PeerBackend<Void> {
     private static final Logger LOG = System.getLogger(HostGwBackend.class.getName());
 
-    private final NetConf netConf;
     private final Ipv4Prefix subnet;
     private final int publicIp;
     private final PeerRoutes kernelRoutes;
     private final RouteTable noRoutes = new RouteTable();
-    // Guarded by this.
-    private final Map<Ipv4Prefix, Lease> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
-            .thenComparingInt(Ipv4Prefix::length));
-    private boolean closed;
 
     private HostGwBackend(NetConf netConf, Ipv4Prefix subnet, int publicIp, PeerRoutes kernelRoutes) {
-        this.netConf = netConf;
+        super(Peers.of(BackendType.HOST_GW, netConf.network(), subnet, publicIp), null);
         this.subnet = subnet;
         this.publicIp = publicIp;
         this.kernelRoutes = kernelRoutes;
@@ -87,26 +79,9 @@ public final class HostGwBackend implements Backend {
         return new HostGwBackend(netConf, subnet, publicIp, PeerRoutes.open(PeerRoutes.Style.VIA_DEVICE));
     }
 
-    @Override
-    public BackendType type() {
-        return BackendType.HOST_GW;
-    }
-
-    /** Our lease: our subnet and public IP, no backend data (flanneld's host-gw publishes none). */
-    @Override
-    public Lease localLease() {
-        return Lease.of(subnet, publicIp, BackendType.HOST_GW);
-    }
-
     /** Null: the kernel forwards, nothing is encapsulated. */
     @Override
     public Encapsulation encapsulation() {
-        return null;
-    }
-
-    /** Null: the kernel forwards, no socket is opened. */
-    @Override
-    public Transport transport() {
         return null;
     }
 
@@ -134,76 +109,29 @@ public final class HostGwBackend implements Backend {
      * @throws IllegalArgumentException naming the field and value of a lease this backend refuses,
      *     a public IP not on our link among them
      * @throws UncheckedIOException when the kernel refuses the route
-     * @throws IllegalStateException after {@link #close}
      */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        if (closed) throw new IllegalStateException("host-gw backend closed");
-        check(lease);
-        Lease old = peers.get(lease.subnet());
+    protected void add(Lease lease) {
+        peers.check(lease);
+        Peers.Peer<Void> old = peers.get(lease.subnet());
         if (old != null && old.publicIp() == lease.publicIp()) return;
-        try {
-            kernelRoutes.add(lease.subnet(), lease.publicIp());
-        } catch (IOException e) {
-            throw new UncheckedIOException("route " + lease.subnet() + " via " + Ipv4Address.toString(lease.publicIp()) + " refused: "
-                    + e.getMessage(), e);
-        }
-        peers.put(lease.subnet(), lease);
+        kernelRoutes.install(lease.subnet(), lease.publicIp());
+        peers.put(lease, null);
         LOG.log(Level.DEBUG, () -> (old == null ? "added peer " : "updated peer ") + lease.subnet() + " via "
                 + Ipv4Address.toString(lease.publicIp()));
     }
 
-    /** Deletes the kernel route of the peer with this subnet; false if there is no such peer. */
+    /** Deletes the kernel route of the peer. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Lease lease = peers.remove(subnet);
-        if (lease == null) return false;
-        try {
-            kernelRoutes.remove(subnet);
-        } catch (IOException e) {
-            // The peer is gone from our books either way; a stale kernel route is worth a warning, not a failure.
-            LOG.log(Level.WARNING, "could not delete the route to " + subnet + ": " + e.getMessage());
-        }
-        LOG.log(Level.DEBUG, () -> "removed peer " + subnet);
-        return true;
+    protected void remove(Peers.Peer<Void> peer) {
+        kernelRoutes.withdraw(peer.subnet());
+        LOG.log(Level.DEBUG, () -> "removed peer " + peer.subnet());
     }
 
-    /** The leases of the peers now configured, ordered by subnet. */
+    /** Deletes every route this backend added. */
     @Override
-    public synchronized List<Lease> peers() {
-        return List.copyOf(new ArrayList<>(peers.values()));
-    }
-
-    /** Deletes every route this backend added. Idempotent. */
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-        }
+    protected void release() {
         kernelRoutes.close();
-    }
-
-    private void check(Lease lease) {
-        if (lease == null) throw new IllegalArgumentException("lease missing: null");
-        Ipv4Prefix s = lease.subnet();
-        if (lease.backendType() != BackendType.HOST_GW) {
-            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs host-gw (lease of "
-                    + s + ")");
-        }
-        if (lease.publicIp() == publicIp) {
-            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(publicIp) + " (lease of " + s + ")");
-        }
-        if (s.equals(subnet)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + s);
-        if (overlap(s, subnet)) throw new IllegalArgumentException("lease overlaps our own subnet " + subnet + ": Subnet=" + s);
-        if (!netConf.network().contains(s)) throw new IllegalArgumentException("lease outside the network " + netConf.network() + ": Subnet=" + s);
-        for (Ipv4Prefix other : peers.keySet()) {
-            if (!other.equals(s) && overlap(other, s)) throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + s);
-        }
-    }
-
-    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
-        return a.contains(b) || b.contains(a);
     }
 
     @Override

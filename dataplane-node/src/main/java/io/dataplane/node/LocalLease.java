@@ -1,17 +1,10 @@
 package io.dataplane.node;
 
-import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
-import io.dataplane.core.config.VxlanLeaseData;
-import io.dataplane.core.config.WireguardLeaseData;
 import io.dataplane.core.control.LeaseAttrs;
-import io.dataplane.core.wire.MacAddress;
-import io.dataplane.vxlan.VtepMacFile;
-import io.dataplane.wireguard.KeyFile;
-import io.dataplane.wireguard.WireGuardBackend;
+import io.dataplane.core.spi.BackendProvider;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 
 /**
  * What this node's lease carries, known before the node starts and before it has a subnet: a
@@ -30,18 +23,7 @@ public final class LocalLease {
      * @throws IOException when the state directory's files cannot be read or written
      */
     public static LeaseAttrs attrs(NetConf net, int publicIp, Path stateDir) throws IOException {
-        String data = switch (net.backend().type()) {
-            case VXLAN -> {
-                MacAddress mac = VtepMacFile.loadOrCreate(stateDir, new SecureRandom());
-                yield Lease.vxlan(net.subnetMin(), publicIp, new VxlanLeaseData(net.backend().vni(), mac)).backendData();
-            }
-            case WIREGUARD -> {
-                String key = KeyFile.loadOrCreate(stateDir.resolve(WireGuardBackend.KEY_FILE)).publicKey().toBase64();
-                yield Lease.wireguard(net.subnetMin(), publicIp, new WireguardLeaseData(key, net.backend().listenPort()))
-                        .backendData();
-            }
-            case UDP, IPIP, HOST_GW -> null;
-        };
+        String data = BackendProvider.of(net.backend().type()).leaseData(net, publicIp, stateDir);
         return new LeaseAttrs(publicIp, net.backend().type(), data);
     }
 }

@@ -4,6 +4,7 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.SubnetEnv;
+import io.dataplane.core.spi.BackendProvider;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.MacAddress;
@@ -83,17 +84,14 @@ public record NodeConfig(NetConf netConf, Ipv4Prefix subnet, int publicIp, Strin
     }
 
     /**
-     * flannel's name for the backend's device: {@code flannel0} for udp (its TUN),
-     * {@code flannel.VNI} for vxlan, {@code flannel.ipip} and {@code flannel-wg} for the others.
+     * flannel's name for the backend's device ({@link BackendProvider#tunName}): {@code flannel0}
+     * for udp (its TUN), {@code flannel.VNI} for vxlan, {@code flannel.ipip} and {@code flannel-wg}
+     * for the others.
+     *
+     * @throws ConfigException when no backend module of the configured type is on the class path
      */
     public static String defaultTunName(NetConf netConf) {
-        return switch (netConf.backend().type()) {
-            case UDP -> "flannel0";
-            case VXLAN -> "flannel." + netConf.backend().vni();
-            case IPIP -> "flannel.ipip";
-            case WIREGUARD -> "flannel-wg";
-            case HOST_GW -> "flannel-hostgw";
-        };
+        return BackendProvider.of(netConf.backend().type()).tunName(netConf.backend());
     }
 
     /** The TUN name to use: {@link #tunName} or flannel's. */

@@ -9,6 +9,7 @@ import io.dataplane.core.pipeline.Pipeline;
 import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.BackendProvider;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -135,7 +136,7 @@ public final class OverlayNode implements AutoCloseable {
     public static OverlayNode start(NodeConfig config) throws IOException {
         BackendConf backendConf = config.netConf().backend();
         BackendType type = backendConf.type();
-        Backends.checkSupported(type);
+        BackendProvider provider = BackendProvider.of(type);
         String tunName = config.effectiveTunName();
         List<AutoCloseable> undo = new ArrayList<>();
         Netlink netlink = Netlink.open();
@@ -143,15 +144,16 @@ public final class OverlayNode implements AutoCloseable {
         try {
             UnderlayLink underlay = UnderlayLink.find(netlink, config.publicIp());
             int underlayMtu = backendConf.mtu() != 0 ? backendConf.mtu() : underlay.link().mtu();
-            int tunMtu = config.tunMtu() != 0 ? config.tunMtu() : underlayMtu - type.overhead();
+            int tunMtu = config.tunMtu() != 0 ? config.tunMtu() : underlayMtu - provider.overhead();
             if (tunMtu < BackendConf.MIN_IPV4_MTU) {
                 String from = backendConf.mtu() != 0 ? "Backend.MTU" : "the MTU of " + underlay.link().name() + ", the public IP's interface";
                 throw new ConfigException(null, "Backend.MTU", "underlay MTU leaves no room for the " + type + " overhead: "
-                        + underlayMtu + " (" + from + ") - " + type.overhead() + " = " + tunMtu + " (min " + BackendConf.MIN_IPV4_MTU + ")");
+                        + underlayMtu + " (" + from + ") - " + provider.overhead() + " = " + tunMtu + " (min " + BackendConf.MIN_IPV4_MTU + ")");
             }
-            if (type == BackendType.HOST_GW) {
-                HostGwBackend hostGw = Backends.openHostGw(config);
-                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, hostGw, null, null, false);
+            if (!provider.packetPath()) {
+                Backend kernelOnly = Backends.open(provider, new BackendContext(config.netConf(), config.subnet(), config.publicIp(), null,
+                        tunMtu, null, config.effectiveStateDir()), config);
+                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, kernelOnly, null, null, false);
                 node.startRouteCheck();
                 LOG.log(Level.INFO, () -> "started " + node);
                 return node;
@@ -161,17 +163,19 @@ public final class OverlayNode implements AutoCloseable {
             // IP): only where the encapsulation puts the same headers on every packet and the TUN reader
             // sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
-                    && (type == BackendType.UDP || type == BackendType.VXLAN || type == BackendType.IPIP);
+                    && provider.superPackets();
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
             // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
             // Trains of datagrams received as one (UDP GRO) into the same 64 KiB buffers, where the
             // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
-            // Raw IP sockets have no GRO.
-            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD && type != BackendType.IPIP;
+            // Raw IP sockets have no GRO, and a vxlan node takes none: a kernel VTEP across a veth hands
+            // its socket whole TCP super-packets (UDP tunnel GSO) whose GRO size is the inner MSS, not a
+            // datagram's, so such a packet would be cut wrong; udp peers send plain datagrams or our GSO.
+            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD && type == BackendType.UDP;
             // A kernel VTEP across a veth sends TCP super-packets whole, each one datagram of up to 64 KiB:
-            // a vxlan node receives into 64 KiB buffers (the trains' pool, or its main pool without trains).
-            int slot = type == BackendType.VXLAN && !receiveTrains ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + type.overhead());
+            // a vxlan node receives into 64 KiB buffers.
+            int slot = type == BackendType.VXLAN ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + provider.overhead());
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
             PacketPool tunPool = pool;
@@ -200,7 +204,7 @@ public final class OverlayNode implements AutoCloseable {
             Files.createDirectories(config.effectiveStateDir());
             BackendContext context = new BackendContext(config.netConf(), config.subnet(), config.publicIp(), tunName, tunMtu,
                     receiveTrains ? tunPool : pool, config.effectiveStateDir());
-            Backend backend = Backends.open(context, config);
+            Backend backend = Backends.open(provider, context, config);
             undo.add(backend);
             Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
                     .withTunPool(tunPool).withTunWriter(packetPath.tunWriter()).withTunRing(packetPath.tunRing())
@@ -228,14 +232,7 @@ public final class OverlayNode implements AutoCloseable {
      */
     public static Set<BackendType> supportedBackends() {
         Set<BackendType> supported = EnumSet.noneOf(BackendType.class);
-        for (BackendType type : BackendType.values()) {
-            try {
-                Backends.checkSupported(type);
-                supported.add(type);
-            } catch (ConfigException notYet) {
-                // Not in this build.
-            }
-        }
+        for (BackendProvider p : BackendProvider.installed()) supported.add(p.type());
         return Collections.unmodifiableSet(supported);
     }
 

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Receive offload between nodes on the kernel's default veth offloads: a peer's UDP GSO messages
  * cross the veth whole, and our socket (UDP GRO) takes each up as one train, which the node
- * decapsulates datagram by datagram and writes into the TUN joined. Two of our udp nodes and two of
- * our vxlan nodes, iperf3 TCP both ways; {@link UdpNodesTest} and {@link VxlanInteropTest}, whose
- * veths cut every GSO message before the wire, keep the path of datagrams one by one.
+ * decapsulates datagram by datagram and writes into the TUN joined: two of our udp nodes, iperf3
+ * TCP both ways. A vxlan node takes no trains (a kernel VTEP's UDP tunnel GSO would be cut at its
+ * inner MSS: see OverlayNode): two of our vxlan nodes carry the same TCP datagram by datagram.
  */
 class ReceiveOffloadNodesTest {
 
@@ -24,11 +24,12 @@ class ReceiveOffloadNodesTest {
     }
 
     @Test
-    void twoVxlanNodesReceiveTrains() throws Exception {
+    void vxlanNodesTakeNoTrainsAndCarryTheSameTcp() throws Exception {
         twoNodesReceiveTrains(VxlanInteropTest.VXLAN);
     }
 
     private static void twoNodesReceiveTrains(NetConf netConf) throws Exception {
+        boolean trains = netConf.backend().type() == io.dataplane.core.config.BackendType.UDP;
         Prerequisites.program("iperf3");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
@@ -43,7 +44,10 @@ class ReceiveOffloadNodesTest {
             System.out.printf("trains, datagrams in them: a %s, b %s%n", Arrays.toString(nodeA.trainsReceived()),
                     Arrays.toString(nodeB.trainsReceived()));
             Traffic.assertOffloadCarried(List.of(nodeA, nodeB));
-            for (OverlayNode n : List.of(nodeA, nodeB)) assertTrains(n);
+            for (OverlayNode n : List.of(nodeA, nodeB)) {
+                if (trains) assertTrains(n);
+                else assertEquals(0, n.trainsReceived()[0], "trains received by " + n);
+            }
             for (OverlayNode n : List.of(nodeA, nodeB)) {
                 NodeStats s = n.stats();
                 assertEquals(0, s.droppedTotal(), s.toString());

@@ -5,8 +5,9 @@ import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.RouteTable;
@@ -18,11 +19,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * flannel's {@code ipip} backend with {@link IpipEncapsulation} in place of the kernel's {@code
@@ -57,29 +55,20 @@ import java.util.TreeMap;
  * errors that come back for our own datagrams reach no one (a raw socket without IP_RECVERR
  * ignores them) and disturb nothing.
  */
-public final class IpipBackend implements Backend {
+public final class IpipBackend extends PeerBackend<Boolean> {
     private static final Logger LOG = System.getLogger(IpipBackend.class.getName());
 
-    private final BackendContext context;
     private final IpipTunnelConfig tunnel;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
     private final IpipEncapsulation encapsulation;
-    private final Transport transport;
     private final PeerRoutes directRoutes;
-    // Guarded by this.
-    private final Map<Ipv4Prefix, Peer> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
-            .thenComparingInt(Ipv4Prefix::length));
-    private boolean closed;
 
-    /** A peer as programmed: its lease and whether it is routed by the kernel rather than tunnelled. */
-    private record Peer(Lease lease, boolean direct) {}
-
+    // Each peer's state: true when the kernel routes it (DirectRouting), false when the tunnel does.
     private IpipBackend(BackendContext context, IpipTunnelConfig tunnel, Transport transport, PeerRoutes directRoutes) {
-        this.context = context;
+        super(Peers.of(BackendType.IPIP, context), transport);
         this.tunnel = tunnel;
         this.encapsulation = new IpipEncapsulation(tunnel, peerAddresses);
-        this.transport = transport;
         this.directRoutes = directRoutes;
     }
 
@@ -116,27 +105,8 @@ public final class IpipBackend implements Backend {
     }
 
     private static void checkPool(PacketPool pool, int tunMtu) {
-        if (pool.headroom() < IpipTunnelConfig.OVERHEAD) {
-            throw new IllegalArgumentException("pool headroom too small for IP-in-IP: headroom=" + pool.headroom()
-                    + " (needs " + IpipTunnelConfig.OVERHEAD + ")");
-        }
         // A full-size datagram (outer header and an MTU-sized packet) is received at the headroom.
-        int room = pool.bufferSize() - pool.headroom();
-        if (tunMtu + IpipTunnelConfig.OVERHEAD > room) {
-            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs "
-                    + (tunMtu + IpipTunnelConfig.OVERHEAD) + " bytes after the headroom, buffers have " + room);
-        }
-    }
-
-    @Override
-    public BackendType type() {
-        return BackendType.IPIP;
-    }
-
-    /** Our lease: our subnet and public IP, no backend data (flanneld's ipip publishes none). */
-    @Override
-    public Lease localLease() {
-        return Lease.of(context.subnet(), context.publicIp(), BackendType.IPIP);
+        Peers.checkPool(pool, "IP-in-IP", IpipTunnelConfig.OVERHEAD, tunMtu, IpipTunnelConfig.OVERHEAD, "");
     }
 
     /** The tunnel's settings (our address, inner MTU, outer TTL). */
@@ -147,11 +117,6 @@ public final class IpipBackend implements Backend {
     @Override
     public IpipEncapsulation encapsulation() {
         return encapsulation;
-    }
-
-    @Override
-    public Transport transport() {
-        return transport;
     }
 
     /** Tunnelled peers' subnets -&gt; their public IPs (directly routed peers are in the kernel's table instead). */
@@ -185,129 +150,54 @@ public final class IpipBackend implements Backend {
      * Adds a peer, or updates the peer with the same subnet: a route in the tunnel's table, or with
      * DirectRouting and the peer on our link, a kernel route (see the class comment).
      *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
      * @throws UncheckedIOException when the kernel refuses a direct route
-     * @throws IllegalStateException after {@link #close}
      */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        if (closed) throw new IllegalStateException("ipip backend closed");
-        check(lease);
+    protected void add(Lease lease) {
+        peers.check(lease);
         Ipv4Prefix subnet = lease.subnet();
         int publicIp = lease.publicIp();
-        Peer old = peers.get(subnet);
-        if (old != null && old.lease().publicIp() == publicIp && !directRouting()) return;
-        boolean direct = directRouting() && isDirect(publicIp);
-        if (old != null && old.lease().publicIp() == publicIp && old.direct() == direct) return;
+        Peers.Peer<Boolean> old = peers.get(subnet);
+        if (old != null && old.publicIp() == publicIp && !directRouting()) return;
+        boolean direct = directRouting() && directRoutes.reachesDirectly(publicIp);
+        if (old != null && old.publicIp() == publicIp && old.state() == direct) return;
         peerAddresses.add(publicIp);
         try {
-            if (direct) {
-                // The kernel route takes the subnet past the TUN before the tunnel's route goes.
-                addDirectRoute(subnet, publicIp);
-                if (old != null && !old.direct()) routes.remove(subnet);
+            if (directRoutes != null) {
+                directRoutes.steer(subnet, publicIp, direct, old == null ? null : old.state(), routes, publicIp);
             } else {
                 routes.add(subnet, publicIp);
-                if (old != null && old.direct()) removeDirectRoute(subnet);
             }
         } catch (RuntimeException e) {
             peerAddresses.remove(publicIp);
             throw e;
         }
-        if (old != null) peerAddresses.remove(old.lease().publicIp());
-        Peer peer = new Peer(lease, direct);
-        peers.put(subnet, peer);
-        LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(peer));
+        if (old != null) peerAddresses.remove(old.publicIp());
+        peers.put(lease, direct);
+        LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(lease, direct));
     }
 
     /** Removes the peer with this subnet: its route (the tunnel's or the kernel's), then its address from the known ones. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Peer peer = peers.remove(subnet);
-        if (peer == null) return false;
-        if (peer.direct()) {
-            removeDirectRoute(subnet);
+    protected void remove(Peers.Peer<Boolean> peer) {
+        if (peer.state()) {
+            directRoutes.withdraw(peer.subnet());
         } else {
-            routes.remove(subnet);
+            routes.remove(peer.subnet());
         }
-        peerAddresses.remove(peer.lease().publicIp());
-        LOG.log(Level.DEBUG, () -> "removed " + describe(peer));
-        return true;
-    }
-
-    /** The leases of the peers now configured, ordered by subnet. */
-    @Override
-    public synchronized List<Lease> peers() {
-        List<Lease> list = new ArrayList<>(peers.size());
-        for (Peer p : peers.values()) list.add(p.lease());
-        return List.copyOf(list);
+        peerAddresses.remove(peer.publicIp());
+        LOG.log(Level.DEBUG, () -> "removed " + describe(peer.lease(), peer.state()));
     }
 
     /** Closes the transport and deletes the kernel routes of the directly routed peers. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-        }
-        transport.close();
+    protected void release() {
+        super.release();
         if (directRoutes != null) directRoutes.close();
     }
 
-    private boolean isDirect(int publicIp) {
-        try {
-            return directRoutes.isDirect(publicIp);
-        } catch (IOException e) {
-            throw new UncheckedIOException("route lookup for peer " + Ipv4Address.toString(publicIp) + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private void addDirectRoute(Ipv4Prefix subnet, int publicIp) {
-        try {
-            directRoutes.add(subnet, publicIp);
-        } catch (IOException e) {
-            throw new UncheckedIOException("direct route to " + subnet + " via " + Ipv4Address.toString(publicIp) + " refused: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    private void removeDirectRoute(Ipv4Prefix subnet) {
-        try {
-            directRoutes.remove(subnet);
-        } catch (IOException e) {
-            // The peer is gone from our tables either way; a stale kernel route is worth a warning, not a failure.
-            LOG.log(Level.WARNING, "could not delete the direct route to " + subnet + ": " + e.getMessage());
-        }
-    }
-
-    private void check(Lease lease) {
-        if (lease == null) throw new IllegalArgumentException("lease missing: null");
-        Ipv4Prefix subnet = lease.subnet();
-        if (lease.backendType() != BackendType.IPIP) {
-            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs ipip (lease of "
-                    + subnet + ")");
-        }
-        if (lease.publicIp() == context.publicIp()) {
-            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(lease.publicIp())
-                    + " (lease of " + subnet + ")");
-        }
-        Ipv4Prefix ours = context.subnet();
-        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
-        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
-        Ipv4Prefix network = context.netConf().network();
-        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
-        for (Ipv4Prefix other : peers.keySet()) {
-            if (!other.equals(subnet) && overlap(other, subnet)) {
-                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
-            }
-        }
-    }
-
-    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
-        return a.contains(b) || b.contains(a);
-    }
-
-    private static String describe(Peer p) {
-        return "peer " + p.lease().subnet() + " at " + Ipv4Address.toString(p.lease().publicIp()) + (p.direct() ? " (direct route)" : "");
+    private static String describe(Lease lease, boolean direct) {
+        return "peer " + lease.subnet() + " at " + Ipv4Address.toString(lease.publicIp()) + (direct ? " (direct route)" : "");
     }
 
     @Override

@@ -5,21 +5,16 @@ import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
-import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
-import io.dataplane.core.wire.Ipv4Prefix;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * flannel's {@code udp} backend: leases carry no backend data, and each peer is one route, peer
@@ -41,25 +36,18 @@ import java.util.TreeMap;
  * binds the external interface's address: it is where peers send to and makes our datagrams leave
  * from the address peers know us by.
  */
-public final class UdpBackend implements Backend {
+public final class UdpBackend extends PeerBackend<Void> {
     private static final Logger LOG = System.getLogger(UdpBackend.class.getName());
 
-    private final BackendContext context;
     private final UdpTunnelConfig tunnel;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
     private final UdpEncapsulation encapsulation;
-    private final Transport transport;
-    // Guarded by this.
-    private final Map<Ipv4Prefix, Lease> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
-            .thenComparingInt(Ipv4Prefix::length));
-    private boolean closed;
 
     private UdpBackend(BackendContext context, UdpTunnelConfig tunnel, Transport transport) {
-        this.context = context;
+        super(Peers.of(BackendType.UDP, context), transport);
         this.tunnel = tunnel;
         this.encapsulation = new UdpEncapsulation(tunnel, peerAddresses);
-        this.transport = transport;
     }
 
     /** {@link #open(BackendContext, UdpOptions)} with {@link UdpOptions#defaults()}. */
@@ -90,26 +78,7 @@ public final class UdpBackend implements Backend {
     }
 
     private static void checkPool(PacketPool pool, int tunMtu) {
-        if (pool.headroom() < UdpEncapsulation.ICMP_ERROR_HEADROOM) {
-            throw new IllegalArgumentException("pool headroom too small for the ICMP errors of the udp backend: headroom="
-                    + pool.headroom() + " (needs " + UdpEncapsulation.ICMP_ERROR_HEADROOM + ")");
-        }
-        int room = pool.bufferSize() - pool.headroom();
-        if (tunMtu > room) {
-            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs " + tunMtu
-                    + " bytes after the headroom, buffers have " + room);
-        }
-    }
-
-    @Override
-    public BackendType type() {
-        return BackendType.UDP;
-    }
-
-    /** Our lease: our subnet and public IP, no backend data (flanneld's udp publishes none). */
-    @Override
-    public Lease localLease() {
-        return Lease.of(context.subnet(), context.publicIp(), BackendType.UDP);
+        Peers.checkPool(pool, "the ICMP errors of the udp backend", UdpEncapsulation.ICMP_ERROR_HEADROOM, tunMtu, 0, "");
     }
 
     /** The tunnel's settings (port, ICMP source, inner MTU, ICMP limits). */
@@ -120,11 +89,6 @@ public final class UdpBackend implements Backend {
     @Override
     public UdpEncapsulation encapsulation() {
         return encapsulation;
-    }
-
-    @Override
-    public Transport transport() {
-        return transport;
     }
 
     /** Peer subnet -&gt; the peer's public IP. */
@@ -138,17 +102,11 @@ public final class UdpBackend implements Backend {
         return peerAddresses;
     }
 
-    /**
-     * Adds the route of a peer, or replaces that of the peer with the same subnet.
-     *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
-     * @throws IllegalStateException after {@link #close}
-     */
+    /** Adds the route of a peer, or replaces that of the peer with the same subnet. */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        if (closed) throw new IllegalStateException("udp backend closed");
-        check(lease);
-        Lease old = peers.put(lease.subnet(), lease);
+    protected void add(Lease lease) {
+        peers.check(lease);
+        Peers.Peer<Void> old = peers.put(lease, null);
         if (old != null && old.publicIp() == lease.publicIp()) return;
         peerAddresses.add(lease.publicIp());
         routes.add(lease.subnet(), lease.publicIp());
@@ -158,56 +116,10 @@ public final class UdpBackend implements Backend {
 
     /** Removes the route of the peer with this subnet, then its address from the known ones. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Lease lease = peers.remove(subnet);
-        if (lease == null) return false;
-        routes.remove(subnet);
-        peerAddresses.remove(lease.publicIp());
-        LOG.log(Level.DEBUG, () -> "removed peer " + subnet + " at " + Ipv4Address.toString(lease.publicIp()));
-        return true;
-    }
-
-    /** The leases of the peers now configured, ordered by subnet. */
-    @Override
-    public synchronized List<Lease> peers() {
-        return List.copyOf(peers.values());
-    }
-
-    /** Closes the transport. */
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-        }
-        transport.close();
-    }
-
-    private void check(Lease lease) {
-        if (lease == null) throw new IllegalArgumentException("lease missing: null");
-        Ipv4Prefix subnet = lease.subnet();
-        if (lease.backendType() != BackendType.UDP) {
-            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs udp (lease of "
-                    + subnet + ")");
-        }
-        if (lease.publicIp() == context.publicIp()) {
-            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(lease.publicIp())
-                    + " (lease of " + subnet + ")");
-        }
-        Ipv4Prefix ours = context.subnet();
-        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
-        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
-        Ipv4Prefix network = context.netConf().network();
-        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
-        for (Ipv4Prefix other : peers.keySet()) {
-            if (!other.equals(subnet) && overlap(other, subnet)) {
-                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
-            }
-        }
-    }
-
-    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
-        return a.contains(b) || b.contains(a);
+    protected void remove(Peers.Peer<Void> peer) {
+        routes.remove(peer.subnet());
+        peerAddresses.remove(peer.publicIp());
+        LOG.log(Level.DEBUG, () -> "removed peer " + peer.subnet() + " at " + Ipv4Address.toString(peer.publicIp()));
     }
 
     @Override

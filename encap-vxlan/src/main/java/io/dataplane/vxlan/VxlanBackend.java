@@ -6,9 +6,10 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.VxlanLeaseData;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
@@ -23,12 +24,9 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * flannel's {@code vxlan} backend with a userspace VTEP in place of the kernel's {@code flannel.1}:
@@ -77,7 +75,7 @@ import java.util.TreeMap;
  *
  * <p><b>Not supported:</b> {@code GBP} and {@code Learning}, refused at {@link #open}.
  */
-public final class VxlanBackend implements Backend {
+public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
     private static final Logger LOG = System.getLogger(VxlanBackend.class.getName());
 
     private final BackendContext context;
@@ -86,26 +84,21 @@ public final class VxlanBackend implements Backend {
     private final Fdb fdb = new Fdb();
     private final RouteTable routes = new RouteTable();
     private final VxlanEncapsulation encapsulation;
-    private final Transport transport;
     private final PeerRoutes directRoutes;
-    // Guarded by this.
-    private final Map<Ipv4Prefix, Peer> peers = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
-            .thenComparingInt(Ipv4Prefix::length));
-    private final Map<Long, Integer> macUsers = new HashMap<>();
-    private boolean closed;
+    private final Map<Long, Integer> macUsers = new HashMap<>(); // guarded by this
 
     /** One peer as programmed: its lease, the values the tables hold for it, and whether the kernel routes it. */
-    private record Peer(Lease lease, long vtepMac, int publicIp, boolean direct) {
+    record Peer(Lease lease, long vtepMac, int publicIp, boolean direct) {
         int gateway() {
             return lease.subnet().address();
         }
     }
 
     private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport, PeerRoutes directRoutes) {
+        super(Peers.of(BackendType.VXLAN, context), transport);
         this.context = context;
         this.vtep = vtep;
         this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb);
-        this.transport = transport;
         this.directRoutes = directRoutes;
     }
 
@@ -153,21 +146,8 @@ public final class VxlanBackend implements Backend {
     }
 
     private static void checkPool(PacketPool pool, int tunMtu) {
-        if (pool.headroom() < VtepConfig.ENCAP_HEADER_LEN) {
-            throw new IllegalArgumentException("pool headroom too small for VXLAN: headroom=" + pool.headroom()
-                    + " (needs " + VtepConfig.ENCAP_HEADER_LEN + ")");
-        }
         // A full-size datagram (VXLAN header, inner Ethernet, an MTU-sized packet) is received at the headroom.
-        int room = pool.bufferSize() - pool.headroom();
-        if (tunMtu + VtepConfig.ENCAP_HEADER_LEN > room) {
-            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs "
-                    + (tunMtu + VtepConfig.ENCAP_HEADER_LEN) + " bytes after the headroom, buffers have " + room);
-        }
-    }
-
-    @Override
-    public BackendType type() {
-        return BackendType.VXLAN;
+        Peers.checkPool(pool, "VXLAN", VtepConfig.ENCAP_HEADER_LEN, tunMtu, VtepConfig.ENCAP_HEADER_LEN, "");
     }
 
     /** Our lease: our subnet and public IP, BackendData {@code {"VNI": ..., "VtepMAC": ...}}. */
@@ -184,11 +164,6 @@ public final class VxlanBackend implements Backend {
     @Override
     public Encapsulation encapsulation() {
         return encapsulation;
-    }
-
-    @Override
-    public Transport transport() {
-        return transport;
     }
 
     /** Peer subnet -&gt; gateway (the subnet's network address), as flannel.1's routes; directly routed peers are not here. */
@@ -228,15 +203,13 @@ public final class VxlanBackend implements Backend {
      * subnet (see the class comment for the order and why no packet goes astray); with DirectRouting
      * and the peer on our link, the route is the kernel's.
      *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
      * @throws UncheckedIOException when the kernel refuses a direct route (the peer is left as it was)
-     * @throws IllegalStateException after {@link #close}
      */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        if (closed) throw new IllegalStateException("VXLAN backend closed");
+    protected void add(Lease lease) {
         Peer peer = check(lease);
-        Peer old = peers.get(lease.subnet());
+        Peers.Peer<Peer> had = peers.get(lease.subnet());
+        Peer old = had == null ? null : had.state();
         if (old == null) {
             useMac(peer);
             neighbors.add(peer.gateway(), new MacAddress(peer.vtepMac()));
@@ -256,7 +229,7 @@ public final class VxlanBackend implements Backend {
         } else {
             updateEntries(old, peer);
         }
-        peers.put(lease.subnet(), peer);
+        peers.put(lease, peer);
         LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(peer));
     }
 
@@ -278,51 +251,25 @@ public final class VxlanBackend implements Backend {
      */
     private void route(Peer peer, Peer old) {
         Ipv4Prefix subnet = peer.lease().subnet();
-        if (peer.direct()) {
-            try {
-                directRoutes.add(subnet, peer.publicIp());
-            } catch (IOException e) {
-                throw new UncheckedIOException("direct route to " + subnet + " via " + Ipv4Address.toString(peer.publicIp())
-                        + " refused: " + e.getMessage(), e);
-            }
-            if (old != null && !old.direct()) routes.remove(subnet);
+        if (directRoutes != null) {
+            directRoutes.steer(subnet, peer.publicIp(), peer.direct(), old == null ? null : old.direct(), routes, peer.gateway());
         } else {
             routes.add(subnet, peer.gateway());
-            if (old != null && old.direct()) removeDirectRoute(subnet);
         }
     }
 
-    private void removeDirectRoute(Ipv4Prefix subnet) {
-        try {
-            directRoutes.remove(subnet);
-        } catch (IOException e) {
-            // The peer leaves our tables either way; a stale kernel route is worth a warning, not a failure.
-            LOG.log(Level.WARNING, "could not delete the direct route to " + subnet + ": " + e.getMessage());
-        }
-    }
-
-    /** Removes the route, neighbor and FDB entries of the peer with this subnet, in that order. */
+    /** Removes the route, neighbor and FDB entries of the peer, in that order. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        Peer peer = peers.remove(subnet);
-        if (peer == null) return false;
+    protected void remove(Peers.Peer<Peer> removed) {
+        Peer peer = removed.state();
         if (peer.direct()) {
-            removeDirectRoute(subnet);
+            directRoutes.withdraw(removed.subnet());
         } else {
-            routes.remove(subnet);
+            routes.remove(removed.subnet());
         }
         neighbors.remove(peer.gateway());
         releaseMac(peer);
         LOG.log(Level.DEBUG, () -> "removed " + describe(peer));
-        return true;
-    }
-
-    /** The leases of the peers now configured, ordered by subnet. */
-    @Override
-    public synchronized List<Lease> peers() {
-        List<Lease> list = new ArrayList<>(peers.size());
-        for (Peer p : peers.values()) list.add(p.lease());
-        return List.copyOf(list);
     }
 
     /**
@@ -330,12 +277,8 @@ public final class VxlanBackend implements Backend {
      * they are (they are the backend's own, nobody else's).
      */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-        }
-        transport.close();
+    protected void release() {
+        super.release();
         if (directRoutes != null) directRoutes.close();
     }
 
@@ -354,12 +297,9 @@ public final class VxlanBackend implements Backend {
 
     /** The peer a lease describes, or an IllegalArgumentException naming what does not fit. */
     private Peer check(Lease lease) {
-        if (lease == null) throw new IllegalArgumentException("lease missing: null");
+        peers.check(lease);
         Ipv4Prefix subnet = lease.subnet();
         String of = " (lease of " + subnet + ")";
-        if (lease.backendType() != BackendType.VXLAN) {
-            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs vxlan" + of);
-        }
         VxlanLeaseData data = lease.vxlan();
         if (data.vni() != vtep.vni()) {
             throw new IllegalArgumentException("lease on another VNI: BackendData.VNI=" + data.vni() + ", ours is " + vtep.vni() + of);
@@ -367,39 +307,17 @@ public final class VxlanBackend implements Backend {
         if (data.vtepMac().equals(vtep.vtepMac())) {
             throw new IllegalArgumentException("lease with our own VTEP MAC: BackendData.VtepMAC=" + data.vtepMac() + of);
         }
-        if (lease.publicIp() == context.publicIp()) {
-            throw new IllegalArgumentException("lease with our own public IP: PublicIP=" + Ipv4Address.toString(lease.publicIp()) + of);
-        }
-        Ipv4Prefix ours = context.subnet();
-        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
-        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
-        Ipv4Prefix network = context.netConf().network();
-        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
         long mac = data.vtepMac().value();
-        for (Peer p : peers.values()) {
-            Ipv4Prefix other = p.lease().subnet();
-            if (!other.equals(subnet) && overlap(other, subnet)) {
-                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
-            }
+        for (Peers.Peer<Peer> entry : peers.all()) {
+            Peer p = entry.state();
+            Ipv4Prefix other = entry.subnet();
             if (!other.equals(subnet) && p.vtepMac() == mac && p.publicIp() != lease.publicIp()) {
                 throw new IllegalArgumentException("lease with a VTEP MAC peer " + other + " has at " + Ipv4Address.toString(p.publicIp())
                         + ": BackendData.VtepMAC=" + data.vtepMac() + " at PublicIP=" + Ipv4Address.toString(lease.publicIp())
                         + " (the FDB holds one endpoint per MAC)");
             }
         }
-        return new Peer(lease, mac, lease.publicIp(), directRoutes != null && isDirect(lease.publicIp()));
-    }
-
-    private boolean isDirect(int publicIp) {
-        try {
-            return directRoutes.isDirect(publicIp);
-        } catch (IOException e) {
-            throw new UncheckedIOException("route lookup for peer " + Ipv4Address.toString(publicIp) + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
-        return a.contains(b) || b.contains(a);
+        return new Peer(lease, mac, lease.publicIp(), directRoutes != null && directRoutes.reachesDirectly(lease.publicIp()));
     }
 
     private static String describe(Peer p) {

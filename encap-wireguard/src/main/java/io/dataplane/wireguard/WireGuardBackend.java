@@ -7,8 +7,9 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.WireguardLeaseData;
-import io.dataplane.core.spi.Backend;
+import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
+import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
@@ -19,10 +20,7 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -59,7 +57,7 @@ import java.util.concurrent.locks.LockSupport;
  * go to {@link Transport#send}, which is thread-safe. Peers change on the control plane's thread.
  * {@link #close} stops the timer, closes the socket and releases the packets staged for handshakes.
  */
-public final class WireGuardBackend implements Backend {
+public final class WireGuardBackend extends PeerBackend<NoisePublicKey> {
     /** The private key's file name in the state directory, as flanneld names it. */
     public static final String KEY_FILE = "wgkey";
     /** Longest wait of the timer thread between two ticks. */
@@ -68,30 +66,23 @@ public final class WireGuardBackend implements Backend {
     static final long MIN_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private static final Logger LOG = System.getLogger(WireGuardBackend.class.getName());
-    private static final Comparator<Ipv4Prefix> BY_ADDRESS =
-            Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address())).thenComparingInt(Ipv4Prefix::length);
     private static final ThreadLocal<PacketBuffer[]> ONE = ThreadLocal.withInitial(() -> new PacketBuffer[1]);
 
     private final BackendContext context;
     private final int listenPort;
     private final PresharedKey presharedKey;
     private final int keepaliveSeconds;
-    private final Transport transport;
     private final WireGuardDevice device;
     private final Thread timer;
     private volatile boolean running = true;
-    // Guarded by this: the lease each peer came from, by subnet, and the peers' keys.
-    private final Map<Ipv4Prefix, Lease> leases = new TreeMap<>(BY_ADDRESS);
-    private final Map<Ipv4Prefix, NoisePublicKey> keys = new TreeMap<>(BY_ADDRESS);
-    private boolean closed;
 
     private WireGuardBackend(BackendContext context, WireGuardConfig config, PresharedKey presharedKey, Transport transport) {
+        super(Peers.<NoisePublicKey>of(BackendType.WIREGUARD, context).allowingOurPublicIp(), transport);
         BackendConf conf = context.netConf().backend();
         this.context = context;
         this.listenPort = transport.localPort();
         this.presharedKey = presharedKey;
         this.keepaliveSeconds = conf.persistentKeepaliveInterval();
-        this.transport = transport;
         this.device = new WireGuardDevice(config, new RouteTable(), context.pool(), this::send);
         this.timer = Thread.ofPlatform().name("wg-timer-" + context.tunName()).daemon().unstarted(this::tickLoop);
     }
@@ -135,24 +126,11 @@ public final class WireGuardBackend implements Backend {
     }
 
     private static void checkPool(PacketPool pool, int tunMtu) {
-        if (pool.headroom() < MessageType.TRANSPORT_HEADER_LEN) {
-            throw new IllegalArgumentException("pool headroom too small for WireGuard: headroom=" + pool.headroom() + " (needs "
-                    + MessageType.TRANSPORT_HEADER_LEN + ")");
-        }
-        int needed = tunMtu + MessageType.PADDING_MULTIPLE - 1 + MessageType.TAG_LEN;
-        int room = pool.bufferSize() - pool.headroom();
-        if (room < needed) {
-            throw new IllegalArgumentException("pool buffers too small for the TUN MTU: tunMtu=" + tunMtu + " needs " + needed
-                    + " bytes after the headroom (padding and tag), buffers have " + room);
-        }
+        Peers.checkPool(pool, "WireGuard", MessageType.TRANSPORT_HEADER_LEN, tunMtu, MessageType.PADDING_MULTIPLE - 1 + MessageType.TAG_LEN,
+                " (padding and tag)");
     }
 
     // ---- Backend ----
-
-    @Override
-    public BackendType type() {
-        return BackendType.WIREGUARD;
-    }
 
     /** Our lease: subnet, public IP, and as BackendData our public key and listen port. */
     @Override
@@ -176,11 +154,6 @@ public final class WireGuardBackend implements Backend {
         return device;
     }
 
-    @Override
-    public Transport transport() {
-        return transport;
-    }
-
     /** The allowed-IPs table: peer subnet -&gt; peer id. */
     @Override
     public RouteTable routes() {
@@ -197,71 +170,44 @@ public final class WireGuardBackend implements Backend {
         return List.of(device.counters());
     }
 
-    /**
-     * Adds the peer of a lease, or updates it (see the class comment for how leases map to peers).
-     *
-     * @throws IllegalArgumentException naming the field and value of a lease this backend refuses
-     * @throws IllegalStateException after {@link #close}
-     */
+    /** Adds the peer of a lease, or updates it (see the class comment for how leases map to peers). */
     @Override
-    public synchronized void addPeer(Lease lease) {
-        if (closed) throw new IllegalStateException("wireguard backend closed");
-        if (lease == null) throw new IllegalArgumentException("lease missing: null");
+    protected void add(Lease lease) {
+        peers.checkType(lease);
         Ipv4Prefix subnet = lease.subnet();
-        if (lease.backendType() != BackendType.WIREGUARD) {
-            throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType()
-                    + ", this node runs wireguard (lease of " + subnet + ")");
-        }
         WireguardLeaseData data = lease.wireguard();
         NoisePublicKey key = NoisePublicKey.parse(data.publicKey());
         if (key.equals(publicKey())) {
             throw new IllegalArgumentException("lease with our own public key: BackendData.PublicKey=" + key + " (lease of " + subnet + ")");
         }
         Ipv4Prefix movedFrom = subnetOf(key);
-        checkSubnet(subnet, movedFrom);
+        peers.check(lease, movedFrom);
         int port = data.port() != 0 ? data.port() : listenPort;
 
-        NoisePublicKey replaced = keys.get(subnet);
-        if (replaced != null && !replaced.equals(key)) forget(subnet, replaced);
-        if (movedFrom != null && !movedFrom.equals(subnet)) {
-            leases.remove(movedFrom);
-            keys.remove(movedFrom);
-        }
-        for (Map.Entry<Ipv4Prefix, Lease> e : new ArrayList<>(leases.entrySet())) {
-            Lease other = e.getValue();
-            NoisePublicKey otherKey = keys.get(e.getKey());
-            if (!otherKey.equals(key) && other.publicIp() == lease.publicIp() && portOf(other) == port) forget(e.getKey(), otherKey);
+        Peers.Peer<NoisePublicKey> replaced = peers.get(subnet);
+        if (replaced != null && !replaced.state().equals(key)) forget(subnet, replaced.state());
+        if (movedFrom != null && !movedFrom.equals(subnet)) peers.remove(movedFrom);
+        for (Peers.Peer<NoisePublicKey> other : new ArrayList<>(peers.all())) {
+            if (!other.state().equals(key) && other.publicIp() == lease.publicIp() && portOf(other.lease()) == port) {
+                forget(other.subnet(), other.state());
+            }
         }
         PeerConfig peer = new PeerConfig(key, presharedKey, lease.publicIp(), port, List.of(subnet), keepaliveSeconds);
         device.updatePeer(peer);
-        leases.put(subnet, lease);
-        keys.put(subnet, key);
+        peers.put(lease, key);
         LOG.log(Level.DEBUG, () -> "wireguard peer " + key + " for " + subnet + " at " + Ipv4Address.toString(lease.publicIp()) + ":" + port);
     }
 
-    /** Removes the peer of the lease with this subnet: its routes, sessions and staged packets. */
+    /** Removes the peer of the lease: its routes, sessions and staged packets. */
     @Override
-    public synchronized boolean removePeer(Ipv4Prefix subnet) {
-        NoisePublicKey key = keys.get(subnet);
-        if (key == null) return false;
-        forget(subnet, key);
-        LOG.log(Level.DEBUG, () -> "wireguard peer " + key + " for " + subnet + " removed");
-        return true;
+    protected void remove(Peers.Peer<NoisePublicKey> peer) {
+        device.removePeer(peer.state());
+        LOG.log(Level.DEBUG, () -> "wireguard peer " + peer.state() + " for " + peer.subnet() + " removed");
     }
 
-    /** The leases of the peers now configured, ordered by subnet. */
+    /** Stops the timer thread, closes the socket, drops every peer (releasing staged packets). */
     @Override
-    public synchronized List<Lease> peers() {
-        return List.copyOf(leases.values());
-    }
-
-    /** Stops the timer thread, closes the socket, drops every peer (releasing staged packets). Idempotent. */
-    @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-        }
+    protected void release() {
         running = false;
         LockSupport.unpark(timer);
         boolean interrupted = false;
@@ -272,7 +218,7 @@ public final class WireGuardBackend implements Backend {
                 interrupted = true;
             }
         }
-        transport.close();
+        super.release();
         device.close();
         if (interrupted) Thread.currentThread().interrupt();
     }
@@ -287,14 +233,13 @@ public final class WireGuardBackend implements Backend {
     // ---- internals ----
 
     private void forget(Ipv4Prefix subnet, NoisePublicKey key) {
-        leases.remove(subnet);
-        keys.remove(subnet);
+        peers.remove(subnet);
         device.removePeer(key);
     }
 
     private Ipv4Prefix subnetOf(NoisePublicKey key) {
-        for (Map.Entry<Ipv4Prefix, NoisePublicKey> e : keys.entrySet()) {
-            if (e.getValue().equals(key)) return e.getKey();
+        for (Peers.Peer<NoisePublicKey> p : peers.all()) {
+            if (p.state().equals(key)) return p.subnet();
         }
         return null;
     }
@@ -304,28 +249,11 @@ public final class WireGuardBackend implements Backend {
         return port != 0 ? port : listenPort;
     }
 
-    private void checkSubnet(Ipv4Prefix subnet, Ipv4Prefix movedFrom) {
-        Ipv4Prefix ours = context.subnet();
-        if (subnet.equals(ours)) throw new IllegalArgumentException("lease of our own subnet: Subnet=" + subnet);
-        if (overlap(subnet, ours)) throw new IllegalArgumentException("lease overlaps our own subnet " + ours + ": Subnet=" + subnet);
-        Ipv4Prefix network = context.netConf().network();
-        if (!network.contains(subnet)) throw new IllegalArgumentException("lease outside the network " + network + ": Subnet=" + subnet);
-        for (Ipv4Prefix other : leases.keySet()) {
-            if (!other.equals(subnet) && !other.equals(movedFrom) && overlap(other, subnet)) {
-                throw new IllegalArgumentException("lease overlaps peer " + other + ": Subnet=" + subnet);
-            }
-        }
-    }
-
-    private static boolean overlap(Ipv4Prefix a, Ipv4Prefix b) {
-        return a.contains(b) || b.contains(a);
-    }
-
     /** The device's output: one datagram into the transport's send ring (handshakes, keepalives, staged packets). */
     private void send(PacketBuffer p) {
         PacketBuffer[] one = ONE.get();
         one[0] = p;
-        if (transport.send(one, 1) == 0) device.countDrop(DropReason.RING_FULL);
+        if (transport().send(one, 1) == 0) device.countDrop(DropReason.RING_FULL);
         one[0] = null;
     }
 

@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * @param publicIp this node's underlay address, where peers send our tunnel traffic
  * @param tunName the name of the node's TUN device
  * @param tunMtu the MTU of the TUN device (underlay MTU minus the backend's overhead)
- * @param pool the packet buffers the transport receives into
+ * @param pool the packet buffers the transport receives into; null for a backend without a packet
+ *     path ({@link BackendProvider#packetPath()}), which has no transport
  * @param stateDir a directory the backend may keep state in across restarts (the VTEP MAC, the
  *     WireGuard private key); created by the node
  */
@@ -29,7 +30,6 @@ public record BackendContext(NetConf netConf, Ipv4Prefix subnet, int publicIp, S
             throw new IllegalArgumentException("subnet outside the network: subnet=" + subnet + " network=" + netConf.network());
         }
         if (publicIp == 0) throw new IllegalArgumentException("backend context: publicIp missing (got " + Ipv4Address.toString(publicIp) + ")");
-        if (pool == null) throw new IllegalArgumentException("backend context: pool missing");
         if (stateDir == null) throw new IllegalArgumentException("backend context: stateDir missing");
     }
 }

@@ -161,9 +161,8 @@ final class NodeView {
                         p.put("txBytes", t.txBytes());
                     }
                 }
-                case UDP -> p.put("endpoint", publicIp + ":" + node.port());
-                case IPIP -> p.put("endpoint", publicIp);
-                case HOST_GW -> p.put("endpoint", publicIp);
+                // The node's port for a UDP tunnel; the address alone for raw IP (ipip) and host-gw.
+                default -> p.put("endpoint", node.port() != 0 ? publicIp + ":" + node.port() : publicIp);
             }
         }
         return out;

@@ -1,15 +1,17 @@
 package io.dataplane.tun.netlink;
 
+import io.dataplane.core.spi.Peers;
+import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.sys.Errno;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +61,7 @@ public final class PeerRoutes implements AutoCloseable {
     private final Netlink netlink;
     private final Style style;
     // Guarded by this.
-    private final Map<Ipv4Prefix, Route> routes = new TreeMap<>(Comparator.comparingLong((Ipv4Prefix p) -> Integer.toUnsignedLong(p.address()))
-            .thenComparingInt(Ipv4Prefix::length));
+    private final Map<Ipv4Prefix, Route> routes = new TreeMap<>(Peers.BY_SUBNET);
     private boolean closed;
 
     private PeerRoutes(Netlink netlink, Style style) {
@@ -118,6 +119,63 @@ public final class PeerRoutes implements AutoCloseable {
         Route old = routes.put(subnet, route);
         LOG.log(Level.DEBUG, () -> (old == null ? "added route " : "replaced route " + old + " by ") + route);
         return route;
+    }
+
+    /**
+     * {@link #isDirect} for a backend's {@code addPeer}, which throws no checked exception.
+     *
+     * @throws UncheckedIOException naming the peer when the kernel cannot be asked
+     */
+    public boolean reachesDirectly(int publicIp) {
+        try {
+            return isDirect(publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route lookup for peer " + Ipv4Address.toString(publicIp) + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link #add} for a backend's {@code addPeer}, which throws no checked exception.
+     *
+     * @throws UncheckedIOException naming the route when the kernel refuses it
+     */
+    public Route install(Ipv4Prefix subnet, int publicIp) {
+        try {
+            return add(subnet, publicIp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route to " + subnet + " via " + Ipv4Address.toString(publicIp) + " refused: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Routes a peer's subnet the way DirectRouting judged it, the new way in place before the old one
+     * goes: with {@code direct} the kernel route via {@code publicIp} ({@link #install}), then the
+     * subnet leaves {@code tunnel} if it was there ({@code wasDirect} false); otherwise the subnet goes
+     * into {@code tunnel} to {@code tunnelHop}, then the kernel route goes if there was one ({@code
+     * wasDirect} true). {@code wasDirect} null: a new peer, nothing to take away.
+     *
+     * @throws UncheckedIOException when the kernel refuses the route (nothing changed)
+     */
+    public void steer(Ipv4Prefix subnet, int publicIp, boolean direct, Boolean wasDirect, RouteTable tunnel, int tunnelHop) {
+        if (direct) {
+            install(subnet, publicIp);
+            if (Boolean.FALSE.equals(wasDirect)) tunnel.remove(subnet);
+        } else {
+            tunnel.add(subnet, tunnelHop);
+            if (Boolean.TRUE.equals(wasDirect)) withdraw(subnet);
+        }
+    }
+
+    /**
+     * {@link #remove} for a backend's {@code removePeer}: the peer leaves the backend's books either
+     * way, so a kernel that refuses is worth a warning, not a failure.
+     */
+    public void withdraw(Ipv4Prefix subnet) {
+        try {
+            remove(subnet);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not delete the route to " + subnet + ": " + e.getMessage());
+        }
     }
 
     /**

@@ -1,0 +1,18 @@
+package io.dataplane.ipip;
+
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.spi.BackendProvider;
+import io.dataplane.core.wire.Ipv4Header;
+
+/**
+ * Registers flannel's {@code ipip} backend ({@link IpipBackend}): device {@code flannel.ipip}, a raw
+ * IP socket for protocol 4, no super-packets (the raw socket sends one datagram per packet).
+ */
+public final class IpipBackendProvider extends BackendProvider {
+
+    /** Called by {@link java.util.ServiceLoader}. */
+    public IpipBackendProvider() {
+        super(BackendType.IPIP, conf -> "flannel.ipip", false, true,
+                (context, setup) -> IpipBackend.open(context, IpipOptions.defaults().withTransports(setup.rawIp().apply(Ipv4Header.PROTO_IPIP))));
+    }
+}

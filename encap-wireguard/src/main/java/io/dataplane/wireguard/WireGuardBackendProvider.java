@@ -1,0 +1,36 @@
+package io.dataplane.wireguard;
+
+import io.dataplane.core.config.BackendType;
+import io.dataplane.core.config.Lease;
+import io.dataplane.core.config.NetConf;
+import io.dataplane.core.config.WireguardLeaseData;
+import io.dataplane.core.spi.BackendProvider;
+import io.dataplane.core.spi.BackendSetup;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Registers flannel's {@code wireguard} backend ({@link WireGuardBackend}): device {@code
+ * flannel-wg}, no super-packets (every packet is sealed on its own), the cipher of option {@value
+ * #TRANSPORT_CIPHER} when the node names one.
+ */
+public final class WireGuardBackendProvider extends BackendProvider {
+    /** The {@link BackendSetup#option} naming the {@link TransportCipher} ({@code JDK}); without it {@link TransportCipher#DEFAULT}. */
+    public static final String TRANSPORT_CIPHER = "wireguardCipher";
+
+    /** Called by {@link java.util.ServiceLoader}. */
+    public WireGuardBackendProvider() {
+        super(BackendType.WIREGUARD, conf -> "flannel-wg", false, true, (context, setup) -> {
+            String cipher = setup.option(TRANSPORT_CIPHER);
+            return WireGuardBackend.open(context, WireGuardOptions.defaults()
+                    .withTransportCipher(cipher == null ? TransportCipher.DEFAULT : TransportCipher.valueOf(cipher)).withTransports(setup.udp()));
+        });
+    }
+
+    /** {@code {"PublicKey": ..., "Port": ...}} with the key kept in the state directory's {@value WireGuardBackend#KEY_FILE}. */
+    @Override
+    public String leaseData(NetConf net, int publicIp, Path stateDir) throws IOException {
+        String key = KeyFile.loadOrCreate(stateDir.resolve(WireGuardBackend.KEY_FILE)).publicKey().toBase64();
+        return Lease.wireguard(net.subnetMin(), publicIp, new WireguardLeaseData(key, net.backend().listenPort())).backendData();
+    }
+}
