@@ -24,24 +24,27 @@ import java.util.Map;
 final class Backends {
     private Backends() {}
 
-    /** Opens {@code provider}'s backend for {@code context}, with the sockets and choices of {@code config}. */
-    static Backend open(BackendProvider provider, BackendContext context, NodeConfig config) throws IOException {
+    /**
+     * Opens {@code provider}'s backend for {@code context}, with the sockets and choices of {@code
+     * config}; its UDP socket takes trains of datagrams up as one if {@code receiveTrains}.
+     */
+    static Backend open(BackendProvider provider, BackendContext context, NodeConfig config, boolean receiveTrains) throws IOException {
         // The datagram of a full TUN packet: with trains (UDP GRO) a longer one is dropped as OVERSIZE.
         int largestDatagram = Math.min(context.tunMtu() + provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN,
                 UdpTransportConfig.MAX_DATAGRAM);
-        return provider.open(context, setup(config, largestDatagram));
+        return provider.open(context, setup(config, largestDatagram, receiveTrains));
     }
 
     /**
-     * The sockets and options {@code config} gives a backend; its UDP sockets drop datagrams longer
-     * than {@code largestDatagram} as OVERSIZE.
+     * The sockets and options {@code config} gives a backend; its UDP sockets take trains up as one
+     * if {@code receiveTrains}, and then drop datagrams longer than {@code largestDatagram} as OVERSIZE.
      */
-    static BackendSetup setup(NodeConfig config, int largestDatagram) {
+    static BackendSetup setup(NodeConfig config, int largestDatagram, boolean receiveTrains) {
         PacketPathOptions packetPath = config.packetPath();
         boolean sendOnCaller = packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT;
         TransportFactory udp = (address, port, pool) -> SocketTransport.udp(UdpTransportConfig.of(address, port)
                 .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
-                .withLargestDatagram(largestDatagram), pool);
+                .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains), pool);
         Map<String, String> options = new HashMap<>();
         if (config.vtepMac() != null) options.put(VxlanBackendProvider.VTEP_MAC, config.vtepMac().toString());
         if (config.wireguardCipher() != null) options.put(WireGuardBackendProvider.TRANSPORT_CIPHER, config.wireguardCipher().name());

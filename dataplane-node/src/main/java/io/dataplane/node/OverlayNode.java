@@ -152,7 +152,7 @@ public final class OverlayNode implements AutoCloseable {
             }
             if (!provider.packetPath()) {
                 Backend kernelOnly = Backends.open(provider, new BackendContext(config.netConf(), config.subnet(), config.publicIp(), null,
-                        tunMtu, null, config.effectiveStateDir()), config);
+                        tunMtu, null, config.effectiveStateDir()), config, false);
                 OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, kernelOnly, null, null, false);
                 node.startRouteCheck();
                 LOG.log(Level.INFO, () -> "started " + node);
@@ -204,7 +204,7 @@ public final class OverlayNode implements AutoCloseable {
             Files.createDirectories(config.effectiveStateDir());
             BackendContext context = new BackendContext(config.netConf(), config.subnet(), config.publicIp(), tunName, tunMtu,
                     receiveTrains ? tunPool : pool, config.effectiveStateDir());
-            Backend backend = Backends.open(provider, context, config);
+            Backend backend = Backends.open(provider, context, config, receiveTrains);
             undo.add(backend);
             Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
                     .withTunPool(tunPool).withTunWriter(packetPath.tunWriter()).withTunRing(packetPath.tunRing())

@@ -114,7 +114,8 @@ public final class SocketTransport implements PollableTransport {
     /**
      * Binds a UDP socket as {@code config} says, in the calling thread's network namespace.
      * The socket cuts TCP super-packets into datagrams ({@link #sendsSuperPackets()}). When {@code
-     * pool}'s buffers hold {@link #TRAIN_BYTES} after their headroom, it also receives trains of
+     * pool}'s buffers hold {@link #TRAIN_BYTES} after their headroom and {@link
+     * UdpTransportConfig#receiveTrains()} allows it, it also receives trains of
      * datagrams from one sender as one buffer each ({@code UDP_GRO}: {@link UdpSocket#enableGro}),
      * which the receiver gets with the datagram size in {@link PacketBuffer#gsoSize()}, and drops
      * a datagram longer than {@link UdpTransportConfig#largestDatagram()} as {@code OVERSIZE}; with
@@ -127,7 +128,7 @@ public final class SocketTransport implements PollableTransport {
         if (pool == null) throw new IllegalArgumentException("packet pool missing: pool=null");
         int buffers = Math.max(config.receiveBufferBytes(), config.sendBufferBytes());
         UdpSocket socket = UdpSocket.open(config.bindAddress(), config.port(), config.batchSize(), buffers);
-        if (pool.bufferSize() - pool.headroom() >= TRAIN_BYTES) {
+        if (config.receiveTrains() && pool.bufferSize() - pool.headroom() >= TRAIN_BYTES) {
             socket.enableGro(config.largestDatagram() != 0 ? config.largestDatagram() : UdpTransportConfig.MAX_DATAGRAM);
         }
         return open(socket, pool, config.sendOnCaller(), config.ringCapacity());

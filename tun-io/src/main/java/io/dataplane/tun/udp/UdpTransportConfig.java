@@ -22,10 +22,14 @@ import io.dataplane.tun.socket.SocketTransport;
  * @param largestDatagram with trains of datagrams received as one (UDP GRO, see {@link
  *     SocketTransport#udp}): the longest datagram taken, alone or in a train; a longer one is dropped
  *     as too large for its buffer, as without trains. 0: up to 65507 bytes, what a train buffer holds
+ * @param receiveTrains take trains of datagrams up as one where the pool's buffers hold them (the
+ *     default); false receives every datagram on its own whatever the buffers hold, for a receiver
+ *     whose peers hand the socket whole UDP tunnel super-packets (a kernel VTEP across a veth), whose
+ *     GRO size is the inner segment's and not a datagram's
  */
 public record UdpTransportConfig(
         int bindAddress, int port, int batchSize, int ringCapacity, int receiveBufferBytes, int sendBufferBytes,
-        boolean sendOnCaller, int largestDatagram) {
+        boolean sendOnCaller, int largestDatagram, boolean receiveTrains) {
     /** Default datagrams per system call, as wireguard-go's batch order of magnitude. */
     public static final int DEFAULT_BATCH_SIZE = 64;
     /** Default send ring: a few batches of every sender thread. */
@@ -62,32 +66,37 @@ public record UdpTransportConfig(
     /** Binds {@code bindAddress:port} with the default batch, ring and socket buffer sizes, sending on the caller. */
     public static UdpTransportConfig of(int bindAddress, int port) {
         return new UdpTransportConfig(bindAddress, port, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true, 0);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true, 0, true);
     }
 
     /** This config with another batch size. */
     public UdpTransportConfig withBatchSize(int batchSize) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
     }
 
     /** This config with another send ring capacity. */
     public UdpTransportConfig withRingCapacity(int ringCapacity) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
     }
 
     /** This config with other socket buffer sizes. */
     public UdpTransportConfig withSocketBuffers(int receiveBufferBytes, int sendBufferBytes) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
     }
 
     /** This config sending on the caller's thread ({@code true}) or through the ring and a sender thread. */
     public UdpTransportConfig withSendOnCaller(boolean sendOnCaller) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
     }
 
     /** This config with another {@code largestDatagram} (0: as long as a train buffer holds). */
     public UdpTransportConfig withLargestDatagram(int largestDatagram) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+    }
+
+    /** This config taking trains of datagrams up as one ({@code true}, where the buffers hold them) or not. */
+    public UdpTransportConfig withReceiveTrains(boolean receiveTrains) {
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
     }
 
     @Override
