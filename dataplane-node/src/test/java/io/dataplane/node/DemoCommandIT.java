@@ -184,6 +184,14 @@ class DemoCommandIT {
         assertFalse(Files.exists(Path.of(state.group(1))), "state directory left behind: " + state.group(1));
         assertFalse(ProcessHandle.of(demo.pid()).map(ProcessHandle::isAlive).orElse(false), "demo JVM still there");
         for (long pid : children) {
+            // The launcher's stderr filter reads until the JVM's stderr closes: it ends just after the JVM.
+            ProcessHandle.of(pid).ifPresent(h -> {
+                try {
+                    h.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception stillThere) {
+                    // Asserted below.
+                }
+            });
             assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " of the demo's still there");
         }
     }
