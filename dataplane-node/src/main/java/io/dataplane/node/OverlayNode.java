@@ -169,13 +169,11 @@ public final class OverlayNode implements AutoCloseable {
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
             // Trains of datagrams received as one (UDP GRO) into the same 64 KiB buffers, where the
             // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
-            // Raw IP sockets have no GRO, and a vxlan node takes none: a kernel VTEP across a veth hands
-            // its socket whole TCP super-packets (UDP tunnel GSO) whose GRO size is the inner MSS, not a
-            // datagram's, so such a packet would be cut wrong; udp peers send plain datagrams or our GSO.
-            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD && type == BackendType.UDP;
-            // A kernel VTEP across a veth sends TCP super-packets whole, each one datagram of up to 64 KiB:
-            // a vxlan node receives into 64 KiB buffers.
-            int slot = type == BackendType.VXLAN ? SUPER_PACKET_BUFFER : bufferSize(underlayMtu, tunMtu + provider.overhead());
+            BackendProvider.Receive receive = provider.receive();
+            boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD
+                    && receive == BackendProvider.Receive.TRAINS;
+            int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? SUPER_PACKET_BUFFER
+                    : bufferSize(underlayMtu, tunMtu + provider.overhead());
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
             PacketPool tunPool = pool;

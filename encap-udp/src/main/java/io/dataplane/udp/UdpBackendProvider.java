@@ -11,7 +11,7 @@ public final class UdpBackendProvider extends BackendProvider {
 
     /** Called by {@link java.util.ServiceLoader}. */
     public UdpBackendProvider() {
-        super(BackendType.UDP, conf -> "flannel0", true, true,
+        super(BackendType.UDP, conf -> "flannel0", true, true, Receive.TRAINS,
                 (context, setup) -> UdpBackend.open(context, UdpOptions.defaults().withTransports(setup.udp())));
     }
 }

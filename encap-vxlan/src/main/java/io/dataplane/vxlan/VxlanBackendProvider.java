@@ -22,7 +22,7 @@ public final class VxlanBackendProvider extends BackendProvider {
 
     /** Called by {@link java.util.ServiceLoader}. */
     public VxlanBackendProvider() {
-        super(BackendType.VXLAN, conf -> "flannel." + conf.vni(), true, true, (context, setup) -> {
+        super(BackendType.VXLAN, conf -> "flannel." + conf.vni(), true, true, Receive.WHOLE_SUPER_PACKETS, (context, setup) -> {
             String mac = setup.option(VTEP_MAC);
             return VxlanBackend.open(context, VxlanOptions.defaults().withVtepMac(mac == null ? null : MacAddress.parse(mac))
                     .withTransports(setup.udp()));

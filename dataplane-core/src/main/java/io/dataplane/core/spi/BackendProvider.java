@@ -28,10 +28,28 @@ public abstract class BackendProvider {
         Backend open(BackendContext context, BackendSetup setup) throws IOException;
     }
 
+    /** What a backend's socket receives from its peers, which sizes the node's receive buffers. */
+    public enum Receive {
+        /** One datagram at a time, none longer than the TUN's packet with the tunnel's headers. */
+        DATAGRAMS,
+        /**
+         * Trains of datagrams from one sender taken up as one (UDP GRO, where the node's threading
+         * allows it): peers send plain datagrams or UDP GSO messages, never tunnel super-packets.
+         */
+        TRAINS,
+        /**
+         * One datagram at a time, but up to 64 KiB: a kernel peer across a veth hands the socket
+         * whole TCP super-packets (UDP tunnel GSO), whose GRO size is the inner segment's, so
+         * trains cannot be told from them and are not taken.
+         */
+        WHOLE_SUPER_PACKETS
+    }
+
     private final BackendType type;
     private final Function<BackendConf, String> tunName;
     private final boolean superPackets;
     private final boolean packetPath;
+    private final Receive receive;
     private final Factory factory;
 
     /**
@@ -43,10 +61,20 @@ public abstract class BackendProvider {
      */
     protected BackendProvider(BackendType type, Function<BackendConf, String> tunName, boolean superPackets, boolean packetPath,
             Factory factory) {
+        this(type, tunName, superPackets, packetPath, Receive.DATAGRAMS, factory);
+    }
+
+    /**
+     * As the constructor without {@code receive}, for a backend whose socket receives as {@code
+     * receive} says ({@link #receive()}).
+     */
+    protected BackendProvider(BackendType type, Function<BackendConf, String> tunName, boolean superPackets, boolean packetPath,
+            Receive receive, Factory factory) {
         this.type = type;
         this.tunName = tunName;
         this.superPackets = superPackets;
         this.packetPath = packetPath;
+        this.receive = receive;
         this.factory = factory;
     }
 
@@ -79,6 +107,11 @@ public abstract class BackendProvider {
      */
     public final boolean packetPath() {
         return packetPath;
+    }
+
+    /** What the backend's socket receives from its peers: {@link Receive#DATAGRAMS} unless the provider says otherwise. */
+    public final Receive receive() {
+        return receive;
     }
 
     /**
