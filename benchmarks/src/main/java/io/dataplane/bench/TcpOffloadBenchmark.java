@@ -1,13 +1,12 @@
 package io.dataplane.bench;
 
-import static io.dataplane.core.wire.NetworkOrder.U16;
 import static io.dataplane.core.wire.NetworkOrder.U32;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
-import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.TcpCoalescer;
+import io.dataplane.core.wire.TcpHeader;
 import io.dataplane.core.wire.TcpSegments;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -48,7 +47,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class TcpOffloadBenchmark {
     private static final int MSS = 1398;
-    private static final int HEADERS = 20 + 32; // IPv4, TCP with timestamps
+    private static final int TCP_HEADER = 32; // with timestamps
+    private static final int HEADERS = Ipv4Header.HEADER_LEN + TCP_HEADER;
     private static final int SEGMENTS = 47;
     private static final int PREFIX = 22;
     private static final int SRC = 0x0af40101;
@@ -84,31 +84,20 @@ public class TcpOffloadBenchmark {
             int len = k < SEGMENTS - 1 ? MSS : payload - (SEGMENTS - 1) * MSS;
             p.setLength(HEADERS + len);
             MemorySegment.copy(s, o + PREFIX + HEADERS + (long) k * MSS, p.segment(), p.offset() + HEADERS, len);
-            writeHeaders(p.segment(), p.offset(), HEADERS + len, 1000 + k * MSS);
-            int sum = InternetChecksum.pseudoHeaderSum(SRC, DST, Ipv4Header.PROTO_TCP, 32 + len);
-            int tcpAt = p.offset() + 20;
-            p.segment().set(U16, tcpAt + 16, (short) InternetChecksum.finish(InternetChecksum.sum(p.segment(), tcpAt, 32 + len, sum)));
+            writeHeaders(p.segment(), p.offset(), HEADERS + len, 1000 + k * MSS)
+                    .fillChecksum(SRC, DST, TCP_HEADER + len);
         }
         MemorySegment.copy(received[0].segment(), ValueLayout.JAVA_BYTE, received[0].offset(), firstHeaders, 0, HEADERS);
     }
 
-    private static void writeHeaders(MemorySegment s, int ip, int total, int seq) {
-        s.set(ValueLayout.JAVA_BYTE, ip, (byte) 0x45);
-        s.set(U16, ip + 2, (short) total);
-        s.set(U16, ip + 6, (short) Ipv4Header.FLAG_DF);
-        s.set(ValueLayout.JAVA_BYTE, ip + 8, (byte) 64);
-        s.set(ValueLayout.JAVA_BYTE, ip + 9, (byte) Ipv4Header.PROTO_TCP);
-        s.set(U32, ip + 12, SRC);
-        s.set(U32, ip + 16, DST);
-        new Ipv4Header().wrap(s, ip).fillChecksum();
-        int t = ip + 20;
-        s.set(U32, t, 5201 << 16 | 40000);
-        s.set(U32, t + 4, seq);
-        s.set(U32, t + 8, 77);
-        s.set(ValueLayout.JAVA_BYTE, t + 12, (byte) (8 << 4));
-        s.set(ValueLayout.JAVA_BYTE, t + 13, (byte) 0x10);
-        s.set(U16, t + 14, (short) 512);
-        s.set(U32, t + 20, 0x0101080a); // NOP NOP timestamps
+    // The IPv4 header (checksum filled) and the TCP header (checksum not) of a segment from port 5201 to 40000.
+    private static TcpHeader writeHeaders(MemorySegment s, int ip, int total, int seq) {
+        new Ipv4Header().wrap(s, ip).setVersion4AndIhl(5).setTotalLength(total).setFlagsAndFragmentOffset(Ipv4Header.FLAG_DF)
+                .setTtl(64).setProtocol(Ipv4Header.PROTO_TCP).setSrcAddr(SRC).setDstAddr(DST).fillChecksum();
+        TcpHeader tcp = new TcpHeader().wrap(s, ip + Ipv4Header.HEADER_LEN).setSrcPort(5201).setDstPort(40000)
+                .setSeqNum(seq).setAckNum(77).setDataOffset(TCP_HEADER / 4).setFlags(TcpHeader.FLAG_ACK).setWindow(512);
+        s.set(U32, tcp.optionsOffset(), 0x0101080a); // NOP NOP timestamps
+        return tcp;
     }
 
     @TearDown(Level.Trial)

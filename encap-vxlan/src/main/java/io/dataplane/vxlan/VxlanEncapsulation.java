@@ -13,9 +13,9 @@ import io.dataplane.core.wire.EthernetHeader;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.MacAddress;
 import io.dataplane.core.wire.PartialChecksum;
+import io.dataplane.core.wire.TcpHeader;
 import io.dataplane.core.wire.VxlanHeader;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A VXLAN tunnel endpoint (RFC 7348) in user space that puts exactly the bytes on the wire that the
@@ -130,6 +130,7 @@ public final class VxlanEncapsulation implements Encapsulation {
     // Used by decap only (its own thread).
     private final Ipv4Header innerIp = new Ipv4Header();
     private final ArpPacket arp = new ArpPacket();
+    private final TcpHeader innerTcp = new TcpHeader();
 
     /**
      * A VTEP that resolves next hops through {@code neighbors} and {@code fdb}; the control plane
@@ -261,9 +262,9 @@ public final class VxlanEncapsulation implements Encapsulation {
     private int superPacketSegment(Ipv4Header ip, MemorySegment s, int at, int totalLength) {
         if (ip.protocol() != Ipv4Header.PROTO_TCP || PartialChecksum.field(s, at, totalLength) < 0) return 0;
         int ihl = ip.headerLength();
-        int tcpHeader = (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at + ihl + 12)) >>> 4) * 4;
-        int headers = ihl + tcpHeader;
-        return tcpHeader >= 20 && headers < totalLength ? innerMtu - headers : 0;
+        TcpHeader tcp = innerTcp.wrap(s, at + ihl);
+        int headers = ihl + tcp.headerLength();
+        return tcp.checkLen(totalLength - ihl) && headers < totalLength ? innerMtu - headers : 0;
     }
 
     /** Turns an ARP request for our VTEP address into the reply, in place; anything else is dropped. */

@@ -5,7 +5,6 @@ import io.dataplane.core.buffer.PacketTrain;
 import io.dataplane.core.spi.PollableTunnelDevice;
 import io.dataplane.core.spi.Poller;
 import io.dataplane.core.spi.TunnelDevice;
-import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.PartialChecksum;
 import io.dataplane.core.wire.TcpCoalescer;
 import io.dataplane.tun.sys.Errno;
@@ -43,36 +42,31 @@ import java.util.List;
  * run concurrently.
  *
  * <p><b>virtio_net_hdr.</b> With {@link TunOptions#vnetHeader()} every packet crosses the
- * descriptor behind a 10-byte {@link VirtioNetHeader} ({@code TUNSETVNETHDRSZ} = 10). Read puts
- * it in the 10 bytes in front of the buffer's data, where a {@link VirtioNetHeader} view can read
- * it, and sets the buffer's {@link PacketBuffer#gsoSize() gsoSize} for a super-packet (0 otherwise).
- * A single packet with a partial checksum (NEEDS_CSUM, with the CSUM offload) has its checksum
- * completed here, so what read returns is always a valid packet, except the segments of a
- * super-packet, whose header keeps NEEDS_CSUM for the segmenter. Write puts a header in those 10
- * bytes of headroom: for a single packet all zero, or NEEDS_CSUM (see below); for
- * {@code gsoSize != 0} a GSO header (TCPV4 or UDP_L4 from the IPv4 protocol) with NEEDS_CSUM,
- * writing the pseudo-header sum into the L4 checksum field, as the kernel expects of a
- * super-packet. Buffers need an offset of at least 10.
- * A super-packet larger than the buffer is cut at the buffer's end (its IPv4 total length then
- * exceeds the data, which IPv4 validation drops); with TSO/USO use buffers of 64 KiB.
+ * descriptor behind a 10-byte {@link VirtioNetHeader} ({@code TUNSETVNETHDRSZ} = 10), in the 10
+ * bytes in front of the buffer's data: buffers need an offset of at least 10. Read leaves the
+ * kernel's header there for a {@link VirtioNetHeader} view and sets the buffer's
+ * {@link PacketBuffer#gsoSize() gsoSize} for a super-packet (0 otherwise); a single packet with a
+ * partial checksum (NEEDS_CSUM, with the CSUM offload) has it completed, so what read returns is
+ * a valid packet or a super-packet whose header keeps NEEDS_CSUM for the segmenter. Write puts a
+ * header there: for {@code gsoSize != 0} a GSO header (TCPV4 or UDP_L4 from the IPv4 protocol) with
+ * NEEDS_CSUM and the pseudo-header sum in the L4 checksum field, as the kernel expects of a
+ * super-packet; for a single packet all zero, or NEEDS_CSUM (below). A super-packet larger than
+ * the buffer is cut at the buffer's end (its IPv4 total length then exceeds the data, which IPv4
+ * validation drops); with TSO/USO use buffers of 64 KiB.
  *
- * <p><b>Partial checksums on write.</b> A kernel that sends across a veth defers TCP and UDP
- * checksums ({@code CHECKSUM_PARTIAL}); a kernel VXLAN or IPIP device there puts inner packets on
- * the wire whose checksum field holds only the pseudo-header sum ({@link PartialChecksum}), and
- * the TUN's kernel would drop them as corrupt. {@link #write} hands such a packet on as the
- * sender's kernel meant it: with the virtio_net_hdr, NEEDS_CSUM at the transport header (what
- * {@code virtio_net_hdr_to_skb} in {@code tun_get_user} turns back into {@code CHECKSUM_PARTIAL},
- * completed by {@code skb_checksum_help} only if the packet leaves through a device that needs
- * it); without it, completed in software. Finding one costs a look at the IPv4 header and the
- * checksum field; a checksum that is neither complete nor partial is written as it is, and the
- * kernel's TCP or UDP drops it and counts it.
+ * <p><b>Partial checksums on write.</b> A kernel VXLAN or IPIP device that sends across a veth
+ * puts inner TCP and UDP packets on the wire whose checksum holds only the pseudo-header sum
+ * ({@link PartialChecksum}); the TUN's kernel would drop them as corrupt. {@link #write} hands
+ * such a packet on as the sender's kernel meant it: with the virtio_net_hdr, as NEEDS_CSUM at its
+ * transport header, for whichever device needs the sum to complete it; without, completed in
+ * software. Finding one costs a look at the IPv4 header and the checksum field; a checksum that is
+ * neither complete nor partial is written as it is, for the kernel's TCP or UDP to drop and count.
  *
- * <p><b>Joined writes.</b> With {@link TunOffload#TSO4} among the offloads, {@link #write} also
- * does what GRO does for a NIC: consecutive segments of one TCP flow in the batch (as
+ * <p><b>Joined writes.</b> With {@link TunOffload#TSO4} among the offloads, {@link #write} and
+ * {@link #writeTrain} also do what GRO does for a NIC: consecutive segments of one TCP flow (as
  * {@link TcpCoalescer} decides, each checksum verified or partial) go into the kernel as one TCP
- * super-packet, the first buffer with its rewritten headers and the payload of the others gathered
- * by one {@code writev}, no copy. The kernel's TCP then takes up one packet where it would have
- * taken up dozens. {@link #coalesced()} counts the packets written so.
+ * super-packet, the first with its rewritten headers and the payload of the others gathered by one
+ * {@code writev}, no copy. {@link #coalesced()} counts the packets written so.
  *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
  * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
@@ -83,10 +77,6 @@ public final class TunDevice implements PollableTunnelDevice {
     private static final String TUN_PATH = "/dev/net/tun";
     private static final String NEEDS_RIGHT = "needs root or CAP_NET_ADMIN";
     private static final int VNET_HDR_LEN = VirtioNetHeader.LENGTH;
-    private static final ValueLayout.OfShort NET_U16 = SocketNative.NET_U16;
-    private static final ValueLayout.OfInt NET_U32 = SocketNative.NET_U32;
-    private static final int IPPROTO_TCP = 6;
-    private static final int IPPROTO_UDP = 17;
 
     private final String name;
     private final int queueIndex;
@@ -95,12 +85,10 @@ public final class TunDevice implements PollableTunnelDevice {
     private final WakeableFd fd;
     private final int fdNumber;
     private final int controlFd;
-    private final int hdrLen;
-    private final VirtioNetHeader readHeader = new VirtioNetHeader();
-    private final VirtioNetHeader writeHeader = new VirtioNetHeader();
-    private final TcpCoalescer coalescer; // writer only; null unless TSO4: then TCP segments are joined
-    private final MemorySegment writeIovecs; // writer only: the iovecs of a coalesced write
-    private final TunTrainWriter trainWriter; // writer only; null unless TSO4
+    private final int hdrLen; // bytes in front of every packet on the descriptor: the virtio_net_hdr, or none
+    private final VnetHeaderCodec readCodec;
+    private final VnetHeaderCodec writeCodec;
+    private final SegmentJoiner joiner; // writer only; null unless TSO4: then TCP segments are joined
     private volatile long coalesced;
     private boolean controlClosed;
 
@@ -112,11 +100,10 @@ public final class TunDevice implements PollableTunnelDevice {
         this.fd = fd;
         this.fdNumber = fd.fd();
         this.controlFd = controlFd;
-        this.hdrLen = options.vnetHeader() ? VNET_HDR_LEN : 0;
-        boolean join = options.offloads().contains(TunOffload.TSO4);
-        this.coalescer = join ? new TcpCoalescer() : null;
-        this.writeIovecs = join ? Arena.ofAuto().allocate(16L * TcpCoalescer.MAX_SEGMENTS, 8) : null;
-        this.trainWriter = join ? new TunTrainWriter(this) : null;
+        this.readCodec = new VnetHeaderCodec(name, options.vnetHeader());
+        this.writeCodec = new VnetHeaderCodec(name, options.vnetHeader());
+        this.hdrLen = readCodec.length();
+        this.joiner = options.offloads().contains(TunOffload.TSO4) ? new SegmentJoiner(writeCodec) : null;
     }
 
     /** Creates or attaches to the TUN device {@code name} with the {@link TunOptions#defaults() defaults}. */
@@ -336,8 +323,8 @@ public final class TunDevice implements PollableTunnelDevice {
                 int n = 0;
                 while (n < limit) {
                     PacketBuffer b = packets[n];
+                    readCodec.checkHeadroom(b);
                     int off = b.offset();
-                    if (off < hdrLen) throw noHeadroom(b, off);
                     long room = (long) b.capacity() - off + hdrLen;
                     long r = FdNative.read(errno, fdNumber, b.address() + off - hdrLen, room);
                     if (r < 0) {
@@ -352,8 +339,7 @@ public final class TunDevice implements PollableTunnelDevice {
                     int len = (int) Math.min(r, room) - hdrLen;
                     if (len < 0) continue; // shorter than the virtio_net_hdr: nothing a kernel sends
                     b.setLength(len);
-                    if (hdrLen != 0) acceptHeader(b, off, len);
-                    else b.setGsoSize(0); // a reused buffer may still say super-packet
+                    readCodec.decode(b);
                     n++;
                 }
                 if (n > 0 || !block) return n;
@@ -370,35 +356,11 @@ public final class TunDevice implements PollableTunnelDevice {
         }
     }
 
-    private IllegalArgumentException noHeadroom(PacketBuffer b, int off) {
-        return new IllegalArgumentException("buffer offset leaves no room for the virtio_net_hdr on " + name
-                + ": offset=" + off + " (need " + hdrLen + ")");
-    }
-
-    // Sets the GSO size from the header; completes a single packet's partial checksum.
-    private void acceptHeader(PacketBuffer b, int off, int len) {
-        MemorySegment s = b.segment();
-        VirtioNetHeader h = readHeader.wrap(s, off - VNET_HDR_LEN);
-        int gsoType = h.gsoType() & ~VirtioNetHeader.GSO_ECN;
-        if (gsoType != VirtioNetHeader.GSO_NONE) {
-            b.setGsoSize(h.gsoSize());
-            return;
-        }
-        b.setGsoSize(0);
-        if ((h.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0) {
-            int start = h.csumStart();
-            int csumOffset = h.csumOffset();
-            if (start + csumOffset + 2 <= len) {
-                PartialChecksum.complete(s, off, start, csumOffset, len);
-                h.flags(h.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
-            }
-        }
-    }
-
     /**
      * Writes {@code packets[0..count)}, each from its offset for its length; returns how many the
      * kernel took. A packet it refuses (EINVAL: malformed; EIO: the device is down) is skipped.
      *
+     * @throws IllegalArgumentException if a buffer's offset leaves no room for the virtio_net_hdr
      * @throws ErrnoException naming the device if the device itself fails (EBADFD: it was removed)
      */
     @Override
@@ -408,41 +370,12 @@ public final class TunDevice implements PollableTunnelDevice {
         try {
             MemorySegment errno = out.errno();
             int written = 0;
-            for (int i = 0; i < count; i++) {
-                PacketBuffer b = packets[i];
-                if (coalescer != null && i + 1 < count && coalescer.start(b)) {
-                    int run = 1;
-                    while (i + run < count && coalescer.append(packets[i + run])) run++;
-                    if (run > 1) {
-                        int r = writeCoalesced(out, errno, packets, i, run);
-                        if (r == CLOSED) return CLOSED;
-                        written += r;
-                        i += run - 1;
-                        continue;
-                    }
-                }
-                int off = b.offset();
-                int len = b.length();
-                if (hdrLen != 0) {
-                    if (off < hdrLen) throw noHeadroom(b, off);
-                    if (!prepareHeader(b, off, len)) continue;
-                } else {
-                    int field = PartialChecksum.field(b.segment(), off, len);
-                    if (field >= 0) PartialChecksum.complete(b.segment(), off, field);
-                }
-                long start = b.address() + off - hdrLen;
-                long total = (long) len + hdrLen;
-                while (true) {
-                    long r = FdNative.write(errno, fdNumber, start, total);
-                    if (r >= 0) {
-                        written++;
-                        break;
-                    }
-                    Errno.Outcome o = Errno.sendResult("write", name, NativeCall.errno(errno));
-                    if (o == Errno.Outcome.CLOSED) return CLOSED;
-                    if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-                    if (o == Errno.Outcome.FAILED) break; // refused this packet: the caller counts it
-                }
+            for (int i = 0; i < count; ) {
+                int run = joiner == null ? 1 : joiner.join(packets, i, count);
+                int r = run > 1 ? writeJoined(out, errno, packets[i], run) : writeOne(out, errno, packets[i]);
+                if (r == CLOSED) return CLOSED;
+                written += r;
+                i += run;
             }
             return written;
         } finally {
@@ -451,74 +384,30 @@ public final class TunDevice implements PollableTunnelDevice {
     }
 
     /**
-     * Writes {@code packets[from..from+run)}, which {@link #coalescer} joined, as one TCP super-packet:
-     * the first buffer with its virtio_net_hdr (GSO TCPV4, NEEDS_CSUM) and rewritten headers, then
-     * the payload of each of the others, gathered by one {@code writev}. Returns {@code run} if the
-     * kernel took it, 0 if it refused it, or {@link #CLOSED}.
-     */
-    private int writeCoalesced(WakeableFd.Direction out, MemorySegment errno, PacketBuffer[] packets, int from, int run)
-            throws IOException {
-        int headers = coalescer.headerLength();
-        for (int k = 1; k < run; k++) {
-            PacketBuffer q = packets[from + k];
-            writeIovecs.set(ValueLayout.JAVA_LONG, 16L * k, q.address() + q.offset() + headers);
-            writeIovecs.set(ValueLayout.JAVA_LONG, 16L * k + 8, q.length() - headers);
-        }
-        return writeJoined(out, errno, coalescer, packets[from], run);
-    }
-
-    /**
-     * Writes a run that {@code joined} accepted, {@code first} (the buffer its run started with,
-     * data on the first segment) and the payloads of the others already in {@link #joinIovecs}
-     * {@code [1..run)}, as one super-packet; returns {@code run}, 0 if refused, or {@link #CLOSED}.
-     */
-    int writeJoined(TcpCoalescer joined, PacketBuffer first, int run) throws IOException {
-        WakeableFd.Direction out = fd.writing();
-        if (!out.enter()) return CLOSED;
-        try {
-            return writeJoined(out, out.errno(), joined, first, run);
-        } finally {
-            out.exit();
-        }
-    }
-
-    /** The iovecs of a joined write, one per segment (writer only), for {@link #writeJoined}. */
-    MemorySegment joinIovecs() {
-        return writeIovecs;
-    }
-
-    private int writeJoined(WakeableFd.Direction out, MemorySegment errno, TcpCoalescer joined, PacketBuffer b, int run) throws IOException {
-        int off = b.offset();
-        if (off < hdrLen) throw noHeadroom(b, off);
-        int headers = joined.headerLength();
-        int firstLength = b.length();
-        joined.finish(b);
-        writeHeader.wrap(b.segment(), off - VNET_HDR_LEN)
-                .set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, headers, joined.mss(), 20, 16);
-        MemorySegment iov = writeIovecs;
-        iov.set(ValueLayout.JAVA_LONG, 0, b.address() + off - hdrLen);
-        iov.set(ValueLayout.JAVA_LONG, 8, (long) firstLength + hdrLen);
-        while (true) {
-            long r = FdNative.writev(errno, fdNumber, iov.address(), run);
-            if (r >= 0) {
-                coalesced += run;
-                return run;
-            }
-            Errno.Outcome o = Errno.sendResult("writev", name, NativeCall.errno(errno));
-            if (o == Errno.Outcome.CLOSED) return CLOSED;
-            if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
-            if (o == Errno.Outcome.FAILED) return 0; // refused: the caller counts them
-        }
-    }
-
-    /**
      * Writes the packets of {@code train} in order; with {@link TunOffload#TSO4} among the offloads,
-     * consecutive segments of one TCP flow in it go in as one super-packet, as in {@link #write}
-     * ({@link TunTrainWriter}), the payloads gathered from the one buffer.
+     * consecutive segments of one TCP flow in it go in as one super-packet, as in {@link #write},
+     * the payloads gathered from the one buffer.
      */
     @Override
     public int writeTrain(PacketTrain train) throws IOException {
-        return trainWriter == null ? PollableTunnelDevice.super.writeTrain(train) : trainWriter.write(train);
+        if (joiner == null) return PollableTunnelDevice.super.writeTrain(train);
+        WakeableFd.Direction out = fd.writing();
+        if (!out.enter()) return CLOSED;
+        try {
+            MemorySegment errno = out.errno();
+            int written = 0;
+            for (int i = 0; i < train.count(); ) {
+                int run = joiner.join(train, i);
+                PacketBuffer first = train.select(i);
+                int r = run > 1 ? writeJoined(out, errno, first, run) : writeOne(out, errno, first);
+                if (r == CLOSED) return CLOSED;
+                written += r;
+                i += run;
+            }
+            return written;
+        } finally {
+            out.exit();
+        }
     }
 
     /** Packets written as part of a coalesced super-packet so far (0 unless TSO4 is among the offloads). */
@@ -526,48 +415,35 @@ public final class TunDevice implements PollableTunnelDevice {
         return coalesced;
     }
 
-    // Writes the virtio_net_hdr in front of the packet. False if a super-packet is not TCP or UDP over IPv4.
-    private boolean prepareHeader(PacketBuffer b, int off, int len) {
-        MemorySegment s = b.segment();
-        VirtioNetHeader h = writeHeader.wrap(s, off - VNET_HDR_LEN);
-        int gsoSize = b.gsoSize();
-        if (gsoSize == 0) {
-            int field = PartialChecksum.field(s, off, len);
-            if (field < 0) {
-                h.clear();
-            } else {
-                int ihl = (s.get(ValueLayout.JAVA_BYTE, off) & 0x0f) * 4;
-                h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, field + 2, 0, ihl, field - ihl);
+    // Writes one packet behind its virtio_net_hdr; returns 1, 0 if refused (the caller counts it), or CLOSED.
+    private int writeOne(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
+        if (!writeCodec.encode(b)) return 0;
+        long start = b.address() + b.offset() - hdrLen;
+        long total = (long) b.length() + hdrLen;
+        while (true) {
+            long r = FdNative.write(errno, fdNumber, start, total);
+            if (r >= 0) return 1;
+            Errno.Outcome o = Errno.sendResult("write", name, NativeCall.errno(errno));
+            if (o == Errno.Outcome.CLOSED) return CLOSED;
+            if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+            if (o == Errno.Outcome.FAILED) return 0;
+        }
+    }
+
+    // Writes the run the joiner found, first, as one super-packet; returns run, 0 if refused (the caller counts them), or CLOSED.
+    private int writeJoined(WakeableFd.Direction out, MemorySegment errno, PacketBuffer first, int run) throws IOException {
+        long iovecs = joiner.finish(first);
+        while (true) {
+            long r = FdNative.writev(errno, fdNumber, iovecs, run);
+            if (r >= 0) {
+                coalesced += run;
+                return run;
             }
-            return true;
+            Errno.Outcome o = Errno.sendResult("writev", name, NativeCall.errno(errno));
+            if (o == Errno.Outcome.CLOSED) return CLOSED;
+            if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
+            if (o == Errno.Outcome.FAILED) return 0;
         }
-        if (len < 20) return false;
-        int verIhl = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off));
-        int ihl = (verIhl & 0x0f) * 4;
-        if ((verIhl >>> 4) != 4 || ihl < 20) return false;
-        int protocol = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off + 9));
-        int gsoType;
-        int l4HeaderLen;
-        int csumOffset;
-        if (protocol == IPPROTO_TCP) {
-            if (len < ihl + 20) return false;
-            gsoType = VirtioNetHeader.GSO_TCPV4;
-            l4HeaderLen = (Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, off + ihl + 12)) >>> 4) * 4;
-            csumOffset = 16;
-        } else if (protocol == IPPROTO_UDP) {
-            if (len < ihl + 8) return false;
-            gsoType = VirtioNetHeader.GSO_UDP_L4;
-            l4HeaderLen = 8;
-            csumOffset = 6;
-        } else {
-            return false;
-        }
-        int l4Len = len - ihl;
-        // The kernel completes the checksum per segment from the pseudo-header sum over the whole L4 length.
-        int pseudo = InternetChecksum.pseudoHeaderSum(s.get(NET_U32, off + 12), s.get(NET_U32, off + 16), protocol, l4Len);
-        s.set(NET_U16, off + ihl + csumOffset, (short) pseudo);
-        h.set(VirtioNetHeader.F_NEEDS_CSUM, gsoType, ihl + l4HeaderLen, gsoSize, ihl, csumOffset);
-        return true;
     }
 
     /**

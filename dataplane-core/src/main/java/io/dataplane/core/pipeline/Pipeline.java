@@ -50,7 +50,7 @@ import java.util.List;
  *   TunnelDevice.write(up to MAX_BATCH), on this thread     refused: TUN_WRITE_FAILED
  *     a train: TunnelDevice.writeTrain(PacketTrain)         its inner packets, offsets into the one buffer
  *     &gt;&gt; TCP segments are JOINED here: consecutive segments of one flow enter the kernel as one
- *        super-packet (TunDevice with TSO, TcpCoalescer; for a train TunTrainWriter, the payloads
+ *        super-packet (TunDevice with TSO, TcpCoalescer; for a train the payloads
  *        gathered from the one buffer)
  * </pre>
  * <b>Locks.</b> None contended while traffic flows. Route, neighbor and FDB lookups read published

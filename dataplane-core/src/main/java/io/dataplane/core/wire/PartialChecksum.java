@@ -18,11 +18,6 @@ import java.lang.foreign.MemorySegment;
  * the receiver's own check. {@link #complete} then finishes the sum where nobody downstream will.
  */
 public final class PartialChecksum {
-    /** Offset of the checksum field in the TCP header. */
-    public static final int TCP_CHECKSUM_OFFSET = 16;
-    /** Offset of the checksum field in the UDP header. */
-    public static final int UDP_CHECKSUM_OFFSET = 6;
-
     private PartialChecksum() {}
 
     /**
@@ -30,33 +25,32 @@ public final class PartialChecksum {
      * {@code length} bytes at {@code offset} if that field holds the partial (pseudo-header) sum;
      * -1 if it does not, or the packet is no unfragmented TCP or UDP over IPv4 whose headers fit.
      * Reads the IPv4 header and the field only. The transport header starts at the IPv4 header
-     * length ({@code csum_start}); the field is {@link #TCP_CHECKSUM_OFFSET} or
-     * {@link #UDP_CHECKSUM_OFFSET} further on ({@code csum_offset}).
+     * length ({@code csum_start}); the field is {@link TcpHeader#CHECKSUM} or
+     * {@link UdpHeader#CHECKSUM} further on ({@code csum_offset}).
      */
     public static int field(MemorySegment segment, long offset, int length) {
         if (length < Ipv4Header.HEADER_LEN || offset + length > segment.byteSize()) return -1;
-        int verIhl = Byte.toUnsignedInt(segment.get(NetworkOrder.U8, offset));
+        int verIhl = Byte.toUnsignedInt(segment.get(NetworkOrder.U8, offset + Ipv4Header.VER_IHL));
         int ihl = (verIhl & 0x0f) * 4;
-        if ((verIhl >>> 4) != 4 || ihl < Ipv4Header.HEADER_LEN) return -1;
-        int total = Short.toUnsignedInt(segment.get(NetworkOrder.U16, offset + 2));
-        if (total > length || (segment.get(NetworkOrder.U16, offset + 6) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK)) != 0) {
-            return -1;
-        }
-        int protocol = Byte.toUnsignedInt(segment.get(NetworkOrder.U8, offset + 9));
+        if ((verIhl >>> 4) != Ipv4Header.VERSION_4 || ihl < Ipv4Header.HEADER_LEN) return -1;
+        int total = Short.toUnsignedInt(segment.get(NetworkOrder.U16, offset + Ipv4Header.TOTAL_LEN));
+        int fragment = segment.get(NetworkOrder.U16, offset + Ipv4Header.FLAGS_FRAG) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK);
+        if (total > length || fragment != 0) return -1;
+        int protocol = Byte.toUnsignedInt(segment.get(NetworkOrder.U8, offset + Ipv4Header.PROTOCOL));
         int field;
         if (protocol == Ipv4Header.PROTO_TCP) {
-            field = ihl + TCP_CHECKSUM_OFFSET;
-            if (total < ihl + 20) return -1;
+            field = ihl + TcpHeader.CHECKSUM;
+            if (total < ihl + TcpHeader.HEADER_LEN) return -1;
         } else if (protocol == Ipv4Header.PROTO_UDP) {
-            field = ihl + UDP_CHECKSUM_OFFSET;
-            if (total < ihl + 8) return -1;
+            field = ihl + UdpHeader.CHECKSUM;
+            if (total < ihl + UdpHeader.HEADER_LEN) return -1;
         } else {
             return -1;
         }
         int value = Short.toUnsignedInt(segment.get(NetworkOrder.U16, offset + field));
         if (value == 0) return -1; // UDP: no checksum; TCP: a pseudo-header sum is never 0
-        int pseudo = InternetChecksum.pseudoHeaderSum(segment.get(NetworkOrder.U32, offset + 12),
-                segment.get(NetworkOrder.U32, offset + 16), protocol, total - ihl);
+        int pseudo = InternetChecksum.pseudoHeaderSum(segment.get(NetworkOrder.U32, offset + Ipv4Header.SRC_ADDR),
+                segment.get(NetworkOrder.U32, offset + Ipv4Header.DST_ADDR), protocol, total - ihl);
         return value == pseudo ? field : -1;
     }
 
@@ -77,8 +71,8 @@ public final class PartialChecksum {
      * {@link #field} found at {@code field}, over the transport length the IPv4 header gives.
      */
     public static void complete(MemorySegment segment, long offset, int field) {
-        int ihl = (segment.get(NetworkOrder.U8, offset) & 0x0f) * 4;
-        int total = Short.toUnsignedInt(segment.get(NetworkOrder.U16, offset + 2));
+        int ihl = (segment.get(NetworkOrder.U8, offset + Ipv4Header.VER_IHL) & 0x0f) * 4;
+        int total = Short.toUnsignedInt(segment.get(NetworkOrder.U16, offset + Ipv4Header.TOTAL_LEN));
         complete(segment, offset, ihl, field - ihl, total);
     }
 }

@@ -30,16 +30,14 @@ public final class TcpCoalescer {
     /** Segments one super-packet joins at most. */
     public static final int MAX_SEGMENTS = 64;
 
-    private static final int ACK = 0x10;
-    private static final int PSH = 0x08;
-    private static final int TCP_SEQ = 4;
-    private static final int TCP_ACK = 8;
-    private static final int TCP_OFFSET = 12;
-    private static final int TCP_FLAGS = 13;
-    private static final int TCP_CHECKSUM = 16;
-    private static final int TCP_URGENT = 18;
+    private static final int ACK = TcpHeader.FLAG_ACK;
+    private static final int PSH = TcpHeader.FLAG_PSH;
+    // Runs are of IPv4 headers without options, so every segment's TCP header is at this offset.
+    private static final int IP_LEN = Ipv4Header.HEADER_LEN;
 
     private final Ipv4Header ipView = new Ipv4Header();
+    private final TcpHeader tcp = new TcpHeader(); // the segment being looked at
+    private final TcpHeader firstTcp = new TcpHeader();
     private MemorySegment firstSegment;
     private long first; // the first segment's IPv4 header
     private int tcpHeader;
@@ -61,14 +59,15 @@ public final class TcpCoalescer {
         int len = p.length();
         int thl = segmentHeader(s, o, len);
         if (thl < 0) return false;
-        int flags = Byte.toUnsignedInt(s.get(NetworkOrder.U8, o + 20 + TCP_FLAGS));
+        int flags = tcp.flags();
         if ((flags & ~PSH) != ACK) return false;
         if ((flags & PSH) != 0) return false; // nothing can follow a push: no run
         if (!checksumsValid(s, o, len)) return false;
+        firstTcp.wrap(s, o + IP_LEN);
         this.firstSegment = s;
         this.first = o;
         this.tcpHeader = thl;
-        this.mss = len - 20 - thl;
+        this.mss = len - IP_LEN - thl;
         this.count = 1;
         this.payload = mss;
         this.lastPayload = mss;
@@ -85,24 +84,25 @@ public final class TcpCoalescer {
         int len = q.length();
         int thl = segmentHeader(s, o, len);
         if (thl != tcpHeader) return false;
-        int data = len - 20 - thl;
-        if (data > mss || 20 + thl + payload + data > Ipv4Header.MAX_TOTAL_LEN) return false;
-        int flags = Byte.toUnsignedInt(s.get(NetworkOrder.U8, o + 20 + TCP_FLAGS));
+        int data = len - IP_LEN - thl;
+        if (data > mss || IP_LEN + thl + payload + data > Ipv4Header.MAX_TOTAL_LEN) return false;
+        int flags = tcp.flags();
         if ((flags & ~PSH) != ACK) return false;
         MemorySegment f = firstSegment;
-        // IPv4: TOS (byte 1), flags/fragment (6-7), TTL (8), protocol (9), addresses (12-19).
-        if (s.get(NetworkOrder.U8, o + 1) != f.get(NetworkOrder.U8, first + 1)
-                || s.get(NetworkOrder.U16, o + 6) != f.get(NetworkOrder.U16, first + 6)
-                || s.get(NetworkOrder.U16, o + 8) != f.get(NetworkOrder.U16, first + 8)
-                || s.get(NetworkOrder.U64, o + 12) != f.get(NetworkOrder.U64, first + 12)) {
+        // IPv4: TOS, flags/fragment, TTL with protocol, both addresses (one 64-bit read).
+        if (s.get(NetworkOrder.U8, o + Ipv4Header.DSCP_ECN) != f.get(NetworkOrder.U8, first + Ipv4Header.DSCP_ECN)
+                || s.get(NetworkOrder.U16, o + Ipv4Header.FLAGS_FRAG) != f.get(NetworkOrder.U16, first + Ipv4Header.FLAGS_FRAG)
+                || s.get(NetworkOrder.U16, o + Ipv4Header.TTL) != f.get(NetworkOrder.U16, first + Ipv4Header.TTL)
+                || s.get(NetworkOrder.U64, o + Ipv4Header.SRC_ADDR) != f.get(NetworkOrder.U64, first + Ipv4Header.SRC_ADDR)) {
             return false;
         }
-        long t = o + 20;
-        long ft = first + 20;
-        if (s.get(NetworkOrder.U32, t) != f.get(NetworkOrder.U32, ft) // ports
-                || s.get(NetworkOrder.U32, t + TCP_ACK) != f.get(NetworkOrder.U32, ft + TCP_ACK)
-                || s.get(NetworkOrder.U32, t + TCP_SEQ) != f.get(NetworkOrder.U32, ft + TCP_SEQ) + payload
-                || MemorySegment.mismatch(s, t + 20, t + thl, f, ft + 20, ft + thl) != -1) {
+        TcpHeader ft = firstTcp;
+        long options = tcp.optionsOffset();
+        long firstOptions = ft.optionsOffset();
+        if (tcp.ports() != ft.ports()
+                || tcp.ackNum() != ft.ackNum()
+                || tcp.seqNum() != ft.seqNum() + payload
+                || MemorySegment.mismatch(s, options, options + tcp.optionsLength(), f, firstOptions, firstOptions + ft.optionsLength()) != -1) {
             return false;
         }
         if (!checksumsValid(s, o, len)) return false; // last: the one check that reads the payload
@@ -114,16 +114,20 @@ public final class TcpCoalescer {
         return true;
     }
 
-    /** The TCP header length of the TCP/IPv4 segment with payload at {@code o}, or -1 (checksums not checked). */
-    private static int segmentHeader(MemorySegment s, long o, int len) {
-        if (len < 40 || o + len > s.byteSize()) return -1;
-        if (s.get(NetworkOrder.U8, o) != 0x45) return -1; // IPv4, no options
-        int total = Short.toUnsignedInt(s.get(NetworkOrder.U16, o + 2));
-        if (total != len || s.get(NetworkOrder.U8, o + 9) != Ipv4Header.PROTO_TCP) return -1;
-        if ((s.get(NetworkOrder.U16, o + 6) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK)) != 0) return -1;
-        int thl = (Byte.toUnsignedInt(s.get(NetworkOrder.U8, o + 20 + TCP_OFFSET)) >>> 4) * 4;
-        if (thl < 20 || 20 + thl >= len) return -1; // no payload: a pure ACK stays alone
-        if (s.get(NetworkOrder.U16, o + 20 + TCP_URGENT) != 0) return -1;
+    /**
+     * The TCP header length of the TCP/IPv4 segment with payload at {@code o}, or -1 (checksums not
+     * checked); on success {@link #tcp} views its TCP header.
+     */
+    private int segmentHeader(MemorySegment s, long o, int len) {
+        if (len < IP_LEN + TcpHeader.HEADER_LEN || o + len > s.byteSize()) return -1;
+        if (s.get(NetworkOrder.U8, o + Ipv4Header.VER_IHL) != 0x45) return -1; // IPv4, no options
+        int total = Short.toUnsignedInt(s.get(NetworkOrder.U16, o + Ipv4Header.TOTAL_LEN));
+        if (total != len || s.get(NetworkOrder.U8, o + Ipv4Header.PROTOCOL) != Ipv4Header.PROTO_TCP) return -1;
+        if ((s.get(NetworkOrder.U16, o + Ipv4Header.FLAGS_FRAG) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK)) != 0) return -1;
+        TcpHeader t = tcp.wrap(s, o + IP_LEN);
+        int thl = t.headerLength();
+        if (thl < TcpHeader.HEADER_LEN || IP_LEN + thl >= len) return -1; // no payload: a pure ACK stays alone
+        if (t.urgentPointer() != 0) return -1;
         return thl;
     }
 
@@ -131,13 +135,14 @@ public final class TcpCoalescer {
      * True if the IPv4 header checksum of the segment at {@code o} verifies and its TCP checksum
      * either verifies or is partial (the pseudo-header sum, {@link PartialChecksum}).
      */
-    private static boolean checksumsValid(MemorySegment s, long o, int len) {
-        if (InternetChecksum.sum(s, o, 20) != 0xffff) return false;
-        int src = s.get(NetworkOrder.U32, o + 12);
-        int dst = s.get(NetworkOrder.U32, o + 16);
-        int sum = InternetChecksum.pseudoHeaderSum(src, dst, Ipv4Header.PROTO_TCP, len - 20);
-        if (Short.toUnsignedInt(s.get(NetworkOrder.U16, o + 20 + TCP_CHECKSUM)) == sum) return true;
-        return InternetChecksum.sum(s, o + 20, len - 20, sum) == 0xffff;
+    private boolean checksumsValid(MemorySegment s, long o, int len) {
+        Ipv4Header ip = ipView.wrap(s, o);
+        if (!ip.verifyChecksum()) return false;
+        int src = ip.srcAddr();
+        int dst = ip.dstAddr();
+        int l4 = len - IP_LEN;
+        if (tcp.checksum() == InternetChecksum.pseudoHeaderSum(src, dst, Ipv4Header.PROTO_TCP, l4)) return true;
+        return tcp.verifyChecksum(src, dst, l4);
     }
 
     /** Segments in the run. */
@@ -152,7 +157,7 @@ public final class TcpCoalescer {
 
     /** Bytes of IPv4 and TCP header in front of the first segment's payload. */
     public int headerLength() {
-        return 20 + tcpHeader;
+        return IP_LEN + tcpHeader;
     }
 
     /** Payload bytes of the last segment added. */
@@ -169,12 +174,11 @@ public final class TcpCoalescer {
     public int finish(PacketBuffer first) {
         MemorySegment s = first.segment();
         long o = first.offset();
-        int total = 20 + tcpHeader + payload;
+        int total = IP_LEN + tcpHeader + payload;
         Ipv4Header ip = ipView.wrap(s, o).setTotalLength(total).fillChecksum();
-        long t = o + 20;
-        if (push) s.set(NetworkOrder.U8, t + TCP_FLAGS, (byte) (s.get(NetworkOrder.U8, t + TCP_FLAGS) | PSH));
-        int pseudo = InternetChecksum.pseudoHeaderSum(ip.srcAddr(), ip.dstAddr(), Ipv4Header.PROTO_TCP, total - 20);
-        s.set(NetworkOrder.U16, t + TCP_CHECKSUM, (short) pseudo);
+        TcpHeader t = tcp.wrap(s, o + IP_LEN);
+        if (push) t.setFlags(t.flags() | PSH);
+        t.setChecksum(InternetChecksum.pseudoHeaderSum(ip.srcAddr(), ip.dstAddr(), Ipv4Header.PROTO_TCP, total - IP_LEN));
         return total;
     }
 }

@@ -29,20 +29,14 @@ public final class TcpSegments {
     /** {@link #prepare}'s result for a super-packet that can be segmented. */
     public static final int VALID = -1;
     /** Longest headers of one segment: a 22-byte VXLAN prefix and IPv4 and TCP headers of 60 bytes each. */
-    public static final int MAX_HEADER_LENGTH = 22 + Ipv4Header.MAX_HEADER_LEN + 60;
+    public static final int MAX_HEADER_LENGTH = 22 + Ipv4Header.MAX_HEADER_LEN + TcpHeader.MAX_HEADER_LEN;
     /** Bytes of encapsulation in front of the IPv4 header that this class copies at most. */
     public static final int MAX_PREFIX = 22;
 
-    private static final int TCP_SEQ = 4;
-    private static final int TCP_OFFSET = 12;
-    private static final int TCP_FLAGS = 13;
-    private static final int TCP_CHECKSUM = 16;
-    private static final int FIN = 0x01;
-    private static final int PSH = 0x08;
-    private static final int CWR = 0x80;
-
     private final Ipv4Header ipView = new Ipv4Header();
+    private final TcpHeader tcpView = new TcpHeader();
     private final Ipv4Header segmentIp = new Ipv4Header();
+    private final TcpHeader segmentTcp = new TcpHeader();
     private MemorySegment s;
     private long start; // the super-packet's first byte (the prefix)
     private int prefix;
@@ -77,9 +71,9 @@ public final class TcpSegments {
         if (ip.protocol() != Ipv4Header.PROTO_TCP || ip.isFragment() || ip.totalLength() != length - prefix) return bad();
         int ihl = ip.headerLength();
         int l4 = ip.totalLength() - ihl;
-        if (l4 < 20) return bad();
-        int thl = (Byte.toUnsignedInt(seg.get(NetworkOrder.U8, ipAt + ihl + TCP_OFFSET)) >>> 4) * 4;
-        if (thl < 20 || thl > l4) return bad();
+        TcpHeader tcp = tcpView.wrap(seg, ipAt + ihl);
+        if (!tcp.checkLen(l4)) return bad();
+        int thl = tcp.headerLength();
         int data = l4 - thl;
         if (data == 0) return bad();
         this.s = seg;
@@ -93,9 +87,8 @@ public final class TcpSegments {
         this.srcAddr = ip.srcAddr();
         this.dstAddr = ip.dstAddr();
         this.identification = ip.identification();
-        long tcpAt = ipAt + ihl;
-        this.sequence = seg.get(NetworkOrder.U32, tcpAt + TCP_SEQ);
-        this.flags = Byte.toUnsignedInt(seg.get(NetworkOrder.U8, tcpAt + TCP_FLAGS));
+        this.sequence = tcp.seqNum();
+        this.flags = tcp.flags();
         return VALID;
     }
 
@@ -141,17 +134,14 @@ public final class TcpSegments {
                 .setTotalLength(ipLength + tcpLength + len)
                 .setIdentification((identification + i) & 0xffff)
                 .fillChecksum();
-        long tcpAt = ipAt + ipLength;
-        dst.set(NetworkOrder.U32, tcpAt + TCP_SEQ, sequence + i * mss);
         int f = flags;
-        if (i != segments - 1) f &= ~(FIN | PSH);
-        if (i != 0) f &= ~CWR;
-        dst.set(NetworkOrder.U8, tcpAt + TCP_FLAGS, (byte) f);
-        dst.set(NetworkOrder.U16, tcpAt + TCP_CHECKSUM, (short) 0);
+        if (i != segments - 1) f &= ~(TcpHeader.FLAG_FIN | TcpHeader.FLAG_PSH);
+        if (i != 0) f &= ~TcpHeader.FLAG_CWR;
+        TcpHeader tcp = segmentTcp.wrap(dst, ipAt + ipLength).setSeqNum(sequence + i * mss).setFlags(f).setChecksum(0);
         int sum = InternetChecksum.pseudoHeaderSum(srcAddr, dstAddr, Ipv4Header.PROTO_TCP, tcpLength + len);
-        sum = InternetChecksum.sum(dst, tcpAt, tcpLength, sum);
+        sum = InternetChecksum.sum(dst, tcp.offset(), tcpLength, sum);
         // The TCP header is a multiple of 4 bytes long, so the payload's words line up with its sum.
         sum = InternetChecksum.sum(s, payloadOffset(i), len, sum);
-        dst.set(NetworkOrder.U16, tcpAt + TCP_CHECKSUM, (short) InternetChecksum.finish(sum));
+        tcp.setChecksum(InternetChecksum.finish(sum));
     }
 }

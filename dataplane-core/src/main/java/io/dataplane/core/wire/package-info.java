@@ -3,7 +3,8 @@
  * flannel-style overlay carries ({@link io.dataplane.core.wire.EthernetHeader},
  * {@link io.dataplane.core.wire.Ipv4Header}, {@link io.dataplane.core.wire.UdpHeader},
  * {@link io.dataplane.core.wire.VxlanHeader}, {@link io.dataplane.core.wire.Icmpv4Header},
- * {@link io.dataplane.core.wire.ArpPacket}), a {@code record XxxRepr} per header with
+ * {@link io.dataplane.core.wire.ArpPacket}, and {@link io.dataplane.core.wire.TcpHeader} for the TCP
+ * offloads), a {@code record XxxRepr} per header but TCP's with
  * {@code parse(view)} and {@code emit(view)} for the slow path, the Internet checksum
  * ({@link io.dataplane.core.wire.InternetChecksum}), the TCP offload's two halves in user space
  * ({@link io.dataplane.core.wire.TcpSegments} cuts a TSO super-packet into its segments' headers,
@@ -26,6 +27,8 @@
  *   <li>on {@code VALID}, guarantees that every accessor of the view, the checksum methods given the
  *       validated lengths, and the Repr's {@code parse} stay within the bytes available.</li>
  * </ul>
+ * {@link io.dataplane.core.wire.TcpHeader} alone answers {@code checkLen(available)} with true or
+ * false under the same rules, since no packet is dropped for its TCP header.
  * Accessors never check again, so on a view that was not validated only the segment's own bounds
  * check guards the reads (an {@link IndexOutOfBoundsException} is then a bug in the caller). Each
  * view's Javadoc lists the setters that invalidate an earlier validation (those of length and type
