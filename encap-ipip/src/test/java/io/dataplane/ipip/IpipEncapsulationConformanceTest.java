@@ -19,23 +19,12 @@ import java.util.function.Consumer;
  */
 class IpipEncapsulationConformanceTest extends EncapsulationConformanceTest {
     static final int MTU = 1480;
-    private final IpipEncapsulation a = tunnel(A, B);
-    private final IpipEncapsulation b = tunnel(B, A);
 
-    private static IpipEncapsulation tunnel(int local, int peer) {
+    @Override
+    protected Encapsulation encapsulation(int self, int peer) {
         AddressSet peers = new AddressSet();
         peers.add(peer);
-        return new IpipEncapsulation(IpipTunnelConfig.of(local, MTU), peers);
-    }
-
-    @Override
-    protected Encapsulation nodeA() {
-        return a;
-    }
-
-    @Override
-    protected Encapsulation nodeB() {
-        return b;
+        return new IpipEncapsulation(IpipTunnelConfig.of(self, MTU), peers);
     }
 
     /** The peer's public IP. */

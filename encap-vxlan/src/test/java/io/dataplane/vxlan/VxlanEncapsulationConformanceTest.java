@@ -26,25 +26,23 @@ class VxlanEncapsulationConformanceTest extends EncapsulationConformanceTest {
     static final MacAddress OTHER_MAC = MacAddress.parse("02:00:00:00:00:99");
     static final int VTEP_A = Ipv4Address.parse("10.244.1.0");
     static final int VTEP_B = Ipv4Address.parse("10.244.2.0");
-    private final VxlanEncapsulation a = vtep(MAC_A, VTEP_A, VTEP_B, MAC_B, B);
-    private final VxlanEncapsulation b = vtep(MAC_B, VTEP_B, VTEP_A, MAC_A, A);
 
-    private static VxlanEncapsulation vtep(MacAddress mac, int address, int peerVtep, MacAddress peerMac, int peer) {
+    /** A VTEP with the neighbor and FDB entries of its peer's VTEP, as flanneld programs flannel.1. */
+    @Override
+    protected Encapsulation encapsulation(int self, int peer) {
         NeighborTable neighbors = new NeighborTable();
-        neighbors.add(peerVtep, peerMac);
+        neighbors.add(vtepOf(peer), macOf(peer));
         Fdb fdb = new Fdb();
-        fdb.add(peerMac, peer);
-        return new VxlanEncapsulation(VtepConfig.of(mac, address, MTU), neighbors, fdb);
+        fdb.add(macOf(peer), peer);
+        return new VxlanEncapsulation(VtepConfig.of(macOf(self), vtepOf(self), MTU), neighbors, fdb);
     }
 
-    @Override
-    protected Encapsulation nodeA() {
-        return a;
+    private static MacAddress macOf(int node) {
+        return node == A ? MAC_A : MAC_B;
     }
 
-    @Override
-    protected Encapsulation nodeB() {
-        return b;
+    private static int vtepOf(int node) {
+        return node == A ? VTEP_A : VTEP_B;
     }
 
     /** B's VTEP address, the gateway of A's route to B's subnet. */

@@ -126,12 +126,21 @@ public final class BackendType implements Comparable<BackendType> {
 
     /** flannel's five backends, then those the providers on the class path define, by name. */
     public static List<BackendType> known() {
-        List<BackendType> all = new ArrayList<>(BUILT_IN);
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-            if (!all.contains(p.type())) all.add(p.type());
+        return Known.TYPES;
+    }
+
+    /** The known types, looked up on the class path once, when first asked for. */
+    private static final class Known {
+        static final List<BackendType> TYPES = load();
+
+        private static List<BackendType> load() {
+            List<BackendType> all = new ArrayList<>(BUILT_IN);
+            for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
+                if (!all.contains(p.type())) all.add(p.type());
+            }
+            all.sort(null);
+            return List.copyOf(all);
         }
-        all.sort(null);
-        return List.copyOf(all);
     }
 
     /**
@@ -144,11 +153,8 @@ public final class BackendType implements Comparable<BackendType> {
     public static BackendType of(String name) {
         if (name != null) {
             String lower = name.toLowerCase(Locale.ROOT);
-            for (BackendType t : BUILT_IN) {
+            for (BackendType t : known()) {
                 if (t.flannelName.equals(lower)) return t;
-            }
-            for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-                if (p.type().flannelName.equals(lower)) return p.type();
             }
         }
         throw new IllegalArgumentException("unknown backend type: " + (name == null ? "null" : JsonFields.show(name)) + " (one of " + names() + ")");

@@ -13,8 +13,6 @@ import io.dataplane.core.testing.BackendConformanceTest;
 import io.dataplane.core.testing.FakeNetwork;
 import io.dataplane.core.testing.TestPackets;
 import java.io.IOException;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -55,20 +53,6 @@ class PlainBackendConformanceTest extends BackendConformanceTest {
 
     @Override
     protected Map<DropReason, byte[]> badDatagrams() {
-        byte[] ping = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 9, 56);
-        Map<DropReason, byte[]> bad = new LinkedHashMap<>();
-        bad.put(DropReason.TRUNCATED, Arrays.copyOf(ping, 12));
-        byte[] notIpv4 = ping.clone();
-        notIpv4[0] = 0x15;
-        bad.put(DropReason.NOT_IPV4, notIpv4);
-        byte[] ihl = ping.clone();
-        ihl[0] = 0x42;
-        bad.put(DropReason.BAD_IHL, ihl);
-        bad.put(DropReason.BAD_TOTAL_LENGTH, Arrays.copyOf(ping, ping.length - 3));
-        byte[] sum = ping.clone();
-        sum[11] ^= 1;
-        bad.put(DropReason.BAD_CHECKSUM, sum);
-        bad.put(DropReason.OVERSIZE, TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 9, MTU - 27));
-        return bad;
+        return TestPackets.malformed(pod(1, 5), pod(2, 7), MTU);
     }
 }

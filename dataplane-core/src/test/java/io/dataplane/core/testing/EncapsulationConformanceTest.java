@@ -52,11 +52,26 @@ public abstract class EncapsulationConformanceTest {
     /** Buffers for a 64 KiB super-packet behind the default headroom. */
     protected final PacketPool pool = new PacketPool(8, PacketPool.DEFAULT_HEADROOM + 65536 + 1024, PacketPool.DEFAULT_HEADROOM);
 
-    /** Node A's encapsulation, whose one peer is B, for inner packets up to {@link #innerMtu}. */
-    protected abstract Encapsulation nodeA();
+    private Encapsulation nodeA;
+    private Encapsulation nodeB;
 
-    /** Node B's encapsulation, whose one peer is A, for inner packets up to {@link #innerMtu}. */
-    protected abstract Encapsulation nodeB();
+    /**
+     * The encapsulation of the node at {@code self} ({@link #A} or {@link #B}) whose one peer is at
+     * {@code peer}, for inner packets up to {@link #innerMtu}.
+     */
+    protected abstract Encapsulation encapsulation(int self, int peer);
+
+    /** Node A's encapsulation, made once. */
+    protected final Encapsulation nodeA() {
+        if (nodeA == null) nodeA = encapsulation(A, B);
+        return nodeA;
+    }
+
+    /** Node B's encapsulation, made once. */
+    protected final Encapsulation nodeB() {
+        if (nodeB == null) nodeB = encapsulation(B, A);
+        return nodeB;
+    }
 
     /** What A's route to B's subnet holds: the next hop {@link Encapsulation#encap} is given. */
     protected abstract int nextHopToB();
