@@ -8,9 +8,10 @@ import java.util.Map;
 
 /**
  * A backend that no file of this project names: its type, its Backend fields and its lease data
- * come from here, and its only registration is this test source set's {@code
- * META-INF/services/io.dataplane.core.spi.BackendProvider} (which core's test-jar leaves out). It
- * shows what a new backend needs: its own classes and one registration.
+ * come from here, and its only registration is {@code
+ * src/test/plugin/META-INF/services/io.dataplane.core.spi.BackendProvider}, on core's own test
+ * class path only (not in its test-jar). It shows what a new backend needs: its own classes and
+ * one registration.
  */
 public final class PlainBackendProvider extends BackendProvider {
     /** "plain": the inner packet as a UDP payload, 28 bytes of outer IPv4 and UDP; reads Port (default 8999) and MTU. */
