@@ -32,6 +32,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -229,7 +230,7 @@ public final class OverlayNode implements AutoCloseable {
      * {@code Backend.Type}.
      */
     public static Set<BackendType> supportedBackends() {
-        Set<BackendType> supported = EnumSet.noneOf(BackendType.class);
+        Set<BackendType> supported = new TreeSet<>();
         for (BackendProvider p : BackendProvider.installed()) supported.add(p.type());
         return Collections.unmodifiableSet(supported);
     }

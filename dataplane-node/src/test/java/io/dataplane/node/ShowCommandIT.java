@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.tun.netns.NetNamespace;
@@ -90,12 +91,7 @@ class ShowCommandIT {
         String text = showA.stdout();
         List<String> lines = text.lines().toList();
         JsonNode peerLease = JSON.readTree(leaseB);
-        int port = switch (type) {
-            case VXLAN -> 8472;
-            case UDP -> 8285;
-            case WIREGUARD -> 51820;
-            case IPIP, HOST_GW -> 0;
-        };
+        int port = BackendConf.defaults(type).udpPort();
         assertEquals("node: " + backend + ", subnet 10.244.1.0/24 of 10.244.0.0/16, public IP 192.0.2.1 on veth0 (mtu 1500), "
                 + (kernelForwards ? "no TUN (host-gw: kernel routes)" : "TUN " + tun + " mtu " + (1500 - type.overhead()))
                 + (port != 0 ? ", port " + port : ""), lines.getFirst());
@@ -108,18 +104,17 @@ class ShowCommandIT {
                     + " packets \\d+ bytes; packet buffers \\d+ of \\d+ in use")), text);
         }
         assertTrue(lines.contains("drops: none") || lines.stream().anyMatch(l -> l.startsWith("drops: ")), text);
-        switch (type) {
-            case UDP -> assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2:8285\nip route:\n"
+        if (type == BackendType.UDP) {
+            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2:8285\nip route:\n"
                     + "  10.244.0.0/16 dev flannel0 scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel0 onlink\ntraffic: ");
-            case IPIP -> assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n"
+        } else if (type == BackendType.IPIP) {
+            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n"
                     + "  10.244.0.0/16 dev flannel.ipip scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink\ntraffic: ");
-            case HOST_GW -> {
-                // The route is the kernel's: show prints what ip route prints for it.
-                String kernel = Hosts.run("ip", "-n", a.name(), "route", "show", "10.244.2.0/24").strip();
-                assertEquals("10.244.2.0/24 via 192.0.2.2 dev veth0", kernel);
-                assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n  " + kernel + "\ntraffic: ");
-            }
-            default -> {}
+        } else if (type == BackendType.HOST_GW) {
+            // The route is the kernel's: show prints what ip route prints for it.
+            String kernel = Hosts.run("ip", "-n", a.name(), "route", "show", "10.244.2.0/24").strip();
+            assertEquals("10.244.2.0/24 via 192.0.2.2 dev veth0", kernel);
+            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n  " + kernel + "\ntraffic: ");
         }
         if (type == BackendType.VXLAN) {
             String mac = peerLease.get("BackendData").get("VtepMAC").asText();

@@ -20,7 +20,6 @@ import io.dataplane.core.wire.Ipv4Header;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -55,20 +54,7 @@ class UdpBackendConformanceTest extends BackendConformanceTest {
 
     @Override
     protected Map<DropReason, byte[]> badDatagrams() {
-        byte[] ping = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 9, 56);
-        Map<DropReason, byte[]> bad = new LinkedHashMap<>();
-        bad.put(DropReason.TRUNCATED, Arrays.copyOf(ping, 12));
-        byte[] garbage = ping.clone();
-        garbage[0] = 0x15;
-        bad.put(DropReason.NOT_IPV4, garbage);
-        byte[] ihl = ping.clone();
-        ihl[0] = 0x42;
-        bad.put(DropReason.BAD_IHL, ihl);
-        bad.put(DropReason.BAD_TOTAL_LENGTH, Arrays.copyOf(ping, ping.length - 3));
-        byte[] sum = ping.clone();
-        sum[11] ^= 1;
-        bad.put(DropReason.BAD_CHECKSUM, sum);
-        bad.put(DropReason.OVERSIZE, TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 9, MTU - 27));
+        Map<DropReason, byte[]> bad = TestPackets.malformed(pod(1, 5), pod(2, 7), MTU);
         bad.put(DropReason.TTL_EXPIRED, TestPackets.echoRequest(pod(1, 5), pod(2, 7), 1, 9, 9, 56));
         return bad;
     }

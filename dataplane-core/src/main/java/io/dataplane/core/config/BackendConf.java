@@ -7,8 +7,10 @@ import java.util.List;
 /**
  * The {@code Backend} object of flannel's net-conf.json, with flannel's defaults applied.
  *
- * <p>Each field belongs to some backend types only, as in flanneld: a field that does not apply to
- * {@link #type} holds 0, false or null here (and is ignored in the file, as flanneld ignores it).
+ * <p>Each field belongs to some backend types only, as in flanneld ({@link BackendType#reads}): a
+ * field that does not apply to {@link #type} holds 0, false or null here (and is ignored in the
+ * file, as flanneld ignores it). The table is flannel's five backends; a backend another module
+ * defines reads the fields its {@link BackendType#define type} names, with its defaults.
  *
  * <table>
  *   <caption>Fields, the backends that read them, and flannel's defaults</caption>
@@ -59,60 +61,63 @@ public record BackendConf(BackendType type, int vni, int port, boolean gbp, bool
             "SubnetAddCommand", "SubnetRemoveCommand");
 
     /**
+     * The fields a backend may read besides {@code Type}, one per component of this record; which
+     * ones a backend reads is its {@link BackendType}'s to say.
+     */
+    public static final List<String> FIELDS = List.of("VNI", "Port", "GBP", "Learning", "DirectRouting", "MTU", "PSK", "ListenPort",
+            "PersistentKeepaliveInterval");
+
+    /**
      * Checks every field against its backend; throws {@link ConfigException} naming the field
      * ({@code Backend.VNI}) and the value.
      */
     public BackendConf {
-        if (type == null) throw new ConfigException(null, "Backend.Type", "missing (one of udp, vxlan, ipip, wireguard, host-gw)");
-        boolean vxlan = type == BackendType.VXLAN;
-        boolean wg = type == BackendType.WIREGUARD;
-        if (vxlan) {
+        if (type == null) throw new ConfigException(null, "Backend.Type", "missing (one of " + BackendType.names() + ")");
+        if (type.reads("VNI")) {
             if (vni < 0) throw bad("VNI", "VNI out of range: vni=" + vni + " (min 0)");
             if (vni > MAX_VNI) throw bad("VNI", "VNI out of range: vni=" + vni + " (max " + MAX_VNI + ")");
         } else {
             notFor(type, "VNI", vni != 0, "vni=" + vni);
-            notFor(type, "GBP", gbp, "true");
-            notFor(type, "Learning", learning, "true");
         }
-        if (vxlan || type == BackendType.UDP) {
+        if (!type.reads("GBP")) notFor(type, "GBP", gbp, "true");
+        if (!type.reads("Learning")) notFor(type, "Learning", learning, "true");
+        if (type.reads("Port")) {
             checkPort("Port", port);
         } else {
             notFor(type, "Port", port != 0, "port=" + port);
         }
-        if (!vxlan && type != BackendType.IPIP) notFor(type, "DirectRouting", directRouting, "true");
-        if (type == BackendType.HOST_GW) {
+        if (!type.reads("DirectRouting")) notFor(type, "DirectRouting", directRouting, "true");
+        if (!type.reads("MTU")) {
             notFor(type, "MTU", mtu != 0, "mtu=" + mtu);
         } else if (mtu != 0 && (mtu < MIN_IPV4_MTU + type.overhead() || mtu > 65535)) {
             throw bad("MTU", "MTU out of range: mtu=" + mtu + " (" + type + " needs at least " + (MIN_IPV4_MTU + type.overhead())
                     + ": " + MIN_IPV4_MTU + " inside plus " + type.overhead() + " of headers; max 65535)");
         }
-        if (wg) {
-            if (psk != null && !isWireguardKey(psk)) {
-                throw bad("PSK", "not a WireGuard key: expected 44 characters of base64 (32 bytes), got " + psk.length()
-                        + " characters (value not shown: it is a secret)");
-            }
-            checkPort("ListenPort", listenPort);
-            if (persistentKeepaliveInterval < 0) {
-                throw bad("PersistentKeepaliveInterval", "negative keepalive: " + persistentKeepaliveInterval + " (seconds; 0 turns it off)");
-            }
-            if (persistentKeepaliveInterval > 65535) {
-                throw bad("PersistentKeepaliveInterval", "keepalive out of range: " + persistentKeepaliveInterval + " (max 65535 seconds)");
-            }
-        } else {
+        if (!type.reads("PSK")) {
             notFor(type, "PSK", psk != null, "(set)");
+        } else if (psk != null && !isWireguardKey(psk)) {
+            throw bad("PSK", "not a WireGuard key: expected 44 characters of base64 (32 bytes), got " + psk.length()
+                    + " characters (value not shown: it is a secret)");
+        }
+        if (type.reads("ListenPort")) {
+            checkPort("ListenPort", listenPort);
+        } else {
             notFor(type, "ListenPort", listenPort != 0, "listenPort=" + listenPort);
+        }
+        if (!type.reads("PersistentKeepaliveInterval")) {
             notFor(type, "PersistentKeepaliveInterval", persistentKeepaliveInterval != 0, String.valueOf(persistentKeepaliveInterval));
+        } else if (persistentKeepaliveInterval < 0) {
+            throw bad("PersistentKeepaliveInterval", "negative keepalive: " + persistentKeepaliveInterval + " (seconds; 0 turns it off)");
+        } else if (persistentKeepaliveInterval > 65535) {
+            throw bad("PersistentKeepaliveInterval", "keepalive out of range: " + persistentKeepaliveInterval + " (max 65535 seconds)");
         }
     }
 
-    /** flannel's defaults for {@code type}: what an empty {@code {"Type": ...}} object means. */
+    /** flannel's defaults for {@code type} (its {@link BackendType#fields}): what an empty {@code {"Type": ...}} object means. */
     public static BackendConf defaults(BackendType type) {
-        return switch (type) {
-            case UDP -> new BackendConf(type, 0, DEFAULT_UDP_PORT, false, false, false, 0, null, 0, 0);
-            case VXLAN -> new BackendConf(type, DEFAULT_VNI, DEFAULT_VXLAN_PORT, false, false, false, 0, null, 0, 0);
-            case WIREGUARD -> new BackendConf(type, 0, 0, false, false, false, 0, null, DEFAULT_WIREGUARD_PORT, 0);
-            case IPIP, HOST_GW -> new BackendConf(type, 0, 0, false, false, false, 0, null, 0, 0);
-        };
+        return new BackendConf(type, type.defaultOf("VNI"), type.defaultOf("Port"), type.defaultOf("GBP") != 0,
+                type.defaultOf("DirectRouting") != 0, type.defaultOf("Learning") != 0, type.defaultOf("MTU"), null,
+                type.defaultOf("ListenPort"), type.defaultOf("PersistentKeepaliveInterval"));
     }
 
     /** This configuration with {@code mtu} as the underlay MTU (0 for the interface's). */
@@ -120,9 +125,9 @@ public record BackendConf(BackendType type, int vni, int port, boolean gbp, bool
         return new BackendConf(type, vni, port, gbp, directRouting, learning, mtu, psk, listenPort, persistentKeepaliveInterval);
     }
 
-    /** The UDP port the tunnel uses on the underlay: Port or ListenPort; 0 for ipip and host-gw. */
+    /** The UDP port the tunnel uses on the underlay: ListenPort where the backend reads it, else Port (0 for ipip and host-gw). */
     public int udpPort() {
-        return type == BackendType.WIREGUARD ? listenPort : port;
+        return type.reads("ListenPort") ? listenPort : port;
     }
 
     /**
@@ -146,7 +151,7 @@ public record BackendConf(BackendType type, int vni, int port, boolean gbp, bool
         if (json == null) return defaults(BackendType.UDP);
         json.rejectTypos(FLANNEL_FIELDS);
         String typeName = json.string("Type");
-        if (typeName == null) throw json.error("Type", "missing (one of udp, vxlan, ipip, wireguard, host-gw)");
+        if (typeName == null) throw json.error("Type", "missing (one of " + BackendType.names() + ")");
         BackendType type;
         try {
             type = BackendType.of(typeName);
@@ -154,49 +159,38 @@ public record BackendConf(BackendType type, int vni, int port, boolean gbp, bool
             throw json.error("Type", e.getMessage());
         }
         BackendConf d = defaults(type);
-        boolean vxlan = type == BackendType.VXLAN;
-        boolean wg = type == BackendType.WIREGUARD;
-        int vni = vxlan ? toInt(json, "VNI", json.integer("VNI", d.vni)) : 0;
+        int vni = type.reads("VNI") ? toInt(json, "VNI", json.integer("VNI", d.vni)) : 0;
         int port = 0;
-        if (vxlan || type == BackendType.UDP) {
+        if (type.reads("Port")) {
             port = toInt(json, "Port", json.integer("Port", d.port));
             // flanneld hands vxlan's Port 0 to the kernel, which then uses its default 8472.
-            if (vxlan && port == 0) port = DEFAULT_VXLAN_PORT;
+            if (type.equals(BackendType.VXLAN) && port == 0) port = DEFAULT_VXLAN_PORT;
         }
-        boolean gbp = vxlan && json.bool("GBP", false);
-        boolean learning = vxlan && json.bool("Learning", false);
-        boolean directRouting = (vxlan || type == BackendType.IPIP) && json.bool("DirectRouting", false);
-        int mtu = type == BackendType.HOST_GW ? 0 : toInt(json, "MTU", json.integer("MTU", 0));
-        String psk = wg ? json.string("PSK") : null;
+        boolean gbp = type.reads("GBP") && json.bool("GBP", d.gbp);
+        boolean learning = type.reads("Learning") && json.bool("Learning", d.learning);
+        boolean directRouting = type.reads("DirectRouting") && json.bool("DirectRouting", d.directRouting);
+        int mtu = type.reads("MTU") ? toInt(json, "MTU", json.integer("MTU", d.mtu)) : 0;
+        String psk = type.reads("PSK") ? json.string("PSK") : null;
         if (psk != null && psk.isEmpty()) psk = null; // flanneld treats "" as no PSK
-        int listenPort = wg ? toInt(json, "ListenPort", json.integer("ListenPort", d.listenPort)) : 0;
-        int keepalive = wg ? toInt(json, "PersistentKeepaliveInterval", json.integer("PersistentKeepaliveInterval", 0)) : 0;
+        int listenPort = type.reads("ListenPort") ? toInt(json, "ListenPort", json.integer("ListenPort", d.listenPort)) : 0;
+        int keepalive = type.reads("PersistentKeepaliveInterval")
+                ? toInt(json, "PersistentKeepaliveInterval", json.integer("PersistentKeepaliveInterval", d.persistentKeepaliveInterval))
+                : 0;
         return new BackendConf(type, vni, port, gbp, directRouting, learning, mtu, psk, listenPort, keepalive);
     }
 
-    /** The Backend object as flannel writes it: the type and the fields that apply to it. */
+    /** The Backend object as flannel writes it: the type and the fields it reads, those that are off or none left out. */
     ObjectNode toJson() {
         ObjectNode o = JsonFields.MAPPER.createObjectNode();
         o.put("Type", type.flannelName());
-        switch (type) {
-            case UDP -> o.put("Port", port);
-            case VXLAN -> {
-                o.put("VNI", vni);
-                o.put("Port", port);
-                if (gbp) o.put("GBP", true);
-                if (learning) o.put("Learning", true);
-                if (directRouting) o.put("DirectRouting", true);
-            }
-            case IPIP -> {
-                if (directRouting) o.put("DirectRouting", true);
-            }
-            case WIREGUARD -> {
-                o.put("ListenPort", listenPort);
-                if (psk != null) o.put("PSK", psk);
-                if (persistentKeepaliveInterval != 0) o.put("PersistentKeepaliveInterval", persistentKeepaliveInterval);
-            }
-            case HOST_GW -> { }
-        }
+        if (type.reads("VNI")) o.put("VNI", vni);
+        if (type.reads("Port")) o.put("Port", port);
+        if (gbp) o.put("GBP", true);
+        if (learning) o.put("Learning", true);
+        if (directRouting) o.put("DirectRouting", true);
+        if (type.reads("ListenPort")) o.put("ListenPort", listenPort);
+        if (psk != null) o.put("PSK", psk);
+        if (persistentKeepaliveInterval != 0) o.put("PersistentKeepaliveInterval", persistentKeepaliveInterval);
         if (mtu != 0) o.put("MTU", mtu);
         return o;
     }

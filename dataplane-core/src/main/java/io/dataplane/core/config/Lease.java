@@ -24,7 +24,8 @@ import java.util.List;
  * <p>BackendData is kept as raw JSON, as flannel keeps it ({@code json.RawMessage}); it is checked
  * when the lease is made, and {@link #vxlan()} and {@link #wireguard()} give its typed form.
  * vxlan needs {@code VNI} and {@code VtepMAC}, wireguard {@code PublicKey} (and {@code Port});
- * udp, ipip and host-gw need none. A missing BackendType means udp: flanneld's udp backend
+ * udp, ipip and host-gw need none; a backend another module defines reads its own when it adds the
+ * peer. A missing BackendType means udp: flanneld's udp backend
  * publishes none. A node's {@code peers.json} is a JSON array of these ({@link #parseList}).
  *
  * @param subnet the peer's subnet
@@ -51,9 +52,10 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
             JsonFields data = dataFields(backendData);
             backendData = data.toString();
             typed(backendType, data);
-        } else if (backendType == BackendType.VXLAN || backendType == BackendType.WIREGUARD) {
-            throw new ConfigException(null, "BackendData", "missing: a " + backendType + " lease needs "
-                    + (backendType == BackendType.VXLAN ? "{\"VNI\": ..., \"VtepMAC\": ...}" : "{\"PublicKey\": ..., \"Port\": ...}"));
+        } else if (backendType.equals(BackendType.VXLAN)) {
+            throw new ConfigException(null, "BackendData", "missing: a vxlan lease needs {\"VNI\": ..., \"VtepMAC\": ...}");
+        } else if (backendType.equals(BackendType.WIREGUARD)) {
+            throw new ConfigException(null, "BackendData", "missing: a wireguard lease needs {\"PublicKey\": ..., \"Port\": ...}");
         }
     }
 
@@ -78,7 +80,7 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
      * @throws IllegalStateException when this is not a vxlan lease
      */
     public VxlanLeaseData vxlan() {
-        if (backendType != BackendType.VXLAN) throw new IllegalStateException("not a vxlan lease: " + this);
+        if (!backendType.equals(BackendType.VXLAN)) throw new IllegalStateException("not a vxlan lease: " + this);
         return (VxlanLeaseData) typed(backendType, dataFields(backendData));
     }
 
@@ -88,7 +90,7 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
      * @throws IllegalStateException when this is not a wireguard lease
      */
     public WireguardLeaseData wireguard() {
-        if (backendType != BackendType.WIREGUARD) throw new IllegalStateException("not a wireguard lease: " + this);
+        if (!backendType.equals(BackendType.WIREGUARD)) throw new IllegalStateException("not a wireguard lease: " + this);
         return (WireguardLeaseData) typed(backendType, dataFields(backendData));
     }
 
@@ -114,7 +116,7 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
      */
     public String toFlannelAttrs() {
         StringBuilder sb = new StringBuilder(160).append("{\"PublicIP\":\"").append(Ipv4Address.toString(publicIp)).append("\",\"PublicIPv6\":null");
-        if (backendType != BackendType.UDP) sb.append(",\"BackendType\":\"").append(backendType.flannelName()).append('"');
+        if (!backendType.equals(BackendType.UDP)) sb.append(",\"BackendType\":\"").append(backendType.flannelName()).append('"');
         if (backendData != null) sb.append(",\"BackendData\":").append(backendData);
         return sb.append('}').toString();
     }
@@ -204,13 +206,14 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
         }
     }
 
-    /** The typed BackendData of {@code type}, checked; null for backends that carry none. */
+    /**
+     * The typed BackendData of {@code type}, checked: vxlan's and wireguard's; null for the others,
+     * whose backend reads the data when it adds the peer, as flannel's backends do.
+     */
     private static Record typed(BackendType type, JsonFields data) {
-        return switch (type) {
-            case VXLAN -> VxlanLeaseData.fromJson(data);
-            case WIREGUARD -> WireguardLeaseData.fromJson(data);
-            case UDP, IPIP, HOST_GW -> null;
-        };
+        if (type.equals(BackendType.VXLAN)) return VxlanLeaseData.fromJson(data);
+        if (type.equals(BackendType.WIREGUARD)) return WireguardLeaseData.fromJson(data);
+        return null;
     }
 
     private static JsonFields dataFields(String backendData) {

@@ -74,11 +74,11 @@ public record NodeFiles(NetConf netConf, SubnetEnv subnetEnv, List<Lease> peers)
                         + env.subnet() + " (FLANNEL_SUBNET)");
             }
             BackendType ours = net.backend().type();
-            if (peer.backendType() != ours) {
+            if (!peer.backendType().equals(ours)) {
                 throw new ConfigException(source, at + ".BackendType", "backend differs from this node's: " + peer.backendType()
                         + " (net-conf.json says " + ours + ")");
             }
-            if (ours == BackendType.VXLAN && peer.vxlan().vni() != net.backend().vni()) {
+            if (ours.equals(BackendType.VXLAN) && peer.vxlan().vni() != net.backend().vni()) {
                 throw new ConfigException(source, at + ".BackendData.VNI", "VNI differs from this node's: vni=" + peer.vxlan().vni()
                         + " (net-conf.json says " + net.backend().vni() + ")");
             }

@@ -112,7 +112,7 @@ public final class PeerSet {
     private void apply(Lease lease) {
         Ipv4Prefix s = lease.subnet();
         if (s.equals(own)) return;
-        if (lease.backendType() != backend) {
+        if (!lease.backendType().equals(backend)) {
             otherBackend++;
             if (known.remove(s) != null) events.removed(s);
             return;

@@ -156,7 +156,7 @@ public abstract class BackendProvider {
     public static BackendProvider of(BackendType type) {
         List<BackendProvider> all = installed();
         for (BackendProvider p : all) {
-            if (p.type() == type) return p;
+            if (p.type().equals(type)) return p;
         }
         throw new ConfigException(null, "Backend.Type", "no backend module for " + type + " on the class path (installed: "
                 + String.join(", ", all.stream().map(p -> p.type().flannelName()).toList()) + ")");

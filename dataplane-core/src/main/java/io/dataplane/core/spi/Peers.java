@@ -129,7 +129,7 @@ public final class Peers<S> {
      */
     public void checkType(Lease lease) {
         if (lease == null) throw new IllegalArgumentException("lease missing: null");
-        if (lease.backendType() != type) {
+        if (!lease.backendType().equals(type)) {
             throw new IllegalArgumentException("lease of another backend: BackendType=" + lease.backendType() + ", this node runs " + type
                     + " (lease of " + lease.subnet() + ")");
         }

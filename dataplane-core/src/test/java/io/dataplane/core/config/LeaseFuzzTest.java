@@ -28,11 +28,8 @@ class LeaseFuzzTest {
         }
         for (Lease lease : leases) {
             assertEquals(lease, Lease.parse(lease.toJson()), "toJson must read back equal");
-            switch (lease.backendType()) {
-                case VXLAN -> assertNotNull(lease.vxlan().vtepMac());
-                case WIREGUARD -> assertNotNull(lease.wireguard().publicKey());
-                default -> { }
-            }
+            if (lease.backendType() == BackendType.VXLAN) assertNotNull(lease.vxlan().vtepMac());
+            if (lease.backendType() == BackendType.WIREGUARD) assertNotNull(lease.wireguard().publicKey());
         }
     }
 }

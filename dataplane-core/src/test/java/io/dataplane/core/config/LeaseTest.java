@@ -152,7 +152,7 @@ class LeaseTest {
 
     @Test
     void unknownBackendType() {
-        assertEquals(FILE + ": [0].BackendType: unknown backend type: \"gre\" (one of udp, vxlan, ipip, wireguard, host-gw)",
+        assertEquals(FILE + ": [0].BackendType: unknown backend type: \"gre\" (one of udp, vxlan, ipip, wireguard, host-gw, plain)",
                 fails("[{\"Subnet\": \"10.244.2.0/24\", \"PublicIP\": \"192.0.2.2\", \"BackendType\": \"gre\"}]").getMessage());
     }
 

@@ -209,18 +209,18 @@ class NetConfErrorsTest {
 
     @Test
     void backendTypeMissing() {
-        assertEquals(FILE + ": Backend.Type: missing (one of udp, vxlan, ipip, wireguard, host-gw)", fails(backend("\"VNI\": 1")).getMessage());
+        assertEquals(FILE + ": Backend.Type: missing (one of udp, vxlan, ipip, wireguard, host-gw, plain)", fails(backend("\"VNI\": 1")).getMessage());
     }
 
     @Test
     void unknownBackend() {
-        assertEquals(FILE + ": Backend.Type: unknown backend type: \"geneve\" (one of udp, vxlan, ipip, wireguard, host-gw)",
+        assertEquals(FILE + ": Backend.Type: unknown backend type: \"geneve\" (one of udp, vxlan, ipip, wireguard, host-gw, plain)",
                 fails(backend("\"Type\": \"geneve\"")).getMessage());
     }
 
     @Test
     void flannelBackendThisDataplaneDoesNotRun() {
-        assertEquals(FILE + ": Backend.Type: unknown backend type: \"ipsec\" (one of udp, vxlan, ipip, wireguard, host-gw)",
+        assertEquals(FILE + ": Backend.Type: unknown backend type: \"ipsec\" (one of udp, vxlan, ipip, wireguard, host-gw, plain)",
                 fails(backend("\"Type\": \"ipsec\", \"PSK\": \"x\"")).getMessage());
     }
 

@@ -8,6 +8,8 @@ import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -66,9 +68,11 @@ public final class FakeNode implements AutoCloseable {
         return pool;
     }
 
-    /** All counters of the pipeline, the transport's included, summed now. */
+    /** All counters of the pipeline, the transport's and the backend's own included, summed now. */
     public Counters.Snapshot stats() {
-        return Counters.Snapshot.of(pipeline.counters());
+        List<Counters> all = new ArrayList<>(pipeline.counters());
+        all.addAll(backend.counters());
+        return Counters.Snapshot.of(all);
     }
 
     /** Drops for {@code reason} so far. */

@@ -4,7 +4,11 @@ import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Icmpv4Repr;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
+import io.dataplane.core.stats.DropReason;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * IPv4 packets as a pod would send them, built from the Reprs with valid checksums, for tests of
@@ -29,6 +33,29 @@ public final class TestPackets {
         byte[] data = s.asSlice(icmp.payloadOffset(), ip.payloadLength() - Icmpv4Header.HEADER_LEN).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         return echo(Icmpv4Repr.echoReply(icmp.identifier(), icmp.sequence()), ip.dstAddr(), ip.srcAddr(), 64,
                 ip.identification() ^ 0x8000, data);
+    }
+
+    /**
+     * A malformed IPv4 packet from {@code src} to {@code dst} for each reason a receiver that takes
+     * the inner packet as it comes drops it for, in the order it checks them: truncated, not IPv4,
+     * IHL below 5, total length beyond the bytes, bad header checksum, one byte over {@code mtu}.
+     */
+    public static Map<DropReason, byte[]> malformed(int src, int dst, int mtu) {
+        byte[] ping = echoRequest(src, dst, 64, 9, 9, 56);
+        Map<DropReason, byte[]> bad = new LinkedHashMap<>();
+        bad.put(DropReason.TRUNCATED, Arrays.copyOf(ping, 19));
+        byte[] notIpv4 = ping.clone();
+        notIpv4[0] = 0x65;
+        bad.put(DropReason.NOT_IPV4, notIpv4);
+        byte[] ihl = ping.clone();
+        ihl[0] = 0x43;
+        bad.put(DropReason.BAD_IHL, ihl);
+        bad.put(DropReason.BAD_TOTAL_LENGTH, Arrays.copyOf(ping, ping.length - 1));
+        byte[] sum = ping.clone();
+        sum[Ipv4Header.CHECKSUM + 1] ^= 0x40;
+        bad.put(DropReason.BAD_CHECKSUM, sum);
+        bad.put(DropReason.OVERSIZE, echoRequest(src, dst, 64, 9, 9, mtu - 27));
+        return bad;
     }
 
     /** A UDP datagram in IPv4 from {@code src} to {@code dst}, {@code payloadLength} bytes of payload, UDP checksum 0 (none). */

@@ -141,28 +141,26 @@ final class NodeView {
             p.put("subnet", lease.subnet().toString());
             String publicIp = Ipv4Address.toString(lease.publicIp());
             p.put("publicIp", publicIp);
-            switch (lease.backendType()) {
-                case VXLAN -> {
-                    p.put("vtepMac", lease.vxlan().vtepMac().toString());
-                    p.put("endpoint", publicIp + ":" + node.port());
+            if (lease.backendType() == BackendType.VXLAN) {
+                p.put("vtepMac", lease.vxlan().vtepMac().toString());
+                p.put("endpoint", publicIp + ":" + node.port());
+            } else if (lease.backendType() == BackendType.WIREGUARD) {
+                p.put("publicKey", lease.wireguard().publicKey());
+                PeerTraffic t = traffic.get(lease.subnet());
+                if (t != null && t.endpointAddress() != 0) {
+                    p.put("endpoint", Ipv4Address.toString(t.endpointAddress()) + ":" + t.endpointPort());
+                } else {
+                    p.put("endpoint", publicIp + ":" + lease.wireguard().port());
                 }
-                case WIREGUARD -> {
-                    p.put("publicKey", lease.wireguard().publicKey());
-                    PeerTraffic t = traffic.get(lease.subnet());
-                    if (t != null && t.endpointAddress() != 0) {
-                        p.put("endpoint", Ipv4Address.toString(t.endpointAddress()) + ":" + t.endpointPort());
-                    } else {
-                        p.put("endpoint", publicIp + ":" + lease.wireguard().port());
-                    }
-                    if (t != null) {
-                        long ns = t.latestHandshakeEpochNanos();
-                        p.put("latestHandshake", ns == 0 ? null : Instant.ofEpochSecond(0, ns).toString());
-                        p.put("rxBytes", t.rxBytes());
-                        p.put("txBytes", t.txBytes());
-                    }
+                if (t != null) {
+                    long ns = t.latestHandshakeEpochNanos();
+                    p.put("latestHandshake", ns == 0 ? null : Instant.ofEpochSecond(0, ns).toString());
+                    p.put("rxBytes", t.rxBytes());
+                    p.put("txBytes", t.txBytes());
                 }
+            } else {
                 // The node's port for a UDP tunnel; the address alone for raw IP (ipip) and host-gw.
-                default -> p.put("endpoint", node.port() != 0 ? publicIp + ":" + node.port() : publicIp);
+                p.put("endpoint", node.port() != 0 ? publicIp + ":" + node.port() : publicIp);
             }
         }
         return out;

@@ -71,7 +71,7 @@ final class Options {
         }
     }
 
-    /** A backend by flannel's name: udp, vxlan, ipip, wireguard, host-gw. */
+    /** A backend by name: flannel's udp, vxlan, ipip, wireguard, host-gw, or one a provider on the class path defines. */
     static final class Backend implements ITypeConverter<BackendType> {
         @Override
         public BackendType convert(String value) {
