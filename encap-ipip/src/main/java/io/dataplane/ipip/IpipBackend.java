@@ -137,8 +137,7 @@ public final class IpipBackend extends PeerBackend<IpipBackend.Peer> {
     /** The public IP of the peer whose entry has the id {@code routeValue}; 0 if none has. */
     @Override
     public int gateway(int routeValue) {
-        PeerEntry peer = entries.get(routeValue);
-        return peer == null ? 0 : peer.endpoint();
+        return entries.endpoint(routeValue);
     }
 
     @Override

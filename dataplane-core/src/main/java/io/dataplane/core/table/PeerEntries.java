@@ -31,6 +31,12 @@ public final class PeerEntries {
         return id >= 0 && id < s.length ? s[id] : null;
     }
 
+    /** The endpoint of the entry with {@code id}, 0 if there is none: what a route holding the id stands for. */
+    public int endpoint(int id) {
+        PeerEntry entry = get(id);
+        return entry == null ? 0 : entry.endpoint();
+    }
+
     /** A new entry for the peer with {@code subnet} (null: a VTEP, see {@link PeerEntry#subnet}) at {@code endpoint}, under the lowest free id. */
     public synchronized PeerEntry add(Ipv4Prefix subnet, int endpoint) {
         PeerEntry[] current = slots;

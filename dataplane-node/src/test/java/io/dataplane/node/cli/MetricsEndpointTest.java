@@ -89,7 +89,7 @@ class MetricsEndpointTest {
             counts.add(new PeerCounts(Ipv4Prefix.containing(Ipv4Address.parse("10.0.0.0") + (i << 8), 24), i, 100L * i, 1, 1_796_545_200_000L + i,
                     2L * i, 200L * i, 0, 1_796_545_100_250L));
         }
-        List<String> lines = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), peers, Map.of(), List.of(), counts)
+        List<String> lines = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), peers, Map.of("backend", "vxlan"), List.of(), counts)
                 .lines().toList();
         for (String family : List.of("dataplane_peer_packets_total", "dataplane_peer_bytes_total", "dataplane_peer_drops_total",
                 "dataplane_peer_last_packet_seconds")) {
