@@ -4,6 +4,7 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
@@ -70,22 +71,27 @@ public class IpipBenchmark {
         headroom = pool.headroom();
         routes = new RouteTable();
         AddressSet known = new AddressSet();
+        PeerEntries entries = new PeerEntries();
         int[] publicIps = new int[peers];
         for (int i = 0; i < peers; i++) {
             publicIps[i] = Ipv4Address.parse("192.0." + (2 + i / 250) + "." + (1 + i % 250));
-            routes.add(Ipv4Prefix.parse("10.244." + (i + 1) + ".0/24"), publicIps[i]);
-            known.add(publicIps[i]);
+            Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + (i + 1) + ".0/24");
+            int id = entries.add(subnet, publicIps[i]).id();
+            routes.add(subnet, id);
+            known.add(publicIps[i], id);
         }
-        tunnel = new IpipEncapsulation(IpipTunnelConfig.of(US, 1480), known);
+        tunnel = new IpipEncapsulation(IpipTunnelConfig.of(US, 1480), known, entries);
 
         egress = pool.acquire();
         fill(egress, Ipv4Address.parse("10.244.0.5"), Ipv4Address.parse("10.244." + (peers / 2 + 1) + ".7"));
 
         // A peer's tunnel end builds the datagram we receive.
-        IpipEncapsulation peer = new IpipEncapsulation(IpipTunnelConfig.of(publicIps[0], 1480), new AddressSet());
+        PeerEntries peerEntries = new PeerEntries();
+        int toUs = peerEntries.add(null, US).id();
+        IpipEncapsulation peer = new IpipEncapsulation(IpipTunnelConfig.of(publicIps[0], 1480), new AddressSet(), peerEntries);
         ingress = pool.acquire();
         fill(ingress, Ipv4Address.parse("10.244.1.7"), Ipv4Address.parse("10.244.0.5"));
-        if (peer.encap(ingress, US) != Encapsulation.FORWARD) throw new IllegalStateException("peer could not encapsulate");
+        if (peer.encap(ingress, toUs) != Encapsulation.FORWARD) throw new IllegalStateException("peer could not encapsulate");
         ingress.setPeer(publicIps[0], 0);
         ingressOffset = ingress.offset();
         ingressLength = ingress.length();

@@ -105,11 +105,12 @@ class ShowCommandIT {
         }
         assertTrue(lines.contains("drops: none") || lines.stream().anyMatch(l -> l.startsWith("drops: ")), text);
         if (type == BackendType.UDP) {
-            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2:8285\nip route:\n"
-                    + "  10.244.0.0/16 dev flannel0 scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel0 onlink\ntraffic: ");
+            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2:8285\n    received ");
+            assertContains(text, "\nip route:\n  10.244.0.0/16 dev flannel0 scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel0 onlink\ntraffic: ");
         } else if (type == BackendType.IPIP) {
-            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\nip route:\n"
-                    + "  10.244.0.0/16 dev flannel.ipip scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink\ntraffic: ");
+            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2\n    received ");
+            assertContains(text, "\nip route:\n  10.244.0.0/16 dev flannel.ipip scope link\n  10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink\n"
+                    + "traffic: ");
         } else if (type == BackendType.HOST_GW) {
             // The route is the kernel's: show prints what ip route prints for it.
             String kernel = Hosts.run("ip", "-n", a.name(), "route", "show", "10.244.2.0/24").strip();
@@ -118,7 +119,7 @@ class ShowCommandIT {
         }
         if (type == BackendType.VXLAN) {
             String mac = peerLease.get("BackendData").get("VtepMAC").asText();
-            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  VTEP MAC " + mac + "  endpoint 192.0.2.2:8472\n");
+            assertContains(text, "\n  10.244.2.0/24  public IP 192.0.2.2  VTEP MAC " + mac + "  endpoint 192.0.2.2:8472\n    received ");
             List<String> ours = List.of("10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink", "10.244.2.0 dev flannel.1 lladdr " + mac + " PERMANENT",
                     mac + " dev flannel.1 dst 192.0.2.2 self permanent");
             for (String line : ours) assertContains(text, "\n  " + line + "\n");
@@ -148,6 +149,32 @@ class ShowCommandIT {
         assertEquals("10.244.2.0/24", view.at("/peers/0/subnet").asText());
         assertEquals("192.0.2.2", view.at("/peers/0/publicIp").asText());
         assertTrue(kernelForwards || view.at("/stats/egress/packets").asLong() >= 3, view.toString());
+        boolean countsPerPeer = type == BackendType.VXLAN || type == BackendType.UDP || type == BackendType.IPIP;
+        if (countsPerPeer) {
+            // The pings' requests went to the peer and its replies came from it; more pings move both.
+            assertTrue(lines.stream().anyMatch(l -> l.matches("    received (?:[3-9]|[1-9]\\d+) packets \\([^)]+\\), 0 dropped, last 20\\S+Z; "
+                    + "sent (?:[3-9]|[1-9]\\d+) packets \\([^)]+\\), 0 dropped, last 20\\S+Z")), text);
+            JsonNode sent = view.at("/peers/0/sent");
+            JsonNode received = view.at("/peers/0/received");
+            assertTrue(sent.path("packets").asLong() >= 3 && received.path("packets").asLong() >= 3, view.toString());
+            assertTrue(sent.path("bytes").asLong() >= 3 * 84 && received.path("bytes").asLong() >= 3 * 84, view.toString()); // 84-byte echoes
+            assertTrue(sent.path("last").isTextual() && received.path("last").isTextual(), view.toString());
+            Traffic.assertPings(a, b, 5);
+            JsonNode later = JSON.readTree(Cli.run(Cli.dataplane("show", "--config", dirA.arg(), "--json"), SHOW).stdout());
+            assertTrue(later.at("/peers/0/sent/packets").asLong() >= sent.path("packets").asLong() + 5, later.toString());
+            assertTrue(later.at("/peers/0/received/packets").asLong() >= received.path("packets").asLong() + 5, later.toString());
+            assertTrue(later.at("/peers/0/sent/bytes").asLong() >= sent.path("bytes").asLong() + 5 * 84, later.toString());
+            assertTrue(later.at("/peers/0/received/bytes").asLong() >= received.path("bytes").asLong() + 5 * 84, later.toString());
+            assertEquals(0, later.at("/peers/0/sent/drops").asLong() + later.at("/peers/0/received/drops").asLong(), later.toString());
+            String metrics = NodeCommandIT.get(a, 9100, "/metrics");
+            for (String series : List.of("dataplane_peer_packets_total{direction=\"sent\",subnet=\"10.244.2.0/24\"} ",
+                    "dataplane_peer_packets_total{direction=\"received\",subnet=\"10.244.2.0/24\"} ",
+                    "dataplane_peer_bytes_total{direction=\"sent\",subnet=\"10.244.2.0/24\"} ",
+                    "dataplane_peer_drops_total{direction=\"received\",subnet=\"10.244.2.0/24\"} 0\n",
+                    "dataplane_peer_last_packet_seconds{direction=\"received\",subnet=\"10.244.2.0/24\"} 1")) {
+                assertContains(metrics, "\n" + series);
+            }
+        }
         if (backend.equals("wireguard")) {
             assertTrue(view.at("/peers/0/txBytes").asLong() > 0 && view.at("/peers/0/rxBytes").asLong() > 0, view.toString());
             assertTrue(view.at("/peers/0/latestHandshake").isTextual(), view.toString());

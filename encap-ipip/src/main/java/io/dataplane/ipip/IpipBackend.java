@@ -10,6 +10,8 @@ import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -26,7 +28,8 @@ import java.util.Map;
  * flannel's {@code ipip} backend with {@link IpipEncapsulation} in place of the kernel's {@code
  * flannel.ipip} device (this kernel has no ipip module, and we would not want its one-packet-per-call
  * path anyway). Leases carry no backend data; each peer is one route, peer subnet -&gt; the peer's
- * public IP, as flanneld's route {@code 10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink} says.
+ * public IP (the route holds the id of the peer's {@link PeerEntry}, which holds the address and
+ * counts the peer's traffic), as flanneld's route {@code 10.244.2.0/24 via 192.0.2.2 dev flannel.ipip onlink} says.
  *
  * <p><b>DirectRouting.</b> With {@code "DirectRouting": true} a peer whose public IP the kernel
  * reaches without a gateway (flanneld's {@code ip.DirectRouting}) gets a kernel route instead,
@@ -55,20 +58,23 @@ import java.util.Map;
  * errors that come back for our own datagrams reach no one (a raw socket without IP_RECVERR
  * ignores them) and disturb nothing.
  */
-public final class IpipBackend extends PeerBackend<Boolean> {
+public final class IpipBackend extends PeerBackend<IpipBackend.Peer> {
     private static final Logger LOG = System.getLogger(IpipBackend.class.getName());
 
     private final IpipTunnelConfig tunnel;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
+    private final PeerEntries entries = new PeerEntries();
     private final IpipEncapsulation encapsulation;
     private final PeerRoutes directRoutes;
 
-    // Each peer's state: true when the kernel routes it (DirectRouting), false when the tunnel does.
+    /** One peer as programmed: its entry (public IP, counters; its id is the route's value), and whether the kernel routes it. */
+    record Peer(PeerEntry entry, boolean direct) {}
+
     private IpipBackend(BackendContext context, IpipTunnelConfig tunnel, Transport transport, PeerRoutes directRoutes) {
         super(Peers.of(BackendType.IPIP, context), transport);
         this.tunnel = tunnel;
-        this.encapsulation = new IpipEncapsulation(tunnel, peerAddresses);
+        this.encapsulation = new IpipEncapsulation(tunnel, peerAddresses, entries);
         this.directRoutes = directRoutes;
     }
 
@@ -119,10 +125,25 @@ public final class IpipBackend extends PeerBackend<Boolean> {
         return encapsulation;
     }
 
-    /** Tunnelled peers' subnets -&gt; their public IPs (directly routed peers are in the kernel's table instead). */
+    /**
+     * Tunnelled peers' subnets -&gt; the ids of their {@link PeerEntry entries}, which hold their
+     * public IPs ({@link #gateway}); directly routed peers are in the kernel's table instead.
+     */
     @Override
     public RouteTable routes() {
         return routes;
+    }
+
+    /** The public IP of the peer whose entry has the id {@code routeValue}; 0 if none has. */
+    @Override
+    public int gateway(int routeValue) {
+        return entries.endpoint(routeValue);
+    }
+
+    @Override
+    public synchronized PeerEntry peerEntry(Ipv4Prefix subnet) {
+        Peers.Peer<Peer> peer = peers.get(subnet);
+        return peer == null ? null : peer.state().entry();
     }
 
     /** The public IPs datagrams are taken from, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
@@ -157,36 +178,47 @@ public final class IpipBackend extends PeerBackend<Boolean> {
         peers.check(lease);
         Ipv4Prefix subnet = lease.subnet();
         int publicIp = lease.publicIp();
-        Peers.Peer<Boolean> old = peers.get(subnet);
-        if (old != null && old.publicIp() == publicIp && !directRouting()) return;
+        Peers.Peer<Peer> old = peers.get(subnet);
         boolean direct = directRouting() && directRoutes.reachesDirectly(publicIp);
-        if (old != null && old.publicIp() == publicIp && old.state() == direct) return;
-        peerAddresses.add(publicIp);
+        if (old != null && old.publicIp() == publicIp && old.state().direct() == direct) {
+            peers.put(lease, old.state());
+            return;
+        }
+        PeerEntry entry = old != null ? old.state().entry() : entries.add(subnet, publicIp);
+        peerAddresses.add(publicIp, entry.id());
+        // The entry moves to the new address before the route (ours) points at it.
+        if (old != null) entry.setEndpoint(publicIp);
         try {
             if (directRoutes != null) {
-                directRoutes.steer(subnet, publicIp, direct, old == null ? null : old.state(), routes, publicIp);
+                directRoutes.steer(subnet, publicIp, direct, old == null ? null : old.state().direct(), routes, entry.id());
             } else {
-                routes.add(subnet, publicIp);
+                routes.add(subnet, entry.id());
             }
         } catch (RuntimeException e) {
             peerAddresses.remove(publicIp);
+            if (old == null) {
+                entries.remove(entry);
+            } else {
+                entry.setEndpoint(old.publicIp());
+            }
             throw e;
         }
         if (old != null) peerAddresses.remove(old.publicIp());
-        peers.put(lease, direct);
+        peers.put(lease, new Peer(entry, direct));
         LOG.log(Level.DEBUG, () -> (old == null ? "added " : "updated ") + describe(lease, direct));
     }
 
     /** Removes the peer with this subnet: its route (the tunnel's or the kernel's), then its address from the known ones. */
     @Override
-    protected void remove(Peers.Peer<Boolean> peer) {
-        if (peer.state()) {
+    protected void remove(Peers.Peer<Peer> peer) {
+        if (peer.state().direct()) {
             directRoutes.withdraw(peer.subnet());
         } else {
             routes.remove(peer.subnet());
         }
         peerAddresses.remove(peer.publicIp());
-        LOG.log(Level.DEBUG, () -> "removed " + describe(peer.lease(), peer.state()));
+        entries.remove(peer.state().entry());
+        LOG.log(Level.DEBUG, () -> "removed " + describe(peer.lease(), peer.state().direct()));
     }
 
     /** Closes the transport and deletes the kernel routes of the directly routed peers. */

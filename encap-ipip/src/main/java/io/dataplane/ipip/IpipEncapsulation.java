@@ -7,6 +7,8 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.Ipv4Header;
 import java.lang.foreign.MemorySegment;
@@ -43,7 +45,7 @@ import java.lang.foreign.MemorySegment;
  *       identification be anything; for one without DF, the kernel's {@code raw_send_hdrinc}
  *       replaces a zero identification with its own per-destination counter, as it does for its
  *       ipip device, so fragmentable datagrams still get distinct ones;</li>
- *   <li>source our public IP, destination the route's value, the peer's public IP; the checksum
+ *   <li>source our public IP, destination the public IP of the peer the route's value names; the checksum
  *       (the kernel computes it again on send, but the datagram is complete without it).</li>
  * </ul>
  * A packet with TTL 0 is not encapsulated (RFC 2003 3.1: the TUN never yields one, since the
@@ -56,7 +58,8 @@ import java.lang.foreign.MemorySegment;
  * <h2>Decapsulation</h2>
  * The data is the whole datagram (the transport keeps the outer header). In order:
  * {@code UNKNOWN_PEER} (the source is no peer's public IP, unless {@link
- * IpipTunnelConfig#acceptUnknownPeers()}); the outer header as {@link Ipv4Header#validate} judges
+ * IpipTunnelConfig#acceptUnknownPeers()}; the same probe finds the peer's {@link PeerEntry}, which
+ * the datagram carries on for the counters); the outer header as {@link Ipv4Header#validate} judges
  * it and its checksum ({@code BAD_CHECKSUM}); {@code IPIP_BAD_OUTER} for another protocol or a
  * fragment; the inner header within the outer payload, its checksum, {@code OVERSIZE} above the
  * inner MTU, {@code TTL_EXPIRED} for an inner TTL of 0; and RFC 6040's rule for a CE mark on the
@@ -83,6 +86,7 @@ public final class IpipEncapsulation implements Encapsulation {
 
     private final IpipTunnelConfig config;
     private final AddressSet peers;
+    private final PeerEntries entries;
     private final int localAddress;
     private final int innerMtu;
     private final int outerTtl;
@@ -96,14 +100,17 @@ public final class IpipEncapsulation implements Encapsulation {
     private final Ipv4Header ingressInner = new Ipv4Header();
 
     /**
-     * A tunnel end that takes datagrams from the addresses in {@code peers} (the control plane keeps
-     * it to the peers' public IPs, see {@link IpipBackend}).
+     * A tunnel end that sends to the peers in {@code entries} (a route's value is a peer's
+     * {@linkplain PeerEntry#id() id}) and takes datagrams from the addresses in {@code peers}, each
+     * carrying its peer's id (the control plane keeps both, see {@link IpipBackend}).
      */
-    public IpipEncapsulation(IpipTunnelConfig config, AddressSet peers) {
+    public IpipEncapsulation(IpipTunnelConfig config, AddressSet peers, PeerEntries entries) {
         if (config == null) throw new IllegalArgumentException("tunnel config missing: config=null");
         if (peers == null) throw new IllegalArgumentException("peer address set missing: peers=null");
+        if (entries == null) throw new IllegalArgumentException("peer entries missing: entries=null");
         this.config = config;
         this.peers = peers;
+        this.entries = entries;
         this.localAddress = config.localAddress();
         this.innerMtu = config.innerMtu();
         this.outerTtl = config.outerTtl();
@@ -140,16 +147,21 @@ public final class IpipEncapsulation implements Encapsulation {
     }
 
     /**
-     * Puts the outer header in front of the (validated) inner packet, for {@code nextHop}, the
-     * peer's public IP; see the class comment for each field.
+     * Puts the outer header in front of the (validated) inner packet, for the peer whose id is
+     * {@code nextHop}, to its public IP, with its entry set for the counters; see the class comment
+     * for each field.
      *
-     * @return {@link #FORWARD}, or the ordinal of {@code TTL_EXPIRED}, {@code OVERSIZE} or {@code NO_ROOM}
+     * @return {@link #FORWARD}, or the ordinal of {@code TTL_EXPIRED}, {@code OVERSIZE} or {@code
+     *     NO_ROOM}, or of {@code NO_ROUTE} when the peer went while the packet was routed
      */
     @Override
     public int encap(PacketBuffer packet, int nextHop) {
         MemorySegment s = packet.segment();
         int o = packet.offset();
         Ipv4Header inner = egressInner.wrap(s, o);
+        PeerEntry peer = entries.get(nextHop);
+        if (peer == null || !peer.covers(inner.dstAddr())) return DropReason.NO_ROUTE.ordinal();
+        int destination = peer.endpoint();
         int ttl = inner.ttl();
         if (ttl == 0) return DropReason.TTL_EXPIRED.ordinal();
         int innerLength = inner.totalLength();
@@ -162,15 +174,15 @@ public final class IpipEncapsulation implements Encapsulation {
         int totalLength = Ipv4Header.HEADER_LEN + innerLength;
         int ttlWord = (outerTtl == IpipTunnelConfig.INHERIT_TTL ? ttl : outerTtl) << 8;
         int checksum = InternetChecksum.finish(InternetChecksum.fold(
-                (long) constantSum + ecn + totalLength + df + ttlWord + (nextHop >>> 16) + (nextHop & 0xffff)));
+                (long) constantSum + ecn + totalLength + df + ttlWord + (destination >>> 16) + (destination & 0xffff)));
         int h = o - Ipv4Header.HEADER_LEN;
         // Bytes 0-7: version/IHL, DSCP 0 and ECN, total length, identification 0, flags (DF) and offset 0.
         s.set(U64, h, (long) (VERSION_IHL_WORD | ecn) << 48 | (long) (totalLength & 0xffff) << 32 | df);
         // Bytes 8-15: TTL, protocol 4, checksum, source; bytes 16-19: destination.
         s.set(U64, h + Ipv4Header.TTL, (long) (ttlWord | Ipv4Header.PROTO_IPIP) << 48 | (long) checksum << 32 | Integer.toUnsignedLong(localAddress));
-        s.set(U32, h + Ipv4Header.DST_ADDR, nextHop);
+        s.set(U32, h + Ipv4Header.DST_ADDR, destination);
         packet.setData(h, totalLength);
-        packet.setPeer(nextHop, 0);
+        packet.setPeer(destination, 0).setPeerEntry(peer);
         return FORWARD;
     }
 
@@ -182,7 +194,11 @@ public final class IpipEncapsulation implements Encapsulation {
      */
     @Override
     public int decap(PacketBuffer packet) {
-        if (!acceptUnknownPeers && !peers.contains(packet.peerAddress())) return DropReason.UNKNOWN_PEER.ordinal();
+        int source = packet.peerAddress();
+        int id = peers.peerId(source);
+        if (id == AddressSet.ABSENT && !acceptUnknownPeers) return DropReason.UNKNOWN_PEER.ordinal();
+        PeerEntry peer = entries.get(id);
+        if (peer != null && peer.endpoint() == source) packet.setPeerEntry(peer);
         MemorySegment s = packet.segment();
         int o = packet.offset();
         Ipv4Header outer = ingressOuter.wrap(s, o);

@@ -76,8 +76,8 @@ class IpipBackendTest {
     void peersBecomeRoutesAndKnownAddresses() {
         backend.addPeer(lease("10.244.2.0/24", PEER_2));
         backend.addPeer(lease("10.244.3.0/24", PEER_3));
-        assertEquals(Integer.toUnsignedLong(PEER_2), backend.routes().lookup(Ipv4Address.parse("10.244.2.77")));
-        assertEquals(Integer.toUnsignedLong(PEER_3), backend.routes().lookup(Ipv4Address.parse("10.244.3.1")));
+        assertEquals(PEER_2, backend.gateway((int) backend.routes().lookup(Ipv4Address.parse("10.244.2.77"))));
+        assertEquals(PEER_3, backend.gateway((int) backend.routes().lookup(Ipv4Address.parse("10.244.3.1"))));
         assertEquals(RouteTable.NO_ROUTE, backend.routes().lookup(Ipv4Address.parse("10.244.4.1")));
         assertTrue(backend.peerAddresses().contains(PEER_2));
         assertEquals(List.of(lease("10.244.2.0/24", PEER_2), lease("10.244.3.0/24", PEER_3)), backend.peers());
@@ -85,7 +85,7 @@ class IpipBackendTest {
         // The peer of 10.244.2.0/24 moves to another address: one step, the old one is no longer known.
         int moved = Ipv4Address.parse("192.0.2.22");
         backend.addPeer(lease("10.244.2.0/24", moved));
-        assertEquals(Integer.toUnsignedLong(moved), backend.routes().lookup(Ipv4Address.parse("10.244.2.77")));
+        assertEquals(moved, backend.gateway((int) backend.routes().lookup(Ipv4Address.parse("10.244.2.77"))));
         assertFalse(backend.peerAddresses().contains(PEER_2));
         assertTrue(backend.peerAddresses().contains(moved));
         backend.addPeer(lease("10.244.2.0/24", moved)); // the same lease again changes nothing

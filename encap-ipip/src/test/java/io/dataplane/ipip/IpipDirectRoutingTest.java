@@ -99,7 +99,7 @@ class IpipDirectRoutingTest {
         assertKernelRoute(SUBNET_2, "192.0.2.2");
         assertEquals(RouteTable.NO_ROUTE, backend.routes().lookup(SUBNET_2.address() + 1), "not through the tunnel");
         assertEquals(0, ipRoute(SUBNET_3).size(), "no kernel route for the peer behind a gateway");
-        assertEquals(Integer.toUnsignedLong(BEHIND_GATEWAY), backend.routes().lookup(SUBNET_3.address() + 1));
+        assertEquals(BEHIND_GATEWAY, backend.gateway((int) backend.routes().lookup(SUBNET_3.address() + 1)));
         assertEquals(Map.of(SUBNET_2, Route.onlink(SUBNET_2, ON_LINK, "va")), backend.directRoutes());
         assertTrue(backend.peerAddresses().contains(ON_LINK), "a direct peer's datagrams are still taken");
         assertTrue(backend.peerAddresses().contains(BEHIND_GATEWAY));
@@ -110,7 +110,7 @@ class IpipDirectRoutingTest {
         backend.addPeer(lease(SUBNET_2, ON_LINK));
         backend.addPeer(lease(SUBNET_2, BEHIND_GATEWAY)); // the peer moved off our link
         assertEquals(0, ipRoute(SUBNET_2).size());
-        assertEquals(Integer.toUnsignedLong(BEHIND_GATEWAY), backend.routes().lookup(SUBNET_2.address() + 1));
+        assertEquals(BEHIND_GATEWAY, backend.gateway((int) backend.routes().lookup(SUBNET_2.address() + 1)));
         assertEquals(Map.of(BEHIND_GATEWAY, 1), backend.peerAddresses().snapshot());
         backend.addPeer(lease(SUBNET_2, Ipv4Address.parse("192.0.2.5"))); // and back onto it, at another address
         assertKernelRoute(SUBNET_2, "192.0.2.5");

@@ -6,6 +6,7 @@ import static io.dataplane.ipip.IpipEncapsulationTest.OUTER;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.testing.EncapsulationConformanceTest;
 import io.dataplane.core.wire.Ipv4Header;
 import java.lang.foreign.MemorySegment;
@@ -22,15 +23,16 @@ class IpipEncapsulationConformanceTest extends EncapsulationConformanceTest {
 
     @Override
     protected Encapsulation encapsulation(int self, int peer) {
+        PeerEntries entries = new PeerEntries();
         AddressSet peers = new AddressSet();
-        peers.add(peer);
-        return new IpipEncapsulation(IpipTunnelConfig.of(self, MTU), peers);
+        peers.add(peer, entries.add(null, peer).id());
+        return new IpipEncapsulation(IpipTunnelConfig.of(self, MTU), peers, entries);
     }
 
-    /** The peer's public IP. */
+    /** The id of B's entry, the only one in A's peer entries: what A's route to B's subnet holds. */
     @Override
     protected int nextHopToB() {
-        return B;
+        return 0;
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Icmpv4Repr;
 import io.dataplane.core.wire.Ipv4Address;
@@ -50,14 +51,18 @@ class IpipEncapsulationTest {
 
     private PacketPool pool;
     private AddressSet peers;
+    private PeerEntries entries;
+    private int toB;
     private IpipEncapsulation tunnel;
 
     @BeforeEach
     void setUp() {
         pool = new PacketPool(16);
         peers = new AddressSet();
-        peers.add(B);
-        tunnel = new IpipEncapsulation(IpipTunnelConfig.of(A, MTU), peers);
+        entries = new PeerEntries();
+        toB = entries.add(null, B).id();
+        peers.add(B, toB);
+        tunnel = new IpipEncapsulation(IpipTunnelConfig.of(A, MTU), peers, entries);
     }
 
     @AfterEach
@@ -101,7 +106,7 @@ class IpipEncapsulationTest {
         try {
             assertArrayEquals(INNER, p.toByteArray(), "inner packet from the Reprs");
             int innerOffset = p.offset();
-            assertEquals(Encapsulation.FORWARD, tunnel.encap(p, B));
+            assertEquals(Encapsulation.FORWARD, tunnel.encap(p, toB));
             assertArrayEquals(concat(OUTER, INNER), p.toByteArray());
             assertEquals(innerOffset - 20, p.offset(), "the outer header sits in the headroom; the inner bytes never moved");
             assertEquals(B, p.peerAddress());
@@ -117,7 +122,7 @@ class IpipEncapsulationTest {
         for (boolean df : new boolean[] {true, false}) {
             PacketBuffer p = inner(df, 63, 0, 0, 100);
             try {
-                assertEquals(Encapsulation.FORWARD, tunnel.encap(p, B));
+                assertEquals(Encapsulation.FORWARD, tunnel.encap(p, toB));
                 Ipv4Repr outer = outerOf(p);
                 assertEquals(df, outer.dontFragment(), "outer DF for inner DF=" + df);
                 assertFalse(outer.moreFragments());
@@ -133,10 +138,10 @@ class IpipEncapsulationTest {
     void outerTtlIs64ConfiguredOrInherited() {
         int[][] cases = {{IpipTunnelConfig.DEFAULT_OUTER_TTL, 64}, {9, 9}, {IpipTunnelConfig.INHERIT_TTL, 37}};
         for (int[] c : cases) {
-            IpipEncapsulation t = new IpipEncapsulation(IpipTunnelConfig.of(A, MTU).withOuterTtl(c[0]), peers);
+            IpipEncapsulation t = new IpipEncapsulation(IpipTunnelConfig.of(A, MTU).withOuterTtl(c[0]), peers, entries);
             PacketBuffer p = inner(true, 37, 0, 0, 8);
             try {
-                assertEquals(Encapsulation.FORWARD, t.encap(p, B));
+                assertEquals(Encapsulation.FORWARD, t.encap(p, toB));
                 assertEquals(c[1], outerOf(p).ttl(), "outerTtl=" + c[0]);
                 assertEquals(37, new Ipv4Header().wrap(p.segment(), p.offset() + 20).ttl(), "the inner TTL is left alone");
             } finally {
@@ -151,7 +156,7 @@ class IpipEncapsulationTest {
         for (int[] c : innerToOuter) {
             PacketBuffer p = inner(true, 63, 46, c[0], 8);
             try {
-                assertEquals(Encapsulation.FORWARD, tunnel.encap(p, B));
+                assertEquals(Encapsulation.FORWARD, tunnel.encap(p, toB));
                 Ipv4Repr outer = outerOf(p);
                 assertEquals(c[1], outer.ecn(), "outer ECN for inner ECN " + c[0]);
                 assertEquals(0, outer.dscp(), "DSCP 0, as flannel.ipip's tos 0");
@@ -170,19 +175,19 @@ class IpipEncapsulationTest {
         PacketBuffer cramped = inner(true, 63, 0, 0, 8);
         try {
             byte[] before = ttl0.toByteArray();
-            assertEquals(DropReason.TTL_EXPIRED.ordinal(), tunnel.encap(ttl0, B));
+            assertEquals(DropReason.TTL_EXPIRED.ordinal(), tunnel.encap(ttl0, toB));
             assertArrayEquals(before, ttl0.toByteArray(), "nothing written");
-            assertEquals(DropReason.OVERSIZE.ordinal(), tunnel.encap(big, B));
-            assertEquals(Encapsulation.FORWARD, tunnel.encap(fits, B));
+            assertEquals(DropReason.OVERSIZE.ordinal(), tunnel.encap(big, toB));
+            assertEquals(Encapsulation.FORWARD, tunnel.encap(fits, toB));
             assertEquals(MTU + 20, fits.length(), "an MTU-sized packet makes an underlay-MTU-sized datagram");
             int gsoInner = gso.length();
             assertTrue(tunnel.encapsulatesSuperPackets());
-            assertEquals(Encapsulation.FORWARD, tunnel.encap(gso, B), "a super-packet is wrapped whole, for the socket to cut");
+            assertEquals(Encapsulation.FORWARD, tunnel.encap(gso, toB), "a super-packet is wrapped whole, for the socket to cut");
             assertEquals(gsoInner + 20, gso.length(), "one outer header in front of the whole super-packet");
             assertEquals(Ipv4Header.PROTO_IPIP, Byte.toUnsignedInt(gso.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, gso.offset() + 9)));
             cramped.setData(19, 0);
             cramped.put(INNER);
-            assertEquals(DropReason.NO_ROOM.ordinal(), tunnel.encap(cramped, B));
+            assertEquals(DropReason.NO_ROOM.ordinal(), tunnel.encap(cramped, toB));
         } finally {
             for (PacketBuffer b : new PacketBuffer[] {ttl0, big, fits, gso, cramped}) b.release();
         }
@@ -193,7 +198,7 @@ class IpipEncapsulationTest {
         PacketBuffer p = inner(true, 63, 0, 0, 16);
         try {
             p.setLength(p.length() + 6);
-            assertEquals(Encapsulation.FORWARD, tunnel.encap(p, B));
+            assertEquals(Encapsulation.FORWARD, tunnel.encap(p, toB));
             assertArrayEquals(concat(OUTER, INNER), p.toByteArray());
         } finally {
             p.release();
@@ -255,13 +260,15 @@ class IpipEncapsulationTest {
 
     @Test
     void decapDropsInnerPacketsAboveTheMtu() {
-        IpipEncapsulation small = new IpipEncapsulation(IpipTunnelConfig.of(A, 100), peers);
+        IpipEncapsulation small = new IpipEncapsulation(IpipTunnelConfig.of(A, 100), peers, entries);
         PacketBuffer p = inner(true, 63, 0, 0, 100 - 28);
         PacketBuffer q = inner(true, 63, 0, 0, 100 - 28 + 1);
         try {
-            IpipEncapsulation wide = new IpipEncapsulation(IpipTunnelConfig.of(B, 1480), new AddressSet());
-            assertEquals(Encapsulation.FORWARD, wide.encap(p, A));
-            assertEquals(Encapsulation.FORWARD, wide.encap(q, A));
+            PeerEntries toA = new PeerEntries();
+            int a = toA.add(null, A).id();
+            IpipEncapsulation wide = new IpipEncapsulation(IpipTunnelConfig.of(B, 1480), new AddressSet(), toA);
+            assertEquals(Encapsulation.FORWARD, wide.encap(p, a));
+            assertEquals(Encapsulation.FORWARD, wide.encap(q, a));
             p.setPeer(B, 0);
             q.setPeer(B, 0);
             assertEquals(Encapsulation.FORWARD, small.decap(p));
@@ -292,7 +299,7 @@ class IpipEncapsulationTest {
 
     @Test
     void unknownPeersAreTakenWhenConfigured() {
-        IpipEncapsulation open = new IpipEncapsulation(IpipTunnelConfig.of(A, MTU).withAcceptUnknownPeers(true), peers);
+        IpipEncapsulation open = new IpipEncapsulation(IpipTunnelConfig.of(A, MTU).withAcceptUnknownPeers(true), peers, entries);
         PacketBuffer p = received(concat(OUTER, INNER), STRANGER);
         try {
             assertEquals(Encapsulation.FORWARD, open.decap(p));

@@ -10,8 +10,11 @@ import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Prefix;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -19,12 +22,13 @@ import java.lang.System.Logger.Level;
 /**
  * flannel's {@code udp} backend: leases carry no backend data, and each peer is one route, peer
  * subnet -&gt; the peer's public IP, as flanneld hands its C proxy ({@code setRoute(ctl, subnet,
- * PublicIP, port)}); {@link UdpEncapsulation} sends each packet to the route's value at the
- * tunnel's port.
+ * PublicIP, port)}); the route's value is the id of the peer's {@link PeerEntry}, which holds the
+ * public IP and counts the peer's traffic, and {@link UdpEncapsulation} sends each packet to that
+ * address at the tunnel's port.
  *
  * <p>Besides the routes the backend keeps the set of the peers' public IPs, from which alone the
  * tunnel takes datagrams. A peer's lease for a subnet we already have replaces its route in one
- * atomic step (the new address joins the set first, the old one leaves after), so no packet goes to
+ * atomic step (the new address joins the set first, the entry moves to it in one store, the old one leaves after), so no packet goes to
  * the old address once {@link #addPeer} has returned, and none is dropped on the way. Removal takes
  * the route away first.
  *
@@ -36,18 +40,19 @@ import java.lang.System.Logger.Level;
  * binds the external interface's address: it is where peers send to and makes our datagrams leave
  * from the address peers know us by.
  */
-public final class UdpBackend extends PeerBackend<Void> {
+public final class UdpBackend extends PeerBackend<PeerEntry> {
     private static final Logger LOG = System.getLogger(UdpBackend.class.getName());
 
     private final UdpTunnelConfig tunnel;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
+    private final PeerEntries entries = new PeerEntries();
     private final UdpEncapsulation encapsulation;
 
     private UdpBackend(BackendContext context, UdpTunnelConfig tunnel, Transport transport) {
         super(Peers.of(BackendType.UDP, context), transport);
         this.tunnel = tunnel;
-        this.encapsulation = new UdpEncapsulation(tunnel, peerAddresses);
+        this.encapsulation = new UdpEncapsulation(tunnel, peerAddresses, entries);
     }
 
     /** {@link #open(BackendContext, UdpOptions)} with {@link UdpOptions#defaults()}. */
@@ -91,10 +96,22 @@ public final class UdpBackend extends PeerBackend<Void> {
         return encapsulation;
     }
 
-    /** Peer subnet -&gt; the peer's public IP. */
+    /** Peer subnet -&gt; the id of the peer's {@link PeerEntry}, which holds its public IP ({@link #gateway}). */
     @Override
     public RouteTable routes() {
         return routes;
+    }
+
+    /** The public IP of the peer whose entry has the id {@code routeValue}; 0 if none has. */
+    @Override
+    public int gateway(int routeValue) {
+        return entries.endpoint(routeValue);
+    }
+
+    @Override
+    public synchronized PeerEntry peerEntry(Ipv4Prefix subnet) {
+        Peers.Peer<PeerEntry> peer = peers.get(subnet);
+        return peer == null ? null : peer.state();
     }
 
     /** The public IPs datagrams are taken from, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
@@ -102,23 +119,33 @@ public final class UdpBackend extends PeerBackend<Void> {
         return peerAddresses;
     }
 
-    /** Adds the route of a peer, or replaces that of the peer with the same subnet. */
+    /**
+     * Adds the route of a peer, or moves the peer with the same subnet to the lease's public IP (its
+     * entry, and with it its counters, stays).
+     */
     @Override
     protected void add(Lease lease) {
         peers.check(lease);
-        Peers.Peer<Void> old = peers.put(lease, null);
+        Peers.Peer<PeerEntry> old = peers.get(lease.subnet());
+        PeerEntry entry = old != null ? old.state() : entries.add(lease.subnet(), lease.publicIp());
+        peers.put(lease, entry);
         if (old != null && old.publicIp() == lease.publicIp()) return;
-        peerAddresses.add(lease.publicIp());
-        routes.add(lease.subnet(), lease.publicIp());
-        if (old != null) peerAddresses.remove(old.publicIp());
+        peerAddresses.add(lease.publicIp(), entry.id());
+        if (old == null) {
+            routes.add(lease.subnet(), entry.id());
+        } else {
+            entry.setEndpoint(lease.publicIp());
+            peerAddresses.remove(old.publicIp());
+        }
         LOG.log(Level.DEBUG, () -> (old == null ? "added peer " : "updated peer ") + lease.subnet() + " at " + Ipv4Address.toString(lease.publicIp()));
     }
 
     /** Removes the route of the peer with this subnet, then its address from the known ones. */
     @Override
-    protected void remove(Peers.Peer<Void> peer) {
+    protected void remove(Peers.Peer<PeerEntry> peer) {
         routes.remove(peer.subnet());
         peerAddresses.remove(peer.publicIp());
+        entries.remove(peer.state());
         LOG.log(Level.DEBUG, () -> "removed peer " + peer.subnet() + " at " + Ipv4Address.toString(peer.publicIp()));
     }
 

@@ -4,6 +4,8 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Header;
 import java.lang.foreign.MemorySegment;
@@ -48,7 +50,8 @@ import java.util.function.LongSupplier;
  *
  * <h2>Receiving</h2>
  * In order: {@code UNKNOWN_PEER} (the source address is no peer's public IP; flannel's proxy takes
- * any, as {@link UdpTunnelConfig#acceptUnknownPeers()} does), the inner IPv4 header as {@link
+ * any, as {@link UdpTunnelConfig#acceptUnknownPeers()} does; the same probe finds the peer's
+ * {@link PeerEntry}, which the datagram carries on for the counters), the inner IPv4 header as {@link
  * Ipv4Header#validate} judges it, {@code BAD_CHECKSUM}, {@code OVERSIZE} (longer than the TUN MTU),
  * {@code TTL_EXPIRED}; then the data is trimmed to the IPv4 total length, {@code FORWARD}.
  *
@@ -67,6 +70,7 @@ public final class UdpEncapsulation implements Encapsulation {
 
     private final UdpTunnelConfig config;
     private final AddressSet peers;
+    private final PeerEntries entries;
     private final LongSupplier nanoClock;
     private final TokenBucket icmpBucket;
     private final int port;
@@ -84,20 +88,24 @@ public final class UdpEncapsulation implements Encapsulation {
     private volatile long unreachablesLimited;
 
     /**
-     * A tunnel that takes datagrams from the addresses in {@code peers} (the control plane keeps
-     * it to the peers' public IPs, see {@link UdpBackend}), limiting ICMP errors by {@link System#nanoTime()}.
+     * A tunnel that sends to the peers in {@code entries} (a route's value is a peer's {@linkplain
+     * PeerEntry#id() id}) and takes datagrams from the addresses in {@code peers}, each carrying its
+     * peer's id (the control plane keeps both, see {@link UdpBackend}), limiting ICMP errors by
+     * {@link System#nanoTime()}.
      */
-    public UdpEncapsulation(UdpTunnelConfig config, AddressSet peers) {
-        this(config, peers, System::nanoTime);
+    public UdpEncapsulation(UdpTunnelConfig config, AddressSet peers, PeerEntries entries) {
+        this(config, peers, entries, System::nanoTime);
     }
 
-    /** As {@link #UdpEncapsulation(UdpTunnelConfig, AddressSet)}, with the clock the ICMP rate limit reads (for tests). */
-    public UdpEncapsulation(UdpTunnelConfig config, AddressSet peers, LongSupplier nanoClock) {
+    /** As {@link #UdpEncapsulation(UdpTunnelConfig, AddressSet, PeerEntries)}, with the clock the ICMP rate limit reads (for tests). */
+    public UdpEncapsulation(UdpTunnelConfig config, AddressSet peers, PeerEntries entries, LongSupplier nanoClock) {
         if (config == null) throw new IllegalArgumentException("tunnel config missing: config=null");
         if (peers == null) throw new IllegalArgumentException("peer address set missing: peers=null");
+        if (entries == null) throw new IllegalArgumentException("peer entries missing: entries=null");
         if (nanoClock == null) throw new IllegalArgumentException("clock missing: nanoClock=null");
         this.config = config;
         this.peers = peers;
+        this.entries = entries;
         this.nanoClock = nanoClock;
         this.icmpBucket = new TokenBucket(config.icmpPerSecond(), config.icmpBurst());
         this.port = config.port();
@@ -134,16 +142,20 @@ public final class UdpEncapsulation implements Encapsulation {
     }
 
     /**
-     * Decrements the TTL of the (validated) inner packet and sends it to {@code nextHop}, the peer's
-     * public IP, at the tunnel's port.
+     * Decrements the TTL of the (validated) inner packet and sends it to the peer whose id is
+     * {@code nextHop}, at its public IP and the tunnel's port, with its entry set for the counters.
      *
-     * @return {@link #FORWARD}, or the ordinal of {@code TTL_EXPIRED} for a packet that arrived with TTL 0 or 1
+     * @return {@link #FORWARD}, or the ordinal of {@code TTL_EXPIRED} for a packet that arrived with
+     *     TTL 0 or 1, or of {@code NO_ROUTE} when the peer went while the packet was routed
      */
     @Override
     public int encap(PacketBuffer packet, int nextHop) {
-        int expired = egressIp.wrap(packet.segment(), packet.offset()).decrementTtl();
+        Ipv4Header ip = egressIp.wrap(packet.segment(), packet.offset());
+        PeerEntry peer = entries.get(nextHop);
+        if (peer == null || !peer.covers(ip.dstAddr())) return DropReason.NO_ROUTE.ordinal();
+        int expired = ip.decrementTtl();
         if (expired != Ipv4Header.VALID) return expired;
-        packet.setPeer(nextHop, port);
+        packet.setPeer(peer.endpoint(), port).setPeerEntry(peer);
         return FORWARD;
     }
 
@@ -217,7 +229,11 @@ public final class UdpEncapsulation implements Encapsulation {
      */
     @Override
     public int decap(PacketBuffer packet) {
-        if (!acceptUnknownPeers && !peers.contains(packet.peerAddress())) return DropReason.UNKNOWN_PEER.ordinal();
+        int source = packet.peerAddress();
+        int id = peers.peerId(source);
+        if (id == AddressSet.ABSENT && !acceptUnknownPeers) return DropReason.UNKNOWN_PEER.ordinal();
+        PeerEntry peer = entries.get(id);
+        if (peer != null && peer.endpoint() == source) packet.setPeerEntry(peer);
         Ipv4Header ip = ingressIp.wrap(packet.segment(), packet.offset());
         int bad = ip.validate(packet.length());
         if (bad != Ipv4Header.VALID) return bad;

@@ -3,6 +3,7 @@ package io.dataplane.udp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,7 @@ import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.VxlanLeaseData;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.testing.FakeNetwork;
 import io.dataplane.core.testing.FakeTransport;
 import io.dataplane.core.testing.TestPackets;
@@ -26,6 +28,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -132,12 +135,16 @@ class UdpBackendTest {
     void aLeaseIsARouteToThePeersPublicIp() throws IOException {
         UdpBackend b = open();
         b.addPeer(lease(PEER_SUBNET, NODE2));
-        assertEquals(Map.of(PEER_SUBNET, NODE2), b.routes().snapshot());
+        assertEquals(Map.of(PEER_SUBNET, NODE2), gateways(b));
         assertEquals(Map.of(NODE2, 1), b.peerAddresses().snapshot());
+        PeerEntry entry = b.peerEntry(PEER_SUBNET);
+        assertEquals(Map.of(PEER_SUBNET, entry.id()), b.routes().snapshot(), "the route holds the peer's id");
         assertEquals(List.of(lease(PEER_SUBNET, NODE2)), b.peers());
 
         b.addPeer(lease(PEER_SUBNET, NODE3));
-        assertEquals(Map.of(PEER_SUBNET, NODE3), b.routes().snapshot(), "an update replaces the route");
+        assertEquals(Map.of(PEER_SUBNET, NODE3), gateways(b), "an update moves the route");
+        assertSame(entry, b.peerEntry(PEER_SUBNET), "the peer keeps its entry, and its counts");
+        assertEquals(NODE3, entry.endpoint());
         assertEquals(Map.of(NODE3, 1), b.peerAddresses().snapshot(), "and the old address is a stranger now");
         b.addPeer(lease(PEER_SUBNET, NODE3));
         assertEquals(Map.of(NODE3, 1), b.peerAddresses().snapshot(), "the same lease again changes nothing");
@@ -151,6 +158,14 @@ class UdpBackendTest {
         assertEquals(Map.of(), b.routes().snapshot());
         assertEquals(Map.of(), b.peerAddresses().snapshot());
         assertEquals(List.of(), b.peers());
+        assertNull(b.peerEntry(PEER_SUBNET));
+    }
+
+    /** The routes with the public IPs their values stand for. */
+    static Map<Ipv4Prefix, Integer> gateways(UdpBackend b) {
+        Map<Ipv4Prefix, Integer> out = new HashMap<>();
+        b.routes().snapshot().forEach((subnet, value) -> out.put(subnet, b.gateway(value)));
+        return out;
     }
 
     @Test

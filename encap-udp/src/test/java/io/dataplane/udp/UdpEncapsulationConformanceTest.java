@@ -3,6 +3,7 @@ package io.dataplane.udp;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.testing.EncapsulationConformanceTest;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
@@ -16,15 +17,16 @@ class UdpEncapsulationConformanceTest extends EncapsulationConformanceTest {
     /** ICMP errors from the network's address, as a udp node sends them. */
     @Override
     protected Encapsulation encapsulation(int self, int peer) {
+        PeerEntries entries = new PeerEntries();
         AddressSet peers = new AddressSet();
-        peers.add(peer);
-        return new UdpEncapsulation(UdpTunnelConfig.of(Ipv4Address.parse("10.244.0.0"), MTU), peers);
+        peers.add(peer, entries.add(null, peer).id());
+        return new UdpEncapsulation(UdpTunnelConfig.of(Ipv4Address.parse("10.244.0.0"), MTU), peers, entries);
     }
 
-    /** The peer's public IP. */
+    /** The id of B's entry, the only one in A's peer entries: what A's route to B's subnet holds. */
     @Override
     protected int nextHopToB() {
-        return B;
+        return 0;
     }
 
     @Override

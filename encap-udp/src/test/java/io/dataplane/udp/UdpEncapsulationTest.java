@@ -9,6 +9,8 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Icmpv4Repr;
@@ -32,11 +34,13 @@ class UdpEncapsulationTest {
 
     final PacketPool pool = new PacketPool(8);
     final AddressSet peers = new AddressSet();
+    final PeerEntries entries = new PeerEntries();
+    final PeerEntry peer = entries.add(null, PEER);
     final long[] clock = {1_000_000_000L};
-    final UdpEncapsulation tunnel = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU), peers, () -> clock[0]);
+    final UdpEncapsulation tunnel = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU), peers, entries, () -> clock[0]);
 
     UdpEncapsulationTest() {
-        peers.add(PEER);
+        peers.add(PEER, peer.id());
     }
 
     @AfterEach
@@ -70,7 +74,7 @@ class UdpEncapsulationTest {
     }
 
     int encap(byte[] packet, Consumer<PacketBuffer> check) {
-        return run(packet, 0, p -> tunnel.encap(p, PEER), check);
+        return run(packet, 0, p -> tunnel.encap(p, peer.id()), check);
     }
 
     int decap(byte[] datagram, int source, Consumer<PacketBuffer> check) {
@@ -130,7 +134,7 @@ class UdpEncapsulationTest {
 
     @Test
     void strangersAreTakenWhenConfiguredAsFlannelsProxyTakesThem() {
-        UdpEncapsulation lenient = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU).withAcceptUnknownPeers(true), peers);
+        UdpEncapsulation lenient = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU).withAcceptUnknownPeers(true), peers, entries);
         byte[] packet = TestPackets.echoRequest(POD2, POD1, 64, 1, 1, 56);
         assertEquals(Encapsulation.FORWARD, run(packet, STRANGER, lenient::decap, p -> { }));
         peers.remove(PEER);
@@ -223,7 +227,7 @@ class UdpEncapsulationTest {
 
     @Test
     void theRateLimitHoldsErrorsBackAsNoRouteDrops() {
-        UdpEncapsulation limited = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU).withIcmpLimit(10, 3), peers, () -> clock[0]);
+        UdpEncapsulation limited = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU).withIcmpLimit(10, 3), peers, entries, () -> clock[0]);
         byte[] packet = TestPackets.udp(POD1, Ipv4Address.parse("10.99.0.1"), 63, 1, 2, 10);
         int[] verdicts = new int[5];
         for (int i = 0; i < 5; i++) verdicts[i] = run(packet, 0, limited::noRoute, p -> { });
@@ -235,7 +239,7 @@ class UdpEncapsulationTest {
         assertEquals(noRoute, run(packet, 0, limited::noRoute, unchanged(packet)), "a suppressed packet is left as it was");
         clock[0] += 1_000_000L;
         assertEquals(Encapsulation.REPLY, run(packet, 0, limited::noRoute, p -> { }), "100 ms later: one more");
-        UdpEncapsulation silent = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU).withIcmpLimit(0, 1), peers);
+        UdpEncapsulation silent = new UdpEncapsulation(UdpTunnelConfig.of(TUN_ADDRESS, MTU).withIcmpLimit(0, 1), peers, entries);
         assertEquals(noRoute, run(packet, 0, silent::noRoute, p -> { }), "rate 0: no ICMP errors at all");
     }
 

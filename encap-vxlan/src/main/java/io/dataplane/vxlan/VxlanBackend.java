@@ -13,6 +13,8 @@ import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -39,7 +41,8 @@ import java.util.Map;
  *   neighbor   10.244.2.0 -&gt; 22:e8:35:88:1e:9a             ip neigh replace 10.244.2.0 lladdr ... nud permanent
  *   route      10.244.2.0/24 via 10.244.2.0 (the gateway)   ip route replace 10.244.2.0/24 via 10.244.2.0 onlink
  * </pre>
- * and {@link VxlanEncapsulation} resolves every packet through them. The route is added last so
+ * and {@link VxlanEncapsulation} resolves every packet through them. Each FDB entry carries the
+ * id of its VTEP's {@link PeerEntry}, on which the packet path counts that peer's traffic. The route is added last so
  * that no packet is routed before its neighbor and FDB entries are there; removal goes the other
  * way round (route first), so a removed peer's packets stop at the route lookup ({@code NO_ROUTE}).
  *
@@ -83,9 +86,11 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
     private final NeighborTable neighbors = new NeighborTable();
     private final Fdb fdb = new Fdb();
     private final RouteTable routes = new RouteTable();
+    private final PeerEntries entries = new PeerEntries();
     private final VxlanEncapsulation encapsulation;
     private final PeerRoutes directRoutes;
     private final Map<Long, Integer> macUsers = new HashMap<>(); // guarded by this
+    private final Map<Long, PeerEntry> macEntries = new HashMap<>(); // guarded by this: one per peer VTEP, its FDB entry's tag
 
     /** One peer as programmed: its lease, the values the tables hold for it, and whether the kernel routes it. */
     record Peer(Lease lease, long vtepMac, int publicIp, boolean direct) {
@@ -98,7 +103,7 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
         super(Peers.of(BackendType.VXLAN, context), transport);
         this.context = context;
         this.vtep = vtep;
-        this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb);
+        this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb, entries);
         this.directRoutes = directRoutes;
     }
 
@@ -188,6 +193,16 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
         return directRoutes == null ? Map.of() : directRoutes.routes();
     }
 
+    /**
+     * The entry of the VTEP of the peer with this subnet (subnets of one VTEP share it): its FDB
+     * entry's tag, on which the packet path counts the VTEP's traffic.
+     */
+    @Override
+    public synchronized PeerEntry peerEntry(Ipv4Prefix subnet) {
+        Peers.Peer<Peer> peer = peers.get(subnet);
+        return peer == null ? null : macEntries.get(peer.state().vtepMac());
+    }
+
     /** Gateway -&gt; peer VTEP MAC, for inspection; change it through {@link #addPeer} and {@link #removePeer}. */
     public NeighborTable neighbors() {
         return neighbors;
@@ -237,7 +252,11 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
     private void updateEntries(Peer old, Peer peer) {
         if (old.vtepMac() == peer.vtepMac()) {
             // Same MAC: the FDB replace moves every packet to the new public IP at once.
-            if (old.publicIp() != peer.publicIp()) fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp());
+            if (old.publicIp() != peer.publicIp()) {
+                PeerEntry entry = macEntries.get(peer.vtepMac());
+                entry.setEndpoint(peer.publicIp());
+                fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp(), entry.id());
+            }
         } else {
             useMac(peer);
             neighbors.add(peer.gateway(), new MacAddress(peer.vtepMac()));
@@ -284,7 +303,9 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
 
     private void useMac(Peer peer) {
         macUsers.merge(peer.vtepMac(), 1, Integer::sum);
-        fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp());
+        PeerEntry entry = macEntries.computeIfAbsent(peer.vtepMac(), mac -> entries.add(null, peer.publicIp()));
+        entry.setEndpoint(peer.publicIp());
+        fdb.add(new MacAddress(peer.vtepMac()), peer.publicIp(), entry.id());
     }
 
     private void releaseMac(Peer peer) {
@@ -292,6 +313,7 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
         if (left == 0) {
             macUsers.remove(peer.vtepMac());
             fdb.remove(new MacAddress(peer.vtepMac()));
+            entries.remove(macEntries.remove(peer.vtepMac()));
         }
     }
 

@@ -6,8 +6,11 @@ import static io.dataplane.core.wire.NetworkOrder.U64;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.wire.ArpPacket;
 import io.dataplane.core.wire.EthernetHeader;
 import io.dataplane.core.wire.Ipv4Header;
@@ -38,7 +41,8 @@ import java.lang.foreign.MemorySegment;
  * answer), and that MAC in the {@link Fdb} to the peer's underlay address ({@code NO_FDB}). The
  * tables are read on every packet, two lock-free hash probes; there is no cache to go stale, so
  * whatever the control plane changes is in force for the next packet (a packet that races a
- * neighbor's switch to a new MAC looks the neighbor up once more rather than drop). Then 22 bytes are written in
+ * neighbor's switch to a new MAC looks the neighbor up once more rather than drop). The FDB entry
+ * also carries the id of the peer's {@link PeerEntry}, which the packet carries on for the counters. Then 22 bytes are written in
  * front of the packet in place and the datagram goes to the peer's address at {@link
  * VtepConfig#port()}.
  *
@@ -54,7 +58,8 @@ import java.lang.foreign.MemorySegment;
  * <ol>
  *   <li>{@code UNKNOWN_PEER}: the source address is no FDB entry's endpoint (unless {@link
  *       VtepConfig#acceptUnknownPeers()}, which takes any source as the kernel does). The source
- *       port is not checked: the kernel's varies per flow.</li>
+ *       port is not checked: the kernel's varies per flow. The same probe finds the peer's {@link
+ *       PeerEntry} (the FDB entry's tag), which the datagram carries on for the counters.</li>
  *   <li>{@code TRUNCATED}: shorter than VXLAN header plus inner Ethernet header.</li>
  *   <li>{@code VXLAN_BAD_FLAGS}: the I flag is clear.</li>
  *   <li>{@code VXLAN_UNKNOWN_VNI}: not our VNI (the kernel finds no device for it).</li>
@@ -121,6 +126,7 @@ public final class VxlanEncapsulation implements Encapsulation {
     private final VtepConfig config;
     private final NeighborTable neighbors;
     private final Fdb fdb;
+    private final PeerEntries entries;
     private final long vxlanHeader;
     private final long ourMac;
     private final int vtepAddress;
@@ -134,14 +140,25 @@ public final class VxlanEncapsulation implements Encapsulation {
 
     /**
      * A VTEP that resolves next hops through {@code neighbors} and {@code fdb}; the control plane
-     * fills both (see {@link VxlanBackend}) and may change them at any time.
+     * fills both (see {@link VxlanBackend}) and may change them at any time. It counts no traffic per peer.
      */
     public VxlanEncapsulation(VtepConfig config, NeighborTable neighbors, Fdb fdb) {
+        this(config, neighbors, fdb, new PeerEntries());
+    }
+
+    /**
+     * A VTEP that resolves next hops through {@code neighbors} and {@code fdb}, and whose FDB
+     * entries carry the ids of the peers' {@code entries}, on which the stages count each peer's
+     * traffic; the control plane fills all three (see {@link VxlanBackend}) and may change them at any time.
+     */
+    public VxlanEncapsulation(VtepConfig config, NeighborTable neighbors, Fdb fdb, PeerEntries entries) {
         if (neighbors == null) throw new IllegalArgumentException("neighbor table missing: neighbors=null");
         if (fdb == null) throw new IllegalArgumentException("FDB missing: fdb=null");
+        if (entries == null) throw new IllegalArgumentException("peer entries missing: entries=null");
         this.config = config;
         this.neighbors = neighbors;
         this.fdb = fdb;
+        this.entries = entries;
         this.vxlanHeader = VxlanHeader.WORD_FLAG_I | (long) config.vni() << 8;
         this.ourMac = config.vtepMac().value();
         this.vtepAddress = config.vtepAddress();
@@ -183,19 +200,21 @@ public final class VxlanEncapsulation implements Encapsulation {
     public int encap(PacketBuffer packet, int nextHop) {
         long peerMac = neighbors.lookup(nextHop);
         if (peerMac == NeighborTable.MISSING) return DropReason.NO_NEIGHBOR.ordinal();
-        long endpoint = fdb.lookup(peerMac);
-        if (endpoint == Fdb.MISSING) {
+        long entry = fdb.entry(peerMac);
+        if (entry == Fdb.MISSING) {
             // A peer's new VTEP MAC replaces the old one as FDB entry, neighbor switch, old entry gone;
             // a packet that read the neighbor before the switch and the FDB after it asks once more.
             long current = neighbors.lookup(nextHop);
             if (current == peerMac || current == NeighborTable.MISSING) return DropReason.NO_FDB.ordinal();
             peerMac = current;
-            endpoint = fdb.lookup(peerMac);
-            if (endpoint == Fdb.MISSING) return DropReason.NO_FDB.ordinal();
+            entry = fdb.entry(peerMac);
+            if (entry == Fdb.MISSING) return DropReason.NO_FDB.ordinal();
         }
         if (!packet.prepend(VtepConfig.ENCAP_HEADER_LEN)) return DropReason.NO_ROOM.ordinal();
         writeHeaders(packet.segment(), packet.offset(), peerMac, EthernetHeader.ETHERTYPE_IPV4);
-        packet.setPeer((int) endpoint, port);
+        int endpoint = Fdb.endpointOf(entry);
+        PeerEntry peer = entries.get(Fdb.peerIdOf(entry));
+        packet.setPeer(endpoint, port).setPeerEntry(peer != null && peer.endpoint() == endpoint ? peer : null);
         return FORWARD;
     }
 
@@ -216,7 +235,11 @@ public final class VxlanEncapsulation implements Encapsulation {
      */
     @Override
     public int decap(PacketBuffer packet) {
-        if (!acceptUnknownPeers && !fdb.hasEndpoint(packet.peerAddress())) return DropReason.UNKNOWN_PEER.ordinal();
+        int source = packet.peerAddress();
+        int id = fdb.peerIdAt(source);
+        if (id == AddressSet.ABSENT && !acceptUnknownPeers) return DropReason.UNKNOWN_PEER.ordinal();
+        PeerEntry peer = entries.get(id);
+        if (peer != null && peer.endpoint() == source) packet.setPeerEntry(peer);
         int length = packet.length();
         if (length < INNER_IP) return DropReason.TRUNCATED.ordinal();
         MemorySegment s = packet.segment();

@@ -98,4 +98,57 @@ class WireGuardBackendConformanceTest extends BackendConformanceTest {
         assertArrayEquals(request, take(b), "the first packet waits for the handshake, then goes");
         assertEquals(0, a.stats().droppedTotal() + b.stats().droppedTotal());
     }
+
+    /**
+     * WireGuard counts each peer in its device, by key, as {@code wg show} prints it: the bytes of
+     * the transport messages sent to and taken from the peer. Datagrams that fail are nobody's: a
+     * WireGuard peer is known by its session, never by the address a datagram comes from.
+     */
+    @Override
+    @Test
+    protected void eachPeerCountsItsPacketsBytesAndDropsEachWay() throws Exception {
+        FakeNode a = node(1);
+        FakeNode b = node(2);
+        FakeNode c = node(3);
+        connect(a, b);
+        connect(a, c);
+        int toB = 7, toC = 3, fromB = 5;
+        byte[] request = TestPackets.udp(pod(1, 5), pod(2, 7), 64, 40000, 1, 100);
+        byte[] reply = TestPackets.udp(pod(2, 7), pod(1, 5), 64, 40000, 2, 60);
+        for (int i = 0; i < toB; i++) {
+            a.tun().inject(request);
+            take(b);
+        }
+        for (int i = 0; i < toC; i++) {
+            a.tun().inject(TestPackets.udp(pod(1, 5), pod(3, 7), 64, 40000, 3, 100));
+            take(c);
+        }
+        for (int i = 0; i < fromB; i++) {
+            b.tun().inject(reply);
+            take(a);
+        }
+        WireGuardPeer bAtA = peerOf(a, b);
+        WireGuardPeer cAtA = peerOf(a, c);
+        WireGuardPeer aAtB = peerOf(b, a);
+        assertEquals((long) toB * sealed(request.length), bAtA.txBytes());
+        assertEquals((long) fromB * sealed(reply.length), bAtA.rxBytes());
+        assertEquals((long) toC * sealed(request.length), cAtA.txBytes(), "C's messages on C's peer");
+        assertEquals(0, cAtA.rxBytes(), "nothing from C yet");
+        assertEquals((long) toB * sealed(request.length), aAtB.rxBytes());
+        assertEquals((long) fromB * sealed(reply.length), aAtB.txBytes());
+        assertNotEquals(0, bAtA.lastHandshakeEpochNanos(), "A's handshake with B");
+        assertNotEquals(0, cAtA.lastHandshakeEpochNanos(), "A's handshake with C");
+    }
+
+    /** The peer {@code of} is at {@code at}, found by its public key. */
+    private static WireGuardPeer peerOf(FakeNode at, FakeNode of) {
+        WireGuardDevice device = ((WireGuardBackend) at.backend()).encapsulation();
+        return device.peer(((WireGuardBackend) of.backend()).publicKey());
+    }
+
+    /** The length of the transport message that carries an inner packet of {@code inner} bytes. */
+    private static int sealed(int inner) {
+        int padded = (inner + MessageType.PADDING_MULTIPLE - 1) / MessageType.PADDING_MULTIPLE * MessageType.PADDING_MULTIPLE;
+        return MessageType.TRANSPORT_HEADER_LEN + padded + MessageType.TAG_LEN;
+    }
 }

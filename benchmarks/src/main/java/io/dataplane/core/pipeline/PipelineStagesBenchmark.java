@@ -8,6 +8,8 @@ import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
@@ -34,7 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The pipeline's two stages as the default path runs them ({@link Pipeline.TunWriter#RECEIVE_THREAD}:
  * TUN writes on the stage's own thread), one batch per invocation, with the VXLAN encapsulation
- * and 250 peers, over a device and a transport that take every packet and do nothing else:
+ * and 250 peers whose FDB entries carry their peer entries (each packet counts on its peer, as in
+ * the node), over a device and a transport that take every packet and do nothing else:
  * <ul>
  *   <li>{@code egress}: a TUN read batch of 1400-byte IPv4 packets through {@link EgressStage}
  *       (header check, route lookup, encapsulation in place, one send of the batch);</li>
@@ -71,6 +74,7 @@ public class PipelineStagesBenchmark {
     private PacketPool ingressPool;
     private PacketPool trainPool;
     private EgressStage egress;
+    private PeerEntry firstPeer; // the peer the egress batch goes to and the ingress batch comes from
     private IngressStage ingress;
     private PacketBuffer[] buffers;
     private int headroom;
@@ -103,15 +107,18 @@ public class PipelineStagesBenchmark {
         RouteTable routes = new RouteTable();
         NeighborTable neighbors = new NeighborTable();
         Fdb fdb = new Fdb();
+        PeerEntries entries = new PeerEntries();
         for (int i = 0; i < PEERS; i++) {
             Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + (i + 1) + ".0/24");
             MacAddress mac = new MacAddress(0x0200_0000_0000L + i);
-            fdb.add(mac, i == 0 ? PEER_PUBLIC_IP : Ipv4Address.parse("192.0.2." + (2 + i)));
+            int endpoint = i == 0 ? PEER_PUBLIC_IP : Ipv4Address.parse("192.0.2." + (2 + i));
+            fdb.add(mac, endpoint, entries.add(null, endpoint).id());
             neighbors.add(subnet.address(), mac);
             routes.add(subnet, subnet.address());
         }
         int ourAddress = Ipv4Address.parse("10.244.0.0");
-        VxlanEncapsulation vtep = new VxlanEncapsulation(VtepConfig.of(OUR_MAC, ourAddress, 1450), neighbors, fdb);
+        VxlanEncapsulation vtep = new VxlanEncapsulation(VtepConfig.of(OUR_MAC, ourAddress, 1450), neighbors, fdb, entries);
+        firstPeer = entries.get(0);
         Sink sink = new Sink();
         PathState state = new PathState(sink.name());
         Object lock = new Object();
@@ -146,12 +153,14 @@ public class PipelineStagesBenchmark {
         fillPool(trainPool, train.toByteArray());
 
         if (egress() != batch || egressCounters.egressPackets() != batch) throw new IllegalStateException("egress did not send the batch");
+        if (firstPeer.sentPackets() != batch) throw new IllegalStateException("egress did not count on the peer: " + firstPeer.sentPackets());
         if (ingress() != batch || ingressCounters.ingressPackets() != batch) {
             throw new IllegalStateException("ingress did not write the batch: " + ingressCounters.droppedTotal() + " dropped");
         }
         if (ingressTrain() != 1 || ingressCounters.ingressPackets() != 2L * batch) {
             throw new IllegalStateException("ingress did not write the train: " + ingressCounters.droppedTotal() + " dropped");
         }
+        if (firstPeer.receivedPackets() != 2L * batch) throw new IllegalStateException("ingress did not count on the peer: " + firstPeer.receivedPackets());
     }
 
     private static byte[] packet(int src, int dst) {

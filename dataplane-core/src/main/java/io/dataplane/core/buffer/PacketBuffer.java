@@ -1,5 +1,6 @@
 package io.dataplane.core.buffer;
 
+import io.dataplane.core.table.PeerEntry;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -22,7 +23,7 @@ import java.lang.invoke.VarHandle;
  * release throw {@link IllegalStateException} instead of corrupting another packet.
  *
  * <p>Besides the data, a buffer carries the underlay endpoint of the datagram it came from or goes
- * to ({@link #peerAddress()}, {@link #peerPort()}), and a GSO segment size for super-packets.
+ * to ({@link #peerAddress()}, {@link #peerPort()}) and that peer's {@link #peerEntry() entry}, and a GSO segment size for super-packets.
  */
 public final class PacketBuffer {
     static final boolean CHECKED = Boolean.getBoolean("dataplane.buffer.checked");
@@ -46,6 +47,7 @@ public final class PacketBuffer {
     private int length;
     private int peerAddress;
     private int peerPort;
+    private PeerEntry peerEntry;
     private int gsoSize;
     private int gsoPrefix;
     private Object attachment;
@@ -152,11 +154,28 @@ public final class PacketBuffer {
         return peerPort;
     }
 
-    /** Sets the underlay endpoint. */
+    /** Sets the underlay endpoint, of no known peer entry. */
     public PacketBuffer setPeer(int address, int port) {
         if (CHECKED) checkOwned();
         this.peerAddress = address;
         this.peerPort = port;
+        this.peerEntry = null;
+        return this;
+    }
+
+    /**
+     * The entry of the peer the datagram came from or goes to, where the encapsulation knows it
+     * (it sets it with the endpoint), for the stages to count on; null otherwise.
+     */
+    public PeerEntry peerEntry() {
+        if (CHECKED) checkOwned();
+        return peerEntry;
+    }
+
+    /** Sets the entry of the peer at the underlay endpoint (null: none known). */
+    public PacketBuffer setPeerEntry(PeerEntry entry) {
+        if (CHECKED) checkOwned();
+        this.peerEntry = entry;
         return this;
     }
 
@@ -247,6 +266,7 @@ public final class PacketBuffer {
         length = 0;
         peerAddress = 0;
         peerPort = 0;
+        peerEntry = null;
         gsoSize = 0;
         gsoPrefix = 0;
     }

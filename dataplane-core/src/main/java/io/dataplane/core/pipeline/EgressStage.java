@@ -5,6 +5,7 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.TcpSegments;
@@ -19,6 +20,11 @@ import java.util.Arrays;
  * and handed over with its {@link PacketBuffer#gsoPrefix() prefix} set, for the transport to cut
  * into its segments, when the encapsulation and the transport both take super-packets; otherwise,
  * or when {@link TcpSegments} cannot cut it, it is dropped as {@code BAD_SUPER_PACKET}.
+ *
+ * <p>Where the encapsulation sets the packet's {@link PacketBuffer#peerEntry() peer entry} (it
+ * found the peer through its own tables), each packet sent also counts on that peer, and each the
+ * transport does not take counts as the peer's drop; the clock is read once per batch, for the
+ * peers' time of the last packet.
  */
 final class EgressStage {
     private final Transport transport;
@@ -30,6 +36,7 @@ final class EgressStage {
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpSegments segments = new TcpSegments();
     private final PacketBuffer[] toSend = new PacketBuffer[Pipeline.MAX_BATCH];
+    private final PeerEntry[] toSendPeers = new PeerEntry[Pipeline.MAX_BATCH];
     private volatile long superPacketsSent; // written by this stage's thread only
 
     /** A stage that sends through {@code transport}, puts replies (ICMP errors) into {@code replies} and counts on {@code counters}. */
@@ -50,6 +57,7 @@ final class EgressStage {
      */
     int forward(PacketBuffer[] batch, int n) {
         int sends = 0;
+        long now = 0; // read when the first packet counts on a peer
         for (int i = 0; i < n; i++) {
             PacketBuffer p = batch[i];
             batch[i] = null;
@@ -58,13 +66,22 @@ final class EgressStage {
             int verdict = p.gsoSize() == 0 || superPackets ? route(p) : DropReason.BAD_SUPER_PACKET.ordinal();
             if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0) verdict = prepareSuperPacket(p, innerOffset - p.offset());
             if (verdict == Encapsulation.FORWARD) {
+                int packets = 1;
+                int bytes = innerLength;
                 if (p.gsoSize() == 0) {
                     counters.countEgress(innerLength);
                 } else {
-                    int cut = segments.segments();
+                    packets = segments.segments();
+                    bytes = innerLength + (packets - 1) * (segments.headerLength() - p.gsoPrefix());
                     superPacketsSent = superPacketsSent + 1;
-                    counters.countEgress(cut, innerLength + (cut - 1) * (segments.headerLength() - p.gsoPrefix()));
+                    counters.countEgress(packets, bytes);
                 }
+                PeerEntry peer = p.peerEntry();
+                if (peer != null) {
+                    if (now == 0) now = System.currentTimeMillis();
+                    peer.countSent(packets, bytes, now);
+                }
+                toSendPeers[sends] = peer;
                 toSend[sends++] = p;
             } else if (verdict == Encapsulation.REPLY) {
                 p.setGsoSize(0); // an ICMP error about a super-packet is one small packet
@@ -76,8 +93,14 @@ final class EgressStage {
         }
         if (sends > 0) {
             int accepted = transport.send(toSend, sends);
-            if (accepted < sends) counters.drop(DropReason.RING_FULL, sends - accepted);
+            if (accepted < sends) {
+                counters.drop(DropReason.RING_FULL, sends - accepted);
+                for (int i = accepted; i < sends; i++) {
+                    if (toSendPeers[i] != null) toSendPeers[i].dropSent(1);
+                }
+            }
             Arrays.fill(toSend, 0, sends, null);
+            Arrays.fill(toSendPeers, 0, sends, null);
         }
         replies.flush();
         return n;

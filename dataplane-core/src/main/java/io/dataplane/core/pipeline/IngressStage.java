@@ -7,6 +7,7 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.PeerEntry;
 import java.util.Arrays;
 
 /**
@@ -22,6 +23,11 @@ import java.util.Arrays;
  * as a {@link PacketTrain}, which the device joins into super-packets; a datagram that fails is
  * dropped alone and counted, the others go on. A reply from inside a train (rare: an ARP request
  * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN.
+ *
+ * <p>Where the encapsulation sets the datagram's {@link PacketBuffer#peerEntry() peer entry} (it
+ * found the source among its peers with the check it makes anyway), what goes to the TUN counts on
+ * that peer, and so does a datagram dropped after the check; a train's counts go to its peer once.
+ * The clock is read once per batch, for the peers' time of the last packet.
  */
 final class IngressStage implements Transport.Receiver {
     private final Transport transport;
@@ -30,6 +36,7 @@ final class IngressStage implements Transport.Receiver {
     private final Counters counters;
     private final PacketBuffer[] replies = new PacketBuffer[Pipeline.MAX_BATCH];
     private final PacketTrain train = new PacketTrain();
+    private long now; // of this batch, 0 until a peer is counted
 
     /** A stage that writes through {@code toTun}, replies through {@code transport} and counts on {@code counters}. */
     IngressStage(Transport transport, Encapsulation encap, TunOutput toTun, Counters counters) {
@@ -52,6 +59,7 @@ final class IngressStage implements Transport.Receiver {
      */
     int forward(PacketBuffer[] batch, int count) {
         int r = 0;
+        now = 0;
         for (int i = 0; i < count; i++) {
             PacketBuffer p = batch[i];
             if (p.gsoSize() != 0) {
@@ -59,13 +67,17 @@ final class IngressStage implements Transport.Receiver {
                 continue;
             }
             int verdict = encap.decap(p);
+            // A consumed datagram is the encapsulation's (WireGuard may have sent or released it): never read again.
+            PeerEntry peer = verdict == Encapsulation.CONSUMED ? null : p.peerEntry();
             if (verdict == Encapsulation.FORWARD) {
+                if (peer != null) peer.countReceived(1, p.length(), now());
                 toTun.add(p);
             } else if (verdict == Encapsulation.REPLY) {
                 replies[r++] = p;
                 if (r == replies.length) r = sendReplies(r);
             } else if (verdict != Encapsulation.CONSUMED) {
                 counters.drop(verdict);
+                if (peer != null) peer.dropReceived(1, now());
                 p.release();
             }
         }
@@ -82,11 +94,22 @@ final class IngressStage implements Transport.Receiver {
         int peerPort = p.peerPort();
         p.setGsoSize(0);
         train.reset(p);
+        PeerEntry peer = null;
+        int packets = 0;
+        long bytes = 0;
+        int drops = 0;
         for (int at = p.offset(); at < end; at += size) {
             p.setData(at, Math.min(size, end - at)).setPeer(peerAddress, peerPort);
             int verdict = encap.decap(p);
+            if (peer == null && verdict != Encapsulation.CONSUMED) peer = p.peerEntry();
             if (verdict == Encapsulation.FORWARD) {
-                if (!train.add(p.offset(), p.length())) counters.drop(DropReason.TRAIN_TOO_LONG);
+                if (train.add(p.offset(), p.length())) {
+                    packets++;
+                    bytes += p.length();
+                } else {
+                    counters.drop(DropReason.TRAIN_TOO_LONG);
+                    drops++;
+                }
             } else if (verdict == Encapsulation.REPLY) {
                 PacketBuffer reply = copyOf(p);
                 if (reply == null) continue;
@@ -94,7 +117,13 @@ final class IngressStage implements Transport.Receiver {
                 if (r == replies.length) r = sendReplies(r);
             } else if (verdict != Encapsulation.CONSUMED) {
                 counters.drop(verdict);
+                drops++;
             }
+        }
+        if (peer != null) {
+            // One source address, so one peer for the whole train.
+            if (packets > 0) peer.countReceived(packets, bytes, now());
+            if (drops > 0) peer.dropReceived(drops, now());
         }
         if (train.count() == 0) {
             p.release();
@@ -103,6 +132,12 @@ final class IngressStage implements Transport.Receiver {
         }
         train.clear();
         return r;
+    }
+
+    // The wall-clock time of this batch, read once.
+    private long now() {
+        if (now == 0) now = System.currentTimeMillis();
+        return now;
     }
 
     // The data and peer of p in a fresh buffer of its pool, or null (counted) when the pool is dry.

@@ -3,6 +3,7 @@ package io.dataplane.core.spi;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.stats.Counters;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
 import java.util.List;
@@ -36,6 +37,22 @@ public interface Backend extends AutoCloseable {
 
     /** The routes the pipeline looks up: peer subnet -> the next hop value the encapsulation understands. */
     RouteTable routes();
+
+    /**
+     * The gateway a value of {@link #routes()} stands for, as {@code ip route} prints it: the value
+     * itself by default; a backend whose routes hold peer ids answers the peer's address (0: none).
+     */
+    default int gateway(int routeValue) {
+        return routeValue;
+    }
+
+    /**
+     * The packet path's entry of the peer with this subnet, with the peer's traffic counted each
+     * way; null when there is no such peer or the backend counts no traffic per peer (the default).
+     */
+    default PeerEntry peerEntry(Ipv4Prefix subnet) {
+        return null;
+    }
 
     /**
      * Adds a peer from its lease, or updates it when a peer with the same subnet is there.

@@ -9,7 +9,10 @@ import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.Ipv4Prefix;
 import java.io.IOException;
 
 /**
@@ -17,18 +20,19 @@ import java.io.IOException;
  * says so in its lease's BackendData ({@code {"Port": 8999}}); a peer whose lease names another
  * port, or none, is refused.
  */
-final class PlainBackend extends PeerBackend<Void> {
+final class PlainBackend extends PeerBackend<PeerEntry> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int port;
     private final RouteTable routes = new RouteTable();
     private final AddressSet peerAddresses = new AddressSet();
+    private final PeerEntries entries = new PeerEntries();
     private final PlainEncapsulation encapsulation;
 
     private PlainBackend(BackendContext context, int port, TransportFactory transports) throws IOException {
         super(Peers.of(PlainBackendProvider.PLAIN, context), transports.open(context.publicIp(), port, context.pool()));
         this.port = port;
-        this.encapsulation = new PlainEncapsulation(peerAddresses, port, context.tunMtu());
+        this.encapsulation = new PlainEncapsulation(peerAddresses, entries, port, context.tunMtu());
     }
 
     static PlainBackend open(BackendContext context, TransportFactory transports) throws IOException {
@@ -64,10 +68,21 @@ final class PlainBackend extends PeerBackend<Void> {
         return encapsulation;
     }
 
-    /** Peer subnet -&gt; the peer's public IP. */
+    /** Peer subnet -&gt; the id of the peer's entry, which holds its public IP. */
     @Override
     public RouteTable routes() {
         return routes;
+    }
+
+    @Override
+    public int gateway(int routeValue) {
+        return entries.endpoint(routeValue);
+    }
+
+    @Override
+    public synchronized PeerEntry peerEntry(Ipv4Prefix subnet) {
+        Peers.Peer<PeerEntry> peer = peers.get(subnet);
+        return peer == null ? null : peer.state();
     }
 
     @Override
@@ -78,15 +93,23 @@ final class PlainBackend extends PeerBackend<Void> {
             throw new IllegalArgumentException("lease on another port: BackendData.Port=" + peerPort + ", ours is " + port
                     + " (lease of " + lease.subnet() + ")");
         }
-        Peers.Peer<Void> old = peers.put(lease, null);
-        peerAddresses.add(lease.publicIp());
-        routes.add(lease.subnet(), lease.publicIp());
-        if (old != null) peerAddresses.remove(old.publicIp());
+        Peers.Peer<PeerEntry> old = peers.get(lease.subnet());
+        PeerEntry entry = old != null ? old.state() : entries.add(lease.subnet(), lease.publicIp());
+        peers.put(lease, entry);
+        if (old != null && old.publicIp() == lease.publicIp()) return;
+        peerAddresses.add(lease.publicIp(), entry.id());
+        if (old == null) {
+            routes.add(lease.subnet(), entry.id());
+        } else {
+            entry.setEndpoint(lease.publicIp());
+            peerAddresses.remove(old.publicIp());
+        }
     }
 
     @Override
-    protected void remove(Peers.Peer<Void> peer) {
+    protected void remove(Peers.Peer<PeerEntry> peer) {
         routes.remove(peer.subnet());
         peerAddresses.remove(peer.publicIp());
+        entries.remove(peer.state());
     }
 }

@@ -4,17 +4,22 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
+import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.wire.Ipv4Header;
 
 /** The inner IPv4 packet as the whole UDP payload, unchanged, to the peer's public IP at the network's port. */
 final class PlainEncapsulation implements Encapsulation {
     private final AddressSet peers;
+    private final PeerEntries entries;
     private final int port;
     private final int innerMtu;
+    private final Ipv4Header egressIp = new Ipv4Header();
     private final Ipv4Header ingressIp = new Ipv4Header();
 
-    PlainEncapsulation(AddressSet peers, int port, int innerMtu) {
+    PlainEncapsulation(AddressSet peers, PeerEntries entries, int port, int innerMtu) {
         this.peers = peers;
+        this.entries = entries;
         this.port = port;
         this.innerMtu = innerMtu;
     }
@@ -32,13 +37,19 @@ final class PlainEncapsulation implements Encapsulation {
 
     @Override
     public int encap(PacketBuffer packet, int nextHop) {
-        packet.setPeer(nextHop, port);
+        PeerEntry peer = entries.get(nextHop);
+        if (peer == null || !peer.covers(egressIp.wrap(packet.segment(), packet.offset()).dstAddr())) return DropReason.NO_ROUTE.ordinal();
+        packet.setPeer(peer.endpoint(), port).setPeerEntry(peer);
         return FORWARD;
     }
 
     @Override
     public int decap(PacketBuffer packet) {
-        if (!peers.contains(packet.peerAddress())) return DropReason.UNKNOWN_PEER.ordinal();
+        int source = packet.peerAddress();
+        int id = peers.peerId(source);
+        if (id == AddressSet.ABSENT) return DropReason.UNKNOWN_PEER.ordinal();
+        PeerEntry peer = entries.get(id);
+        if (peer != null && peer.endpoint() == source) packet.setPeerEntry(peer);
         Ipv4Header ip = ingressIp.wrap(packet.segment(), packet.offset());
         int bad = ip.validate(packet.length());
         if (bad != Ipv4Header.VALID) return bad;

@@ -15,6 +15,7 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import java.io.IOException;
@@ -264,6 +265,65 @@ public abstract class BackendConformanceTest {
         Counters.Snapshot s = b.stats();
         assertEquals(rounds * (bad.size() + 1L), s.droppedTotal(), "nothing else was dropped");
         assertEquals(0, a.stats().droppedTotal());
+    }
+
+    /**
+     * Each peer's {@link io.dataplane.core.table.PeerEntry} counts what goes to it and comes from it;
+     * a backend that counts its peers elsewhere (WireGuard, by key in its device) overrides this with
+     * its own counters.
+     */
+    @Test
+    protected void eachPeerCountsItsPacketsBytesAndDropsEachWay() throws Exception {
+        FakeNode a = node(1);
+        FakeNode b = node(2);
+        FakeNode c = node(3);
+        connect(a, b);
+        connect(a, c);
+        long before = System.currentTimeMillis();
+        int toB = 7, toC = 3, fromB = 5;
+        byte[] request = TestPackets.udp(pod(1, 5), pod(2, 7), 64, 40000, 1, 100);
+        byte[] reply = TestPackets.udp(pod(2, 7), pod(1, 5), 64, 40000, 2, 60);
+        for (int i = 0; i < toB; i++) {
+            a.tun().inject(request);
+            take(b);
+        }
+        for (int i = 0; i < toC; i++) {
+            a.tun().inject(TestPackets.udp(pod(1, 5), pod(3, 7), 64, 40000, 3, 100));
+            take(c);
+        }
+        for (int i = 0; i < fromB; i++) {
+            b.tun().inject(reply);
+            take(a);
+        }
+        PeerEntry bAtA = a.backend().peerEntry(subnet(2));
+        PeerEntry cAtA = a.backend().peerEntry(subnet(3));
+        PeerEntry aAtB = b.backend().peerEntry(subnet(1));
+        assertNotNull(bAtA, "A's entry of B");
+        await(() -> bAtA.receivedPackets() == fromB, "B's packets counted at A");
+        long after = System.currentTimeMillis();
+        assertEquals(toB, bAtA.sentPackets());
+        assertEquals((long) toB * request.length, bAtA.sentBytes());
+        assertEquals((long) fromB * reply.length, bAtA.receivedBytes());
+        assertEquals(0, bAtA.sentDrops() + bAtA.receivedDrops());
+        assertTrue(bAtA.lastSentMillis() >= before && bAtA.lastSentMillis() <= after, "time of the last packet to B");
+        assertTrue(bAtA.lastReceivedMillis() >= before && bAtA.lastReceivedMillis() <= after, "time of the last packet from B");
+        assertEquals(toC, cAtA.sentPackets(), "C's packets on C's entry");
+        assertEquals((long) toC * request.length, cAtA.sentBytes());
+        assertEquals(0, cAtA.receivedPackets());
+        assertEquals(0, cAtA.lastReceivedMillis(), "nothing from C yet");
+        await(() -> aAtB.receivedPackets() == toB, "A's packets counted at B");
+        assertEquals(fromB, aAtB.sentPackets());
+
+        // Bad datagrams from A's address are A's drops at B; a stranger's are nobody's.
+        Map<DropReason, byte[]> bad = badDatagrams();
+        int port = conf(0).udpPort();
+        for (byte[] d : bad.values()) assertTrue(b.transport().inject(d, underlay(1), port));
+        int stranger = Ipv4Address.parse("198.51.100.9");
+        assertTrue(b.transport().inject(datagram(stranger, underlay(2), request), stranger, port));
+        await(() -> b.stats().dropped(DropReason.UNKNOWN_PEER) == 1, "the stranger's datagram dropped");
+        await(() -> aAtB.receivedDrops() == bad.size(), "A's bad datagrams counted on A");
+        assertEquals(toB, aAtB.receivedPackets(), "no bad datagram counted as delivered");
+        assertEquals(bad.size() + 1L, b.stats().droppedTotal());
     }
 
     @Test

@@ -13,7 +13,9 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -30,19 +32,33 @@ import java.util.Map;
  * dataplane_node_info{backend="vxlan",subnet="10.244.1.0/24",public_ip="192.0.2.1",tun="flannel.1"} 1
  * dataplane_peer_transfer_bytes_total{direction="received",subnet="10.244.2.0/24"} 5120
  * dataplane_peer_latest_handshake_seconds{subnet="10.244.2.0/24"} 1796545200
+ * dataplane_peer_packets_total{direction="received",subnet="10.244.2.0/24"} 8
+ * dataplane_peer_bytes_total{direction="sent",subnet="10.244.2.0/24"} 1240
+ * dataplane_peer_drops_total{direction="received",subnet="other"} 3
+ * dataplane_peer_last_packet_seconds{direction="received",subnet="10.244.2.0/24"} 1796545220.12
  * </pre>
  *
  * Loopback only: the counters are for a scraper on the same host (or a port forward), not for the
  * network the node serves. Every drop reason is listed, zero or not, so that rates over them work
- * from the first scrape. Per-peer series exist where the backend counts per peer (wireguard), one
- * label value per peer subnet: as many as the Network has subnets at most, and never more than
- * {@link #PEER_SERIES_LIMIT} peers. The JDK's own HTTP server, one thread, a snapshot per request.
+ * from the first scrape.
+ *
+ * <p><b>Per-peer series</b> carry one label value per peer subnet, so they are as many as the
+ * Network has subnets at most, and never more than {@link #PEER_SERIES_LIMIT} peers' worth: the
+ * first peers by subnet get series of their own. WireGuard's transfer and handshake leave the rest
+ * out; the packet, byte, drop and last-packet families of vxlan, udp and ipip sum the rest under
+ * {@code subnet="other"} (latest time for the last packet), so that the node's total still adds
+ * up; "other" is a sum over a set of peers that changes as peers come and go, and may go down
+ * when one moves into a series of its own, which a rate reads as a counter reset. The JDK's own
+ * HTTP server, one thread, a snapshot per request.
  */
 final class MetricsEndpoint implements AutoCloseable {
     /** The content type of the text format, version 0.0.4. */
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-    /** Peers with series of their own at most; those past it (by subnet) are left out of the per-peer families. */
+    /** Peers with series of their own at most; those past it (by subnet) are left out of WireGuard's families and summed in the others. */
     static final int PEER_SERIES_LIMIT = 256;
+
+    /** The subnet label under which the peers past {@link #PEER_SERIES_LIMIT} are summed. */
+    static final String OTHER_PEERS = "other";
 
     private final HttpServer server;
 
@@ -84,7 +100,7 @@ final class MetricsEndpoint implements AutoCloseable {
             switch (path) {
                 case "/metrics" -> {
                     exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-                    reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node), PeerTraffic.of(node)));
+                    reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node), PeerTraffic.of(node), PeerCounts.of(node)));
                 }
                 case "/healthz" -> {
                     exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
@@ -121,7 +137,7 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     /** The text exposition of one snapshot. */
-    static String exposition(NodeStats stats, int peers, Map<String, String> info, List<PeerTraffic> traffic) {
+    static String exposition(NodeStats stats, int peers, Map<String, String> info, List<PeerTraffic> traffic, List<PeerCounts> counts) {
         StringBuilder sb = new StringBuilder(4096);
         header(sb, "dataplane_packets_total", "counter", "Inner packets forwarded: egress from the TUN to a peer, ingress from a peer to the TUN.");
         sample(sb, "dataplane_packets_total{direction=\"egress\"}", stats.egressPackets());
@@ -156,7 +172,44 @@ final class MetricsEndpoint implements AutoCloseable {
                 sample(sb, "dataplane_peer_latest_handshake_seconds{subnet=\"" + t.subnet() + "\"}", t.latestHandshakeEpochNanos() / 1_000_000_000L);
             }
         }
+        if (!counts.isEmpty()) peerCounts(sb, counts);
         return sb.toString();
+    }
+
+    // The per-peer families of vxlan, udp and ipip: PEER_SERIES_LIMIT peers by subnet, the rest summed as "other".
+    private static void peerCounts(StringBuilder sb, List<PeerCounts> counts) {
+        List<PeerCounts> series = new ArrayList<>(counts.subList(0, Math.min(counts.size(), PEER_SERIES_LIMIT)));
+        if (counts.size() > PEER_SERIES_LIMIT) series.add(PeerCounts.sum(counts.subList(PEER_SERIES_LIMIT, counts.size())));
+        header(sb, "dataplane_peer_packets_total", "counter", "Inner packets each way per peer: received from it to the TUN, sent to it.");
+        for (PeerCounts c : series) {
+            sample(sb, peerSeries("dataplane_peer_packets_total", "received", c), c.receivedPackets());
+            sample(sb, peerSeries("dataplane_peer_packets_total", "sent", c), c.sentPackets());
+        }
+        header(sb, "dataplane_peer_bytes_total", "counter", "Inner bytes each way per peer, as dataplane_peer_packets_total.");
+        for (PeerCounts c : series) {
+            sample(sb, peerSeries("dataplane_peer_bytes_total", "received", c), c.receivedBytes());
+            sample(sb, peerSeries("dataplane_peer_bytes_total", "sent", c), c.sentBytes());
+        }
+        header(sb, "dataplane_peer_drops_total", "counter",
+                "Drops per peer: received, datagrams from its address dropped as bad; sent, packets for it the transport did not take.");
+        for (PeerCounts c : series) {
+            sample(sb, peerSeries("dataplane_peer_drops_total", "received", c), c.receivedDrops());
+            sample(sb, peerSeries("dataplane_peer_drops_total", "sent", c), c.sentDrops());
+        }
+        header(sb, "dataplane_peer_last_packet_seconds", "gauge", "Unix time of the last packet each way per peer, 0 if none.");
+        for (PeerCounts c : series) {
+            sb.append(peerSeries("dataplane_peer_last_packet_seconds", "received", c)).append(' ').append(seconds(c.lastReceivedMillis())).append('\n');
+            sb.append(peerSeries("dataplane_peer_last_packet_seconds", "sent", c)).append(' ').append(seconds(c.lastSentMillis())).append('\n');
+        }
+    }
+
+    private static String peerSeries(String name, String direction, PeerCounts c) {
+        return name + "{direction=\"" + direction + "\",subnet=\"" + (c.subnet() != null ? c.subnet().toString() : OTHER_PEERS) + "\"}";
+    }
+
+    // Milliseconds as seconds with three decimals.
+    private static String seconds(long millis) {
+        return millis / 1000 + "." + String.format(Locale.ROOT, "%03d", millis % 1000);
     }
 
     private static void header(StringBuilder sb, String name, String type, String help) {

@@ -32,7 +32,9 @@ import java.util.Map;
  * <pre>
  * node       backend, subnet, network, public IP and interface, TUN and MTU, port, VTEP MAC/VNI or
  *            public key, offload, control plane (and its lease's expiry), state directory, pid, uptime
- * peers      subnet, public IP, VTEP MAC or public key, endpoint; WireGuard: latest handshake, transfer
+ * peers      subnet, public IP, VTEP MAC or public key, endpoint; vxlan, udp, ipip: "received" and "sent",
+ *            each {"packets", "bytes", "drops", "last"} (ISO time of the last packet, null if none);
+ *            WireGuard: latest handshake, transfer
  * routes     the node's routes in the shape of `ip -j route`: {"dst", "gateway", "dev", "scope", "flags": ["onlink"]}
  * neighbors  vxlan's, in the shape of `ip -j neigh`: {"dst", "dev", "lladdr", "state": ["PERMANENT"]}
  * fdb        vxlan's, in the shape of `bridge -j fdb`: {"mac", "ifname", "dst", "flags": ["self"], "state": "permanent"}
@@ -133,6 +135,8 @@ final class NodeView {
     private static ArrayNode peers(OverlayNode node) {
         Map<Ipv4Prefix, PeerTraffic> traffic = new HashMap<>();
         for (PeerTraffic t : PeerTraffic.of(node)) traffic.put(t.subnet(), t);
+        Map<Ipv4Prefix, PeerCounts> counts = new HashMap<>();
+        for (PeerCounts c : PeerCounts.of(node)) counts.put(c.subnet(), c);
         ArrayNode out = JSON.createArrayNode();
         List<Lease> leases = new ArrayList<>(node.peers());
         leases.sort(Comparator.comparingLong(l -> l.subnet().address() & 0xffffffffL));
@@ -162,8 +166,20 @@ final class NodeView {
                 // The node's port for a UDP tunnel; the address alone for raw IP (ipip) and host-gw.
                 p.put("endpoint", node.port() != 0 ? publicIp + ":" + node.port() : publicIp);
             }
+            PeerCounts c = counts.get(lease.subnet());
+            if (c != null) {
+                direction(p.putObject("received"), c.receivedPackets(), c.receivedBytes(), c.receivedDrops(), c.lastReceivedMillis());
+                direction(p.putObject("sent"), c.sentPackets(), c.sentBytes(), c.sentDrops(), c.lastSentMillis());
+            }
         }
         return out;
+    }
+
+    private static void direction(ObjectNode o, long packets, long bytes, long drops, long lastMillis) {
+        o.put("packets", packets);
+        o.put("bytes", bytes);
+        o.put("drops", drops);
+        o.put("last", lastMillis == 0 ? null : Instant.ofEpochMilli(lastMillis).toString());
     }
 
     private static ArrayNode routes(OverlayNode node) {
@@ -174,7 +190,8 @@ final class NodeView {
         if (type != BackendType.HOST_GW) {
             for (Map.Entry<Ipv4Prefix, Integer> e : node.backend().routes().snapshot().entrySet()) {
                 // WireGuard's table maps a subnet to a peer id: the route is the TUN's, the peer its allowed IPs.
-                routes.add(type == BackendType.WIREGUARD ? Route.direct(e.getKey(), tun) : Route.onlink(e.getKey(), e.getValue(), tun));
+                routes.add(type == BackendType.WIREGUARD ? Route.direct(e.getKey(), tun)
+                        : Route.onlink(e.getKey(), node.backend().gateway(e.getValue()), tun));
             }
         }
         switch (node.backend()) {

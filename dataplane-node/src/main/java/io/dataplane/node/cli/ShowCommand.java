@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
  *   state: /etc/dataplane, pid 4242, up 1h 2m 3s (since 2026-12-06T09:11:37Z)
  * peers: 1
  *   10.244.2.0/24  public IP 192.0.2.2  VTEP MAC 02:00:0a:f4:02:00  endpoint 192.0.2.2:8472
+ *     received 8 packets (960 B), 0 dropped, last 2026-12-06T10:13:40.120Z; sent 10 packets (1.21 KiB), 0 dropped, last 2026-12-06T10:13:40.118Z
  * ip route:
  *   10.244.0.0/16 dev flannel.1 scope link
  *   10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink
@@ -133,6 +134,8 @@ final class ShowCommand implements Callable<Integer> {
                         .append(bytes(p.path("txBytes").asLong())).append(" sent");
             }
             sb.append('\n');
+            if (p.has("received")) sb.append("    ").append(direction("received", p.path("received"))).append("; ")
+                    .append(direction("sent", p.path("sent"))).append('\n');
         }
 
         sb.append("ip route:\n");
@@ -170,6 +173,12 @@ final class ShowCommand implements Callable<Integer> {
         stats.path("drops").properties().forEach(e -> drops.add(e.getKey() + " " + e.getValue().asLong()));
         sb.append(drops);
         return sb.toString();
+    }
+
+    /** {@code received 8 packets (960 B), 0 dropped, last 2026-12-06T10:13:40.120Z} (or {@code last never}). */
+    private static String direction(String name, JsonNode d) {
+        return name + " " + d.path("packets").asLong() + " packets (" + bytes(d.path("bytes").asLong()) + "), " + d.path("drops").asLong()
+                + " dropped, last " + (d.path("last").isTextual() ? d.path("last").asText() : "never");
     }
 
     /** {@code 1h 2m 3s}, {@code 2d 0h 5m 0s}, {@code 42s}. */

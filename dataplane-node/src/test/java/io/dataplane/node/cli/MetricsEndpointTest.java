@@ -24,7 +24,7 @@ import java.net.Socket;
 /** The Prometheus text exposition of a node's counters: names, labels, types, every drop reason. */
 class MetricsEndpointTest {
     /** A sample line of the text format: a metric name, optional labels, a value. */
-    private static final Pattern SAMPLE = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-z_]+=\"[^\"\\\\]*\"(,[a-z_]+=\"[^\"\\\\]*\")*})? -?\\d+");
+    private static final Pattern SAMPLE = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-z_]+=\"[^\"\\\\]*\"(,[a-z_]+=\"[^\"\\\\]*\")*})? -?\\d+(\\.\\d+)?");
 
     @Test
     void exposesEveryCounterInTheTextFormat() {
@@ -34,7 +34,7 @@ class MetricsEndpointTest {
         c.countIngress(84);
         c.drop(DropReason.VXLAN_UNKNOWN_VNI, 2);
         String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, c), 3,
-                Map.of("backend", "vxlan", "subnet", "10.244.1.0/24", "public_ip", "192.0.2.1", "tun", "flannel.1"), List.of());
+                Map.of("backend", "vxlan", "subnet", "10.244.1.0/24", "public_ip", "192.0.2.1", "tun", "flannel.1"), List.of(), List.of());
 
         List<String> lines = text.lines().toList();
         assertTrue(lines.contains("dataplane_packets_total{direction=\"egress\"} 2"), text);
@@ -61,7 +61,7 @@ class MetricsEndpointTest {
     void wireguardPeersHaveTheirOwnSeriesUpToTheLimit() {
         Ipv4Prefix peer = Ipv4Prefix.parse("10.244.2.0/24");
         List<PeerTraffic> one = List.of(new PeerTraffic(peer, "key", Ipv4Address.parse("192.0.2.2"), 51820, 5120, 2048, 1_796_545_200_500_000_000L));
-        List<String> lines = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 1, Map.of("backend", "wireguard"), one)
+        List<String> lines = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 1, Map.of("backend", "wireguard"), one, List.of())
                 .lines().toList();
         assertTrue(lines.contains("dataplane_peer_transfer_bytes_total{direction=\"received\",subnet=\"10.244.2.0/24\"} 5120"), lines.toString());
         assertTrue(lines.contains("dataplane_peer_transfer_bytes_total{direction=\"sent\",subnet=\"10.244.2.0/24\"} 2048"), lines.toString());
@@ -75,15 +75,50 @@ class MetricsEndpointTest {
         for (int i = 0; i < MetricsEndpoint.PEER_SERIES_LIMIT + 10; i++) {
             many.add(new PeerTraffic(Ipv4Prefix.containing(Ipv4Address.parse("10.0.0.0") + (i << 8), 24), "k" + i, 0, 0, i, i, 0));
         }
-        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), many.size(), Map.of(), many);
+        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), many.size(), Map.of(), many, List.of());
         assertEquals(MetricsEndpoint.PEER_SERIES_LIMIT, text.lines().filter(l -> l.startsWith("dataplane_peer_latest_handshake_seconds{")).count());
-        assertEquals(0, MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 1, Map.of(), List.of()).lines()
+        assertEquals(0, MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 1, Map.of(), List.of(), List.of()).lines()
                 .filter(l -> l.contains("dataplane_peer_")).count(), "no per-peer families without per-peer counts");
     }
 
     @Test
+    void peerCountsHaveTheirOwnSeriesUpToTheLimitAndTheRestSumUnderOther() {
+        int peers = MetricsEndpoint.PEER_SERIES_LIMIT + 10;
+        List<PeerCounts> counts = new ArrayList<>();
+        for (int i = 0; i < peers; i++) {
+            counts.add(new PeerCounts(Ipv4Prefix.containing(Ipv4Address.parse("10.0.0.0") + (i << 8), 24), i, 100L * i, 1, 1_796_545_200_000L + i,
+                    2L * i, 200L * i, 0, 1_796_545_100_250L));
+        }
+        List<String> lines = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), peers, Map.of("backend", "vxlan"), List.of(), counts)
+                .lines().toList();
+        for (String family : List.of("dataplane_peer_packets_total", "dataplane_peer_bytes_total", "dataplane_peer_drops_total",
+                "dataplane_peer_last_packet_seconds")) {
+            List<String> received = lines.stream().filter(l -> l.startsWith(family + "{direction=\"received\"")).toList();
+            assertEquals(MetricsEndpoint.PEER_SERIES_LIMIT + 1, received.size(), family + ": one series per peer up to the limit, then other");
+            assertEquals(received.size(), received.stream().map(l -> l.substring(0, l.indexOf('}'))).distinct().count(), family);
+        }
+        assertTrue(lines.contains("dataplane_peer_packets_total{direction=\"received\",subnet=\"10.0.1.0/24\"} 1"), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_bytes_total{direction=\"sent\",subnet=\"10.0.255.0/24\"} 51000"), lines.toString());
+        // Peers 256..265 summed: packets received 256 + ... + 265, drops 1 each, the latest time of them all.
+        long rest = 0;
+        for (int i = MetricsEndpoint.PEER_SERIES_LIMIT; i < peers; i++) rest += i;
+        assertTrue(lines.contains("dataplane_peer_packets_total{direction=\"received\",subnet=\"other\"} " + rest), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_packets_total{direction=\"sent\",subnet=\"other\"} " + 2 * rest), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_drops_total{direction=\"received\",subnet=\"other\"} 10"), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_last_packet_seconds{direction=\"received\",subnet=\"other\"} 1796545200.265"), lines.toString());
+        assertTrue(lines.contains("dataplane_peer_last_packet_seconds{direction=\"sent\",subnet=\"10.0.0.0/24\"} 1796545100.250"), lines.toString());
+        assertTrue(lines.contains("# TYPE dataplane_peer_last_packet_seconds gauge"), lines.toString());
+        for (String line : lines) {
+            assertTrue(line.startsWith("# HELP ") || line.startsWith("# TYPE ") || SAMPLE.matcher(line).matches(), "not a sample: " + line);
+        }
+        List<String> few = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 2, Map.of(), List.of(), counts.subList(0, 2))
+                .lines().toList();
+        assertEquals(0, few.stream().filter(l -> l.contains("subnet=\"other\"")).count(), "no other below the limit");
+    }
+
+    @Test
     void labelValuesAreEscaped() {
-        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"), List.of());
+        String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"), List.of(), List.of());
         assertTrue(text.contains("dataplane_node_info{tun=\"a\\\"b\\\\c\\nd\"} 1\n"), text);
     }
 

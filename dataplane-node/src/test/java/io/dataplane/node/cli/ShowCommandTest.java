@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** show's text from a node's answer, for what the root test does not run: host-gw, drops, a store's lease. No root needed. */
+/** show's text from a node's answer, for what the root test does not run: host-gw, drops, a store's lease, peers' counts. No root needed. */
 class ShowCommandTest {
 
     @Test
@@ -31,6 +31,45 @@ class ShowCommandTest {
                   10.244.2.0/24 via 192.0.2.2 dev eth0
                 traffic: egress 0 packets 0 bytes, ingress 0 packets 0 bytes; packet buffers 0 of 0 in use
                 drops: no_route 3, unknown_peer 1
+                """, ShowCommand.text(NodeView.JSON.readTree(answer)));
+    }
+
+    @Test
+    void udpPeersWithTheirCountsEachWay() throws Exception {
+        String answer = """
+                {"node": {"backend": "udp", "subnet": "10.244.1.0/24", "network": "10.244.0.0/16", "publicIp": "192.0.2.1",
+                          "interface": "eth0", "underlayMtu": 1500, "tun": "flannel0", "mtu": 1472, "port": 8285,
+                          "offload": {"tcp": false, "superPacketsSent": 0, "segmentsJoined": 0},
+                          "controlPlane": {"type": "files", "source": "/etc/dataplane/peers.json", "leaseExpiry": null},
+                          "stateDir": "/etc/dataplane", "pid": 42, "startedAt": "2026-12-06T09:00:00Z", "uptimeSeconds": 61},
+                 "peers": [{"subnet": "10.244.2.0/24", "publicIp": "192.0.2.2", "endpoint": "192.0.2.2:8285",
+                            "received": {"packets": 8, "bytes": 672, "drops": 2, "last": "2026-12-06T09:01:00.120Z"},
+                            "sent": {"packets": 10, "bytes": 2048, "drops": 0, "last": "2026-12-06T09:01:00.118Z"}},
+                           {"subnet": "10.244.3.0/24", "publicIp": "192.0.2.3", "endpoint": "192.0.2.3:8285",
+                            "received": {"packets": 0, "bytes": 0, "drops": 0, "last": null},
+                            "sent": {"packets": 1, "bytes": 84, "drops": 1, "last": "2026-12-06T09:00:30Z"}}],
+                 "routes": [{"dst": "10.244.0.0/16", "dev": "flannel0", "scope": "link", "flags": []},
+                            {"dst": "10.244.2.0/24", "gateway": "192.0.2.2", "dev": "flannel0", "flags": ["onlink"]},
+                            {"dst": "10.244.3.0/24", "gateway": "192.0.2.3", "dev": "flannel0", "flags": ["onlink"]}],
+                 "neighbors": [], "fdb": [],
+                 "stats": {"egress": {"packets": 11, "bytes": 2132}, "ingress": {"packets": 8, "bytes": 672},
+                           "drops": {"ring_full": 1, "bad_checksum": 2}, "buffersInUse": 0, "buffers": 248}}""";
+        assertEquals("""
+                node: udp, subnet 10.244.1.0/24 of 10.244.0.0/16, public IP 192.0.2.1 on eth0 (mtu 1500), TUN flannel0 mtu 1472, port 8285
+                  offload: none (one packet per system call)
+                  control plane: files, /etc/dataplane/peers.json
+                  state: /etc/dataplane, pid 42, up 1m 1s (since 2026-12-06T09:00:00Z)
+                peers: 2
+                  10.244.2.0/24  public IP 192.0.2.2  endpoint 192.0.2.2:8285
+                    received 8 packets (672 B), 2 dropped, last 2026-12-06T09:01:00.120Z; sent 10 packets (2.00 KiB), 0 dropped, last 2026-12-06T09:01:00.118Z
+                  10.244.3.0/24  public IP 192.0.2.3  endpoint 192.0.2.3:8285
+                    received 0 packets (0 B), 0 dropped, last never; sent 1 packets (84 B), 1 dropped, last 2026-12-06T09:00:30Z
+                ip route:
+                  10.244.0.0/16 dev flannel0 scope link
+                  10.244.2.0/24 via 192.0.2.2 dev flannel0 onlink
+                  10.244.3.0/24 via 192.0.2.3 dev flannel0 onlink
+                traffic: egress 11 packets 2132 bytes, ingress 8 packets 672 bytes; packet buffers 0 of 248 in use
+                drops: ring_full 1, bad_checksum 2
                 """, ShowCommand.text(NodeView.JSON.readTree(answer)));
     }
 
