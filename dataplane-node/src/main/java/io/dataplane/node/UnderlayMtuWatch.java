@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,12 +39,11 @@ final class UnderlayMtuWatch implements AutoCloseable {
     private final String tunName;
     private final int overhead;
     private final int maxUnderlayMtu;
-    private final Object lock = new Object();
-    private boolean stopped; // guarded by lock
     private volatile int underlayMtu;
     private volatile int tunMtu;
     private int refused; // the underlay MTU last warned about; watch thread only
-    private final Thread thread;
+    private final ScheduledExecutorService executor =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("dp-mtuwatch").daemon().factory());
 
     private UnderlayMtuWatch(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu) {
         this.netlink = netlink;
@@ -53,13 +54,12 @@ final class UnderlayMtuWatch implements AutoCloseable {
         this.maxUnderlayMtu = underlay.mtu();
         this.underlayMtu = underlay.mtu();
         this.tunMtu = tunMtu;
-        this.thread = Thread.ofPlatform().name("dp-mtuwatch").daemon().unstarted(this::loop);
     }
 
     /** Starts watching {@code underlay} (as found at start) for the TUN {@code tunName} of MTU {@code tunMtu}. */
     static UnderlayMtuWatch start(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu) {
         UnderlayMtuWatch watch = new UnderlayMtuWatch(netlink, underlay, tunName, overhead, tunMtu);
-        watch.thread.start();
+        watch.executor.scheduleWithFixedDelay(watch::read, INTERVAL.toNanos(), INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
         return watch;
     }
 
@@ -73,27 +73,14 @@ final class UnderlayMtuWatch implements AutoCloseable {
         return underlayMtu;
     }
 
-    private void loop() {
-        while (true) {
-            synchronized (lock) {
-                long deadline = System.nanoTime() + INTERVAL.toNanos();
-                long left;
-                while (!stopped && (left = deadline - System.nanoTime()) > 0) {
-                    try {
-                        TimeUnit.NANOSECONDS.timedWait(lock, left);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                if (stopped) return;
-            }
-            try {
-                check(netlink.link(underlayIndex).mtu());
-            } catch (ErrnoException e) {
-                if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
-            }
+    // A task that throws is not run again: every failure ends here.
+    private void read() {
+        try {
+            check(netlink.link(underlayIndex).mtu());
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
         }
     }
 
@@ -132,15 +119,12 @@ final class UnderlayMtuWatch implements AutoCloseable {
                 + " -> " + wanted);
     }
 
-    /** Stops the thread (within one read of the link). Idempotent. */
+    /** Stops the thread (after the read under way, if any). Idempotent. */
     @Override
     public void close() {
-        synchronized (lock) {
-            stopped = true;
-            lock.notifyAll();
-        }
+        executor.shutdown();
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
+            executor.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
