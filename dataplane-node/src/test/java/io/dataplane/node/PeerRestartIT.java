@@ -108,7 +108,8 @@ class PeerRestartIT {
             assertNotEquals(identityBefore, identityAfter, "a new " + stateFile);
             assertNotEquals(leaseBefore, leaseAfter, "the new lease in etcd");
             awaitLine(survivor, "peers: updated " + b.subnet() + " at " + b.addressText(), RECOVERY);
-            updated = String.format(Locale.ROOT, ", the survivor had it %d ms after the start", System.currentTimeMillis() - startedAt);
+            updated = String.format(Locale.ROOT, ", the survivor's `peers: updated` line seen %d ms after the start",
+                    System.currentTimeMillis() - startedAt);
         } else {
             assertEquals(identityBefore, identityAfter, "the kept " + stateFile);
             assertEquals(leaseBefore, leaseAfter, "the same lease in etcd");
