@@ -76,6 +76,12 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Peers</b> come and go with {@link #addPeer} and {@link #removePeer} while packets flow; the
  * backend turns a lease into its table entries without stopping the packet path.
  *
+ * <p><b>MTU.</b> Unless {@code Backend.MTU} or the config fixes it, the TUN's MTU follows the
+ * underlay interface's MTU while the node runs ({@link #tunMtu()}): a lowered underlay MTU lowers
+ * the TUN's within a quarter of a second, so the kernel answers pod packets that no
+ * longer fit with ICMP fragmentation-needed and TCP adapts; it rises again as far as the MTU the
+ * node started with, which its packet buffers were made for.
+ *
  * <p><b>Kernel routes</b> the backend added (host-gw's, DirectRouting's) are written again every
  * {@link #ROUTE_CHECK_INTERVAL} on a thread of their own, "dp-routecheck", as flanneld's
  * {@code routeCheck} does: a route someone deleted comes back within that time. Routes the kernel
@@ -102,6 +108,7 @@ public final class OverlayNode implements AutoCloseable {
     private final Pipeline pipeline;
     private final Route tunRoute;
     private final boolean addedAddress;
+    private volatile UnderlayMtuWatch mtuWatch; // null when the MTU is configured, and for host-gw
     private boolean closed;
     private final Object routeCheckLock = new Object();
     private boolean routeCheckStopped; // guarded by routeCheckLock
@@ -211,6 +218,9 @@ public final class OverlayNode implements AutoCloseable {
             OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tunPool, tun, backend, pipeline, route,
                     addedAddress);
             if (backendConf.directRouting()) node.startRouteCheck();
+            if (backendConf.mtu() == 0 && config.tunMtu() == 0) {
+                node.mtuWatch = UnderlayMtuWatch.start(netlink, underlay.link(), tunName, provider.overhead(), tunMtu);
+            }
             LOG.log(Level.INFO, () -> "started " + node);
             return node;
         } catch (IOException | RuntimeException | Error e) {
@@ -411,14 +421,20 @@ public final class OverlayNode implements AutoCloseable {
         return tun != null ? tun.name() : null;
     }
 
-    /** The TUN device's MTU as set at start; for host-gw the underlay's MTU. */
+    /**
+     * The TUN device's MTU: as set at start, or as it follows the underlay's MTU when neither
+     * {@code Backend.MTU} nor the node's config fixes it ({@link UnderlayMtuWatch}); for host-gw the
+     * underlay's MTU at start.
+     */
     public int tunMtu() {
-        return tunMtu;
+        UnderlayMtuWatch watch = mtuWatch;
+        return watch != null ? watch.tunMtu() : tunMtu;
     }
 
-    /** The underlay MTU the TUN's MTU was derived from. */
+    /** The underlay MTU the TUN's MTU is derived from. */
     public int underlayMtu() {
-        return underlayMtu;
+        UnderlayMtuWatch watch = mtuWatch;
+        return watch != null ? watch.underlayMtu() : underlayMtu;
     }
 
     /** The name of the interface that holds the public IP. */
@@ -464,6 +480,7 @@ public final class OverlayNode implements AutoCloseable {
         if (closed) return;
         closed = true;
         stopRouteCheck();
+        if (mtuWatch != null) mtuWatch.close();
         if (pipeline == null) {
             // host-gw: deleting the peers' kernel routes is all there is to undo.
             quietly("close backend", backend::close);
@@ -554,6 +571,6 @@ public final class OverlayNode implements AutoCloseable {
     @Override
     public String toString() {
         return "OverlayNode[" + backend.type() + " " + config.subnet() + " at " + Ipv4Address.toString(config.publicIp()) + " on "
-                + underlay.link().name() + (tun != null ? ", " + tun.name() + " mtu " + tunMtu : ", kernel routes") + "]";
+                + underlay.link().name() + (tun != null ? ", " + tun.name() + " mtu " + tunMtu() : ", kernel routes") + "]";
     }
 }

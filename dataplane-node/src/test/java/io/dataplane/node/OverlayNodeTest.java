@@ -200,4 +200,57 @@ class OverlayNodeTest {
         node.close();
         assertEquals(0, node.buffersInUse());
     }
+
+    @Test
+    void theTunMtuFollowsTheUnderlaysAsFarAsTheMtuTheNodeStartedWith() throws Exception {
+        OverlayNode node = bed.start(host, bed.config(host, net("vxlan")));
+        assertEquals(1450, node.tunMtu());
+        setUnderlayMtu(host, 1400);
+        awaitTunMtu(node, 1350);
+        assertEquals(1400, node.underlayMtu());
+        setUnderlayMtu(host, 1500);
+        awaitTunMtu(node, 1450);
+        // Above the start's MTU the buffers hold no more: the TUN stays at what they hold.
+        setUnderlayMtu(host, 9000);
+        awaitUnderlayMtu(node, 9000);
+        assertEquals(1450, node.tunMtu());
+        assertEquals(1450, Testbed.linkMtu(host, "flannel.1"));
+        // No room for the overhead: the TUN keeps its MTU.
+        setUnderlayMtu(host, 100);
+        Thread.sleep(4 * UnderlayMtuWatch.INTERVAL.toMillis());
+        assertEquals(1450, Testbed.linkMtu(host, "flannel.1"));
+        setUnderlayMtu(host, 1400);
+        awaitTunMtu(node, 1350);
+        node.close();
+
+        // A configured MTU (Backend.MTU) stays as configured.
+        Testbed.Host other = bed.host(2);
+        OverlayNode fixed = bed.start(other, bed.config(other, NetConf.parse(
+                "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"MTU\": 1500}}")));
+        assertEquals(1450, fixed.tunMtu());
+        setUnderlayMtu(other, 1300);
+        Thread.sleep(4 * UnderlayMtuWatch.INTERVAL.toMillis());
+        assertEquals(1450, fixed.tunMtu());
+        assertEquals(1450, Testbed.linkMtu(other, "flannel.1"));
+    }
+
+    private static void setUnderlayMtu(Testbed.Host h, int mtu) throws Exception {
+        Hosts.run("ip", "-n", h.name(), "link", "set", h.underlay(), "mtu", String.valueOf(mtu));
+    }
+
+    private void awaitTunMtu(OverlayNode node, int mtu) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (node.tunMtu() != mtu || Testbed.linkMtu(host, node.tunName()) != mtu) {
+            assertTrue(System.nanoTime() < deadline, "TUN MTU " + Testbed.linkMtu(host, node.tunName()) + " (node says " + node.tunMtu() + "), not " + mtu);
+            Thread.sleep(20);
+        }
+    }
+
+    private static void awaitUnderlayMtu(OverlayNode node, int mtu) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (node.underlayMtu() != mtu) {
+            assertTrue(System.nanoTime() < deadline, "underlay MTU " + node.underlayMtu() + ", not " + mtu);
+            Thread.sleep(20);
+        }
+    }
 }

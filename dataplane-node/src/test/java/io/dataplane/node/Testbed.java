@@ -189,6 +189,11 @@ final class Testbed implements AutoCloseable {
         return this;
     }
 
+    /** The MTU of the link {@code name} in {@code host}'s namespace ({@code ip -j link show}). */
+    static int linkMtu(Host host, String name) throws IOException {
+        return Hosts.json("ip", "-j", "-n", host.name(), "link", "show", name).get(0).get("mtu").asInt();
+    }
+
     /** Host {@code i}, from 1. */
     Host host(int i) {
         return list.get(i - 1);

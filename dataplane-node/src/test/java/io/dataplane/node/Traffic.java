@@ -44,6 +44,33 @@ final class Traffic {
         return new Ping(tx, rx, seqs, out);
     }
 
+    /** A reply of {@code ping -D}: {@code [1733480000.123456] 64 bytes from ...}. */
+    private static final Pattern STAMPED_REPLY = Pattern.compile("^\\[(\\d+)\\.(\\d{6})\\] \\d+ bytes from", Pattern.MULTILINE);
+
+    /** The epoch milliseconds of every reply in {@code ping -D}'s output. */
+    static List<Long> replyTimes(String out) {
+        List<Long> at = new ArrayList<>();
+        Matcher m = STAMPED_REPLY.matcher(out);
+        while (m.find()) at.add(Long.parseLong(m.group(1)) * 1000 + Long.parseLong(m.group(2)) / 1000);
+        return at;
+    }
+
+    /**
+     * Waits until {@code pings} ({@code ping -D}) printed a reply stamped after {@code afterMillis}
+     * (epoch) and returns that stamp in epoch milliseconds; 0 when none came within {@code max}.
+     */
+    static long firstReplyAfter(Tool pings, long afterMillis, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (long at : replyTimes(pings.stdout())) {
+                if (at > afterMillis) return at;
+            }
+            if (!pings.isAlive()) return 0;
+            Thread.sleep(20);
+        }
+        return 0;
+    }
+
     /** Pings and asserts every one was answered. */
     static void assertPings(Testbed.Host from, Testbed.Host to, int count) throws IOException, InterruptedException {
         Ping p = ping(from, to, count, 0.05);

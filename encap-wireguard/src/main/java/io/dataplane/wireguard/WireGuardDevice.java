@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *                         keepalive is CONSUMED). Initiation: answered in the same buffer (REPLY).
  *                         Response: session up, the buffer becomes the confirming keepalive (REPLY)
  *                         or staged data goes out through the output (CONSUMED). Cookie reply: kept
- *                         (CONSUMED). Anything bad: a drop reason, never an exception.
+ *                         (CONSUMED). Anything bad: a drop reason, never an exception. Transport
+ *                         data for a session we lost, from a peer without one: a drop, and a
+ *                         handshake with that peer.
  *  tick()                 any one thread (a timer thread or a loop of the receiver): retries,
  *                         keepalives, rekeys, key expiry, through the output.
  * </pre>
@@ -64,6 +66,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     private final WireGuardOutput output;
     private final IndexTable indexTable;
     private final AtomicReferenceArray<WireGuardPeer> peersById;
+    private volatile int peerSlotsUsed; // ids below it may hold a peer: the scan of sessionLost stops there
     private final Map<NoisePublicKey, WireGuardPeer> peersByKey = new ConcurrentHashMap<>();
     private final HandshakeReceiver handshakes;
     private final Counters counters = new Counters();
@@ -120,6 +123,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
             throw new IllegalArgumentException("peer public key is unusable (low order point): " + peerConfig.publicKey());
         }
         peersById.set(id, peer);
+        if (id >= peerSlotsUsed) peerSlotsUsed = id + 1;
         peersByKey.put(peer.publicKey(), peer);
         for (Ipv4Prefix prefix : peer.allowedIps()) allowedIps.add(prefix, id);
         if (peerConfig.persistentKeepaliveSeconds() > 0) {
@@ -251,12 +255,29 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         };
     }
 
+    /**
+     * Transport data for a session we do not have, from the endpoint of a peer with which we have
+     * none: the peer still seals with a session we lost (we restarted with the same key), and goes
+     * on until its own timers give up (keepalive and rekey timeouts, 15 s). A handshake now
+     * replaces that session; at most one per rekey timeout, as every initiation.
+     */
+    private void sessionLost(int address, int port) {
+        for (int i = 0, n = peerSlotsUsed; i < n; i++) {
+            WireGuardPeer peer = peersById.get(i);
+            if (peer != null && peer.endpointAddress() == address && peer.endpointPort() == port) {
+                if (!peer.hasSession()) peer.initiateHandshake();
+                return;
+            }
+        }
+    }
+
     private int decapTransport(PacketBuffer p, long now) {
         int len = p.length();
         if (len < MessageType.KEEPALIVE_LEN) return DropReason.WG_BAD_MESSAGE.ordinal();
         MemorySegment seg = p.segment();
         int off = p.offset();
         if (!(indexTable.lookup(TransportHeader.receiver(seg, off)) instanceof Keypair kp)) {
+            sessionLost(p.peerAddress(), p.peerPort());
             return DropReason.WG_UNKNOWN_RECEIVER.ordinal();
         }
         if (!kp.canReceive(now, timings)) return DropReason.WG_KEY_EXPIRED.ordinal();

@@ -176,6 +176,33 @@ class WireGuardBackendTest {
     }
 
     @Test
+    void aPeerRestartedWithTheSameKeyAnswersTheSessionItLostWithAHandshake() throws Exception {
+        Node a = node("wga", A, SUBNET_A);
+        Node b = node("wgb", B, SUBNET_B);
+        a.backend.addPeer(b.backend.localLease());
+        b.backend.addPeer(a.backend.localLease());
+        pingAcross(a, b, "10.244.1.5", "10.244.2.7", 3);
+        NoisePublicKey key = b.backend.publicKey();
+        b.close();
+        open.remove(b);
+
+        // Started again from the same state directory: the same key, no session. A still seals
+        // with the old one; B drops that and starts a handshake, well before A's own timers would (15 s).
+        Node again = node("wgb", B, SUBNET_B);
+        assertEquals(key, again.backend.publicKey());
+        again.backend.addPeer(a.backend.localLease());
+        long t0 = System.nanoTime();
+        byte[] got = null;
+        for (int i = 0; got == null && System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(); i++) {
+            a.tun.inject(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 84, i));
+            got = again.tun.awaitWritten(Duration.ofMillis(50));
+        }
+        assertNotNull(got, "A's pings did not reach the restarted B within 10 s");
+        assertTrue(again.stats().dropped(DropReason.WG_UNKNOWN_RECEIVER) > 0, "the old session's packets: " + again.stats());
+        assertTrue(again.backend.encapsulation().peer(a.backend.publicKey()).hasSession());
+    }
+
+    @Test
     void aRenewedLeaseUpdatesThePeerAndKeepsItsSession() throws Exception {
         Node a = node("wga", A, SUBNET_A);
         Node b = node("wgb", B, SUBNET_B);

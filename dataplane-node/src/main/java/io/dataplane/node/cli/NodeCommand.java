@@ -291,12 +291,13 @@ final class NodeCommand implements Callable<Integer> {
         }
 
         /**
-         * Every second: stop the process if the packet path died; every {@code seconds}: print the
-         * stats line.
+         * Every second: stop the process if the packet path died, say when the TUN's MTU followed
+         * the underlay's; every {@code seconds}: print the stats line.
          */
         void startStats(int seconds) {
             stats = Thread.ofPlatform().name("node-stats").daemon().start(() -> {
                 NodeStats last = node.stats();
+                int mtu = node.tunMtu();
                 long ticks = 0;
                 try {
                     while (true) {
@@ -305,6 +306,12 @@ final class NodeCommand implements Callable<Integer> {
                             if (isStopping()) return;
                             err.println(PREFIX + "the packet path stopped: " + Problem.of(node.failure()).line());
                             System.exit(Dataplane.EXIT_FAILURE); // runs the shutdown hook
+                        }
+                        int nowMtu = node.tunMtu();
+                        if (nowMtu != mtu) {
+                            out.println("mtu: underlay " + node.underlayInterface() + " mtu " + node.underlayMtu() + ", TUN " + node.tunName()
+                                    + " mtu " + mtu + " -> " + nowMtu + " (follows the underlay)");
+                            mtu = nowMtu;
                         }
                         if (seconds > 0 && ++ticks % seconds == 0) {
                             NodeStats now = node.stats();

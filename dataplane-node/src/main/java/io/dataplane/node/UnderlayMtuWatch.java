@@ -1,0 +1,132 @@
+package io.dataplane.node;
+
+import io.dataplane.core.config.BackendConf;
+import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.netlink.Link;
+import io.dataplane.tun.netlink.Netlink;
+import io.dataplane.tun.sys.Errno;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps the TUN's MTU at the underlay's MTU minus the backend's overhead while the node runs: the
+ * underlay interface's MTU is read every {@link #INTERVAL} (one RTM_GETLINK) on a thread of its
+ * own, "dp-mtuwatch", and a change sets the TUN's MTU through rtnetlink and is logged on one line.
+ * flanneld takes the MTU at start only; a node that follows lets the kernel answer pod packets
+ * that no longer fit with ICMP fragmentation-needed, so TCP adapts, where a TUN MTU above the
+ * underlay's makes every full-size datagram fail at the socket.
+ *
+ * <p>Followed downwards, and upwards as far as the underlay MTU the node started with: the packet
+ * buffers were sized for that one. Above it the TUN keeps the MTU that fits, and one warning says
+ * that a restart takes the larger MTU; so does an MTU that leaves no room for the overhead.
+ * Only for a node whose MTU comes from the underlay: a {@code Backend.MTU} or a fixed TUN MTU
+ * stays as configured. An interface that is gone or a TUN that is gone is no error here: the
+ * packet path reports its own end.
+ */
+final class UnderlayMtuWatch implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(UnderlayMtuWatch.class.getName());
+    /** How often the underlay's MTU is read. */
+    static final Duration INTERVAL = Duration.ofMillis(250);
+
+    private final Netlink netlink;
+    private final int underlayIndex;
+    private final String underlayName;
+    private final String tunName;
+    private final int overhead;
+    private final int maxUnderlayMtu;
+    private volatile int underlayMtu;
+    private volatile int tunMtu;
+    private int refused; // the underlay MTU last warned about; watch thread only
+    private final ScheduledExecutorService executor =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("dp-mtuwatch").daemon().factory());
+
+    private UnderlayMtuWatch(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu) {
+        this.netlink = netlink;
+        this.underlayIndex = underlay.index();
+        this.underlayName = underlay.name();
+        this.tunName = tunName;
+        this.overhead = overhead;
+        this.maxUnderlayMtu = underlay.mtu();
+        this.underlayMtu = underlay.mtu();
+        this.tunMtu = tunMtu;
+    }
+
+    /** Starts watching {@code underlay} (as found at start) for the TUN {@code tunName} of MTU {@code tunMtu}. */
+    static UnderlayMtuWatch start(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu) {
+        UnderlayMtuWatch watch = new UnderlayMtuWatch(netlink, underlay, tunName, overhead, tunMtu);
+        watch.executor.scheduleWithFixedDelay(watch::read, INTERVAL.toNanos(), INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
+        return watch;
+    }
+
+    /** The TUN's MTU as last set. */
+    int tunMtu() {
+        return tunMtu;
+    }
+
+    /** The underlay's MTU the TUN's MTU follows, as last read. */
+    int underlayMtu() {
+        return underlayMtu;
+    }
+
+    // A task that throws is not run again: every failure ends here.
+    private void read() {
+        try {
+            check(netlink.link(underlayIndex).mtu());
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
+        }
+    }
+
+    private void check(int mtu) throws IOException {
+        if (mtu == underlayMtu || mtu == 0) return;
+        int usable = Math.min(mtu, maxUnderlayMtu);
+        int wanted = usable - overhead;
+        if (wanted < BackendConf.MIN_IPV4_MTU) {
+            if (refused != mtu) {
+                LOG.log(Level.WARNING, "underlay " + underlayName + " MTU " + mtu + " leaves no room for the overhead of " + overhead
+                        + ": TUN " + tunName + " keeps MTU " + tunMtu);
+                refused = mtu;
+            }
+            return;
+        }
+        try {
+            if (wanted != tunMtu) netlink.setMtu(tunName, wanted);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.ENODEV) return;
+            throw e;
+        }
+        int before = underlayMtu;
+        int tunBefore = tunMtu;
+        underlayMtu = mtu;
+        tunMtu = wanted;
+        if (mtu > maxUnderlayMtu) {
+            if (refused != mtu) {
+                LOG.log(Level.WARNING, "underlay " + underlayName + " MTU " + before + " -> " + mtu + ": TUN " + tunName + " MTU " + wanted
+                        + ", the most the packet buffers made for MTU " + maxUnderlayMtu + " hold; restart the node to use MTU " + mtu);
+                refused = mtu;
+            }
+            return;
+        }
+        refused = 0;
+        LOG.log(Level.INFO, () -> "underlay " + underlayName + " MTU " + before + " -> " + mtu + ": TUN " + tunName + " MTU " + tunBefore
+                + " -> " + wanted);
+    }
+
+    /** Stops the thread (after the read under way, if any). Idempotent. */
+    @Override
+    public void close() {
+        executor.shutdown();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
