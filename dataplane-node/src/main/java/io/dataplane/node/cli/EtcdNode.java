@@ -82,8 +82,9 @@ final class EtcdNode {
             };
             return command.serve(node, stateDir, view, out, err, r -> {
                 r.watch = control;
-                // Held and subnet.env written: what flanneld's readiness means by a lease.
-                r.readiness.gate("lease", "no lease yet").open();
+                // Held (until its expiry, which every renewal moves on) and subnet.env written: what
+                // flanneld's readiness means by a lease.
+                r.readiness.add("lease", () -> leaseProblem(control.leaseExpiry(), Instant.now()));
                 out.println("subnet.env: " + flags.subnetFile + " (FLANNEL_SUBNET=" + Ipv4Address.toString(env.firstAddress()) + "/"
                         + lease.subnet().length() + ", FLANNEL_MTU=" + env.mtu() + ")");
                 out.println("lease: " + running.localLease().toFlannelAttrs());
@@ -119,6 +120,16 @@ final class EtcdNode {
     }
 
     /** {@code 10.244.2.0/24 at 192.0.2.2}. */
+    /**
+     * Null while the lease is held: it expires after {@code now}. A lease whose renewals failed
+     * until it expired is lost (another node may take the subnet), and the node is not ready until a
+     * renewal holds it again.
+     */
+    static String leaseProblem(Instant expiry, Instant now) {
+        if (expiry == null) return "no lease yet";
+        return now.isBefore(expiry) ? null : "lease expired at " + expiry + " (renewal failed)";
+    }
+
     private static String describe(Lease lease) {
         return PeersWatch.describe(lease);
     }

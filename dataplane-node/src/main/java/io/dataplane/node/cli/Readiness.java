@@ -25,10 +25,9 @@ import java.util.Map;
  * Two kinds of check. One is asked when a request comes ({@link #add}): the TUN device is up, the
  * packet path runs. The other is a {@link Gate} that the part of the node that knows opens and
  * closes: the peers are loaded once the first peers.json (or the first listing of a store) has
- * been applied. A control plane that holds a lease in a store adds its gate with
- * {@code readiness.gate("lease", "no lease yet")}, opens it once the lease is held and subnet.env
- * written, and closes it with the reason when the lease is lost; the files control plane has no
- * such gate.
+ * been applied. A control plane that holds a lease in a store adds a check once the lease is held
+ * and subnet.env written, which fails when the lease has expired unrenewed; the files control plane
+ * has no such check.
  */
 final class Readiness {
     /** A check asked when a request comes. */
