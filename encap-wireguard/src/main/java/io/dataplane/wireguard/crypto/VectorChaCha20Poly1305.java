@@ -2,7 +2,9 @@ package io.dataplane.wireguard.crypto;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * ChaCha20-Poly1305 (RFC 8439) in place over a {@link MemorySegment}, with ChaCha20 computed many
@@ -18,9 +20,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * false throws {@link IllegalStateException}.
  *
  * <p>Until the JIT's optimising compiler has compiled it, vector code is far slower than scalar
- * code (every vector operation allocates in the interpreter): {@link #warmUp} runs it on a
- * background thread, once per JVM, and {@link #isWarm} tells callers when to switch over from
- * {@link ChaCha20Poly1305}, which gives the same bytes.
+ * code and allocates on every vector operation (the interpreter and the first compiler tier box
+ * each vector): {@link #warmUp} runs it on a background thread, once per JVM, and {@link #isWarm}
+ * tells callers when to switch over from {@link ChaCha20Poly1305}, which gives the same bytes. The
+ * warm-up takes every branch the packet path can take (every length up to beyond an MTU of 1500,
+ * so every tail of a vector pass and of a Poly1305 block, a jumbo frame's length, forged tags, in a
+ * shared arena as the packet pools' is), so that the compiled code meets nothing new on the packet
+ * path and is not thrown away there; and it ends only once a whole sweep of those lengths allocated
+ * nothing on its thread, that is once the optimising compiler's code runs every one of them. While
+ * the code still allocates, it pauses as long as it ran after every few lengths: those calls make
+ * garbage and take the CPU the compiler threads need.
  *
  * <p>Thread-safe: the keystream passes through a per-thread scratch array; keys are the
  * {@code int[8]} of {@link ChaCha20Poly1305#key}, never mutated.
@@ -30,10 +39,16 @@ public final class VectorChaCha20Poly1305 {
     /** Fewer lanes than this and the scalar cipher is as fast. */
     private static final int MIN_LANES = 8;
     private static final String UNAVAILABLE = probe();
-    /** Seal-and-open rounds of the warm-up, each over the sizes below: enough invocations and loop turns for C2. */
-    private static final int WARM_UP_ROUNDS = 20_000;
-    /** Full segments (several passes of lanes), small packets (the scalar Poly1305 path) and one in between. */
-    private static final int[] WARM_UP_SIZES = {1408, 96, 560};
+    /** Payload lengths of one warm-up sweep: 0 to this many bytes, every one. */
+    private static final int SWEEP_MAX_LEN = 1500;
+    /** And every {@code JUMBO_EVERY}-th length of a sweep is followed by a jumbo frame's payload (MTU 9000 less the overhead). */
+    private static final int JUMBO_LEN = 8920, JUMBO_EVERY = 256;
+    /** Lengths between two looks at the allocation counter (and pauses while the code still allocates). */
+    private static final int CHUNK = 64;
+    /** Sweeps before the warm-up gives up waiting for a sweep that allocates nothing, and switches over anyway. */
+    private static final int MAX_SWEEPS = 100;
+    /** Sweeps when this JVM cannot count a thread's allocations. */
+    private static final int BLIND_SWEEPS = 40;
     private static final AtomicBoolean WARMING = new AtomicBoolean();
     private static volatile boolean warm;
 
@@ -66,8 +81,9 @@ public final class VectorChaCha20Poly1305 {
 
     /**
      * Starts, once per JVM and only where {@link #isAvailable}, a daemon thread that seals and opens
-     * scratch data of typical sizes until the JIT has had the calls to compile this class's code,
-     * then makes {@link #isWarm} true. Returns at once.
+     * scratch data of every length the packet path meets until a whole sweep of them allocates
+     * nothing (the optimising compiler's code runs them all; see the class comment), then makes
+     * {@link #isWarm} true. Returns at once.
      */
     public static void warmUp() {
         if (UNAVAILABLE != null || !WARMING.compareAndSet(false, true)) return;
@@ -78,22 +94,84 @@ public final class VectorChaCha20Poly1305 {
 
     private static void runWarmUp() {
         int[] key = ChaCha20Poly1305.key(new byte[ChaCha20Poly1305.KEY_LEN], 0);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment scratch = arena.allocate(2048);
-            for (int round = 0; round < WARM_UP_ROUNDS; round++) {
-                for (int len : WARM_UP_SIZES) {
-                    sealTransport(key, round, scratch, 0, len);
-                    if (!openTransport(key, round, scratch, 0, len)) {
-                        // A bug or a miscompiling JIT: stay on the scalar cipher, and say so.
-                        System.getLogger(VectorChaCha20Poly1305.class.getName()).log(System.Logger.Level.WARNING,
-                                "vector ChaCha20-Poly1305 failed to open its own message (len=" + len
-                                        + "); transport data stays on the scalar cipher");
-                        return;
+        AllocationCounter allocations = AllocationCounter.forThisThread();
+        // Shared, as the packet pools' arenas: the compiled code then has seen the segments' kind of session.
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment scratch = arena.allocate(JUMBO_LEN + ChaCha20Poly1305.TAG_LEN);
+            long counter = 0;
+            int sweeps = allocations == null ? BLIND_SWEEPS : MAX_SWEEPS;
+            for (int sweep = 1; sweep <= sweeps; sweep++) {
+                boolean allocated = false;
+                for (int from = 0; from <= SWEEP_MAX_LEN; from += CHUNK) {
+                    long before = allocations == null ? 0 : allocations.bytes();
+                    long start = System.nanoTime();
+                    for (int len = from; len < from + CHUNK && len <= SWEEP_MAX_LEN; len++) {
+                        counter += 2;
+                        if (!sealAndOpen(key, counter, scratch, len)
+                                || len % JUMBO_EVERY == 0 && !sealAndOpen(key, counter + 1, scratch, JUMBO_LEN)) {
+                            // A bug or a miscompiling JIT: stay on the scalar cipher, and say so.
+                            log(System.Logger.Level.WARNING, "vector ChaCha20-Poly1305 failed to open its own message (len=" + len
+                                    + "); transport data stays on the scalar cipher");
+                            return;
+                        }
                     }
+                    if (allocations != null && allocations.bytes() != before) {
+                        allocated = true;
+                        // Not compiled yet: each call only makes garbage now, so leave the compiler threads as much time.
+                        LockSupport.parkNanos(System.nanoTime() - start);
+                    }
+                }
+                if (allocations != null && !allocated) {
+                    warm = true;
+                    return;
                 }
             }
         }
+        if (allocations != null) {
+            log(System.Logger.Level.INFO, "vector ChaCha20-Poly1305 still allocates after " + MAX_SWEEPS
+                    + " warm-up sweeps (is the optimising compiler off?); transport data uses it all the same");
+        }
         warm = true;
+    }
+
+    /**
+     * Seals {@code len} bytes as message {@code counter}, opens them, and for every eighth length
+     * opens them once more with one tag bit flipped, which must fail: false if any of it went wrong.
+     */
+    private static boolean sealAndOpen(int[] key, long counter, MemorySegment scratch, int len) {
+        sealTransport(key, counter, scratch, 0, len);
+        if (len % 8 == 0) {
+            long tagAt = len + ChaCha20Poly1305.TAG_LEN - 1;
+            byte last = scratch.get(ValueLayout.JAVA_BYTE, tagAt);
+            scratch.set(ValueLayout.JAVA_BYTE, tagAt, (byte) (last ^ 1));
+            if (openTransport(key, counter, scratch, 0, len)) return false;
+            scratch.set(ValueLayout.JAVA_BYTE, tagAt, last);
+        }
+        return openTransport(key, counter, scratch, 0, len);
+    }
+
+    /** The bytes the current thread has allocated, as the JVM counts them ({@code com.sun.management}). */
+    private record AllocationCounter(com.sun.management.ThreadMXBean threads) {
+        /** A counter, or null when this JVM does not count (or has no java.management module). */
+        static AllocationCounter forThisThread() {
+            try {
+                if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                        && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+                    return new AllocationCounter(t);
+                }
+            } catch (LinkageError | UnsupportedOperationException e) {
+                // A runtime image without the management modules: sweep a fixed number of times.
+            }
+            return null;
+        }
+
+        long bytes() {
+            return threads.getCurrentThreadAllocatedBytes();
+        }
+    }
+
+    private static void log(System.Logger.Level level, String message) {
+        System.getLogger(VectorChaCha20Poly1305.class.getName()).log(level, message);
     }
 
     /** True once {@link #warmUp}'s thread has finished: until then callers should use {@link ChaCha20Poly1305}. */
