@@ -27,9 +27,13 @@ import java.util.concurrent.locks.LockSupport;
  * so every tail of a vector pass and of a Poly1305 block, a jumbo frame's length, forged tags, in a
  * shared arena as the packet pools' is), so that the compiled code meets nothing new on the packet
  * path and is not thrown away there; and it ends only once a whole sweep of those lengths allocated
- * nothing on its thread, that is once the optimising compiler's code runs every one of them. While
- * the code still allocates, it pauses as long as it ran after every few lengths: those calls make
- * garbage and take the CPU the compiler threads need.
+ * nothing on its thread, that is once the optimising compiler's code runs every one of them. After
+ * a first sweep, which gives the compiler the calls it counts, it runs an eighth of the time while
+ * the code still allocates: those calls only make garbage and take the CPU the compiler needs. The JIT may still throw compiled code away
+ * later (a speculation that fails) and run it boxed until it has compiled it again, so the packet
+ * path's entries, {@link #sealTransport} and {@link #openTransport}, count now and then what a
+ * call allocated and, when it did, leave the vector code to the scalar cipher on that thread for a
+ * while.
  *
  * <p>Thread-safe: the keystream passes through a per-thread scratch array; keys are the
  * {@code int[8]} of {@link ChaCha20Poly1305#key}, never mutated.
@@ -45,10 +49,23 @@ public final class VectorChaCha20Poly1305 {
     private static final int JUMBO_LEN = 8920, JUMBO_EVERY = 256;
     /** Lengths between two looks at the allocation counter (and pauses while the code still allocates). */
     private static final int CHUNK = 64;
+    /** After the first sweep, while the code still allocates, each chunk is followed by a pause this many times as long. */
+    private static final int PAUSE_FACTOR = 7;
     /** Sweeps before the warm-up gives up waiting for a sweep that allocates nothing, and switches over anyway. */
     private static final int MAX_SWEEPS = 100;
     /** Sweeps when this JVM cannot count a thread's allocations. */
     private static final int BLIND_SWEEPS = 40;
+    /** Packet-path calls on a thread between two that count their allocations. */
+    private static final int MEASURE_EVERY = 64;
+    /** Packet-path calls on a thread that go to the scalar cipher after a counted one allocated. */
+    private static final int SCALAR_FOR = 4096;
+    /** Null when this JVM cannot count a thread's allocations. */
+    private static final AllocationCounter ALLOCATIONS = AllocationCounter.create();
+    /**
+     * Per thread, for {@link #sealTransport} and {@link #openTransport}: above 0, vector calls left
+     * before a counted one; 0, count the next; below 0, scalar calls left.
+     */
+    private static final ThreadLocal<int[]> GUARD = ThreadLocal.withInitial(() -> new int[1]);
     private static final AtomicBoolean WARMING = new AtomicBoolean();
     private static volatile boolean warm;
 
@@ -94,7 +111,7 @@ public final class VectorChaCha20Poly1305 {
 
     private static void runWarmUp() {
         int[] key = ChaCha20Poly1305.key(new byte[ChaCha20Poly1305.KEY_LEN], 0);
-        AllocationCounter allocations = AllocationCounter.forThisThread();
+        AllocationCounter allocations = ALLOCATIONS;
         // Shared, as the packet pools' arenas: the compiled code then has seen the segments' kind of session.
         try (Arena arena = Arena.ofShared()) {
             MemorySegment scratch = arena.allocate(JUMBO_LEN + ChaCha20Poly1305.TAG_LEN);
@@ -117,8 +134,9 @@ public final class VectorChaCha20Poly1305 {
                     }
                     if (allocations != null && allocations.bytes() != before) {
                         allocated = true;
-                        // Not compiled yet: each call only makes garbage now, so leave the compiler threads as much time.
-                        LockSupport.parkNanos(System.nanoTime() - start);
+                        // After the first sweep the calls have been counted and the compiler is at work: each
+                        // call until it is done only makes garbage, so give it most of the CPU meanwhile.
+                        if (sweep > 1) LockSupport.parkNanos(PAUSE_FACTOR * (System.nanoTime() - start));
                     }
                 }
                 if (allocations != null && !allocated) {
@@ -139,21 +157,23 @@ public final class VectorChaCha20Poly1305 {
      * opens them once more with one tag bit flipped, which must fail: false if any of it went wrong.
      */
     private static boolean sealAndOpen(int[] key, long counter, MemorySegment scratch, int len) {
-        sealTransport(key, counter, scratch, 0, len);
+        // The unguarded calls: these must run the vector code whatever it allocates.
+        int n1 = (int) counter, n2 = (int) (counter >>> 32);
+        seal(key, 0, n1, n2, null, 0, 0, scratch, 0, len);
         if (len % 8 == 0) {
             long tagAt = len + ChaCha20Poly1305.TAG_LEN - 1;
             byte last = scratch.get(ValueLayout.JAVA_BYTE, tagAt);
             scratch.set(ValueLayout.JAVA_BYTE, tagAt, (byte) (last ^ 1));
-            if (openTransport(key, counter, scratch, 0, len)) return false;
+            if (open(key, 0, n1, n2, null, 0, 0, scratch, 0, len)) return false;
             scratch.set(ValueLayout.JAVA_BYTE, tagAt, last);
         }
-        return openTransport(key, counter, scratch, 0, len);
+        return open(key, 0, n1, n2, null, 0, 0, scratch, 0, len);
     }
 
-    /** The bytes the current thread has allocated, as the JVM counts them ({@code com.sun.management}). */
+    /** The bytes the calling thread has allocated, as the JVM counts them ({@code com.sun.management}). */
     private record AllocationCounter(com.sun.management.ThreadMXBean threads) {
         /** A counter, or null when this JVM does not count (or has no java.management module). */
-        static AllocationCounter forThisThread() {
+        static AllocationCounter create() {
             try {
                 if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
                         && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
@@ -197,13 +217,47 @@ public final class VectorChaCha20Poly1305 {
         return ChaCha20Lanes.open(key, n0, n1, n2, aad, aadOff, aadLen, data, off, len);
     }
 
-    /** As {@link ChaCha20Poly1305#sealTransport}: WireGuard's nonce, 4 zero bytes and the counter little-endian. */
+    /**
+     * As {@link ChaCha20Poly1305#sealTransport}: WireGuard's nonce, 4 zero bytes and the counter
+     * little-endian. The packet path's entry, guarded on each thread (see {@link #openTransport}).
+     */
     public static void sealTransport(int[] key, long counter, MemorySegment data, long off, int len) {
-        seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        int[] guard = GUARD.get();
+        int n = guard[0];
+        if (n < 0) {
+            guard[0] = n + 1;
+            ChaCha20Poly1305.sealTransport(key, counter, data, off, len);
+        } else if (n > 0 || ALLOCATIONS == null) {
+            guard[0] = n - 1;
+            seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        } else {
+            long before = ALLOCATIONS.bytes();
+            seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+            guard[0] = ALLOCATIONS.bytes() == before ? MEASURE_EVERY : -SCALAR_FOR;
+        }
     }
 
-    /** As {@link ChaCha20Poly1305#openTransport}. */
+    /**
+     * As {@link ChaCha20Poly1305#openTransport}. The packet path's entry, guarded on each thread:
+     * every {@value #MEASURE_EVERY}th call (with {@link #sealTransport}) counts what it allocated, and
+     * when it allocated (the JIT threw the compiled code away and has not compiled it again yet, so
+     * every vector is boxed) the thread's next {@value #SCALAR_FOR} calls go to the scalar cipher,
+     * which gives the same bytes without allocating, before the next measured call.
+     */
     public static boolean openTransport(int[] key, long counter, MemorySegment data, long off, int len) {
-        return open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        int[] guard = GUARD.get();
+        int n = guard[0];
+        if (n < 0) {
+            guard[0] = n + 1;
+            return ChaCha20Poly1305.openTransport(key, counter, data, off, len);
+        }
+        if (n > 0 || ALLOCATIONS == null) {
+            guard[0] = n - 1;
+            return open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        }
+        long before = ALLOCATIONS.bytes();
+        boolean ok = open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        guard[0] = ALLOCATIONS.bytes() == before ? MEASURE_EVERY : -SCALAR_FOR;
+        return ok;
     }
 }
