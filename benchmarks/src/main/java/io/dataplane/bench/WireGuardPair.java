@@ -13,6 +13,7 @@ import io.dataplane.wireguard.WireGuardConfig;
 import io.dataplane.wireguard.WireGuardDevice;
 import io.dataplane.wireguard.WireGuardPeer;
 import io.dataplane.wireguard.WireGuardTimings;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -86,6 +87,22 @@ public final class WireGuardPair implements AutoCloseable {
         }
         if (n != 3) throw new IllegalStateException("handshake took " + n + " messages");
         return n;
+    }
+
+    /**
+     * Two devices with {@code cipher} after a whole handshake, and, for a vector cipher, once the
+     * devices seal with it (they use the scalar one until it is compiled): what a benchmark of
+     * transport data measures.
+     */
+    public static WireGuardPair inSession(TransportCipher cipher) throws Exception {
+        WireGuardPair pair = new WireGuardPair(cipher);
+        pair.handshake();
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (cipher.vector() && !VectorChaCha20Poly1305.isWarm()) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("vector cipher not warm after 300 s");
+            Thread.sleep(10);
+        }
+        return pair;
     }
 
     /** Delivers every datagram in {@code from} to {@code to}'s decap; replies go back into {@code replies}. */

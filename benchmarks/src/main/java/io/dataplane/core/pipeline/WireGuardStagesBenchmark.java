@@ -10,7 +10,6 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Repr;
 import io.dataplane.wireguard.TransportCipher;
-import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -120,14 +119,7 @@ public class WireGuardStagesBenchmark {
     /** The devices in session, A's egress stage twice (to the sink, to B) and B's ingress stage. */
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        pair = new WireGuardPair(cipher);
-        pair.handshake();
-        // The devices seal with the scalar cipher until the vector one is compiled; measure the latter.
-        long deadline = System.nanoTime() + 300_000_000_000L;
-        while (cipher.vector() && !VectorChaCha20Poly1305.isWarm()) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException("vector cipher not warm after 300 s");
-            Thread.sleep(10);
-        }
+        pair = WireGuardPair.inSession(cipher);
         TunSink tun = new TunSink();
         PathState state = new PathState(tun.name());
         Object lock = new Object();
