@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Until the JIT's optimising compiler has compiled it, vector code is far slower than scalar
  * code and allocates on every vector operation (the interpreter and the first compiler tier box
- * each vector): {@link #warmUp} runs it on a background thread, once per JVM, and {@link #isWarm}
+ * each vector): {@link #warmUp} runs it on a background thread, and {@link #isWarm}
  * tells callers when to switch over from {@link ChaCha20Poly1305}, which gives the same bytes. The
  * warm-up takes every branch the packet path can take (every length up to beyond an MTU of 1500,
  * so every tail of a vector pass and of a Poly1305 block, a jumbo frame's length, forged tags, in a
@@ -32,8 +32,7 @@ import java.util.concurrent.locks.LockSupport;
  * the code still allocates: those calls only make garbage and take the CPU the compiler needs. The JIT may still throw compiled code away
  * later (a speculation that fails) and run it boxed until it has compiled it again, so the packet
  * path's entries, {@link #sealTransport} and {@link #openTransport}, count now and then what a
- * call allocated and, when it did, leave the vector code to the scalar cipher on that thread for a
- * while.
+ * call allocated and, when it did, make {@link #isWarm} false and run the warm-up again.
  *
  * <p>Thread-safe: the keystream passes through a per-thread scratch array; keys are the
  * {@code int[8]} of {@link ChaCha20Poly1305#key}, never mutated.
@@ -51,21 +50,17 @@ public final class VectorChaCha20Poly1305 {
     private static final int CHUNK = 64;
     /** After the first sweep, while the code still allocates, each chunk is followed by a pause this many times as long. */
     private static final int PAUSE_FACTOR = 7;
-    /** Sweeps before the warm-up gives up waiting for a sweep that allocates nothing, and switches over anyway. */
+    /** Sweeps before the warm-up gives up waiting for a sweep that allocates nothing, and leaves the scalar cipher in place. */
     private static final int MAX_SWEEPS = 100;
     /** Sweeps when this JVM cannot count a thread's allocations. */
     private static final int BLIND_SWEEPS = 40;
     /** Packet-path calls on a thread between two that count their allocations. */
     private static final int MEASURE_EVERY = 64;
-    /** Packet-path calls on a thread that go to the scalar cipher after a counted one allocated. */
-    private static final int SCALAR_FOR = 4096;
     /** Null when this JVM cannot count a thread's allocations. */
     private static final AllocationCounter ALLOCATIONS = AllocationCounter.create();
-    /**
-     * Per thread, for {@link #sealTransport} and {@link #openTransport}: above 0, vector calls left
-     * before a counted one; 0, count the next; below 0, scalar calls left.
-     */
-    private static final ThreadLocal<int[]> GUARD = ThreadLocal.withInitial(() -> new int[1]);
+    /** Per thread, for {@link #sealTransport} and {@link #openTransport}: calls left before one that counts its allocations. */
+    private static final ThreadLocal<int[]> COUNTDOWN = ThreadLocal.withInitial(() -> new int[] {MEASURE_EVERY});
+    /** True while a warm-up thread runs, and for good once one found the vector code wrong. */
     private static final AtomicBoolean WARMING = new AtomicBoolean();
     private static volatile boolean warm;
 
@@ -97,19 +92,29 @@ public final class VectorChaCha20Poly1305 {
     }
 
     /**
-     * Starts, once per JVM and only where {@link #isAvailable}, a daemon thread that seals and opens
+     * Starts, where {@link #isAvailable} and unless it runs or {@link #isWarm}, a daemon thread that seals and opens
      * scratch data of every length the packet path meets until a whole sweep of them allocates
      * nothing (the optimising compiler's code runs them all; see the class comment), then makes
      * {@link #isWarm} true. Returns at once.
      */
     public static void warmUp() {
-        if (UNAVAILABLE != null || !WARMING.compareAndSet(false, true)) return;
+        if (UNAVAILABLE != null || warm || !WARMING.compareAndSet(false, true)) return;
         Thread t = new Thread(VectorChaCha20Poly1305::runWarmUp, "chacha20-vector-warmup");
         t.setDaemon(true);
         t.start();
     }
 
     private static void runWarmUp() {
+        if (!warmUpSweeps()) return; // for good: WARMING stays set
+        WARMING.set(false);
+        if (!warm) warmUp(); // a packet thread found it allocating again meanwhile
+    }
+
+    /**
+     * The warm-up's sweeps: true once {@link #isWarm}; false, with it left false for good, if the
+     * vector code gave a wrong result or never stopped allocating.
+     */
+    private static boolean warmUpSweeps() {
         int[] key = ChaCha20Poly1305.key(new byte[ChaCha20Poly1305.KEY_LEN], 0);
         AllocationCounter allocations = ALLOCATIONS;
         // Shared, as the packet pools' arenas: the compiled code then has seen the segments' kind of session.
@@ -129,7 +134,7 @@ public final class VectorChaCha20Poly1305 {
                             // A bug or a miscompiling JIT: stay on the scalar cipher, and say so.
                             log(System.Logger.Level.WARNING, "vector ChaCha20-Poly1305 failed to open its own message (len=" + len
                                     + "); transport data stays on the scalar cipher");
-                            return;
+                            return false;
                         }
                     }
                     if (allocations != null && allocations.bytes() != before) {
@@ -141,15 +146,17 @@ public final class VectorChaCha20Poly1305 {
                 }
                 if (allocations != null && !allocated) {
                     warm = true;
-                    return;
+                    return true;
                 }
             }
         }
         if (allocations != null) {
             log(System.Logger.Level.INFO, "vector ChaCha20-Poly1305 still allocates after " + MAX_SWEEPS
-                    + " warm-up sweeps (is the optimising compiler off?); transport data uses it all the same");
+                    + " warm-up sweeps (is the optimising compiler off?); transport data stays on the scalar cipher");
+            return false;
         }
         warm = true;
+        return true;
     }
 
     /**
@@ -194,7 +201,10 @@ public final class VectorChaCha20Poly1305 {
         System.getLogger(VectorChaCha20Poly1305.class.getName()).log(level, message);
     }
 
-    /** True once {@link #warmUp}'s thread has finished: until then callers should use {@link ChaCha20Poly1305}. */
+    /**
+     * True once {@link #warmUp}'s thread has finished, until the packet path finds the vector code
+     * allocating again: while false callers should use {@link ChaCha20Poly1305}.
+     */
     public static boolean isWarm() {
         return warm;
     }
@@ -219,45 +229,41 @@ public final class VectorChaCha20Poly1305 {
 
     /**
      * As {@link ChaCha20Poly1305#sealTransport}: WireGuard's nonce, 4 zero bytes and the counter
-     * little-endian. The packet path's entry, guarded on each thread (see {@link #openTransport}).
+     * little-endian. The packet path's entry, watched (see {@link #openTransport}).
      */
     public static void sealTransport(int[] key, long counter, MemorySegment data, long off, int len) {
-        int[] guard = GUARD.get();
-        int n = guard[0];
-        if (n < 0) {
-            guard[0] = n + 1;
-            ChaCha20Poly1305.sealTransport(key, counter, data, off, len);
-        } else if (n > 0 || ALLOCATIONS == null) {
-            guard[0] = n - 1;
+        int[] countdown = COUNTDOWN.get();
+        if (--countdown[0] > 0 || ALLOCATIONS == null) {
             seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
-        } else {
-            long before = ALLOCATIONS.bytes();
-            seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
-            guard[0] = ALLOCATIONS.bytes() == before ? MEASURE_EVERY : -SCALAR_FOR;
+            return;
         }
+        countdown[0] = MEASURE_EVERY;
+        long before = ALLOCATIONS.bytes();
+        seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        if (ALLOCATIONS.bytes() != before) warmAgain();
     }
 
     /**
-     * As {@link ChaCha20Poly1305#openTransport}. The packet path's entry, guarded on each thread:
-     * every {@value #MEASURE_EVERY}th call (with {@link #sealTransport}) counts what it allocated, and
-     * when it allocated (the JIT threw the compiled code away and has not compiled it again yet, so
-     * every vector is boxed) the thread's next {@value #SCALAR_FOR} calls go to the scalar cipher,
-     * which gives the same bytes without allocating, before the next measured call.
+     * As {@link ChaCha20Poly1305#openTransport}. The packet path's entry, watched: every
+     * {@value #MEASURE_EVERY}th call on a thread (with {@link #sealTransport}) counts what it
+     * allocated, and when it allocated (the JIT threw the compiled code away and runs it boxed until
+     * it has compiled it again) {@link #isWarm} turns false, so that callers go back to the scalar
+     * cipher, and the warm-up runs again until the compiled code allocates nothing.
      */
     public static boolean openTransport(int[] key, long counter, MemorySegment data, long off, int len) {
-        int[] guard = GUARD.get();
-        int n = guard[0];
-        if (n < 0) {
-            guard[0] = n + 1;
-            return ChaCha20Poly1305.openTransport(key, counter, data, off, len);
-        }
-        if (n > 0 || ALLOCATIONS == null) {
-            guard[0] = n - 1;
+        int[] countdown = COUNTDOWN.get();
+        if (--countdown[0] > 0 || ALLOCATIONS == null) {
             return open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
         }
+        countdown[0] = MEASURE_EVERY;
         long before = ALLOCATIONS.bytes();
         boolean ok = open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
-        guard[0] = ALLOCATIONS.bytes() == before ? MEASURE_EVERY : -SCALAR_FOR;
+        if (ALLOCATIONS.bytes() != before) warmAgain();
         return ok;
+    }
+
+    private static void warmAgain() {
+        warm = false;
+        warmUp();
     }
 }
