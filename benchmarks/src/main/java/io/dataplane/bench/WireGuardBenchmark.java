@@ -5,7 +5,6 @@ import static io.dataplane.core.wire.NetworkOrder.U32;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.wireguard.TransportCipher;
-import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
@@ -62,14 +61,7 @@ public class WireGuardBenchmark {
     /** Two devices with an established session, and one buffer holding the inner packet. */
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        pair = new WireGuardPair(cipher);
-        pair.handshake();
-        // The devices seal with the scalar cipher until the vector one is compiled; measure the latter.
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (cipher.vector() && !VectorChaCha20Poly1305.isWarm()) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException("vector cipher not warm after 120 s");
-            Thread.sleep(10);
-        }
+        pair = WireGuardPair.inSession(cipher);
         buffer = pair.pool.acquire();
         fillInner(buffer, inner);
     }

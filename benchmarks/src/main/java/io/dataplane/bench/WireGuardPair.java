@@ -13,6 +13,7 @@ import io.dataplane.wireguard.WireGuardConfig;
 import io.dataplane.wireguard.WireGuardDevice;
 import io.dataplane.wireguard.WireGuardPeer;
 import io.dataplane.wireguard.WireGuardTimings;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -24,10 +25,13 @@ import java.util.List;
  * so one handshake may start right after the other; neither device ever goes under load (cookie
  * replies, then the rate limiter), which at hundreds of handshakes a second they otherwise would.
  */
-final class WireGuardPair implements AutoCloseable {
-    static final int ADDRESS_A = io.dataplane.core.wire.Ipv4Address.parse("192.0.2.1");
-    static final int ADDRESS_B = io.dataplane.core.wire.Ipv4Address.parse("192.0.2.2");
-    static final int PORT = 51820;
+public final class WireGuardPair implements AutoCloseable {
+    /** A's underlay address. */
+    public static final int ADDRESS_A = io.dataplane.core.wire.Ipv4Address.parse("192.0.2.1");
+    /** B's underlay address. */
+    public static final int ADDRESS_B = io.dataplane.core.wire.Ipv4Address.parse("192.0.2.2");
+    /** Both devices' UDP port. */
+    public static final int PORT = 51820;
 
     /** Monotonic time from the system, but a wall clock that moves a second per call, so back-to-back initiations have fresh TAI64N timestamps. */
     static final class SteppingClock implements WireGuardClock {
@@ -44,16 +48,20 @@ final class WireGuardPair implements AutoCloseable {
         }
     }
 
-    final PacketPool pool = new PacketPool(64);
-    final ArrayDeque<PacketBuffer> outA = new ArrayDeque<>();
-    final ArrayDeque<PacketBuffer> outB = new ArrayDeque<>();
-    final WireGuardDevice a;
-    final WireGuardDevice b;
+    /** The buffers of both devices. */
+    public final PacketPool pool = new PacketPool(64);
+    /** What A sent by itself (handshakes, keepalives, staged packets), and B. */
+    public final ArrayDeque<PacketBuffer> outA = new ArrayDeque<>();
+    public final ArrayDeque<PacketBuffer> outB = new ArrayDeque<>();
+    /** The device at {@link #ADDRESS_A}, pods 10.244.1.0/24. */
+    public final WireGuardDevice a;
+    /** The device at {@link #ADDRESS_B}, pods 10.244.2.0/24. */
+    public final WireGuardDevice b;
     /** B, as A's peer. */
-    final WireGuardPeer peerOfA;
+    public final WireGuardPeer peerOfA;
 
     /** The two devices with {@code cipher} for transport data, not yet in a session. */
-    WireGuardPair(TransportCipher cipher) throws Exception {
+    public WireGuardPair(TransportCipher cipher) throws Exception {
         WireGuardTimings t = new WireGuardTimings(1L << 60, -1L - (1L << 13), Duration.ofDays(1).toNanos(),
                 Duration.ofDays(2).toNanos(), 1, 1, 0, Duration.ofSeconds(10).toNanos(), Duration.ofSeconds(120).toNanos(), 0,
                 Duration.ofSeconds(1).toNanos());
@@ -70,7 +78,7 @@ final class WireGuardPair implements AutoCloseable {
     }
 
     /** A whole handshake, A initiating, with the confirming keepalive; returns the messages it took (3). */
-    int handshake() {
+    public int handshake() {
         peerOfA.initiateHandshake();
         int n = 0;
         while (!outA.isEmpty() || !outB.isEmpty()) {
@@ -79,6 +87,22 @@ final class WireGuardPair implements AutoCloseable {
         }
         if (n != 3) throw new IllegalStateException("handshake took " + n + " messages");
         return n;
+    }
+
+    /**
+     * Two devices with {@code cipher} after a whole handshake, and, for a vector cipher, once the
+     * devices seal with it (they use the scalar one until it is compiled): what a benchmark of
+     * transport data measures.
+     */
+    public static WireGuardPair inSession(TransportCipher cipher) throws Exception {
+        WireGuardPair pair = new WireGuardPair(cipher);
+        pair.handshake();
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (cipher.vector() && !VectorChaCha20Poly1305.isWarm()) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("vector cipher not warm after 300 s");
+            Thread.sleep(10);
+        }
+        return pair;
     }
 
     /** Delivers every datagram in {@code from} to {@code to}'s decap; replies go back into {@code replies}. */

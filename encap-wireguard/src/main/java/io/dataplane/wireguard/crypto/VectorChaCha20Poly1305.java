@@ -2,7 +2,9 @@ package io.dataplane.wireguard.crypto;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * ChaCha20-Poly1305 (RFC 8439) in place over a {@link MemorySegment}, with ChaCha20 computed many
@@ -18,9 +20,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * false throws {@link IllegalStateException}.
  *
  * <p>Until the JIT's optimising compiler has compiled it, vector code is far slower than scalar
- * code (every vector operation allocates in the interpreter): {@link #warmUp} runs it on a
- * background thread, once per JVM, and {@link #isWarm} tells callers when to switch over from
- * {@link ChaCha20Poly1305}, which gives the same bytes.
+ * code and allocates on every vector operation (the interpreter and the first compiler tier box
+ * each vector): {@link #warmUp} runs it on a background thread, and {@link #isWarm}
+ * tells callers when to switch over from {@link ChaCha20Poly1305}, which gives the same bytes. The
+ * warm-up takes every branch the packet path can take (every length up to beyond an MTU of 1500,
+ * so every tail of a vector pass and of a Poly1305 block, a jumbo frame's length, forged tags, in a
+ * shared arena as the packet pools' is), so that the compiled code meets nothing new on the packet
+ * path and is not thrown away there; and it ends only once a whole sweep of those lengths allocated
+ * nothing on its thread, that is once the optimising compiler's code runs every one of them. After
+ * a first sweep, which gives the compiler the calls it counts, it runs an eighth of the time while
+ * the code still allocates: those calls only make garbage and take the CPU the compiler needs. The JIT may still throw compiled code away
+ * later (a speculation that fails) and run it boxed until it has compiled it again, so the packet
+ * path's entries, {@link #sealTransport} and {@link #openTransport}, count now and then what a
+ * call allocated and, when it did, make {@link #isWarm} false and run the warm-up again.
  *
  * <p>Thread-safe: the keystream passes through a per-thread scratch array; keys are the
  * {@code int[8]} of {@link ChaCha20Poly1305#key}, never mutated.
@@ -30,10 +42,25 @@ public final class VectorChaCha20Poly1305 {
     /** Fewer lanes than this and the scalar cipher is as fast. */
     private static final int MIN_LANES = 8;
     private static final String UNAVAILABLE = probe();
-    /** Seal-and-open rounds of the warm-up, each over the sizes below: enough invocations and loop turns for C2. */
-    private static final int WARM_UP_ROUNDS = 20_000;
-    /** Full segments (several passes of lanes), small packets (the scalar Poly1305 path) and one in between. */
-    private static final int[] WARM_UP_SIZES = {1408, 96, 560};
+    /** Payload lengths of one warm-up sweep: 0 to this many bytes, every one. */
+    private static final int SWEEP_MAX_LEN = 1500;
+    /** And every {@code JUMBO_EVERY}-th length of a sweep is followed by a jumbo frame's payload (MTU 9000 less the overhead). */
+    private static final int JUMBO_LEN = 8920, JUMBO_EVERY = 256;
+    /** Lengths between two looks at the allocation counter (and pauses while the code still allocates). */
+    private static final int CHUNK = 64;
+    /** After the first sweep, while the code still allocates, each chunk is followed by a pause this many times as long. */
+    private static final int PAUSE_FACTOR = 7;
+    /** Sweeps before the warm-up gives up waiting for a sweep that allocates nothing, and leaves the scalar cipher in place. */
+    private static final int MAX_SWEEPS = 100;
+    /** Sweeps when this JVM cannot count a thread's allocations. */
+    private static final int BLIND_SWEEPS = 40;
+    /** Packet-path calls on a thread between two that count their allocations. */
+    private static final int MEASURE_EVERY = 64;
+    /** Null when this JVM cannot count a thread's allocations. */
+    private static final AllocationCounter ALLOCATIONS = AllocationCounter.create();
+    /** Per thread, for {@link #sealTransport} and {@link #openTransport}: calls left before one that counts its allocations. */
+    private static final ThreadLocal<int[]> COUNTDOWN = ThreadLocal.withInitial(() -> new int[] {MEASURE_EVERY});
+    /** True while a warm-up thread runs, and for good once one found the vector code wrong. */
     private static final AtomicBoolean WARMING = new AtomicBoolean();
     private static volatile boolean warm;
 
@@ -65,38 +92,119 @@ public final class VectorChaCha20Poly1305 {
     }
 
     /**
-     * Starts, once per JVM and only where {@link #isAvailable}, a daemon thread that seals and opens
-     * scratch data of typical sizes until the JIT has had the calls to compile this class's code,
-     * then makes {@link #isWarm} true. Returns at once.
+     * Starts, where {@link #isAvailable} and unless it runs or {@link #isWarm}, a daemon thread that seals and opens
+     * scratch data of every length the packet path meets until a whole sweep of them allocates
+     * nothing (the optimising compiler's code runs them all; see the class comment), then makes
+     * {@link #isWarm} true. Returns at once.
      */
     public static void warmUp() {
-        if (UNAVAILABLE != null || !WARMING.compareAndSet(false, true)) return;
+        if (UNAVAILABLE != null || warm || !WARMING.compareAndSet(false, true)) return;
         Thread t = new Thread(VectorChaCha20Poly1305::runWarmUp, "chacha20-vector-warmup");
         t.setDaemon(true);
         t.start();
     }
 
     private static void runWarmUp() {
+        if (!warmUpSweeps()) return; // for good: WARMING stays set
+        WARMING.set(false);
+        if (!warm) warmUp(); // a packet thread found it allocating again meanwhile
+    }
+
+    /**
+     * The warm-up's sweeps: true once {@link #isWarm}; false, with it left false for good, if the
+     * vector code gave a wrong result or never stopped allocating.
+     */
+    private static boolean warmUpSweeps() {
         int[] key = ChaCha20Poly1305.key(new byte[ChaCha20Poly1305.KEY_LEN], 0);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment scratch = arena.allocate(2048);
-            for (int round = 0; round < WARM_UP_ROUNDS; round++) {
-                for (int len : WARM_UP_SIZES) {
-                    sealTransport(key, round, scratch, 0, len);
-                    if (!openTransport(key, round, scratch, 0, len)) {
-                        // A bug or a miscompiling JIT: stay on the scalar cipher, and say so.
-                        System.getLogger(VectorChaCha20Poly1305.class.getName()).log(System.Logger.Level.WARNING,
-                                "vector ChaCha20-Poly1305 failed to open its own message (len=" + len
-                                        + "); transport data stays on the scalar cipher");
-                        return;
+        AllocationCounter allocations = ALLOCATIONS;
+        // Shared, as the packet pools' arenas: the compiled code then has seen the segments' kind of session.
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment scratch = arena.allocate(JUMBO_LEN + ChaCha20Poly1305.TAG_LEN);
+            long counter = 0;
+            int sweeps = allocations == null ? BLIND_SWEEPS : MAX_SWEEPS;
+            for (int sweep = 1; sweep <= sweeps; sweep++) {
+                boolean allocated = false;
+                for (int from = 0; from <= SWEEP_MAX_LEN; from += CHUNK) {
+                    long before = allocations == null ? 0 : allocations.bytes();
+                    long start = System.nanoTime();
+                    for (int len = from; len < from + CHUNK && len <= SWEEP_MAX_LEN; len++) {
+                        counter += 2;
+                        if (!sealAndOpen(key, counter, scratch, len)
+                                || len % JUMBO_EVERY == 0 && !sealAndOpen(key, counter + 1, scratch, JUMBO_LEN)) {
+                            // A bug or a miscompiling JIT: stay on the scalar cipher, and say so.
+                            log(System.Logger.Level.WARNING, "vector ChaCha20-Poly1305 failed to open its own message (len=" + len
+                                    + "); transport data stays on the scalar cipher");
+                            return false;
+                        }
                     }
+                    if (allocations != null && allocations.bytes() != before) {
+                        allocated = true;
+                        // After the first sweep the calls have been counted and the compiler is at work: each
+                        // call until it is done only makes garbage, so give it most of the CPU meanwhile.
+                        if (sweep > 1) LockSupport.parkNanos(PAUSE_FACTOR * (System.nanoTime() - start));
+                    }
+                }
+                if (allocations != null && !allocated) {
+                    warm = true;
+                    return true;
                 }
             }
         }
+        if (allocations != null) {
+            log(System.Logger.Level.INFO, "vector ChaCha20-Poly1305 still allocates after " + MAX_SWEEPS
+                    + " warm-up sweeps (is the optimising compiler off?); transport data stays on the scalar cipher");
+            return false;
+        }
         warm = true;
+        return true;
     }
 
-    /** True once {@link #warmUp}'s thread has finished: until then callers should use {@link ChaCha20Poly1305}. */
+    /**
+     * Seals {@code len} bytes as message {@code counter}, opens them, and for every eighth length
+     * opens them once more with one tag bit flipped, which must fail: false if any of it went wrong.
+     */
+    private static boolean sealAndOpen(int[] key, long counter, MemorySegment scratch, int len) {
+        // The unguarded calls: these must run the vector code whatever it allocates.
+        int n1 = (int) counter, n2 = (int) (counter >>> 32);
+        seal(key, 0, n1, n2, null, 0, 0, scratch, 0, len);
+        if (len % 8 == 0) {
+            long tagAt = len + ChaCha20Poly1305.TAG_LEN - 1;
+            byte last = scratch.get(ValueLayout.JAVA_BYTE, tagAt);
+            scratch.set(ValueLayout.JAVA_BYTE, tagAt, (byte) (last ^ 1));
+            if (open(key, 0, n1, n2, null, 0, 0, scratch, 0, len)) return false;
+            scratch.set(ValueLayout.JAVA_BYTE, tagAt, last);
+        }
+        return open(key, 0, n1, n2, null, 0, 0, scratch, 0, len);
+    }
+
+    /** The bytes the calling thread has allocated, as the JVM counts them ({@code com.sun.management}). */
+    private record AllocationCounter(com.sun.management.ThreadMXBean threads) {
+        /** A counter, or null when this JVM does not count (or has no java.management module). */
+        static AllocationCounter create() {
+            try {
+                if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                        && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+                    return new AllocationCounter(t);
+                }
+            } catch (LinkageError | UnsupportedOperationException e) {
+                // A runtime image without the management modules: sweep a fixed number of times.
+            }
+            return null;
+        }
+
+        long bytes() {
+            return threads.getCurrentThreadAllocatedBytes();
+        }
+    }
+
+    private static void log(System.Logger.Level level, String message) {
+        System.getLogger(VectorChaCha20Poly1305.class.getName()).log(level, message);
+    }
+
+    /**
+     * True once {@link #warmUp}'s thread has finished, until the packet path finds the vector code
+     * allocating again: while false callers should use {@link ChaCha20Poly1305}.
+     */
     public static boolean isWarm() {
         return warm;
     }
@@ -119,13 +227,43 @@ public final class VectorChaCha20Poly1305 {
         return ChaCha20Lanes.open(key, n0, n1, n2, aad, aadOff, aadLen, data, off, len);
     }
 
-    /** As {@link ChaCha20Poly1305#sealTransport}: WireGuard's nonce, 4 zero bytes and the counter little-endian. */
+    /**
+     * As {@link ChaCha20Poly1305#sealTransport}: WireGuard's nonce, 4 zero bytes and the counter
+     * little-endian. The packet path's entry, watched (see {@link #openTransport}).
+     */
     public static void sealTransport(int[] key, long counter, MemorySegment data, long off, int len) {
+        int[] countdown = COUNTDOWN.get();
+        if (--countdown[0] > 0 || ALLOCATIONS == null) {
+            seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+            return;
+        }
+        countdown[0] = MEASURE_EVERY;
+        long before = ALLOCATIONS.bytes();
         seal(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        if (ALLOCATIONS.bytes() != before) warmAgain();
     }
 
-    /** As {@link ChaCha20Poly1305#openTransport}. */
+    /**
+     * As {@link ChaCha20Poly1305#openTransport}. The packet path's entry, watched: every
+     * {@value #MEASURE_EVERY}th call on a thread (with {@link #sealTransport}) counts what it
+     * allocated, and when it allocated (the JIT threw the compiled code away and runs it boxed until
+     * it has compiled it again) {@link #isWarm} turns false, so that callers go back to the scalar
+     * cipher, and the warm-up runs again until the compiled code allocates nothing.
+     */
     public static boolean openTransport(int[] key, long counter, MemorySegment data, long off, int len) {
-        return open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        int[] countdown = COUNTDOWN.get();
+        if (--countdown[0] > 0 || ALLOCATIONS == null) {
+            return open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        }
+        countdown[0] = MEASURE_EVERY;
+        long before = ALLOCATIONS.bytes();
+        boolean ok = open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
+        if (ALLOCATIONS.bytes() != before) warmAgain();
+        return ok;
+    }
+
+    private static void warmAgain() {
+        warm = false;
+        warmUp();
     }
 }

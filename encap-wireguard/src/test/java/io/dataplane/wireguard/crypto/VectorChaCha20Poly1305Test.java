@@ -59,8 +59,9 @@ class VectorChaCha20Poly1305Test extends InPlaceAeadContract {
     @Test
     void theWarmUpThreadSwitchesTransportDataOver() throws InterruptedException {
         VectorChaCha20Poly1305.warmUp();
-        long deadline = System.nanoTime() + 120_000_000_000L;
+        // The warm-up ends once a whole sweep allocates nothing: on a busy machine the compiler may take minutes.
+        long deadline = System.nanoTime() + 300_000_000_000L;
         while (!VectorChaCha20Poly1305.isWarm() && System.nanoTime() < deadline) Thread.sleep(10);
-        assertTrue(VectorChaCha20Poly1305.isWarm(), "warm within 120 s");
+        assertTrue(VectorChaCha20Poly1305.isWarm(), "warm within 300 s");
     }
 }
