@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 final class UnderlayMtuWatch implements AutoCloseable {
     private static final Logger LOG = System.getLogger(UnderlayMtuWatch.class.getName());
     /** How often the underlay's MTU is read. */
-    static final Duration INTERVAL = Duration.ofMillis(250);
+    static final Duration INTERVAL = Duration.ofSeconds(1);
 
     private final Netlink netlink;
     private final int underlayIndex;
