@@ -107,26 +107,10 @@ class WireGuardBackendConformanceTest extends BackendConformanceTest {
     @Override
     @Test
     protected void eachPeerCountsItsPacketsBytesAndDropsEachWay() throws Exception {
-        FakeNode a = node(1);
-        FakeNode b = node(2);
-        FakeNode c = node(3);
-        connect(a, b);
-        connect(a, c);
-        int toB = 7, toC = 3, fromB = 5;
-        byte[] request = TestPackets.udp(pod(1, 5), pod(2, 7), 64, 40000, 1, 100);
-        byte[] reply = TestPackets.udp(pod(2, 7), pod(1, 5), 64, 40000, 2, 60);
-        for (int i = 0; i < toB; i++) {
-            a.tun().inject(request);
-            take(b);
-        }
-        for (int i = 0; i < toC; i++) {
-            a.tun().inject(TestPackets.udp(pod(1, 5), pod(3, 7), 64, 40000, 3, 100));
-            take(c);
-        }
-        for (int i = 0; i < fromB; i++) {
-            b.tun().inject(reply);
-            take(a);
-        }
+        PeerTraffic t = peerTraffic();
+        FakeNode a = t.a(), b = t.b(), c = t.c();
+        int toB = PeerTraffic.TO_B, toC = PeerTraffic.TO_C, fromB = PeerTraffic.FROM_B;
+        byte[] request = t.request(), reply = t.reply();
         WireGuardPeer bAtA = peerOf(a, b);
         WireGuardPeer cAtA = peerOf(a, c);
         WireGuardPeer aAtB = peerOf(b, a);

@@ -268,33 +268,54 @@ public abstract class BackendConformanceTest {
     }
 
     /**
+     * Three connected nodes after {@link #peerTraffic}: {@code TO_B} packets went A to B and
+     * {@code TO_C} A to C (each {@code request}'s length), then {@code FROM_B} replies B to A.
+     */
+    protected record PeerTraffic(FakeNode a, FakeNode b, FakeNode c, byte[] request, byte[] reply) {
+        /** Packets A sent B. */
+        public static final int TO_B = 7;
+        /** Packets A sent C. */
+        public static final int TO_C = 3;
+        /** Packets B sent A. */
+        public static final int FROM_B = 5;
+    }
+
+    /** Starts nodes 1, 2 and 3, connects A to B and C, and sends the packets of {@link PeerTraffic}, each taken at its end. */
+    protected PeerTraffic peerTraffic() throws Exception {
+        FakeNode a = node(1);
+        FakeNode b = node(2);
+        FakeNode c = node(3);
+        connect(a, b);
+        connect(a, c);
+        byte[] request = TestPackets.udp(pod(1, 5), pod(2, 7), 64, 40000, 1, 100);
+        byte[] reply = TestPackets.udp(pod(2, 7), pod(1, 5), 64, 40000, 2, 60);
+        for (int i = 0; i < PeerTraffic.TO_B; i++) {
+            a.tun().inject(request);
+            take(b);
+        }
+        for (int i = 0; i < PeerTraffic.TO_C; i++) {
+            a.tun().inject(TestPackets.udp(pod(1, 5), pod(3, 7), 64, 40000, 3, 100));
+            take(c);
+        }
+        for (int i = 0; i < PeerTraffic.FROM_B; i++) {
+            b.tun().inject(reply);
+            take(a);
+        }
+        return new PeerTraffic(a, b, c, request, reply);
+    }
+
+    /**
      * Each peer's {@link io.dataplane.core.table.PeerEntry} counts what goes to it and comes from it;
      * a backend that counts its peers elsewhere (WireGuard, by key in its device) overrides this with
      * its own counters.
      */
     @Test
     protected void eachPeerCountsItsPacketsBytesAndDropsEachWay() throws Exception {
-        FakeNode a = node(1);
-        FakeNode b = node(2);
-        FakeNode c = node(3);
-        connect(a, b);
-        connect(a, c);
         long before = System.currentTimeMillis();
-        int toB = 7, toC = 3, fromB = 5;
-        byte[] request = TestPackets.udp(pod(1, 5), pod(2, 7), 64, 40000, 1, 100);
-        byte[] reply = TestPackets.udp(pod(2, 7), pod(1, 5), 64, 40000, 2, 60);
-        for (int i = 0; i < toB; i++) {
-            a.tun().inject(request);
-            take(b);
-        }
-        for (int i = 0; i < toC; i++) {
-            a.tun().inject(TestPackets.udp(pod(1, 5), pod(3, 7), 64, 40000, 3, 100));
-            take(c);
-        }
-        for (int i = 0; i < fromB; i++) {
-            b.tun().inject(reply);
-            take(a);
-        }
+        PeerTraffic t = peerTraffic();
+        FakeNode a = t.a(), b = t.b();
+        int toB = PeerTraffic.TO_B, toC = PeerTraffic.TO_C, fromB = PeerTraffic.FROM_B;
+        byte[] request = t.request(), reply = t.reply();
         PeerEntry bAtA = a.backend().peerEntry(subnet(2));
         PeerEntry cAtA = a.backend().peerEntry(subnet(3));
         PeerEntry aAtB = b.backend().peerEntry(subnet(1));
