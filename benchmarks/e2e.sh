@@ -42,7 +42,30 @@
 #   POLL_US=50000 ...                               # the *-poll rows' busy-poll window (--busy-poll)
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)
+#
+# The run is one scheduling group. With autogroup scheduling (kernel.sched_autogroup_enabled=1,
+# Debian's default) every session is a group that the scheduler shares the CPU with, and balances
+# across cores, as a whole. The two nodes stand for two hosts but share this machine's cores: a
+# tool in a group of its own (iperf3 -D and setsid start a session) weighs as much as the rest of
+# the run together, and the kernel then tends to leave it a core of its own and to put the sending
+# node's and the receiving node's busy threads together on the other one. So e2e.sh starts a
+# session of its own, and every process it starts stays in it: the nodes, wireguard-go, and iperf3
+# as a child per run (iperf3 -s -1, never -D). Each thread is then placed by its own load, every
+# row gets the same one group's share of a busy machine, and nothing depends on the session e2e.sh
+# was started from.
 set -euo pipefail
+if [ -z "${E2E_SESSION:-}" ]; then
+  # A background child of a script is no process group leader, so setsid makes the session
+  # itself and $! is the run's PID; a signal to this shell is passed on to it (it cleans up).
+  E2E_SESSION=1 setsid bash "${BASH_SOURCE[0]}" "$@" &
+  run=$!
+  trap 'kill -TERM "$run" 2>/dev/null || true' INT TERM
+  while true; do
+    rc=0
+    wait "$run" || rc=$?
+    kill -0 "$run" 2>/dev/null || exit "$rc"
+  done
+fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
