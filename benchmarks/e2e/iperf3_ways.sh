@@ -32,13 +32,10 @@ suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 nsa="dpiwa$suffix" nsb="dpiwb$suffix"
 work=$(mktemp -d)
 pids=() node_pids=()
+source "$here/hosts.sh"
 cleanup() {
   [ -f "$work/iperf.pid" ] && kill "$(cat "$work/iperf.pid")" 2>/dev/null || true
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  ip netns del "$nsa" 2>/dev/null || true
-  ip netns del "$nsb" 2>/dev/null || true
-  rm -rf "$work"
+  hosts_down "$nsa" "$nsb" "$work"
 }
 trap cleanup EXIT
 export DATAPLANE_SKIP_BUILD=1
@@ -53,33 +50,19 @@ b() { ip netns exec "$nsb" "$@"; }
 # The PID of the newest iperf3 in namespace $1.
 iperf3_in() { local p; for p in $(ip netns pids "$1"); do [ "$(cat /proc/"$p"/comm 2>/dev/null)" = iperf3 ] && echo "$p"; done | tail -1 || true; }
 
-ip netns add "$nsa"
-ip netns add "$nsb"
-ip -n "$nsa" link add veth0 type veth peer name veth0 netns "$nsb"
-for side in a b; do
-  ns=$nsa n=1; [ $side = b ] && ns=$nsb n=2
-  ip -n "$ns" link set lo up
-  ip -n "$ns" addr add 192.0.2.$n/24 dev veth0
-  ip -n "$ns" link set veth0 up
-  ip -n "$ns" addr add 10.244.$n.1/32 dev lo
-done
-MAC_A=02:00:0a:f4:01:00 MAC_B=02:00:0a:f4:02:00
+two_hosts "$nsa" "$nsb"
 for side in a b; do
   mkdir -p "$work/state-$side"
   case $BACKEND in wireguard|wireguard-go) (umask 077; wg genkey >"$work/state-$side/wgkey") ;; esac
 done
 if [ "$BACKEND" = wireguard-go ]; then
   for side in a b; do
-    ns=$nsa n=1 peer=2 other=b
-    [ $side = b ] && ns=$nsb n=2 peer=1 other=a
+    ns=$nsa n=1 other=b
+    [ $side = b ] && ns=$nsb n=2 other=a
     ip netns exec "$ns" ${NODE_SETSID:+setsid} wireguard-go -f "wgiw$side$suffix" >/dev/null 2>&1 &
     node_pids+=($!) pids+=($!)
     for _ in $(seq 1 200); do ip -n "$ns" link show "wgiw$side$suffix" >/dev/null 2>&1 && break; sleep 0.05; done
-    ip netns exec "$ns" wg set "wgiw$side$suffix" private-key "$work/state-$side/wgkey" listen-port 51820 \
-      peer "$(wg pubkey <"$work/state-$other/wgkey")" allowed-ips 10.244.$peer.0/24 endpoint 192.0.2.$peer:51820
-    ip -n "$ns" link set "wgiw$side$suffix" mtu 1420 up
-    ip -n "$ns" addr add 10.244.$n.0/32 dev "wgiw$side$suffix"
-    ip -n "$ns" route add 10.244.0.0/16 dev "wgiw$side$suffix"
+    wggo_host "$ns" "wgiw$side$suffix" $n "$work/state-$side/wgkey" "$work/state-$other/wgkey"
     echo ready >"$work/node-$side.log"
   done
 else
