@@ -42,7 +42,30 @@
 #   POLL_US=50000 ...                               # the *-poll rows' busy-poll window (--busy-poll)
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/node.jfr" ...   # extra JVM options of our nodes
 # (Not SECONDS: bash counts its own run time in that variable.)
+#
+# The run is one scheduling group. With autogroup scheduling (kernel.sched_autogroup_enabled=1,
+# Debian's default) every session is a group that the scheduler shares the CPU with, and balances
+# across cores, as a whole. The two nodes stand for two hosts but share this machine's cores: a
+# tool in a group of its own (iperf3 -D and setsid start a session) weighs as much as the rest of
+# the run together, and the kernel then tends to leave it a core of its own and to put the sending
+# node's and the receiving node's busy threads together on the other one. So e2e.sh starts a
+# session of its own, and every process it starts stays in it: the nodes, wireguard-go, and iperf3
+# as a child per run (iperf3 -s -1, never -D). Each thread is then placed by its own load, every
+# row gets the same one group's share of a busy machine, and nothing depends on the session e2e.sh
+# was started from.
 set -euo pipefail
+if [ -z "${E2E_SESSION:-}" ]; then
+  # A background child of a script is no process group leader, so setsid makes the session
+  # itself and $! is the run's PID; a signal to this shell is passed on to it (it cleans up).
+  E2E_SESSION=1 setsid bash "${BASH_SOURCE[0]}" "$@" &
+  run=$!
+  trap 'kill -TERM "$run" 2>/dev/null || true' INT TERM
+  while true; do
+    rc=0
+    wait "$run" || rc=$?
+    kill -0 "$run" 2>/dev/null || exit "$rc"
+  done
+fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 DURATION=${DURATION:-10}
@@ -70,13 +93,8 @@ suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 nsa="dpe2ea$suffix" nsb="dpe2eb$suffix"
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  ip netns del "$nsa" 2>/dev/null || true
-  ip netns del "$nsb" 2>/dev/null || true
-  rm -rf "$work"
-}
+source "$here/e2e/hosts.sh"
+cleanup() { hosts_down "$nsa" "$nsb" "$work"; }
 trap cleanup EXIT
 
 gcc -O2 -Wall -o "$work/udp_flood" "$here/e2e/udp_flood.c"
@@ -97,17 +115,7 @@ a() { ip netns exec "$nsa" "$@"; }
 b() { ip netns exec "$nsb" "$@"; }
 
 # The hosts: veth0 on both sides, 192.0.2.1 and .2; pod addresses 10.244.1.1 and 10.244.2.1 on lo.
-ip netns add "$nsa"
-ip netns add "$nsb"
-ip -n "$nsa" link add veth0 type veth peer name veth0 netns "$nsb"
-for side in a b; do
-  ns=$nsa n=1; [ $side = b ] && ns=$nsb n=2
-  ip -n "$ns" link set lo up
-  ip -n "$ns" addr add 192.0.2.$n/24 dev veth0
-  ip -n "$ns" link set veth0 up
-  ip -n "$ns" addr add 10.244.$n.1/32 dev lo
-done
-MAC_A=02:00:0a:f4:01:00 MAC_B=02:00:0a:f4:02:00
+two_hosts "$nsa" "$nsb"
 
 # ---- overlays ----
 
@@ -211,24 +219,20 @@ nodes_down() {
 # listen port 51820, the subnet's network address /32 on the device, MTU 1500 - 80, the Network
 # routed through it. Interface names are unique: its control sockets live in /var/run/wireguard.
 wggo_up() {
-  local side ns n peer other
+  local side ns n other
   node_pids=()
   START_NS=$(date +%s%N)
   for side in a b; do
     (umask 077; wg genkey >"$work/wggo-$side.key")
   done
   for side in a b; do
-    ns=$nsa n=1 peer=2 other=b
-    [ $side = b ] && ns=$nsb n=2 peer=1 other=a
+    ns=$nsa n=1 other=b
+    [ $side = b ] && ns=$nsb n=2 other=a
     ip netns exec "$ns" wireguard-go -f "wge$side$suffix" >/dev/null 2>&1 &
     node_pids+=($!)
     pids+=($!)
     for _ in $(seq 1 200); do ip -n "$ns" link show "wge$side$suffix" >/dev/null 2>&1 && break; sleep 0.05; done
-    ip netns exec "$ns" wg set "wge$side$suffix" private-key "$work/wggo-$side.key" listen-port 51820 \
-      peer "$(wg pubkey <"$work/wggo-$other.key")" allowed-ips 10.244.$peer.0/24 endpoint 192.0.2.$peer:51820
-    ip -n "$ns" link set "wge$side$suffix" mtu 1420 up
-    ip -n "$ns" addr add 10.244.$n.0/32 dev "wge$side$suffix"
-    ip -n "$ns" route add 10.244.0.0/16 dev "wge$side$suffix"
+    wggo_host "$ns" "wge$side$suffix" $n "$work/wggo-$side.key" "$work/wggo-$other.key"
   done
 }
 # Stops the two wireguard-go processes by their PIDs (SIGTERM: each removes its device and socket).
