@@ -179,7 +179,7 @@ public final class OverlayNode implements AutoCloseable {
             // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
             BackendProvider.Receive receive = provider.receive();
             boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD
-                    && receive == BackendProvider.Receive.TRAINS;
+                    && receive != BackendProvider.Receive.DATAGRAMS;
             int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
