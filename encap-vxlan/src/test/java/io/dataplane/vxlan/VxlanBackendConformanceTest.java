@@ -15,7 +15,6 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.testing.BackendConformanceTest;
 import io.dataplane.core.testing.FakeNode;
 import io.dataplane.core.testing.KernelPartialPackets;
-import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.ArpRepr;
 import io.dataplane.core.wire.EthernetHeader;
@@ -105,11 +104,17 @@ class VxlanBackendConformanceTest extends BackendConformanceTest {
         assertEquals(1, a.dropped(DropReason.NO_ROUTE));
     }
 
-    @Test
-    void aCorruptDatagramInsideATrainIsDroppedUnderItsReasonAndTheRestDelivered() throws Exception {
+    /** Node 2, connected to a node 1 (which sends nothing here). */
+    private FakeNode nodeTwoOfAPair() throws Exception {
         FakeNode a = node(1);
         FakeNode b = node(2);
         connect(a, b);
+        return b;
+    }
+
+    @Test
+    void aCorruptDatagramInsideATrainIsDroppedUnderItsReasonAndTheRestDelivered() throws Exception {
+        FakeNode b = nodeTwoOfAPair();
         byte[] first = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 1, 56);
         byte[] third = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 3, 56);
         byte[] badFlags = VxlanFrames.datagram(1, mac(2), mac(1), EthernetHeader.ETHERTYPE_IPV4,
@@ -133,13 +138,8 @@ class VxlanBackendConformanceTest extends BackendConformanceTest {
 
     @Test
     void aKernelVtepsUdpSuperPacketGoesIntoTheTunWhole() throws Exception {
-        FakeNode a = node(1);
-        FakeNode b = node(2);
-        connect(a, b);
-        byte[] big = TestPackets.udp(pod(1, 5), pod(2, 7), 64, 4433, 443, 1000);
-        // The partial checksum: the pseudo-header sum, with UDP's protocol number (17) where TCP's is 6.
-        int pseudo = TcpSegment.sum(new byte[] {0, 11}, 0, 2, TcpSegment.pseudoHeaderSum(pod(1, 5), pod(2, 7), big.length - 20));
-        big = KernelPartialPackets.withField(big, 26, pseudo);
+        FakeNode b = nodeTwoOfAPair();
+        byte[] big = KernelPartialPackets.udpSuperPacket(pod(1, 5), pod(2, 7), 1000);
         // The kernel reports the inner datagrams' payload size with it (SKB_GSO_UDP_L4 | SKB_GSO_UDP_TUNNEL).
         assertTrue(b.transport().inject(datagram(underlay(1), underlay(2), big), underlay(1), 8472, 300));
         assertArrayEquals(big, take(b), "one super-packet, not a train of 300-byte pieces");

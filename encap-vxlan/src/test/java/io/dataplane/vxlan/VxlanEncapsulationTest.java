@@ -13,13 +13,13 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.testing.KernelPartialPackets;
 import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.ArpPacket;
 import io.dataplane.core.wire.ArpRepr;
 import io.dataplane.core.wire.EthernetHeader;
 import io.dataplane.core.wire.Ipv4Address;
-import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.MacAddress;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -212,19 +212,6 @@ class VxlanEncapsulationTest {
         assertEquals(1, vtep.superPacketsReceived());
     }
 
-    /** A UDP packet of {@code payload} bytes from POD2 to POD1, its checksum partial if {@code partial} (as a kernel leaves it). */
-    static byte[] udp(int payload, boolean partial) {
-        byte[] p = TestPackets.udp(POD2, POD1, 64, 4433, 40000, payload);
-        if (partial) {
-            // The pseudo-header sum with UDP's protocol number where TCP's is.
-            byte[] difference = {0, (byte) (Ipv4Header.PROTO_UDP - Ipv4Header.PROTO_TCP)};
-            int pseudo = TcpSegment.sum(difference, 0, 2, TcpSegment.pseudoHeaderSum(POD2, POD1, p.length - 20));
-            p[26] = (byte) (pseudo >>> 8);
-            p[27] = (byte) pseudo;
-        }
-        return p;
-    }
-
     /** {@code datagram} in a buffer of {@code from} as a socket with UDP GRO hands it up with GRO size {@code gsoSize}. */
     private PacketBuffer received(PacketPool from, byte[] datagram, int gsoSize) {
         return from.acquire().put(datagram).setPeer(PEER, 41529).setGsoSize(gsoSize);
@@ -232,7 +219,7 @@ class VxlanEncapsulationTest {
 
     @Test
     void aKernelVtepsUdpSuperPacketIsToldFromATrainAndForwardedWholeWithTheSendersDatagramSize() {
-        byte[] inner = udp(12000, true);
+        byte[] inner = KernelPartialPackets.udpSuperPacket(POD2, POD1, 12000);
         try (PacketPool large = new PacketPool(2, 16384, 128)) {
             PacketBuffer p = received(large, fromPeer(inner), 1200);
             try {
@@ -246,7 +233,7 @@ class VxlanEncapsulationTest {
             }
             // A UDP super-packet whose datagrams would not fit the TUN, or whose checksum is complete, is none.
             for (PacketBuffer bad : new PacketBuffer[] {received(large, fromPeer(inner), MTU - 27),
-                    received(large, fromPeer(udp(12000, false)), 1200)}) {
+                    received(large, fromPeer(TestPackets.udp(POD2, POD1, 64, 4433, 40000, 12000)), 1200)}) {
                 try {
                     assertTrue(vtep.wholeSuperPacket(bad));
                     assertEquals(drop(DropReason.OVERSIZE), vtep.decap(bad));
