@@ -180,7 +180,8 @@ public final class OverlayNode implements AutoCloseable {
             BackendProvider.Receive receive = provider.receive();
             boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD
                     && receive != BackendProvider.Receive.DATAGRAMS;
-            int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? SUPER_PACKET_BUFFER
+            // A kernel VTEP's whole super-packets need 64 KiB buffers, but with trains they arrive in the TUN pool's.
+            int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS && !receiveTrains ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
