@@ -342,7 +342,8 @@ public final class VxlanEncapsulation implements Encapsulation {
 
     /**
      * Inner super-packets decapsulated whole so far (a kernel VTEP's TCP or UDP super-packet that
-     * crossed a veth as one datagram), each forwarded into the TUN as one.
+     * crossed a veth as one datagram), each forwarded into the TUN as one. A UDP one also counts
+     * among the socket's trains: the kernel handed it up with a GRO size.
      */
     public long superPacketsReceived() {
         return superPacketsReceived;
