@@ -179,8 +179,9 @@ public final class OverlayNode implements AutoCloseable {
             // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
             BackendProvider.Receive receive = provider.receive();
             boolean receiveTrains = offload && packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD
-                    && receive == BackendProvider.Receive.TRAINS;
-            int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? SUPER_PACKET_BUFFER
+                    && receive != BackendProvider.Receive.DATAGRAMS;
+            // A kernel VTEP's whole super-packets need 64 KiB buffers, but with trains they arrive in the TUN pool's.
+            int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS && !receiveTrains ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);

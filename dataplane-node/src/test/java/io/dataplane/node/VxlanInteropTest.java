@@ -8,9 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.VxlanLeaseData;
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.MacAddress;
 import io.dataplane.tun.testing.Hosts;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -69,6 +73,11 @@ class VxlanInteropTest {
             long bytes = afterDown.ingressBytes() - beforeDown.ingressBytes();
             assertTrue(bytes > packets * node.tunMtu() || node.segmentsJoined() > joinedBefore,
                     "the kernel's TCP came neither whole nor joined: " + packets + " packets, " + bytes + " bytes");
+            // Our socket receives with UDP GRO, and the kernel gives its TCP super-packets no GRO size:
+            // they came up whole, told from trains, and flannel.1 sends no trains.
+            System.out.printf("from flannel.1: whole super-packets %d, trains %s%n", ReceiveOffloadNodesTest.wholeSuperPackets(node),
+                    java.util.Arrays.toString(node.trainsReceived()));
+            assertTrue(ReceiveOffloadNodesTest.wholeSuperPackets(node) > 0, "no whole super-packet taken from flannel.1");
 
             NodeStats stats = node.stats();
             assertTrue(stats.egressPackets() > 1000 && stats.ingressPackets() > 1000, stats.toString());
@@ -76,6 +85,53 @@ class VxlanInteropTest {
             assertEquals(0, node.buffersInUse(), "buffers still out after close");
             assertFalse(linkExists(p.ours(), "flannel.1"), "the TUN must be gone after close");
             assertEquals(List.of(), log.problems());
+        }
+    }
+
+    /**
+     * A pod behind flannel.1 that sends one UDP message cut by the kernel ({@code UDP_SEGMENT}, as
+     * QUIC stacks send): flannel.1 hands the veth the whole UDP super-packet, our socket (UDP GRO)
+     * gets it with the inner datagrams' size as its GRO size, and the node tells it from a train and
+     * writes it into the TUN whole, which cuts it where the sender did: the pod receives the
+     * datagrams the other pod sent.
+     */
+    @Test
+    void aUdpSuperPacketFromFlannel1ReachesThePodAsTheDatagramsSent() throws Exception {
+        Prerequisites.program("gcc");
+        Path dir = Files.createTempDirectory("udp-segments");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Path source = dir.resolve("udp_segments.c");
+            try (InputStream in = VxlanInteropTest.class.getResourceAsStream("udp_segments.c")) {
+                Files.copy(in, source);
+            }
+            Path program = dir.resolve("udp_segments");
+            Tool gcc = Tool.run(Duration.ofSeconds(60), "gcc", "-O2", "-Wall", "-o", program.toString(), source.toString());
+            assertEquals(0, gcc.exitCode(), gcc.output());
+            Pair p = pair(bed);
+            OverlayNode node = p.node();
+            Traffic.assertPings(p.kernel(), p.ours(), 2);
+            int segment = 1000;
+            int count = 8;
+            Tool receiver = bed.startTool(p.ours(), program.toString(), "recv", p.ours().podText(), "5301", String.valueOf(count), "5000");
+            receiver.awaitStdout("ready", Duration.ofSeconds(10));
+            long wholeBefore = ReceiveOffloadNodesTest.wholeSuperPackets(node);
+            Tool sender = Tool.run(Duration.ofSeconds(10), p.kernel().exec(program.toString(), "send", p.kernel().podText(),
+                    p.ours().podText(), "5301", String.valueOf(segment), String.valueOf(count)));
+            assertEquals(0, sender.exitCode(), sender.output());
+            assertTrue(receiver.await(Duration.ofSeconds(10)), receiver.output());
+            assertEquals(0, receiver.exitCode(), receiver.output());
+            List<String> got = receiver.stdout().lines().skip(1).toList();
+            List<String> sent = new java.util.ArrayList<>();
+            for (int i = 1; i <= count; i++) sent.add(segment + " " + i + " " + i);
+            assertEquals(sent, got, "the datagrams as the pod sent them");
+            assertEquals(wholeBefore + 1, ReceiveOffloadNodesTest.wholeSuperPackets(node), "one whole UDP super-packet");
+            assertEquals(0, node.stats().droppedTotal(), node.stats().toString());
+            assertEquals(List.of(), log.problems());
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) Files.delete(f);
+            }
+            Files.delete(dir);
         }
     }
 

@@ -52,7 +52,8 @@ import java.util.function.LongSupplier;
  * In order: {@code UNKNOWN_PEER} (the source address is no peer's public IP; flannel's proxy takes
  * any, as {@link UdpTunnelConfig#acceptUnknownPeers()} does; the same probe finds the peer's
  * {@link PeerEntry}, which the datagram carries on for the counters), the inner IPv4 header as {@link
- * Ipv4Header#validate} judges it, {@code BAD_CHECKSUM}, {@code OVERSIZE} (longer than the TUN MTU),
+ * Ipv4Header#validate} judges it, {@code BAD_CHECKSUM}, {@code OVERSIZE} (the packet or the
+ * datagram longer than the TUN MTU),
  * {@code TTL_EXPIRED}; then the data is trimmed to the IPv4 total length, {@code FORWARD}.
  *
  * <h2>Threads</h2>
@@ -239,7 +240,8 @@ public final class UdpEncapsulation implements Encapsulation {
         if (bad != Ipv4Header.VALID) return bad;
         if (!ip.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
         int totalLength = ip.totalLength();
-        if (totalLength > innerMtu) return DropReason.OVERSIZE.ordinal();
+        // The datagram too: a short packet with a tail beyond the MTU is no packet the peer's TUN gave.
+        if (totalLength > innerMtu || packet.length() > innerMtu) return DropReason.OVERSIZE.ordinal();
         int expired = ip.decrementTtl();
         if (expired != Ipv4Header.VALID) return expired;
         packet.setLength(totalLength);

@@ -13,8 +13,9 @@ import java.security.SecureRandom;
 
 /**
  * Registers flannel's {@code vxlan} backend ({@link VxlanBackend}): device {@code flannel.VNI}, TCP
- * super-packets taken (the same outer headers on every segment), the VTEP MAC from option
- * {@value #VTEP_MAC} when the node fixes one.
+ * super-packets taken (the same outer headers on every segment), trains of datagrams received as
+ * one and a kernel VTEP's whole super-packets besides ({@link Receive#WHOLE_SUPER_PACKETS}), the
+ * VTEP MAC from option {@value #VTEP_MAC} when the node fixes one.
  */
 public final class VxlanBackendProvider extends BackendProvider {
     /** The {@link BackendSetup#option} that fixes the VTEP MAC ({@code 22:e8:35:88:1e:9a}); without it the state directory keeps one. */

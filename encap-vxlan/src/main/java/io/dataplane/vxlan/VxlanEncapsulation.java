@@ -17,6 +17,7 @@ import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.MacAddress;
 import io.dataplane.core.wire.PartialChecksum;
 import io.dataplane.core.wire.TcpHeader;
+import io.dataplane.core.wire.UdpHeader;
 import io.dataplane.core.wire.VxlanHeader;
 import java.lang.foreign.MemorySegment;
 
@@ -90,6 +91,18 @@ import java.lang.foreign.MemorySegment;
  * with {@link PacketBuffer#gsoSize()} set to the segment size the TUN's MTU allows, and the TUN
  * takes it as one super-packet. Any other oversize packet is {@code OVERSIZE}.
  *
+ * <h2>Trains and UDP super-packets</h2>
+ * A socket with UDP GRO takes up a train of VXLAN datagrams from one sender (a peer like us that
+ * sends UDP GSO, or datagrams the kernel's GRO joined) as one buffer with their size, and each
+ * datagram of it comes to {@link #decap} on its own. The kernel reports that size only for
+ * {@code SKB_GSO_UDP_L4}, so a kernel VTEP's TCP super-packet ({@code SKB_GSO_TCPV4} with
+ * {@code SKB_GSO_UDP_TUNNEL}) comes up without one, as above. A kernel VTEP's UDP super-packet (a
+ * pod that sends with {@code UDP_SEGMENT}) carries {@code SKB_GSO_UDP_L4} too, and the size
+ * reported is its inner datagrams' payload size; {@link #wholeSuperPacket} tells it from a train by
+ * its first inner packet, which spans the whole buffer, and {@link #decap} forwards it whole with
+ * that size kept (the TUN cuts it at the sender's datagram boundaries), if it is UDP with the
+ * partial checksum and each datagram fits the TUN's MTU; otherwise {@code OVERSIZE}.
+ *
  * <h2>ARP</h2>
  * flannel programs permanent neighbor entries, so a flannel.1 peer does not normally ARP; if one
  * does, for our VTEP address, the request is answered in place the way the kernel answers for an
@@ -137,6 +150,8 @@ public final class VxlanEncapsulation implements Encapsulation {
     private final Ipv4Header innerIp = new Ipv4Header();
     private final ArpPacket arp = new ArpPacket();
     private final TcpHeader innerTcp = new TcpHeader();
+    // Written by decap only.
+    private volatile long superPacketsReceived;
 
     /**
      * A VTEP that resolves next hops through {@code neighbors} and {@code fdb}; the control plane
@@ -260,19 +275,25 @@ public final class VxlanEncapsulation implements Encapsulation {
     }
 
     private int unwrapIpv4(PacketBuffer packet, MemorySegment s, int o, int length) {
+        // Above 0 only for what wholeSuperPacket found: a UDP super-packet and its datagrams' size.
+        int udpSegment = packet.gsoSize();
         Ipv4Header ip = innerIp.wrap(s, o + INNER_IP);
         int bad = ip.validate(length - INNER_IP);
         if (bad != Ipv4Header.VALID) return bad;
         if (!ip.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
         int totalLength = ip.totalLength();
         int segment = 0;
-        if (totalLength > innerMtu || length - INNER_IP > innerMtu) {
+        if (udpSegment > 0) {
+            segment = udpSuperPacketSegment(ip, s, o + INNER_IP, totalLength, udpSegment);
+            if (segment <= 0) return DropReason.OVERSIZE.ordinal();
+        } else if (totalLength > innerMtu || length - INNER_IP > innerMtu) {
             // Beyond the MTU only a whole super-packet, not a small packet with a long tail.
-            if (totalLength > innerMtu) segment = superPacketSegment(ip, s, o + INNER_IP, totalLength);
+            if (totalLength > innerMtu) segment = tcpSuperPacketSegment(ip, s, o + INNER_IP, totalLength);
             if (segment <= 0) return DropReason.OVERSIZE.ordinal();
         }
         packet.setData(o + INNER_IP, totalLength);
         packet.setGsoSize(segment);
+        if (segment > 0) superPacketsReceived = superPacketsReceived + 1;
         return FORWARD;
     }
 
@@ -282,12 +303,50 @@ public final class VxlanEncapsulation implements Encapsulation {
      * kernel leaves every super-packet's) and with payload beyond its headers. Segments of
      * {@link VtepConfig#innerMtu()} bytes: what the TUN's kernel cuts it into if it has to.
      */
-    private int superPacketSegment(Ipv4Header ip, MemorySegment s, int at, int totalLength) {
+    private int tcpSuperPacketSegment(Ipv4Header ip, MemorySegment s, int at, int totalLength) {
         if (ip.protocol() != Ipv4Header.PROTO_TCP || PartialChecksum.field(s, at, totalLength) < 0) return 0;
         int ihl = ip.headerLength();
         TcpHeader tcp = innerTcp.wrap(s, at + ihl);
         int headers = ihl + tcp.headerLength();
         return tcp.checkLen(totalLength - ihl) && headers < totalLength ? innerMtu - headers : 0;
+    }
+
+    /**
+     * {@code size}, the datagram payload size the sender cut its UDP super-packet into, if the
+     * inner packet at {@code at} is one: UDP, not a fragment, its checksum partial, more than one
+     * datagram's payload, and each datagram within {@link VtepConfig#innerMtu()}; 0 otherwise. The
+     * datagrams' boundaries are the sender's, so the size is kept as it came.
+     */
+    private int udpSuperPacketSegment(Ipv4Header ip, MemorySegment s, int at, int totalLength, int size) {
+        if (ip.protocol() != Ipv4Header.PROTO_UDP || PartialChecksum.field(s, at, totalLength) < 0) return 0;
+        int headers = ip.headerLength() + UdpHeader.HEADER_LEN;
+        return totalLength - headers > size && headers + size <= innerMtu ? size : 0;
+    }
+
+    /**
+     * True if the datagram in {@code received} carries one inner IPv4 packet that spans all of it
+     * although the socket reported a GRO size: a kernel VTEP's UDP super-packet (UDP tunnel GSO
+     * with {@code SKB_GSO_UDP_L4}, whose GRO size is the inner datagrams' payload size), not a
+     * train of VXLAN datagrams, whose first inner packet ends within the first datagram. Reads the
+     * inner Ethernet type and IPv4 total length only; {@link #decap} judges the rest.
+     */
+    @Override
+    public boolean wholeSuperPacket(PacketBuffer received) {
+        int length = received.length();
+        if (length < INNER_IP + Ipv4Header.HEADER_LEN) return false;
+        MemorySegment s = received.segment();
+        int o = received.offset();
+        return Short.toUnsignedInt(s.get(U16, o + INNER_ETH + EthernetHeader.ETHERTYPE)) == EthernetHeader.ETHERTYPE_IPV4
+                && Short.toUnsignedInt(s.get(U16, o + INNER_IP + Ipv4Header.TOTAL_LEN)) == length - INNER_IP;
+    }
+
+    /**
+     * Inner super-packets decapsulated whole so far (a kernel VTEP's TCP or UDP super-packet that
+     * crossed a veth as one datagram), each forwarded into the TUN as one. A UDP one also counts
+     * among the socket's trains: the kernel handed it up with a GRO size.
+     */
+    public long superPacketsReceived() {
+        return superPacketsReceived;
     }
 
     /** Turns an ARP request for our VTEP address into the reply, in place; anything else is dropped. */

@@ -14,10 +14,12 @@ import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.testing.BackendConformanceTest;
 import io.dataplane.core.testing.FakeNode;
+import io.dataplane.core.testing.KernelPartialPackets;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.ArpRepr;
 import io.dataplane.core.wire.EthernetHeader;
 import io.dataplane.core.wire.MacAddress;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -100,6 +102,48 @@ class VxlanBackendConformanceTest extends BackendConformanceTest {
         assertArrayEquals(ttl1, take(b));
         await(() -> a.stats().droppedTotal() == 1, "one drop at A");
         assertEquals(1, a.dropped(DropReason.NO_ROUTE));
+    }
+
+    /** Node 2, connected to a node 1 (which sends nothing here). */
+    private FakeNode nodeTwoOfAPair() throws Exception {
+        FakeNode a = node(1);
+        FakeNode b = node(2);
+        connect(a, b);
+        return b;
+    }
+
+    @Test
+    void aCorruptDatagramInsideATrainIsDroppedUnderItsReasonAndTheRestDelivered() throws Exception {
+        FakeNode b = nodeTwoOfAPair();
+        byte[] first = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 1, 56);
+        byte[] third = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 3, 56);
+        byte[] badFlags = VxlanFrames.datagram(1, mac(2), mac(1), EthernetHeader.ETHERTYPE_IPV4,
+                TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 2, 56));
+        badFlags[0] = 0x00;
+        byte[] last = TestPackets.echoRequest(pod(1, 5), pod(2, 7), 64, 9, 4, 20); // a train's last datagram may be shorter
+        ByteArrayOutputStream train = new ByteArrayOutputStream();
+        for (byte[] d : new byte[][] {datagram(underlay(1), underlay(2), first), badFlags, datagram(underlay(1), underlay(2), third),
+                datagram(underlay(1), underlay(2), last)}) {
+            train.writeBytes(d);
+        }
+        // As a socket with UDP GRO hands up A's UDP GSO message of four datagrams.
+        assertTrue(b.transport().inject(train.toByteArray(), underlay(1), 8472, badFlags.length));
+        assertArrayEquals(first, take(b));
+        assertArrayEquals(third, take(b));
+        assertArrayEquals(last, take(b));
+        await(() -> b.stats().droppedTotal() == 1, "the corrupt datagram dropped");
+        assertEquals(1, b.dropped(DropReason.VXLAN_BAD_FLAGS));
+        assertNull(b.pipeline().failure());
+    }
+
+    @Test
+    void aKernelVtepsUdpSuperPacketGoesIntoTheTunWhole() throws Exception {
+        FakeNode b = nodeTwoOfAPair();
+        byte[] big = KernelPartialPackets.udpSuperPacket(pod(1, 5), pod(2, 7), 1000);
+        // The kernel reports the inner datagrams' payload size with it (SKB_GSO_UDP_L4 | SKB_GSO_UDP_TUNNEL).
+        assertTrue(b.transport().inject(datagram(underlay(1), underlay(2), big), underlay(1), 8472, 300));
+        assertArrayEquals(big, take(b), "one super-packet, not a train of 300-byte pieces");
+        assertEquals(0, b.stats().droppedTotal());
     }
 
     @Test

@@ -2,8 +2,10 @@ package io.dataplane.vxlan;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
@@ -11,6 +13,7 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
+import io.dataplane.core.testing.KernelPartialPackets;
 import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.ArpPacket;
@@ -206,6 +209,62 @@ class VxlanEncapsulationTest {
         }));
         byte[] small = tcp(100, true);
         assertEquals(Encapsulation.FORWARD, decapLarge(fromPeer(small), p -> assertEquals(0, p.gsoSize(), "one packet")));
+        assertEquals(1, vtep.superPacketsReceived());
+    }
+
+    /** {@code datagram} in a buffer of {@code from} as a socket with UDP GRO hands it up with GRO size {@code gsoSize}. */
+    private PacketBuffer received(PacketPool from, byte[] datagram, int gsoSize) {
+        return from.acquire().put(datagram).setPeer(PEER, 41529).setGsoSize(gsoSize);
+    }
+
+    @Test
+    void aKernelVtepsUdpSuperPacketIsToldFromATrainAndForwardedWholeWithTheSendersDatagramSize() {
+        byte[] inner = KernelPartialPackets.udpSuperPacket(POD2, POD1, 12000);
+        try (PacketPool large = new PacketPool(2, 16384, 128)) {
+            PacketBuffer p = received(large, fromPeer(inner), 1200);
+            try {
+                assertTrue(vtep.wholeSuperPacket(p), "one inner packet spans the datagram");
+                assertEquals(Encapsulation.FORWARD, vtep.decap(p));
+                assertArrayEquals(inner, p.toByteArray());
+                assertEquals(1200, p.gsoSize(), "the sender's datagram boundaries");
+                assertEquals(1, vtep.superPacketsReceived());
+            } finally {
+                p.release();
+            }
+            // A UDP super-packet whose datagrams would not fit the TUN, or whose checksum is complete, is none.
+            for (PacketBuffer bad : new PacketBuffer[] {received(large, fromPeer(inner), MTU - 27),
+                    received(large, fromPeer(TestPackets.udp(POD2, POD1, 64, 4433, 40000, 12000)), 1200)}) {
+                try {
+                    assertTrue(vtep.wholeSuperPacket(bad));
+                    assertEquals(drop(DropReason.OVERSIZE), vtep.decap(bad));
+                } finally {
+                    bad.release();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTrainOfVxlanDatagramsIsNoWholeSuperPacket() {
+        byte[] one = fromPeer(ping(64, 56));
+        byte[] train = Arrays.copyOf(one, one.length * 3);
+        System.arraycopy(one, 0, train, one.length, one.length);
+        System.arraycopy(one, 0, train, 2 * one.length, one.length);
+        try (PacketPool large = new PacketPool(1, 16384, 128)) {
+            PacketBuffer p = received(large, train, one.length);
+            try {
+                assertFalse(vtep.wholeSuperPacket(p), "the first inner packet ends in the first datagram");
+            } finally {
+                p.release();
+            }
+            PacketBuffer arp = received(large, VxlanFrames.datagram(1, OUR_MAC, PEER_MAC, EthernetHeader.ETHERTYPE_ARP, new byte[40]), 30);
+            try {
+                assertFalse(vtep.wholeSuperPacket(arp), "not IPv4");
+            } finally {
+                arp.release();
+            }
+        }
+        assertEquals(0, vtep.superPacketsReceived());
     }
 
     @Test

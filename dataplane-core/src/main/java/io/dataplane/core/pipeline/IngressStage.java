@@ -22,7 +22,11 @@ import java.util.Arrays;
  * in place on its own, as if it had come alone, and the packets for the pods go to the TUN together
  * as a {@link PacketTrain}, which the device joins into super-packets; a datagram that fails is
  * dropped alone and counted, the others go on. A reply from inside a train (rare: an ARP request
- * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN.
+ * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN. What
+ * the encapsulation finds to be one whole super-packet instead ({@link
+ * Encapsulation#wholeSuperPacket}) is decapsulated as one datagram, its GRO size left for decap.
+ * A datagram of a train that decap would forward as a super-packet of its own is dropped as
+ * {@code OVERSIZE}: a train's packets enter the TUN as single packets.
  *
  * <p>Where the encapsulation sets the datagram's {@link PacketBuffer#peerEntry() peer entry} (it
  * found the source among its peers with the check it makes anyway), what goes to the TUN counts on
@@ -62,7 +66,7 @@ final class IngressStage implements Transport.Receiver {
         now = 0;
         for (int i = 0; i < count; i++) {
             PacketBuffer p = batch[i];
-            if (p.gsoSize() != 0) {
+            if (p.gsoSize() != 0 && !encap.wholeSuperPacket(p)) {
                 r = forwardTrain(p, r);
                 continue;
             }
@@ -102,6 +106,10 @@ final class IngressStage implements Transport.Receiver {
             p.setData(at, Math.min(size, end - at)).setPeer(peerAddress, peerPort);
             int verdict = encap.decap(p);
             if (peer == null && verdict != Encapsulation.CONSUMED) peer = p.peerEntry();
+            if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0) {
+                p.setGsoSize(0);
+                verdict = DropReason.OVERSIZE.ordinal();
+            }
             if (verdict == Encapsulation.FORWARD) {
                 if (train.add(p.offset(), p.length())) {
                     packets++;

@@ -38,9 +38,13 @@ public abstract class BackendProvider {
          */
         TRAINS,
         /**
-         * One datagram at a time, but up to 64 KiB: a kernel peer across a veth hands the socket
-         * whole TCP super-packets (UDP tunnel GSO), whose GRO size is the inner segment's, so
-         * trains cannot be told from them and are not taken.
+         * Trains as {@link #TRAINS}, and besides them single datagrams of up to 64 KiB: a kernel
+         * peer across a veth hands the socket whole TCP super-packets (UDP tunnel GSO), to which the
+         * kernel attaches no GRO size (it reports one for {@code SKB_GSO_UDP_L4} only), so they come
+         * up as one datagram each. A whole UDP super-packet of such a peer does carry a GRO size,
+         * its inner segment's; the encapsulation tells it from a train ({@link
+         * Encapsulation#wholeSuperPacket}). Without trains (no offload) every datagram comes alone,
+         * the super-packets as well.
          */
         WHOLE_SUPER_PACKETS
     }

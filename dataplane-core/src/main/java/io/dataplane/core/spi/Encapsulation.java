@@ -74,4 +74,16 @@ public interface Encapsulation {
      * @return {@link #FORWARD}, {@link #REPLY}, {@link #CONSUMED} or a drop reason's ordinal
      */
     int decap(PacketBuffer packet);
+
+    /**
+     * True if {@code received}, which the socket took up with a GRO size ({@link
+     * PacketBuffer#gsoSize()} above 0) and would otherwise be a train of datagrams of that size, is
+     * one datagram whose inner packet is a super-packet: a kernel tunnel peer's UDP super-packet,
+     * for which the kernel reports the inner segment's size. {@link #decap} then takes it whole,
+     * with that size still set. False by default: a tunnel whose kernel peers send no super-packets.
+     * Reads the buffer only.
+     */
+    default boolean wholeSuperPacket(PacketBuffer received) {
+        return false;
+    }
 }

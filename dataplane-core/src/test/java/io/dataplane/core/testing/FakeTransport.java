@@ -44,13 +44,22 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
 
     /** Delivers a datagram to this transport as if {@code srcAddress:srcPort} had sent it (bad-input tests). */
     public boolean inject(byte[] payload, int srcAddress, int srcPort) {
+        return inject(payload, srcAddress, srcPort, 0);
+    }
+
+    /**
+     * Delivers {@code payload} as a socket with UDP GRO hands up what the kernel reported with a GRO
+     * size of {@code gsoSize} (above 0: a train of datagrams of that size, or one datagram the
+     * receiver may find to be a whole super-packet).
+     */
+    public boolean inject(byte[] payload, int srcAddress, int srcPort, int gsoSize) {
         PacketBuffer b = pool.acquire();
         if (b == null) return false;
         if (payload.length > b.capacity() - b.offset()) {
             b.release();
             return false;
         }
-        b.put(payload).setPeer(srcAddress, srcPort);
+        b.put(payload).setPeer(srcAddress, srcPort).setGsoSize(gsoSize);
         return enqueue(b);
     }
 

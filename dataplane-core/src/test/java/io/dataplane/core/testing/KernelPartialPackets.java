@@ -48,6 +48,18 @@ public final class KernelPartialPackets {
         return bytes(UDP_HELLO);
     }
 
+    /**
+     * A UDP packet from {@code src} to {@code dst} with {@code payload} bytes, its checksum partial
+     * as the sender's kernel leaves a UDP super-packet ({@code UDP_SEGMENT}) that crosses a veth
+     * whole: the pseudo-header sum, with UDP's protocol number.
+     */
+    public static byte[] udpSuperPacket(int src, int dst, int payload) {
+        byte[] p = TestPackets.udp(src, dst, 64, 4433, 40000, payload);
+        // TcpSegment sums the pseudo-header with TCP's protocol number (6): add the 11 up to UDP's.
+        int pseudo = TcpSegment.sum(new byte[] {0, 17 - 6}, 0, 2, TcpSegment.pseudoHeaderSum(src, dst, p.length - 20));
+        return withField(p, UDP_FIELD, pseudo);
+    }
+
     /** {@code packet} with the 16-bit field at {@code field} set to {@code value}. */
     public static byte[] withField(byte[] packet, int field, int value) {
         byte[] p = packet.clone();
