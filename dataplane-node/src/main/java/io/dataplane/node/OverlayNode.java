@@ -168,8 +168,8 @@ public final class OverlayNode implements AutoCloseable {
             }
             PacketPathOptions packetPath = config.packetPath();
             // TSO from the TUN, cut again by the socket (UDP GSO; one sendmmsg of the segments for raw
-            // IP): only where the encapsulation puts the same headers on every packet and the TUN reader
-            // sends (no send ring holds super-packets).
+            // IP), or sealed segment by segment into a train (WireGuard): only where the backend takes
+            // them and the TUN reader sends (no send ring holds super-packets).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
                     && provider.superPackets();
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
@@ -190,7 +190,7 @@ public final class OverlayNode implements AutoCloseable {
                 // The egress thread's batch, and some for replies on their way into the TUN; with
                 // trains also the receive thread's batch (decapsulated and written before it receives again).
                 int buffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
-                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
+                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);

@@ -22,7 +22,10 @@ import java.util.Arrays;
  * in place on its own, as if it had come alone, and the packets for the pods go to the TUN together
  * as a {@link PacketTrain}, which the device joins into super-packets; a datagram that fails is
  * dropped alone and counted, the others go on. A reply from inside a train (rare: an ARP request
- * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN.
+ * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN; so is,
+ * before its decapsulation, a datagram the encapsulation says it {@link
+ * Encapsulation#decapsInOwnBuffer decapsulates in a buffer of its own} (WireGuard's handshake
+ * messages and keepalives).
  *
  * <p>Where the encapsulation sets the datagram's {@link PacketBuffer#peerEntry() peer entry} (it
  * found the source among its peers with the check it makes anyway), what goes to the TUN counts on
@@ -100,6 +103,10 @@ final class IngressStage implements Transport.Receiver {
         int drops = 0;
         for (int at = p.offset(); at < end; at += size) {
             p.setData(at, Math.min(size, end - at)).setPeer(peerAddress, peerPort);
+            if (encap.decapsInOwnBuffer(p)) {
+                r = forwardAlone(p, r);
+                continue;
+            }
             int verdict = encap.decap(p);
             if (peer == null && verdict != Encapsulation.CONSUMED) peer = p.peerEntry();
             if (verdict == Encapsulation.FORWARD) {
@@ -131,6 +138,23 @@ final class IngressStage implements Transport.Receiver {
             toTun.add(train);
         }
         train.clear();
+        return r;
+    }
+
+    // A datagram of a train that its decapsulation may keep or rewrite: copied into a buffer of its own first. Returns the replies pending.
+    private int forwardAlone(PacketBuffer datagram, int r) {
+        PacketBuffer p = copyOf(datagram);
+        if (p == null) return r;
+        int verdict = encap.decap(p);
+        if (verdict == Encapsulation.FORWARD) {
+            toTun.add(p);
+        } else if (verdict == Encapsulation.REPLY) {
+            replies[r++] = p;
+            if (r == replies.length) r = sendReplies(r);
+        } else if (verdict != Encapsulation.CONSUMED) {
+            counters.drop(verdict);
+            p.release();
+        }
         return r;
     }
 

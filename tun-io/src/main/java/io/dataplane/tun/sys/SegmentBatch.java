@@ -136,6 +136,59 @@ public final class SegmentBatch {
         return complete ? 1 : 0;
     }
 
+    /**
+     * Sends the train in {@code p} ({@link PacketBuffer#TRAIN}: its datagrams back to back, each
+     * {@link PacketBuffer#gsoSize()} bytes but the last) to its peer as those datagrams, without
+     * waiting: with UDP GSO each message one iovec of up to {@link #MAX_SEGMENTS_PER_MESSAGE}
+     * datagrams, else one message per datagram; one {@code sendmmsg} for up to {@link
+     * #MAX_SEGMENTS_PER_CALL} datagrams.
+     *
+     * @return 1 if every datagram was sent; 0 if the kernel refused any of it (EAGAIN included);
+     *     {@link MmsgBatch#CLOSED} once the descriptor is closed
+     * @throws ErrnoException if the descriptor is unusable ({@link Errno#sendResult})
+     */
+    public int sendTrain(MemorySegment errno, int fd, PacketBuffer p) throws ErrnoException {
+        int datagram = p.gsoSize();
+        int length = p.length();
+        if (datagram <= 0 || length <= 0) return 0;
+        address.set(SocketNative.NET_U16, Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
+        address.set(SocketNative.NET_U32, Structs.SOCKADDR_IN_ADDR, p.peerAddress());
+        int n = (length + datagram - 1) / datagram;
+        long at = p.address() + p.offset();
+        long end = at + length;
+        boolean complete = true;
+        for (int i = 0; i < n; ) {
+            int perMessage = gso ? Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram)) : 1;
+            int count = 0;
+            while (i < n && count < MAX_SEGMENTS_PER_CALL) {
+                int m = Math.min(perMessage, n - i);
+                long bytes = Math.min((long) m * datagram, end - at);
+                long msg = count * MMSG;
+                long v = count * IOV;
+                iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_BASE, at);
+                iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_LEN, bytes);
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + v);
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, 1L);
+                if (m > 1) {
+                    long c = (long) count * CMSG_SPACE_U16;
+                    controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
+                } else {
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
+                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
+                }
+                at += bytes;
+                i += m;
+                count++;
+            }
+            int r = sendAll(errno, fd, count);
+            if (r == MmsgBatch.CLOSED) return MmsgBatch.CLOSED;
+            if (r < count) complete = false;
+        }
+        return complete ? 1 : 0;
+    }
+
     // sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.
     private int sendAll(MemorySegment errno, int fd, int count) throws ErrnoException {
         int sent = 0;
