@@ -69,20 +69,7 @@ final class IngressStage implements Transport.Receiver {
                 r = forwardTrain(p, r);
                 continue;
             }
-            int verdict = encap.decap(p);
-            // A consumed datagram is the encapsulation's (WireGuard may have sent or released it): never read again.
-            PeerEntry peer = verdict == Encapsulation.CONSUMED ? null : p.peerEntry();
-            if (verdict == Encapsulation.FORWARD) {
-                if (peer != null) peer.countReceived(1, p.length(), now());
-                toTun.add(p);
-            } else if (verdict == Encapsulation.REPLY) {
-                replies[r++] = p;
-                if (r == replies.length) r = sendReplies(r);
-            } else if (verdict != Encapsulation.CONSUMED) {
-                counters.drop(verdict);
-                if (peer != null) peer.dropReceived(1, now());
-                p.release();
-            }
+            r = forwardOne(p, r);
         }
         toTun.flush();
         if (r > 0) sendReplies(r);
@@ -141,21 +128,29 @@ final class IngressStage implements Transport.Receiver {
         return r;
     }
 
-    // A datagram of a train that its decapsulation may keep or rewrite: copied into a buffer of its own first. Returns the replies pending.
-    private int forwardAlone(PacketBuffer datagram, int r) {
-        PacketBuffer p = copyOf(datagram);
-        if (p == null) return r;
+    // Decapsulates the datagram in p, a buffer of its own, and hands it on; returns the replies pending.
+    private int forwardOne(PacketBuffer p, int r) {
         int verdict = encap.decap(p);
+        // A consumed datagram is the encapsulation's (WireGuard may have sent or released it): never read again.
+        PeerEntry peer = verdict == Encapsulation.CONSUMED ? null : p.peerEntry();
         if (verdict == Encapsulation.FORWARD) {
+            if (peer != null) peer.countReceived(1, p.length(), now());
             toTun.add(p);
         } else if (verdict == Encapsulation.REPLY) {
             replies[r++] = p;
             if (r == replies.length) r = sendReplies(r);
         } else if (verdict != Encapsulation.CONSUMED) {
             counters.drop(verdict);
+            if (peer != null) peer.dropReceived(1, now());
             p.release();
         }
         return r;
+    }
+
+    // A datagram of a train that its decapsulation may keep or rewrite: copied into a buffer of its own first. Returns the replies pending.
+    private int forwardAlone(PacketBuffer datagram, int r) {
+        PacketBuffer p = copyOf(datagram);
+        return p == null ? r : forwardOne(p, r);
     }
 
     // The wall-clock time of this batch, read once.

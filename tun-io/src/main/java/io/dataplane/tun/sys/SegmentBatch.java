@@ -106,18 +106,7 @@ public final class SegmentBatch {
             int count = 0;
             while (i < n && slot < MAX_SEGMENTS_PER_CALL) {
                 int m = Math.min(perMessage, Math.min(n - i, MAX_SEGMENTS_PER_CALL - slot));
-                long msg = count * MMSG;
-                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + 2L * slot * IOV);
-                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, 2L * m);
-                if (m > 1) {
-                    long c = (long) count * CMSG_SPACE_U16;
-                    controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
-                } else {
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
-                }
+                message(count, 2L * slot * IOV, 2L * m, m, datagram);
                 for (int j = 0; j < m; j++, i++, slot++) {
                     long h = (long) slot * HEADER_STRIDE;
                     segments.writeHeader(i, headers, h);
@@ -163,21 +152,10 @@ public final class SegmentBatch {
             while (i < n && count < MAX_SEGMENTS_PER_CALL) {
                 int m = Math.min(perMessage, n - i);
                 long bytes = Math.min((long) m * datagram, end - at);
-                long msg = count * MMSG;
                 long v = count * IOV;
                 iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_BASE, at);
                 iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_LEN, bytes);
-                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + v);
-                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, 1L);
-                if (m > 1) {
-                    long c = (long) count * CMSG_SPACE_U16;
-                    controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
-                } else {
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
-                }
+                message(count, v, 1L, m, datagram);
                 at += bytes;
                 i += m;
                 count++;
@@ -187,6 +165,22 @@ public final class SegmentBatch {
             if (r < count) complete = false;
         }
         return complete ? 1 : 0;
+    }
+
+    // Message k: iovecs from byte iov of the iovec array, iovLen of them, carrying datagrams of `datagram` bytes (UDP_SEGMENT when more than one).
+    private void message(int k, long iov, long iovLen, int datagrams, int datagram) {
+        long msg = k * MMSG;
+        messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + iov);
+        messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, iovLen);
+        if (datagrams > 1) {
+            long c = (long) k * CMSG_SPACE_U16;
+            controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
+        } else {
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
+        }
     }
 
     // sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.
