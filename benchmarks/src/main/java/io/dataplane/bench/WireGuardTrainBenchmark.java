@@ -59,6 +59,8 @@ public class WireGuardTrainBenchmark {
     private PacketPool bigPool;
     private PacketBuffer buffer;
     private byte[] payload;
+    private final Ipv4Header ip = new Ipv4Header();
+    private final TcpHeader tcpHeader = new TcpHeader();
 
     /** Two devices in a session, and a buffer with room for the train. */
     @Setup(Level.Trial)
@@ -84,9 +86,9 @@ public class WireGuardTrainBenchmark {
         MemorySegment s = buffer.segment();
         int o = buffer.offset();
         MemorySegment.copy(payload, 0, s, ValueLayout.JAVA_BYTE, o + HEADERS, PAYLOAD);
-        new Ipv4Header().wrap(s, o).setVersion4AndIhl(5).setTotalLength(HEADERS + PAYLOAD).setFlagsAndFragmentOffset(Ipv4Header.FLAG_DF)
+        ip.wrap(s, o).setVersion4AndIhl(5).setTotalLength(HEADERS + PAYLOAD).setFlagsAndFragmentOffset(Ipv4Header.FLAG_DF)
                 .setTtl(64).setProtocol(Ipv4Header.PROTO_TCP).setSrcAddr(0x0af40105).setDstAddr(0x0af40207).fillChecksum();
-        TcpHeader tcp = new TcpHeader().wrap(s, o + Ipv4Header.HEADER_LEN).setSrcPort(40000).setDstPort(5201)
+        TcpHeader tcp = tcpHeader.wrap(s, o + Ipv4Header.HEADER_LEN).setSrcPort(40000).setDstPort(5201)
                 .setSeqNum(1000).setAckNum(77).setDataOffset(TCP_HEADER / 4).setFlags(TcpHeader.FLAG_ACK).setWindow(512);
         s.set(U32, tcp.optionsOffset(), 0x0101080a); // NOP NOP timestamps
     }
