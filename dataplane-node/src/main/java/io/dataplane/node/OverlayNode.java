@@ -168,10 +168,15 @@ public final class OverlayNode implements AutoCloseable {
             }
             PacketPathOptions packetPath = config.packetPath();
             // TSO from the TUN, cut again by the socket (UDP GSO; one sendmmsg of the segments for raw
-            // IP): only where the encapsulation puts the same headers on every packet and the TUN reader
-            // sends (no send ring holds super-packets).
+            // IP), or sealed segment by segment into a train (WireGuard): only where the backend takes
+            // them and the TUN reader sends (no send ring holds super-packets).
+            // A backend that seals every segment on its own (WireGuard: it needs room beyond the super-packet)
+            // offloads in the default threading only, where its socket takes trains as well: on one thread
+            // the seal of a whole super-packet holds up the other direction, and TCP right after start
+            // came out slower than one packet at a time.
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
-                    && provider.superPackets();
+                    && provider.superPackets()
+                    && (provider.superPacketRoom() == 0 || packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD);
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
             // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
@@ -191,7 +196,7 @@ public final class OverlayNode implements AutoCloseable {
                 // The egress thread's batch, and some for replies on their way into the TUN; with
                 // trains also the receive thread's batch (decapsulated and written before it receives again).
                 int buffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
-                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
+                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);

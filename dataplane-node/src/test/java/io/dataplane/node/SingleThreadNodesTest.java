@@ -38,8 +38,8 @@ class SingleThreadNodesTest {
                 double ab = Traffic.iperf3(a, b, 2, false);
                 double ba = Traffic.iperf3(a, b, 2, true);
                 System.out.printf("%s, TCP 2 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", what, ab / 1e6, ba / 1e6);
-                assertTrue(ab > 10e6, what + ", TCP a -> b: " + ab + " bit/s");
-                assertTrue(ba > 10e6, what + ", TCP b -> a: " + ba + " bit/s");
+                assertTrue(ab > 10e6, what + ", TCP a -> b: " + ab + " bit/s; a: " + nodeA.stats() + ", b: " + nodeB.stats());
+                assertTrue(ba > 10e6, what + ", TCP b -> a: " + ba + " bit/s; a: " + nodeA.stats() + ", b: " + nodeB.stats());
 
                 for (OverlayNode n : List.of(nodeA, nodeB)) {
                     NodeStats s = n.stats();

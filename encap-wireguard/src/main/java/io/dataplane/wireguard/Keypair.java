@@ -63,6 +63,11 @@ final class Keypair {
         return (long) SEND_COUNTER.getAndAdd(this, 1L);
     }
 
+    /** Takes {@code n} consecutive sending counters and returns the first (a train's, one per message). */
+    long nextSendCounters(int n) {
+        return (long) SEND_COUNTER.getAndAdd(this, (long) n);
+    }
+
     /** The next counter {@link #nextSendCounter} would hand out. */
     long sendCounter() {
         return (long) SEND_COUNTER.getOpaque(this);

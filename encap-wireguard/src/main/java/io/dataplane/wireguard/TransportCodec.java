@@ -39,6 +39,17 @@ final class TransportCodec {
         int off = p.offset();
         int len = p.length();
         int padded = paddedLength(len, mtu);
+        sealAt(kp, counter, seg, off, len, padded);
+        p.append(padded - len + MessageType.TAG_LEN);
+        p.prepend(MessageType.TRANSPORT_HEADER_LEN);
+    }
+
+    /**
+     * Seals the {@code len} bytes of inner packet at {@code off} in {@code seg} as transport message
+     * {@code counter}: zero padding up to {@code padded}, the tag after it, the header in the 16
+     * bytes before {@code off}. Afterwards {@code [off - 16, off + padded + 16)} is the message.
+     */
+    static void sealAt(Keypair kp, long counter, MemorySegment seg, long off, int len, int padded) {
         for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
         if (padded >= kp.jdkFrom) {
             JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
@@ -47,8 +58,6 @@ final class TransportCodec {
         } else {
             ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
         }
-        p.append(padded - len + MessageType.TAG_LEN);
-        p.prepend(MessageType.TRANSPORT_HEADER_LEN);
         TransportHeader.emit(seg, off - MessageType.TRANSPORT_HEADER_LEN, kp.remoteIndex, counter);
     }
 

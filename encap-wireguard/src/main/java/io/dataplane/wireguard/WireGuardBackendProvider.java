@@ -11,8 +11,9 @@ import java.nio.file.Path;
 
 /**
  * Registers flannel's {@code wireguard} backend ({@link WireGuardBackend}): device {@code
- * flannel-wg}, no super-packets (every packet is sealed on its own), the cipher of option {@value
- * #TRANSPORT_CIPHER} when the node names one.
+ * flannel-wg}; TCP super-packets from the TUN, each segment sealed on its own into a train of
+ * messages sent with UDP GSO ({@link TrainSealer}); trains received as one (UDP GRO), each message
+ * opened in place; the cipher of option {@value #TRANSPORT_CIPHER} when the node names one.
  */
 public final class WireGuardBackendProvider extends BackendProvider {
     /** The {@link BackendSetup#option} naming the {@link TransportCipher} ({@code JDK}); without it {@link TransportCipher#DEFAULT}. */
@@ -20,11 +21,20 @@ public final class WireGuardBackendProvider extends BackendProvider {
 
     /** Called by {@link java.util.ServiceLoader}. */
     public WireGuardBackendProvider() {
-        super(BackendType.WIREGUARD, conf -> "flannel-wg", false, true, (context, setup) -> {
+        super(BackendType.WIREGUARD, conf -> "flannel-wg", true, true, Receive.TRAINS, (context, setup) -> {
             String cipher = setup.option(TRANSPORT_CIPHER);
             return WireGuardBackend.open(context, WireGuardOptions.defaults()
                     .withTransportCipher(cipher == null ? TransportCipher.DEFAULT : TransportCipher.valueOf(cipher)).withTransports(setup.udp()));
         });
+    }
+
+    /**
+     * 16 KiB: the headers, padding and tag of every segment's message, for super-packets of segments
+     * down to about 380 bytes (a larger one cannot be sealed in its buffer and is dropped as {@code NO_ROOM}).
+     */
+    @Override
+    public int superPacketRoom() {
+        return 16 * 1024;
     }
 
     /** {@code {"PublicKey": ..., "Port": ...}} with the key kept in the state directory's {@value WireGuardBackend#KEY_FILE}. */

@@ -226,6 +226,26 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         return OVERHEAD;
     }
 
+    /**
+     * True: a TCP super-packet is sealed as the train of its segments' messages, each with its own
+     * counter, in its own buffer ({@link TrainSealer}), for a transport that sends trains.
+     */
+    @Override
+    public boolean sealsSuperPackets() {
+        return true;
+    }
+
+    /**
+     * True for a handshake message or a keepalive: an initiation is answered in its own buffer, a
+     * response may become a keepalive or be released, a cookie reply and a keepalive are released.
+     * Transport data with an inner packet is opened in place, where it lies in the train.
+     */
+    @Override
+    public boolean decapsInOwnBuffer(PacketBuffer datagram) {
+        return datagram.length() <= MessageType.KEEPALIVE_LEN
+                || TransportHeader.type(datagram.segment(), datagram.offset()) != MessageType.TRANSPORT;
+    }
+
     /** Seals {@code packet} for the peer with id {@code nextHop}, or stages it for a handshake. */
     @Override
     public int encap(PacketBuffer packet, int nextHop) {
@@ -375,6 +395,12 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     void countEgress(int innerBytes) {
         synchronized (counters) {
             counters.countEgress(innerBytes);
+        }
+    }
+
+    void countEgress(int packets, int innerBytes) {
+        synchronized (counters) {
+            counters.countEgress(packets, innerBytes);
         }
     }
 

@@ -174,20 +174,37 @@ public final class WireGuardPeer {
 
     private static final int RESTAGE = -100;
 
-    /** Seals one packet with {@code kp}: FORWARD, a drop reason, or RESTAGE when the keypair just ran out of counters. */
+    /**
+     * Seals one packet with {@code kp}, or a TCP super-packet as the train of its segments' messages
+     * ({@link TrainSealer}): FORWARD, a drop reason, or RESTAGE when the keypair just ran out of counters.
+     */
     private int sealOne(Keypair kp, PacketBuffer p, long now) {
         long ep = endpoint;
         if (ep == 0) return DropReason.WG_NO_SESSION.ordinal();
         int mtu = device.config().mtu();
-        if (!TransportCodec.fits(p, mtu)) return DropReason.NO_ROOM.ordinal();
+        TrainSealer train = null;
+        int messages = 1;
+        if (p.gsoSize() != 0) {
+            train = TrainSealer.get();
+            int bad = train.prepare(p, mtu);
+            if (bad >= 0) return bad;
+            messages = train.segments();
+        } else if (!TransportCodec.fits(p, mtu)) {
+            return DropReason.NO_ROOM.ordinal();
+        }
         WireGuardTimings t = device.timings();
-        long counter = kp.nextSendCounter();
-        if (Long.compareUnsigned(counter, t.rejectAfterMessages()) >= 0) {
+        long first = messages == 1 ? kp.nextSendCounter() : kp.nextSendCounters(messages);
+        long counter = first + messages - 1; // the last one taken
+        if (Long.compareUnsigned(counter, t.rejectAfterMessages()) >= 0 || Long.compareUnsigned(counter, first) < 0) {
             kp.exhaust(t.rejectAfterMessages());
             return RESTAGE;
         }
         boolean data = p.length() > 0;
-        TransportCodec.seal(kp, counter, p, mtu);
+        if (train != null) {
+            train.seal(kp, first, p, mtu);
+        } else {
+            TransportCodec.seal(kp, first, p, mtu);
+        }
         p.setPeer((int) (ep >>> 16), (int) (ep & 0xffff));
         txBytes.add(p.length());
         timers.anyAuthenticatedPacketTraversal(now);
@@ -249,11 +266,17 @@ public final class WireGuardPeer {
             for (int i = 0; i < batch.length; i++) {
                 PacketBuffer p = batch[i];
                 int inner = p.length();
+                boolean superPacket = p.gsoSize() != 0;
                 int v = sealOne(kp, p, now);
                 if (v == Encapsulation.FORWARD) {
-                    device.output().send(p);
                     // The pipeline took this packet as consumed when it was staged: its egress is counted here.
-                    if (inner > 0) device.countEgress(inner);
+                    if (superPacket) {
+                        TrainSealer train = TrainSealer.get();
+                        device.countEgress(train.segments(), train.innerBytes());
+                    } else if (inner > 0) {
+                        device.countEgress(inner);
+                    }
+                    device.output().send(p);
                 } else if (v == RESTAGE) {
                     // The keypair ran out of counters: put the rest back in front, in order, and rekey.
                     lock.lock();

@@ -193,8 +193,16 @@ public final class PacketBuffer {
     }
 
     /**
+     * {@link #gsoPrefix()} of a train of datagrams ready to send: the data is the datagrams back to
+     * back, each {@link #gsoSize()} bytes but the last, which may be shorter (what an encapsulation
+     * that seals every segment on its own makes of a super-packet; sent with UDP GSO as they are).
+     */
+    public static final int TRAIN = -1;
+
+    /**
      * For a super-packet on its way to a transport: the bytes of encapsulation in front of its
-     * IPv4 header, which every segment repeats (0 before encapsulation, and for flannel's udp).
+     * IPv4 header, which every segment repeats (0 before encapsulation, and for flannel's udp), or
+     * {@link #TRAIN} when the data is already the datagrams.
      */
     public int gsoPrefix() {
         if (CHECKED) checkOwned();

@@ -21,6 +21,11 @@ import java.util.Arrays;
  * into its segments, when the encapsulation and the transport both take super-packets; otherwise,
  * or when {@link TcpSegments} cannot cut it, it is dropped as {@code BAD_SUPER_PACKET}.
  *
+ * <p>An encapsulation that {@link Encapsulation#sealsSuperPackets seals super-packets} (WireGuard)
+ * gets them whole instead, when the transport {@link Transport#sendsTrains sends trains}: it cuts
+ * and seals the segments in the buffer itself, and the transport sends the resulting train of
+ * datagrams as it is.
+ *
  * <p>Where the encapsulation sets the packet's {@link PacketBuffer#peerEntry() peer entry} (it
  * found the peer through its own tables), each packet sent also counts on that peer, and each the
  * transport does not take counts as the peer's drop; the clock is read once per batch, for the
@@ -33,6 +38,7 @@ final class EgressStage {
     private final TunOutput replies;
     private final Counters counters;
     private final boolean superPackets; // the encapsulation and the transport both take them
+    private final boolean trains; // the encapsulation seals them into trains, which the transport sends
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpSegments segments = new TcpSegments();
     private final PacketBuffer[] toSend = new PacketBuffer[Pipeline.MAX_BATCH];
@@ -47,6 +53,7 @@ final class EgressStage {
         this.replies = replies;
         this.counters = counters;
         this.superPackets = encap.encapsulatesSuperPackets() && transport.sendsSuperPackets();
+        this.trains = !superPackets && encap.sealsSuperPackets() && transport.sendsTrains();
     }
 
     /**
@@ -63,8 +70,11 @@ final class EgressStage {
             batch[i] = null;
             int innerLength = p.length();
             int innerOffset = p.offset();
-            int verdict = p.gsoSize() == 0 || superPackets ? route(p) : DropReason.BAD_SUPER_PACKET.ordinal();
-            if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0) verdict = prepareSuperPacket(p, innerOffset - p.offset());
+            int verdict = p.gsoSize() == 0 || superPackets ? route(p)
+                    : trains ? routeTrain(p) : DropReason.BAD_SUPER_PACKET.ordinal();
+            if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0 && p.gsoPrefix() != PacketBuffer.TRAIN) {
+                verdict = prepareSuperPacket(p, innerOffset - p.offset());
+            }
             if (verdict == Encapsulation.FORWARD) {
                 int packets = 1;
                 int bytes = innerLength;
@@ -72,7 +82,7 @@ final class EgressStage {
                     counters.countEgress(innerLength);
                 } else {
                     packets = segments.segments();
-                    bytes = innerLength + (packets - 1) * (segments.headerLength() - p.gsoPrefix());
+                    bytes = innerLength + (packets - 1) * (segments.headerLength() - Math.max(0, p.gsoPrefix())); // a train: prefix 0
                     superPacketsSent = superPacketsSent + 1;
                     counters.countEgress(packets, bytes);
                 }
@@ -118,6 +128,12 @@ final class EgressStage {
         long hop = routes.lookup(ip.dstAddr());
         if (hop == RouteTable.NO_ROUTE) return encap.noRoute(p);
         return encap.encap(p, (int) hop);
+    }
+
+    /** A super-packet for an encapsulation that seals its segments: checked and measured by {@link #segments} first, for the counts. */
+    private int routeTrain(PacketBuffer p) {
+        int bad = segments.prepare(p, 0);
+        return bad != TcpSegments.VALID ? bad : route(p);
     }
 
     /** A super-packet the transport can send as its segments gets its prefix set; FORWARD, or why not. */

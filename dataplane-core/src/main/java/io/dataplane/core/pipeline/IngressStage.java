@@ -22,10 +22,12 @@ import java.util.Arrays;
  * in place on its own, as if it had come alone, and the packets for the pods go to the TUN together
  * as a {@link PacketTrain}, which the device joins into super-packets; a datagram that fails is
  * dropped alone and counted, the others go on. A reply from inside a train (rare: an ARP request
- * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN. What
- * the encapsulation finds to be one whole super-packet instead ({@link
- * Encapsulation#wholeSuperPacket}) is decapsulated as one datagram, its GRO size left for decap.
- * A datagram of a train that decap would forward as a super-packet of its own is dropped as
+ * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN; so is,
+ * before its decapsulation, a datagram the encapsulation says it {@link
+ * Encapsulation#decapsInOwnBuffer decapsulates in a buffer of its own} (WireGuard's handshake
+ * messages and keepalives). What the encapsulation finds to be one whole super-packet instead
+ * ({@link Encapsulation#wholeSuperPacket}) is decapsulated as one datagram, its GRO size left for
+ * decap. A datagram of a train that decap would forward as a super-packet of its own is dropped as
  * {@code OVERSIZE}: a train's packets enter the TUN as single packets.
  *
  * <p>Where the encapsulation sets the datagram's {@link PacketBuffer#peerEntry() peer entry} (it
@@ -70,20 +72,7 @@ final class IngressStage implements Transport.Receiver {
                 r = forwardTrain(p, r);
                 continue;
             }
-            int verdict = encap.decap(p);
-            // A consumed datagram is the encapsulation's (WireGuard may have sent or released it): never read again.
-            PeerEntry peer = verdict == Encapsulation.CONSUMED ? null : p.peerEntry();
-            if (verdict == Encapsulation.FORWARD) {
-                if (peer != null) peer.countReceived(1, p.length(), now());
-                toTun.add(p);
-            } else if (verdict == Encapsulation.REPLY) {
-                replies[r++] = p;
-                if (r == replies.length) r = sendReplies(r);
-            } else if (verdict != Encapsulation.CONSUMED) {
-                counters.drop(verdict);
-                if (peer != null) peer.dropReceived(1, now());
-                p.release();
-            }
+            r = forwardOne(p, r);
         }
         toTun.flush();
         if (r > 0) sendReplies(r);
@@ -104,6 +93,10 @@ final class IngressStage implements Transport.Receiver {
         int drops = 0;
         for (int at = p.offset(); at < end; at += size) {
             p.setData(at, Math.min(size, end - at)).setPeer(peerAddress, peerPort);
+            if (encap.decapsInOwnBuffer(p)) {
+                r = forwardAlone(p, r);
+                continue;
+            }
             int verdict = encap.decap(p);
             if (peer == null && verdict != Encapsulation.CONSUMED) peer = p.peerEntry();
             if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0) {
@@ -140,6 +133,31 @@ final class IngressStage implements Transport.Receiver {
         }
         train.clear();
         return r;
+    }
+
+    // Decapsulates the datagram in p, a buffer of its own, and hands it on; returns the replies pending.
+    private int forwardOne(PacketBuffer p, int r) {
+        int verdict = encap.decap(p);
+        // A consumed datagram is the encapsulation's (WireGuard may have sent or released it): never read again.
+        PeerEntry peer = verdict == Encapsulation.CONSUMED ? null : p.peerEntry();
+        if (verdict == Encapsulation.FORWARD) {
+            if (peer != null) peer.countReceived(1, p.length(), now());
+            toTun.add(p);
+        } else if (verdict == Encapsulation.REPLY) {
+            replies[r++] = p;
+            if (r == replies.length) r = sendReplies(r);
+        } else if (verdict != Encapsulation.CONSUMED) {
+            counters.drop(verdict);
+            if (peer != null) peer.dropReceived(1, now());
+            p.release();
+        }
+        return r;
+    }
+
+    // A datagram of a train that its decapsulation may keep or rewrite: copied into a buffer of its own first. Returns the replies pending.
+    private int forwardAlone(PacketBuffer datagram, int r) {
+        PacketBuffer p = copyOf(datagram);
+        return p == null ? r : forwardOne(p, r);
     }
 
     // The wall-clock time of this batch, read once.

@@ -33,6 +33,7 @@ import java.util.List;
  *     Encapsulation.encap(packet, nextHop), in place        headers into the headroom, peer endpoint set
  *     super-packet: TcpSegments.prepare, gsoPrefix set      drop: BAD_SUPER_PACKET (cannot be cut, or the
  *                                                           encapsulation or the transport takes none)
+ *     (WireGuard: encap cuts and seals each segment in the buffer: a TRAIN of datagrams, sent as it is)
  *   Transport.send(forwarded), on this thread               sendmmsg from the buffers; not taken: RING_FULL,
  *                                                           refused by the kernel: SEND_FAILED
  *     &gt;&gt; super-packets are CUT here: the datagrams of their segments, UDP GSO, payload not copied

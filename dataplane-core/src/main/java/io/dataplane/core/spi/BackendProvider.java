@@ -99,7 +99,8 @@ public abstract class BackendProvider {
 
     /**
      * True when the encapsulation takes TCP super-packets from the TUN (TSO) and puts the same
-     * headers on every segment, so that the socket can cut them again (UDP GSO).
+     * headers on every segment, so that the socket can cut them again (UDP GSO), or seals each
+     * segment into a train of datagrams the socket sends as they are ({@link Encapsulation#sealsSuperPackets}).
      */
     public final boolean superPackets() {
         return superPackets;
@@ -111,6 +112,15 @@ public abstract class BackendProvider {
      */
     public final boolean packetPath() {
         return packetPath;
+    }
+
+    /**
+     * Bytes a TUN buffer needs beyond a 64 KiB TCP super-packet for the backend to send it: 0, the
+     * default, where the transport cuts it; more where the encapsulation lays its segments out in
+     * the same buffer, each with headers and trailers of its own (WireGuard).
+     */
+    public int superPacketRoom() {
+        return 0;
     }
 
     /** What the backend's socket receives from its peers: {@link Receive#DATAGRAMS} unless the provider says otherwise. */

@@ -51,6 +51,26 @@ public interface Encapsulation {
     }
 
     /**
+     * True if {@link #encap} may be given a TCP super-packet whole ({@link PacketBuffer#gsoSize()}
+     * above 0) and makes of it, in the same buffer, the datagrams of its segments, each sealed on its
+     * own: a {@link PacketBuffer#TRAIN train} ({@code gsoPrefix} {@code TRAIN}, {@code gsoSize} the
+     * datagram size), for a transport that {@link Transport#sendsTrains sends trains}. False by
+     * default.
+     */
+    default boolean sealsSuperPackets() {
+        return false;
+    }
+
+    /**
+     * True if {@link #decap} of {@code datagram}, one of a train received as one buffer, may keep,
+     * release or rewrite the buffer beyond the datagram (a handshake answered in place, a keepalive
+     * released): then the caller hands it over in a buffer of its own. False by default.
+     */
+    default boolean decapsInOwnBuffer(PacketBuffer datagram) {
+        return false;
+    }
+
+    /**
      * Wraps the inner IPv4 packet in {@code packet} for {@code nextHop} (the value the route lookup
      * returned; what it means is up to the encapsulation) and sets the peer endpoint.
      *

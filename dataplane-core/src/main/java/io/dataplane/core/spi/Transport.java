@@ -49,6 +49,16 @@ public interface Transport extends AutoCloseable {
         return false;
     }
 
+    /**
+     * True if {@link #send} takes trains of datagrams ({@link PacketBuffer#gsoPrefix()} {@link
+     * PacketBuffer#TRAIN}: the datagrams back to back, each {@link PacketBuffer#gsoSize()} bytes but
+     * the last) and sends them as they are, each its own datagram. False by default: then the
+     * caller must not hand it any.
+     */
+    default boolean sendsTrains() {
+        return false;
+    }
+
     /** The local UDP port (0 for a raw IP socket). */
     int localPort();
 

@@ -126,6 +126,16 @@ public final class TcpSegments {
      * (not overlapping the super-packet), checksums included.
      */
     public void writeHeader(int i, MemorySegment dst, long at) {
+        writeHeader(i, dst, at, s, payloadOffset(i));
+    }
+
+    /**
+     * As {@link #writeHeader(int, MemorySegment, long)}, with segment {@code i}'s payload read for
+     * the checksum at {@code payloadAt} in {@code payload}, where it was moved to (an encapsulation
+     * that lays the segments out in the super-packet's own buffer); the headers are read from the
+     * super-packet, so its first {@link #headerLength()} bytes stay unchanged until the last call.
+     */
+    public void writeHeader(int i, MemorySegment dst, long at, MemorySegment payload, long payloadAt) {
         int hl = headerLength();
         MemorySegment.copy(s, start, dst, at, hl);
         int len = payloadLength(i);
@@ -141,7 +151,7 @@ public final class TcpSegments {
         int sum = InternetChecksum.pseudoHeaderSum(srcAddr, dstAddr, Ipv4Header.PROTO_TCP, tcpLength + len);
         sum = InternetChecksum.sum(dst, tcp.offset(), tcpLength, sum);
         // The TCP header is a multiple of 4 bytes long, so the payload's words line up with its sum.
-        sum = InternetChecksum.sum(s, payloadOffset(i), len, sum);
+        sum = InternetChecksum.sum(payload, payloadAt, len, sum);
         tcp.setChecksum(InternetChecksum.finish(sum));
     }
 }

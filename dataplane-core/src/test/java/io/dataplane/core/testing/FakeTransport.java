@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * payload into a buffer of the receiving transport's pool and queue it; a delivery thread hands
  * queued datagrams to the receiver in batches, or, polled ({@link FakePoller}), {@link #receiveNow}
  * copies them into the caller's buffers. Datagrams to an address nobody attached are counted as
- * {@code SEND_FAILED}.
+ * {@code SEND_FAILED}. A train ({@link PacketBuffer#TRAIN}) arrives as one buffer with its datagram
+ * size, as a UDP socket with GRO takes one up.
  */
 public final class FakeTransport implements PollableTransport, FakePoller.Source {
     private static final int BATCH = 32;
@@ -60,6 +61,21 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
             return false;
         }
         b.put(payload).setPeer(srcAddress, srcPort).setGsoSize(gsoSize);
+        return enqueue(b);
+    }
+
+    /**
+     * Delivers {@code datagrams}, back to back, as one train received at once (as UDP GRO hands one
+     * up): each {@code gsoSize} bytes but the last (bad-input tests).
+     */
+    public boolean injectTrain(byte[] datagrams, int gsoSize, int srcAddress, int srcPort) {
+        PacketBuffer b = pool.acquire();
+        if (b == null) return false;
+        if (datagrams.length > b.capacity() - b.offset()) {
+            b.release();
+            return false;
+        }
+        b.put(datagrams).setPeer(srcAddress, srcPort).setGsoSize(gsoSize);
         return enqueue(b);
     }
 
@@ -121,7 +137,7 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
                 counters.drop(DropReason.OVERSIZE);
             } else {
                 MemorySegment.copy(queued.segment(), queued.offset(), b.segment(), b.offset(), len);
-                b.setLength(len).setPeer(queued.peerAddress(), queued.peerPort());
+                b.setLength(len).setPeer(queued.peerAddress(), queued.peerPort()).setGsoSize(queued.gsoSize());
                 n++;
             }
             queued.release();
@@ -161,7 +177,14 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
         }
         MemorySegment.copy(src.segment(), src.offset(), b.segment(), b.offset(), len);
         b.setLength(len).setPeer(srcAddress, srcPort);
+        if (src.gsoPrefix() == PacketBuffer.TRAIN) b.setGsoSize(src.gsoSize()); // received as one, as UDP GRO would
         return enqueue(b);
+    }
+
+    /** True: a train of datagrams reaches its receiver as one buffer with the datagram size, as UDP GSO and GRO on both ends would. */
+    @Override
+    public boolean sendsTrains() {
+        return true;
     }
 
     @Override

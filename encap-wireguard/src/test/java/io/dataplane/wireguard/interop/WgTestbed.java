@@ -12,16 +12,22 @@ import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.TunDevice;
+import io.dataplane.tun.TunOffload;
+import io.dataplane.tun.TunOptions;
+import io.dataplane.tun.socket.SocketTransport;
+import io.dataplane.tun.udp.UdpTransportConfig;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netlink.Route;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import io.dataplane.wireguard.WireGuardBackend;
+import io.dataplane.wireguard.WireGuardBackendProvider;
 import io.dataplane.wireguard.WireGuardOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -117,14 +123,17 @@ final class WgTestbed implements AutoCloseable {
         final Host host;
         final String tunName;
         final PacketPool pool;
+        final PacketPool superPackets;
         final WireGuardBackend backend;
         final Pipeline pipeline;
         private final Netlink netlink;
 
-        private OurNode(Host host, String tunName, PacketPool pool, WireGuardBackend backend, Pipeline pipeline, Netlink netlink) {
+        private OurNode(Host host, String tunName, PacketPool pool, PacketPool superPackets, WireGuardBackend backend, Pipeline pipeline,
+                Netlink netlink) {
             this.host = host;
             this.tunName = tunName;
             this.pool = pool;
+            this.superPackets = superPackets;
             this.backend = backend;
             this.pipeline = pipeline;
             this.netlink = netlink;
@@ -143,40 +152,52 @@ final class WgTestbed implements AutoCloseable {
             pipeline.close();
             backend.close();
             netlink.close();
-            int out = pool.outstanding();
-            if (out == 0) pool.close();
+            int out = pool.outstanding() + superPackets.outstanding();
+            if (out == 0) {
+                pool.close();
+                superPackets.close();
+            }
             if (out != 0) throw new AssertionError(out + " buffers still out after closing our node on " + host.name());
         }
     }
 
+    /** Buffers of a super-packet from the TUN, with the room to seal it as a train (as the node sizes them). */
+    static final int SUPER_PACKET_BUFFER = PacketPool.DEFAULT_HEADROOM + 65536 + 1024 + new WireGuardBackendProvider().superPacketRoom();
+
     /**
      * Starts our node on {@code host} inside its namespace, as flanneld sets up {@code flannel-wg}:
      * TUN with MTU 1500 - 80, the subnet's network address /32 on it, up, the whole Network routed
-     * through it.
+     * through it; with offload as the node's default path: TSO super-packets from the TUN sealed
+     * into trains (UDP GSO), trains received as one (UDP GRO) into 64 KiB buffers, joined TUN writes.
      */
     OurNode startOurs(Host host, NetConf netConf, WireGuardOptions options) throws IOException {
         Path state = Files.createDirectories(stateRoot.resolve(host.name()));
         OurNode node = host.ns().call(() -> {
             Netlink netlink = Netlink.open();
             PacketPool pool = new PacketPool(4096);
+            PacketPool superPackets = new PacketPool(256, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
             TunDevice tun = null;
             WireGuardBackend backend = null;
             try {
-                tun = TunDevice.open("flannel-wg");
+                tun = TunDevice.open("flannel-wg", TunOptions.defaults().withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4)));
                 int mtu = 1500 - BackendType.WIREGUARD.overhead();
                 netlink.setMtu(tun.name(), mtu);
                 netlink.addAddress(tun.name(), host.subnet().address(), 32);
                 netlink.setUp(tun.name(), true);
                 netlink.replaceRoute(Route.direct(NETWORK, tun.name()));
-                BackendContext ctx = new BackendContext(netConf, host.subnet(), host.address(), tun.name(), mtu, pool, state);
-                backend = WireGuardBackend.open(ctx, options.withTransports(WireGuardOptions.UDP_SOCKETS));
-                Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool));
-                return new OurNode(host, tun.name(), pool, backend, pipeline, netlink);
+                BackendContext ctx = new BackendContext(netConf, host.subnet(), host.address(), tun.name(), mtu, superPackets, state);
+                // As the node opens it: trains taken up as one, no datagram longer than the underlay's MTU allows.
+                backend = WireGuardBackend.open(ctx, options.withTransports((address, port, buffers) -> SocketTransport.udp(
+                        UdpTransportConfig.of(address, port).withLargestDatagram(1500 - 28), buffers)));
+                Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
+                        .withTunPool(superPackets));
+                return new OurNode(host, tun.name(), pool, superPackets, backend, pipeline, netlink);
             } catch (IOException | RuntimeException e) {
                 if (backend != null) backend.close();
                 if (tun != null) tun.close();
                 netlink.close();
                 if (pool.outstanding() == 0) pool.close();
+                if (superPackets.outstanding() == 0) superPackets.close();
                 throw e;
             }
         });

@@ -80,7 +80,7 @@ class WireGuardBadInputTest {
                     if (truncated.length == 100) truncated[0] = 1; // an initiation that ends early
                     attacker.send(ByteBuffer.wrap(truncated), target);
                 }
-                byte[] longInitiation = new byte[1800];
+                byte[] longInitiation = new byte[1400]; // an initiation of impossible length, within the largest datagram
                 longInitiation[0] = 1;
                 attacker.send(ByteBuffer.wrap(longInitiation), target);
                 for (int i = 0; i < 5; i++) attacker.send(ByteBuffer.wrap(new byte[3000]), target); // beyond a buffer

@@ -64,6 +64,7 @@ class WireGuardGoNodeTest {
             assertTrue(up > 10e6, "TCP ours -> wireguard-go: " + up + " bit/s");
             assertTrue(down > 10e6, "TCP wireguard-go -> ours: " + down + " bit/s");
 
+            assertTrue(node.pipeline.superPacketsSent() > 0, "TSO super-packets sealed into trains for wireguard-go");
             Counters.Snapshot s = node.stats();
             assertTrue(s.egressPackets() > 1000 && s.ingressPackets() > 1000, "packets each way: " + s.egressPackets() + "/" + s.ingressPackets());
             assertEquals(0, s.dropped(io.dataplane.core.stats.DropReason.WG_DECRYPT_FAILED), "nothing failed to open");

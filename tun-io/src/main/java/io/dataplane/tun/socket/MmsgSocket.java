@@ -51,8 +51,8 @@ public abstract class MmsgSocket implements TransportSocket {
      * Sends {@code packets[0..count)} in {@code sendmmsg} batches, each buffer's data to its peer
      * (address, and port when {@code withPort}); returns how many the kernel took, or {@link
      * #CLOSED}. A TCP super-packet (gsoSize above 0, {@link PacketBuffer#gsoPrefix()} set) goes out
-     * as the datagrams of its segments ({@link #segmentBatch()}, no copy, never waiting) and counts
-     * as taken only if all of them were; the single datagrams around it keep their order.
+     * as the datagrams of its segments ({@link #segmentBatch()}, no copy, never waiting), a {@link
+     * PacketBuffer#TRAIN train} as its datagrams, and each counts as taken only if all of them were; the single datagrams around it keep their order.
      */
     protected int sendWithSegments(PacketBuffer[] packets, int count, boolean wait, boolean withPort) throws ErrnoException {
         WakeableFd.Direction out = fd.writing();
@@ -75,7 +75,8 @@ public abstract class MmsgSocket implements TransportSocket {
                     n = 0;
                 }
                 if (!single) {
-                    int r = segmentBatch().send(out.errno(), fdNumber, p);
+                    int r = p.gsoPrefix() == PacketBuffer.TRAIN ? segmentBatch().sendTrain(out.errno(), fdNumber, p)
+                            : segmentBatch().send(out.errno(), fdNumber, p);
                     if (r == MmsgBatch.CLOSED) return CLOSED;
                     sent += r;
                 }

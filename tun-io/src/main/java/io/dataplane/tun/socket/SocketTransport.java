@@ -298,6 +298,12 @@ public final class SocketTransport implements PollableTransport {
         return socket.sendsSuperPackets();
     }
 
+    /** True for UDP: trains of sealed datagrams go out as they are, with UDP GSO where the kernel takes it. */
+    @Override
+    public boolean sendsTrains() {
+        return socket instanceof UdpSocket;
+    }
+
     /** Datagrams received so far, those of trains included ({@link TransportSocket#received()}). */
     public long received() {
         return socket.received();

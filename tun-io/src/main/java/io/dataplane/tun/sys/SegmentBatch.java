@@ -106,18 +106,7 @@ public final class SegmentBatch {
             int count = 0;
             while (i < n && slot < MAX_SEGMENTS_PER_CALL) {
                 int m = Math.min(perMessage, Math.min(n - i, MAX_SEGMENTS_PER_CALL - slot));
-                long msg = count * MMSG;
-                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + 2L * slot * IOV);
-                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, 2L * m);
-                if (m > 1) {
-                    long c = (long) count * CMSG_SPACE_U16;
-                    controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
-                } else {
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
-                    messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
-                }
+                message(count, 2L * slot * IOV, 2L * m, m, datagram);
                 for (int j = 0; j < m; j++, i++, slot++) {
                     long h = (long) slot * HEADER_STRIDE;
                     segments.writeHeader(i, headers, h);
@@ -134,6 +123,64 @@ public final class SegmentBatch {
             if (r < count) complete = false;
         }
         return complete ? 1 : 0;
+    }
+
+    /**
+     * Sends the train in {@code p} ({@link PacketBuffer#TRAIN}: its datagrams back to back, each
+     * {@link PacketBuffer#gsoSize()} bytes but the last) to its peer as those datagrams, without
+     * waiting: with UDP GSO each message one iovec of up to {@link #MAX_SEGMENTS_PER_MESSAGE}
+     * datagrams, else one message per datagram; one {@code sendmmsg} for up to {@link
+     * #MAX_SEGMENTS_PER_CALL} datagrams.
+     *
+     * @return 1 if every datagram was sent; 0 if the kernel refused any of it (EAGAIN included);
+     *     {@link MmsgBatch#CLOSED} once the descriptor is closed
+     * @throws ErrnoException if the descriptor is unusable ({@link Errno#sendResult})
+     */
+    public int sendTrain(MemorySegment errno, int fd, PacketBuffer p) throws ErrnoException {
+        int datagram = p.gsoSize();
+        int length = p.length();
+        if (datagram <= 0 || length <= 0) return 0;
+        address.set(SocketNative.NET_U16, Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
+        address.set(SocketNative.NET_U32, Structs.SOCKADDR_IN_ADDR, p.peerAddress());
+        int n = (length + datagram - 1) / datagram;
+        long at = p.address() + p.offset();
+        long end = at + length;
+        boolean complete = true;
+        for (int i = 0; i < n; ) {
+            int perMessage = gso ? Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram)) : 1;
+            int count = 0;
+            while (i < n && count < MAX_SEGMENTS_PER_CALL) {
+                int m = Math.min(perMessage, n - i);
+                long bytes = Math.min((long) m * datagram, end - at);
+                long v = count * IOV;
+                iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_BASE, at);
+                iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_LEN, bytes);
+                message(count, v, 1L, m, datagram);
+                at += bytes;
+                i += m;
+                count++;
+            }
+            int r = sendAll(errno, fd, count);
+            if (r == MmsgBatch.CLOSED) return MmsgBatch.CLOSED;
+            if (r < count) complete = false;
+        }
+        return complete ? 1 : 0;
+    }
+
+    // Message k: iovecs from byte iov of the iovec array, iovLen of them, carrying datagrams of `datagram` bytes (UDP_SEGMENT when more than one).
+    private void message(int k, long iov, long iovLen, int datagrams, int datagram) {
+        long msg = k * MMSG;
+        messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + iov);
+        messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, iovLen);
+        if (datagrams > 1) {
+            long c = (long) k * CMSG_SPACE_U16;
+            controls.set(ValueLayout.JAVA_SHORT, c + CMSG_HDR, (short) datagram);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, controls.address() + c);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, CMSG_SPACE_U16);
+        } else {
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
+        }
     }
 
     // sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.

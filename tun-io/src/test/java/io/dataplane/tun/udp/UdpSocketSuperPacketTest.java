@@ -19,7 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UdpSocket#send} of TCP super-packets on 127.0.0.1 (no root needed): every segment arrives
+ * {@link UdpSocket#send} of TCP super-packets, and of trains of ready datagrams ({@link
+ * PacketBuffer#TRAIN}), on 127.0.0.1 (no root needed): every segment (every datagram of a train) arrives
  * as a datagram of its own, in order, byte for byte what {@link TcpSegments} says it is (that class
  * has its own test against independently built segments), with UDP GSO and after
  * {@link UdpSocket#disableGso()}; a 64 KiB super-packet that needs two GSO messages; plain
@@ -80,9 +81,24 @@ class UdpSocketSuperPacketTest {
         return sendPool.acquire().put(b).setPeer(LOOPBACK, receiver.localPort());
     }
 
-    /** What the receiver should get for {@code p}: its data, or each of its segments. */
+    /**
+     * A {@link PacketBuffer#TRAIN train} of {@code count} datagrams of {@code datagram} bytes, the
+     * last {@code last} bytes long, each filled with its own pattern (what WireGuard seals a super-packet into).
+     */
+    private PacketBuffer train(int datagram, int count, int last, int seed) {
+        byte[] b = new byte[datagram * (count - 1) + last];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) (seed * 17 + i / datagram * 5 + i);
+        return sendPool.acquire().put(b).setGsoSize(datagram).setGsoPrefix(PacketBuffer.TRAIN).setPeer(LOOPBACK, receiver.localPort());
+    }
+
+    /** What the receiver should get for {@code p}: its data, each of its segments, or each datagram of a train. */
     private static List<byte[]> datagramsOf(PacketBuffer p) {
-        return p.gsoSize() == 0 ? List.of(p.toByteArray()) : TcpSuperPackets.segmentsOf(p);
+        if (p.gsoSize() == 0) return List.of(p.toByteArray());
+        if (p.gsoPrefix() != PacketBuffer.TRAIN) return TcpSuperPackets.segmentsOf(p);
+        byte[] data = p.toByteArray();
+        List<byte[]> out = new ArrayList<>();
+        for (int at = 0; at < data.length; at += p.gsoSize()) out.add(Arrays.copyOfRange(data, at, Math.min(data.length, at + p.gsoSize())));
+        return out;
     }
 
     /**
@@ -150,6 +166,9 @@ class UdpSocketSuperPacketTest {
         sendAndExpect(plain(60, 3), plain(61, 4), plain(62, 5), plain(63, 6), plain(64, 7),
                 superPacket(20 + 32 + 10 * 1000 + 1, 1000, VXLAN_PREFIX, 7), superPacket(8000, 1448, 0, 8),
                 plain(65, 8), plain(66, 9), plain(67, 10), plain(68, 11), plain(69, 12));
+        // Trains of ready datagrams: 45 of 1440 bytes need two GSO messages; a short one between plain datagrams.
+        sendAndExpect(train(1440, 45, 700, 1));
+        sendAndExpect(plain(50, 20), train(300, 3, 300, 2), plain(51, 21), train(1440, 2, 32, 3));
     }
 
     @Test
