@@ -39,7 +39,8 @@ import java.util.concurrent.locks.LockSupport;
  *       socket's send buffer is full --> release every buffer; refused: SEND_FAILED
  *
  * receive thread "dp-LABEL-rx" (from start): acquire up to batchSize pool buffers
- *   --> recvmmsg into them at the headroom (blocks in poll while the socket is empty)
+ *   --> recvmmsg into them at the headroom, without waiting
+ *       empty: Receiver.onIdle() (what it held back goes on), then recvmmsg waiting in poll
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
  * </pre>
  *
@@ -232,10 +233,16 @@ public final class SocketTransport implements PollableTransport {
             while (!closed) {
                 held += pool.acquire(batch, held, batchSize);
                 if (held == 0) {
+                    receiver.onIdle(); // what it holds may be what the pool lacks
                     LockSupport.parkNanos(IDLE_PARK_NANOS);
                     continue;
                 }
-                int n = socket.receive(batch, held, true);
+                int n = socket.receive(batch, held, false);
+                if (n == 0) {
+                    // The socket is empty: the receiver lets go of what it held back, then this thread waits.
+                    receiver.onIdle();
+                    n = socket.receive(batch, held, true);
+                }
                 if (n == TransportSocket.CLOSED) break;
                 countTruncated();
                 receiver.onReceive(batch, n);
@@ -249,6 +256,11 @@ public final class SocketTransport implements PollableTransport {
             if (!closed) LOG.log(Level.ERROR, this + ": receiver stopped: " + e.getMessage(), e);
         } finally {
             PacketPool.releaseAll(batch, 0, held);
+            try {
+                receiver.onIdle();
+            } catch (RuntimeException e) {
+                if (!closed) LOG.log(Level.ERROR, this + ": receiver failed as it stopped: " + e.getMessage(), e);
+            }
         }
     }
 
@@ -316,6 +328,16 @@ public final class SocketTransport implements PollableTransport {
     /** True if the socket receives trains of datagrams as one buffer (UDP GRO). */
     public boolean receivesTrains() {
         return socket instanceof UdpSocket u && u.gro();
+    }
+
+    /**
+     * True: the receive thread calls {@link Receiver#onIdle} each time the socket is empty, before
+     * it waits in poll (one {@code recvmmsg} without waiting first tells), when the pool is dry, and
+     * as it stops.
+     */
+    @Override
+    public boolean reportsIdle() {
+        return true;
     }
 
     /** The bound port; 0 for a raw IP socket, which has no port. */
