@@ -33,7 +33,9 @@ import java.util.Arrays;
  * to the TUN is held back from one batch to the next until the socket is empty ({@link #onIdle})
  * or a TUN write's worth has gathered: the segments of one TCP flow that a receive cut between two
  * batches still join into one super-packet, as NAPI's GRO holds its packets until its poll ends.
- * A packet waits no longer than the socket has more datagrams ready at once.
+ * A packet waits no longer than the socket has more datagrams ready at once, or, where the last
+ * one held is a TCP segment its flow's next ones may join ({@link #expectsMore}), than the
+ * transport's moment of waiting for them.
  */
 final class IngressStage implements Transport.Receiver {
     private final Transport transport;
@@ -63,6 +65,12 @@ final class IngressStage implements Transport.Receiver {
     @Override
     public void onIdle() {
         toTun.flush();
+    }
+
+    /** True if what is held back for the TUN ends with a TCP segment that the next ones of its flow may join. */
+    @Override
+    public boolean expectsMore() {
+        return holdBack && toTun.holdsOpenRun();
     }
 
     /**

@@ -34,6 +34,17 @@ public interface Transport extends AutoCloseable {
          * calls it. Does nothing by default.
          */
         default void onIdle() {}
+
+        /**
+         * Asked on the transport's own thread when no datagram is waiting, before {@link #onIdle}:
+         * true if what the receiver holds back ends in the middle of a TCP run that datagrams on
+         * their way will likely continue (a sender's segments, cut between two receives). A
+         * transport that reports idle may then wait a moment and receive once more before it calls
+         * {@link #onIdle}. False by default.
+         */
+        default boolean expectsMore() {
+            return false;
+        }
     }
 
     /** Starts receiving; datagrams go to {@code receiver} on the transport's thread until {@link #close}. */

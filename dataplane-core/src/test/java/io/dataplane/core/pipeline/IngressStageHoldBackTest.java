@@ -13,6 +13,7 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.testing.FakeNetwork;
 import io.dataplane.core.testing.FakeTransport;
 import io.dataplane.core.testing.FakeTunnelDevice;
+import io.dataplane.core.testing.TcpSegment;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * {@link IngressStage} on the thread of a transport that reports idle: what goes to the TUN waits
  * from one batch to the next and is written when the transport says its socket is empty, or when
  * a TUN write's worth ({@link Pipeline#MAX_BATCH}) has gathered; bad datagrams are still dropped
- * and counted at once; a transport that does not report idle, and the single-thread path
+ * and counted at once; it expects more while the last packet it holds is a TCP segment a run may
+ * go on after; a transport that does not report idle, and the single-thread path
  * ({@link IngressStage#forward}), get every batch written before the call returns.
  */
 class IngressStageHoldBackTest {
@@ -84,6 +86,37 @@ class IngressStageHoldBackTest {
         assertEquals(0, tun.writtenCount());
     }
 
+    private PacketBuffer tcp(int flags, int payload) {
+        byte[] inner = TcpSegment.of(0x0af40101, 40000, 0x0af40201, 5201, 1000, 1, new byte[0], new byte[payload]).withFlags(flags).bytes();
+        byte[] d = new byte[PipelineTest.MarkerEncapsulation.LEN + inner.length];
+        d[0] = 'D';
+        d[1] = 'P';
+        d[2] = 'T';
+        d[3] = PipelineTest.MarkerEncapsulation.DATA;
+        System.arraycopy(inner, 0, d, PipelineTest.MarkerEncapsulation.LEN, inner.length);
+        return pool.acquire().put(d).setPeer(UNDERLAY_B, PORT);
+    }
+
+    @Test
+    void moreIsExpectedWhileTheLastHeldPacketIsATcpSegmentARunGoesOnAfter() throws Exception {
+        IngressStage stage = stage(idleReporting);
+        assertFalse(stage.expectsMore(), "nothing held");
+        stage.onReceive(new PacketBuffer[] {tcp(TcpSegment.ACK, 100)}, 1);
+        assertTrue(stage.expectsMore(), "an ACK-only segment with data: its flow's next segment may join it");
+        stage.onReceive(new PacketBuffer[] {tcp(TcpSegment.ACK | TcpSegment.PSH, 100)}, 1);
+        assertFalse(stage.expectsMore(), "PSH ends the run");
+        stage.onReceive(new PacketBuffer[] {tcp(TcpSegment.ACK, 100), datagram(9)}, 2);
+        assertFalse(stage.expectsMore(), "the last held packet is not TCP");
+        stage.onReceive(new PacketBuffer[] {tcp(TcpSegment.ACK, 0)}, 1);
+        assertFalse(stage.expectsMore(), "a pure ACK");
+        stage.onReceive(new PacketBuffer[] {tcp(TcpSegment.ACK, 100)}, 1);
+        assertTrue(stage.expectsMore());
+        stage.onIdle();
+        assertFalse(stage.expectsMore(), "all written");
+        for (int i = 0; i < 6; i++) tun.awaitWritten(Duration.ofSeconds(1));
+        assertEquals(0, tun.writtenCount());
+    }
+
     @Test
     void aFullTunWriteGoesWithoutWaitingForIdle() throws Exception {
         IngressStage stage = stage(idleReporting);
@@ -128,8 +161,13 @@ class IngressStageHoldBackTest {
             public void close() {}
         };
         assertFalse(plain.reportsIdle());
-        stage(plain).onReceive(new PacketBuffer[] {datagram(7), datagram(8)}, 2);
+        IngressStage stage = stage(plain);
+        stage.onReceive(new PacketBuffer[] {datagram(7), datagram(8)}, 2);
         assertWritten(7, 8);
+        stage.onReceive(new PacketBuffer[] {tcp(TcpSegment.ACK, 100)}, 1);
+        assertFalse(stage.expectsMore(), "nothing is held back");
+        assertEquals(1, tun.writtenCount());
+        tun.awaitWritten(Duration.ofSeconds(1));
     }
 
     @Test

@@ -40,7 +40,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * receive thread "dp-LABEL-rx" (from start): acquire up to batchSize pool buffers
  *   --> recvmmsg into them at the headroom, without waiting
- *       empty: Receiver.onIdle() (what it held back goes on), then recvmmsg waiting in poll
+ *       empty: Receiver.onIdle() (what it held back goes on), then recvmmsg waiting in poll; where
+ *       the receiver expectsMore() (a TCP run cut mid-way), one sleep of LINGER_NANOS and one more try first
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
  * </pre>
  *
@@ -66,6 +67,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class SocketTransport implements PollableTransport {
     private static final Logger LOG = System.getLogger(SocketTransport.class.getName());
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** The receive thread's one sleep before it calls an empty socket idle while its receiver {@linkplain Receiver#expectsMore expects more}. */
+    static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
     /**
      * Opens {@link #udp} transports with the defaults of {@link UdpTransportConfig#of} (sending on
@@ -238,6 +241,11 @@ public final class SocketTransport implements PollableTransport {
                     continue;
                 }
                 int n = socket.receive(batch, held, false);
+                if (n == 0 && receiver.expectsMore()) {
+                    // A TCP run cut mid-way: its next segments are likely on their way; one short sleep gathers them into one write.
+                    LockSupport.parkNanos(LINGER_NANOS);
+                    n = socket.receive(batch, held, false);
+                }
                 if (n == 0) {
                     // The socket is empty: the receiver lets go of what it held back, then this thread waits.
                     receiver.onIdle();
@@ -333,7 +341,8 @@ public final class SocketTransport implements PollableTransport {
     /**
      * True: the receive thread calls {@link Receiver#onIdle} each time the socket is empty, before
      * it waits in poll (one {@code recvmmsg} without waiting first tells), when the pool is dry, and
-     * as it stops.
+     * as it stops. While the receiver {@linkplain Receiver#expectsMore expects more} it sleeps
+     * {@code LINGER_NANOS} once and tries again before it calls the socket empty.
      */
     @Override
     public boolean reportsIdle() {

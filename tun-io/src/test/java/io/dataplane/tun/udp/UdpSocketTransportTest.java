@@ -122,6 +122,40 @@ class UdpSocketTransportTest {
     }
 
     @Test
+    void aReceiverThatAlwaysExpectsMoreIsStillToldOfIdle() throws Exception {
+        SocketTransport b = open(64, 8);
+        AtomicInteger asked = new AtomicInteger();
+        AtomicInteger idle = new AtomicInteger();
+        AtomicInteger got = new AtomicInteger();
+        b.start(new Transport.Receiver() {
+            @Override
+            public void onReceive(PacketBuffer[] batch, int n) {
+                got.addAndGet(n);
+                for (int i = 0; i < n; i++) batch[i].release();
+            }
+
+            @Override
+            public boolean expectsMore() {
+                asked.incrementAndGet();
+                return true;
+            }
+
+            @Override
+            public void onIdle() {
+                if (got.get() == 3) idle.incrementAndGet();
+            }
+        });
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            for (int i = 0; i < 3; i++) sender.send(new DatagramPacket(new byte[] {(byte) i}, 1, InetAddress.getLoopbackAddress(), b.localPort()));
+        }
+        // One short wait for the rest of a run, then the socket counts as empty: no spinning on a receiver that always hopes.
+        await(() -> got.get() == 3 && idle.get() == 1, "the three datagrams, then onIdle");
+        assertTrue(asked.get() >= 1, "expectsMore never asked");
+        Thread.sleep(50);
+        assertEquals(1, idle.get(), "onIdle again without a datagram or a close: the thread did not wait");
+    }
+
+    @Test
     void oversizeDatagramIsDroppedAndCountedGoodOnesFlow() throws Exception {
         SocketTransport b = open(64, 8);
         ConcurrentLinkedQueue<byte[]> got = new ConcurrentLinkedQueue<>();
