@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The library's {@link Transport} over FFM system calls, for UDP ({@link #udp}) and raw IP
@@ -39,9 +40,9 @@ import java.util.concurrent.locks.LockSupport;
  *       socket's send buffer is full --> release every buffer; refused: SEND_FAILED
  *
  * receive thread "dp-LABEL-rx" (from start): acquire up to batchSize pool buffers
- *   --> recvmmsg into them at the headroom, without waiting
- *       empty: Receiver.onIdle() (what it held back goes on), then recvmmsg waiting in poll; where
- *       the receiver expectsMore() (a TCP run cut mid-way), one sleep of LINGER_NANOS and one more try first
+ *   --> recvmmsg into them at the headroom, waiting in poll while the socket is empty; before the wait
+ *       Receiver.onIdle() (what it held back goes on), or, where the receiver expectsMore() (a TCP run
+ *       cut mid-way), one sleep of LINGER_NANOS and one more try first
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
  * </pre>
  *
@@ -229,8 +230,35 @@ public final class SocketTransport implements PollableTransport {
         }
     }
 
+    /**
+     * The receive thread's words with its receiver where the socket is empty, before the wait in
+     * poll: one sleep of {@link #LINGER_NANOS} and one more try while the receiver expects more,
+     * then {@link Receiver#onIdle}. Reset before each receive.
+     */
+    private static final class EmptySocket implements BooleanSupplier {
+        private final Receiver receiver;
+        private boolean lingered;
+
+        EmptySocket(Receiver receiver) {
+            this.receiver = receiver;
+        }
+
+        @Override
+        public boolean getAsBoolean() {
+            if (!lingered && receiver.expectsMore()) {
+                // A TCP run cut mid-way: its next segments are likely on their way; one short sleep gathers them into one write.
+                lingered = true;
+                LockSupport.parkNanos(LINGER_NANOS);
+                return true;
+            }
+            receiver.onIdle();
+            return false;
+        }
+    }
+
     private void receiveLoop(Receiver receiver) {
         PacketBuffer[] batch = new PacketBuffer[batchSize];
+        EmptySocket empty = new EmptySocket(receiver);
         int held = 0;
         try {
             while (!closed) {
@@ -240,17 +268,8 @@ public final class SocketTransport implements PollableTransport {
                     LockSupport.parkNanos(IDLE_PARK_NANOS);
                     continue;
                 }
-                int n = socket.receive(batch, held, false);
-                if (n == 0 && receiver.expectsMore()) {
-                    // A TCP run cut mid-way: its next segments are likely on their way; one short sleep gathers them into one write.
-                    LockSupport.parkNanos(LINGER_NANOS);
-                    n = socket.receive(batch, held, false);
-                }
-                if (n == 0) {
-                    // The socket is empty: the receiver lets go of what it held back, then this thread waits.
-                    receiver.onIdle();
-                    n = socket.receive(batch, held, true);
-                }
+                empty.lingered = false;
+                int n = socket.receive(batch, held, empty);
                 if (n == TransportSocket.CLOSED) break;
                 countTruncated();
                 receiver.onReceive(batch, n);
@@ -340,8 +359,8 @@ public final class SocketTransport implements PollableTransport {
 
     /**
      * True: the receive thread calls {@link Receiver#onIdle} each time the socket is empty, before
-     * it waits in poll (one {@code recvmmsg} without waiting first tells), when the pool is dry, and
-     * as it stops. While the receiver {@linkplain Receiver#expectsMore expects more} it sleeps
+     * it waits in poll (where recvmmsg finds it empty: no extra system call), when the pool is dry,
+     * and as it stops. While the receiver {@linkplain Receiver#expectsMore expects more} it sleeps
      * {@code LINGER_NANOS} once and tries again before it calls the socket empty.
      */
     @Override
