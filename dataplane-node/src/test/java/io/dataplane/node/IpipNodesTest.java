@@ -17,11 +17,12 @@ import io.dataplane.tun.testing.Hosts;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
  * Two of our ipip nodes, one per namespace (this kernel has no ipip module, so the kernel cannot be
- * the other end): ping and iperf3 TCP both ways; tshark on the underlay decodes what we send as
+ * the other end): ping and iperf3 TCP both ways, with offload and on the plain path; tshark on the underlay decodes what we send as
  * IPIP around the pods' ICMP, with the inner DF copied out; IP-in-IP from an address that is no
  * peer's is dropped and counted while good traffic goes on; and the kernel, which has no handler
  * for protocol 4, answers nothing with ICMP protocol unreachable while our socket takes protocol 4,
@@ -92,6 +93,32 @@ class IpipNodesTest {
             }
             assertFalse(VxlanInteropTest.linkExists(a, "flannel.ipip"), "the TUN must be gone after close");
             assertFalse(VxlanInteropTest.linkExists(b, "flannel.ipip"), "the TUN must be gone after close");
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
+    @Test
+    void withoutOffloadThePlainPathCarriesPingAndTcpBothWays() throws Exception {
+        Prerequisites.program("iperf3");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host a = bed.host(1);
+            Testbed.Host b = bed.host(2);
+            UnaryOperator<NodeConfig> plain = c -> c.withPacketPath(c.packetPath().withOffload(false));
+            OverlayNode nodeA = bed.start(a, IPIP, plain);
+            OverlayNode nodeB = bed.start(b, IPIP, plain);
+            nodeA.addPeer(nodeB.localLease());
+            nodeB.addPeer(nodeA.localLease());
+            Traffic.assertPings(a, b, 4);
+            Traffic.assertTcpBothWays(bed, a, b, "ipip nodes without offload");
+            for (OverlayNode n : List.of(nodeA, nodeB)) {
+                // One packet per TUN read and per TUN write: nothing cut, nothing joined.
+                assertEquals(0, n.superPacketsSent(), "super-packets sent without offload by " + n);
+                assertEquals(0, n.segmentsJoined(), "segments joined without offload by " + n);
+                NodeStats s = n.stats();
+                assertTrue(s.egressPackets() > 1000 && s.ingressPackets() > 1000, s.toString());
+                n.close();
+                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+            }
             assertEquals(List.of(), log.problems());
         }
     }

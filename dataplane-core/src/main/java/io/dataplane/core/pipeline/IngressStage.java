@@ -34,6 +34,14 @@ import java.util.Arrays;
  * found the source among its peers with the check it makes anyway), what goes to the TUN counts on
  * that peer, and so does a datagram dropped after the check; a train's counts go to its peer once.
  * The clock is read once per batch, for the peers' time of the last packet.
+ *
+ * <p>On the thread of a transport that {@link Transport#reportsIdle() reports idle}, what goes
+ * to the TUN is held back from one batch to the next until the socket is empty ({@link #onIdle})
+ * or a TUN write's worth has gathered: the segments of one TCP flow that a receive cut between two
+ * batches still join into one super-packet, as NAPI's GRO holds its packets until its poll ends.
+ * A packet waits no longer than the socket has more datagrams ready at once, or, where the last
+ * one held is a TCP segment its flow's next ones may join ({@link #expectsMore}), than the
+ * transport's moment of waiting for them.
  */
 final class IngressStage implements Transport.Receiver {
     private final Transport transport;
@@ -42,6 +50,7 @@ final class IngressStage implements Transport.Receiver {
     private final Counters counters;
     private final PacketBuffer[] replies = new PacketBuffer[Pipeline.MAX_BATCH];
     private final PacketTrain train = new PacketTrain();
+    private final boolean holdBack; // onReceive leaves the TUN writes to onIdle
     private long now; // of this batch, 0 until a peer is counted
 
     /** A stage that writes through {@code toTun}, replies through {@code transport} and counts on {@code counters}. */
@@ -50,20 +59,38 @@ final class IngressStage implements Transport.Receiver {
         this.encap = encap;
         this.toTun = toTun;
         this.counters = counters;
+        this.holdBack = transport.reportsIdle();
     }
 
     @Override
     public void onReceive(PacketBuffer[] batch, int count) {
-        forward(batch, count);
+        forward(batch, count, !holdBack);
+    }
+
+    /** Writes what the batches before held back for the TUN. */
+    @Override
+    public void onIdle() {
+        toTun.flush();
+    }
+
+    /** True if what is held back for the TUN ends with a TCP segment that the next ones of its flow may join. */
+    @Override
+    public boolean expectsMore() {
+        return holdBack && toTun.holdsOpenRun();
     }
 
     /**
-     * Forwards {@code batch[0..count)}, which it takes (forwarded, replied or dropped and released);
-     * the array's slots are left as they are, for the caller to reuse.
+     * Forwards {@code batch[0..count)}, which it takes (forwarded, replied or dropped and released),
+     * the TUN writes included; the array's slots are left as they are, for the caller to reuse.
      *
      * @return {@code count}
      */
     int forward(PacketBuffer[] batch, int count) {
+        return forward(batch, count, true);
+    }
+
+    // As forward(batch, count); without flush, the packets for the TUN may wait in toTun for the next batch.
+    private int forward(PacketBuffer[] batch, int count, boolean flush) {
         int r = 0;
         now = 0;
         for (int i = 0; i < count; i++) {
@@ -74,7 +101,7 @@ final class IngressStage implements Transport.Receiver {
             }
             r = forwardOne(p, r);
         }
-        toTun.flush();
+        if (flush) toTun.flush();
         if (r > 0) sendReplies(r);
         return count;
     }

@@ -7,6 +7,7 @@ import io.dataplane.core.ring.PacketRing;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
+import io.dataplane.core.wire.TcpCoalescer;
 import java.io.IOException;
 
 /**
@@ -27,6 +28,9 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
 
     /** Writes what {@link #add} kept back; the caller's batch is done. */
     void flush();
+
+    /** True if what {@link #add} kept back ends with a TCP segment a run may go on after ({@link TcpCoalescer#continuable}). */
+    boolean holdsOpenRun();
 
     /**
      * Hands packets to the TUN writer thread; a full ring drops ({@code RING_FULL}), never blocks,
@@ -56,6 +60,11 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
 
         @Override
         public void flush() {}
+
+        @Override
+        public boolean holdsOpenRun() {
+            return false;
+        }
     }
 
     /**
@@ -108,6 +117,11 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
             } finally {
                 buffer.release();
             }
+        }
+
+        @Override
+        public boolean holdsOpenRun() {
+            return count > 0 && TcpCoalescer.continuable(pending[count - 1]);
         }
 
         /** Takes up to {@code limit} (at most {@link Pipeline#MAX_BATCH}) from {@code ring} and writes them; returns how many. */

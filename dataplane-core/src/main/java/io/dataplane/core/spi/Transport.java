@@ -25,6 +25,26 @@ public interface Transport extends AutoCloseable {
          * owns (it must release or hand on every one). The array is reused after the call returns.
          */
         void onReceive(PacketBuffer[] batch, int count);
+
+        /**
+         * Called on the transport's own thread when no datagram is waiting, before the transport
+         * waits for the next, and once more as it stops (also when it has no buffers to receive
+         * into): what the receiver held back from earlier batches, to join it with what came right
+         * after, goes on now. Only a transport that {@link Transport#reportsIdle() reports idle}
+         * calls it. Does nothing by default.
+         */
+        default void onIdle() {}
+
+        /**
+         * Asked on the transport's own thread when no datagram is waiting, before {@link #onIdle}:
+         * true if what the receiver holds back ends in the middle of a TCP run that datagrams on
+         * their way will likely continue (a sender's segments, cut between two receives). A
+         * transport that reports idle may then wait a moment and receive once more before it calls
+         * {@link #onIdle}. False by default.
+         */
+        default boolean expectsMore() {
+            return false;
+        }
     }
 
     /** Starts receiving; datagrams go to {@code receiver} on the transport's thread until {@link #close}. */
@@ -56,6 +76,15 @@ public interface Transport extends AutoCloseable {
      * caller must not hand it any.
      */
     default boolean sendsTrains() {
+        return false;
+    }
+
+    /**
+     * True if the transport calls {@link Receiver#onIdle} whenever its socket is empty, before it
+     * waits, and as it stops: its receiver may then keep packets back across batches. False by
+     * default: a receiver must finish each batch within {@link Receiver#onReceive}.
+     */
+    default boolean reportsIdle() {
         return false;
     }
 

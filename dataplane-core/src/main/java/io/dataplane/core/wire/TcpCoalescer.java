@@ -145,6 +145,22 @@ public final class TcpCoalescer {
         return tcp.verifyChecksum(src, dst, l4);
     }
 
+    /**
+     * True if {@code p} is a segment a run may go on after: IPv4 without options, not a fragment,
+     * TCP with payload and only ACK set (no PSH, which ends a run). Reads the headers without
+     * checking checksums; false for anything shorter than the two headers.
+     */
+    public static boolean continuable(PacketBuffer p) {
+        MemorySegment s = p.segment();
+        long o = p.offset();
+        int len = p.length();
+        if (p.gsoSize() != 0 || len <= IP_LEN + TcpHeader.HEADER_LEN || o + len > s.byteSize()) return false;
+        if (s.get(NetworkOrder.U8, o + Ipv4Header.VER_IHL) != 0x45 || s.get(NetworkOrder.U8, o + Ipv4Header.PROTOCOL) != Ipv4Header.PROTO_TCP) return false;
+        if ((s.get(NetworkOrder.U16, o + Ipv4Header.FLAGS_FRAG) & (Ipv4Header.FLAG_MF | Ipv4Header.FRAG_OFFSET_MASK)) != 0) return false;
+        int thl = (Byte.toUnsignedInt(s.get(NetworkOrder.U8, o + IP_LEN + TcpHeader.DATA_OFFSET)) >>> 4) * 4;
+        return IP_LEN + thl < len && s.get(NetworkOrder.U8, o + IP_LEN + TcpHeader.FLAGS) == ACK;
+    }
+
     /** Segments in the run. */
     public int count() {
         return count;

@@ -103,9 +103,22 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
 
     private void deliver(Receiver receiver) {
         PacketBuffer[] batch = new PacketBuffer[BATCH];
+        try {
+            deliver(receiver, batch);
+        } finally {
+            receiver.onIdle();
+        }
+    }
+
+    // As a socket transport's receive thread: the receiver hears of an empty inbox before each wait.
+    private void deliver(Receiver receiver, PacketBuffer[] batch) {
         while (!closed) {
             try {
-                PacketBuffer first = inbox.poll(20, TimeUnit.MILLISECONDS);
+                PacketBuffer first = inbox.poll();
+                if (first == null) {
+                    receiver.onIdle();
+                    first = inbox.poll(20, TimeUnit.MILLISECONDS);
+                }
                 if (first == null) continue;
                 batch[0] = first;
                 int n = 1;
@@ -184,6 +197,12 @@ public final class FakeTransport implements PollableTransport, FakePoller.Source
     /** True: a train of datagrams reaches its receiver as one buffer with the datagram size, as UDP GSO and GRO on both ends would. */
     @Override
     public boolean sendsTrains() {
+        return true;
+    }
+
+    /** True: the delivery thread calls {@link Receiver#onIdle} whenever the inbox is empty, before it waits, and as it stops. */
+    @Override
+    public boolean reportsIdle() {
         return true;
     }
 

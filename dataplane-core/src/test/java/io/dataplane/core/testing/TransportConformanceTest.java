@@ -3,6 +3,7 @@ package io.dataplane.core.testing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
@@ -12,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,6 +73,10 @@ public abstract class TransportConformanceTest {
 
     protected Pair pair;
     protected final BlockingQueue<Datagram> receivedByB = new LinkedBlockingQueue<>();
+    private final AtomicInteger idleCallsOfB = new AtomicInteger();
+    private final AtomicInteger takenByB = new AtomicInteger();
+    // How many datagrams b had received at its last onIdle; -1 when a batch came after it.
+    private final AtomicInteger lastIdleOfB = new AtomicInteger(-1);
 
     @BeforeEach
     void open() throws Exception {
@@ -78,11 +84,22 @@ public abstract class TransportConformanceTest {
         pair.a().start((batch, n) -> {
             for (int i = 0; i < n; i++) batch[i].release();
         });
-        pair.b().start((batch, n) -> {
-            for (int i = 0; i < n; i++) {
-                PacketBuffer p = batch[i];
-                receivedByB.add(new Datagram(p.toByteArray(), p.peerAddress(), p.peerPort()));
-                p.release();
+        pair.b().start(new Transport.Receiver() {
+            @Override
+            public void onReceive(PacketBuffer[] batch, int n) {
+                for (int i = 0; i < n; i++) {
+                    PacketBuffer p = batch[i];
+                    receivedByB.add(new Datagram(p.toByteArray(), p.peerAddress(), p.peerPort()));
+                    p.release();
+                }
+                takenByB.addAndGet(n);
+                lastIdleOfB.set(-1);
+            }
+
+            @Override
+            public void onIdle() {
+                idleCallsOfB.incrementAndGet();
+                lastIdleOfB.set(takenByB.get());
             }
         });
     }
@@ -139,6 +156,23 @@ public abstract class TransportConformanceTest {
             seen.add((d.payload()[0] & 0xff) | (d.payload()[1] & 0xff) << 8);
         }
         assertEquals(n, seen.size());
+    }
+
+    @Test
+    void idleIsReportedOnceTheDatagramsAreTakenOrNeverAtAll() throws Exception {
+        PacketBuffer[] batch = {datagram(new byte[] {1, 2, 3}), datagram(new byte[] {4, 5, 6})};
+        assertEquals(2, pair.a().send(batch, 2));
+        for (int i = 0; i < 2; i++) assertNotNull(receivedByB.poll(5, TimeUnit.SECONDS), "datagram " + i + " did not arrive within 5 s");
+        if (!pair.b().reportsIdle()) {
+            assertEquals(0, idleCallsOfB.get(), "onIdle called by a transport that does not report idle");
+            return;
+        }
+        // Nothing more comes: before it waits, the transport tells its receiver, after the last batch.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (lastIdleOfB.get() != 2) {
+            assertTrue(System.nanoTime() < deadline, "no onIdle after both datagrams within 5 s (last: " + lastIdleOfB.get() + ")");
+            Thread.sleep(1);
+        }
     }
 
     @Test

@@ -523,6 +523,27 @@ class TcpCoalescerTest {
         }
     }
 
+    @Test
+    void continuableIsAnAckOnlySegmentWithPayloadOfPlainIpv4() {
+        TcpSegment s = first(1000, MSS);
+        assertTrue(TcpCoalescer.continuable(load(s)));
+        assertTrue(TcpCoalescer.continuable(load(s.withOptions(new byte[40]).withPayload(new byte[1]))), "the longest TCP header, one byte of data");
+        assertFalse(TcpCoalescer.continuable(load(s.withFlags(ACK | PSH))), "PSH ends a run");
+        assertFalse(TcpCoalescer.continuable(load(s.withFlags(ACK | FIN))));
+        assertFalse(TcpCoalescer.continuable(load(s.withPayload(new byte[0]))), "a pure ACK");
+        assertFalse(TcpCoalescer.continuable(load(s.withIpOptions(new byte[] {1, 1, 1, 0}))));
+        assertFalse(TcpCoalescer.continuable(load(s.withFragmentWord(MF))));
+        byte[] udp = s.bytes();
+        udp[9] = 17;
+        assertFalse(TcpCoalescer.continuable(load(udp)), "not TCP");
+        assertFalse(TcpCoalescer.continuable(load(s).setGsoSize(MSS)), "a super-packet");
+        byte[] cut = Arrays.copyOf(s.bytes(), 39);
+        assertFalse(TcpCoalescer.continuable(load(cut)), "shorter than the two headers");
+        byte[] headerBeyond = Arrays.copyOf(s.withOptions(new byte[0]).withPayload(new byte[1]).bytes(), 41);
+        headerBeyond[32] = (byte) 0xf0; // data offset 15: a 60-byte TCP header in 21 bytes of IP payload
+        assertFalse(TcpCoalescer.continuable(load(headerBeyond)), "a TCP header longer than the packet");
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -7,6 +7,7 @@ import io.dataplane.tun.sys.SegmentBatch;
 import io.dataplane.tun.sys.WakeableFd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.util.function.BooleanSupplier;
 
 /**
  * What the {@link TransportSocket}s over {@code sendmmsg}/{@code recvmmsg} share, whatever their
@@ -140,7 +141,13 @@ public abstract class MmsgSocket implements TransportSocket {
 
     @Override
     public int receive(PacketBuffer[] packets, int count, boolean block) throws IOException {
-        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, acceptor, this);
+        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), block, null, acceptor, this);
+    }
+
+    /** Asks {@code beforeWait} where recvmmsg finds the socket empty, before poll: no extra system call. */
+    @Override
+    public int receive(PacketBuffer[] packets, int count, BooleanSupplier beforeWait) throws IOException {
+        return receiveBatch.receive(fd.reading(), fdNumber, packets, Math.min(count, batchSize), true, beforeWait, acceptor, this);
     }
 
     // Drops (and counts) truncated datagrams and the ones accept refuses; keeps the filled buffers first.

@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The library's {@link Transport} over FFM system calls, for UDP ({@link #udp}) and raw IP
@@ -39,7 +40,9 @@ import java.util.concurrent.locks.LockSupport;
  *       socket's send buffer is full --> release every buffer; refused: SEND_FAILED
  *
  * receive thread "dp-LABEL-rx" (from start): acquire up to batchSize pool buffers
- *   --> recvmmsg into them at the headroom (blocks in poll while the socket is empty)
+ *   --> recvmmsg into them at the headroom, waiting in poll while the socket is empty; before the wait
+ *       Receiver.onIdle() (what it held back goes on), or, where the receiver expectsMore() (a TCP run
+ *       cut mid-way), one sleep of LINGER_NANOS and one more try first
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
  * </pre>
  *
@@ -65,6 +68,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class SocketTransport implements PollableTransport {
     private static final Logger LOG = System.getLogger(SocketTransport.class.getName());
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** The receive thread's one sleep before it calls an empty socket idle while its receiver {@linkplain Receiver#expectsMore expects more}. */
+    static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
     /**
      * Opens {@link #udp} transports with the defaults of {@link UdpTransportConfig#of} (sending on
@@ -225,17 +230,46 @@ public final class SocketTransport implements PollableTransport {
         }
     }
 
+    /**
+     * The receive thread's words with its receiver where the socket is empty, before the wait in
+     * poll: one sleep of {@link #LINGER_NANOS} and one more try while the receiver expects more,
+     * then {@link Receiver#onIdle}. Reset before each receive.
+     */
+    private static final class EmptySocket implements BooleanSupplier {
+        private final Receiver receiver;
+        private boolean lingered;
+
+        EmptySocket(Receiver receiver) {
+            this.receiver = receiver;
+        }
+
+        @Override
+        public boolean getAsBoolean() {
+            if (!lingered && receiver.expectsMore()) {
+                // A TCP run cut mid-way: its next segments are likely on their way; one short sleep gathers them into one write.
+                lingered = true;
+                LockSupport.parkNanos(LINGER_NANOS);
+                return true;
+            }
+            receiver.onIdle();
+            return false;
+        }
+    }
+
     private void receiveLoop(Receiver receiver) {
         PacketBuffer[] batch = new PacketBuffer[batchSize];
+        EmptySocket empty = new EmptySocket(receiver);
         int held = 0;
         try {
             while (!closed) {
                 held += pool.acquire(batch, held, batchSize);
                 if (held == 0) {
+                    receiver.onIdle(); // what it holds may be what the pool lacks
                     LockSupport.parkNanos(IDLE_PARK_NANOS);
                     continue;
                 }
-                int n = socket.receive(batch, held, true);
+                empty.lingered = false;
+                int n = socket.receive(batch, held, empty);
                 if (n == TransportSocket.CLOSED) break;
                 countTruncated();
                 receiver.onReceive(batch, n);
@@ -249,6 +283,11 @@ public final class SocketTransport implements PollableTransport {
             if (!closed) LOG.log(Level.ERROR, this + ": receiver stopped: " + e.getMessage(), e);
         } finally {
             PacketPool.releaseAll(batch, 0, held);
+            try {
+                receiver.onIdle();
+            } catch (RuntimeException e) {
+                if (!closed) LOG.log(Level.ERROR, this + ": receiver failed as it stopped: " + e.getMessage(), e);
+            }
         }
     }
 
@@ -322,6 +361,17 @@ public final class SocketTransport implements PollableTransport {
     /** True if the socket receives trains of datagrams as one buffer (UDP GRO). */
     public boolean receivesTrains() {
         return socket instanceof UdpSocket u && u.gro();
+    }
+
+    /**
+     * True: the receive thread calls {@link Receiver#onIdle} each time the socket is empty, before
+     * it waits in poll (where recvmmsg finds it empty: no extra system call), when the pool is dry,
+     * and as it stops. While the receiver {@linkplain Receiver#expectsMore expects more} it sleeps
+     * {@code LINGER_NANOS} once and tries again before it calls the socket empty.
+     */
+    @Override
+    public boolean reportsIdle() {
+        return true;
     }
 
     /** The bound port; 0 for a raw IP socket, which has no port. */

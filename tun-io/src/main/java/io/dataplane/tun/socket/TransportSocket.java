@@ -2,6 +2,7 @@ package io.dataplane.tun.socket;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import java.io.IOException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The socket under a {@link SocketTransport}: a nonblocking IPv4 datagram socket moved in
@@ -39,6 +40,20 @@ public interface TransportSocket extends AutoCloseable {
      * @throws IOException naming the call, the socket and the errno if receiving fails
      */
     int receive(PacketBuffer[] packets, int count, boolean block) throws IOException;
+
+    /**
+     * As {@link #receive(PacketBuffer[], int, boolean) receive(packets, count, true)}, asking
+     * {@code beforeWait} each time the socket is found empty, before the wait: true has it try the
+     * socket once more (the hook slept a moment meanwhile), false has it wait now. By default one
+     * receive without waiting tells; a socket that can, asks where it finds the socket empty anyway.
+     */
+    default int receive(PacketBuffer[] packets, int count, BooleanSupplier beforeWait) throws IOException {
+        while (true) {
+            int n = receive(packets, count, false);
+            if (n != 0) return n;
+            if (!beforeWait.getAsBoolean()) return receive(packets, count, true);
+        }
+    }
 
     /** Datagrams {@link #receive} dropped because they did not fit their buffer, so far. */
     long truncated();

@@ -5,6 +5,7 @@ import io.dataplane.tun.ErrnoException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.BooleanSupplier;
 
 /**
  * The native arrays of one direction of an IPv4 datagram socket ({@code mmsghdr}, {@code iovec}
@@ -161,15 +162,16 @@ public final class MmsgBatch {
      * inside {@code in}'s enter/exit: each buffer from its offset to its end, then {@code acceptor}
      * makes them packets. When the acceptor keeps none it reads again. With {@code block} it waits
      * in {@code poll} for the first datagram (a close wakes it), without it it returns 0 when none
-     * is waiting.
+     * is waiting. Before each wait it asks {@code beforeWait} (null: none), which may have it try
+     * once more instead.
      *
      * @param socket named in an error (its {@code toString}, only then)
      * @return the number of buffers filled, or {@link #CLOSED}
      * @throws ErrnoException naming {@code recvmmsg} and the socket for an errno that {@link
      *     Errno#ioResult} does not take as "again" or "closed"
      */
-    public int receive(WakeableFd.Direction in, int fd, PacketBuffer[] packets, int limit, boolean block, Acceptor acceptor,
-            Object socket) throws ErrnoException {
+    public int receive(WakeableFd.Direction in, int fd, PacketBuffer[] packets, int limit, boolean block, BooleanSupplier beforeWait,
+            Acceptor acceptor, Object socket) throws ErrnoException {
         if (limit <= 0) return 0;
         if (!in.enter()) return CLOSED;
         try {
@@ -186,6 +188,7 @@ public final class MmsgBatch {
                 if (o == Errno.Outcome.CLOSED) return CLOSED;
                 if (o == Errno.Outcome.AGAIN) {
                     if (!block) return 0;
+                    if (beforeWait != null && beforeWait.getAsBoolean()) continue;
                     if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
                 }
             }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
@@ -83,6 +84,75 @@ class UdpSocketTransportTest {
         }
         assertTrue(largest.get() > 1, "one recvmmsg should deliver several datagrams, largest batch " + largest.get());
         assertEquals(100, got.stream().distinct().count());
+    }
+
+    @Test
+    void idleIsReportedOnlyOnceTheQueuedBurstIsTakenAndAgainAtClose() throws Exception {
+        SocketTransport b = open(256, 16);
+        assertTrue(b.reportsIdle());
+        ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+        AtomicInteger got = new AtomicInteger();
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            // 100 datagrams queued before the receive thread starts: seven batches of up to 16, no wait between them.
+            for (int i = 0; i < 100; i++) {
+                sender.send(new DatagramPacket(new byte[] {(byte) i}, 1, InetAddress.getLoopbackAddress(), b.localPort()));
+            }
+            b.start(new Transport.Receiver() {
+                @Override
+                public void onReceive(PacketBuffer[] batch, int n) {
+                    events.add("batch");
+                    got.addAndGet(n);
+                    for (int i = 0; i < n; i++) batch[i].release();
+                }
+
+                @Override
+                public void onIdle() {
+                    events.add("idle " + got.get());
+                }
+            });
+            await(() -> events.contains("idle 100"), "onIdle after the 100th datagram");
+        }
+        List<String> seen = new ArrayList<>(events);
+        assertEquals(List.of("idle 100"), seen.stream().filter(e -> e.startsWith("idle")).toList(),
+                "onIdle while datagrams of the burst still waited in the socket: " + seen);
+        int before = events.size();
+        b.close();
+        assertEquals(before + 1, events.size(), "one onIdle as the transport stopped: " + events);
+        assertEquals("idle 100", List.copyOf(events).get(before));
+    }
+
+    @Test
+    void aReceiverThatAlwaysExpectsMoreIsStillToldOfIdle() throws Exception {
+        SocketTransport b = open(64, 8);
+        AtomicInteger asked = new AtomicInteger();
+        AtomicInteger idle = new AtomicInteger();
+        AtomicInteger got = new AtomicInteger();
+        b.start(new Transport.Receiver() {
+            @Override
+            public void onReceive(PacketBuffer[] batch, int n) {
+                got.addAndGet(n);
+                for (int i = 0; i < n; i++) batch[i].release();
+            }
+
+            @Override
+            public boolean expectsMore() {
+                asked.incrementAndGet();
+                return true;
+            }
+
+            @Override
+            public void onIdle() {
+                if (got.get() == 3) idle.incrementAndGet();
+            }
+        });
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            for (int i = 0; i < 3; i++) sender.send(new DatagramPacket(new byte[] {(byte) i}, 1, InetAddress.getLoopbackAddress(), b.localPort()));
+        }
+        // One short wait for the rest of a run, then the socket counts as empty: no spinning on a receiver that always hopes.
+        await(() -> got.get() == 3 && idle.get() == 1, "the three datagrams, then onIdle");
+        assertTrue(asked.get() >= 1, "expectsMore never asked");
+        Thread.sleep(50);
+        assertEquals(1, idle.get(), "onIdle again without a datagram or a close: the thread did not wait");
     }
 
     @Test
