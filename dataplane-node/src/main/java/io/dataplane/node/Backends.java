@@ -29,9 +29,10 @@ final class Backends {
      * config}; its UDP socket takes trains of datagrams up as one if {@code receiveTrains}.
      */
     static Backend open(BackendProvider provider, BackendContext context, NodeConfig config, boolean receiveTrains) throws IOException {
-        // The datagram of a full TUN packet: with trains (UDP GRO) a train of longer ones is dropped as OVERSIZE.
-        int largestDatagram = Math.min(context.tunMtu() + provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN,
-                UdpTransportConfig.MAX_DATAGRAM);
+        // The datagram of a full TUN packet: with trains (UDP GRO) a longer one is dropped as OVERSIZE,
+        // but for a backend whose peers send whole super-packets alone (a kernel VTEP), which it judges itself.
+        int largestDatagram = provider.receive() == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? UdpTransportConfig.MAX_DATAGRAM
+                : Math.min(context.tunMtu() + provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN, UdpTransportConfig.MAX_DATAGRAM);
         return provider.open(context, setup(config, largestDatagram, receiveTrains));
     }
 

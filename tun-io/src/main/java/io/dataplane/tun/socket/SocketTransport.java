@@ -123,7 +123,7 @@ public final class SocketTransport implements PollableTransport {
      * UdpTransportConfig#receiveTrains()} allows it, it also receives trains of
      * datagrams from one sender as one buffer each ({@code UDP_GRO}: {@link UdpSocket#enableGro}),
      * which the receiver gets with the datagram size in {@link PacketBuffer#gsoSize()}, and drops
-     * a train of datagrams longer than {@link UdpTransportConfig#largestDatagram()} as {@code OVERSIZE}; with
+     * a datagram longer than {@link UdpTransportConfig#largestDatagram()} as {@code OVERSIZE}; with
      * smaller buffers every datagram comes on its own. A caller of {@link #receiveNow} on such a
      * transport passes buffers as large, or a train is dropped as {@code OVERSIZE}.
      *

@@ -118,11 +118,12 @@ public final class UdpSocket extends MmsgSocket {
         p.setLength(length).setPeer(b.peerAddress(i), b.peerPort(i));
         if (!gro) return true;
         int segmentSize = b.controlInt(i, SocketNative.SOL_UDP, SocketNative.UDP_GRO);
-        if (segmentSize <= 0 || segmentSize >= length) return true;
-        if (segmentSize > largestDatagram) {
+        boolean train = segmentSize > 0 && segmentSize < length;
+        if ((train ? segmentSize : length) > largestDatagram) {
             countTruncated();
             return false;
         }
+        if (!train) return true;
         p.setGsoSize(segmentSize);
         countTrain((length + segmentSize - 1) / segmentSize);
         return true;
@@ -133,12 +134,12 @@ public final class UdpSocket extends MmsgSocket {
      * GRO joined) in one receive ({@code UDP_GRO}), each train in one buffer marked with its
      * datagram size ({@link PacketBuffer#gsoSize()}). A train is up to 64 KiB: the buffers
      * received into must hold 65535 bytes after their offset, or a train is cut short and dropped
-     * as truncated. A train of datagrams longer than {@code largestDatagram} is dropped and counted
-     * as truncated too, as it would be by buffers of that size. A receive without a GRO size is one
-     * datagram, as long as the buffer holds: the kernel gives the size for {@code SKB_GSO_UDP_L4}
-     * only ({@code udp_cmsg_recv}), so a kernel tunnel peer's TCP super-packet, which crosses a veth
-     * as one UDP datagram of up to 64 KiB, comes up whole and without one, for the encapsulation to
-     * judge. Called before the first receive; false, changing nothing, if the kernel refuses.
+     * as truncated. A datagram longer than {@code largestDatagram}, alone or in a train, is dropped
+     * and counted as truncated too, as it would be by a buffer of that size. A receive without a GRO
+     * size is one datagram: the kernel gives the size for {@code SKB_GSO_UDP_L4} only ({@code
+     * udp_cmsg_recv}), so a kernel tunnel peer's TCP super-packet, which crosses a veth as one UDP
+     * datagram of up to 64 KiB, comes up whole and without one; a backend that takes those passes
+     * the largest UDP payload as {@code largestDatagram} and judges each datagram itself. Called before the first receive; false, changing nothing, if the kernel refuses.
      */
     public boolean enableGro(int largestDatagram) {
         try {

@@ -20,9 +20,9 @@ import io.dataplane.tun.socket.SocketTransport;
  *     that a sender thread drains. A transport with an event loop of its own sends from there and
  *     ignores it.
  * @param largestDatagram with trains of datagrams received as one (UDP GRO, see {@link
- *     SocketTransport#udp}): the longest datagram taken in a train; a longer one is dropped as too
- *     large for its buffer, as without trains. A datagram alone is as long as the buffer holds (see
- *     {@link UdpSocket#enableGro}). 0: up to 65507 bytes, what a train buffer holds
+ *     SocketTransport#udp}): the longest datagram taken, alone or in a train; a longer one is
+ *     dropped as too large for its buffer, as without trains (see {@link UdpSocket#enableGro}). 0:
+ *     up to 65507 bytes, what a train buffer holds
  * @param receiveTrains take trains of datagrams up as one where the pool's buffers hold them (the
  *     default); false receives every datagram on its own whatever the buffers hold
  */
