@@ -9,12 +9,15 @@ import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.UdpHeader;
 import io.dataplane.tun.raw.RawIpTransportConfig;
 import io.dataplane.tun.socket.SocketTransport;
+import io.dataplane.tun.udp.FlowSteering;
+import io.dataplane.tun.udp.UdpSocket;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import io.dataplane.vxlan.VxlanBackendProvider;
 import io.dataplane.wireguard.WireGuardBackendProvider;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Opens a node's {@link Backend} through its {@link BackendProvider}: the sockets every backend
@@ -32,7 +35,12 @@ final class Backends {
         // The datagram of a full TUN packet: with trains (UDP GRO) a longer one is dropped as OVERSIZE.
         int largestDatagram = Math.min(context.tunMtu() + provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN,
                 UdpTransportConfig.MAX_DATAGRAM);
-        return provider.open(context, setup(config, largestDatagram, receiveTrains));
+        FlowSteering steering = null;
+        if (config.packetPath().queues() > 1) {
+            // The inner packet follows the tunnel's headers in the UDP payload (udp: none; vxlan: VXLAN and Ethernet).
+            steering = new FlowSteering(provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN, config.packetPath().queues());
+        }
+        return provider.open(context, setup(config, largestDatagram, receiveTrains, steering));
     }
 
     /**
@@ -40,11 +48,25 @@ final class Backends {
      * if {@code receiveTrains}, and then drop datagrams longer than {@code largestDatagram} as OVERSIZE.
      */
     static BackendSetup setup(NodeConfig config, int largestDatagram, boolean receiveTrains) {
+        return setup(config, largestDatagram, receiveTrains, null);
+    }
+
+    /**
+     * As {@link #setup(NodeConfig, int, boolean)}; with {@code steering} every UDP socket opened on
+     * one port joins the group of that port, in the order opened ({@link FlowSteering}): one per
+     * queue, the first on the backend's port, the others on the port it bound. The first checks that
+     * the port is free, so that a node never joins the group of another on the same address and port.
+     */
+    static BackendSetup setup(NodeConfig config, int largestDatagram, boolean receiveTrains, FlowSteering steering) {
         PacketPathOptions packetPath = config.packetPath();
         boolean sendOnCaller = packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT;
-        TransportFactory udp = (address, port, pool) -> SocketTransport.udp(UdpTransportConfig.of(address, port)
-                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
-                .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains), pool);
+        AtomicBoolean first = new AtomicBoolean(true);
+        TransportFactory udp = (address, port, pool) -> {
+            if (steering != null && first.getAndSet(false) && port != 0) UdpSocket.open(address, port, 1, 0).close(); // EADDRINUSE if taken
+            return SocketTransport.udp(UdpTransportConfig.of(address, port)
+                    .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
+                    .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains), pool, steering);
+        };
         Map<String, String> options = new HashMap<>();
         if (config.vtepMac() != null) options.put(VxlanBackendProvider.VTEP_MAC, config.vtepMac().toString());
         if (config.wireguardCipher() != null) options.put(WireGuardBackendProvider.TRANSPORT_CIPHER, config.wireguardCipher().name());

@@ -71,6 +71,18 @@ final class Options {
         }
     }
 
+    /** A number of TUN queues: 1 to {@link PacketPathOptions#MAX_QUEUES}. */
+    static final class Queues implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int queues = integer(value);
+            if (queues < 1 || queues > PacketPathOptions.MAX_QUEUES) {
+                throw new TypeConversionException("TUN queues out of range: " + value + " (1-" + PacketPathOptions.MAX_QUEUES + ")");
+            }
+            return queues;
+        }
+    }
+
     /** A backend by name: flannel's udp, vxlan, ipip, wireguard, host-gw, or one a provider on the class path defines. */
     static final class Backend implements ITypeConverter<BackendType> {
         @Override
