@@ -35,11 +35,11 @@ final class Backends {
         // The datagram of a full TUN packet: with trains (UDP GRO) a longer one is dropped as OVERSIZE.
         int largestDatagram = Math.min(context.tunMtu() + provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN,
                 UdpTransportConfig.MAX_DATAGRAM);
-        FlowSteering steering = null;
-        if (config.packetPath().queues() > 1) {
-            // The inner packet follows the tunnel's headers in the UDP payload (udp: none; vxlan: VXLAN and Ethernet).
-            steering = new FlowSteering(provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN, config.packetPath().queues());
-        }
+        // The inner packet follows the tunnel's headers in the UDP payload (udp: none; vxlan: VXLAN and Ethernet);
+        // a backend on a raw IP socket (ipip) has less overhead than outer IPv4 and UDP, and no UDP socket.
+        int innerOffset = provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN;
+        FlowSteering steering = config.packetPath().queues() > 1 && innerOffset >= 0
+                ? new FlowSteering(innerOffset, config.packetPath().queues()) : null;
         return provider.open(context, setup(config, largestDatagram, receiveTrains, steering));
     }
 
