@@ -65,6 +65,17 @@ import java.util.concurrent.TimeUnit;
  *       the {@link Pipeline} on the threads {@link PacketPathOptions#tunWriter()} names (its Javadoc draws the
  *       path stage by stage).</li>
  * </ol>
+ * <b>Queues.</b> With {@link PacketPathOptions#queues()} above 1 (udp and vxlan) the TUN is
+ * multi-queue and every queue has a path of its own ({@link QueuePath}): its descriptor, its
+ * buffers, an encapsulation and a UDP socket of the backend's ({@link Backend#openLane}), its
+ * threads. The kernel spreads the pods' flows over the queues (by flow hash, and a flow's replies
+ * onto the queue its packets were written from); the sockets of all queues are one {@code
+ * SO_REUSEPORT} group on the backend's port, which hands each datagram to the socket of its inner
+ * flow ({@link io.dataplane.tun.udp.FlowSteering}): every datagram between two nodes has the same
+ * outer addresses and ports, so the kernel's own choice by the outer 4-tuple would put all flows
+ * from one peer on one socket. The queues share the backend's tables (routes, neighbors, FDB,
+ * the peer book: published copies, read without locks) and nothing else: counters per path, and
+ * the peers' counters per path too ({@code PeerEntries.addLane}), summed when read.
  * <b>host-gw</b> has no packet path: the node only finds the interface of the public IP and opens
  * {@link HostGwBackend}, whose peers become kernel routes; no TUN, no buffers, no packet-path thread. Then
  * {@link #tunName()} is null, {@link #tunMtu()} the underlay's MTU (the one pods use, as flanneld
