@@ -48,10 +48,7 @@ class MultiQueueNodesTest {
         try (Testbed bed = Testbed.hosts(2)) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, bed.config(a, VxlanInteropTest.VXLAN));
-            OverlayNode nodeB = bed.start(b, bed.config(b, VxlanInteropTest.VXLAN));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            OverlayNode nodeA = startPeers(bed, VxlanInteropTest.VXLAN, 1).get(0);
             Traffic.assertPings(a, b, 3);
             assertEquals(1, nodeA.queues());
             assertEquals(1, nodeA.queueStats().size());
@@ -79,10 +76,9 @@ class MultiQueueNodesTest {
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, netConf, c -> c.withPacketPath(c.packetPath().withQueues(2)));
-            OverlayNode nodeB = bed.start(b, netConf, c -> c.withPacketPath(c.packetPath().withQueues(2)));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            List<OverlayNode> nodes = startPeers(bed, netConf, 2);
+            OverlayNode nodeA = nodes.get(0);
+            OverlayNode nodeB = nodes.get(1);
             assertEquals(2, nodeA.queues());
             assertTrue(multiQueue(a, nodeA.tunName()), nodeA.tunName() + " is not multi-queue");
             Traffic.assertPings(a, b, 4);
@@ -120,6 +116,15 @@ class MultiQueueNodesTest {
             }
             assertEquals(List.of(), log.problems());
         }
+    }
+
+    /** Our nodes on hosts 1 and 2 of {@code bed} with {@code queues} queues, each the other's peer. */
+    private static List<OverlayNode> startPeers(Testbed bed, NetConf netConf, int queues) throws IOException {
+        OverlayNode a = bed.start(bed.host(1), netConf, c -> c.withPacketPath(c.packetPath().withQueues(queues)));
+        OverlayNode b = bed.start(bed.host(2), netConf, c -> c.withPacketPath(c.packetPath().withQueues(queues)));
+        a.addPeer(b.localLease());
+        b.addPeer(a.localLease());
+        return List.of(a, b);
     }
 
     /**
