@@ -85,7 +85,7 @@ public final class PeerEntry {
      */
     public PeerEntry lane(int lane) {
         PeerEntry[] l = main == null ? lanes : main.lanes;
-        return lane > 0 && lane < l.length ? l[lane] : this;
+        return lane >= 0 && lane < l.length ? l[lane] : this;
     }
 
     private static VarHandle handle(String field) {
