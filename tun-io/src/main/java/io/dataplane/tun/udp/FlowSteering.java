@@ -33,7 +33,9 @@ import java.lang.foreign.ValueLayout;
  * the UDP header). A datagram too short for a load ends the program with 0: socket 0 takes it (and
  * its decapsulation drops it). An index beyond the sockets bound so far (while the group fills)
  * makes the kernel fall back to its hash. A train the socket takes up as one (UDP GRO) is steered
- * by its first datagram.
+ * by its first datagram: across a veth a train is one UDP GSO message of the peer, the segments of
+ * one flow; a NIC's GRO joins datagrams by the outer 4-tuple, so a train may hold several flows,
+ * and a flow whose datagrams lead different trains is then written into the TUN from two queues.
  *
  * @param innerOffset where the inner IPv4 header starts in the UDP payload (0-1024)
  * @param sockets how many sockets the group has (1-256)
