@@ -8,14 +8,14 @@
 # --busy-poll POLL_US (one packet-path thread per node that keeps polling until POLL_US pass
 # without a packet), next to the default nodes that sleep until a packet comes; vxlan-plain,
 # udp-plain and wireguard-plain run them with --no-offload (no TSO super-packets from the TUN, no UDP GSO, no joined
-# TUN writes). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
+# TUN writes); vxlan-q2 and udp-q2 with --queues 2 (a multi-queue TUN, a packet path per queue). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
 # which the CLI does not offer, through io.dataplane.bench.NodeMain (the same OverlayNode). For each:
 #   - from start: a TCP run right after the nodes are up (RAMP s in half-second intervals), and the
 #     seconds from starting the nodes until half a second carried 90% of the steady TCP rate;
-#   - TCP throughput: iperf3, 1 stream, DURATION s, REPS repetitions, median;
+#   - TCP throughput: iperf3, STREAMS streams (-P, default 1), DURATION s, REPS repetitions, median;
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
-#     receiver per second, REPS repetitions, median;
+#     receiver per second (STREAMS flows: one sender and receiver each, summed), REPS repetitions, median;
 #   - ping RTT p50/p99: PINGS pings at -i 0.01, and our JVMs' CPU meanwhile (% of one core);
 #   - our JVMs' CPU at idle: IDLE s with nodes up and no traffic, after the measurements above;
 #   - CPU during the TCP runs: our JVMs' CPU time (/proc/PID/stat; it includes the kernel work done
@@ -32,7 +32,9 @@
 #   DURATION=3 REPS=1 PINGS=50 benchmarks/e2e.sh    # smoke run
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk wireguard-bysize,
-#                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain wireguard-plain)
+#                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain wireguard-plain
+#                                                   #   vxlan-q2 udp-q2)
+#   STREAMS=4 ...                                   # parallel flows of the TCP and 64-byte UDP measurements
 #   SKIP_BUILD=1 ...                                # reuse the jars as they are
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
 #   RAMP=8 ...                                      # seconds of the TCP run from start (0: none)
@@ -79,6 +81,7 @@ WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10}
 RAMP=${RAMP:-8}
 TESTS=${TESTS:-"tcp pps ping idle"}
+STREAMS=${STREAMS:-1}
 [ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespaces)" >&2; exit 1; }
 for tool in iperf3 ping ip bridge python3 gcc; do
   command -v "$tool" >/dev/null || { echo "e2e.sh: $tool is not installed" >&2; exit 1; }
@@ -149,6 +152,7 @@ nodes_up() {
   case $row in
     *-poll) extra=(--busy-poll "$POLL_US") ;;
     *-plain) extra=(--no-offload) ;; # The *-plain rows: one packet per system call, no TSO/GSO.
+    *-q2) extra=(--queues 2) ;; # The *-q2 rows: a multi-queue TUN, a packet path per queue.
   esac
   node_pids=()
   for side in a b; do
@@ -279,7 +283,7 @@ tcp() {
     local srv=$!
     pids+=($srv)
     sleep 0.3
-    out=$(a iperf3 -c "$dst" -B "$src" -t "$DURATION" -J 2>/dev/null | python3 -c '
+    out=$(a iperf3 -c "$dst" -B "$src" -P "$STREAMS" -t "$DURATION" -J 2>/dev/null | python3 -c '
 import json, sys
 e = json.load(sys.stdin)["end"]["sum_received"]
 print(e["bits_per_second"], e["bytes"])' || echo "nan 0")
@@ -297,15 +301,20 @@ print(e["bits_per_second"], e["bytes"])' || echo "nan 0")
 
 # UDP 64-byte datagrams delivered per second (counted by the receiver), median.
 udp_pps() {
-  local src=$1 dst=$2 runs=() r pps
+  local src=$1 dst=$2 runs=() r pps f flows
+  flows=$(seq 0 $((STREAMS - 1)))
   for r in $(seq 1 "$REPS"); do
-    b "$work/udp_flood" recv "$dst" 5201 "$DURATION" >"$work/flood.out" 2>&1 &
-    local rcv=$!
-    pids+=($rcv)
+    local rcvs=() snds=()
+    for f in $flows; do
+      b "$work/udp_flood" recv "$dst" $((5201 + f)) "$DURATION" >"$work/flood$f.out" 2>&1 &
+      rcvs+=($!)
+    done
+    pids+=("${rcvs[@]}")
     sleep 0.3
-    a "$work/udp_flood" send "$src" "$dst" 5201 "$DURATION" 64 >/dev/null
-    wait "$rcv" 2>/dev/null || true
-    pps=$(sed -n 's/.*pps=\([0-9]*\).*/\1/p' "$work/flood.out")
+    for f in $flows; do a "$work/udp_flood" send "$src" "$dst" $((5201 + f)) "$DURATION" 64 >/dev/null & snds+=($!); done
+    wait "${snds[@]}" "${rcvs[@]}" 2>/dev/null || true
+    pps=$(cat "$work"/flood*.out | sed -n 's/.*pps=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { if (NR) print s }')
+    rm -f "$work"/flood*.out
     runs+=("${pps:-nan}")
   done
   printf '%s\n' "${runs[@]}" | median
@@ -444,7 +453,7 @@ measure() {
   if [ -n "$ours" ]; then RSSI[$row]=$(rss_mb); fi
 }
 
-echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURATION=$DURATION REPS=$REPS PINGS=$PINGS" >&2
+echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURATION=$DURATION REPS=$REPS PINGS=$PINGS STREAMS=$STREAMS" >&2
 for row in $ROWS; do
   case $row in
     veth) measure veth 192.0.2.1 192.0.2.2 ;;
@@ -452,13 +461,14 @@ for row in $ROWS; do
     vxlan|udp|ipip|host-gw) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-poll|udp-poll|ipip-poll) nodes_up "${row%-poll}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-plain|udp-plain|wireguard-plain) nodes_up "${row%-plain}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    vxlan-q2|udp-q2) nodes_up "${row%-q2}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-poll) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-bysize) nodes_up wireguard "$row" BY_SIZE; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll udp udp-plain udp-poll ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk wireguard-bysize wireguard-plain)" >&2; exit 2 ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll vxlan-q2 udp udp-plain udp-poll udp-q2 ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-plain wireguard-segment wireguard-jdk wireguard-bysize)" >&2; exit 2 ;;
   esac
 done
 

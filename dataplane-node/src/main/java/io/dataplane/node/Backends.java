@@ -9,12 +9,15 @@ import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.UdpHeader;
 import io.dataplane.tun.raw.RawIpTransportConfig;
 import io.dataplane.tun.socket.SocketTransport;
+import io.dataplane.tun.udp.FlowSteering;
+import io.dataplane.tun.udp.UdpSocket;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import io.dataplane.vxlan.VxlanBackendProvider;
 import io.dataplane.wireguard.WireGuardBackendProvider;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Opens a node's {@link Backend} through its {@link BackendProvider}: the sockets every backend
@@ -33,7 +36,12 @@ final class Backends {
         // but for a backend whose peers send whole super-packets alone (a kernel VTEP), which it judges itself.
         int largestDatagram = provider.receive() == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? UdpTransportConfig.MAX_DATAGRAM
                 : Math.min(context.tunMtu() + provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN, UdpTransportConfig.MAX_DATAGRAM);
-        return provider.open(context, setup(config, largestDatagram, receiveTrains));
+        // The inner packet follows the tunnel's headers in the UDP payload (udp: none; vxlan: VXLAN and Ethernet);
+        // a backend on a raw IP socket (ipip) has less overhead than outer IPv4 and UDP, and no UDP socket.
+        int innerOffset = provider.overhead() - Ipv4Header.HEADER_LEN - UdpHeader.HEADER_LEN;
+        FlowSteering steering = config.packetPath().queues() > 1 && innerOffset >= 0
+                ? new FlowSteering(innerOffset, config.packetPath().queues()) : null;
+        return provider.open(context, setup(config, largestDatagram, receiveTrains, steering));
     }
 
     /**
@@ -41,11 +49,25 @@ final class Backends {
      * if {@code receiveTrains}, and then drop datagrams longer than {@code largestDatagram} as OVERSIZE.
      */
     static BackendSetup setup(NodeConfig config, int largestDatagram, boolean receiveTrains) {
+        return setup(config, largestDatagram, receiveTrains, null);
+    }
+
+    /**
+     * As {@link #setup(NodeConfig, int, boolean)}; with {@code steering} every UDP socket opened on
+     * one port joins the group of that port, in the order opened ({@link FlowSteering}): one per
+     * queue, the first on the backend's port, the others on the port it bound. The first checks that
+     * the port is free, so that a node never joins the group of another on the same address and port.
+     */
+    static BackendSetup setup(NodeConfig config, int largestDatagram, boolean receiveTrains, FlowSteering steering) {
         PacketPathOptions packetPath = config.packetPath();
         boolean sendOnCaller = packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT;
-        TransportFactory udp = (address, port, pool) -> SocketTransport.udp(UdpTransportConfig.of(address, port)
-                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
-                .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains), pool);
+        AtomicBoolean first = new AtomicBoolean(true);
+        TransportFactory udp = (address, port, pool) -> {
+            if (steering != null && first.getAndSet(false) && port != 0) UdpSocket.open(address, port, 1, 0).close(); // EADDRINUSE if taken
+            return SocketTransport.udp(UdpTransportConfig.of(address, port)
+                    .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
+                    .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains), pool, steering);
+        };
         Map<String, String> options = new HashMap<>();
         if (config.vtepMac() != null) options.put(VxlanBackendProvider.VTEP_MAC, config.vtepMac().toString());
         if (config.wireguardCipher() != null) options.put(WireGuardBackendProvider.TRANSPORT_CIPHER, config.wireguardCipher().name());

@@ -6,7 +6,6 @@ import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.pipeline.Pipeline;
-import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.spi.Backend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.BackendProvider;
@@ -66,6 +65,17 @@ import java.util.concurrent.TimeUnit;
  *       the {@link Pipeline} on the threads {@link PacketPathOptions#tunWriter()} names (its Javadoc draws the
  *       path stage by stage).</li>
  * </ol>
+ * <b>Queues.</b> With {@link PacketPathOptions#queues()} above 1 (udp and vxlan) the TUN is
+ * multi-queue and every queue has a path of its own ({@link QueuePath}): its descriptor, its
+ * buffers, an encapsulation and a UDP socket of the backend's ({@link Backend#openLane}), its
+ * threads. The kernel spreads the pods' flows over the queues (by flow hash, and a flow's replies
+ * onto the queue its packets were written from); the sockets of all queues are one {@code
+ * SO_REUSEPORT} group on the backend's port, which hands each datagram to the socket of its inner
+ * flow ({@link io.dataplane.tun.udp.FlowSteering}): every datagram between two nodes has the same
+ * outer addresses and ports, so the kernel's own choice by the outer 4-tuple would put all flows
+ * from one peer on one socket. The queues share the backend's tables (routes, neighbors, FDB,
+ * the peer book: published copies, read without locks) and nothing else: counters per path, and
+ * the peers' counters per path too ({@code PeerEntries.addLane}), summed when read.
  * <b>host-gw</b> has no packet path: the node only finds the interface of the public IP and opens
  * {@link HostGwBackend}, whose peers become kernel routes; no TUN, no buffers, no packet-path thread. Then
  * {@link #tunName()} is null, {@link #tunMtu()} the underlay's MTU (the one pods use, as flanneld
@@ -101,11 +111,9 @@ public final class OverlayNode implements AutoCloseable {
     private final UnderlayLink underlay;
     private final int underlayMtu;
     private final int tunMtu;
-    private final PacketPool pool;
-    private final PacketPool tunPool; // TUN reads: pool itself, or 64 KiB buffers with offload
-    private final TunDevice tun;
+    private final TunDevice tun; // the first queue's; null for host-gw
     private final Backend backend;
-    private final Pipeline pipeline;
+    private final List<QueuePath> queues; // every queue's packet path; empty for host-gw
     private final Route tunRoute;
     private final boolean addedAddress;
     private volatile UnderlayMtuWatch mtuWatch; // null when the MTU is configured, and for host-gw
@@ -114,18 +122,16 @@ public final class OverlayNode implements AutoCloseable {
     private boolean routeCheckStopped; // guarded by routeCheckLock
     private Thread routeCheck; // null unless the backend keeps kernel routes
 
-    private OverlayNode(NodeConfig config, Netlink netlink, UnderlayLink underlay, int underlayMtu, int tunMtu, PacketPool pool,
-            PacketPool tunPool, TunDevice tun, Backend backend, Pipeline pipeline, Route tunRoute, boolean addedAddress) {
+    private OverlayNode(NodeConfig config, Netlink netlink, UnderlayLink underlay, int underlayMtu, int tunMtu, List<QueuePath> queues,
+            Backend backend, Route tunRoute, boolean addedAddress) {
         this.config = config;
         this.netlink = netlink;
         this.underlay = underlay;
         this.underlayMtu = underlayMtu;
         this.tunMtu = tunMtu;
-        this.pool = pool;
-        this.tunPool = tunPool;
-        this.tun = tun;
+        this.queues = queues;
+        this.tun = queues.isEmpty() ? null : queues.get(0).tun();
         this.backend = backend;
-        this.pipeline = pipeline;
         this.tunRoute = tunRoute;
         this.addedAddress = addedAddress;
     }
@@ -161,7 +167,7 @@ public final class OverlayNode implements AutoCloseable {
             if (!provider.packetPath()) {
                 Backend kernelOnly = Backends.open(provider, new BackendContext(config.netConf(), config.subnet(), config.publicIp(), null,
                         tunMtu, null, config.effectiveStateDir()), config, false);
-                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, null, null, null, kernelOnly, null, null, false);
+                OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, List.of(), kernelOnly, null, false);
                 node.startRouteCheck();
                 LOG.log(Level.INFO, () -> "started " + node);
                 return node;
@@ -191,17 +197,19 @@ public final class OverlayNode implements AutoCloseable {
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
             undo.add(pool);
             PacketPool tunPool = pool;
+            // The egress thread's batch, and some for replies on their way into the TUN; with
+            // trains also the receive thread's batch (decapsulated and written before it receives again).
+            int tunBuffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
-                // The egress thread's batch, and some for replies on their way into the TUN; with
-                // trains also the receive thread's batch (decapsulated and written before it receives again).
-                int buffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
-                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
+                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
-            TunDevice tun = TunDevice.open(tunName, tunOptions);
-            undo.add(tun);
+            List<TunDevice> tuns = packetPath.queues() > 1 ? TunDevice.openQueues(tunName, packetPath.queues(), tunOptions)
+                    : List.of(TunDevice.open(tunName, tunOptions));
+            undo.addAll(tuns);
+            TunDevice tun = tuns.get(0);
             tunName = tun.name();
             netlink.setMtu(tunName, tunMtu);
             if (packetPath.tunQueueLength() != 0) netlink.setTxQueueLength(tunName, packetPath.tunQueueLength());
@@ -218,11 +226,24 @@ public final class OverlayNode implements AutoCloseable {
                     receiveTrains ? tunPool : pool, config.effectiveStateDir());
             Backend backend = Backends.open(provider, context, config, receiveTrains);
             undo.add(backend);
-            Pipeline pipeline = Pipeline.start(PipelineConfig.of(tun, backend.transport(), backend.encapsulation(), backend.routes(), pool)
-                    .withTunPool(tunPool).withTunWriter(packetPath.tunWriter()).withTunRing(packetPath.tunRing())
-                    .withBusyPollNanos(TimeUnit.MICROSECONDS.toNanos(packetPath.busyPollMicros())));
-            OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, pool, tunPool, tun, backend, pipeline, route,
-                    addedAddress);
+            List<QueuePath> queues = new ArrayList<>();
+            queues.add(QueuePath.start(tun, pool, tunPool, backend.encapsulation(), backend.transport(), backend.routes(), packetPath));
+            undo.add(queues.get(0).pipeline());
+            for (int q = 1; q < tuns.size(); q++) {
+                // Each further queue: buffers, an encapsulation and a socket of its own, the backend's tables.
+                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
+                undo.add(qPool);
+                PacketPool qTunPool = qPool;
+                if (offload) {
+                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
+                    undo.add(qTunPool);
+                }
+                Backend.Lane lane = openLane(backend, receiveTrains ? qTunPool : qPool, packetPath.queues());
+                QueuePath path = QueuePath.start(tuns.get(q), qPool, qTunPool, lane.encapsulation(), lane.transport(), backend.routes(), packetPath);
+                undo.add(path.pipeline());
+                queues.add(path);
+            }
+            OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, List.copyOf(queues), backend, route, addedAddress);
             if (backendConf.directRouting()) node.startRouteCheck();
             if (backendConf.mtu() == 0 && config.tunMtu() == 0) {
                 node.mtuWatch = UnderlayMtuWatch.start(netlink, underlay.link(), tunName, provider.overhead(), tunMtu);
@@ -238,6 +259,15 @@ public final class OverlayNode implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /** A further queue's lane of {@code backend}; a backend that runs one path is a configuration error naming {@code queues}. */
+    private static Backend.Lane openLane(Backend backend, PacketPool pool, int queues) throws IOException {
+        try {
+            return backend.openLane(pool);
+        } catch (UnsupportedOperationException e) {
+            throw new ConfigException(null, "queues", e.getMessage() + ": queues=" + queues + " (more than 1 with udp and vxlan only)");
         }
     }
 
@@ -359,10 +389,22 @@ public final class OverlayNode implements AutoCloseable {
 
     /** The counters now: packets and bytes each way, drops by reason, buffers in use (all zero for host-gw). */
     public NodeStats stats() {
-        List<Counters> all = new ArrayList<>(pipeline != null ? pipeline.counters() : List.of());
+        List<Counters> all = new ArrayList<>();
+        for (QueuePath q : queues) all.addAll(q.pipeline().counters());
         all.addAll(backend.counters()); // drops the backend decides on its own threads (WireGuard's timers, cookies)
-        int capacity = pool == null ? 0 : pool.capacity() + (tunPool != pool ? tunPool.capacity() : 0);
+        int capacity = 0;
+        for (QueuePath q : queues) capacity += q.capacity();
         return new NodeStats(System.nanoTime(), Counters.Snapshot.of(all), buffersInUse(), capacity);
+    }
+
+    /**
+     * The counters of each TUN queue's packet path, in queue order (one for a single-queue TUN,
+     * none for host-gw): which share of the traffic each queue carries. {@link #stats()} sums them.
+     */
+    public List<Counters.Snapshot> queueStats() {
+        List<Counters.Snapshot> each = new ArrayList<>(queues.size());
+        for (QueuePath q : queues) each.add(Counters.Snapshot.of(q.pipeline().counters()));
+        return List.copyOf(each);
     }
 
     /**
@@ -379,12 +421,16 @@ public final class OverlayNode implements AutoCloseable {
      * {@link PacketPathOptions#offload()}, for the backends that cannot use it, and for host-gw.
      */
     public long superPacketsSent() {
-        return pipeline != null ? pipeline.superPacketsSent() : 0;
+        long sent = 0;
+        for (QueuePath q : queues) sent += q.pipeline().superPacketsSent();
+        return sent;
     }
 
     /** Received TCP segments written into the TUN joined with others as one super-packet so far (see {@link #superPacketsSent()}). */
     public long segmentsJoined() {
-        return tun != null ? tun.coalesced() : 0;
+        long joined = 0;
+        for (QueuePath q : queues) joined += q.tun().coalesced();
+        return joined;
     }
 
     /**
@@ -393,13 +439,26 @@ public final class OverlayNode implements AutoCloseable {
      * where the socket takes datagrams one by one.
      */
     public long[] trainsReceived() {
-        if (backend != null && backend.transport() instanceof SocketTransport s) return new long[] {s.trainsReceived(), s.trainDatagrams()};
-        return new long[2];
+        long[] trains = new long[2];
+        for (QueuePath q : queues) {
+            if (q.transport() instanceof SocketTransport s) {
+                trains[0] += s.trainsReceived();
+                trains[1] += s.trainDatagrams();
+            }
+        }
+        return trains;
     }
 
     /** Packet buffers out of the pool now; 0 after {@link #close}, and always for host-gw. */
     public int buffersInUse() {
-        return pool == null ? 0 : pool.outstanding() + (tunPool != pool ? tunPool.outstanding() : 0);
+        int out = 0;
+        for (QueuePath q : queues) out += q.buffersInUse();
+        return out;
+    }
+
+    /** The TUN's queues, each with a packet path of its own: {@link PacketPathOptions#queues()}; 0 for host-gw. */
+    public int queues() {
+        return queues.size();
     }
 
     /** The configuration the node was started with. */
@@ -458,12 +517,18 @@ public final class OverlayNode implements AutoCloseable {
         synchronized (this) {
             if (closed) return false;
         }
-        return pipeline == null || pipeline.isRunning();
+        for (QueuePath q : queues) {
+            if (!q.pipeline().isRunning()) return false;
+        }
+        return true;
     }
 
     /** The error that stopped a thread of the packet path, or null. */
     public Throwable failure() {
-        return pipeline != null ? pipeline.failure() : null;
+        for (QueuePath q : queues) {
+            if (q.pipeline().failure() != null) return q.pipeline().failure();
+        }
+        return null;
     }
 
     /** The TUN's name, or for host-gw the backend's, for messages. */
@@ -487,7 +552,7 @@ public final class OverlayNode implements AutoCloseable {
         closed = true;
         stopRouteCheck();
         if (mtuWatch != null) mtuWatch.close();
-        if (pipeline == null) {
+        if (queues.isEmpty()) {
             // host-gw: deleting the peers' kernel routes is all there is to undo.
             quietly("close backend", backend::close);
             netlink.close();
@@ -500,13 +565,12 @@ public final class OverlayNode implements AutoCloseable {
         if (addedAddress) {
             quietly("delete address", () -> ignoreGone(() -> netlink.deleteAddress(tun.name(), config.subnet().address(), 32)));
         }
-        quietly("close pipeline", pipeline::close);
+        for (QueuePath q : queues) quietly("close pipeline", q.pipeline()::close);
         quietly("close backend", backend::close);
         netlink.close();
         int left = buffersInUse();
         if (left == 0) {
-            pool.close();
-            if (tunPool != pool) tunPool.close();
+            for (QueuePath q : queues) q.closePools();
         } else {
             // A thread that did not stop may still hand a buffer's address to the kernel: keep the memory.
             LOG.log(Level.WARNING, "overlay node on " + tun.name() + " closed with " + left + " packet buffers still out; not freeing them");

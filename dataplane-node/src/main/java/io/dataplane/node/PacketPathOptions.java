@@ -40,9 +40,14 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  *     enter the TUN joined. With the receive thread as TUN writer a UDP socket also receives with UDP GRO: a train of
  *     datagrams from one peer in one 64 KiB buffer, decapsulated datagram by datagram in place and
  *     written into the TUN joined. Ignored where the path cannot use it.
+ * @param queues TUN queues (1-{@value #MAX_QUEUES}): above 1 a multi-queue TUN ({@code IFF_MULTI_QUEUE}),
+ *     whose flows the kernel spreads over its queues, and per queue a packet path of its own with
+ *     its threads, its buffers ({@link #poolSize()} each) and its UDP socket, the sockets of all queues
+ *     bound to the one port ({@code SO_REUSEPORT}) and the received datagrams spread over them by
+ *     their inner flow ({@link io.dataplane.tun.udp.FlowSteering}); the udp and vxlan backends only
  */
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
-        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload) {
+        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload, int queues) {
 
     /** Which thread sends on the underlay socket; a plain thread of the transport receives either way. */
     public enum SocketDriver {
@@ -75,6 +80,14 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     public static final int DEFAULT_BUSY_POLL_MICROS = 0;
     /** Default offload: on, where the path can use it. */
     public static final boolean DEFAULT_OFFLOAD = true;
+    /**
+     * Default TUN queues: one, a single-queue TUN and one packet path. A second queue's path lets
+     * the node use a second core for other flows; where cores are few and shared with the pods it
+     * costs more than it gains (benchmarks/README.md has the figures), so it is asked for.
+     */
+    public static final int DEFAULT_QUEUES = 1;
+    /** The most TUN queues the options accept: every queue has its threads, its socket and its buffers. */
+    public static final int MAX_QUEUES = 64;
     /** The longest busy poll the options accept, in microseconds. */
     public static final int MAX_BUSY_POLL_MICROS = 1_000_000;
 
@@ -91,18 +104,19 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
         if (busyPollMicros < 0 || busyPollMicros > MAX_BUSY_POLL_MICROS) {
             throw new IllegalArgumentException("busy-poll time out of range: busyPollMicros=" + busyPollMicros + " (0-" + MAX_BUSY_POLL_MICROS + ")");
         }
+        if (queues < 1 || queues > MAX_QUEUES) throw new IllegalArgumentException("TUN queues out of range: queues=" + queues + " (1-" + MAX_QUEUES + ")");
     }
 
     /** The same options without busy polling ({@code busyPollMicros} 0), with the default offload. */
     public PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
             Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength) {
-        this(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, 0, DEFAULT_OFFLOAD);
+        this(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, 0, DEFAULT_OFFLOAD, DEFAULT_QUEUES);
     }
 
     /** The defaults above, pool sized from them. */
     public static PacketPathOptions defaults() {
         return new PacketPathOptions(DEFAULT_TUN_BATCH, DEFAULT_TUN_RING, DEFAULT_TRANSPORT_BATCH, DEFAULT_TRANSPORT_RING, 0,
-                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH, DEFAULT_BUSY_POLL_MICROS, DEFAULT_OFFLOAD);
+                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH, DEFAULT_BUSY_POLL_MICROS, DEFAULT_OFFLOAD, DEFAULT_QUEUES);
     }
 
     /**
@@ -124,61 +138,67 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     /** These options with another TUN batch. */
     public PacketPathOptions withTunBatch(int tunBatch) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another TUN ring. */
     public PacketPathOptions withTunRing(int tunRing) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another transport batch. */
     public PacketPathOptions withTransportBatch(int transportBatch) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another transport send ring. */
     public PacketPathOptions withTransportRing(int transportRing) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with a fixed number of buffers (0: computed). */
     public PacketPathOptions withPoolBuffers(int poolBuffers) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another TUN writer. */
     public PacketPathOptions withTunWriter(Pipeline.TunWriter tunWriter) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another socket driver. */
     public PacketPathOptions withSocket(SocketDriver socket) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another TUN transmit queue length (0: the kernel's default). */
     public PacketPathOptions withTunQueueLength(int tunQueueLength) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with another busy-poll time (single-thread mode only). */
     public PacketPathOptions withBusyPollMicros(int busyPollMicros) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
     }
 
     /** These options with TCP segmentation offload on or off. */
     public PacketPathOptions withOffload(boolean offload) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload);
+                offload, queues);
+    }
+
+    /** These options with another number of TUN queues, each with a packet path of its own (1: a single-queue TUN). */
+    public PacketPathOptions withQueues(int queues) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
+                offload, queues);
     }
 
     private static void checkBatch(String name, int value) {

@@ -119,6 +119,15 @@ class NodeCommandBadConfigIT {
                         "Invalid value for option '--metrics-port': port out of range: 70000 (1-65535) (see dataplane node --help)"),
                 Arguments.of("busy poll out of range", (Break) d -> {}, List.of("--busy-poll", "1000001"),
                         "Invalid value for option '--busy-poll': microseconds out of range: 1000001 (0-1000000) (see dataplane node --help)"),
+                Arguments.of("queues out of range", (Break) d -> {}, List.of("--queues", "0"),
+                        "Invalid value for option '--queues': TUN queues out of range: 0 (1-64) (see dataplane node --help)"),
+                Arguments.of("queues above the most", (Break) d -> {}, List.of("--queues", "65"),
+                        "Invalid value for option '--queues': TUN queues out of range: 65 (1-64) (see dataplane node --help)"),
+                Arguments.of("queues not a number", (Break) d -> {}, List.of("--queues", "two"),
+                        "Invalid value for option '--queues': not a number: two (see dataplane node --help)"),
+                Arguments.of("queues with a backend of one path", netConf("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"ipip\"}}"),
+                        List.of("--queues", "2"), "command line: --queues: the ipip backend runs one packet path only: queues=2 (more than 1"
+                                + " with udp and vxlan only)"),
                 Arguments.of("TUN name too long", (Break) d -> {}, List.of("--tun", "flannel.1234567890"),
                         "Invalid value for option '--tun': interface name too long: \"flannel.1234567890\" (18 bytes, max 15) (see dataplane"
                                 + " node --help)"),

@@ -9,6 +9,7 @@ import io.dataplane.core.spi.PeerBackend;
 import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
+import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.table.PeerEntry;
@@ -48,11 +49,15 @@ public final class UdpBackend extends PeerBackend<PeerEntry> {
     private final AddressSet peerAddresses = new AddressSet();
     private final PeerEntries entries = new PeerEntries();
     private final UdpEncapsulation encapsulation;
+    private final BackendContext context;
+    private final TransportFactory transports;
 
-    private UdpBackend(BackendContext context, UdpTunnelConfig tunnel, Transport transport) {
+    private UdpBackend(BackendContext context, UdpTunnelConfig tunnel, Transport transport, TransportFactory transports) {
         super(Peers.of(BackendType.UDP, context), transport);
         this.tunnel = tunnel;
         this.encapsulation = new UdpEncapsulation(tunnel, peerAddresses, entries);
+        this.context = context;
+        this.transports = transports;
     }
 
     /** {@link #open(BackendContext, UdpOptions)} with {@link UdpOptions#defaults()}. */
@@ -79,7 +84,7 @@ public final class UdpBackend extends PeerBackend<PeerEntry> {
                 options.acceptUnknownPeers(), options.icmpPerSecond(), options.icmpBurst());
         Transport transport = options.transports().open(context.publicIp(), conf.port(), context.pool());
         LOG.log(Level.DEBUG, () -> "udp tunnel " + tunnel + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port());
-        return new UdpBackend(context, tunnel, transport);
+        return new UdpBackend(context, tunnel, transport, options.transports());
     }
 
     private static void checkPool(PacketPool pool, int tunMtu) {
@@ -94,6 +99,18 @@ public final class UdpBackend extends PeerBackend<PeerEntry> {
     @Override
     public UdpEncapsulation encapsulation() {
         return encapsulation;
+    }
+
+    /**
+     * A further packet path over the same routes and peers: an encapsulation of its own on a lane of
+     * the peers' counters, and a socket on our public IP and the tunnel's port opened as the first
+     * (the node opens the sockets of one port as a group). ICMP errors are limited per path.
+     */
+    @Override
+    public Lane openLane(PacketPool pool) throws IOException {
+        checkPool(pool, context.tunMtu());
+        Transport transport = openLaneTransport(transports, context.publicIp(), pool);
+        return new Lane(new UdpEncapsulation(tunnel, peerAddresses, entries.addLane()), transport);
     }
 
     /** Peer subnet -&gt; the id of the peer's {@link PeerEntry}, which holds its public IP ({@link #gateway}). */

@@ -11,6 +11,7 @@ import io.dataplane.core.spi.BackendContext;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.spi.Peers;
 import io.dataplane.core.spi.Transport;
+import io.dataplane.core.spi.TransportFactory;
 import io.dataplane.core.table.Fdb;
 import io.dataplane.core.table.NeighborTable;
 import io.dataplane.core.table.PeerEntries;
@@ -99,8 +100,11 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
         }
     }
 
-    private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport, PeerRoutes directRoutes) {
+    private final TransportFactory transports;
+
+    private VxlanBackend(BackendContext context, VtepConfig vtep, Transport transport, PeerRoutes directRoutes, TransportFactory transports) {
         super(Peers.of(BackendType.VXLAN, context), transport);
+        this.transports = transports;
         this.context = context;
         this.vtep = vtep;
         this.encapsulation = new VxlanEncapsulation(vtep, neighbors, fdb, entries);
@@ -143,7 +147,7 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
         }
         LOG.log(Level.DEBUG, () -> "VXLAN VTEP " + vtep + " on " + Ipv4Address.toString(context.publicIp()) + ":" + conf.port()
                 + (direct != null ? " with DirectRouting" : ""));
-        return new VxlanBackend(context, vtep, transport, direct);
+        return new VxlanBackend(context, vtep, transport, direct, options.transports());
     }
 
     private static ConfigException unsupported(String field, String value) {
@@ -169,6 +173,18 @@ public final class VxlanBackend extends PeerBackend<VxlanBackend.Peer> {
     @Override
     public Encapsulation encapsulation() {
         return encapsulation;
+    }
+
+    /**
+     * A further packet path over the same neighbor, FDB and route tables: a VTEP encapsulation of its
+     * own on a lane of the peers' counters, and a socket on our public IP and the VXLAN port opened
+     * as the first (the node opens the sockets of one port as a group).
+     */
+    @Override
+    public Lane openLane(PacketPool pool) throws IOException {
+        checkPool(pool, context.tunMtu());
+        Transport transport = openLaneTransport(transports, context.publicIp(), pool);
+        return new Lane(new VxlanEncapsulation(vtep, neighbors, fdb, entries.addLane()), transport);
     }
 
     /** Peer subnet -&gt; gateway (the subnet's network address), as flannel.1's routes; directly routed peers are not here. */

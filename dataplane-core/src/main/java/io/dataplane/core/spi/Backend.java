@@ -1,11 +1,13 @@
 package io.dataplane.core.spi;
 
+import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -34,6 +36,29 @@ public interface Backend extends AutoCloseable {
 
     /** The underlay transport; null when the kernel forwards (host-gw). */
     Transport transport();
+
+    /**
+     * One more packet path over this backend's tables, for another queue of a multi-queue TUN: an
+     * encapsulation of its own (its own header views, its own lane of the peers' counters, see
+     * {@link io.dataplane.core.table.PeerEntries#addLane}) and a transport of its own on the same
+     * address and port, receiving into {@code pool}, closed with the backend. The tables (routes,
+     * peers, and the backend's own) stay one, read by every path without locks. Called before the
+     * lane's path runs, from one thread at a time.
+     *
+     * @throws UnsupportedOperationException naming the backend for one that runs a single path (the default)
+     * @throws IOException when the lane's socket cannot be opened
+     */
+    default Lane openLane(PacketPool pool) throws IOException {
+        throw new UnsupportedOperationException("the " + type().flannelName() + " backend runs one packet path only");
+    }
+
+    /**
+     * A further packet path's parts ({@link #openLane}).
+     *
+     * @param encapsulation the lane's encapsulation
+     * @param transport the lane's transport
+     */
+    record Lane(Encapsulation encapsulation, Transport transport) {}
 
     /** The routes the pipeline looks up: peer subnet -> the next hop value the encapsulation understands. */
     RouteTable routes();

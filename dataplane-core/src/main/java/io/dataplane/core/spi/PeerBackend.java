@@ -1,9 +1,12 @@
 package io.dataplane.core.spi;
 
+import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.Lease;
 import io.dataplane.core.wire.Ipv4Prefix;
+import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@link Backend} whose peers live in a {@link Peers} book: this class takes the backend's lock
@@ -17,6 +20,7 @@ public abstract class PeerBackend<S> implements Backend {
     /** The peers, guarded by this object's lock, which {@link #add} and {@link #remove} hold. */
     protected final Peers<S> peers;
     private final Transport transport;
+    private final List<Transport> laneTransports = new CopyOnWriteArrayList<>();
 
     /**
      * @param peers the backend's peer book
@@ -89,8 +93,23 @@ public abstract class PeerBackend<S> implements Backend {
         release();
     }
 
-    /** Releases what the backend holds, outside the lock, once: the transport by default. */
+    /**
+     * Opens a transport for a further lane through {@code transports} on the address and port of
+     * the backend's own transport, receiving into {@code pool}, and keeps it to close with the
+     * backend ({@link #release}); for a backend's {@link #openLane}.
+     *
+     * @throws IllegalStateException after {@link #close}
+     */
+    protected Transport openLaneTransport(TransportFactory transports, int bindAddress, PacketPool pool) throws IOException {
+        peers.checkOpen();
+        Transport t = transports.open(bindAddress, transport.localPort(), pool);
+        laneTransports.add(t);
+        return t;
+    }
+
+    /** Releases what the backend holds, outside the lock, once: the transports by default. */
     protected void release() {
         if (transport != null) transport.close();
+        for (Transport t : laneTransports) t.close();
     }
 }

@@ -17,18 +17,55 @@ import java.util.List;
  * tells apart.
  *
  * <p>{@link #get} is lock-free and allocation-free: every change copies the array and publishes it
- * through a volatile field. Changes are serialized on this object and cost O(peers).
+ * through a volatile field. Changes are serialized on one lock of all lanes and cost O(peers).
+ *
+ * <p><b>Lanes.</b> A node with several packet paths gives each further path a lane ({@link
+ * #addLane}): a view of the same entries whose {@link #get} answers each entry's {@link
+ * PeerEntry#lane lane entry}, on which that path counts without sharing a count with another thread.
  */
 public final class PeerEntries {
-    private volatile PeerEntry[] slots = new PeerEntry[8];
+    /** What every lane of one set of entries shares. */
+    private static final class Slots {
+        volatile PeerEntry[] slots = new PeerEntry[8];
+        int lanes = 1; // guarded by this
+    }
 
-    /** No entries. */
-    public PeerEntries() {}
+    private final Slots shared;
+    private final int lane;
 
-    /** The entry with {@code id}, or null (none, or an id out of range). Lock-free and allocation-free. */
+    /** No entries; lane 0. */
+    public PeerEntries() {
+        this(new Slots(), 0);
+    }
+
+    private PeerEntries(Slots shared, int lane) {
+        this.shared = shared;
+        this.lane = lane;
+    }
+
+    /**
+     * A further lane of these entries: every entry, those added later included, gets a lane entry
+     * of its own for it. Add a lane before its packet path runs.
+     */
+    public PeerEntries addLane() {
+        synchronized (shared) {
+            for (PeerEntry e : shared.slots) {
+                if (e != null) e.addLane();
+            }
+            return new PeerEntries(shared, shared.lanes++);
+        }
+    }
+
+    /** This view's lane: 0 for the entries themselves. */
+    public int lane() {
+        return lane;
+    }
+
+    /** The entry with {@code id} (its lane entry on a further lane), or null (none, or an id out of range). Lock-free and allocation-free. */
     public PeerEntry get(int id) {
-        PeerEntry[] s = slots;
-        return id >= 0 && id < s.length ? s[id] : null;
+        PeerEntry[] s = shared.slots;
+        PeerEntry e = id >= 0 && id < s.length ? s[id] : null;
+        return e == null || lane == 0 ? e : e.lane(lane);
     }
 
     /** The endpoint of the entry with {@code id}, 0 if there is none: what a route holding the id stands for. */
@@ -38,32 +75,37 @@ public final class PeerEntries {
     }
 
     /** A new entry for the peer with {@code subnet} (null: a VTEP, see {@link PeerEntry#subnet}) at {@code endpoint}, under the lowest free id. */
-    public synchronized PeerEntry add(Ipv4Prefix subnet, int endpoint) {
-        PeerEntry[] current = slots;
-        int id = 0;
-        while (id < current.length && current[id] != null) id++;
-        PeerEntry[] copy = Arrays.copyOf(current, id < current.length ? current.length : 2 * current.length);
-        PeerEntry entry = new PeerEntry(id, subnet, endpoint);
-        copy[id] = entry;
-        slots = copy;
-        return entry;
+    public PeerEntry add(Ipv4Prefix subnet, int endpoint) {
+        synchronized (shared) {
+            PeerEntry[] current = shared.slots;
+            int id = 0;
+            while (id < current.length && current[id] != null) id++;
+            PeerEntry[] copy = Arrays.copyOf(current, id < current.length ? current.length : 2 * current.length);
+            PeerEntry entry = new PeerEntry(id, subnet, endpoint);
+            for (int l = 1; l < shared.lanes; l++) entry.addLane();
+            copy[id] = entry;
+            shared.slots = copy;
+            return entry;
+        }
     }
 
     /** Frees the id of {@code entry}; false if it was not there. */
-    public synchronized boolean remove(PeerEntry entry) {
-        PeerEntry[] current = slots;
-        int id = entry.id();
-        if (id >= current.length || current[id] != entry) return false;
-        PeerEntry[] copy = current.clone();
-        copy[id] = null;
-        slots = copy;
-        return true;
+    public boolean remove(PeerEntry entry) {
+        synchronized (shared) {
+            PeerEntry[] current = shared.slots;
+            int id = entry.id();
+            if (id >= current.length || current[id] != entry) return false;
+            PeerEntry[] copy = current.clone();
+            copy[id] = null;
+            shared.slots = copy;
+            return true;
+        }
     }
 
     /** The entries, by id (a copy). */
     public List<PeerEntry> all() {
         List<PeerEntry> list = new ArrayList<>();
-        for (PeerEntry e : slots) {
+        for (PeerEntry e : shared.slots) {
             if (e != null) list.add(e);
         }
         return Collections.unmodifiableList(list);

@@ -11,6 +11,7 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.node.NodeConfig;
 import io.dataplane.node.NodeStats;
 import io.dataplane.node.OverlayNode;
+import io.dataplane.node.PacketPathOptions;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.sys.Errno;
@@ -101,6 +102,12 @@ final class NodeCommand implements Callable<Integer> {
                     + " between the packets of a flow (50000 covers a ping every 10 ms) keeps the thread awake while it lasts.")
     private Integer busyPoll;
 
+    @Option(names = "--queues", paramLabel = "N", converter = Options.Queues.class,
+            description = "TUN queues, each with a packet path (threads, buffers, UDP socket) of its own, the kernel spreading"
+                    + " flows over them; 1-" + PacketPathOptions.MAX_QUEUES + ", udp and vxlan (default: "
+                    + PacketPathOptions.DEFAULT_QUEUES + ").")
+    private Integer queues;
+
     @Option(names = "--no-offload",
             description = "Move TCP one packet per system call: no TSO super-packets from the TUN, no UDP GSO, no joined"
                     + " TUN writes (default: on for udp, vxlan and ipip).")
@@ -170,6 +177,7 @@ final class NodeCommand implements Callable<Integer> {
     NodeConfig tuned(NodeConfig config) {
         config = config.withTunName(tun);
         if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
+        if (queues != null) config = config.withPacketPath(config.packetPath().withQueues(queues));
         if (busyPoll != null) {
             config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
         }
@@ -196,7 +204,8 @@ final class NodeCommand implements Callable<Integer> {
             BackendType type = node.backendType();
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + config.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
-                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + ", state in " + stateDir
+                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "")
+                    + (node.queues() > 1 ? ", " + node.queues() + " queues" : "") + ", state in " + stateDir
                     + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             peers.start(running);
             Instant startedAt = Instant.now();
@@ -256,6 +265,7 @@ final class NodeCommand implements Callable<Integer> {
         return switch (field) {
             case "publicIp" -> new ConfigException("command line", "--public-ip", e.detail());
             case "tunName" -> new ConfigException("command line", "--tun", e.detail());
+            case "queues" -> new ConfigException("command line", "--queues", e.detail());
             case "tunMtu" -> new ConfigException(dir.resolve(SubnetEnv.FILE_NAME).toString(), "FLANNEL_MTU", e.detail());
             case "subnet" -> new ConfigException(dir.resolve(SubnetEnv.FILE_NAME).toString(), "FLANNEL_SUBNET", e.detail());
             default -> e;

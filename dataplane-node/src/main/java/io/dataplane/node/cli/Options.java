@@ -53,9 +53,7 @@ final class Options {
     static final class Seconds implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            int seconds = integer(value);
-            if (seconds < 0 || seconds > 86400) throw new TypeConversionException("seconds out of range: " + value + " (0-86400)");
-            return seconds;
+            return inRange(value, "seconds", 0, 86400);
         }
     }
 
@@ -63,11 +61,15 @@ final class Options {
     static final class BusyPollMicros implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            int micros = integer(value);
-            if (micros < 0 || micros > PacketPathOptions.MAX_BUSY_POLL_MICROS) {
-                throw new TypeConversionException("microseconds out of range: " + value + " (0-" + PacketPathOptions.MAX_BUSY_POLL_MICROS + ")");
-            }
-            return micros;
+            return inRange(value, "microseconds", 0, PacketPathOptions.MAX_BUSY_POLL_MICROS);
+        }
+    }
+
+    /** A number of TUN queues: 1 to {@link PacketPathOptions#MAX_QUEUES}. */
+    static final class Queues implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            return inRange(value, "TUN queues", 1, PacketPathOptions.MAX_QUEUES);
         }
     }
 
@@ -81,6 +83,13 @@ final class Options {
                 throw new TypeConversionException(e.getMessage());
             }
         }
+    }
+
+    // The number in value, if from min to max; else a message naming what it counts and the range.
+    private static int inRange(String value, String what, int min, int max) {
+        int n = integer(value);
+        if (n < min || n > max) throw new TypeConversionException(what + " out of range: " + value + " (" + min + "-" + max + ")");
+        return n;
     }
 
     private static int integer(String value) {

@@ -12,6 +12,7 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.tun.raw.RawIpSocket;
 import io.dataplane.tun.raw.RawIpTransportConfig;
 import io.dataplane.tun.sys.FdPoller;
+import io.dataplane.tun.udp.FlowSteering;
 import io.dataplane.tun.udp.UdpSocket;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import java.io.IOException;
@@ -130,9 +131,21 @@ public final class SocketTransport implements PollableTransport {
      * @throws IOException naming the address and port when the bind fails
      */
     public static SocketTransport udp(UdpTransportConfig config, PacketPool pool) throws IOException {
+        return udp(config, pool, null);
+    }
+
+    /**
+     * As {@link #udp(UdpTransportConfig, PacketPool)}, and with {@code steering} the socket is one of
+     * a group bound to the same address and port, each taking the flows {@code steering} gives it
+     * ({@link UdpSocket#open(int, int, int, int, FlowSteering)}): one transport per queue of a node.
+     *
+     * @param steering the group's steering, or null for a socket of its own
+     * @throws IOException naming the address and port when the bind fails
+     */
+    public static SocketTransport udp(UdpTransportConfig config, PacketPool pool, FlowSteering steering) throws IOException {
         if (pool == null) throw new IllegalArgumentException("packet pool missing: pool=null");
         int buffers = Math.max(config.receiveBufferBytes(), config.sendBufferBytes());
-        UdpSocket socket = UdpSocket.open(config.bindAddress(), config.port(), config.batchSize(), buffers);
+        UdpSocket socket = UdpSocket.open(config.bindAddress(), config.port(), config.batchSize(), buffers, steering);
         if (config.receiveTrains() && pool.bufferSize() - pool.headroom() >= TRAIN_BYTES) {
             socket.enableGro(config.largestDatagram() != 0 ? config.largestDatagram() : UdpTransportConfig.MAX_DATAGRAM);
         }

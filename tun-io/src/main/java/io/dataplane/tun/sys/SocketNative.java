@@ -35,6 +35,10 @@ public final class SocketNative {
     public static final int SO_SNDBUF = 7;
     /** {@code SO_RCVBUF}. */
     public static final int SO_RCVBUF = 8;
+    /** {@code SO_REUSEPORT}: sockets of one user bind one address and port together; the kernel picks one per datagram. */
+    public static final int SO_REUSEPORT = 15;
+    /** {@code SO_ATTACH_REUSEPORT_CBPF}: a classic BPF program that picks the socket of a reuseport group by index. */
+    public static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     /** {@code IPPROTO_IP} (the socket option level). */
     public static final int IPPROTO_IP = 0;
     /** {@code IP_HDRINCL}: the caller writes the IPv4 header. */
@@ -122,6 +126,19 @@ public final class SocketNative {
             MemorySegment errno = NativeCall.errnoSlot(arena);
             MemorySegment v = arena.allocateFrom(JAVA_INT, value);
             int r = (int) SETSOCKOPT.invokeExact(errno, fd, level, name, v.address(), 4);
+            if (r < 0) throw Errno.exception("setsockopt(" + what + ")", NativeCall.errno(errno));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw NativeCall.rethrow(t);
+        }
+    }
+
+    /** {@code setsockopt(fd, level, name, value, value.byteSize())} for an option that is a struct; {@code what} names it in the error. */
+    public static void setsockopt(int fd, int level, int name, MemorySegment value, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = NativeCall.errnoSlot(arena);
+            int r = (int) SETSOCKOPT.invokeExact(errno, fd, level, name, value.address(), (int) value.byteSize());
             if (r < 0) throw Errno.exception("setsockopt(" + what + ")", NativeCall.errno(errno));
         } catch (ErrnoException e) {
             throw e;

@@ -98,4 +98,20 @@ public final class Structs {
             MSGHDR.withName("msg_hdr"), JAVA_INT.withName("msg_len"), MemoryLayout.paddingLayout(4));
     /** Offset of {@code msg_len} in {@code mmsghdr}. */
     public static final long MMSGHDR_LEN = MMSGHDR.byteOffset(groupElement("msg_len"));
+
+    /** {@code struct sock_filter}: one classic BPF instruction, opcode, jump offsets if true and if false, operand. */
+    public static final StructLayout SOCK_FILTER = MemoryLayout.structLayout(
+            JAVA_SHORT.withName("code"), JAVA_BYTE.withName("jt"), JAVA_BYTE.withName("jf"), JAVA_INT.withName("k"));
+    /** Offset of {@code jt} in {@code sock_filter}. */
+    public static final long SOCK_FILTER_JT = SOCK_FILTER.byteOffset(groupElement("jt"));
+    /** Offset of {@code jf} in {@code sock_filter}. */
+    public static final long SOCK_FILTER_JF = SOCK_FILTER.byteOffset(groupElement("jf"));
+    /** Offset of {@code k} in {@code sock_filter}. */
+    public static final long SOCK_FILTER_K = SOCK_FILTER.byteOffset(groupElement("k"));
+
+    /** {@code struct sock_fprog}: the number of instructions and a pointer to them. */
+    public static final StructLayout SOCK_FPROG = MemoryLayout.structLayout(
+            JAVA_SHORT.withName("len"), MemoryLayout.paddingLayout(6), JAVA_LONG.withName("filter"));
+    /** Offset of {@code filter} in {@code sock_fprog}. */
+    public static final long SOCK_FPROG_FILTER = SOCK_FPROG.byteOffset(groupElement("filter"));
 }

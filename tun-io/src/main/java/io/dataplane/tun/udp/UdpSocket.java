@@ -56,6 +56,18 @@ public final class UdpSocket extends MmsgSocket {
      * @throws ErrnoException naming the address and port: EADDRINUSE, EADDRNOTAVAIL (not an address of this host)
      */
     public static UdpSocket open(int address, int port, int batchSize, int socketBufferBytes) throws IOException {
+        return open(address, port, batchSize, socketBufferBytes, null);
+    }
+
+    /**
+     * As {@link #open(int, int, int, int)}, and with {@code steering} one socket of a group that
+     * binds {@code address:port} together ({@code SO_REUSEPORT}): the kernel hands each datagram to
+     * the socket {@code steering} picks by the inner flow. The sockets of a group take their index
+     * in the order they bind, so each queue's socket should bind in the queue's order.
+     *
+     * @param steering the group's steering (the same for every socket of it), or null for a socket of its own
+     */
+    public static UdpSocket open(int address, int port, int batchSize, int socketBufferBytes, FlowSteering steering) throws IOException {
         if (port < 0 || port > 0xffff) throw new IllegalArgumentException("UDP port out of range: port=" + port);
         if (batchSize < 1 || batchSize > UdpTransportConfig.MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("UDP batch size out of range: batchSize=" + batchSize + " (1-"
@@ -68,6 +80,7 @@ public final class UdpSocket extends MmsgSocket {
                 SocketNative.setsockopt(s, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, socketBufferBytes, "SO_RCVBUF, " + where);
                 SocketNative.setsockopt(s, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, socketBufferBytes, "SO_SNDBUF, " + where);
             }
+            if (steering != null) SocketNative.setsockopt(s, SocketNative.SOL_SOCKET, SocketNative.SO_REUSEPORT, 1, "SO_REUSEPORT, " + where);
             int boundPort;
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment sa = a.allocate(Structs.SOCKADDR_IN);
@@ -75,6 +88,7 @@ public final class UdpSocket extends MmsgSocket {
                 SocketNative.bind(s, sa, "UDP " + where);
                 boundPort = SocketNative.localPort(s, "UDP " + where);
             }
+            if (steering != null) steering.attach(s, where);
             return new UdpSocket(batchSize, new WakeableFd(s, "UDP " + where), address, boundPort);
         } catch (IOException | RuntimeException e) {
             FdNative.close(s);

@@ -132,6 +132,16 @@ public final class Hosts implements AutoCloseable {
      */
     public static double iperf3(NetNamespace clientNs, int client, NetNamespace serverNs, int server, int seconds, boolean reverse)
             throws IOException, InterruptedException {
+        return iperf3(clientNs, client, serverNs, server, seconds, reverse, 1, 0);
+    }
+
+    /**
+     * As {@link #iperf3(NetNamespace, int, NetNamespace, int, int, boolean)} with {@code streams}
+     * parallel TCP connections ({@code -P}), from client ports {@code clientPort} upwards ({@code
+     * --cport}; 0: ephemeral ones); returns their sum.
+     */
+    public static double iperf3(NetNamespace clientNs, int client, NetNamespace serverNs, int server, int seconds, boolean reverse,
+            int streams, int clientPort) throws IOException, InterruptedException {
         Prerequisites.programs("ip", "iperf3");
         String serverText = Ipv4Address.toString(server);
         Process srv = new ProcessBuilder("ip", "netns", "exec", serverNs.name(), "iperf3", "-s", "-1", "--forceflush", "-B", serverText)
@@ -157,6 +167,8 @@ public final class Hosts implements AutoCloseable {
             List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs.name(), "iperf3", "-c", serverText, "-B",
                     Ipv4Address.toString(client), "-t", String.valueOf(seconds), "-J", "--connect-timeout", "3000"));
             if (reverse) cmd.add("-R");
+            if (streams > 1) cmd.addAll(List.of("-P", String.valueOf(streams)));
+            if (clientPort != 0) cmd.addAll(List.of("--cport", String.valueOf(clientPort)));
             Result c = runAnyway(cmd.toArray(String[]::new));
             JsonNode result = JSON.readTree(c.output().substring(Math.max(0, c.output().indexOf('{'))));
             if (c.exitCode() != 0 || result.has("error")) throw new IOException("iperf3 failed: " + c.output());
