@@ -22,6 +22,7 @@ import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netlink.Route;
 import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.PageMemory;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -61,7 +62,8 @@ import java.util.concurrent.TimeUnit;
  *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
- *   <li>allocates the packet buffers ({@link PacketPathOptions#poolSize()}), opens the backend for the
+ *   <li>maps the packet buffers ({@link PacketPathOptions#poolSize()}; anonymous pages, resident only
+ *       where packets were written), opens the backend for the
  *       configured type (its UDP socket, or ipip's raw socket, bound to the public IP) and starts
  *       the {@link Pipeline} on the threads {@link PacketPathOptions#tunWriter()} names (its Javadoc draws the
  *       path stage by stage).</li>
@@ -182,7 +184,7 @@ public final class OverlayNode implements AutoCloseable {
                     && receive == BackendProvider.Receive.TRAINS;
             int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
-            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
+            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
             undo.add(pool);
             PacketPool tunPool = pool;
             if (offload) {
@@ -190,7 +192,7 @@ public final class OverlayNode implements AutoCloseable {
                 // The egress thread's batch, and some for replies on their way into the TUN; with
                 // trains also the receive thread's batch (decapsulated and written before it receives again).
                 int buffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
-                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM);
+                tunPool = new PacketPool(buffers, SUPER_PACKET_BUFFER, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
