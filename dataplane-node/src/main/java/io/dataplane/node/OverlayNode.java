@@ -21,6 +21,7 @@ import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netlink.Route;
 import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.PageMemory;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -60,7 +61,8 @@ import java.util.concurrent.TimeUnit;
  *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
- *   <li>allocates the packet buffers ({@link PacketPathOptions#poolSize()}), opens the backend for the
+ *   <li>maps the packet buffers ({@link PacketPathOptions#poolSize()}; anonymous pages, resident only
+ *       where packets were written), opens the backend for the
  *       configured type (its UDP socket, or ipip's raw socket, bound to the public IP) and starts
  *       the {@link Pipeline} on the threads {@link PacketPathOptions#tunWriter()} names (its Javadoc draws the
  *       path stage by stage).</li>
@@ -194,7 +196,7 @@ public final class OverlayNode implements AutoCloseable {
             // A kernel VTEP's whole super-packets need 64 KiB buffers, but with trains they arrive in the TUN pool's.
             int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS && !receiveTrains ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
-            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
+            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
             undo.add(pool);
             PacketPool tunPool = pool;
             // The egress thread's batch, and some for replies on their way into the TUN; with
@@ -202,7 +204,7 @@ public final class OverlayNode implements AutoCloseable {
             int tunBuffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
-                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
+                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
@@ -231,11 +233,11 @@ public final class OverlayNode implements AutoCloseable {
             undo.add(queues.get(0).pipeline());
             for (int q = 1; q < tuns.size(); q++) {
                 // Each further queue: buffers, an encapsulation and a socket of its own, the backend's tables.
-                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM);
+                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                 undo.add(qPool);
                 PacketPool qTunPool = qPool;
                 if (offload) {
-                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM);
+                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                     undo.add(qTunPool);
                 }
                 Backend.Lane lane = openLane(backend, receiveTrains ? qTunPool : qPool, packetPath.queues());

@@ -31,10 +31,32 @@ public final class PacketPool implements AutoCloseable {
     private final int headroom;
 
     /**
+     * Where a pool's memory comes from: {@code bytes} bytes, page-aligned, zero or never read before
+     * written, that live until {@code arena} closes.
+     */
+    @FunctionalInterface
+    public interface Memory {
+        /** The JDK's native allocation: zeroed, so every page is resident from the start. */
+        Memory ZEROED = (arena, bytes) -> arena.allocate(bytes, 4096);
+
+        /** A segment of {@code bytes} bytes that lives until {@code arena} closes. */
+        MemorySegment allocate(Arena arena, long bytes);
+    }
+
+    /**
      * Allocates {@code count} buffers of {@code bufferSize} bytes, each handed out with {@code headroom}
      * bytes free in front of the data.
      */
     public PacketPool(int count, int bufferSize, int headroom) {
+        this(count, bufferSize, headroom, Memory.ZEROED);
+    }
+
+    /**
+     * As {@link #PacketPool(int, int, int)}, the buffers carved out of memory from {@code source}: memory whose
+     * pages become resident when first written (anonymous pages from {@code mmap}) keeps a pool of
+     * 64 KiB buffers that mostly carry MTU-sized packets from costing its full size.
+     */
+    public PacketPool(int count, int bufferSize, int headroom, Memory source) {
         if (count < 1) throw new IllegalArgumentException("pool size must be at least 1: count=" + count);
         if (bufferSize < 64) throw new IllegalArgumentException("buffer size too small: bufferSize=" + bufferSize + " (min 64)");
         if (headroom < 0 || headroom >= bufferSize) {
@@ -46,7 +68,7 @@ public final class PacketPool implements AutoCloseable {
         this.bufferSize = bufferSize;
         this.headroom = headroom;
         this.arena = Arena.ofShared();
-        this.memory = arena.allocate((long) count * bufferSize, 4096);
+        this.memory = source.allocate(arena, (long) count * bufferSize);
         this.buffers = new PacketBuffer[count];
         // Twice the buffers: an MPMC slot can still be in a consumer's hands when a producer laps to it.
         this.free = new MpmcAtomicArrayQueue<>(Math.max(4, 2 * count));

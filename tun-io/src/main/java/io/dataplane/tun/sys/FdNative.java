@@ -55,6 +55,11 @@ public final class FdNative {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_INT));
     private static final MethodHandle POLL = NativeCall.downcall("poll",
             FunctionDescriptor.of(JAVA_INT, POINTER_AS_LONG, JAVA_LONG, JAVA_INT));
+    // poll without an errno slot: the JDK makes a view of the slot on every call, which the JIT does not
+    // always optimise away in the receive loops, and the packet path polls once per idle period.
+    private static final MethodHandle POLL_WITHOUT_ERRNO = NativeCall.LINKER.downcallHandle(
+            NativeCall.LINKER.defaultLookup().find("poll").orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol poll")),
+            FunctionDescriptor.of(JAVA_INT, POINTER_AS_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle EVENTFD = NativeCall.downcall("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
@@ -114,11 +119,18 @@ public final class FdNative {
 
     /**
      * {@code poll(fds, count, timeoutMillis)} over an array of {@link Structs#POLLFD} at {@code address}:
-     * the number of ready fds, 0 on timeout, or -1 with errno in {@code errno}. May block.
+     * the number of ready fds, 0 on timeout, or -1 with errno in {@code errno}. May block, and may
+     * return 0 before the timeout when a signal interrupted it.
+     *
+     * <p>The call that blocks captures no errno. When it fails, a second call that does not block
+     * ({@code timeout 0}) captures it: a lasting failure (EFAULT, EINVAL, ENOMEM) fails again and
+     * returns -1 with its errno; an interrupted wait (EINTR) does not, and its result stands.
      */
     public static int poll(MemorySegment errno, long address, int count, int timeoutMillis) {
         try {
-            return (int) POLL.invokeExact(errno, address, (long) count, timeoutMillis);
+            int r = (int) POLL_WITHOUT_ERRNO.invokeExact(address, (long) count, timeoutMillis);
+            if (r >= 0) return r;
+            return (int) POLL.invokeExact(errno, address, (long) count, 0);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
