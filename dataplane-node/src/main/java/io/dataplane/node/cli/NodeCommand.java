@@ -106,6 +106,11 @@ final class NodeCommand implements Callable<Integer> {
                     + " TUN writes (default: on for udp, vxlan and ipip).")
     private boolean noOffload;
 
+    @Option(names = "--io-uring",
+            description = "Read and write the TUN in batches through io_uring, one system call per batch (default: one system"
+                    + " call per packet); where the kernel refuses io_uring the node says so and goes on without.")
+    private boolean ioUring;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -165,11 +170,12 @@ final class NodeCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code config} with this command's packet-path choices: the TUN's name, offload, busy polling.
+     * {@code config} with this command's packet-path choices: the TUN's name, offload, io_uring, busy polling.
      */
     NodeConfig tuned(NodeConfig config) {
         config = config.withTunName(tun);
         if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
+        if (ioUring) config = config.withPacketPath(config.packetPath().withIoUring(true));
         if (busyPoll != null) {
             config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
         }
@@ -196,7 +202,7 @@ final class NodeCommand implements Callable<Integer> {
             BackendType type = node.backendType();
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + config.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
-                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + ", state in " + stateDir
+                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + (node.ioUring() ? ", TUN io_uring" : "") + ", state in " + stateDir
                     + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             peers.start(running);
             Instant startedAt = Instant.now();
