@@ -143,8 +143,10 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
-     * Submits what was prepared with one {@code io_uring_enter} that waits until every operation
-     * has completed (more calls only if a signal interrupts it); returns how many completions are
+     * Submits what was prepared with one {@code io_uring_enter} and returns once every operation
+     * has completed: on a nonblocking descriptor all complete inside that call; a further,
+     * waiting call only for what did not (an operation the kernel ran on a worker) or if a
+     * signal interrupted it. Returns how many completions are
      * there to read, {@code userData(0..n)}, {@code result(0..n)}.
      *
      * @throws ErrnoException naming {@code io_uring_enter} if the kernel refuses the submission
@@ -155,10 +157,15 @@ public final class IoUring implements AutoCloseable {
         INT.setRelease(sq, sqTail, (int) INT.get(sq, sqTail) + n);
         prepared = 0;
         int toSubmit = n;
+        boolean first = true;
         while (true) {
             int ready = (int) INT.getAcquire(cq, cqTail) - (int) INT.get(cq, cqHead);
             if (toSubmit == 0 && ready >= n) break;
-            long r = IoUringNative.enter(errno, fd, toSubmit, n - Math.min(ready, n), IoUringNative.IORING_ENTER_GETEVENTS);
+            // The first call only submits (a critical downcall: it cannot block); whatever did not
+            // complete inside it, or was not taken, a waiting call finishes.
+            long r = first ? IoUringNative.submit(errno, fd, toSubmit)
+                    : IoUringNative.enter(errno, fd, toSubmit, n - Math.min(ready, n), IoUringNative.IORING_ENTER_GETEVENTS);
+            first = false;
             if (r < 0) {
                 Errno.retryOrThrow("io_uring_enter", "ring " + fd, NativeCall.errno(errno));
                 continue;

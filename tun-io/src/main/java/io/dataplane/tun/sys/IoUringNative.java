@@ -59,6 +59,9 @@ public final class IoUringNative {
     private static final MethodHandle ENTER = NativeCall.downcall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SUBMIT = NativeCall.downcall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), Linker.Option.critical(false));
     private static final MethodHandle MMAP = NativeCall.downcall("mmap",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = NativeCall.downcall("munmap",
@@ -101,6 +104,19 @@ public final class IoUringNative {
     public static long enter(MemorySegment errno, int fd, int toSubmit, int minComplete, int flags) {
         try {
             return (long) ENTER.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) toSubmit, (long) minComplete, (long) flags, 0L, 0L);
+        } catch (Throwable t) {
+            throw NativeCall.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code io_uring_enter(fd, toSubmit, 0, 0, NULL, 0)} as a critical downcall: submits and does
+     * not wait, so it never blocks; what completed inside the call is in the CQ ring when it
+     * returns. The number of SQEs the kernel took, or -1 with errno in {@code errno}.
+     */
+    public static long submit(MemorySegment errno, int fd, int toSubmit) {
+        try {
+            return (long) SUBMIT.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) toSubmit, 0L, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
