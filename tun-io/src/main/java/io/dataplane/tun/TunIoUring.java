@@ -88,9 +88,9 @@ final class TunIoUring implements AutoCloseable {
      */
     int read(PacketBuffer[] packets, int limit) throws IOException {
         int k = Math.min(Math.min(limit, nextReads), reads.entries());
+        for (int i = 0; i < k; i++) readCodec.checkHeadroom(packets[i]);
         for (int i = 0; i < k; i++) {
             PacketBuffer b = packets[i];
-            readCodec.checkHeadroom(b);
             reads.prepareRead(fd, b.address() + b.offset() - hdrLen, room(b), i);
             lengths[i] = -1;
         }
@@ -165,10 +165,15 @@ final class TunIoUring implements AutoCloseable {
         int written = 0;
         int i = from;
         while (i < to) {
-            while (i < to && writes.prepared() < writes.entries()) {
-                PacketBuffer b = packets[i];
-                if (writeCodec.encode(b)) writes.prepareWrite(fd, b.address() + b.offset() - hdrLen, b.length() + hdrLen, i);
-                i++;
+            try {
+                while (i < to && writes.prepared() < writes.entries()) {
+                    PacketBuffer b = packets[i];
+                    if (writeCodec.encode(b)) writes.prepareWrite(fd, b.address() + b.offset() - hdrLen, b.length() + hdrLen, i);
+                    i++;
+                }
+            } catch (RuntimeException e) {
+                writes.discard(); // a bad buffer (no room for the header): none of this batch goes out
+                throw e;
             }
             int completions = writes.submitAndWait();
             boolean closed = false;

@@ -142,6 +142,11 @@ public final class IoUring implements AutoCloseable {
         return true;
     }
 
+    /** Drops what was prepared and not submitted: the kernel sees an operation only once submitted. */
+    public void discard() {
+        prepared = 0;
+    }
+
     /**
      * Submits what was prepared with one {@code io_uring_enter} and returns once every operation
      * has completed: on a nonblocking descriptor all complete inside that call; a further,

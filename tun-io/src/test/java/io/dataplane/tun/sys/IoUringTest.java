@@ -123,6 +123,9 @@ class IoUringTest {
         assertThrows(IndexOutOfBoundsException.class, () -> ring.result(entries));
         ring.consumed();
         assertEquals(0, ring.submitAndWait(), "nothing prepared");
+        assertTrue(ring.prepareRead(-1, buffer.address(), 64, 0));
+        ring.discard();
+        assertEquals(0, ring.submitAndWait(), "a discarded operation never reaches the kernel");
     }
 
     @Test
