@@ -61,17 +61,20 @@ run() {
             "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" ;;
     uring) nsexec "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.dataplane.bench.TunLoop \
             "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" io_uring ;;
-  esac | sed -n 's/^pps=//p'
+  esac | awk -F= '/^pps=/ {p = $2} /^cpu_ns_per_packet=/ {c = $2} END {print p, (c == "" ? "-" : c)}'
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-c_runs=() java_runs=() uring_runs=()
+c_runs=() java_runs=() uring_runs=() java_cpu=() uring_cpu=()
 for r in $(seq 1 "$ROUNDS"); do
-  c=$(run c); j=$(run java); u=$(run uring)
-  c_runs+=("$c"); java_runs+=("$j"); uring_runs+=("$u")
-  printf 'round %d: C %8d pps   Java %8d pps   Java io_uring %8d pps\n' "$r" "$c" "$j" "$u"
+  c=$(run c); read -r j jc < <(run java); read -r u uc < <(run uring)
+  c=${c%% *}
+  c_runs+=("$c"); java_runs+=("$j"); uring_runs+=("$u"); java_cpu+=("$jc"); uring_cpu+=("$uc")
+  printf 'round %d: C %8d pps   Java %8d pps (%s ns CPU a packet)   Java io_uring %8d pps (%s ns)\n' "$r" "$c" "$j" "$jc" "$u" "$uc"
 done
+printf 'median loop-thread CPU a packet: Java %s ns, Java io_uring %s ns\n' \
+  "$(printf '%s\n' "${java_cpu[@]}" | median)" "$(printf '%s\n' "${uring_cpu[@]}" | median)"
 c_med=$(printf '%s\n' "${c_runs[@]}" | median)
 j_med=$(printf '%s\n' "${java_runs[@]}" | median)
 u_med=$(printf '%s\n' "${uring_runs[@]}" | median)
