@@ -8,8 +8,8 @@
 # --busy-poll POLL_US (one packet-path thread per node that keeps polling until POLL_US pass
 # without a packet), next to the default nodes that sleep until a packet comes; vxlan-plain and
 # udp-plain run them with --no-offload (no TSO super-packets from the TUN, no UDP GSO, no joined
-# TUN writes); vxlan-uring and udp-uring with --io-uring (TUN reads and writes in batches through
-# io_uring). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
+# TUN writes); vxlan-syscall and udp-syscall with --no-io-uring (TUN reads and writes one packet
+# per system call, not in batches through io_uring). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
 # which the CLI does not offer, through io.dataplane.bench.NodeMain (the same OverlayNode). For each:
 #   - from start: a TCP run right after the nodes are up (RAMP s in half-second intervals), and the
 #     seconds from starting the nodes until half a second carried 90% of the steady TCP rate;
@@ -34,7 +34,7 @@
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk wireguard-bysize,
 #                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain
-#                                                   #   vxlan-uring udp-uring)
+#                                                   #   vxlan-syscall udp-syscall)
 #   SKIP_BUILD=1 ...                                # reuse the jars as they are
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
 #   RAMP=8 ...                                      # seconds of the TCP run from start (0: none)
@@ -143,7 +143,7 @@ nodes_up() {
   case $row in
     *-poll) extra=(--busy-poll "$POLL_US") ;;
     *-plain) extra=(--no-offload) ;; # The *-plain rows: one packet per system call, no TSO/GSO.
-    *-uring) extra=(--io-uring) ;; # The *-uring rows: TUN batches through io_uring.
+    *-syscall) extra=(--no-io-uring) ;; # The *-syscall rows: one TUN system call per packet.
   esac
   node_pids=()
   for side in a b; do
@@ -451,14 +451,14 @@ for row in $ROWS; do
     vxlan|udp|ipip|host-gw) nodes_up "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-poll|udp-poll|ipip-poll) nodes_up "${row%-poll}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-plain|udp-plain) nodes_up "${row%-plain}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    vxlan-uring|udp-uring) nodes_up "${row%-uring}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    vxlan-syscall|udp-syscall) nodes_up "${row%-syscall}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-poll) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-bysize) nodes_up wireguard "$row" BY_SIZE; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll vxlan-uring udp udp-plain udp-poll udp-uring ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk wireguard-bysize)" >&2; exit 2 ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll vxlan-syscall udp udp-plain udp-poll udp-syscall ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-segment wireguard-jdk wireguard-bysize)" >&2; exit 2 ;;
   esac
 done
 

@@ -78,8 +78,8 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     public static final int DEFAULT_BUSY_POLL_MICROS = 0;
     /** Default offload: on, where the path can use it. */
     public static final boolean DEFAULT_OFFLOAD = true;
-    /** Default TUN system calls: one per packet. */
-    public static final boolean DEFAULT_IO_URING = false;
+    /** Default TUN system calls: one io_uring_enter per batch, where the kernel allows io_uring. */
+    public static final boolean DEFAULT_IO_URING = true;
     /** The longest busy poll the options accept, in microseconds. */
     public static final int MAX_BUSY_POLL_MICROS = 1_000_000;
 

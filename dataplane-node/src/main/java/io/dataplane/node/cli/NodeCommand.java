@@ -106,10 +106,10 @@ final class NodeCommand implements Callable<Integer> {
                     + " TUN writes (default: on for udp, vxlan and ipip).")
     private boolean noOffload;
 
-    @Option(names = "--io-uring",
-            description = "Read and write the TUN in batches through io_uring, one system call per batch (default: one system"
-                    + " call per packet); where the kernel refuses io_uring the node says so and goes on without.")
-    private boolean ioUring;
+    @Option(names = "--no-io-uring",
+            description = "Read and write the TUN one packet per system call (default: in batches through io_uring, one system"
+                    + " call per batch, where the kernel allows io_uring; where it refuses, the node says so and goes on without).")
+    private boolean noIoUring;
 
     @Override
     public Integer call() throws Exception {
@@ -175,7 +175,7 @@ final class NodeCommand implements Callable<Integer> {
     NodeConfig tuned(NodeConfig config) {
         config = config.withTunName(tun);
         if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
-        if (ioUring) config = config.withPacketPath(config.packetPath().withIoUring(true));
+        if (noIoUring) config = config.withPacketPath(config.packetPath().withIoUring(false));
         if (busyPoll != null) {
             config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
         }
@@ -202,7 +202,8 @@ final class NodeCommand implements Callable<Integer> {
             BackendType type = node.backendType();
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + config.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
-                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "") + (node.ioUring() ? ", TUN io_uring" : "") + ", state in " + stateDir
+                    + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "")
+                    + (node.ioUring() ? ", TUN io_uring" : "") + ", state in " + stateDir
                     + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             peers.start(running);
             Instant startedAt = Instant.now();
