@@ -9,14 +9,11 @@ import io.dataplane.core.config.NetConf;
 import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.tun.TunDevice;
 import io.dataplane.tun.testing.IoUringDenial;
+import io.dataplane.tun.testing.LogLines;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,24 +51,7 @@ class IoUringNodesTest {
     @Test
     void aNodeRefusedIoUringRunsThePlainPathAfterOneLogLine() throws Exception {
         Prerequisites.program("iperf3");
-        List<String> lines = new ArrayList<>();
-        Logger tunLog = Logger.getLogger(TunDevice.class.getName());
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                synchronized (lines) {
-                    lines.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-                }
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        tunLog.addHandler(handler);
-        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+        try (LogLines lines = LogLines.of(TunDevice.class.getName()); Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
             NodeConfig configA = bed.config(a, VxlanInteropTest.VXLAN).withPacketPath(URING);
@@ -89,10 +69,7 @@ class IoUringNodesTest {
             try {
                 OverlayNode nodeB = bed.start(b, bed.config(b, VxlanInteropTest.VXLAN).withPacketPath(URING));
                 assertFalse(nodeA.ioUring(), "io_uring_setup is refused where node a started");
-                List<String> said;
-                synchronized (lines) {
-                    said = List.copyOf(lines);
-                }
+                List<String> said = lines.lines();
                 assertEquals(1, said.size(), said.toString());
                 assertTrue(said.get(0).contains("io_uring unavailable") && said.get(0).contains("ENOSYS"), said.get(0));
                 nodeA.addPeer(nodeB.localLease());
@@ -104,8 +81,6 @@ class IoUringNodesTest {
                 denied.join();
             }
             assertEquals(List.of(), log.problems());
-        } finally {
-            tunLog.removeHandler(handler);
         }
     }
 

@@ -33,7 +33,7 @@ public record TunOptions(int batchSize, boolean vnetHeader, Set<TunOffload> offl
         this(batchSize, vnetHeader, offloads, false);
     }
 
-    /** Batches of {@link #DEFAULT_BATCH_SIZE}, no virtio_net_hdr, no offloads: the plain fallback path. */
+    /** Batches of {@link #DEFAULT_BATCH_SIZE}, no virtio_net_hdr, no offloads, no io_uring: the plain fallback path. */
     public static TunOptions defaults() {
         return new TunOptions(DEFAULT_BATCH_SIZE, false, Set.of());
     }

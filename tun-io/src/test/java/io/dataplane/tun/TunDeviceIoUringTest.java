@@ -10,14 +10,11 @@ import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import io.dataplane.tun.testing.IoUringDenial;
-import java.util.ArrayList;
+import io.dataplane.tun.testing.LogLines;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -36,34 +33,19 @@ class TunDeviceIoUringTest {
     private static final int FLOOD = 3000;
     private Hosts hosts;
     private NetNamespace ns;
-    private final List<String> logged = new ArrayList<>();
-    private final Logger tunLog = Logger.getLogger(TunDevice.class.getName());
-    private final Handler handler = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            synchronized (logged) {
-                logged.add(r.getMessage() == null ? "" : java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-            }
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    private LogLines logged;
 
     @BeforeEach
     void setUp() throws Exception {
         Hosts.assumeRoot();
         hosts = new Hosts();
         ns = hosts.namespace("dpuring");
-        tunLog.addHandler(handler);
+        logged = LogLines.of(TunDevice.class.getName());
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        tunLog.removeHandler(handler);
+        if (logged != null) logged.close();
         if (hosts != null) hosts.close();
     }
 
@@ -80,15 +62,13 @@ class TunDeviceIoUringTest {
     void ringCarriesAPingFloodWithManyRequestsInFlight() throws Exception {
         TunDevice tun = ns.call(() -> openUp("dpring0"));
         try {
-            assumeTrue(tun.ioUring(), "this kernel refuses io_uring: " + logged);
+            assumeTrue(tun.ioUring(), "this kernel refuses io_uring: " + logged.lines());
             assertTrue(tun.toString().contains("io_uring"), tun.toString());
             assertEquals(FLOOD, flood(tun));
         } finally {
             tun.close();
         }
-        synchronized (logged) {
-            assertEquals(List.of(), logged, "no fallback line where io_uring works");
-        }
+        assertEquals(List.of(), logged.lines(), "no fallback line where io_uring works");
     }
 
     @Test
@@ -107,10 +87,7 @@ class TunDeviceIoUringTest {
         denied.join();
         try {
             assertFalse(tun.ioUring(), "io_uring_setup is refused on that thread");
-            List<String> lines;
-            synchronized (logged) {
-                lines = List.copyOf(logged);
-            }
+            List<String> lines = logged.lines();
             assertEquals(1, lines.size(), lines.toString());
             String line = lines.get(0);
             assertTrue(line.contains("dpnoring0") && line.contains("io_uring unavailable") && line.contains("ENOSYS")
