@@ -8,7 +8,8 @@
 # --busy-poll POLL_US (one packet-path thread per node that keeps polling until POLL_US pass
 # without a packet), next to the default nodes that sleep until a packet comes; vxlan-plain,
 # udp-plain and wireguard-plain run them with --no-offload (no TSO super-packets from the TUN, no UDP GSO, no joined
-# TUN writes); vxlan-q2 and udp-q2 with --queues 2 (a multi-queue TUN, a packet path per queue). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
+# TUN writes); vxlan-syscall and udp-syscall with --no-io-uring (TUN reads and writes one packet
+# per system call, not in batches through io_uring); vxlan-q2 and udp-q2 with --queues 2 (a multi-queue TUN, a packet path per queue). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
 # which the CLI does not offer, through io.dataplane.bench.NodeMain (the same OverlayNode). For each:
 #   - from start: a TCP run right after the nodes are up (RAMP s in half-second intervals), and the
 #     seconds from starting the nodes until half a second carried 90% of the steady TCP rate;
@@ -33,7 +34,7 @@
 #   ROWS="kernel-vxlan vxlan" benchmarks/e2e.sh     # some rows only (veth kernel-vxlan vxlan udp ipip
 #                                                   #   host-gw wireguard-go wireguard wireguard-segment wireguard-jdk wireguard-bysize,
 #                                                   #   and vxlan-poll udp-poll ipip-poll wireguard-poll vxlan-plain udp-plain wireguard-plain
-#                                                   #   vxlan-q2 udp-q2)
+#                                                   #   vxlan-syscall udp-syscall vxlan-q2 udp-q2)
 #   STREAMS=4 ...                                   # parallel flows of the TCP and 64-byte UDP measurements
 #   SKIP_BUILD=1 ...                                # reuse the jars as they are
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
@@ -153,6 +154,7 @@ nodes_up() {
     *-poll) extra=(--busy-poll "$POLL_US") ;;
     *-plain) extra=(--no-offload) ;; # The *-plain rows: one packet per system call, no TSO/GSO.
     *-q2) extra=(--queues 2) ;; # The *-q2 rows: a multi-queue TUN, a packet path per queue.
+    *-syscall) extra=(--no-io-uring) ;; # The *-syscall rows: one TUN system call per packet.
   esac
   node_pids=()
   for side in a b; do
@@ -469,13 +471,14 @@ for row in $ROWS; do
     vxlan-poll|udp-poll|ipip-poll) nodes_up "${row%-poll}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-plain|udp-plain|wireguard-plain) nodes_up "${row%-plain}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     vxlan-q2|udp-q2) nodes_up "${row%-q2}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
+    vxlan-syscall|udp-syscall) nodes_up "${row%-syscall}" "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-poll) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-go) wggo_up; measure "$row" 10.244.1.1 10.244.2.1; wggo_down ;;
     wireguard) nodes_up wireguard "$row"; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-segment) nodes_up wireguard "$row" SEGMENT; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-jdk) nodes_up wireguard "$row" JDK; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
     wireguard-bysize) nodes_up wireguard "$row" BY_SIZE; measure "$row" 10.244.1.1 10.244.2.1; nodes_down ;;
-    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll vxlan-q2 udp udp-plain udp-poll udp-q2 ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-plain wireguard-segment wireguard-jdk wireguard-bysize)" >&2; exit 2 ;;
+    *) echo "unknown row $row (veth kernel-vxlan vxlan vxlan-plain vxlan-poll vxlan-q2 vxlan-syscall udp udp-plain udp-poll udp-q2 udp-syscall ipip ipip-poll host-gw wireguard-go wireguard wireguard-poll wireguard-plain wireguard-segment wireguard-jdk wireguard-bysize)" >&2; exit 2 ;;
   esac
 done
 

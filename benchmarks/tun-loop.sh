@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The TUN closed loop, Java (io.dataplane.bench.TunLoop over TunDevice) against the same loop in C
-# (tun-loop/tun_loop.c, built here with gcc), alternately in one run, on one TUN device in a
-# network namespace of its own. Prints each run, the medians and the Java/C ratio. Needs root.
+# (tun-loop/tun_loop.c, built here with gcc), and the Java loop with the TUN's batches through
+# io_uring, alternately in one run, on one TUN device in a network namespace of its own. Prints
+# each run, the medians and the ratios to C. Needs root.
 #
 #   benchmarks/tun-loop.sh                      # 3 rounds of 5 s (+2 s warmup) each
 #   ROUNDS=5 SECONDS_PER_RUN=10 benchmarks/tun-loop.sh
@@ -58,18 +59,25 @@ run() {
     c) nsexec "$work/tun_loop" "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" ;;
     java) nsexec "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.dataplane.bench.TunLoop \
             "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" ;;
-  esac | sed -n 's/^pps=//p'
+    uring) nsexec "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.dataplane.bench.TunLoop \
+            "$dev" "$SECONDS_PER_RUN" "$WARMUP" "$INFLIGHT" "$BATCH" io_uring ;;
+  esac | awk -F= '/^pps=/ {p = $2} /^cpu_ns_per_packet=/ {c = $2} END {print p, (c == "" ? "-" : c)}'
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-c_runs=() java_runs=()
+c_runs=() java_runs=() uring_runs=() java_cpu=() uring_cpu=()
 for r in $(seq 1 "$ROUNDS"); do
-  c=$(run c); j=$(run java)
-  c_runs+=("$c"); java_runs+=("$j")
-  printf 'round %d: C %8d pps   Java %8d pps\n' "$r" "$c" "$j"
+  c=$(run c); read -r j jc < <(run java); read -r u uc < <(run uring)
+  c=${c%% *}
+  c_runs+=("$c"); java_runs+=("$j"); uring_runs+=("$u"); java_cpu+=("$jc"); uring_cpu+=("$uc")
+  printf 'round %d: C %8d pps   Java %8d pps (%s ns CPU a packet)   Java io_uring %8d pps (%s ns)\n' "$r" "$c" "$j" "$jc" "$u" "$uc"
 done
+printf 'median loop-thread CPU a packet: Java %s ns, Java io_uring %s ns\n' \
+  "$(printf '%s\n' "${java_cpu[@]}" | median)" "$(printf '%s\n' "${uring_cpu[@]}" | median)"
 c_med=$(printf '%s\n' "${c_runs[@]}" | median)
 j_med=$(printf '%s\n' "${java_runs[@]}" | median)
-printf 'median: C %d pps, Java %d pps, Java/C = %s (batch %d, %d in flight, %d x %ds)\n' "$c_med" "$j_med" \
-  "$(awk -v j="$j_med" -v c="$c_med" 'BEGIN {printf "%.2f", j / c}')" "$BATCH" "$INFLIGHT" "$ROUNDS" "$SECONDS_PER_RUN"
+u_med=$(printf '%s\n' "${uring_runs[@]}" | median)
+printf 'median: C %d pps, Java %d pps, Java io_uring %d pps, Java/C = %s, io_uring/C = %s (batch %d, %d in flight, %d x %ds)\n' \
+  "$c_med" "$j_med" "$u_med" "$(awk -v j="$j_med" -v c="$c_med" 'BEGIN {printf "%.2f", j / c}')" \
+  "$(awk -v j="$u_med" -v c="$c_med" 'BEGIN {printf "%.2f", j / c}')" "$BATCH" "$INFLIGHT" "$ROUNDS" "$SECONDS_PER_RUN"

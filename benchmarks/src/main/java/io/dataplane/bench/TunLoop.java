@@ -27,8 +27,9 @@ import java.nio.file.Path;
  * allocates nothing: the buffers, the header view and the device's native scratch memory are
  * made before it starts.
  *
- * <p>usage: {@code TunLoop DEVICE SECONDS WARMUP_SECONDS INFLIGHT BATCH}; the device must exist
- * (the script makes it with {@code ip tuntap add}) in the namespace the JVM runs in.
+ * <p>usage: {@code TunLoop DEVICE SECONDS WARMUP_SECONDS INFLIGHT BATCH [io_uring]}; the device must
+ * exist (the script makes it with {@code ip tuntap add}) in the namespace the JVM runs in. With
+ * {@code io_uring} the device reads and writes its batches through io_uring ({@link TunOptions#ioUring()}).
  */
 public final class TunLoop {
     private static final int PACKET_LEN = 64;
@@ -37,8 +38,8 @@ public final class TunLoop {
 
     /** Runs the loop; see the class comment for the arguments. */
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: TunLoop DEVICE SECONDS WARMUP_SECONDS INFLIGHT BATCH");
+        if (args.length != 5 && !(args.length == 6 && args[5].equals("io_uring"))) {
+            System.err.println("usage: TunLoop DEVICE SECONDS WARMUP_SECONDS INFLIGHT BATCH [io_uring]");
             System.exit(2);
         }
         String device = args[0];
@@ -48,7 +49,8 @@ public final class TunLoop {
         int batch = Integer.parseInt(args[4]);
 
         try (PacketPool pool = new PacketPool(batch + 1);
-                TunDevice tun = TunDevice.open(device, TunOptions.defaults().withBatchSize(batch))) {
+                TunDevice tun = TunDevice.open(device, TunOptions.defaults().withBatchSize(batch).withIoUring(args.length == 6))) {
+            if (args.length == 6 && !tun.ioUring()) throw new IllegalStateException("the kernel refuses io_uring here");
             PacketBuffer[] buffers = new PacketBuffer[batch];
             if (pool.acquire(buffers, batch) != batch) throw new IllegalStateException("pool too small");
             awaitOperstateUp(tun.name());
@@ -56,9 +58,14 @@ public final class TunLoop {
             com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             loop(tun, buffers, batch, warmup); // same loop, not counted: lets the JIT compile it
             long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+            long cpuBefore = threads.getCurrentThreadCpuTime();
             long looped = loop(tun, buffers, batch, seconds);
+            long cpu = threads.getCurrentThreadCpuTime() - cpuBefore;
             long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
             System.out.printf("pps=%.0f%n", looped / seconds);
+            // The loop thread's CPU time, user and system (the kernel's forwarding runs in its writes):
+            // less sensitive than pps to other work on the machine.
+            System.out.printf("cpu_ns_per_packet=%.0f%n", (double) cpu / Math.max(1, looped));
             System.out.printf("allocated=%d bytes in the measured loop (%d packets)%n", allocated, looped);
             PacketPool.releaseAll(buffers, 0, batch);
         }

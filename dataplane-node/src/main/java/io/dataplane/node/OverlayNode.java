@@ -187,7 +187,8 @@ public final class OverlayNode implements AutoCloseable {
                     && (provider.superPacketRoom() == 0 || packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD);
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
             // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
-            TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of());
+            TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of())
+                    .withIoUring(packetPath.ioUring());
             // Trains of datagrams received as one (UDP GRO) into the same 64 KiB buffers, where the
             // receive thread writes them into the TUN itself (a ring would hold a 64 KiB buffer per slot).
             BackendProvider.Receive receive = provider.receive();
@@ -416,6 +417,11 @@ public final class OverlayNode implements AutoCloseable {
      */
     public boolean offload() {
         return tun != null && tun.options().offloads().contains(TunOffload.TSO4);
+    }
+
+    /** True if the TUN reads and writes in batches through io_uring ({@link PacketPathOptions#ioUring()}, where the kernel allows it). */
+    public boolean ioUring() {
+        return tun != null && tun.ioUring();
     }
 
     /**

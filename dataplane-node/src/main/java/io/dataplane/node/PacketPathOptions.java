@@ -45,9 +45,13 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  *     its threads, its buffers ({@link #poolSize()} each) and its UDP socket, the sockets of all queues
  *     bound to the one port ({@code SO_REUSEPORT}) and the received datagrams spread over them by
  *     their inner flow ({@link io.dataplane.tun.udp.FlowSteering}); the udp and vxlan backends only
+ * @param ioUring TUN reads and writes in batches through io_uring, one {@code io_uring_enter} per
+ *     batch instead of one system call per packet; where the kernel refuses io_uring the TUN says
+ *     so in one log line and takes one call per packet
  */
 public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
-        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload, int queues) {
+        Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength, int busyPollMicros, boolean offload, int queues,
+        boolean ioUring) {
 
     /** Which thread sends on the underlay socket; a plain thread of the transport receives either way. */
     public enum SocketDriver {
@@ -88,6 +92,8 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     public static final int DEFAULT_QUEUES = 1;
     /** The most TUN queues the options accept: every queue has its threads, its socket and its buffers. */
     public static final int MAX_QUEUES = 64;
+    /** Default TUN system calls: one io_uring_enter per batch, where the kernel allows io_uring. */
+    public static final boolean DEFAULT_IO_URING = true;
     /** The longest busy poll the options accept, in microseconds. */
     public static final int MAX_BUSY_POLL_MICROS = 1_000_000;
 
@@ -110,13 +116,15 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     /** The same options without busy polling ({@code busyPollMicros} 0), with the default offload. */
     public PacketPathOptions(int tunBatch, int tunRing, int transportBatch, int transportRing, int poolBuffers,
             Pipeline.TunWriter tunWriter, SocketDriver socket, int tunQueueLength) {
-        this(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, 0, DEFAULT_OFFLOAD, DEFAULT_QUEUES);
+        this(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, 0, DEFAULT_OFFLOAD, DEFAULT_QUEUES,
+                DEFAULT_IO_URING);
     }
 
     /** The defaults above, pool sized from them. */
     public static PacketPathOptions defaults() {
         return new PacketPathOptions(DEFAULT_TUN_BATCH, DEFAULT_TUN_RING, DEFAULT_TRANSPORT_BATCH, DEFAULT_TRANSPORT_RING, 0,
-                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH, DEFAULT_BUSY_POLL_MICROS, DEFAULT_OFFLOAD, DEFAULT_QUEUES);
+                DEFAULT_TUN_WRITER, DEFAULT_SOCKET, DEFAULT_TUN_QUEUE_LENGTH, DEFAULT_BUSY_POLL_MICROS, DEFAULT_OFFLOAD, DEFAULT_QUEUES,
+                DEFAULT_IO_URING);
     }
 
     /**
@@ -138,67 +146,73 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     /** These options with another TUN batch. */
     public PacketPathOptions withTunBatch(int tunBatch) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another TUN ring. */
     public PacketPathOptions withTunRing(int tunRing) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another transport batch. */
     public PacketPathOptions withTransportBatch(int transportBatch) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another transport send ring. */
     public PacketPathOptions withTransportRing(int transportRing) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with a fixed number of buffers (0: computed). */
     public PacketPathOptions withPoolBuffers(int poolBuffers) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another TUN writer. */
     public PacketPathOptions withTunWriter(Pipeline.TunWriter tunWriter) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another socket driver. */
     public PacketPathOptions withSocket(SocketDriver socket) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another TUN transmit queue length (0: the kernel's default). */
     public PacketPathOptions withTunQueueLength(int tunQueueLength) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another busy-poll time (single-thread mode only). */
     public PacketPathOptions withBusyPollMicros(int busyPollMicros) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with TCP segmentation offload on or off. */
     public PacketPathOptions withOffload(boolean offload) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
     }
 
     /** These options with another number of TUN queues, each with a packet path of its own (1: a single-queue TUN). */
     public PacketPathOptions withQueues(int queues) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
-                offload, queues);
+                offload, queues, ioUring);
+    }
+
+    /** These options with TUN batches through io_uring on or off. */
+    public PacketPathOptions withIoUring(boolean ioUring) {
+        return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
+                offload, queues, ioUring);
     }
 
     private static void checkBatch(String name, int value) {

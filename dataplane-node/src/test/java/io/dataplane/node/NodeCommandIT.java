@@ -77,8 +77,10 @@ class NodeCommandIT {
         Cli.ConfigDir dirA = Cli.ConfigDir.of(tmp, a, backend);
         Cli.ConfigDir dirB = Cli.ConfigDir.of(tmp, b, backend);
 
-        // A moves one packet per system call, B (udp, vxlan) TCP super-packets: the two paths carry each other's traffic.
-        Tool nodeA = bed.own(Tool.start(Cli.dataplaneIn(a, "node", "--config", dirA.arg(), "--stats-interval", "1", "--no-offload")));
+        // A moves one packet per system call, B (udp, vxlan) TCP super-packets and TUN batches through io_uring: the two
+        // paths carry each other's traffic.
+        Tool nodeA = bed.own(Tool.start(Cli.dataplaneIn(a, "node", "--config", dirA.arg(), "--stats-interval", "1", "--no-offload",
+                "--no-io-uring")));
         String leaseA = awaitLine(nodeA, "{\"Subnet\":", START);
         JsonNode lease = new ObjectMapper().readTree(leaseA);
         assertEquals("10.244.1.0/24", lease.get("Subnet").asText());
@@ -99,6 +101,8 @@ class NodeCommandIT {
         boolean offloads = backend.equals("udp") || backend.equals("vxlan") || backend.equals("ipip");
         assertEquals(offloads, nodeB.stdout().contains(", TCP offload, "), "offload said in B's start line: " + nodeB.stdout());
         assertFalse(nodeA.stdout().contains("TCP offload"), "--no-offload: " + nodeA.stdout());
+        assertEquals(!kernelForwards, nodeB.stdout().contains(", TUN io_uring, "), "io_uring said in B's start line: " + nodeB.stdout());
+        assertFalse(nodeA.stdout().contains("io_uring"), "--no-io-uring: " + nodeA.stdout());
 
         // A peer added to A's peers.json while A runs (written as editors do: a new file renamed over the old).
         dirA.peers(leaseB);

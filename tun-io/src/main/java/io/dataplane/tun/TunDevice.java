@@ -68,6 +68,12 @@ import java.util.List;
  * super-packet, the first with its rewritten headers and the payload of the others gathered by one
  * {@code writev}, no copy. {@link #coalesced()} counts the packets written so.
  *
+ * <p><b>io_uring.</b> With {@link TunOptions#ioUring()} a batch of reads, and a batch of writes,
+ * each goes to the kernel in one {@code io_uring_enter} instead of one system call per packet
+ * (see {@code TunIoUring}); where the kernel refuses io_uring the device says so in one log line
+ * and makes one call per packet ({@link #ioUring()} tells which). A write of one packet is one
+ * {@code write} either way.
+ *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
  * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
  * same hint when opening {@code /dev/net/tun} itself is refused, EACCES or EPERM); a
@@ -89,6 +95,7 @@ public final class TunDevice implements PollableTunnelDevice {
     private final VnetHeaderCodec readCodec;
     private final VnetHeaderCodec writeCodec;
     private final SegmentJoiner joiner; // writer only; null unless TSO4: then TCP segments are joined
+    private final TunIoUring uring; // null: one read or write system call per packet
     private volatile long coalesced;
     private boolean controlClosed;
 
@@ -104,6 +111,7 @@ public final class TunDevice implements PollableTunnelDevice {
         this.writeCodec = new VnetHeaderCodec(name, options.vnetHeader());
         this.hdrLen = readCodec.length();
         this.joiner = options.offloads().contains(TunOffload.TSO4) ? new SegmentJoiner(writeCodec) : null;
+        this.uring = options.ioUring() ? TunIoUring.open(this, fdNumber, options.batchSize(), readCodec, writeCodec) : null;
     }
 
     /** Creates or attaches to the TUN device {@code name} with the {@link TunOptions#defaults() defaults}. */
@@ -320,28 +328,8 @@ public final class TunDevice implements PollableTunnelDevice {
             MemorySegment errno = in.errno();
             boolean pollReportedError = false;
             while (true) {
-                int n = 0;
-                while (n < limit) {
-                    PacketBuffer b = packets[n];
-                    readCodec.checkHeadroom(b);
-                    int off = b.offset();
-                    long room = (long) b.capacity() - off + hdrLen;
-                    long r = FdNative.read(errno, fdNumber, b.address() + off - hdrLen, room);
-                    if (r < 0) {
-                        int e = NativeCall.errno(errno);
-                        Errno.Outcome o = Errno.outcome(e);
-                        if (o == Errno.Outcome.RETRY) continue;
-                        if (o == Errno.Outcome.AGAIN) break;
-                        if (o == Errno.Outcome.CLOSED) return CLOSED;
-                        if (n > 0) break; // hand over what we have; the error comes back on the next call
-                        throw Errno.exception("read(" + name + ")", e);
-                    }
-                    int len = (int) Math.min(r, room) - hdrLen;
-                    if (len < 0) continue; // shorter than the virtio_net_hdr: nothing a kernel sends
-                    b.setLength(len);
-                    readCodec.decode(b);
-                    n++;
-                }
+                int n = uring != null ? uring.read(packets, limit) : readEach(errno, packets, limit);
+                if (n == CLOSED) return CLOSED;
                 if (n > 0 || !block) return n;
                 if (pollReportedError) {
                     throw new ErrnoException("read(" + name + ")", Errno.EBADFD,
@@ -354,6 +342,33 @@ public final class TunDevice implements PollableTunnelDevice {
         } finally {
             in.exit();
         }
+    }
+
+    // Reads packet by packet until the kernel has none or the batch is full; the number read, or CLOSED.
+    private int readEach(MemorySegment errno, PacketBuffer[] packets, int limit) throws IOException {
+        int n = 0;
+        while (n < limit) {
+            PacketBuffer b = packets[n];
+            readCodec.checkHeadroom(b);
+            int off = b.offset();
+            long room = (long) b.capacity() - off + hdrLen;
+            long r = FdNative.read(errno, fdNumber, b.address() + off - hdrLen, room);
+            if (r < 0) {
+                int e = NativeCall.errno(errno);
+                Errno.Outcome o = Errno.outcome(e);
+                if (o == Errno.Outcome.RETRY) continue;
+                if (o == Errno.Outcome.AGAIN) break;
+                if (o == Errno.Outcome.CLOSED) return CLOSED;
+                if (n > 0) break; // hand over what we have; the error comes back on the next call
+                throw Errno.exception("read(" + name + ")", e);
+            }
+            int len = (int) Math.min(r, room) - hdrLen;
+            if (len < 0) continue; // shorter than the virtio_net_hdr: nothing a kernel sends
+            b.setLength(len);
+            readCodec.decode(b);
+            n++;
+        }
+        return n;
     }
 
     /**
@@ -369,6 +384,7 @@ public final class TunDevice implements PollableTunnelDevice {
         if (!out.enter()) return CLOSED;
         try {
             MemorySegment errno = out.errno();
+            if (uring != null && count > 1) return uring.write(out, errno, packets, count);
             int written = 0;
             for (int i = 0; i < count; ) {
                 int run = joiner == null ? 1 : joiner.join(packets, i, count);
@@ -410,6 +426,16 @@ public final class TunDevice implements PollableTunnelDevice {
         }
     }
 
+    /** The joiner of TCP segments, or null without TSO4. */
+    SegmentJoiner joiner() {
+        return joiner;
+    }
+
+    /** True if batches of reads and writes go through io_uring; false where the kernel refused it, or {@link TunOptions#ioUring()} is off. */
+    public boolean ioUring() {
+        return uring != null;
+    }
+
     /** Packets written as part of a coalesced super-packet so far (0 unless TSO4 is among the offloads). */
     public long coalesced() {
         return coalesced;
@@ -417,7 +443,11 @@ public final class TunDevice implements PollableTunnelDevice {
 
     // Writes one packet behind its virtio_net_hdr; returns 1, 0 if refused (the caller counts it), or CLOSED.
     private int writeOne(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
-        if (!writeCodec.encode(b)) return 0;
+        return writeCodec.encode(b) ? writeEncoded(out, errno, b) : 0;
+    }
+
+    // Writes one packet whose virtio_net_hdr is in place, waiting for room; returns 1, 0 if refused, or CLOSED.
+    int writeEncoded(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
         long start = b.address() + b.offset() - hdrLen;
         long total = (long) b.length() + hdrLen;
         while (true) {
@@ -431,7 +461,7 @@ public final class TunDevice implements PollableTunnelDevice {
     }
 
     // Writes the run the joiner found, first, as one super-packet; returns run, 0 if refused (the caller counts them), or CLOSED.
-    private int writeJoined(WakeableFd.Direction out, MemorySegment errno, PacketBuffer first, int run) throws IOException {
+    int writeJoined(WakeableFd.Direction out, MemorySegment errno, PacketBuffer first, int run) throws IOException {
         long iovecs = joiner.finish(first);
         while (true) {
             long r = FdNative.writev(errno, fdNumber, iovecs, run);
@@ -458,12 +488,14 @@ public final class TunDevice implements PollableTunnelDevice {
             if (!controlClosed) {
                 controlClosed = true;
                 FdNative.close(controlFd);
+                if (uring != null) uring.close();
             }
         }
     }
 
     @Override
     public String toString() {
-        return "TunDevice[" + name + (multiQueue ? " queue " + queueIndex : "") + (options.vnetHeader() ? " vnet_hdr " + options.offloads() : "") + "]";
+        return "TunDevice[" + name + (multiQueue ? " queue " + queueIndex : "") + (options.vnetHeader() ? " vnet_hdr " + options.offloads() : "")
+                + (uring != null ? " io_uring" : "") + "]";
     }
 }

@@ -11,8 +11,10 @@ import java.util.Set;
  *     {@link VirtioNetHeader} (read and written in the buffer's headroom, see {@link TunDevice})
  * @param offloads what the kernel may hand over unsegmented or with partial checksums; needs
  *     {@code vnetHeader}, and a combination the kernel accepts ({@link TunOffload#validate})
+ * @param ioUring batch reads and writes through io_uring, one {@code io_uring_enter} per batch;
+ *     where the kernel refuses io_uring the device reads and writes one packet per system call
  */
-public record TunOptions(int batchSize, boolean vnetHeader, Set<TunOffload> offloads) {
+public record TunOptions(int batchSize, boolean vnetHeader, Set<TunOffload> offloads, boolean ioUring) {
     /** Default batch size: as wireguard-go's TUN batch. */
     public static final int DEFAULT_BATCH_SIZE = 32;
 
@@ -26,18 +28,28 @@ public record TunOptions(int batchSize, boolean vnetHeader, Set<TunOffload> offl
         TunOffload.validate(offloads);
     }
 
-    /** Batches of {@link #DEFAULT_BATCH_SIZE}, no virtio_net_hdr, no offloads: the plain fallback path. */
+    /** Options without io_uring. */
+    public TunOptions(int batchSize, boolean vnetHeader, Set<TunOffload> offloads) {
+        this(batchSize, vnetHeader, offloads, false);
+    }
+
+    /** Batches of {@link #DEFAULT_BATCH_SIZE}, no virtio_net_hdr, no offloads, no io_uring: the plain fallback path. */
     public static TunOptions defaults() {
         return new TunOptions(DEFAULT_BATCH_SIZE, false, Set.of());
     }
 
     /** These options with another batch size. */
     public TunOptions withBatchSize(int batchSize) {
-        return new TunOptions(batchSize, vnetHeader, offloads);
+        return new TunOptions(batchSize, vnetHeader, offloads, ioUring);
     }
 
     /** These options with the virtio_net_hdr on and {@code offloads} (may be empty). */
     public TunOptions withVnetHeader(Set<TunOffload> offloads) {
-        return new TunOptions(batchSize, true, offloads);
+        return new TunOptions(batchSize, true, offloads, ioUring);
+    }
+
+    /** These options with io_uring batches on or off. */
+    public TunOptions withIoUring(boolean ioUring) {
+        return new TunOptions(batchSize, vnetHeader, offloads, ioUring);
     }
 }

@@ -23,6 +23,11 @@ class TunDeviceConformanceTest extends TunnelDeviceConformanceTest {
     private static final int POD = Ipv4Address.parse("10.244.5.1");
     private static final int REMOTE = Ipv4Address.parse("10.244.5.2");
 
+    /** How the device under test is opened. */
+    protected TunOptions options() {
+        return TunOptions.defaults().withBatchSize(8);
+    }
+
     @Override
     protected Harness createHarness() throws Exception {
         Hosts.assumeRoot();
@@ -30,7 +35,7 @@ class TunDeviceConformanceTest extends TunnelDeviceConformanceTest {
         try {
             NetNamespace ns = hosts.namespace("dpconf");
             TunDevice tun = ns.call(() -> {
-                TunDevice t = TunDevice.open("dpconf0", TunOptions.defaults().withBatchSize(8));
+                TunDevice t = TunDevice.open("dpconf0", options());
                 try (Netlink nl = Netlink.open()) {
                     nl.addAddress(t.name(), POD, 24);
                     nl.setUp(t.name(), true);

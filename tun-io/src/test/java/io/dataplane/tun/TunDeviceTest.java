@@ -67,7 +67,7 @@ class TunDeviceTest {
      * Answers every ICMP echo request read from {@code tun} with an echo reply written back: source
      * and destination swapped, type 0, both checksums recomputed. Returns the replies sent.
      */
-    private static long respond(TunDevice tun) throws Exception {
+    static long respond(TunDevice tun) throws Exception {
         PacketPool pool = new PacketPool(2 * tun.batchSize());
         PacketBuffer[] in = new PacketBuffer[tun.batchSize()];
         PacketBuffer[] out = new PacketBuffer[tun.batchSize()];

@@ -113,6 +113,11 @@ final class NodeCommand implements Callable<Integer> {
                     + " TUN writes (default: on for udp, vxlan and ipip).")
     private boolean noOffload;
 
+    @Option(names = "--no-io-uring",
+            description = "Read and write the TUN one packet per system call (default: in batches through io_uring, one system"
+                    + " call per batch, where the kernel allows io_uring; where it refuses, the node says so and goes on without).")
+    private boolean noIoUring;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -172,12 +177,13 @@ final class NodeCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code config} with this command's packet-path choices: the TUN's name, offload, busy polling.
+     * {@code config} with this command's packet-path choices: the TUN's name, offload, io_uring, busy polling.
      */
     NodeConfig tuned(NodeConfig config) {
         config = config.withTunName(tun);
         if (noOffload) config = config.withPacketPath(config.packetPath().withOffload(false));
         if (queues != null) config = config.withPacketPath(config.packetPath().withQueues(queues));
+        if (noIoUring) config = config.withPacketPath(config.packetPath().withIoUring(false));
         if (busyPoll != null) {
             config = config.withPacketPath(config.packetPath().withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).withBusyPollMicros(busyPoll));
         }
@@ -205,7 +211,7 @@ final class NodeCommand implements Callable<Integer> {
             out.println("node: " + type.flannelName() + ", subnet " + config.subnet() + " of " + config.netConf().network()
                     + ", public IP " + Ipv4Address.toString(ip) + " on " + node.underlayInterface() + ", " + device(node)
                     + (node.port() != 0 ? ", port " + node.port() : "") + (node.offload() ? ", TCP offload" : "")
-                    + (node.queues() > 1 ? ", " + node.queues() + " queues" : "") + ", state in " + stateDir
+                    + (node.queues() > 1 ? ", " + node.queues() + " queues" : "") + (node.ioUring() ? ", TUN io_uring" : "") + ", state in " + stateDir
                     + (busyPoll != null && node.tunName() != null ? ", one packet-path thread, busy polling until " + busyPoll + " us without a packet" : ""));
             peers.start(running);
             Instant startedAt = Instant.now();

@@ -38,6 +38,8 @@ public final class Errno {
     public static final int ENODEV = 19;
     /** Invalid argument. */
     public static final int EINVAL = 22;
+    /** No such system call (or a seccomp filter refusing it). */
+    public static final int ENOSYS = 38;
     /** The descriptor is in a bad state: a TUN whose device was removed. */
     public static final int EBADFD = 77;
     /** Protocol error (a reply that does not hold what its type promises). */

@@ -1,0 +1,210 @@
+package io.dataplane.tun;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.spi.TunnelDevice;
+import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.IoUring;
+import io.dataplane.tun.sys.WakeableFd;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A {@link TunDevice}'s batch reads and writes through io_uring: a TUN has no {@code readv} of
+ * many packets and no {@code sendmmsg}, so the plain path makes one system call per packet; here
+ * a batch of reads, or of writes, goes to the kernel in one {@code io_uring_enter}, which also
+ * reaps their completions. One ring per direction, since the reader and the writer run on their
+ * own threads.
+ *
+ * <p>The reads of a batch complete inside that {@code io_uring_enter} ({@link IoUring}'s
+ * {@code RWF_NOWAIT}); none is left in flight, so the buffers stay the caller's as the {@link
+ * TunnelDevice} contract says, and waiting for the first packet stays the device's {@code poll}
+ * (which {@link TunDevice#close} wakes and a poller of several descriptors shares). A read whose
+ * turn came after the kernel's queue ran dry completes with EAGAIN: reads are submitted by the
+ * number the last batch filled, doubled, within the batch size, so a trickle costs one read or two
+ * and a flood the whole batch.
+ *
+ * <p>Writes of single packets are submitted together, in order, and the kernel takes them in
+ * order; a run of TCP segments that the device joins into one super-packet is written on its own
+ * ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
+ * made again the plain way, waiting for room.
+ *
+ * <p>{@link #open} returns null when the kernel refuses io_uring (ENOSYS: none, or a seccomp filter;
+ * EPERM: {@code kernel.io_uring_disabled}), after one log line naming the device and the errno: the
+ * device then makes one system call per packet, as without io_uring.
+ */
+final class TunIoUring implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(TunDevice.class.getName());
+    private static final int MIN_READS = 2;
+
+    private final TunDevice device;
+    private final int fd;
+    private final int hdrLen;
+    private final VnetHeaderCodec readCodec;
+    private final VnetHeaderCodec writeCodec;
+    private final IoUring reads;
+    private final IoUring writes;
+    private final int[] lengths; // per read of the batch: the packet's length, or -1 if it brought none
+    private int nextReads;
+
+    private TunIoUring(TunDevice device, int fd, VnetHeaderCodec readCodec, VnetHeaderCodec writeCodec, IoUring reads, IoUring writes) {
+        this.device = device;
+        this.fd = fd;
+        this.hdrLen = readCodec.length();
+        this.readCodec = readCodec;
+        this.writeCodec = writeCodec;
+        this.reads = reads;
+        this.writes = writes;
+        this.lengths = new int[reads.entries()];
+        this.nextReads = reads.entries();
+    }
+
+    /**
+     * Rings for {@code device}'s descriptor {@code fd}, sized for batches of {@code batchSize}; null
+     * (and one log line) when the kernel refuses io_uring.
+     */
+    static TunIoUring open(TunDevice device, int fd, int batchSize, VnetHeaderCodec readCodec, VnetHeaderCodec writeCodec) {
+        int entries = Integer.highestOneBit(Math.max(batchSize, 64) * 2 - 1);
+        IoUring reads = null;
+        try {
+            reads = IoUring.open(entries);
+            IoUring writes = IoUring.open(entries);
+            return new TunIoUring(device, fd, readCodec, writeCodec, reads, writes);
+        } catch (ErrnoException e) {
+            if (reads != null) reads.close();
+            LOG.log(Level.INFO, "TUN {0}: io_uring unavailable ({1}); reads and writes take one system call per packet",
+                    device.name(), e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Reads up to {@code limit} packets into {@code packets[0..limit)} with one {@code
+     * io_uring_enter}; the filled buffers are moved to the front, in the order of their packets.
+     *
+     * @return the number filled (0 if the kernel had none), or {@link TunnelDevice#CLOSED}
+     * @throws ErrnoException naming the device if the device fails and no packet came with the batch
+     */
+    int read(PacketBuffer[] packets, int limit) throws IOException {
+        int k = Math.min(Math.min(limit, nextReads), reads.entries());
+        for (int i = 0; i < k; i++) readCodec.checkHeadroom(packets[i]);
+        for (int i = 0; i < k; i++) {
+            PacketBuffer b = packets[i];
+            reads.prepareRead(fd, b.address() + b.offset() - hdrLen, room(b), i);
+            lengths[i] = -1;
+        }
+        int completions = reads.submitAndWait();
+        int failure = 0;
+        boolean closed = false;
+        for (int c = 0; c < completions; c++) {
+            int i = (int) reads.userData(c);
+            int res = reads.result(c);
+            if (res >= 0) {
+                lengths[i] = Math.min(res, room(packets[i])) - hdrLen; // shorter than the virtio_net_hdr: none
+            } else {
+                Errno.Outcome o = Errno.outcome(-res);
+                if (o == Errno.Outcome.CLOSED) closed = true;
+                else if (o == Errno.Outcome.FAILED) failure = -res;
+            }
+        }
+        reads.consumed();
+        int n = 0;
+        for (int i = 0; i < k; i++) {
+            if (lengths[i] < 0) continue;
+            PacketBuffer b = packets[i];
+            if (i != n) {
+                packets[i] = packets[n];
+                packets[n] = b;
+            }
+            b.setLength(lengths[i]);
+            readCodec.decode(b);
+            n++;
+        }
+        nextReads = Math.max(MIN_READS, Math.min(2 * n, limit));
+        if (n == 0 && closed) return TunnelDevice.CLOSED;
+        if (n == 0 && failure != 0) throw Errno.exception("read(" + device.name() + ")", failure);
+        return n;
+    }
+
+    private int room(PacketBuffer b) {
+        return b.capacity() - b.offset() + hdrLen;
+    }
+
+    /**
+     * Writes {@code packets[0..count)}, single packets together through the ring, joined runs on
+     * their own; see {@link TunDevice#write}.
+     *
+     * @return the number the kernel took, or {@link TunnelDevice#CLOSED}
+     */
+    int write(WakeableFd.Direction out, MemorySegment errno, PacketBuffer[] packets, int count) throws IOException {
+        SegmentJoiner joiner = device.joiner();
+        int written = 0;
+        int singles = 0; // first of the single packets not yet written
+        for (int i = 0; i < count; ) {
+            int run = joiner == null ? 1 : joiner.join(packets, i, count);
+            if (run == 1) {
+                i++;
+                continue;
+            }
+            int r = writeEach(out, errno, packets, singles, i);
+            if (r == TunnelDevice.CLOSED) return r;
+            written += r;
+            r = device.writeJoined(out, errno, packets[i], run);
+            if (r == TunnelDevice.CLOSED) return r;
+            written += r;
+            i += run;
+            singles = i;
+        }
+        int r = writeEach(out, errno, packets, singles, count);
+        return r == TunnelDevice.CLOSED ? r : written + r;
+    }
+
+    // Writes packets[from..to), a ring's worth per io_uring_enter; the number taken, or CLOSED.
+    private int writeEach(WakeableFd.Direction out, MemorySegment errno, PacketBuffer[] packets, int from, int to) throws IOException {
+        int written = 0;
+        int i = from;
+        while (i < to) {
+            try {
+                while (i < to && writes.prepared() < writes.entries()) {
+                    PacketBuffer b = packets[i];
+                    if (writeCodec.encode(b)) writes.prepareWrite(fd, b.address() + b.offset() - hdrLen, b.length() + hdrLen, i);
+                    i++;
+                }
+            } catch (RuntimeException e) {
+                writes.discard(); // a bad buffer (no room for the header): none of this batch goes out
+                throw e;
+            }
+            int completions = writes.submitAndWait();
+            boolean closed = false;
+            try {
+                for (int c = 0; c < completions; c++) {
+                    int res = writes.result(c);
+                    if (res >= 0) {
+                        written++;
+                        continue;
+                    }
+                    Errno.Outcome o = Errno.sendResult("write", device.name(), -res);
+                    if (o == Errno.Outcome.CLOSED) {
+                        closed = true;
+                    } else if (o != Errno.Outcome.FAILED) {
+                        int r = device.writeEncoded(out, errno, packets[(int) writes.userData(c)]);
+                        if (r == TunnelDevice.CLOSED) closed = true;
+                        else written += r;
+                    }
+                }
+            } finally {
+                writes.consumed();
+            }
+            if (closed) return TunnelDevice.CLOSED;
+        }
+        return written;
+    }
+
+    /** Closes both rings; called once no thread is inside the device. */
+    @Override
+    public void close() {
+        reads.close();
+        writes.close();
+    }
+}

@@ -1,0 +1,125 @@
+package io.dataplane.tun;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.tun.netlink.Netlink;
+import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.IoUringDenial;
+import io.dataplane.tun.testing.LogLines;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The TUN device with io_uring (root): a ping flood with many requests in flight at once, answered
+ * by a responder that reads and writes whole batches, on the ring and on the plain path that a
+ * thread gets when a seccomp filter refuses {@code io_uring_setup} (as container runtimes' profiles
+ * do): that fallback is chosen on its own, with one log line.
+ */
+class TunDeviceIoUringTest {
+    private static final int TUN_ADDRESS = Ipv4Address.parse("10.244.8.1");
+    private static final int PEER = Ipv4Address.parse("10.244.8.2");
+    private static final int FLOOD = 3000;
+    private Hosts hosts;
+    private NetNamespace ns;
+    private LogLines logged;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Hosts.assumeRoot();
+        hosts = new Hosts();
+        ns = hosts.namespace("dpuring");
+        logged = LogLines.of(TunDevice.class.getName());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (logged != null) logged.close();
+        if (hosts != null) hosts.close();
+    }
+
+    private static TunDevice openUp(String name) throws Exception {
+        TunDevice t = TunDevice.open(name, TunOptions.defaults().withVnetHeader(Set.of()).withIoUring(true));
+        try (Netlink nl = Netlink.open()) {
+            nl.addAddress(name, TUN_ADDRESS, 24);
+            nl.setUp(name, true);
+        }
+        return t;
+    }
+
+    @Test
+    void ringCarriesAPingFloodWithManyRequestsInFlight() throws Exception {
+        TunDevice tun = ns.call(() -> openUp("dpring0"));
+        try {
+            assumeTrue(tun.ioUring(), "this kernel refuses io_uring: " + logged.lines());
+            assertTrue(tun.toString().contains("io_uring"), tun.toString());
+            assertEquals(FLOOD, flood(tun));
+        } finally {
+            tun.close();
+        }
+        assertEquals(List.of(), logged.lines(), "no fallback line where io_uring works");
+    }
+
+    @Test
+    void aThreadRefusedIoUringFallsBackToThePlainPathWithOneLogLine() throws Exception {
+        CompletableFuture<TunDevice> opened = new CompletableFuture<>();
+        Thread denied = ns.newThread("dp-no-uring", () -> {
+            try {
+                IoUringDenial.onThisThread();
+                opened.complete(openUp("dpnoring0"));
+            } catch (Throwable t) {
+                opened.completeExceptionally(t);
+            }
+        });
+        denied.start();
+        TunDevice tun = opened.get(10, TimeUnit.SECONDS);
+        denied.join();
+        try {
+            assertFalse(tun.ioUring(), "io_uring_setup is refused on that thread");
+            List<String> lines = logged.lines();
+            assertEquals(1, lines.size(), lines.toString());
+            String line = lines.get(0);
+            assertTrue(line.contains("dpnoring0") && line.contains("io_uring unavailable") && line.contains("ENOSYS")
+                    && line.contains("one system call per packet"), line);
+            assertEquals(FLOOD, flood(tun), "the plain path carries the flood");
+        } finally {
+            tun.close();
+        }
+    }
+
+    // Floods PEER with pings, 32 in flight at once, answered by an echo responder on tun; returns the replies written.
+    private long flood(TunDevice tun) throws Exception {
+        CompletableFuture<Long> replies = new CompletableFuture<>();
+        Thread responder = Thread.ofPlatform().name("echo-responder").start(() -> {
+            try {
+                replies.complete(TunDeviceTest.respond(tun));
+            } catch (Throwable t) {
+                replies.completeExceptionally(t);
+            }
+        });
+        try {
+            Hosts.Result ping = Hosts.runAnyway("ip", "netns", "exec", ns.name(),
+                    "ping", "-n", "-q", "-f", "-l", "32", "-c", String.valueOf(FLOOD), "-W", "1", Ipv4Address.toString(PEER));
+            Matcher m = Pattern.compile("(\\d+) packets transmitted, (\\d+) received").matcher(ping.output());
+            assertTrue(m.find(), ping.output());
+            assertEquals(String.valueOf(FLOOD), m.group(2), ping.output());
+            assertEquals(0, ping.exitCode(), ping.output());
+        } finally {
+            tun.close();
+            responder.join(5000);
+        }
+        assertFalse(responder.isAlive(), "responder still running after close");
+        return replies.get(1, TimeUnit.SECONDS);
+    }
+}
