@@ -216,6 +216,7 @@ public final class OverlayNode implements AutoCloseable {
             tunName = tun.name();
             netlink.setMtu(tunName, tunMtu);
             if (packetPath.tunQueueLength() != 0) netlink.setTxQueueLength(tunName, packetPath.tunQueueLength());
+            if (offload && provider.superPacketSegments() > 0) netlink.setGsoMaxSegments(tunName, provider.superPacketSegments());
             boolean addedAddress = addAddress(netlink, tunName, config.subnet().address(), existed);
             if (addedAddress) undo.add(() -> ignoreGone(() -> netlink.deleteAddress(tun.name(), config.subnet().address(), 32)));
             ipv4Only(netlink, tunName);

@@ -91,6 +91,39 @@ class WireGuardNodesTest {
         }
     }
 
+    /**
+     * Segments of 200 bytes: a 64 KiB super-packet of them would be some 330 messages, whose headers
+     * and tags do not fit the buffer it is sealed in; the node bounds the TUN's super-packets
+     * ({@code gso_max_segs}) so that every train fits, and nothing is dropped.
+     */
+    @Test
+    void smallSegmentsAreSealedIntoTrainsThatFitTheirBuffer() throws Exception {
+        Prerequisites.program("iperf3");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host a = bed.host(1);
+            Testbed.Host b = bed.host(2);
+            OverlayNode nodeA = bed.start(a, bed.config(a, WIREGUARD));
+            OverlayNode nodeB = bed.start(b, bed.config(b, WIREGUARD));
+            nodeA.addPeer(nodeB.localLease());
+            nodeB.addPeer(nodeA.localLease());
+            String link = Hosts.runAnyway("ip", "netns", "exec", a.ns().name(), "ip", "-d", "link", "show", "dev", nodeA.tunName()).output();
+            assertTrue(link.contains("gso_max_segs 64 "), "the TUN's super-packets bounded: " + link);
+            Traffic.assertPings(a, b, 4);
+            double ab = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, false, 1, 0, 200);
+            double ba = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, true, 1, 0, 200);
+            System.out.printf("wireguard, MSS 200, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s%n", ab / 1e6, ba / 1e6);
+            assertTrue(ab > 10e6 && ba > 10e6, "TCP with 200-byte segments: " + ab + " / " + ba + " bit/s");
+            for (OverlayNode n : List.of(nodeA, nodeB)) {
+                assertTrue(n.superPacketsSent() > 0, "super-packets of small segments sealed as trains by " + n);
+                NodeStats s = n.stats();
+                assertEquals(0, s.droppedTotal(), s.toString());
+                n.close();
+                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+            }
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
     @Test
     void twoWireguardNodesWithoutOffloadSealEveryPacketAlone() throws Exception {
         Prerequisites.program("iperf3");

@@ -29,12 +29,22 @@ public final class WireGuardBackendProvider extends BackendProvider {
     }
 
     /**
-     * 16 KiB: the headers, padding and tag of every segment's message, for super-packets of segments
-     * down to about 380 bytes (a larger one cannot be sealed in its buffer and is dropped as {@code NO_ROOM}).
+     * 16 KiB: the headers, padding and tag of every segment's message, for {@link
+     * #superPacketSegments()} segments of any size (each at most 120 bytes of IPv4 and TCP headers
+     * written again, 16 of message header, 15 of padding and 16 of tag).
      */
     @Override
     public int superPacketRoom() {
         return 16 * 1024;
+    }
+
+    /**
+     * 64: a full super-packet of a 1,500-byte path has 47 segments; one of smaller segments is
+     * limited to 64 so that its train always fits {@link #superPacketRoom()} (64 × 167 bytes).
+     */
+    @Override
+    public int superPacketSegments() {
+        return 64;
     }
 
     /** {@code {"PublicKey": ..., "Port": ...}} with the key kept in the state directory's {@value WireGuardBackend#KEY_FILE}. */

@@ -123,6 +123,16 @@ public abstract class BackendProvider {
         return 0;
     }
 
+    /**
+     * The most segments a TCP super-packet from the TUN may have: 0, the default, for no bound of
+     * the backend's; above 0 where {@link #superPacketRoom()} holds the segments' headers and
+     * trailers only up to that many. The node sets it as the TUN's {@code gso_max_segs}, so the
+     * kernel never hands the TUN a longer one (it cuts a forwarded one into segments first).
+     */
+    public int superPacketSegments() {
+        return 0;
+    }
+
     /** What the backend's socket receives from its peers: {@link Receive#DATAGRAMS} unless the provider says otherwise. */
     public final Receive receive() {
         return receive;

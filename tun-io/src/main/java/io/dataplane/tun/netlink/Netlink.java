@@ -129,6 +129,20 @@ public final class Netlink implements AutoCloseable {
         send("RTM_NEWLINK dev " + device + " txqueuelen " + packets, null);
     }
 
+    /**
+     * Sets the most segments of a GSO packet {@code device} takes ({@code ip link set DEV
+     * gso_max_segs N}): the kernel segments a longer one before it reaches the device, and a local
+     * TCP sender builds none longer.
+     */
+    public synchronized void setGsoMaxSegments(String device, int segments) throws IOException {
+        if (segments < 1 || segments > 65535) {
+            throw new IllegalArgumentException("GSO segments out of range: segments=" + segments + " (1-65535)");
+        }
+        int index = index(device);
+        linkRequest(index, 0, 0).u32(Rtnl.IFLA_GSO_MAX_SEGS, segments);
+        send("RTM_NEWLINK dev " + device + " gso_max_segs " + segments, null);
+    }
+
     /** Sets the hardware address of {@code device} ({@code ip link set DEV address MAC}). */
     public synchronized void setMac(String device, MacAddress mac) throws IOException {
         int index = index(device);

@@ -142,6 +142,16 @@ public final class Hosts implements AutoCloseable {
      */
     public static double iperf3(NetNamespace clientNs, int client, NetNamespace serverNs, int server, int seconds, boolean reverse,
             int streams, int clientPort) throws IOException, InterruptedException {
+        return iperf3(clientNs, client, serverNs, server, seconds, reverse, streams, clientPort, 0);
+    }
+
+    /**
+     * As {@link #iperf3(NetNamespace, int, NetNamespace, int, int, boolean, int, int)} with the
+     * client's TCP maximum segment size set to {@code mss} ({@code -M}, which its SYN also
+     * advertises, so both ways send segments no longer; 0: the path's).
+     */
+    public static double iperf3(NetNamespace clientNs, int client, NetNamespace serverNs, int server, int seconds, boolean reverse,
+            int streams, int clientPort, int mss) throws IOException, InterruptedException {
         Prerequisites.programs("ip", "iperf3");
         String serverText = Ipv4Address.toString(server);
         Process srv = new ProcessBuilder("ip", "netns", "exec", serverNs.name(), "iperf3", "-s", "-1", "--forceflush", "-B", serverText)
@@ -169,6 +179,7 @@ public final class Hosts implements AutoCloseable {
             if (reverse) cmd.add("-R");
             if (streams > 1) cmd.addAll(List.of("-P", String.valueOf(streams)));
             if (clientPort != 0) cmd.addAll(List.of("--cport", String.valueOf(clientPort)));
+            if (mss != 0) cmd.addAll(List.of("-M", String.valueOf(mss)));
             Result c = runAnyway(cmd.toArray(String[]::new));
             JsonNode result = JSON.readTree(c.output().substring(Math.max(0, c.output().indexOf('{'))));
             if (c.exitCode() != 0 || result.has("error")) throw new IOException("iperf3 failed: " + c.output());
