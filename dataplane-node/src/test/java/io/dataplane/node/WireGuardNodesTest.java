@@ -80,9 +80,7 @@ class WireGuardNodesTest {
             for (OverlayNode n : List.of(nodeA, nodeB)) {
                 NodeStats s = n.stats();
                 assertTrue(s.egressPackets() > 1000 && s.ingressPackets() > 1000, s.toString());
-                assertEquals(0, s.droppedTotal(), s.toString());
-                n.close();
-                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+                closeWithNothingDropped(n);
             }
             assertFalse(VxlanInteropTest.linkExists(a, "flannel-wg"), "the TUN must be gone after close");
             assertFalse(VxlanInteropTest.linkExists(b, "flannel-wg"), "the TUN must be gone after close");
@@ -115,10 +113,7 @@ class WireGuardNodesTest {
             assertTrue(ab > 10e6 && ba > 10e6, "TCP with 200-byte segments: " + ab + " / " + ba + " bit/s");
             for (OverlayNode n : List.of(nodeA, nodeB)) {
                 assertTrue(n.superPacketsSent() > 0, "super-packets of small segments sealed as trains by " + n);
-                NodeStats s = n.stats();
-                assertEquals(0, s.droppedTotal(), s.toString());
-                n.close();
-                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+                closeWithNothingDropped(n);
             }
             assertEquals(List.of(), log.problems());
         }
@@ -141,13 +136,18 @@ class WireGuardNodesTest {
                 assertFalse(n.offload(), n.toString());
                 assertEquals(0, n.superPacketsSent(), "super-packets without offload, " + n);
                 assertEquals(0, n.trainsReceived()[0], "trains without offload, " + n);
-                NodeStats s = n.stats();
-                assertEquals(0, s.droppedTotal(), s.toString());
-                n.close();
-                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+                closeWithNothingDropped(n);
             }
             assertEquals(List.of(), log.problems());
         }
+    }
+
+    /** Asserts that {@code n} dropped nothing, closes it and asserts every buffer came back. */
+    private static void closeWithNothingDropped(OverlayNode n) {
+        NodeStats s = n.stats();
+        assertEquals(0, s.droppedTotal(), s.toString());
+        n.close();
+        assertEquals(0, n.buffersInUse(), "buffers still out after close");
     }
 
     @Test
