@@ -5,6 +5,7 @@ import static io.dataplane.node.Cli.awaitLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.dataplane.control.etcd.testing.EtcdProcess;
 import java.nio.file.Files;
@@ -57,6 +58,12 @@ class PeerRestartIT {
      * an earlier run names the testbed's subnet 10.244.i.0/24, so it takes that one (as flanneld
      * takes subnet.env's subnet again) and the testbed's pod address 10.244.i.1 is in it.
      */
+    /** {@code ./dataplane show} of node {@code i}, for a failure's message. */
+    private String show(int i) throws Exception {
+        Tool show = Cli.run(Cli.dataplane("show", "--state-dir", tmp.resolve("n" + i).resolve("state").toString()), Duration.ofSeconds(30));
+        return "$ dataplane show (node " + i + ")\n" + show.output();
+    }
+
     private Tool node(int i) throws Exception {
         Testbed.Host h = bed.host(i);
         Path dir = tmp.resolve("n" + i);
@@ -115,8 +122,10 @@ class PeerRestartIT {
             assertEquals(leaseBefore, leaseAfter, "the same lease in etcd");
         }
         long answeredAt = Traffic.firstReplyAfter(pings, startedAt, RECOVERY);
-        assertTrue(answeredAt > 0, "the survivor's pings are not answered " + RECOVERY.toSeconds() + " s after the peer's start:\n"
-                + survivor.output() + "\n" + again.output() + "\n" + tail(pings.stdout()));
+        if (answeredAt <= 0) {
+            fail("the survivor's pings are not answered " + RECOVERY.toSeconds() + " s after the peer's start:\n" + survivor.output() + "\n"
+                    + again.output() + "\n" + tail(pings.stdout()) + "\n" + show(1) + "\n" + show(2));
+        }
         // And they stay answered: 60 sent in the next 3 s, a third of them at least on a busy machine.
         int answeredAfter = Traffic.replyTimes(pings.stdout()).size();
         Thread.sleep(3000);

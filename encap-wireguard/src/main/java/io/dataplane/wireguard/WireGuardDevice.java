@@ -11,6 +11,7 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -63,6 +64,9 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     private final WireGuardClock clock;
     private final RouteTable allowedIps;
     private final PacketPool pool;
+    /** Packets staged for handshakes by all peers, and the most of them: a quarter of the pool. */
+    private final AtomicInteger stagedPackets = new AtomicInteger();
+    private final int stagedBudget;
     private final WireGuardOutput output;
     private final IndexTable indexTable;
     private final AtomicReferenceArray<WireGuardPeer> peersById;
@@ -87,6 +91,9 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         this.clock = config.clock();
         this.allowedIps = allowedIps;
         this.pool = pool;
+        // The rest of the pool stays for reading the TUN, receiving and handshakes: staged packets
+        // come from it too, and a pool they filled would leave no buffer for the handshake they wait for.
+        this.stagedBudget = Math.max(1, pool.capacity() / 4);
         this.output = output;
         // Up to four indices per peer: a handshake and three keypairs.
         int slotBits = Math.max(8, 32 - Integer.numberOfLeadingZeros(config.maxPeers() * 4 - 1));
@@ -371,6 +378,24 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
 
     PacketPool pool() {
         return pool;
+    }
+
+    /** Takes one of the device's places for a staged packet; false when the staged packets of all peers hold their share of the pool. */
+    boolean reserveStaged() {
+        for (int n = stagedPackets.get(); n < stagedBudget; n = stagedPackets.get()) {
+            if (stagedPackets.compareAndSet(n, n + 1)) return true;
+        }
+        return false;
+    }
+
+    /** {@code n} staged packets left their peer's queue (sent or dropped); negative: put back. */
+    void unstaged(int n) {
+        stagedPackets.addAndGet(-n);
+    }
+
+    /** Packets staged by all peers. */
+    int stagedPackets() {
+        return stagedPackets.get();
     }
 
     WireGuardOutput output() {

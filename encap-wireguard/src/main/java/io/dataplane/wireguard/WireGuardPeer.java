@@ -217,13 +217,25 @@ public final class WireGuardPeer {
         return Encapsulation.FORWARD;
     }
 
-    /** Queues {@code p} until a session exists; the oldest queued packet goes when the queue is full. */
+    /**
+     * Queues {@code p} until a session exists; the oldest queued packet goes when the queue is full,
+     * or when the staged packets of all peers hold their share of the pool ({@link
+     * WireGuardDevice#reserveStaged}): then this peer's oldest, or {@code p} itself if it has none.
+     */
     private void stage(PacketBuffer p) {
         PacketBuffer evicted = null;
         lock.lock();
         try {
-            if (staged.size() >= device.config().stagedQueueSize()) evicted = staged.pollFirst();
-            staged.addLast(p);
+            if (staged.size() < device.config().stagedQueueSize() && device.reserveStaged()) {
+                staged.addLast(p);
+            } else {
+                evicted = staged.pollFirst();
+                if (evicted == null) {
+                    evicted = p;
+                } else {
+                    staged.addLast(p);
+                }
+            }
             stagedCount = staged.size() + (flushing ? 1 : 0);
         } finally {
             lock.unlock();
@@ -282,6 +294,7 @@ public final class WireGuardPeer {
                     lock.lock();
                     try {
                         for (int j = batch.length - 1; j >= i; j--) staged.addFirst(batch[j]);
+                        device.unstaged(-(batch.length - i));
                         flushing = false;
                         stagedCount = staged.size();
                     } finally {
@@ -312,6 +325,7 @@ public final class WireGuardPeer {
     private PacketBuffer[] drainStaged() {
         PacketBuffer[] batch = staged.toArray(new PacketBuffer[0]);
         staged.clear();
+        device.unstaged(batch.length);
         return batch;
     }
 
@@ -503,6 +517,7 @@ public final class WireGuardPeer {
                 p.release();
                 n++;
             }
+            device.unstaged(n);
             stagedCount = flushing ? 1 : 0;
         } finally {
             lock.unlock();
