@@ -1,7 +1,6 @@
 package io.dataplane.tun;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import io.dataplane.core.testing.Prerequisites;
 import java.util.Set;
 
 /**
@@ -20,7 +19,7 @@ class TunDeviceIoUringConformanceTest extends TunDeviceConformanceTest {
         Harness h = super.createHarness();
         if (!((TunDevice) h.device()).ioUring()) {
             h.close();
-            assumeTrue(false, "this kernel refuses io_uring (kernel.io_uring_disabled, seccomp, or a kernel before 5.6)");
+            Prerequisites.require(false, "this kernel refuses io_uring (kernel.io_uring_disabled, seccomp, or a kernel before 5.6)");
         }
         return h;
     }
