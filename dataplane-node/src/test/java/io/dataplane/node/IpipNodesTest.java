@@ -40,10 +40,9 @@ class IpipNodesTest {
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
-            OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            OverlayNode[] nodes = peered(bed, a, b);
+            OverlayNode nodeA = nodes[0];
+            OverlayNode nodeB = nodes[1];
             assertEquals("{\"Subnet\":\"10.244.1.0/24\",\"PublicIP\":\"192.0.2.1\",\"BackendType\":\"ipip\"}", nodeA.localLease().toJson());
             assertEquals("flannel.ipip", nodeA.tunName());
             VxlanInteropTest.assertDeviceAsFlannelMakesIt(a, nodeA);
@@ -144,10 +143,9 @@ class IpipNodesTest {
                 Hosts.run("ip", "netns", "exec", h.name(), "ethtool", "-K", h.underlay(), "gro", "on", "tso", "off");
                 Hosts.run("ip", "netns", "exec", h.name(), "sh", "-c", "echo 1 > /sys/class/net/" + h.underlay() + "/threaded");
             }
-            OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
-            OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            OverlayNode[] nodes = peered(bed, a, b);
+            OverlayNode nodeA = nodes[0];
+            OverlayNode nodeB = nodes[1];
             Traffic.assertPings(a, b, 4);
             Traffic.assertTcpBothWays(bed, a, b, "ipip nodes, underlay merging on receive");
             long merged = 0;
@@ -171,10 +169,9 @@ class IpipNodesTest {
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
-            OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            OverlayNode[] nodes = peered(bed, a, b);
+            OverlayNode nodeA = nodes[0];
+            OverlayNode nodeB = nodes[1];
             Hosts.run("ip", "-n", b.name(), "addr", "add", "192.0.2.99/24", "dev", b.underlay());
             long unreachables = snmp(a, "Icmp", "OutDestUnreachs");
 
@@ -196,6 +193,15 @@ class IpipNodesTest {
             }
             assertEquals(List.of(), log.problems());
         }
+    }
+
+    /** Our ipip nodes on hosts {@code a} and {@code b}, each the other's peer. */
+    private static OverlayNode[] peered(Testbed bed, Testbed.Host a, Testbed.Host b) throws IOException {
+        OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
+        OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
+        nodeA.addPeer(nodeB.localLease());
+        nodeB.addPeer(nodeA.localLease());
+        return new OverlayNode[] {nodeA, nodeB};
     }
 
     private static void ping(Testbed.Host from, Testbed.Host to, String pmtudisc) throws IOException, InterruptedException {
