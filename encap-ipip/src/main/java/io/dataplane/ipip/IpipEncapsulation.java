@@ -64,10 +64,11 @@ import java.lang.foreign.MemorySegment;
  * the datagram carries on for the counters); the outer header as {@link Ipv4Header#validate} judges
  * it and its checksum ({@code BAD_CHECKSUM}); {@code IPIP_BAD_OUTER} for another protocol or a
  * fragment; the inner header within the outer payload, its checksum, {@code OVERSIZE} above the
- * inner MTU (except a TCP super-packet, below), {@code TTL_EXPIRED} for an inner TTL of 0; and RFC 6040's rule for a CE mark on the
- * outer header: copied to an ECN-capable inner packet (checksum updated), {@code ECN_CE_NOT_ECT}
- * for one that is not. The data then becomes exactly the inner packet ({@code FORWARD}); bytes
- * beyond its total length are dropped, as the kernel trims them.
+ * inner MTU (but for a TCP super-packet, below), {@code TTL_EXPIRED} for an inner TTL of 0; and
+ * RFC 6040's rule for a CE mark on the outer header: copied to an ECN-capable inner packet
+ * (checksum updated), {@code ECN_CE_NOT_ECT} for one that is not. The data then becomes exactly
+ * the inner packet ({@code FORWARD}); bytes beyond its total length are dropped, as the kernel
+ * trims them.
  *
  * <h2>TCP super-packets on receive</h2>
  * A raw socket takes datagrams up as the kernel's IP stack delivers them, and that is after GRO:
