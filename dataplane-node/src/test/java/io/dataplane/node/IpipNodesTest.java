@@ -12,6 +12,7 @@ import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.testing.TestPackets;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.ipip.IpipEncapsulation;
 import io.dataplane.tun.raw.RawIpSocket;
 import io.dataplane.tun.testing.Hosts;
 import java.io.IOException;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * Two of our ipip nodes, one per namespace (this kernel has no ipip module, so the kernel cannot be
  * the other end): ping and iperf3 TCP both ways, with offload and on the plain path; tshark on the underlay decodes what we send as
  * IPIP around the pods' ICMP, with the inner DF copied out; IP-in-IP from an address that is no
- * peer's is dropped and counted while good traffic goes on; and the kernel, which has no handler
+ * peer's is dropped and counted while good traffic goes on; an underlay that merges on receive (GRO)
+ * hands the nodes TCP super-packets that reach the pods whole; and the kernel, which has no handler
  * for protocol 4, answers nothing with ICMP protocol unreachable while our socket takes protocol 4,
  * but does once the node is gone.
  */
@@ -38,10 +40,9 @@ class IpipNodesTest {
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
-            OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            OverlayNode[] nodes = peered(bed, a, b);
+            OverlayNode nodeA = nodes[0];
+            OverlayNode nodeB = nodes[1];
             assertEquals("{\"Subnet\":\"10.244.1.0/24\",\"PublicIP\":\"192.0.2.1\",\"BackendType\":\"ipip\"}", nodeA.localLease().toJson());
             assertEquals("flannel.ipip", nodeA.tunName());
             VxlanInteropTest.assertDeviceAsFlannelMakesIt(a, nodeA);
@@ -123,15 +124,54 @@ class IpipNodesTest {
         }
     }
 
+    /**
+     * An underlay that merges what it receives, as a NIC's GRO does by default: the kernel's ipip
+     * GRO joins the datagrams of one inner TCP flow and our raw socket takes each such run up as
+     * one datagram of up to 64 KiB, which the node forwards whole into the TUN as a super-packet.
+     * A veth merges TCP only with GRO and NAPI on its receiving end and TSO off on its sending
+     * one; threaded NAPI lets packets gather between polls as a NIC's interrupt does. Set on both
+     * hosts' underlay, for TCP both ways.
+     */
+    @Test
+    void anUnderlayThatMergesOnReceiveHandsUsSuperPacketsThatReachThePodsWhole() throws Exception {
+        Prerequisites.program("iperf3");
+        Prerequisites.program("ethtool");
+        try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
+            Testbed.Host a = bed.host(1);
+            Testbed.Host b = bed.host(2);
+            for (Testbed.Host h : List.of(a, b)) {
+                Hosts.run("ip", "netns", "exec", h.name(), "ethtool", "-K", h.underlay(), "gro", "on", "tso", "off");
+                Hosts.run("ip", "netns", "exec", h.name(), "sh", "-c", "echo 1 > /sys/class/net/" + h.underlay() + "/threaded");
+            }
+            OverlayNode[] nodes = peered(bed, a, b);
+            OverlayNode nodeA = nodes[0];
+            OverlayNode nodeB = nodes[1];
+            Traffic.assertPings(a, b, 4);
+            Traffic.assertTcpBothWays(bed, a, b, "ipip nodes, underlay merging on receive");
+            long merged = 0;
+            for (OverlayNode n : List.of(nodeA, nodeB)) {
+                long whole = ((IpipEncapsulation) n.backend().encapsulation()).superPacketsReceived();
+                System.out.printf("%s: super-packets received whole %d%n", n, whole);
+                merged += whole;
+                NodeStats s = n.stats();
+                assertEquals(0, s.dropped(DropReason.OVERSIZE), s.toString());
+                assertEquals(0, s.droppedTotal(), s.toString());
+                n.close();
+                assertEquals(0, n.buffersInUse(), "buffers still out after close");
+            }
+            assertTrue(merged > 0, "no datagram merged by the underlay's GRO reached a node");
+            assertEquals(List.of(), log.problems());
+        }
+    }
+
     @Test
     void unknownPeersAreDroppedAndCountedAndTheKernelStaysQuiet() throws Exception {
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Testbed.Host a = bed.host(1);
             Testbed.Host b = bed.host(2);
-            OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
-            OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
-            nodeA.addPeer(nodeB.localLease());
-            nodeB.addPeer(nodeA.localLease());
+            OverlayNode[] nodes = peered(bed, a, b);
+            OverlayNode nodeA = nodes[0];
+            OverlayNode nodeB = nodes[1];
             Hosts.run("ip", "-n", b.name(), "addr", "add", "192.0.2.99/24", "dev", b.underlay());
             long unreachables = snmp(a, "Icmp", "OutDestUnreachs");
 
@@ -153,6 +193,15 @@ class IpipNodesTest {
             }
             assertEquals(List.of(), log.problems());
         }
+    }
+
+    /** Our ipip nodes on hosts {@code a} and {@code b}, each the other's peer. */
+    private static OverlayNode[] peered(Testbed bed, Testbed.Host a, Testbed.Host b) throws IOException {
+        OverlayNode nodeA = bed.start(a, bed.config(a, IPIP));
+        OverlayNode nodeB = bed.start(b, bed.config(b, IPIP));
+        nodeA.addPeer(nodeB.localLease());
+        nodeB.addPeer(nodeA.localLease());
+        return new OverlayNode[] {nodeA, nodeB};
     }
 
     private static void ping(Testbed.Host from, Testbed.Host to, String pmtudisc) throws IOException, InterruptedException {

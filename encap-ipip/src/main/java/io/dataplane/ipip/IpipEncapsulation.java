@@ -11,6 +11,8 @@ import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.wire.InternetChecksum;
 import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.PartialChecksum;
+import io.dataplane.core.wire.TcpHeader;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -62,10 +64,23 @@ import java.lang.foreign.MemorySegment;
  * the datagram carries on for the counters); the outer header as {@link Ipv4Header#validate} judges
  * it and its checksum ({@code BAD_CHECKSUM}); {@code IPIP_BAD_OUTER} for another protocol or a
  * fragment; the inner header within the outer payload, its checksum, {@code OVERSIZE} above the
- * inner MTU, {@code TTL_EXPIRED} for an inner TTL of 0; and RFC 6040's rule for a CE mark on the
- * outer header: copied to an ECN-capable inner packet (checksum updated), {@code ECN_CE_NOT_ECT}
- * for one that is not. The data then becomes exactly the inner packet ({@code FORWARD}); bytes
- * beyond its total length are dropped, as the kernel trims them.
+ * inner MTU (but for a TCP super-packet, below), {@code TTL_EXPIRED} for an inner TTL of 0; and
+ * RFC 6040's rule for a CE mark on the outer header: copied to an ECN-capable inner packet
+ * (checksum updated), {@code ECN_CE_NOT_ECT} for one that is not. The data then becomes exactly
+ * the inner packet ({@code FORWARD}); bytes beyond its total length are dropped, as the kernel
+ * trims them.
+ *
+ * <h2>TCP super-packets on receive</h2>
+ * A raw socket takes datagrams up as the kernel's IP stack delivers them, and that is after GRO:
+ * where the underlay device merges received segments (a NIC with GRO, on by default, or a veth
+ * with GRO and NAPI), the kernel's {@code ipip_gro_receive} joins IP-in-IP datagrams of one inner
+ * TCP flow, and the socket receives one datagram of up to 64 KiB, outer and inner total lengths
+ * and header checksums made whole, the inner TCP checksum partial ({@code tcp4_gro_complete}). A
+ * kernel ipip peer on a veth sends its super-packets whole the same way. Such an inner packet
+ * beyond the MTU that is TCP, not a fragment, with the partial checksum and payload beyond its
+ * headers, forwards with {@link PacketBuffer#gsoSize()} set to the segment size the inner MTU
+ * allows, and the TUN takes it as one super-packet ({@link #superPacketsReceived()}); any other
+ * oversize packet is {@code OVERSIZE}.
  *
  * <h2>Threads</h2>
  * {@link #encap} runs on one thread (the pipeline's egress thread), {@link #decap} on one other
@@ -98,6 +113,9 @@ public final class IpipEncapsulation implements Encapsulation {
     // The receive thread's views (decap).
     private final Ipv4Header ingressOuter = new Ipv4Header();
     private final Ipv4Header ingressInner = new Ipv4Header();
+    private final TcpHeader ingressTcp = new TcpHeader();
+    // Written by the receive thread only.
+    private volatile long superPacketsReceived;
 
     /**
      * A tunnel end that sends to the peers in {@code entries} (a route's value is a peer's
@@ -212,7 +230,11 @@ public final class IpipEncapsulation implements Encapsulation {
         if (bad != Ipv4Header.VALID) return bad;
         if (!inner.verifyChecksum()) return DropReason.BAD_CHECKSUM.ordinal();
         int innerLength = inner.totalLength();
-        if (innerLength > innerMtu) return DropReason.OVERSIZE.ordinal();
+        int segment = 0;
+        if (innerLength > innerMtu) {
+            segment = superPacketSegment(inner, s, o + outerHeaderLength, innerLength);
+            if (segment <= 0) return DropReason.OVERSIZE.ordinal();
+        }
         if (inner.ttl() == 0) return DropReason.TTL_EXPIRED.ordinal();
         if (outer.ecn() == CE) {
             int innerEcn = inner.ecn();
@@ -220,7 +242,29 @@ public final class IpipEncapsulation implements Encapsulation {
             if (innerEcn != CE) markCongestion(inner);
         }
         packet.setData(o + outerHeaderLength, innerLength);
+        packet.setGsoSize(segment);
+        if (segment > 0) superPacketsReceived = superPacketsReceived + 1;
         return FORWARD;
+    }
+
+    /**
+     * The segment size of the TCP super-packet of {@code totalLength} bytes at {@code at} (see the
+     * class comment), or 0 if it is none: TCP, not a fragment, its checksum partial and payload
+     * beyond its headers. Segments of {@link IpipTunnelConfig#innerMtu()} bytes: what the TUN's
+     * kernel cuts it into if it has to.
+     */
+    private int superPacketSegment(Ipv4Header inner, MemorySegment s, int at, int totalLength) {
+        if (inner.protocol() != Ipv4Header.PROTO_TCP || PartialChecksum.field(s, at, totalLength) < 0) return 0;
+        int ihl = inner.headerLength();
+        TcpHeader tcp = ingressTcp.wrap(s, at + ihl);
+        if (!tcp.checkLen(totalLength - ihl)) return 0;
+        int headers = ihl + tcp.headerLength();
+        return headers < totalLength ? innerMtu - headers : 0;
+    }
+
+    /** Inner TCP super-packets decapsulated whole so far (see the class comment), each forwarded into the TUN as one. */
+    public long superPacketsReceived() {
+        return superPacketsReceived;
     }
 
     /** Sets the inner ECN field to CE, updating the checksum for the changed first 16-bit word (RFC 1624). */

@@ -12,6 +12,7 @@ import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.PeerEntries;
+import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Icmpv4Repr;
 import io.dataplane.core.wire.Ipv4Address;
@@ -277,6 +278,59 @@ class IpipEncapsulationTest {
             p.release();
             q.release();
         }
+    }
+
+    /** An inner TCP packet POD_B -&gt; POD_A with {@code payload} bytes, its checksum partial if {@code partial}. */
+    private static byte[] tcp(int payload, boolean partial) {
+        byte[] p = TcpSegment.of(POD_B, 5201, POD_A, 40000, 1, 1, new byte[0], TcpSegment.pattern(1, payload)).bytes();
+        if (partial) {
+            int pseudo = TcpSegment.pseudoHeaderSum(POD_B, POD_A, p.length - 20);
+            p[36] = (byte) (pseudo >>> 8);
+            p[37] = (byte) pseudo;
+        }
+        return p;
+    }
+
+    /** {@code inner} behind an outer header from B to A, as the raw socket takes it up. */
+    private static byte[] fromB(byte[] inner) {
+        byte[] outer = OUTER.clone();
+        System.arraycopy(OUTER, 16, outer, 12, 4);
+        System.arraycopy(OUTER, 12, outer, 16, 4);
+        int total = outer.length + inner.length;
+        outer[2] = (byte) (total >>> 8);
+        outer[3] = (byte) total;
+        fixChecksum(outer, 0);
+        return concat(outer, inner);
+    }
+
+    @Test
+    void aTcpSuperPacketThatGroJoinedForwardsWholeWithTheSegmentSizeOfTheMtu() {
+        try (PacketPool large = new PacketPool(2, 16384, 128)) {
+            byte[] inner = tcp(8000, true);
+            PacketBuffer p = large.acquire().put(fromB(inner)).setPeer(B, 0);
+            try {
+                assertEquals(Encapsulation.FORWARD, tunnel.decap(p));
+                assertArrayEquals(inner, p.toByteArray());
+                assertEquals(MTU - 40, p.gsoSize(), "segments of the inner MTU");
+            } finally {
+                p.release();
+            }
+            // A complete checksum is no merged super-packet but an inner packet too large: OVERSIZE.
+            PacketBuffer q = large.acquire().put(fromB(tcp(8000, false))).setPeer(B, 0);
+            try {
+                assertEquals(DropReason.OVERSIZE.ordinal(), tunnel.decap(q));
+            } finally {
+                q.release();
+            }
+        }
+        PacketBuffer small = received(fromB(tcp(100, true)), B);
+        try {
+            assertEquals(Encapsulation.FORWARD, tunnel.decap(small));
+            assertEquals(0, small.gsoSize(), "one packet");
+        } finally {
+            small.release();
+        }
+        assertEquals(1, tunnel.superPacketsReceived());
     }
 
     @Test

@@ -44,7 +44,8 @@ public abstract class BackendProvider {
          * up as one datagram each. A whole UDP super-packet of such a peer does carry a GRO size,
          * its inner segment's; the encapsulation tells it from a train ({@link
          * Encapsulation#wholeSuperPacket}). Without trains (no offload) every datagram comes alone,
-         * the super-packets as well.
+         * the super-packets as well. A raw IP socket (ipip) has no trains, only the whole
+         * super-packets: a kernel peer's, or what the underlay's GRO joined.
          */
         WHOLE_SUPER_PACKETS
     }
