@@ -3,6 +3,7 @@ package io.dataplane.node.cli;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.dataplane.core.config.ConfigException;
+import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.node.NodeStats;
@@ -36,6 +37,8 @@ import java.util.Map;
  * dataplane_peer_bytes_total{direction="sent",subnet="10.244.2.0/24"} 1240
  * dataplane_peer_drops_total{direction="received",subnet="other"} 3
  * dataplane_peer_last_packet_seconds{direction="received",subnet="10.244.2.0/24"} 1796545220.12
+ * dataplane_queue_packets_total{direction="egress",queue="0"} 81234
+ * dataplane_queue_bytes_total{direction="ingress",queue="0"} 1213440
  * </pre>
  *
  * Loopback only: the counters are for a scraper on the same host (or a port forward), not for the
@@ -100,7 +103,8 @@ final class MetricsEndpoint implements AutoCloseable {
             switch (path) {
                 case "/metrics" -> {
                     exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-                    reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node), PeerTraffic.of(node), PeerCounts.of(node)));
+                    reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node), PeerTraffic.of(node), PeerCounts.of(node))
+                            + queueExposition(node.queueStats()));
                 }
                 case "/healthz" -> {
                     exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
@@ -173,6 +177,23 @@ final class MetricsEndpoint implements AutoCloseable {
             }
         }
         if (!counts.isEmpty()) peerCounts(sb, counts);
+        return sb.toString();
+    }
+
+    /** The per-queue families: packets and bytes each way of every TUN queue's path, by queue number (none for host-gw). */
+    static String queueExposition(List<Counters.Snapshot> queues) {
+        if (queues.isEmpty()) return "";
+        StringBuilder sb = new StringBuilder(256);
+        header(sb, "dataplane_queue_packets_total", "counter", "Inner packets each way per TUN queue, as dataplane_packets_total.");
+        for (int q = 0; q < queues.size(); q++) {
+            sample(sb, "dataplane_queue_packets_total{direction=\"egress\",queue=\"" + q + "\"}", queues.get(q).egressPackets());
+            sample(sb, "dataplane_queue_packets_total{direction=\"ingress\",queue=\"" + q + "\"}", queues.get(q).ingressPackets());
+        }
+        header(sb, "dataplane_queue_bytes_total", "counter", "Inner bytes each way per TUN queue, as dataplane_bytes_total.");
+        for (int q = 0; q < queues.size(); q++) {
+            sample(sb, "dataplane_queue_bytes_total{direction=\"egress\",queue=\"" + q + "\"}", queues.get(q).egressBytes());
+            sample(sb, "dataplane_queue_bytes_total{direction=\"ingress\",queue=\"" + q + "\"}", queues.get(q).ingressBytes());
+        }
         return sb.toString();
     }
 

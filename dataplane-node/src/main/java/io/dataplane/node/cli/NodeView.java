@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.Lease;
+import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -38,7 +39,8 @@ import java.util.Map;
  * routes     the node's routes in the shape of `ip -j route`: {"dst", "gateway", "dev", "scope", "flags": ["onlink"]}
  * neighbors  vxlan's, in the shape of `ip -j neigh`: {"dst", "dev", "lladdr", "state": ["PERMANENT"]}
  * fdb        vxlan's, in the shape of `bridge -j fdb`: {"mac", "ifname", "dst", "flags": ["self"], "state": "permanent"}
- * stats      packets and bytes each way, drops by reason (those that happened), packet buffers
+ * stats      packets and bytes each way, drops by reason (those that happened), packet buffers, and
+ *            "queues": each TUN queue's packets and bytes each way and drops (one entry per queue)
  * </pre>
  *
  * The routes are those the node's packet path looks up (for vxlan, the ones flanneld writes into the
@@ -91,7 +93,7 @@ final class NodeView {
         view.set("routes", routes(node));
         view.set("neighbors", neighbors(node));
         view.set("fdb", fdb(node));
-        view.set("stats", stats(node.stats()));
+        view.set("stats", stats(node.stats(), node.queueStats()));
         return view;
     }
 
@@ -246,18 +248,26 @@ final class NodeView {
         return out;
     }
 
-    private static ObjectNode stats(NodeStats stats) {
+    private static ObjectNode stats(NodeStats stats, List<Counters.Snapshot> queues) {
         ObjectNode o = JSON.createObjectNode();
-        ObjectNode egress = o.putObject("egress");
-        egress.put("packets", stats.egressPackets());
-        egress.put("bytes", stats.egressBytes());
-        ObjectNode ingress = o.putObject("ingress");
-        ingress.put("packets", stats.ingressPackets());
-        ingress.put("bytes", stats.ingressBytes());
+        traffic(o, stats.counters());
         ObjectNode drops = o.putObject("drops");
         for (Map.Entry<DropReason, Long> e : stats.drops().entrySet()) drops.put(StatsLine.reasonName(e.getKey()), e.getValue());
         o.put("buffersInUse", stats.buffersInUse());
         o.put("buffers", stats.buffers());
+        ArrayNode each = o.putArray("queues");
+        for (Counters.Snapshot q : queues) traffic(each.addObject(), q).put("drops", q.droppedTotal());
+        return o;
+    }
+
+    // {"egress": {"packets", "bytes"}, "ingress": {"packets", "bytes"}} into o.
+    private static ObjectNode traffic(ObjectNode o, Counters.Snapshot counters) {
+        ObjectNode egress = o.putObject("egress");
+        egress.put("packets", counters.egressPackets());
+        egress.put("bytes", counters.egressBytes());
+        ObjectNode ingress = o.putObject("ingress");
+        ingress.put("packets", counters.ingressPackets());
+        ingress.put("bytes", counters.ingressBytes());
         return o;
     }
 }

@@ -38,6 +38,12 @@ import picocli.CommandLine.Spec;
  * drops: no_route 1
  * </pre>
  *
+ * A node with more than one TUN queue ({@code --queues}) adds, before the drops, how the traffic
+ * spreads over them:
+ * <pre>
+ * queues: 0: egress 6, ingress 5 packets; 1: egress 4, ingress 3 packets
+ * </pre>
+ *
  * {@code --json} prints the node's answer as it is ({@link NodeView}). Without a node running
  * there, one line says so and the exit code is 1.
  */
@@ -169,6 +175,16 @@ final class ShowCommand implements Callable<Integer> {
                 .append(stats.path("egress").path("bytes").asLong()).append(" bytes, ingress ").append(stats.path("ingress").path("packets").asLong())
                 .append(" packets ").append(stats.path("ingress").path("bytes").asLong()).append(" bytes; packet buffers ")
                 .append(stats.path("buffersInUse").asInt()).append(" of ").append(stats.path("buffers").asInt()).append(" in use\n");
+        JsonNode queues = stats.path("queues");
+        if (queues.size() > 1) {
+            sb.append("queues:");
+            for (int q = 0; q < queues.size(); q++) {
+                JsonNode each = queues.get(q);
+                sb.append(q == 0 ? " " : "; ").append(q).append(": egress ").append(each.path("egress").path("packets").asLong())
+                        .append(", ingress ").append(each.path("ingress").path("packets").asLong()).append(" packets");
+            }
+            sb.append('\n');
+        }
         StringJoiner drops = new StringJoiner(", ", "drops: ", "\n").setEmptyValue("drops: none\n");
         stats.path("drops").properties().forEach(e -> drops.add(e.getKey() + " " + e.getValue().asLong()));
         sb.append(drops);

@@ -117,6 +117,26 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void everyQueueHasItsOwnSeriesEachWay() {
+        Counters first = new Counters();
+        first.countEgress(1400);
+        first.countIngress(84);
+        Counters second = new Counters();
+        second.countEgress(3, 300);
+        String text = MetricsEndpoint.queueExposition(List.of(Counters.Snapshot.of(List.of(first)), Counters.Snapshot.of(List.of(second))));
+
+        List<String> lines = text.lines().toList();
+        assertTrue(lines.contains("dataplane_queue_packets_total{direction=\"egress\",queue=\"0\"} 1"), text);
+        assertTrue(lines.contains("dataplane_queue_packets_total{direction=\"ingress\",queue=\"0\"} 1"), text);
+        assertTrue(lines.contains("dataplane_queue_packets_total{direction=\"egress\",queue=\"1\"} 3"), text);
+        assertTrue(lines.contains("dataplane_queue_packets_total{direction=\"ingress\",queue=\"1\"} 0"), text);
+        assertTrue(lines.contains("dataplane_queue_bytes_total{direction=\"egress\",queue=\"0\"} 1400"), text);
+        assertTrue(lines.contains("dataplane_queue_bytes_total{direction=\"egress\",queue=\"1\"} 300"), text);
+        assertEquals(8, lines.stream().filter(l -> !l.startsWith("#")).peek(l -> assertTrue(SAMPLE.matcher(l).matches(), l)).count(), text);
+        assertEquals("", MetricsEndpoint.queueExposition(List.of()), "host-gw has no queues");
+    }
+
+    @Test
     void labelValuesAreEscaped() {
         String text = MetricsEndpoint.exposition(StatsLineTest.stats(0, new Counters()), 0, Map.of("tun", "a\"b\\c\nd"), List.of(), List.of());
         assertTrue(text.contains("dataplane_node_info{tun=\"a\\\"b\\\\c\\nd\"} 1\n"), text);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** show's text from a node's answer, for what the root test does not run: host-gw, drops, a store's lease, peers' counts. No root needed. */
+/** show's text from a node's answer, for what the root test does not run: host-gw, drops, a store's lease, peers' counts, queues. No root needed. */
 class ShowCommandTest {
 
     @Test
@@ -53,7 +53,9 @@ class ShowCommandTest {
                             {"dst": "10.244.3.0/24", "gateway": "192.0.2.3", "dev": "flannel0", "flags": ["onlink"]}],
                  "neighbors": [], "fdb": [],
                  "stats": {"egress": {"packets": 11, "bytes": 2132}, "ingress": {"packets": 8, "bytes": 672},
-                           "drops": {"ring_full": 1, "bad_checksum": 2}, "buffersInUse": 0, "buffers": 248}}""";
+                           "drops": {"ring_full": 1, "bad_checksum": 2}, "buffersInUse": 0, "buffers": 248,
+                           "queues": [{"egress": {"packets": 7, "bytes": 1500}, "ingress": {"packets": 5, "bytes": 420}, "drops": 2},
+                                      {"egress": {"packets": 4, "bytes": 632}, "ingress": {"packets": 3, "bytes": 252}, "drops": 1}]}}""";
         assertEquals("""
                 node: udp, subnet 10.244.1.0/24 of 10.244.0.0/16, public IP 192.0.2.1 on eth0 (mtu 1500), TUN flannel0 mtu 1472, port 8285
                   offload: none (one packet per system call)
@@ -69,6 +71,7 @@ class ShowCommandTest {
                   10.244.2.0/24 via 192.0.2.2 dev flannel0 onlink
                   10.244.3.0/24 via 192.0.2.3 dev flannel0 onlink
                 traffic: egress 11 packets 2132 bytes, ingress 8 packets 672 bytes; packet buffers 0 of 248 in use
+                queues: 0: egress 7, ingress 5 packets; 1: egress 4, ingress 3 packets
                 drops: ring_full 1, bad_checksum 2
                 """, ShowCommand.text(NodeView.JSON.readTree(answer)));
     }
