@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,5 +99,33 @@ class CommandLineIT {
         assertEquals(List.of("dataplane demo: needs root: it creates network namespaces, a veth pair and TUN devices (try: sudo"
                 + " ./dataplane demo)"), t.stderr().lines().toList());
         assertEquals("", t.stdout());
+    }
+
+    /**
+     * The jars the node runs from carry no signature: the JVM would verify a signed one at its first
+     * class and keep its per-class digests on the heap for the node's life. BouncyCastle's provider,
+     * signed as published, is among them, and still holds the same classes.
+     */
+    @Test
+    void theNodesLibHoldsNoSignedJar() throws Exception {
+        Path lib = Cli.root().resolve("dataplane-node/target/lib");
+        List<Path> jars;
+        try (var files = Files.list(lib)) {
+            jars = files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().toList();
+        }
+        assertTrue(jars.stream().anyMatch(j -> j.getFileName().toString().startsWith("bcprov-")), "no BouncyCastle in " + jars);
+        for (Path jar : jars) {
+            try (var zip = new ZipFile(jar.toFile())) {
+                List<String> signatures = zip.stream().map(ZipEntry::getName)
+                        .filter(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)")).toList();
+                assertEquals(List.of(), signatures, jar + " is signed");
+                if (jar.getFileName().toString().startsWith("bcprov-")) {
+                    assertTrue(zip.getEntry("org/bouncycastle/crypto/digests/Blake2sDigest.class") != null, jar + " lacks BLAKE2s");
+                    try (var jf = new JarFile(jar.toFile())) {
+                        assertTrue(jf.isMultiRelease(), jar + " is no longer a multi-release jar");
+                    }
+                }
+            }
+        }
     }
 }
