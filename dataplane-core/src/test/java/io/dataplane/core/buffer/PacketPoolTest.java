@@ -125,28 +125,36 @@ class PacketPoolTest {
         assertThrows(IllegalStateException.class, () -> b.segment().get(ValueLayout.JAVA_BYTE, 0));
     }
 
+    /**
+     * {@code threads} threads that each acquire and release batches of 8 buffers, writing into them,
+     * 20,000 times; the first failure goes to {@code failure}. The latch opens when all are done.
+     */
+    private static CountDownLatch acquireAndRelease(PacketPool pool, int threads, AtomicReference<Throwable> failure) {
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            Thread.ofPlatform().start(() -> {
+                try {
+                    PacketBuffer[] held = new PacketBuffer[8];
+                    for (int i = 0; i < 20_000; i++) {
+                        int n = pool.acquire(held, 8);
+                        for (int k = 0; k < n; k++) held[k].segment().set(ValueLayout.JAVA_BYTE, 0, (byte) k);
+                        PacketPool.releaseAll(held, 0, n);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        return done;
+    }
+
     @Test
     void concurrentAcquireReleaseKeepsCountExact() throws Exception {
         try (PacketPool pool = new PacketPool(64)) {
-            int threads = 4;
-            CountDownLatch done = new CountDownLatch(threads);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            for (int t = 0; t < threads; t++) {
-                Thread.ofPlatform().start(() -> {
-                    try {
-                        PacketBuffer[] held = new PacketBuffer[8];
-                        for (int i = 0; i < 20_000; i++) {
-                            int n = pool.acquire(held, 8);
-                            for (int k = 0; k < n; k++) held[k].segment().set(ValueLayout.JAVA_BYTE, 0, (byte) k);
-                            PacketPool.releaseAll(held, 0, n);
-                        }
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
-                    } finally {
-                        done.countDown();
-                    }
-                });
-            }
+            CountDownLatch done = acquireAndRelease(pool, 4, failure);
             done.await();
             assertNull(failure.get(), () -> "worker failed: " + failure.get());
             assertEquals(0, pool.outstanding());
@@ -203,25 +211,8 @@ class PacketPoolTest {
     void discardFreePagesBesideAcquireAndReleaseLosesNoBuffer() throws Exception {
         RecordingMemory memory = new RecordingMemory();
         try (PacketPool pool = new PacketPool(64, 4096, 128, memory)) {
-            int threads = 3;
-            CountDownLatch done = new CountDownLatch(threads);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            for (int t = 0; t < threads; t++) {
-                Thread.ofPlatform().start(() -> {
-                    try {
-                        PacketBuffer[] held = new PacketBuffer[8];
-                        for (int i = 0; i < 20_000; i++) {
-                            int n = pool.acquire(held, 8);
-                            for (int k = 0; k < n; k++) held[k].segment().set(ValueLayout.JAVA_BYTE, 0, (byte) k);
-                            PacketPool.releaseAll(held, 0, n);
-                        }
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
-                    } finally {
-                        done.countDown();
-                    }
-                });
-            }
+            CountDownLatch done = acquireAndRelease(pool, 3, failure);
             int rounds = 0;
             while (done.getCount() > 0) {
                 pool.discardFreePages();
