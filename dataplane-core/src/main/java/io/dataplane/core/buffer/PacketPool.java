@@ -12,9 +12,9 @@ import org.jctools.queues.atomic.MpmcAtomicArrayQueue;
  * copy. Buffers move between threads through rings, so acquire and release are safe from any
  * thread; the free list is a lock-free MPMC queue. No allocation happens after construction.
  *
- * <p>{@link #discardFreePages()} gives the pages of the buffers in the pool back to the OS when
- * the memory allows it ({@link Memory#discard}): a node that carried 64 KiB super-packets through
- * every buffer of the pool need not keep them all resident while it is idle.
+ * <p>{@link #discardFreePages()} gives the pages of the free buffers back to the OS when the memory
+ * allows it ({@link Memory#discard}): the free list hands the buffers out in turn, so traffic of
+ * 64 KiB super-packets writes every page of the pool, and they need not stay resident while it is idle.
  *
  * <p>{@link #outstanding()} counts buffers handed out and not yet released; tests assert it is 0
  * after shutdown. A double release always throws; with {@code -Ddataplane.buffer.checked=true}
@@ -158,12 +158,11 @@ public final class PacketPool implements AutoCloseable {
 
     /**
      * Gives the pages of the buffers free now back to the OS ({@link Memory#discard}; nothing with
-     * the default memory). Their memory reads as zero afterwards, checked buffers' too. The free
-     * buffers leave the free list a few at a time and go back to its end,
-     * so acquire still finds the others meanwhile, and finds every one again afterwards, its data
-     * read as zero. Safe beside acquire and release on other threads; not allocation-free, and meant
-     * for when the pool has been idle a while, not for the packet path. Returns how many buffers it
-     * went through.
+     * the default memory); buffers handed out keep theirs. The free buffers leave the free list a few
+     * at a time and go back to its end, so acquire still finds the others meanwhile and every one
+     * again afterwards, its memory read as zero (a checked buffer's too, not the poison). Safe beside
+     * acquire and release on other threads; not allocation-free, and meant for a pool that has been
+     * idle a while, not for the packet path. Returns how many buffers it went through.
      */
     public synchronized int discardFreePages() {
         int left = free.size();
