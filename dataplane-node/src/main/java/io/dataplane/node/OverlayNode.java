@@ -197,7 +197,7 @@ public final class OverlayNode implements AutoCloseable {
             // A kernel VTEP's whole super-packets need 64 KiB buffers, but with trains they arrive in the TUN pool's.
             int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS && !receiveTrains ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
-            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
+            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
             undo.add(pool);
             PacketPool tunPool = pool;
             // The egress thread's batch, and some for replies on their way into the TUN; with
@@ -205,7 +205,7 @@ public final class OverlayNode implements AutoCloseable {
             int tunBuffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
-                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
+                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
@@ -235,11 +235,11 @@ public final class OverlayNode implements AutoCloseable {
             undo.add(queues.get(0).pipeline());
             for (int q = 1; q < tuns.size(); q++) {
                 // Each further queue: buffers, an encapsulation and a socket of its own, the backend's tables.
-                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
+                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                 undo.add(qPool);
                 PacketPool qTunPool = qPool;
                 if (offload) {
-                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
+                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory::map);
                     undo.add(qTunPool);
                 }
                 Backend.Lane lane = openLane(backend, receiveTrains ? qTunPool : qPool, packetPath.queues());
@@ -456,20 +456,6 @@ public final class OverlayNode implements AutoCloseable {
             }
         }
         return trains;
-    }
-
-    /**
-     * Gives the pages of the packet buffers free now back to the OS ({@link PacketPool#discardFreePages()}):
-     * TCP writes 64 KiB super-packets through every buffer of the TUN's pool in turn, and their pages
-     * stay resident after the traffic is gone until this. For a node that has been idle a while; the
-     * packet path keeps running meanwhile. Returns how many buffers it went through; 0 after
-     * {@link #close} and for host-gw.
-     */
-    public synchronized int discardIdlePages() {
-        if (closed) return 0;
-        int n = 0;
-        for (QueuePath q : queues) n += q.discardFreePages();
-        return n;
     }
 
     /** Packet buffers out of the pool now; 0 after {@link #close}, and always for host-gw. */

@@ -43,11 +43,6 @@ record QueuePath(TunDevice tun, PacketPool pool, PacketPool tunPool, Transport t
         return pool.capacity() + (tunPool != pool ? tunPool.capacity() : 0);
     }
 
-    /** Gives the pages of the buffers free now back to the OS; returns how many buffers that went through. */
-    int discardFreePages() {
-        return pool.discardFreePages() + (tunPool != pool ? tunPool.discardFreePages() : 0);
-    }
-
     /** Frees the queue's pools; only once every buffer is back. */
     void closePools() {
         pool.close();

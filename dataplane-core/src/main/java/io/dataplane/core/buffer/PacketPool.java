@@ -12,10 +12,6 @@ import org.jctools.queues.atomic.MpmcAtomicArrayQueue;
  * copy. Buffers move between threads through rings, so acquire and release are safe from any
  * thread; the free list is a lock-free MPMC queue. No allocation happens after construction.
  *
- * <p>{@link #discardFreePages()} gives the pages of the free buffers back to the OS when the memory
- * allows it ({@link Memory#discard}): the free list hands the buffers out in turn, so traffic of
- * 64 KiB super-packets writes every page of the pool, and they need not stay resident while it is idle.
- *
  * <p>{@link #outstanding()} counts buffers handed out and not yet released; tests assert it is 0
  * after shutdown. A double release always throws; with {@code -Ddataplane.buffer.checked=true}
  * released memory is also poisoned and every accessor of a released buffer throws.
@@ -26,8 +22,6 @@ public final class PacketPool implements AutoCloseable {
     /** Default headroom: room for the largest encapsulation header (and a virtio_net_hdr), cache-line aligned. */
     public static final int DEFAULT_HEADROOM = 128;
     private static final byte POISON = (byte) 0xDB;
-    // At most this many free buffers are out of the free list at once while discardFreePages() runs.
-    private static final int DISCARD_BATCH = 16;
 
     private final Arena arena;
     private final MemorySegment memory;
@@ -35,9 +29,6 @@ public final class PacketPool implements AutoCloseable {
     private final MpmcAtomicArrayQueue<PacketBuffer> free;
     private final int bufferSize;
     private final int headroom;
-    private final Memory source;
-    // The free buffers discardFreePages() holds at a time, out of the free list while their pages go.
-    private final PacketBuffer[] discarding;
 
     /**
      * Where a pool's memory comes from: {@code bytes} bytes, page-aligned, zero or never read before
@@ -50,13 +41,6 @@ public final class PacketPool implements AutoCloseable {
 
         /** A segment of {@code bytes} bytes that lives until {@code arena} closes. */
         MemorySegment allocate(Arena arena, long bytes);
-
-        /**
-         * Gives the whole pages inside {@code range} (a slice of memory from {@link #allocate}) back to
-         * the OS: they read as zero afterwards and are resident again once written. Bytes of pages
-         * that {@code range} covers only in part stay as they are. The default keeps every page.
-         */
-        default void discard(MemorySegment range) {}
     }
 
     /**
@@ -83,8 +67,6 @@ public final class PacketPool implements AutoCloseable {
         }
         this.bufferSize = bufferSize;
         this.headroom = headroom;
-        this.source = source;
-        this.discarding = new PacketBuffer[Math.min(count, DISCARD_BATCH)];
         this.arena = Arena.ofShared();
         this.memory = source.allocate(arena, (long) count * bufferSize);
         this.buffers = new PacketBuffer[count];
@@ -154,41 +136,6 @@ public final class PacketPool implements AutoCloseable {
                 b.release();
             }
         }
-    }
-
-    /**
-     * Gives the pages of the buffers free now back to the OS ({@link Memory#discard}; nothing with
-     * the default memory); buffers handed out keep theirs. The free buffers leave the free list a few
-     * at a time and go back to its end, so acquire still finds the others meanwhile and every one
-     * again afterwards, its memory read as zero (a checked buffer's too, not the poison). Safe beside
-     * acquire and release on other threads; not allocation-free, and meant for a pool that has been
-     * idle a while, not for the packet path. Returns how many buffers it went through.
-     */
-    public synchronized int discardFreePages() {
-        int left = free.size();
-        int done = 0;
-        while (left > 0) {
-            int n = 0;
-            while (n < discarding.length && n < left) {
-                PacketBuffer b = free.poll();
-                if (b == null) break;
-                discarding[n++] = b;
-            }
-            if (n == 0) break;
-            for (int i = 0; i < n; i++) {
-                source.discard(memory.asSlice((long) discarding[i].index() * bufferSize, bufferSize));
-            }
-            for (int i = 0; i < n; i++) {
-                PacketBuffer b = discarding[i];
-                discarding[i] = null;
-                while (!free.offer(b)) {
-                    Thread.onSpinWait(); // cannot be full: it holds at most count of 2 * count slots
-                }
-            }
-            left -= n;
-            done += n;
-        }
-        return done;
     }
 
     /** Buffers handed out and not yet released. */

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,126 +124,31 @@ class PacketPoolTest {
         assertThrows(IllegalStateException.class, () -> b.segment().get(ValueLayout.JAVA_BYTE, 0));
     }
 
-    /**
-     * {@code threads} threads that each acquire and release batches of 8 buffers, writing into them,
-     * 20,000 times; the first failure goes to {@code failure}. The latch opens when all are done.
-     */
-    private static CountDownLatch acquireAndRelease(PacketPool pool, int threads, AtomicReference<Throwable> failure) {
-        CountDownLatch done = new CountDownLatch(threads);
-        for (int t = 0; t < threads; t++) {
-            Thread.ofPlatform().start(() -> {
-                try {
-                    PacketBuffer[] held = new PacketBuffer[8];
-                    for (int i = 0; i < 20_000; i++) {
-                        int n = pool.acquire(held, 8);
-                        for (int k = 0; k < n; k++) held[k].segment().set(ValueLayout.JAVA_BYTE, 0, (byte) k);
-                        PacketPool.releaseAll(held, 0, n);
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        return done;
-    }
-
     @Test
     void concurrentAcquireReleaseKeepsCountExact() throws Exception {
         try (PacketPool pool = new PacketPool(64)) {
+            int threads = 4;
+            CountDownLatch done = new CountDownLatch(threads);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            CountDownLatch done = acquireAndRelease(pool, 4, failure);
+            for (int t = 0; t < threads; t++) {
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        PacketBuffer[] held = new PacketBuffer[8];
+                        for (int i = 0; i < 20_000; i++) {
+                            int n = pool.acquire(held, 8);
+                            for (int k = 0; k < n; k++) held[k].segment().set(ValueLayout.JAVA_BYTE, 0, (byte) k);
+                            PacketPool.releaseAll(held, 0, n);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
             done.await();
             assertNull(failure.get(), () -> "worker failed: " + failure.get());
             assertEquals(0, pool.outstanding());
-        }
-    }
-
-    /** Memory that records which ranges it was asked to discard, and zeroes them as the OS does. */
-    private static final class RecordingMemory implements PacketPool.Memory {
-        final List<MemorySegment> discarded = java.util.Collections.synchronizedList(new ArrayList<>());
-
-        @Override
-        public MemorySegment allocate(java.lang.foreign.Arena arena, long bytes) {
-            return arena.allocate(bytes, 4096);
-        }
-
-        @Override
-        public void discard(MemorySegment range) {
-            range.fill((byte) 0);
-            discarded.add(range);
-        }
-    }
-
-    @Test
-    void discardFreePagesGoesThroughTheFreeBuffersOnlyAndEveryBufferComesBack() {
-        RecordingMemory memory = new RecordingMemory();
-        try (PacketPool pool = new PacketPool(8, 4096, 128, memory)) {
-            PacketBuffer[] out = new PacketBuffer[8];
-            assertEquals(8, pool.acquire(out, 8));
-            for (PacketBuffer b : out) b.segment().fill((byte) 7);
-            long[] held = {out[0].address(), out[1].address(), out[2].address()};
-            PacketPool.releaseAll(out, 3, 8);
-
-            assertEquals(5, pool.discardFreePages());
-            assertEquals(3, pool.outstanding());
-            assertEquals(5, memory.discarded.size());
-            for (MemorySegment range : memory.discarded) {
-                assertEquals(4096, range.byteSize());
-                for (long h : held) assertTrue(range.address() != h, "discarded a buffer still out: " + h);
-            }
-            for (int i = 0; i < 3; i++) assertEquals(7, out[i].segment().get(ValueLayout.JAVA_BYTE, 4000), "a buffer out kept its data");
-
-            // Every buffer is handed out again, the discarded ones zero.
-            PacketPool.releaseAll(out, 0, 3);
-            assertEquals(8, pool.acquire(out, 8));
-            assertEquals(8, java.util.Arrays.stream(out).mapToLong(PacketBuffer::address).distinct().count());
-            long zero = java.util.Arrays.stream(out).filter(b -> b.segment().get(ValueLayout.JAVA_BYTE, 4000) == 0).count();
-            assertEquals(5, zero);
-            PacketPool.releaseAll(out, 0, 8);
-            assertEquals(0, pool.outstanding());
-        }
-    }
-
-    @Test
-    void discardFreePagesBesideAcquireAndReleaseLosesNoBuffer() throws Exception {
-        RecordingMemory memory = new RecordingMemory();
-        try (PacketPool pool = new PacketPool(64, 4096, 128, memory)) {
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CountDownLatch done = acquireAndRelease(pool, 3, failure);
-            int rounds = 0;
-            while (done.getCount() > 0) {
-                pool.discardFreePages();
-                rounds++;
-            }
-            done.await();
-            assertNull(failure.get(), () -> "worker failed: " + failure.get());
-            assertTrue(rounds > 0);
-            assertEquals(0, pool.outstanding());
-            assertEquals(64, pool.discardFreePages(), "every buffer is in the free list again");
-            PacketBuffer[] all = new PacketBuffer[64];
-            assertEquals(64, pool.acquire(all, 64));
-            assertNull(pool.acquire());
-            PacketPool.releaseAll(all, 0, 64);
-        }
-    }
-
-    @Test
-    void theDefaultMemoryKeepsItsPages() {
-        try (PacketPool pool = new PacketPool(4, 4096, 128)) {
-            PacketBuffer b = pool.acquire();
-            b.segment().set(ValueLayout.JAVA_BYTE, 4000, (byte) 9);
-            long address = b.address();
-            b.release();
-            assertEquals(4, pool.discardFreePages());
-            PacketBuffer[] out = new PacketBuffer[4];
-            assertEquals(4, pool.acquire(out, 4));
-            for (PacketBuffer x : out) {
-                // 9, or the poison of a checked release: not zeroed.
-                if (x.address() == address) assertTrue(x.segment().get(ValueLayout.JAVA_BYTE, 4000) != 0);
-            }
-            PacketPool.releaseAll(out, 0, 4);
         }
     }
 

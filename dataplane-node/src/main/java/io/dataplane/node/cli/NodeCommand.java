@@ -283,8 +283,6 @@ final class NodeCommand implements Callable<Integer> {
      * shutdown hook (SIGINT, SIGTERM, System.exit) or from a start that failed half way.
      */
     static final class Running {
-        // Seconds without a packet after which an idle node gives its packet buffers' pages back.
-        static final int IDLE_SECONDS = 5;
         private final OverlayNode node;
         private final PrintWriter out;
         private final PrintWriter err;
@@ -310,17 +308,13 @@ final class NodeCommand implements Callable<Integer> {
 
         /**
          * Every second: stop the process if the packet path died, say when the TUN's MTU followed
-         * the underlay's; every {@code seconds}: print the stats line. Once no packet has moved for
-         * {@value #IDLE_SECONDS} s, the packet buffers' pages go back to the OS
-         * ({@link OverlayNode#discardIdlePages}), once per quiet spell.
+         * the underlay's; every {@code seconds}: print the stats line.
          */
         void startStats(int seconds) {
             stats = Thread.ofPlatform().name("node-stats").daemon().start(() -> {
                 NodeStats last = node.stats();
                 int mtu = node.tunMtu();
                 long ticks = 0;
-                long moved = packetsSeen(last);
-                int quiet = 0;
                 try {
                     while (true) {
                         Thread.sleep(1000);
@@ -340,23 +334,11 @@ final class NodeCommand implements Callable<Integer> {
                             out.println("stats: " + StatsLine.of(last, now));
                             last = now;
                         }
-                        long seen = packetsSeen(node.stats());
-                        if (seen != moved) {
-                            moved = seen;
-                            quiet = 0;
-                        } else if (++quiet == IDLE_SECONDS) {
-                            node.discardIdlePages();
-                        }
                     }
                 } catch (InterruptedException e) {
                     // stop()
                 }
             });
-        }
-
-        // Packets the node forwarded or dropped so far, either way.
-        private static long packetsSeen(NodeStats s) {
-            return s.egressPackets() + s.ingressPackets() + s.droppedTotal();
         }
 
         private synchronized boolean isStopping() {

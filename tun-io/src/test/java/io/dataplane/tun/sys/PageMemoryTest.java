@@ -73,54 +73,6 @@ class PageMemoryTest {
         }
     }
 
-    @Test
-    void discardGivesBackTheWholePagesInsideTheRangeOnly() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pages = PageMemory.map(arena, 4 * 4096);
-            pages.fill((byte) 0x55);
-            // From inside page 0 to inside page 3: pages 1 and 2 go, the bytes of 0 and 3 stay.
-            assertEquals(2 * 4096, PageMemory.discard(pages.asSlice(100, 3 * 4096)));
-            assertEquals(0x55, pages.get(ValueLayout.JAVA_BYTE, 4095));
-            assertEquals(0, pages.get(ValueLayout.JAVA_BYTE, 4096));
-            assertEquals(0, pages.get(ValueLayout.JAVA_BYTE, 3 * 4096 - 1));
-            assertEquals(0x55, pages.get(ValueLayout.JAVA_BYTE, 3 * 4096));
-            assertEquals(0, PageMemory.discard(pages.asSlice(10, 4000)), "no whole page inside");
-            assertEquals(0x55, pages.get(ValueLayout.JAVA_BYTE, 10));
-            pages.set(ValueLayout.JAVA_BYTE, 4096, (byte) 1);
-            assertEquals(1, pages.get(ValueLayout.JAVA_BYTE, 4096), "a discarded page takes writes again");
-        }
-    }
-
-    @Test
-    void anIdlePoolGivesItsWrittenPagesBackAndEveryBufferStillComesBack() throws IOException {
-        int count = 256;
-        int size = 66_688;
-        try (PacketPool pool = new PacketPool(count, size, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL)) {
-            PacketBuffer[] out = new PacketBuffer[count];
-            assertEquals(count, pool.acquire(out, count));
-            long before = residentBytes();
-            for (PacketBuffer b : out) b.segment().fill((byte) 0x55);
-            long written = residentBytes();
-            assertTrue(written - before > 12 * MB, "16 MB written: RSS grew by only " + (written - before) / MB + " MB");
-            // The first 16 stay out and keep their data; the others go back and give their pages up.
-            PacketPool.releaseAll(out, 16, count);
-            assertEquals(count - 16, pool.discardFreePages());
-            long discarded = residentBytes();
-            assertTrue(written - discarded > 12 * MB, "15 MB discarded: RSS fell by only " + (written - discarded) / MB + " MB");
-            for (int i = 0; i < 16; i++) {
-                assertEquals(0x55, out[i].segment().get(ValueLayout.JAVA_BYTE, size / 2), "a buffer out kept its data");
-            }
-            PacketPool.releaseAll(out, 0, 16);
-            assertEquals(count, pool.acquire(out, count));
-            for (PacketBuffer b : out) {
-                b.put(new byte[] {1, 2, 3});
-                assertEquals(3, b.length());
-            }
-            PacketPool.releaseAll(out, 0, count);
-            assertEquals(0, pool.outstanding());
-        }
-    }
-
     // VmRSS of this JVM, in bytes.
     private static long residentBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
