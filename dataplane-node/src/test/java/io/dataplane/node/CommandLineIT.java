@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,5 +99,97 @@ class CommandLineIT {
         assertEquals(List.of("dataplane demo: needs root: it creates network namespaces, a veth pair and TUN devices (try: sudo"
                 + " ./dataplane demo)"), t.stderr().lines().toList());
         assertEquals("", t.stdout());
+    }
+
+    /**
+     * The launcher's JVM options and its ahead-of-time cache, in a copy of its own (its own
+     * target/aot): the first {@code node} run records, the second makes the cache and the third
+     * maps it, the node's classes from it; the JVM runs with the launcher's sizing; other options
+     * make a cache of their own.
+     */
+    @Test
+    void theLauncherSizesTheJvmAndMakesItsAheadOfTimeCacheForItsOptions(@TempDir Path tmp) throws Exception {
+        Path copy = Cli.readableCopy(tmp);
+        Path aot = tmp.resolve("dataplane-node/target/aot");
+        Tool first = Cli.run(launch(copy, null, null), RUN);
+        assertEquals(0, first.exitCode(), first.output());
+        assertContains(first.stdout(), "--config=DIR");
+        if (Runtime.version().feature() < 25) { // the launcher finds the JDK the tests run on
+            assertEquals(List.of(), files(aot, ""), "an AOT cache before JDK 25");
+            return;
+        }
+        assertEquals(List.of(), files(aot, ".aot"), "no cache after the first run");
+        assertEquals(1, files(aot, ".aotconf").size(), "the first run records");
+
+        Tool second = Cli.run(launch(copy, null, null), RUN);
+        assertEquals(0, second.exitCode(), second.output());
+        assertEquals("", second.stderr());
+        List<String> caches = files(aot, ".aot");
+        assertEquals(1, caches.size(), "the second run makes the cache");
+        assertEquals(List.of(), files(aot, ".aotconf"), "its recording is used up");
+
+        // JAVA_TOOL_OPTIONS: seen by the JVM, not part of the launcher's options (nor of the cache's name).
+        Tool third = Cli.run(launch(copy, null, "-XX:+PrintCommandLineFlags -Xlog:class+load=info"), RUN);
+        assertEquals(0, third.exitCode(), third.output());
+        String flags = third.stdout().lines().filter(l -> l.contains("-XX:+UseSerialGC")).findFirst().orElse("");
+        for (String option : List.of("-XX:+UseSerialGC", "-XX:InitialHeapSize=8388608", "-XX:MaxHeapSize=268435456",
+                "-XX:TrimNativeHeapInterval=5000")) {
+            assertContains(flags, option);
+        }
+        assertTrue(third.stdout().lines().anyMatch(l -> l.contains(" io.dataplane.node.cli.Dataplane source: shared objects file")),
+                "the node's main class does not come from the cache:\n" + third.stdout());
+        assertEquals(caches, files(aot, ".aot"));
+
+        Tool other = Cli.run(launch(copy, "-Xmx200m", null), RUN);
+        assertEquals(0, other.exitCode(), other.output());
+        assertEquals(1, files(aot, ".aotconf").size(), "other options record a cache of their own");
+        assertEquals(caches, files(aot, ".aot"), "and leave the first");
+    }
+
+    // The launcher copy's `node --help`, with DATAPLANE_JAVA_OPTS and JAVA_TOOL_OPTIONS when not null.
+    private static ProcessBuilder launch(Path copy, String javaOpts, String toolOptions) {
+        ProcessBuilder b = new ProcessBuilder(copy.toString(), "node", "--help").directory(copy.getParent().toFile());
+        b.environment().put("DATAPLANE_SKIP_BUILD", "1");
+        b.environment().remove("DATAPLANE_JAVA_OPTS");
+        b.environment().remove("DATAPLANE_AOT");
+        if (javaOpts != null) b.environment().put("DATAPLANE_JAVA_OPTS", javaOpts);
+        if (toolOptions != null) b.environment().put("JAVA_TOOL_OPTIONS", toolOptions);
+        return b;
+    }
+
+    // Names of the files in dir that end with suffix, sorted; none when dir is missing.
+    private static List<String> files(Path dir, String suffix) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (var list = Files.list(dir)) {
+            return list.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(suffix)).sorted().toList();
+        }
+    }
+
+    /**
+     * The jars the node runs from carry no signature: the JVM would verify a signed one at its first
+     * class and keep its per-class digests on the heap for the node's life. BouncyCastle's provider,
+     * signed as published, is among them, and still holds the same classes.
+     */
+    @Test
+    void theNodesLibHoldsNoSignedJar() throws Exception {
+        Path lib = Cli.root().resolve("dataplane-node/target/lib");
+        List<Path> jars;
+        try (var files = Files.list(lib)) {
+            jars = files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().toList();
+        }
+        assertTrue(jars.stream().anyMatch(j -> j.getFileName().toString().startsWith("bcprov-")), "no BouncyCastle in " + jars);
+        for (Path jar : jars) {
+            try (var zip = new ZipFile(jar.toFile())) {
+                List<String> signatures = zip.stream().map(ZipEntry::getName)
+                        .filter(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)")).toList();
+                assertEquals(List.of(), signatures, jar + " is signed");
+                if (jar.getFileName().toString().startsWith("bcprov-")) {
+                    assertTrue(zip.getEntry("org/bouncycastle/crypto/digests/Blake2sDigest.class") != null, jar + " lacks BLAKE2s");
+                    try (var jf = new JarFile(jar.toFile())) {
+                        assertTrue(jf.isMultiRelease(), jar + " is no longer a multi-release jar");
+                    }
+                }
+            }
+        }
     }
 }
