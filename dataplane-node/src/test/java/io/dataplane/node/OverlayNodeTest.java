@@ -116,6 +116,8 @@ class OverlayNodeTest {
         try (OverlayNode node = bed.start(host, bed.config(host, net("vxlan")))) {
             assertEquals(1400, node.underlayMtu(), "the MTU of the interface that holds the public IP");
             assertEquals(1350, node.tunMtu());
+            assertEquals(65535, gsoMaxSegments("flannel.1"),
+                    "no bound on the TUN's super-packets: a lower one makes the kernel cut forwarded pods' super-packets into single packets");
         }
         try (OverlayNode node = bed.start(host, bed.config(host, net("ipip")))) {
             assertEquals("flannel.ipip", node.tunName());
@@ -232,6 +234,10 @@ class OverlayNodeTest {
         Thread.sleep(4 * UnderlayMtuWatch.INTERVAL.toMillis());
         assertEquals(1450, fixed.tunMtu());
         assertEquals(1450, Testbed.linkMtu(other, "flannel.1"));
+    }
+
+    private int gsoMaxSegments(String device) throws Exception {
+        return Hosts.json("ip", "-j", "-d", "-n", host.name(), "link", "show", "dev", device).get(0).get("gso_max_segs").asInt();
     }
 
     private static void setUnderlayMtu(Testbed.Host h, int mtu) throws Exception {

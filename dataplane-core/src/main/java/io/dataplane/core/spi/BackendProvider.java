@@ -129,6 +129,13 @@ public abstract class BackendProvider {
      * the backend's; above 0 where {@link #superPacketRoom()} holds the segments' headers and
      * trailers only up to that many. The node sets it as the TUN's {@code gso_max_segs}, so the
      * kernel never hands the TUN a longer one (it cuts a forwarded one into segments first).
+     *
+     * <p>A bound below the segments of a pod's full super-packet (47 at MTU 1450) costs forwarded
+     * traffic its offload: the kernel cuts such a super-packet into single packets in software
+     * before the TUN ({@code gso_features_check}), not into super-packets within the bound. So no
+     * backend bounds its super-packets to fit one UDP GSO message (44 segments of vxlan at MTU
+     * 1450), although a super-packet of more then leaves in two messages and takes two TUN writes at
+     * the peer.
      */
     public int superPacketSegments() {
         return 0;
