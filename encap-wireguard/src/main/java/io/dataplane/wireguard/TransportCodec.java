@@ -13,9 +13,35 @@ import java.lang.foreign.ValueLayout;
  * tag into the tailroom; opening verifies and decrypts where the bytes are and leaves the data
  * pointing at the ciphertext. No allocation, no copy. The vector cipher takes over from the scalar
  * one (the same bytes) once {@link VectorChaCha20Poly1305#isWarm}.
+ *
+ * <p>A short message on its own (a ping, a keepalive, an acknowledgement now and then) takes the
+ * scalar cipher even then: the lanes compute a whole pass of blocks however few the message needs,
+ * and their code and tables are large, so after a pause, with the caches taken by other work and
+ * the packet path's code not yet at the optimising compiler's tier, one pass costs many times the
+ * scalar cipher's few blocks. Short messages that come in a burst (within {@link #BURST_NANOS} of
+ * the thread's previous one), as a flood of small datagrams does, take the lanes, which are faster
+ * there. Long messages always take them.
  */
 final class TransportCodec {
+    /** Payloads from this many bytes on take the vector cipher even on their own (where the cipher has it). */
+    static final int LANES_ALONE_FROM = 256;
+    /** A short message this close behind the thread's previous one is part of a burst. */
+    static final long BURST_NANOS = 100_000;
+    /** Per thread: when it last sealed or opened a short message. */
+    private static final ThreadLocal<long[]> LAST_SHORT = ThreadLocal.withInitial(() -> new long[1]);
+
     private TransportCodec() {}
+
+    /** True if a payload of {@code len} padded bytes under {@code kp} goes through the vector cipher now. */
+    static boolean lanes(Keypair kp, int len) {
+        if (!kp.vector || !VectorChaCha20Poly1305.isWarm()) return false;
+        if (len >= LANES_ALONE_FROM) return true;
+        long[] last = LAST_SHORT.get();
+        long now = System.nanoTime();
+        long previous = last[0];
+        last[0] = now;
+        return now - previous < BURST_NANOS;
+    }
 
     /** Payload length after padding: up to a multiple of 16, but not past the MTU (as wireguard-go). */
     static int paddedLength(int len, int mtu) {
@@ -53,7 +79,7 @@ final class TransportCodec {
         for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
         if (padded >= kp.jdkFrom) {
             JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
-        } else if (kp.vector && VectorChaCha20Poly1305.isWarm()) {
+        } else if (lanes(kp, padded)) {
             VectorChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
         } else {
             ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
@@ -71,7 +97,7 @@ final class TransportCodec {
         int ctLen = p.length() - MessageType.KEEPALIVE_LEN;
         long off = p.offset() + MessageType.TRANSPORT_HEADER_LEN;
         boolean ok = ctLen >= kp.jdkFrom ? JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen)
-                : kp.vector && VectorChaCha20Poly1305.isWarm() ? VectorChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
+                : lanes(kp, ctLen) ? VectorChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
                 : ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
         return ok ? -1 : DropReason.WG_DECRYPT_FAILED.ordinal();
     }

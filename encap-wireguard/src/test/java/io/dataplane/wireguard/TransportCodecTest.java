@@ -1,0 +1,77 @@
+package io.dataplane.wireguard;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dataplane.core.testing.Prerequisites;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which cipher {@link TransportCodec} takes under {@link TransportCipher#VECTOR}: a long message the
+ * lanes, a short one on its own the scalar cipher, a short one right behind another (a burst) the
+ * lanes. Both give the same bytes (HandshakeAndDataTest: VECTOR against the other ciphers, short and
+ * long messages).
+ */
+class TransportCodecTest {
+    private static final int SHORT = 96; // a ping's padded payload
+    private static final int LONG = 1024;
+
+    private final Keypair vector = keypair(TransportCipher.VECTOR);
+
+    @BeforeAll
+    static void warmVectorCipher() throws InterruptedException {
+        Prerequisites.require(VectorChaCha20Poly1305.isAvailable(), VectorChaCha20Poly1305.unavailabilityCause());
+        VectorChaCha20Poly1305.warmUp();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!VectorChaCha20Poly1305.isWarm() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertTrue(VectorChaCha20Poly1305.isWarm(), "vector cipher warm within 120 s");
+    }
+
+    private static Keypair keypair(TransportCipher cipher) {
+        byte[] send = new byte[32];
+        byte[] receive = new byte[32];
+        for (int i = 0; i < 32; i++) {
+            send[i] = (byte) i;
+            receive[i] = (byte) (100 + i);
+        }
+        return new Keypair(null, send, receive, cipher, true, 0, 1, 2);
+    }
+
+    // A pause well past the burst window: the next short message is on its own.
+    private static void pause() throws InterruptedException {
+        Thread.sleep(Math.max(2, 3 * TransportCodec.BURST_NANOS / 1_000_000));
+    }
+
+    @Test
+    void longMessagesTakeTheLanesEvenAlone() throws InterruptedException {
+        pause();
+        assertTrue(TransportCodec.lanes(vector, LONG));
+        assertTrue(TransportCodec.lanes(vector, TransportCodec.LANES_ALONE_FROM));
+    }
+
+    @Test
+    void aShortMessageAloneTakesTheScalarCipherAndOneInABurstTheLanes() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            pause();
+            assertFalse(TransportCodec.lanes(vector, SHORT), "a short message after a pause");
+        }
+        // Two calls in a row are within the window unless the thread lost the CPU between them.
+        boolean burst = false;
+        for (int i = 0; i < 1000 && !burst; i++) {
+            TransportCodec.lanes(vector, SHORT);
+            burst = TransportCodec.lanes(vector, SHORT);
+        }
+        assertTrue(burst, "a short message right behind another");
+    }
+
+    @Test
+    void aCipherWithoutLanesNeverTakesThem() {
+        Keypair scalar = keypair(TransportCipher.SEGMENT);
+        for (int i = 0; i < 3; i++) {
+            assertFalse(TransportCodec.lanes(scalar, SHORT));
+            assertFalse(TransportCodec.lanes(scalar, LONG));
+        }
+    }
+}
