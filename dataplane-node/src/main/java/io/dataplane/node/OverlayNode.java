@@ -179,12 +179,11 @@ public final class OverlayNode implements AutoCloseable {
             // IP), or sealed segment by segment into a train (WireGuard): only where the backend takes
             // them and the TUN reader sends (no send ring holds super-packets).
             // A backend that seals every segment on its own (WireGuard: it needs room beyond the super-packet)
-            // offloads in the default threading only, where its socket takes trains as well: on one thread
-            // the seal of a whole super-packet holds up the other direction, and TCP right after start
-            // came out slower than one packet at a time.
+            // offloads where the TUN reader sends: the default threading and the single thread, whose
+            // socket sends the trains as well (the single thread receives datagram by datagram).
             boolean offload = packetPath.offload() && packetPath.socket() == PacketPathOptions.SocketDriver.DIRECT
                     && provider.superPackets()
-                    && (provider.superPacketRoom() == 0 || packetPath.tunWriter() == Pipeline.TunWriter.RECEIVE_THREAD);
+                    && (provider.superPacketRoom() == 0 || packetPath.tunWriter() != Pipeline.TunWriter.THREAD);
             // The virtio_net_hdr on every TUN, offloads or not: a packet whose checksum a kernel peer left
             // partial goes in with NEEDS_CSUM, as that kernel meant it, not summed here (see TunDevice).
             TunOptions tunOptions = TunOptions.defaults().withBatchSize(packetPath.tunBatch()).withVnetHeader(Set.of())

@@ -98,7 +98,7 @@ class NodeCommandIT {
         awaitLine(nodeB, "peers: added 10.244.1.0/24 at 192.0.2.1 (1 peer from " + dirB.file("peers.json") + ")", START);
         awaitLine(nodeB, "metrics: http://127.0.0.1:9100/metrics", START);
         if (!kernelForwards) assertContains(nodeB.stdout(), ", one packet-path thread, busy polling until 200 us without a packet");
-        boolean offloads = backend.equals("udp") || backend.equals("vxlan") || backend.equals("ipip");
+        boolean offloads = backend.equals("udp") || backend.equals("vxlan") || backend.equals("ipip") || backend.equals("wireguard");
         assertEquals(offloads, nodeB.stdout().contains(", TCP offload, "), "offload said in B's start line: " + nodeB.stdout());
         assertFalse(nodeA.stdout().contains("TCP offload"), "--no-offload: " + nodeA.stdout());
         assertEquals(!kernelForwards, nodeB.stdout().contains(", TUN io_uring, "), "io_uring said in B's start line: " + nodeB.stdout());

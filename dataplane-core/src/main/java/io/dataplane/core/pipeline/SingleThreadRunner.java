@@ -52,14 +52,13 @@ final class SingleThreadRunner implements Runner, Agent, IdleStrategy {
 
     @Override
     public int doWork() throws IOException {
-        if (fromTun.fill() == 0 || fromNetwork.fill() == 0) {
-            // Another stage holds the buffers (a WireGuard handshake queue): the poller would report
-            // input this thread cannot take.
-            poolDry = true;
-            return 0;
-        }
+        // Another stage may hold a pool's buffers (WireGuard's packets staged for a handshake, from
+        // the TUN's): the other direction still goes on, or the handshake's answer would never be read.
+        boolean tunDry = fromTun.fill() == 0;
+        boolean networkDry = fromNetwork.fill() == 0;
+        poolDry = tunDry || networkDry;
         int work = 0;
-        if ((ready & FROM_TUN) != 0) {
+        if ((ready & FROM_TUN) != 0 && !tunDry) {
             int n = tun.readNow(fromTun.buffers(), fromTun.held());
             if (n == TunnelDevice.CLOSED) return CLOSED;
             if (n > 0) {
@@ -68,7 +67,7 @@ final class SingleThreadRunner implements Runner, Agent, IdleStrategy {
                 fromTun.handedOn(n);
             }
         }
-        if ((ready & FROM_NETWORK) != 0) {
+        if ((ready & FROM_NETWORK) != 0 && !networkDry) {
             int n = transport.receiveNow(fromNetwork.buffers(), fromNetwork.held());
             if (n == PollableTransport.CLOSED) return CLOSED;
             if (n > 0) {
@@ -83,6 +82,7 @@ final class SingleThreadRunner implements Runner, Agent, IdleStrategy {
     @Override
     public void idle(int workCount) throws IOException {
         if (poolDry) {
+            // The poller would report input of the dry side at once: a moment's sleep, then both again.
             poolDry = false;
             LockSupport.parkNanos(IDLE_NANOS);
             ready = FROM_TUN | FROM_NETWORK;

@@ -34,11 +34,11 @@ import org.junit.jupiter.api.Test;
  * thread writing.
  */
 class PipelineTest {
-    private static final int PORT = 7777;
-    private static final int UNDERLAY_A = Ipv4Address.parse("192.0.2.1");
-    private static final int UNDERLAY_B = Ipv4Address.parse("192.0.2.2");
-    private static final int POD_A = Ipv4Address.parse("10.244.1.5");
-    private static final int POD_B = Ipv4Address.parse("10.244.2.7");
+    static final int PORT = 7777;
+    static final int UNDERLAY_A = Ipv4Address.parse("192.0.2.1");
+    static final int UNDERLAY_B = Ipv4Address.parse("192.0.2.2");
+    static final int POD_A = Ipv4Address.parse("10.244.1.5");
+    static final int POD_B = Ipv4Address.parse("10.244.2.7");
 
     /** Prepends "DPT" and a kind byte; nextHop is the peer's underlay address. */
     static class MarkerEncapsulation implements Encapsulation {
@@ -91,9 +91,9 @@ class PipelineTest {
         }
     }
 
-    private record Node(PacketPool pool, FakeTunnelDevice tun, FakeTransport transport, RouteTable routes, Pipeline pipeline) {}
+    record Node(PacketPool pool, FakeTunnelDevice tun, FakeTransport transport, RouteTable routes, Pipeline pipeline) {}
 
-    private final FakeNetwork network = new FakeNetwork();
+    final FakeNetwork network = new FakeNetwork();
     private final List<Node> nodes = new ArrayList<>();
 
     /** Which thread writes into the TUN in these tests. */
@@ -111,7 +111,7 @@ class PipelineTest {
         return Pipeline.start(config.withTunWriter(tunWriter()).withBusyPollNanos(busyPollNanos()));
     }
 
-    private Node node(int underlay, String name) throws Exception {
+    Node node(int underlay, String name) throws Exception {
         PacketPool pool = new PacketPool(256);
         FakeTunnelDevice tun = new FakeTunnelDevice(name, 1400, 16);
         FakeTransport transport = network.attach(underlay, PORT, pool);
@@ -132,7 +132,7 @@ class PipelineTest {
         }
     }
 
-    private static byte[] udpPacket(int src, int dst, int payloadLength) {
+    static byte[] udpPacket(int src, int dst, int payloadLength) {
         byte[] bytes = new byte[Ipv4Header.HEADER_LEN + payloadLength];
         MemorySegment s = MemorySegment.ofArray(bytes);
         Ipv4Repr.of(src, dst, Ipv4Header.PROTO_UDP, 64, payloadLength).emit(new Ipv4Header().wrap(s, 0));
