@@ -1,0 +1,148 @@
+package io.dataplane.tun.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.management.ThreadMXBean;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packet path's system calls allocate nothing, succeeding or failing with EAGAIN: {@code
+ * write}, {@code writev}, {@code read}, {@code sendmmsg}, {@code recvmmsg} and the io_uring submit,
+ * over a nonblocking UNIX datagram socket pair (no root needed). Each round makes 20,000 of each
+ * call and reads the thread's allocated bytes before and after; every round must stay under one byte
+ * per call (the JVM's own doings, a JIT transition, leave a few KB at most), where one object per
+ * call is 20,000 objects of 16 bytes or more. The rounds start
+ * after 2,000 calls of each, enough for the JDK to link and customize the method handles (a one-time
+ * allocation) and early enough that the first round runs in C1-compiled code, which removes no
+ * object: a call that allocates unless C2 removes the object fails here too.
+ */
+class PacketPathCallsAllocationTest {
+    private static final int AF_UNIX = 1;
+    private static final int CALLS = 20_000;
+    private static final int WARM_UP = 2_000;
+    private static final int ROUNDS = 5;
+    /** Bytes a round may allocate for the JVM's own doings (deoptimization, a compilation's transition). */
+    private static final long MARGIN = CALLS;
+    private static final int LENGTH = 64;
+    private static final MethodHandle SOCKETPAIR = NativeCall.downcall("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+
+    private final Arena arena = Arena.ofConfined();
+    private final ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private MemorySegment errno;
+    private MemorySegment data;
+    private MemorySegment iovec;
+    private MemorySegment messages;
+    private int a = -1, b = -1;
+
+    @BeforeEach
+    void setUp() throws Throwable {
+        MemorySegment fds = arena.allocate(JAVA_INT, 2);
+        int r = (int) SOCKETPAIR.invokeExact(NativeCall.errnoSlot(arena), AF_UNIX,
+                SocketNative.SOCK_DGRAM | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC, 0, fds);
+        assertEquals(0, r, "socketpair");
+        a = fds.getAtIndex(JAVA_INT, 0);
+        b = fds.getAtIndex(JAVA_INT, 1);
+        errno = NativeCall.errnoSlot(arena);
+        data = arena.allocate(LENGTH, 64);
+        iovec = arena.allocate(Structs.IOVEC);
+        iovec.set(JAVA_LONG, Structs.IOVEC_BASE, data.address());
+        iovec.set(JAVA_LONG, Structs.IOVEC_LEN, LENGTH);
+        messages = arena.allocate(Structs.MMSGHDR);
+        messages.set(JAVA_LONG, Structs.MSGHDR_IOV, iovec.address());
+        messages.set(JAVA_LONG, Structs.MSGHDR_IOVLEN, 1);
+    }
+
+    @AfterEach
+    void tearDown() {
+        FdNative.close(a);
+        FdNative.close(b);
+        arena.close();
+    }
+
+    @Test
+    void readsWritesAndTheirEagainAllocateNothing() {
+        assertAllocatesNothing("write, writev, read, and read on an empty socket", () -> {
+            assertEquals(LENGTH, FdNative.write(errno, a, data.address(), LENGTH));
+            assertEquals(LENGTH, FdNative.writev(errno, a, iovec.address(), 1));
+            assertEquals(LENGTH, FdNative.read(errno, b, data.address(), LENGTH));
+            assertEquals(LENGTH, FdNative.read(errno, b, data.address(), LENGTH));
+            assertEquals(-1, FdNative.read(errno, b, data.address(), LENGTH));
+            assertEquals(Errno.EAGAIN, NativeCall.errno(errno));
+        });
+    }
+
+    @Test
+    void sendmmsgRecvmmsgAndTheirEagainAllocateNothing() {
+        assertAllocatesNothing("sendmmsg, recvmmsg, and recvmmsg on an empty socket", () -> {
+            assertEquals(1, SocketNative.sendmmsg(errno, a, messages.address(), 1, SocketNative.MSG_DONTWAIT));
+            assertEquals(1, SocketNative.recvmmsg(errno, b, messages.address(), 1, SocketNative.MSG_DONTWAIT));
+            assertEquals(-1, SocketNative.recvmmsg(errno, b, messages.address(), 1, SocketNative.MSG_DONTWAIT));
+            assertEquals(Errno.EAGAIN, NativeCall.errno(errno));
+        });
+    }
+
+    @Test
+    void ioUringSubmitsAllocateNothing() throws Exception {
+        try (IoUring ring = IoUringTest.openOrSkip(4)) {
+            assertAllocatesNothing("an io_uring write and read submitted together, and a read of an empty socket", () -> {
+                ring.prepareWrite(a, data.address(), LENGTH, 1);
+                ring.prepareRead(b, data.address(), LENGTH, 2);
+                ring.prepareRead(b, data.address(), LENGTH, 3);
+                assertEquals(3, ring.submitAndWait());
+                assertEquals(LENGTH, ring.result(0));
+                assertEquals(LENGTH, ring.result(1));
+                assertEquals(-Errno.EAGAIN, ring.result(2));
+                ring.consumed();
+            });
+        }
+    }
+
+    @Test
+    void aFailureOtherThanEagainComesWithItsErrno() {
+        FdNative.close(b);
+        int closed = b;
+        b = -1;
+        assertEquals(-1, FdNative.read(errno, closed, data.address(), LENGTH));
+        assertEquals(Errno.EBADF, NativeCall.errno(errno));
+        assertEquals(-1, FdNative.write(errno, a, data.address(), LENGTH), "the peer is gone");
+        assertFalse(NativeCall.errno(errno) == Errno.EAGAIN || NativeCall.errno(errno) == Errno.EINTR,
+                "a write to a closed peer fails for good: " + Errno.name(NativeCall.errno(errno)));
+        assertEquals(-1, SocketNative.recvmmsg(errno, closed, messages.address(), 1, SocketNative.MSG_DONTWAIT));
+        assertEquals(Errno.EBADF, NativeCall.errno(errno));
+    }
+
+    private interface Calls {
+        void run() throws Exception;
+    }
+
+    private void assertAllocatesNothing(String what, Calls calls) {
+        try {
+            for (int i = 0; i < WARM_UP; i++) calls.run();
+            long most = 0;
+            StringBuilder rounds = new StringBuilder();
+            for (int round = 0; round < ROUNDS; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < CALLS; i++) calls.run();
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                most = Math.max(most, allocated);
+                rounds.append(round == 0 ? "" : ", ").append(allocated);
+            }
+            assertTrue(most <= MARGIN, what + ": bytes allocated per round of " + CALLS + " (at most " + MARGIN + "): " + rounds);
+        } catch (Exception e) {
+            throw new AssertionError(what, e);
+        }
+    }
+}
