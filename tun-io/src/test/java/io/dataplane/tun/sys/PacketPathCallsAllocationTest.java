@@ -5,42 +5,29 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.management.ThreadMXBean;
+import io.dataplane.core.testing.AllocationRounds;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packet path's system calls allocate nothing, succeeding or failing with EAGAIN: {@code
- * write}, {@code writev}, {@code read}, {@code sendmmsg}, {@code recvmmsg} and the io_uring submit,
- * over a nonblocking UNIX datagram socket pair (no root needed). Each round makes 20,000 of each
- * call and reads the thread's allocated bytes before and after; every round must stay under one byte
- * per call (the JVM's own doings, a JIT transition, leave a few KB at most), where one object per
- * call is 20,000 objects of 16 bytes or more. The rounds start
- * after 2,000 calls of each, enough for the JDK to link and customize the method handles (a one-time
- * allocation) and early enough that the first round runs in C1-compiled code, which removes no
- * object: a call that allocates unless C2 removes the object fails here too.
+ * The packet path's system calls allocate nothing ({@link AllocationRounds}), succeeding or failing
+ * with EAGAIN: {@code write}, {@code writev}, {@code read}, {@code sendmmsg}, {@code recvmmsg} and
+ * the io_uring submit, over a nonblocking UNIX datagram socket pair (no root needed); and a failure
+ * other than EAGAIN still comes with its errno.
  */
 class PacketPathCallsAllocationTest {
     private static final int AF_UNIX = 1;
-    private static final int CALLS = 20_000;
-    private static final int WARM_UP = 2_000;
-    private static final int ROUNDS = 5;
-    /** Bytes a round may allocate for the JVM's own doings (deoptimization, a compilation's transition). */
-    private static final long MARGIN = CALLS;
     private static final int LENGTH = 64;
     private static final MethodHandle SOCKETPAIR = NativeCall.downcall("socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
 
     private final Arena arena = Arena.ofConfined();
-    private final ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     private MemorySegment errno;
     private MemorySegment data;
     private MemorySegment iovec;
@@ -74,7 +61,7 @@ class PacketPathCallsAllocationTest {
 
     @Test
     void readsWritesAndTheirEagainAllocateNothing() {
-        assertAllocatesNothing("write, writev, read, and read on an empty socket", () -> {
+        AllocationRounds.assertAllocatesNothing("write, writev, read, and read on an empty socket", () -> {
             assertEquals(LENGTH, FdNative.write(errno, a, data.address(), LENGTH));
             assertEquals(LENGTH, FdNative.writev(errno, a, iovec.address(), 1));
             assertEquals(LENGTH, FdNative.read(errno, b, data.address(), LENGTH));
@@ -86,7 +73,7 @@ class PacketPathCallsAllocationTest {
 
     @Test
     void sendmmsgRecvmmsgAndTheirEagainAllocateNothing() {
-        assertAllocatesNothing("sendmmsg, recvmmsg, and recvmmsg on an empty socket", () -> {
+        AllocationRounds.assertAllocatesNothing("sendmmsg, recvmmsg, and recvmmsg on an empty socket", () -> {
             assertEquals(1, SocketNative.sendmmsg(errno, a, messages.address(), 1, SocketNative.MSG_DONTWAIT));
             assertEquals(1, SocketNative.recvmmsg(errno, b, messages.address(), 1, SocketNative.MSG_DONTWAIT));
             assertEquals(-1, SocketNative.recvmmsg(errno, b, messages.address(), 1, SocketNative.MSG_DONTWAIT));
@@ -97,7 +84,7 @@ class PacketPathCallsAllocationTest {
     @Test
     void ioUringSubmitsAllocateNothing() throws Exception {
         try (IoUring ring = IoUringTest.openOrSkip(4)) {
-            assertAllocatesNothing("an io_uring write and read submitted together, and a read of an empty socket", () -> {
+            AllocationRounds.assertAllocatesNothing("an io_uring write and read submitted together, and a read of an empty socket", () -> {
                 ring.prepareWrite(a, data.address(), LENGTH, 1);
                 ring.prepareRead(b, data.address(), LENGTH, 2);
                 ring.prepareRead(b, data.address(), LENGTH, 3);
@@ -122,27 +109,5 @@ class PacketPathCallsAllocationTest {
                 "a write to a closed peer fails for good: " + Errno.name(NativeCall.errno(errno)));
         assertEquals(-1, SocketNative.recvmmsg(errno, closed, messages.address(), 1, SocketNative.MSG_DONTWAIT));
         assertEquals(Errno.EBADF, NativeCall.errno(errno));
-    }
-
-    private interface Calls {
-        void run() throws Exception;
-    }
-
-    private void assertAllocatesNothing(String what, Calls calls) {
-        try {
-            for (int i = 0; i < WARM_UP; i++) calls.run();
-            long most = 0;
-            StringBuilder rounds = new StringBuilder();
-            for (int round = 0; round < ROUNDS; round++) {
-                long before = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < CALLS; i++) calls.run();
-                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-                most = Math.max(most, allocated);
-                rounds.append(round == 0 ? "" : ", ").append(allocated);
-            }
-            assertTrue(most <= MARGIN, what + ": bytes allocated per round of " + CALLS + " (at most " + MARGIN + "): " + rounds);
-        } catch (Exception e) {
-            throw new AssertionError(what, e);
-        }
     }
 }
