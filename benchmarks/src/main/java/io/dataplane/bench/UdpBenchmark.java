@@ -3,13 +3,9 @@ package io.dataplane.bench;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
-import io.dataplane.core.table.AddressSet;
-import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
-import io.dataplane.core.wire.Ipv4Prefix;
-import io.dataplane.core.wire.Ipv4Repr;
 import io.dataplane.udp.UdpEncapsulation;
 import io.dataplane.udp.UdpTunnelConfig;
 import java.util.concurrent.TimeUnit;
@@ -69,32 +65,16 @@ public class UdpBenchmark {
     public void setUp() {
         pool = new PacketPool(4);
         headroom = pool.headroom();
-        routes = new RouteTable();
-        AddressSet known = new AddressSet();
-        PeerEntries entries = new PeerEntries();
-        int[] publicIps = new int[peers];
-        for (int i = 0; i < peers; i++) {
-            publicIps[i] = Ipv4Address.parse("192.0." + (2 + i / 250) + "." + (1 + i % 250));
-            Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + (i + 1) + ".0/24");
-            int id = entries.add(subnet, publicIps[i]).id();
-            routes.add(subnet, id);
-            known.add(publicIps[i], id);
-        }
-        tunnel = new UdpEncapsulation(UdpTunnelConfig.of(Ipv4Address.parse("10.244.0.0"), 1472), known, entries);
-        peerAddress = publicIps[0];
+        UnderlayPeers tables = new UnderlayPeers(peers);
+        routes = tables.routes;
+        tunnel = new UdpEncapsulation(UdpTunnelConfig.of(Ipv4Address.parse("10.244.0.0"), 1472), tables.known, tables.entries);
+        peerAddress = tables.publicIps[0];
         egress = pool.acquire();
-        fill(egress, Ipv4Address.parse("10.244.0.5"), Ipv4Address.parse("10.244." + (peers / 2 + 1) + ".7"));
+        UnderlayPeers.fill(egress, Ipv4Address.parse("10.244.0.5"), Ipv4Address.parse("10.244." + (peers / 2 + 1) + ".7"), PACKET_LEN);
         ingress = pool.acquire();
-        fill(ingress, Ipv4Address.parse("10.244.1.7"), Ipv4Address.parse("10.244.0.5"));
+        UnderlayPeers.fill(ingress, Ipv4Address.parse("10.244.1.7"), Ipv4Address.parse("10.244.0.5"), PACKET_LEN);
         if (encap() != Encapsulation.FORWARD) throw new IllegalStateException("encap did not forward");
         if (decap() != Encapsulation.FORWARD) throw new IllegalStateException("decap did not forward: " + decap());
-    }
-
-    private static void fill(PacketBuffer p, int src, int dst) {
-        byte[] packet = new byte[PACKET_LEN];
-        for (int i = 0; i < packet.length; i++) packet[i] = (byte) (i * 31);
-        p.put(packet);
-        Ipv4Repr.of(src, dst, Ipv4Header.PROTO_UDP, TTL, PACKET_LEN - Ipv4Header.HEADER_LEN).emit(new Ipv4Header().wrap(p.segment(), p.offset()));
     }
 
     // The TTL back to 64 with its checksum: encap and decap each take one off.
