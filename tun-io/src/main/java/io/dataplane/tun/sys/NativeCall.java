@@ -25,12 +25,14 @@ import java.lang.invoke.VarHandle;
  * captures errno makes a new view of the slot on every call (the JDK checks the slot by slicing it),
  * and in the node's deep call chains the JIT does not remove that object: one allocation per system
  * call. A call without capture allocates nothing; when it fails, {@link #transientErrno} reads the
- * thread's errno through {@code __errno_location} right after the call. Without a thread-state
- * transition nothing of the JVM's runs on the thread between the call and that read but signal
- * handlers, which keep errno. The failures a loop sees all the time (EAGAIN, EINTR) are taken as
- * read; any other errno is confirmed by making the call again through the capturing handle, which
- * is safe because a read, write, send or receive that failed did nothing, and that errno is then
- * the one the caller acts on.
+ * thread's errno through {@code __errno_location} right after the call. A critical call makes no
+ * thread-state transition, so no safepoint and no VM code of the call's own run between its return
+ * and that read (HotSpot's signal handlers keep errno). Only EAGAIN and EINTR, which the loops see
+ * all the time and answer by waiting or calling again, are taken as read; any other errno is
+ * confirmed by making the call again through the capturing handle, which is safe because a read,
+ * write, send, receive or submit that failed did nothing, and the errno of that call is the one the
+ * caller acts on. An errno that something else on the thread set in between (the interpreter's
+ * runtime, say) costs at most one more wait or call, never a wrong verdict.
  *
  * <p>Packet-path calls take pointers as {@code long} addresses ({@link #POINTER_AS_LONG}) so no
  * {@link MemorySegment} is made per call. That relies on an LP64 ABI where a pointer is passed like
