@@ -8,8 +8,6 @@ import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
-import io.dataplane.core.wire.Ipv4Prefix;
-import io.dataplane.core.wire.Ipv4Repr;
 import io.dataplane.ipip.IpipEncapsulation;
 import io.dataplane.ipip.IpipTunnelConfig;
 import java.util.concurrent.TimeUnit;
@@ -69,41 +67,26 @@ public class IpipBenchmark {
     public void setUp() {
         pool = new PacketPool(4);
         headroom = pool.headroom();
-        routes = new RouteTable();
-        AddressSet known = new AddressSet();
-        PeerEntries entries = new PeerEntries();
-        int[] publicIps = new int[peers];
-        for (int i = 0; i < peers; i++) {
-            publicIps[i] = Ipv4Address.parse("192.0." + (2 + i / 250) + "." + (1 + i % 250));
-            Ipv4Prefix subnet = Ipv4Prefix.parse("10.244." + (i + 1) + ".0/24");
-            int id = entries.add(subnet, publicIps[i]).id();
-            routes.add(subnet, id);
-            known.add(publicIps[i], id);
-        }
-        tunnel = new IpipEncapsulation(IpipTunnelConfig.of(US, 1480), known, entries);
+        UnderlayPeers tables = new UnderlayPeers(peers);
+        routes = tables.routes;
+        int[] publicIps = tables.publicIps;
+        tunnel = new IpipEncapsulation(IpipTunnelConfig.of(US, 1480), tables.known, tables.entries);
 
         egress = pool.acquire();
-        fill(egress, Ipv4Address.parse("10.244.0.5"), Ipv4Address.parse("10.244." + (peers / 2 + 1) + ".7"));
+        UnderlayPeers.fill(egress, Ipv4Address.parse("10.244.0.5"), Ipv4Address.parse("10.244." + (peers / 2 + 1) + ".7"), PACKET_LEN);
 
         // A peer's tunnel end builds the datagram we receive.
         PeerEntries peerEntries = new PeerEntries();
         int toUs = peerEntries.add(null, US).id();
         IpipEncapsulation peer = new IpipEncapsulation(IpipTunnelConfig.of(publicIps[0], 1480), new AddressSet(), peerEntries);
         ingress = pool.acquire();
-        fill(ingress, Ipv4Address.parse("10.244.1.7"), Ipv4Address.parse("10.244.0.5"));
+        UnderlayPeers.fill(ingress, Ipv4Address.parse("10.244.1.7"), Ipv4Address.parse("10.244.0.5"), PACKET_LEN);
         if (peer.encap(ingress, toUs) != Encapsulation.FORWARD) throw new IllegalStateException("peer could not encapsulate");
         ingress.setPeer(publicIps[0], 0);
         ingressOffset = ingress.offset();
         ingressLength = ingress.length();
         if (encap() != Encapsulation.FORWARD) throw new IllegalStateException("encap did not forward");
         if (decap() != Encapsulation.FORWARD) throw new IllegalStateException("decap did not forward: " + decap());
-    }
-
-    private static void fill(PacketBuffer p, int src, int dst) {
-        byte[] packet = new byte[PACKET_LEN];
-        for (int i = 0; i < packet.length; i++) packet[i] = (byte) (i * 31);
-        p.put(packet);
-        Ipv4Repr.of(src, dst, Ipv4Header.PROTO_UDP, 64, PACKET_LEN - Ipv4Header.HEADER_LEN).emit(new Ipv4Header().wrap(p.segment(), p.offset()));
     }
 
     /** Route lookup and the 20-byte outer header with its checksum. */

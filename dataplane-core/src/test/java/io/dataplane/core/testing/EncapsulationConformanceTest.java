@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * unwraps it byte for byte, each within the headroom and tailroom it declares, without moving the
  * inner bytes; every malformed datagram B gets is dropped under its own reason, and so is one from
  * an address that is no peer's; random bytes are never forwarded; a TCP super-packet is wrapped
- * whole where the encapsulation takes super-packets. Every buffer goes back to the pool.
+ * whole where the encapsulation takes super-packets; a round trip allocates nothing. Every buffer
+ * goes back to the pool.
  *
  * <p>A is 192.0.2.1 with the subnet 10.244.1.0/24, B is 192.0.2.2 with 10.244.2.0/24.
  */
@@ -168,6 +169,26 @@ public abstract class EncapsulationConformanceTest {
                 assertEquals(DropReason.NO_ROOM.ordinal(), verdict, "no headroom at all");
                 assertArrayEquals(inner, p.toByteArray(), "a packet without room is left as it was");
             }
+        } finally {
+            p.release();
+        }
+    }
+
+    @Test
+    void aRoundTripAllocatesNothing() {
+        Encapsulation a = nodeA();
+        Encapsulation b = nodeB();
+        byte[] inner = TestPackets.udp(POD_A, POD_B, 9, 40000, 53, 1000);
+        PacketBuffer p = pool.acquire();
+        int headroom = p.offset();
+        try {
+            AllocationRounds.assertAllocatesNothing("encap at A and decap at B of a " + inner.length + "-byte packet", () -> {
+                p.setData(headroom, 0).put(inner);
+                assertEquals(Encapsulation.FORWARD, a.encap(p, nextHopToB()));
+                p.setPeer(A, p.peerPort());
+                assertEquals(Encapsulation.FORWARD, b.decap(p));
+                assertEquals(inner.length, p.length());
+            });
         } finally {
             p.release();
         }

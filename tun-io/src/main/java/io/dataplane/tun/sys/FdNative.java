@@ -47,12 +47,15 @@ public final class FdNative {
     private static final MethodHandle OPEN = NativeCall.downcall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = NativeCall.downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = NativeCall.critical("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG));
-    private static final MethodHandle WRITE = NativeCall.critical("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG));
-    private static final MethodHandle WRITEV = NativeCall.critical("writev",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_INT));
+    private static final FunctionDescriptor READ_WRITE = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG);
+    private static final FunctionDescriptor WRITEV_DESCRIPTOR = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_INT);
+    // The packet path's calls, and the same calls capturing errno to confirm a failure (see NativeCall).
+    private static final MethodHandle READ = NativeCall.criticalWithoutErrno("read", READ_WRITE);
+    private static final MethodHandle READ_CAPTURING = NativeCall.critical("read", READ_WRITE);
+    private static final MethodHandle WRITE = NativeCall.criticalWithoutErrno("write", READ_WRITE);
+    private static final MethodHandle WRITE_CAPTURING = NativeCall.critical("write", READ_WRITE);
+    private static final MethodHandle WRITEV = NativeCall.criticalWithoutErrno("writev", WRITEV_DESCRIPTOR);
+    private static final MethodHandle WRITEV_CAPTURING = NativeCall.critical("writev", WRITEV_DESCRIPTOR);
     private static final MethodHandle POLL = NativeCall.downcall("poll",
             FunctionDescriptor.of(JAVA_INT, POINTER_AS_LONG, JAVA_LONG, JAVA_INT));
     // poll without an errno slot: the JDK makes a view of the slot on every call, which the JIT does not
@@ -93,7 +96,8 @@ public final class FdNative {
     /** {@code read(fd, address, length)} for the packet path: the byte count, or -1 with errno in {@code errno}. */
     public static long read(MemorySegment errno, int fd, long address, long length) {
         try {
-            return (long) READ.invokeExact(errno, fd, address, length);
+            long r = (long) READ.invokeExact(fd, address, length);
+            return r != -1 || NativeCall.transientErrno(errno) ? r : (long) READ_CAPTURING.invokeExact(errno, fd, address, length);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
@@ -102,7 +106,8 @@ public final class FdNative {
     /** {@code write(fd, address, length)} for the packet path: the byte count, or -1 with errno in {@code errno}. */
     public static long write(MemorySegment errno, int fd, long address, long length) {
         try {
-            return (long) WRITE.invokeExact(errno, fd, address, length);
+            long r = (long) WRITE.invokeExact(fd, address, length);
+            return r != -1 || NativeCall.transientErrno(errno) ? r : (long) WRITE_CAPTURING.invokeExact(errno, fd, address, length);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
@@ -111,7 +116,8 @@ public final class FdNative {
     /** {@code writev} of {@code count} iovecs at {@code iovecs} (critical); bytes written or -1 with errno in {@code errno}. */
     public static long writev(MemorySegment errno, int fd, long iovecs, int count) {
         try {
-            return (long) WRITEV.invokeExact(errno, fd, iovecs, count);
+            long r = (long) WRITEV.invokeExact(fd, iovecs, count);
+            return r != -1 || NativeCall.transientErrno(errno) ? r : (long) WRITEV_CAPTURING.invokeExact(errno, fd, iovecs, count);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }

@@ -59,7 +59,11 @@ public final class IoUringNative {
     private static final MethodHandle ENTER = NativeCall.downcall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SUBMIT = NativeCall.downcall("syscall",
+    // Submitting is on the packet path: a call without errno, and the same capturing errno to confirm a failure (see NativeCall).
+    private static final MethodHandle SUBMIT = NativeCall.criticalWithoutErrno("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SUBMIT_CAPTURING = NativeCall.downcall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.critical(false));
     private static final MethodHandle MMAP = NativeCall.downcall("mmap",
@@ -116,7 +120,9 @@ public final class IoUringNative {
      */
     public static long submit(MemorySegment errno, int fd, int toSubmit) {
         try {
-            return (long) SUBMIT.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) toSubmit, 0L, 0L, 0L, 0L);
+            long r = (long) SUBMIT.invokeExact(SYS_IO_URING_ENTER, (long) fd, (long) toSubmit, 0L, 0L, 0L, 0L);
+            return r != -1 || NativeCall.transientErrno(errno) ? r
+                    : (long) SUBMIT_CAPTURING.invokeExact(errno, SYS_IO_URING_ENTER, (long) fd, (long) toSubmit, 0L, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }

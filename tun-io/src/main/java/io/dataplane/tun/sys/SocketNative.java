@@ -70,10 +70,14 @@ public final class SocketNative {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_INT));
     private static final MethodHandle RECVFROM = NativeCall.downcall("recvfrom",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, POINTER_AS_LONG, JAVA_LONG, JAVA_INT, POINTER_AS_LONG, POINTER_AS_LONG));
-    private static final MethodHandle SENDMMSG = NativeCall.critical("sendmmsg",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, POINTER_AS_LONG, JAVA_INT, JAVA_INT));
-    private static final MethodHandle RECVMMSG = NativeCall.critical("recvmmsg",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, POINTER_AS_LONG, JAVA_INT, JAVA_INT, POINTER_AS_LONG));
+    private static final FunctionDescriptor SENDMMSG_DESCRIPTOR = FunctionDescriptor.of(JAVA_INT, JAVA_INT, POINTER_AS_LONG, JAVA_INT, JAVA_INT);
+    private static final FunctionDescriptor RECVMMSG_DESCRIPTOR = FunctionDescriptor.of(JAVA_INT, JAVA_INT, POINTER_AS_LONG, JAVA_INT, JAVA_INT,
+            POINTER_AS_LONG);
+    // The packet path's calls, and the same calls capturing errno to confirm a failure (see NativeCall).
+    private static final MethodHandle SENDMMSG = NativeCall.criticalWithoutErrno("sendmmsg", SENDMMSG_DESCRIPTOR);
+    private static final MethodHandle SENDMMSG_CAPTURING = NativeCall.critical("sendmmsg", SENDMMSG_DESCRIPTOR);
+    private static final MethodHandle RECVMMSG = NativeCall.criticalWithoutErrno("recvmmsg", RECVMMSG_DESCRIPTOR);
+    private static final MethodHandle RECVMMSG_CAPTURING = NativeCall.critical("recvmmsg", RECVMMSG_DESCRIPTOR);
 
     private SocketNative() {}
 
@@ -168,7 +172,8 @@ public final class SocketNative {
     /** {@code sendmmsg} (critical: pass {@link #MSG_DONTWAIT}); messages sent or -1 with errno in {@code errno}. */
     public static int sendmmsg(MemorySegment errno, int fd, long messages, int count, int flags) {
         try {
-            return (int) SENDMMSG.invokeExact(errno, fd, messages, count, flags);
+            int r = (int) SENDMMSG.invokeExact(fd, messages, count, flags);
+            return r != -1 || NativeCall.transientErrno(errno) ? r : (int) SENDMMSG_CAPTURING.invokeExact(errno, fd, messages, count, flags);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
@@ -177,7 +182,8 @@ public final class SocketNative {
     /** {@code recvmmsg} without timeout (critical: pass {@link #MSG_DONTWAIT}); messages received or -1 with errno. */
     public static int recvmmsg(MemorySegment errno, int fd, long messages, int count, int flags) {
         try {
-            return (int) RECVMMSG.invokeExact(errno, fd, messages, count, flags, 0L);
+            int r = (int) RECVMMSG.invokeExact(fd, messages, count, flags, 0L);
+            return r != -1 || NativeCall.transientErrno(errno) ? r : (int) RECVMMSG_CAPTURING.invokeExact(errno, fd, messages, count, flags, 0L);
         } catch (Throwable t) {
             throw NativeCall.rethrow(t);
         }
