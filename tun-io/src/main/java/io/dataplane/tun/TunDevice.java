@@ -406,11 +406,12 @@ public final class TunDevice implements PollableTunnelDevice {
      */
     @Override
     public int writeTrain(PacketTrain train) throws IOException {
-        if (joiner == null) return PollableTunnelDevice.super.writeTrain(train);
+        if (joiner == null && (uring == null || train.count() < 2)) return PollableTunnelDevice.super.writeTrain(train);
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
             MemorySegment errno = out.errno();
+            if (uring != null && train.count() > 1) return uring.writeTrain(out, errno, train);
             int written = 0;
             for (int i = 0; i < train.count(); ) {
                 int run = joiner.join(train, i);
