@@ -463,13 +463,17 @@ public final class TunDevice implements PollableTunnelDevice {
 
     // Writes the run the joiner found, first, as one super-packet; returns run, 0 if refused (the caller counts them), or CLOSED.
     int writeJoined(WakeableFd.Direction out, MemorySegment errno, PacketBuffer first, int run) throws IOException {
-        long iovecs = joiner.finish(first);
+        int r = writeGathered(out, errno, joiner.finish(first), run);
+        if (r <= 0) return r;
+        coalesced += run;
+        return run;
+    }
+
+    // Writes one packet gathered from count iovecs, waiting for room; returns 1, 0 if refused, or CLOSED.
+    int writeGathered(WakeableFd.Direction out, MemorySegment errno, long iovecs, int count) throws IOException {
         while (true) {
-            long r = FdNative.writev(errno, fdNumber, iovecs, run);
-            if (r >= 0) {
-                coalesced += run;
-                return run;
-            }
+            long r = FdNative.writev(errno, fdNumber, iovecs, count);
+            if (r >= 0) return 1;
             Errno.Outcome o = Errno.sendResult("writev", name, NativeCall.errno(errno));
             if (o == Errno.Outcome.CLOSED) return CLOSED;
             if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
