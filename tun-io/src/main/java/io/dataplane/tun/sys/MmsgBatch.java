@@ -2,10 +2,10 @@ package io.dataplane.tun.sys;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.tun.ErrnoException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.function.BooleanSupplier;
 
@@ -21,9 +21,10 @@ import java.util.function.BooleanSupplier;
  * message whose iovecs are theirs, with {@code UDP_SEGMENT} the datagram length, and the kernel
  * cuts it into those datagrams (UDP GSO): one pass through the IP stack, one socket buffer through
  * the underlay, and one receive for a peer that takes trains (UDP GRO), instead of one each. The
- * bytes on the wire are the same. A kernel that refuses a GSO message (EIO, EINVAL: a device path
- * without checksum offload) turns runs off for good; the datagrams of that message are lost, as
- * a refused datagram is, and a warning says so once.
+ * bytes on the wire are the same. A GSO message the kernel refuses (EINVAL: datagrams longer than
+ * the path's MTU, which the kernel would fragment; EIO: a device path without checksum offload)
+ * goes out again one datagram per message with the rest of that send; EIO also turns runs off for
+ * good, with a warning.
  */
 public final class MmsgBatch {
     private static final Logger LOG = System.getLogger(MmsgBatch.class.getName());
@@ -41,6 +42,7 @@ public final class MmsgBatch {
     private MemorySegment controls; // receive only, when asked for: CONTROL_SPACE bytes per slot
     private MemorySegment runControls; // send with runs: a UDP_SEGMENT control message per message
     private int[] runLengths; // send with runs: the datagrams of each message of the send under way
+    private int[] runStarts; // send with runs: the first slot of each message of the send under way
     private boolean runs;
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
@@ -96,6 +98,7 @@ public final class MmsgBatch {
         runControls = arena.allocate((long) SegmentBatch.CMSG_SPACE_U16 * size, 8);
         for (int i = 0; i < size; i++) SegmentBatch.udpSegmentControl(runControls, (long) i * SegmentBatch.CMSG_SPACE_U16);
         runLengths = new int[size];
+        runStarts = new int[size];
         runs = true;
     }
 
@@ -160,7 +163,7 @@ public final class MmsgBatch {
      * @throws ErrnoException if waiting in poll fails
      */
     public int send(WakeableFd.Direction out, int fd, int n, boolean wait) throws ErrnoException {
-        int messages = runLengths == null ? n : link(n);
+        int messages = runLengths == null ? n : link(0, 0, n, runs);
         MemorySegment errno = out.errno();
         int sent = 0;
         int at = 0;
@@ -179,9 +182,13 @@ public final class MmsgBatch {
                 if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
             }
             if (o == Errno.Outcome.FAILED) {
-                if (runs && (e == Errno.EIO || e == Errno.EINVAL) && runLengths[at] > 1) {
-                    runs = false; // this path cannot take GSO messages: one datagram per message from the next send on
-                    LOG.log(Level.WARNING, "UDP GSO refused (errno " + e + "): sending small datagrams one per message from now on");
+                if (runLengths != null && runLengths[at] > 1 && (e == Errno.EIO || e == Errno.EINVAL)) {
+                    if (e == Errno.EIO && runs) {
+                        runs = false; // this path cannot take GSO messages
+                        LOG.log(Level.WARNING, "UDP GSO refused (errno " + e + "): sending runs of datagrams one per message from now on");
+                    }
+                    messages = link(runStarts[at], at, n, false); // this run and the rest, one datagram per message
+                    continue;
                 }
                 at++; // refused: skip it, the caller counts the difference
             }
@@ -198,19 +205,19 @@ public final class MmsgBatch {
     }
 
     /*
-     * Links the messages of slots [0..n) for a send with runs: each message starts at a slot, points
-     * at that slot's address and iovec, and takes the following slots' iovecs while they go to the
-     * same peer with datagrams as long (the last of a run may be shorter), up to the kernel's most
-     * segments and bytes of one GSO message. Without runs every slot is a message. Returns how many
-     * messages; runLengths holds each one's datagrams.
+     * Links the messages from message k on to slots [from..n), for a send with runs: each message
+     * starts at a slot, points at that slot's address and iovec, and, with joinRuns, takes the
+     * following slots' iovecs while they go to the same peer with datagrams as long (the last of a
+     * run may be shorter), up to the kernel's most segments and bytes of one GSO message; without,
+     * every slot is a message. Returns the number of messages linked in all (k included);
+     * runStarts and runLengths hold each one's first slot and datagrams.
      */
-    private int link(int n) {
-        int k = 0;
-        for (int s = 0; s < n; ) {
+    private int link(int from, int k, int n, boolean joinRuns) {
+        for (int s = from; s < n; ) {
             long length = iovecs.get(ValueLayout.JAVA_LONG, s * IOV + Structs.IOVEC_LEN);
             long peer = addresses.get(ValueLayout.JAVA_LONG_UNALIGNED, s * SOCKADDR); // family, port, address
             int m = 1;
-            if (runs && length > 0) {
+            if (joinRuns && length > 0) {
                 int most = (int) Math.min(SegmentBatch.MAX_SEGMENTS_PER_MESSAGE, SegmentBatch.MAX_GSO_PAYLOAD / length);
                 while (s + m < n && m < most) {
                     long next = iovecs.get(ValueLayout.JAVA_LONG, (s + m) * IOV + Structs.IOVEC_LEN);
@@ -232,6 +239,7 @@ public final class MmsgBatch {
                 messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
                 messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
             }
+            runStarts[k] = s;
             runLengths[k++] = m;
             s += m;
         }

@@ -9,6 +9,7 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.TcpSegments;
+import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.testing.TcpSuperPackets;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * again from a sender without GSO; a train too large for its buffer is dropped and counted.
  * With {@link UdpSocket#enableSendRuns()} runs of equally long plain datagrams to one peer (the
  * last may be shorter) arrive one by one as before, and as one train each at a receiver with GRO;
- * a datagram to another peer, or a longer one, ends a run; without GSO they go one by one again.
+ * a datagram to another peer, or a longer one, ends a run; without GSO they go one by one again,
+ * and so do runs the kernel refuses as GSO messages (EINVAL: here a socket without UDP checksums).
  */
 class UdpSocketSuperPacketTest {
     private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
@@ -261,6 +263,18 @@ class UdpSocketSuperPacketTest {
         sendAndExpect(runs());
         assertEquals(0, trainsSeen);
         assertEquals(0, receiver.trainsReceived());
+    }
+
+    @Test
+    void runsTheKernelRefusesGoOneByOne() throws Exception {
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        receivingInto = trainPool;
+        senderWithRuns();
+        // SO_NO_CHECK: no UDP checksums, which GSO needs; the kernel answers a GSO message with EINVAL.
+        SocketNative.setsockopt(sender.fd(), SocketNative.SOL_SOCKET, 11, 1, "SO_NO_CHECK");
+        sendAndExpect(runs());
+        assertEquals(0, trainsSeen, "each run went one datagram per message");
+        assertTrue(sender.sendsRuns(), "EINVAL is the message's, not the path's: runs stay on");
     }
 
     @Test
