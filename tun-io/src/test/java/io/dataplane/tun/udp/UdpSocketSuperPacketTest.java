@@ -199,6 +199,12 @@ class UdpSocketSuperPacketTest {
         assertTrue(sender.sendsRuns());
     }
 
+    private void receiverWithGroAndSenderWithRuns() throws Exception {
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        receivingInto = trainPool;
+        senderWithRuns();
+    }
+
     @Test
     void runsOfEquallyLongDatagramsArriveOneByOne() throws Exception {
         senderWithRuns();
@@ -210,9 +216,7 @@ class UdpSocketSuperPacketTest {
 
     @Test
     void runsComeAsOneTrainEachWithUdpGro() throws Exception {
-        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
-        receivingInto = trainPool;
-        senderWithRuns();
+        receiverWithGroAndSenderWithRuns();
         sendAndExpect(runs());
         assertEquals(3, trainsSeen, "one train per run");
         assertEquals(16, receiver.trainDatagrams());
@@ -220,9 +224,7 @@ class UdpSocketSuperPacketTest {
 
     @Test
     void aDatagramToAnotherPeerEndsARun() throws Exception {
-        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
-        receivingInto = trainPool;
-        senderWithRuns();
+        receiverWithGroAndSenderWithRuns();
         UdpSocket other = UdpSocket.open(LOOPBACK, 0, 8, 0);
         try {
             PacketBuffer[] batch = {plain(64, 1), plain(64, 2), plain(64, 3).setPeer(LOOPBACK, other.localPort()), plain(64, 4), plain(64, 5)};
@@ -255,9 +257,7 @@ class UdpSocketSuperPacketTest {
 
     @Test
     void withoutGsoRunsGoOneByOne() throws Exception {
-        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
-        receivingInto = trainPool;
-        senderWithRuns();
+        receiverWithGroAndSenderWithRuns();
         sender.disableGso();
         assertFalse(sender.sendsRuns());
         sendAndExpect(runs());
@@ -267,9 +267,7 @@ class UdpSocketSuperPacketTest {
 
     @Test
     void runsTheKernelRefusesGoOneByOne() throws Exception {
-        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
-        receivingInto = trainPool;
-        senderWithRuns();
+        receiverWithGroAndSenderWithRuns();
         // SO_NO_CHECK: no UDP checksums, which GSO needs; the kernel answers a GSO message with EINVAL.
         SocketNative.setsockopt(sender.fd(), SocketNative.SOL_SOCKET, 11, 1, "SO_NO_CHECK");
         sendAndExpect(runs());
