@@ -402,7 +402,8 @@ public final class TunDevice implements PollableTunnelDevice {
     /**
      * Writes the packets of {@code train} in order; with {@link TunOffload#TSO4} among the offloads,
      * consecutive segments of one TCP flow in it go in as one super-packet, as in {@link #write},
-     * the payloads gathered from the one buffer.
+     * the payloads gathered from the one buffer; with io_uring the other packets go in together, a
+     * ring's worth per system call, as a batch of {@link #write} does.
      */
     @Override
     public int writeTrain(PacketTrain train) throws IOException {
