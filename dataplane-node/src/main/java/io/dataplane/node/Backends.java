@@ -66,7 +66,7 @@ final class Backends {
             if (steering != null && first.getAndSet(false) && port != 0) UdpSocket.open(address, port, 1, 0).close(); // EADDRINUSE if taken
             return SocketTransport.udp(UdpTransportConfig.of(address, port)
                     .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
-                    .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains), pool, steering);
+                    .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains).withSendRuns(packetPath.offload()), pool, steering);
         };
         Map<String, String> options = new HashMap<>();
         if (config.vtepMac() != null) options.put(VxlanBackendProvider.VTEP_MAC, config.vtepMac().toString());

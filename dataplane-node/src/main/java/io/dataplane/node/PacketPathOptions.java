@@ -39,7 +39,8 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  *     read and one send instead of some 45 of each for a full super-packet. Received TCP segments
  *     enter the TUN joined. With the receive thread as TUN writer a UDP socket also receives with UDP GRO: a train of
  *     datagrams from one peer in one 64 KiB buffer, decapsulated datagram by datagram in place and
- *     written into the TUN joined. Ignored where the path cannot use it.
+ *     written into the TUN joined. A UDP socket sends a run of equally long datagrams to one peer
+ *     in a batch as one GSO message too. Ignored where the path cannot use it.
  * @param queues TUN queues (1-{@value #MAX_QUEUES}): above 1 a multi-queue TUN ({@code IFF_MULTI_QUEUE}),
  *     whose flows the kernel spreads over its queues, and per queue a packet path of its own with
  *     its threads, its buffers ({@link #poolSize()} each) and its UDP socket, the sockets of all queues

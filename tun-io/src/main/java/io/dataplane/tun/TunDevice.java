@@ -402,15 +402,17 @@ public final class TunDevice implements PollableTunnelDevice {
     /**
      * Writes the packets of {@code train} in order; with {@link TunOffload#TSO4} among the offloads,
      * consecutive segments of one TCP flow in it go in as one super-packet, as in {@link #write},
-     * the payloads gathered from the one buffer.
+     * the payloads gathered from the one buffer; with io_uring the other packets go in together, a
+     * ring's worth per system call, as a batch of {@link #write} does.
      */
     @Override
     public int writeTrain(PacketTrain train) throws IOException {
-        if (joiner == null) return PollableTunnelDevice.super.writeTrain(train);
+        if (joiner == null && (uring == null || train.count() < 2)) return PollableTunnelDevice.super.writeTrain(train);
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return CLOSED;
         try {
             MemorySegment errno = out.errno();
+            if (uring != null && train.count() > 1) return uring.writeTrain(out, errno, train);
             int written = 0;
             for (int i = 0; i < train.count(); ) {
                 int run = joiner.join(train, i);
@@ -462,13 +464,17 @@ public final class TunDevice implements PollableTunnelDevice {
 
     // Writes the run the joiner found, first, as one super-packet; returns run, 0 if refused (the caller counts them), or CLOSED.
     int writeJoined(WakeableFd.Direction out, MemorySegment errno, PacketBuffer first, int run) throws IOException {
-        long iovecs = joiner.finish(first);
+        int r = writeGathered(out, errno, joiner.finish(first), run);
+        if (r <= 0) return r;
+        coalesced += run;
+        return run;
+    }
+
+    // Writes one packet gathered from count iovecs, waiting for room; returns 1, 0 if refused, or CLOSED.
+    int writeGathered(WakeableFd.Direction out, MemorySegment errno, long iovecs, int count) throws IOException {
         while (true) {
-            long r = FdNative.writev(errno, fdNumber, iovecs, run);
-            if (r >= 0) {
-                coalesced += run;
-                return run;
-            }
+            long r = FdNative.writev(errno, fdNumber, iovecs, count);
+            if (r >= 0) return 1;
             Errno.Outcome o = Errno.sendResult("writev", name, NativeCall.errno(errno));
             if (o == Errno.Outcome.CLOSED) return CLOSED;
             if (o == Errno.Outcome.AGAIN && out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;

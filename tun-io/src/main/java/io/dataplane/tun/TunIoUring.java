@@ -1,6 +1,7 @@
 package io.dataplane.tun;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketTrain;
 import io.dataplane.core.spi.TunnelDevice;
 import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.IoUring;
@@ -8,7 +9,9 @@ import io.dataplane.tun.sys.WakeableFd;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A {@link TunDevice}'s batch reads and writes through io_uring: a TUN has no {@code readv} of
@@ -28,7 +31,11 @@ import java.lang.foreign.MemorySegment;
  * <p>Writes of single packets are submitted together, in order, and the kernel takes them in
  * order; a run of TCP segments that the device joins into one super-packet is written on its own
  * ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
- * made again the plain way, waiting for room.
+ * made again the plain way, waiting for room. The packets of a {@link PacketTrain} (the datagrams
+ * of a UDP GRO receive, decapsulated in their one buffer) are written the same way; a packet whose
+ * header would go over the packet before it (back to back, with no tunnel header between them, as
+ * flannel's udp leaves them) is gathered instead ({@code writev}: its header from an area of the
+ * ring's own, then the packet), so that both are in flight together.
  *
  * <p>{@link #open} returns null when the kernel refuses io_uring (ENOSYS: none, or a seccomp filter;
  * EPERM: {@code kernel.io_uring_disabled}), after one log line naming the device and the errno: the
@@ -37,6 +44,9 @@ import java.lang.foreign.MemorySegment;
 final class TunIoUring implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TunDevice.class.getName());
     private static final int MIN_READS = 2;
+    // Per write slot, for a gathered write: two iovecs (header, packet) and the header itself.
+    private static final int GATHER_STRIDE = 48, GATHER_HEADER = 32;
+    private static final long GATHERED = 1L << 32; // in a write's user data: gathered from slot (user data >>> 33)
 
     private final TunDevice device;
     private final int fd;
@@ -47,6 +57,10 @@ final class TunIoUring implements AutoCloseable {
     private final IoUring writes;
     private final int[] lengths; // per read of the batch: the packet's length, or -1 if it brought none
     private int nextReads;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment gather; // GATHER_STRIDE bytes per write slot
+    private PacketBuffer[] writing; // what writeEach writes from: an array of packets,
+    private PacketTrain writingTrain; // or the packets of a train
 
     private TunIoUring(TunDevice device, int fd, VnetHeaderCodec readCodec, VnetHeaderCodec writeCodec, IoUring reads, IoUring writes) {
         this.device = device;
@@ -57,6 +71,7 @@ final class TunIoUring implements AutoCloseable {
         this.reads = reads;
         this.writes = writes;
         this.lengths = new int[reads.entries()];
+        this.gather = arena.allocate((long) GATHER_STRIDE * writes.entries(), 8);
         this.nextReads = reads.entries();
     }
 
@@ -138,37 +153,85 @@ final class TunIoUring implements AutoCloseable {
      * @return the number the kernel took, or {@link TunnelDevice#CLOSED}
      */
     int write(WakeableFd.Direction out, MemorySegment errno, PacketBuffer[] packets, int count) throws IOException {
+        writing = packets;
+        try {
+            return writeAll(out, errno, count);
+        } finally {
+            writing = null;
+        }
+    }
+
+    /**
+     * Writes the packets of {@code train} as {@link #write} writes an array: single packets
+     * together through the ring, joined runs on their own; see {@link TunDevice#writeTrain}.
+     *
+     * @return the number the kernel took, or {@link TunnelDevice#CLOSED}
+     */
+    int writeTrain(WakeableFd.Direction out, MemorySegment errno, PacketTrain train) throws IOException {
+        writingTrain = train;
+        try {
+            return writeAll(out, errno, train.count());
+        } finally {
+            writingTrain = null;
+        }
+    }
+
+    // Packet i of what is being written (a train's: its buffer pointed at packet i).
+    private PacketBuffer packet(int i) {
+        return writingTrain != null ? writingTrain.select(i) : writing[i];
+    }
+
+    // True if packet i's virtio_net_hdr would go over the packet before it in a train (packets back to back,
+    // as flannel's udp leaves them), which may still be in flight: packet i is then gathered.
+    private boolean headerOverlapsPrevious(int i) {
+        PacketTrain t = writingTrain;
+        return hdrLen > 0 && t != null && i > 0 && t.offset(i) - hdrLen < t.offset(i - 1) + t.length(i - 1);
+    }
+
+    // Packets [0..count) of what is being written; the number taken, or CLOSED.
+    private int writeAll(WakeableFd.Direction out, MemorySegment errno, int count) throws IOException {
         SegmentJoiner joiner = device.joiner();
         int written = 0;
         int singles = 0; // first of the single packets not yet written
         for (int i = 0; i < count; ) {
-            int run = joiner == null ? 1 : joiner.join(packets, i, count);
+            int run = joiner == null ? 1 : writingTrain != null ? joiner.join(writingTrain, i) : joiner.join(writing, i, count);
             if (run == 1) {
                 i++;
                 continue;
             }
-            int r = writeEach(out, errno, packets, singles, i);
+            int r = writeEach(out, errno, singles, i);
             if (r == TunnelDevice.CLOSED) return r;
             written += r;
-            r = device.writeJoined(out, errno, packets[i], run);
+            r = device.writeJoined(out, errno, packet(i), run);
             if (r == TunnelDevice.CLOSED) return r;
             written += r;
             i += run;
             singles = i;
         }
-        int r = writeEach(out, errno, packets, singles, count);
+        int r = writeEach(out, errno, singles, count);
         return r == TunnelDevice.CLOSED ? r : written + r;
     }
 
-    // Writes packets[from..to), a ring's worth per io_uring_enter; the number taken, or CLOSED.
-    private int writeEach(WakeableFd.Direction out, MemorySegment errno, PacketBuffer[] packets, int from, int to) throws IOException {
+    // Writes packets [from..to), a ring's worth per io_uring_enter; the number taken, or CLOSED.
+    private int writeEach(WakeableFd.Direction out, MemorySegment errno, int from, int to) throws IOException {
         int written = 0;
         int i = from;
         while (i < to) {
             try {
                 while (i < to && writes.prepared() < writes.entries()) {
-                    PacketBuffer b = packets[i];
-                    if (writeCodec.encode(b)) writes.prepareWrite(fd, b.address() + b.offset() - hdrLen, b.length() + hdrLen, i);
+                    PacketBuffer b = packet(i);
+                    if (headerOverlapsPrevious(i)) {
+                        int slot = writes.prepared();
+                        long g = (long) slot * GATHER_STRIDE;
+                        writeCodec.encodeSingle(b, gather, g + GATHER_HEADER);
+                        gather.set(ValueLayout.JAVA_LONG, g, gather.address() + g + GATHER_HEADER);
+                        gather.set(ValueLayout.JAVA_LONG, g + 8, hdrLen);
+                        gather.set(ValueLayout.JAVA_LONG, g + 16, b.address() + b.offset());
+                        gather.set(ValueLayout.JAVA_LONG, g + 24, b.length());
+                        writes.prepareWritev(fd, gather.address() + g, 2, i | GATHERED | (long) slot << 33);
+                    } else if (writeCodec.encode(b)) {
+                        writes.prepareWrite(fd, b.address() + b.offset() - hdrLen, b.length() + hdrLen, i);
+                    }
                     i++;
                 }
             } catch (RuntimeException e) {
@@ -188,7 +251,9 @@ final class TunIoUring implements AutoCloseable {
                     if (o == Errno.Outcome.CLOSED) {
                         closed = true;
                     } else if (o != Errno.Outcome.FAILED) {
-                        int r = device.writeEncoded(out, errno, packets[(int) writes.userData(c)]);
+                        long data = writes.userData(c);
+                        int r = (data & GATHERED) != 0 ? device.writeGathered(out, errno, gather.address() + (data >>> 33) * GATHER_STRIDE, 2)
+                                : device.writeEncoded(out, errno, packet((int) data));
                         if (r == TunnelDevice.CLOSED) closed = true;
                         else written += r;
                     }
@@ -206,5 +271,6 @@ final class TunIoUring implements AutoCloseable {
     public void close() {
         reads.close();
         writes.close();
+        arena.close();
     }
 }

@@ -102,18 +102,12 @@ final class VnetHeaderCodec {
             return true;
         }
         checkHeadroom(b);
-        VirtioNetHeader h = header.wrap(s, off - length);
         int gsoSize = b.gsoSize();
         if (gsoSize == 0) {
-            int field = PartialChecksum.field(s, off, len);
-            if (field < 0) {
-                h.clear();
-            } else {
-                int ihl = ip.wrap(s, off).headerLength();
-                h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, field + 2, 0, ihl, field - ihl);
-            }
+            encodeSingle(b, s, off - length);
             return true;
         }
+        VirtioNetHeader h = header.wrap(s, off - length);
         if (len < Ipv4Header.HEADER_LEN) return false;
         Ipv4Header v4 = ip.wrap(s, off);
         int ihl = v4.headerLength();
@@ -140,6 +134,24 @@ final class VnetHeaderCodec {
         s.set(NetworkOrder.U16, off + ihl + csumOffset, (short) pseudo);
         h.set(VirtioNetHeader.F_NEEDS_CSUM, gsoType, ihl + l4HeaderLen, gsoSize, ihl, csumOffset);
         return true;
+    }
+
+    /**
+     * As {@link #encode} for a packet without a {@link PacketBuffer#gsoSize()}, with a header: the
+     * header written at byte {@code at} of {@code to} (the packet's own headroom, or an area of its
+     * own for a gathered write) instead of in front of the data.
+     */
+    void encodeSingle(PacketBuffer b, MemorySegment to, long at) {
+        MemorySegment s = b.segment();
+        int off = b.offset();
+        int field = PartialChecksum.field(s, off, b.length());
+        VirtioNetHeader h = header.wrap(to, at);
+        if (field < 0) {
+            h.clear();
+        } else {
+            int ihl = ip.wrap(s, off).headerLength();
+            h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, field + 2, 0, ihl, field - ihl);
+        }
     }
 
     /**

@@ -109,8 +109,8 @@ final class NodeCommand implements Callable<Integer> {
     private Integer queues;
 
     @Option(names = "--no-offload",
-            description = "Move TCP one packet per system call: no TSO super-packets from the TUN, no UDP GSO, no joined"
-                    + " TUN writes (default: on for udp, vxlan and ipip).")
+            description = "Move TCP one packet per system call: no TSO super-packets from the TUN, no UDP GSO (of segments, or of"
+                    + " runs of small datagrams), no joined TUN writes (default: on for udp, vxlan and ipip).")
     private boolean noOffload;
 
     @Option(names = "--no-io-uring",

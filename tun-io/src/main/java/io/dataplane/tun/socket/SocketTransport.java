@@ -125,7 +125,9 @@ public final class SocketTransport implements PollableTransport {
      * datagrams from one sender as one buffer each ({@code UDP_GRO}: {@link UdpSocket#enableGro}),
      * which the receiver gets with the datagram size in {@link PacketBuffer#gsoSize()}, and drops
      * a datagram longer than {@link UdpTransportConfig#largestDatagram()} as {@code OVERSIZE}; with
-     * smaller buffers every datagram comes on its own. A caller of {@link #receiveNow} on such a
+     * smaller buffers every datagram comes on its own. With {@link UdpTransportConfig#sendRuns()} a
+     * run of equally long datagrams to one peer in a send goes out as one UDP GSO message
+     * ({@link UdpSocket#enableSendRuns}). A caller of {@link #receiveNow} on such a
      * transport passes buffers as large, or a train is dropped as {@code OVERSIZE}.
      *
      * @throws IOException naming the address and port when the bind fails
@@ -149,6 +151,7 @@ public final class SocketTransport implements PollableTransport {
         if (config.receiveTrains() && pool.bufferSize() - pool.headroom() >= TRAIN_BYTES) {
             socket.enableGro(config.largestDatagram() != 0 ? config.largestDatagram() : UdpTransportConfig.MAX_DATAGRAM);
         }
+        if (config.sendRuns()) socket.enableSendRuns();
         return open(socket, pool, config.sendOnCaller(), config.ringCapacity());
     }
 

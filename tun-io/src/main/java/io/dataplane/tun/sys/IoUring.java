@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
 
 /**
  * One io_uring used as a batch system call: a thread puts reads and writes into the submission
- * queue ({@link #prepareRead}, {@link #prepareWrite}), hands them all to the kernel with one
+ * queue ({@link #prepareRead}, {@link #prepareWrite}, {@link #prepareWritev}), hands them all to the kernel with one
  * {@code io_uring_enter} that also waits for every one of them to complete ({@link #submitAndWait}),
  * then reads their results ({@link #userData}, {@link #result}) and gives the completions back
  * ({@link #consumed}). Nothing stays in the ring between two batches, so the memory an operation
@@ -123,6 +123,11 @@ public final class IoUring implements AutoCloseable {
     /** Queues {@code write(fd, address, length)} under {@code userData}; false if the queue is full. */
     public boolean prepareWrite(int fd, long address, int length, long userData) {
         return prepare(IoUringNative.IORING_OP_WRITE, fd, address, length, userData);
+    }
+
+    /** Queues {@code writev(fd, iovecs, count)} under {@code userData}; false if the queue is full. */
+    public boolean prepareWritev(int fd, long iovecs, int count, long userData) {
+        return prepare(IoUringNative.IORING_OP_WRITEV, fd, iovecs, count, userData);
     }
 
     private boolean prepare(int opcode, int targetFd, long address, int length, long userData) {

@@ -32,6 +32,8 @@ public final class IoUringNative {
     public static final long IORING_OFF_CQ_RING = 0x8000000L;
     /** {@code IORING_OFF_SQES}: mmap offset of the SQE array. */
     public static final long IORING_OFF_SQES = 0x10000000L;
+    /** {@code IORING_OP_WRITEV}. */
+    public static final int IORING_OP_WRITEV = 2;
     /** {@code IORING_OP_READ}. */
     public static final int IORING_OP_READ = 22;
     /** {@code IORING_OP_WRITE}. */

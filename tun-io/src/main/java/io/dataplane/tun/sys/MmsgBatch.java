@@ -2,6 +2,8 @@ package io.dataplane.tun.sys;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.tun.ErrnoException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -13,8 +15,19 @@ import java.util.function.BooleanSupplier;
  * over them, shared by the UDP socket and the raw IP socket. Slots point straight at pool buffers:
  * no copy. One thread uses a batch at a time (the socket's direction guard keeps it so); nothing
  * here allocates after construction.
+ *
+ * <p><b>Runs.</b> A UDP socket's send batch may {@linkplain #sendRuns send runs}: consecutive
+ * slots to one peer whose datagrams are equally long (the run's last may be shorter) go out as one
+ * message whose iovecs are theirs, with {@code UDP_SEGMENT} the datagram length, and the kernel
+ * cuts it into those datagrams (UDP GSO): one pass through the IP stack, one socket buffer through
+ * the underlay, and one receive for a peer that takes trains (UDP GRO), instead of one each. The
+ * bytes on the wire are the same. A GSO message the kernel refuses (EINVAL: datagrams longer than
+ * the path's MTU, which the kernel would fragment; EIO: a device path without checksum offload)
+ * goes out again one datagram per message with the rest of that send; EIO also turns runs off for
+ * good, with a warning.
  */
 public final class MmsgBatch {
+    private static final Logger LOG = System.getLogger(MmsgBatch.class.getName());
     /** Result of {@link #send} and {@link #receive} once the descriptor is closed. */
     public static final int CLOSED = -1;
     private static final long MMSG = Structs.MMSGHDR.byteSize();
@@ -27,6 +40,10 @@ public final class MmsgBatch {
     private final long messagesAddress;
     private final int size;
     private MemorySegment controls; // receive only, when asked for: CONTROL_SPACE bytes per slot
+    private MemorySegment runControls; // send with runs: a UDP_SEGMENT control message per message
+    private int[] runLengths; // send with runs: the datagrams of each message of the send under way
+    private int[] runStarts; // send with runs: the first slot of each message of the send under way
+    private boolean runs;
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
     public MmsgBatch(Arena arena, int size) {
@@ -71,6 +88,28 @@ public final class MmsgBatch {
         if (length < CMSG_HDR + 4 || controls.get(ValueLayout.JAVA_LONG, c) < CMSG_HDR + 4) return 0;
         if (controls.get(ValueLayout.JAVA_INT, c + 8) != level || controls.get(ValueLayout.JAVA_INT, c + 12) != type) return 0;
         return controls.get(ValueLayout.JAVA_INT, c + CMSG_HDR);
+    }
+
+    /**
+     * From now on {@link #send} sends runs of datagrams as one UDP GSO message each (see the class
+     * comment); for a UDP socket's send batch, called once, before the first send.
+     */
+    public void sendRuns(Arena arena) {
+        runControls = arena.allocate((long) SegmentBatch.CMSG_SPACE_U16 * size, 8);
+        for (int i = 0; i < size; i++) SegmentBatch.udpSegmentControl(runControls, (long) i * SegmentBatch.CMSG_SPACE_U16);
+        runLengths = new int[size];
+        runStarts = new int[size];
+        runs = true;
+    }
+
+    /** Sends every datagram as a message of its own from now on (the plain path). */
+    public void stopRuns() {
+        runs = false;
+    }
+
+    /** True while {@link #send} sends runs as one message each. */
+    public boolean sendsRuns() {
+        return runs;
     }
 
     /** Slot {@code i} sends {@code p}'s data to its peer address (and port, when {@code withPort}). */
@@ -124,25 +163,87 @@ public final class MmsgBatch {
      * @throws ErrnoException if waiting in poll fails
      */
     public int send(WakeableFd.Direction out, int fd, int n, boolean wait) throws ErrnoException {
+        int messages = runLengths == null ? n : link(0, 0, n, runs);
         MemorySegment errno = out.errno();
         int sent = 0;
         int at = 0;
-        while (at < n) {
-            int r = SocketNative.sendmmsg(errno, fd, messagesAddress + at * MMSG, n - at, SocketNative.MSG_DONTWAIT);
+        while (at < messages) {
+            int r = SocketNative.sendmmsg(errno, fd, messagesAddress + at * MMSG, messages - at, SocketNative.MSG_DONTWAIT);
             if (r > 0) {
+                sent += datagrams(at, r);
                 at += r;
-                sent += r;
                 continue;
             }
-            Errno.Outcome o = Errno.sendResult("sendmmsg", out, NativeCall.errno(errno));
+            int e = NativeCall.errno(errno);
+            Errno.Outcome o = Errno.sendResult("sendmmsg", out, e);
             if (o == Errno.Outcome.CLOSED) return CLOSED;
             if (o == Errno.Outcome.AGAIN) {
                 if (!wait) return sent;
                 if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
             }
-            if (o == Errno.Outcome.FAILED) at++; // refused: skip it, the caller counts the difference
+            if (o == Errno.Outcome.FAILED) {
+                if (runLengths != null && runLengths[at] > 1 && (e == Errno.EIO || e == Errno.EINVAL)) {
+                    if (e == Errno.EIO && runs) {
+                        runs = false; // this path cannot take GSO messages
+                        LOG.log(Level.WARNING, "UDP GSO refused (errno " + e + "): sending runs of datagrams one per message from now on");
+                    }
+                    messages = link(runStarts[at], at, n, false); // this run and the rest, one datagram per message
+                    continue;
+                }
+                at++; // refused: skip it, the caller counts the difference
+            }
         }
         return sent;
+    }
+
+    // The datagrams of messages [at..at+count).
+    private int datagrams(int at, int count) {
+        if (runLengths == null) return count;
+        int d = 0;
+        for (int k = at; k < at + count; k++) d += runLengths[k];
+        return d;
+    }
+
+    /*
+     * Links the messages from message k on to slots [from..n), for a send with runs: each message
+     * starts at a slot, points at that slot's address and iovec, and, with joinRuns, takes the
+     * following slots' iovecs while they go to the same peer with datagrams as long (the last of a
+     * run may be shorter), up to the kernel's most segments and bytes of one GSO message; without,
+     * every slot is a message. Returns the number of messages linked in all (k included);
+     * runStarts and runLengths hold each one's first slot and datagrams.
+     */
+    private int link(int from, int k, int n, boolean joinRuns) {
+        for (int s = from; s < n; ) {
+            long length = iovecs.get(ValueLayout.JAVA_LONG, s * IOV + Structs.IOVEC_LEN);
+            long peer = addresses.get(ValueLayout.JAVA_LONG_UNALIGNED, s * SOCKADDR); // family, port, address
+            int m = 1;
+            if (joinRuns && length > 0) {
+                int most = (int) Math.min(SegmentBatch.MAX_SEGMENTS_PER_MESSAGE, SegmentBatch.MAX_GSO_PAYLOAD / length);
+                while (s + m < n && m < most) {
+                    long next = iovecs.get(ValueLayout.JAVA_LONG, (s + m) * IOV + Structs.IOVEC_LEN);
+                    if (next > length || next == 0 || addresses.get(ValueLayout.JAVA_LONG_UNALIGNED, (s + m) * SOCKADDR) != peer) break;
+                    m++;
+                    if (next < length) break; // a shorter datagram ends its run
+                }
+            }
+            long msg = k * MMSG;
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_NAME, addresses.address() + s * SOCKADDR);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOV, iovecs.address() + s * IOV);
+            messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_IOVLEN, m);
+            if (m > 1) {
+                long c = (long) k * SegmentBatch.CMSG_SPACE_U16;
+                runControls.set(ValueLayout.JAVA_SHORT, c + SegmentBatch.CMSG_HDR, (short) length);
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, runControls.address() + c);
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, SegmentBatch.CMSG_SPACE_U16);
+            } else {
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROL, 0L);
+                messages.set(ValueLayout.JAVA_LONG, msg + Structs.MSGHDR_CONTROLLEN, 0L);
+            }
+            runStarts[k] = s;
+            runLengths[k++] = m;
+            s += m;
+        }
+        return k;
     }
 
     /** What a socket makes of the datagrams a {@link #receive} got. */

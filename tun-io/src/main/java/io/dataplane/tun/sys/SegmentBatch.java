@@ -39,9 +39,9 @@ public final class SegmentBatch {
     private static final int HEADER_STRIDE = (TcpSegments.MAX_HEADER_LENGTH + 15) & ~15;
     private static final long MMSG = Structs.MMSGHDR.byteSize();
     private static final long IOV = Structs.IOVEC.byteSize();
-    private static final int CMSG_HDR = 16; // struct cmsghdr on LP64: size_t len, int level, int type
+    static final int CMSG_HDR = 16; // struct cmsghdr on LP64: size_t len, int level, int type
     private static final int CMSG_LEN_U16 = CMSG_HDR + 2;
-    private static final int CMSG_SPACE_U16 = (CMSG_LEN_U16 + 7) & ~7;
+    static final int CMSG_SPACE_U16 = (CMSG_LEN_U16 + 7) & ~7;
 
     private final TcpSegments segments = new TcpSegments();
     private final MemorySegment headers;
@@ -65,11 +65,15 @@ public final class SegmentBatch {
             long m = i * MMSG;
             messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, address.address());
             messages.set(ValueLayout.JAVA_INT, m + Structs.MSGHDR_NAMELEN, (int) Structs.SOCKADDR_IN.byteSize());
-            long c = (long) i * CMSG_SPACE_U16;
-            controls.set(ValueLayout.JAVA_LONG, c, CMSG_LEN_U16);
-            controls.set(ValueLayout.JAVA_INT, c + 8, SocketNative.SOL_UDP);
-            controls.set(ValueLayout.JAVA_INT, c + 12, SocketNative.UDP_SEGMENT);
+            udpSegmentControl(controls, (long) i * CMSG_SPACE_U16);
         }
+    }
+
+    // A UDP_SEGMENT control message at byte c of controls, CMSG_SPACE_U16 bytes; its u16 at c + CMSG_HDR is set per message.
+    static void udpSegmentControl(MemorySegment controls, long c) {
+        controls.set(ValueLayout.JAVA_LONG, c, CMSG_LEN_U16);
+        controls.set(ValueLayout.JAVA_INT, c + 8, SocketNative.SOL_UDP);
+        controls.set(ValueLayout.JAVA_INT, c + 12, SocketNative.UDP_SEGMENT);
     }
 
     /** True while messages carry several segments each (UDP GSO). */

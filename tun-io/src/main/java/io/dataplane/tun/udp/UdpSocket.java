@@ -114,7 +114,8 @@ public final class UdpSocket extends MmsgSocket {
      * the send buffer is full; without, what the kernel does not take at once is refused. A TCP
      * super-packet (gsoSize above 0, {@link PacketBuffer#gsoPrefix()} set) goes out as the datagrams
      * of its segments ({@link SegmentBatch}: UDP GSO, no copy, never waiting) and counts as taken
-     * only if all of them were.
+     * only if all of them were. With {@link #enableSendRuns} consecutive datagrams to one peer of
+     * one length go out as one GSO message, and count as taken together or not at all.
      */
     @Override
     public int send(PacketBuffer[] packets, int count, boolean wait) throws ErrnoException {
@@ -172,11 +173,27 @@ public final class UdpSocket extends MmsgSocket {
         return gro;
     }
 
-    /** Sends each super-packet segment as a datagram of its own from now on, instead of with UDP GSO. */
+    /**
+     * Sends runs of datagrams, consecutive in a batch, to one peer and equally long (the last may be
+     * shorter), as one UDP GSO message each from now on ({@link MmsgBatch#sendRuns}): one pass
+     * through the kernel's stack for the run, and one receive for a peer that takes trains. Called
+     * before the first send.
+     */
+    public void enableSendRuns() {
+        sendBatch.sendRuns(arena);
+    }
+
+    /** True while runs of equally long datagrams go out as one GSO message (until {@link #disableGso} or a kernel that refuses it). */
+    public boolean sendsRuns() {
+        return sendBatch.sendsRuns();
+    }
+
+    /** Sends each super-packet segment, and each datagram of a run, as a datagram of its own from now on, instead of with UDP GSO. */
     public void disableGso() {
         WakeableFd.Direction out = fd.writing();
         if (!out.enter()) return;
         try {
+            sendBatch.stopRuns();
             segmentBatch().disableGso();
         } finally {
             out.exit();

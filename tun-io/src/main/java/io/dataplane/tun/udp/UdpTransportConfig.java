@@ -25,10 +25,12 @@ import io.dataplane.tun.socket.SocketTransport;
  *     up to 65507 bytes, what a train buffer holds
  * @param receiveTrains take trains of datagrams up as one where the pool's buffers hold them (the
  *     default); false receives every datagram on its own whatever the buffers hold
+ * @param sendRuns send a run of equally long datagrams to one peer, consecutive in a batch, as one
+ *     UDP GSO message (the default; see {@link UdpSocket#send}); false sends every datagram on its own
  */
 public record UdpTransportConfig(
         int bindAddress, int port, int batchSize, int ringCapacity, int receiveBufferBytes, int sendBufferBytes,
-        boolean sendOnCaller, int largestDatagram, boolean receiveTrains) {
+        boolean sendOnCaller, int largestDatagram, boolean receiveTrains, boolean sendRuns) {
     /** Default datagrams per system call, as wireguard-go's batch order of magnitude. */
     public static final int DEFAULT_BATCH_SIZE = 64;
     /** Default send ring: a few batches of every sender thread. */
@@ -65,43 +67,49 @@ public record UdpTransportConfig(
     /** Binds {@code bindAddress:port} with the default batch, ring and socket buffer sizes, sending on the caller. */
     public static UdpTransportConfig of(int bindAddress, int port) {
         return new UdpTransportConfig(bindAddress, port, DEFAULT_BATCH_SIZE, DEFAULT_RING_CAPACITY,
-                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true, 0, true);
+                DEFAULT_SOCKET_BUFFER_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, true, 0, true, true);
     }
 
     /** This config with another batch size. */
     public UdpTransportConfig withBatchSize(int batchSize) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
     }
 
     /** This config with another send ring capacity. */
     public UdpTransportConfig withRingCapacity(int ringCapacity) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
     }
 
     /** This config with other socket buffer sizes. */
     public UdpTransportConfig withSocketBuffers(int receiveBufferBytes, int sendBufferBytes) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
     }
 
     /** This config sending on the caller's thread ({@code true}) or through the ring and a sender thread. */
     public UdpTransportConfig withSendOnCaller(boolean sendOnCaller) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
     }
 
     /** This config with another {@code largestDatagram} (0: as long as a train buffer holds). */
     public UdpTransportConfig withLargestDatagram(int largestDatagram) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
     }
 
     /** This config taking trains of datagrams up as one ({@code true}, where the buffers hold them) or not. */
     public UdpTransportConfig withReceiveTrains(boolean receiveTrains) {
-        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains);
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
+    }
+
+    /** This config sending runs of equally long datagrams to one peer as one UDP GSO message ({@code true}) or each on its own. */
+    public UdpTransportConfig withSendRuns(boolean sendRuns) {
+        return new UdpTransportConfig(bindAddress, port, batchSize, ringCapacity, receiveBufferBytes, sendBufferBytes, sendOnCaller, largestDatagram, receiveTrains, sendRuns);
     }
 
     @Override
     public String toString() {
         return "UdpTransportConfig[" + Ipv4Address.toString(bindAddress) + ":" + port + " batchSize=" + batchSize
                 + " ringCapacity=" + ringCapacity + " rcvbuf=" + receiveBufferBytes + " sndbuf=" + sendBufferBytes
-                + (sendOnCaller ? " sendOnCaller" : "") + (largestDatagram != 0 ? " largestDatagram=" + largestDatagram : "") + "]";
+                + (sendOnCaller ? " sendOnCaller" : "") + (largestDatagram != 0 ? " largestDatagram=" + largestDatagram : "")
+                + (sendRuns ? "" : " noSendRuns") + "]";
     }
 }

@@ -9,6 +9,7 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.TcpSegments;
+import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.testing.TcpSuperPackets;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ import org.junit.jupiter.api.Test;
  * UdpSocket#enableGro()} on the receiver the same datagrams come as trains (each GSO message one
  * buffer of {@code gsoSize}-byte datagrams) whose slices are exactly the segments, and one by one
  * again from a sender without GSO; a train too large for its buffer is dropped and counted.
+ * With {@link UdpSocket#enableSendRuns()} runs of equally long plain datagrams to one peer (the
+ * last may be shorter) arrive one by one as before, and as one train each at a receiver with GRO;
+ * a datagram to another peer, or a longer one, ends a run; without GSO they go one by one again,
+ * and so do runs the kernel refuses as GSO messages (EINVAL: here a socket without UDP checksums).
  */
 class UdpSocketSuperPacketTest {
     private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
@@ -169,6 +174,105 @@ class UdpSocketSuperPacketTest {
         // Trains of ready datagrams: 45 of 1440 bytes need two GSO messages; a short one between plain datagrams.
         sendAndExpect(train(1440, 45, 700, 1));
         sendAndExpect(plain(50, 20), train(300, 3, 300, 2), plain(51, 21), train(1440, 2, 32, 3));
+    }
+
+    /**
+     * Three runs for a sender of batch 64 with runs: ten of 64 bytes and a 40-byte last, two of 64
+     * (a longer one ends it), two of 100 and a 90-byte last; 16 datagrams in 3 GSO messages.
+     */
+    private PacketBuffer[] runs() {
+        List<PacketBuffer> batch = new ArrayList<>();
+        for (int i = 0; i < 10; i++) batch.add(plain(64, 30 + i));
+        batch.add(plain(40, 40));
+        batch.add(plain(64, 41));
+        batch.add(plain(64, 42));
+        batch.add(plain(100, 43));
+        batch.add(plain(100, 44));
+        batch.add(plain(90, 45));
+        return batch.toArray(PacketBuffer[]::new);
+    }
+
+    private void senderWithRuns() throws Exception {
+        sender.close();
+        sender = UdpSocket.open(LOOPBACK, 0, 64, 0);
+        sender.enableSendRuns();
+        assertTrue(sender.sendsRuns());
+    }
+
+    private void receiverWithGroAndSenderWithRuns() throws Exception {
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        receivingInto = trainPool;
+        senderWithRuns();
+    }
+
+    @Test
+    void runsOfEquallyLongDatagramsArriveOneByOne() throws Exception {
+        senderWithRuns();
+        sendAndExpect(runs());
+        superPacketsArriveAsTheirSegments();
+        assertTrue(sender.sendsRuns(), "the kernel refused a GSO message on loopback: runs turned themselves off");
+        assertEquals(0, trainsSeen);
+    }
+
+    @Test
+    void runsComeAsOneTrainEachWithUdpGro() throws Exception {
+        receiverWithGroAndSenderWithRuns();
+        sendAndExpect(runs());
+        assertEquals(3, trainsSeen, "one train per run");
+        assertEquals(16, receiver.trainDatagrams());
+    }
+
+    @Test
+    void aDatagramToAnotherPeerEndsARun() throws Exception {
+        receiverWithGroAndSenderWithRuns();
+        UdpSocket other = UdpSocket.open(LOOPBACK, 0, 8, 0);
+        try {
+            PacketBuffer[] batch = {plain(64, 1), plain(64, 2), plain(64, 3).setPeer(LOOPBACK, other.localPort()), plain(64, 4), plain(64, 5)};
+            List<byte[]> expected = List.of(batch[0].toByteArray(), batch[1].toByteArray(), batch[3].toByteArray(), batch[4].toByteArray());
+            byte[] toOther = batch[2].toByteArray();
+            try {
+                assertEquals(5, sender.send(batch, batch.length, false));
+            } finally {
+                for (PacketBuffer p : batch) p.release();
+            }
+            List<byte[]> got = receive(4);
+            assertEquals(4, got.size());
+            for (int i = 0; i < 4; i++) assertArrayEquals(expected.get(i), got.get(i), "datagram " + i);
+            assertEquals(2, trainsSeen, "the runs before and after the other peer's datagram");
+            PacketBuffer[] one = new PacketBuffer[1];
+            assertEquals(1, receivePool.acquire(one, 1));
+            try {
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                int n;
+                while ((n = other.receiveNow(one, 1)) == 0 && System.nanoTime() < deadline) Thread.sleep(1);
+                assertEquals(1, n, "the other peer's datagram");
+                assertArrayEquals(toOther, one[0].toByteArray());
+            } finally {
+                one[0].release();
+            }
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
+    void withoutGsoRunsGoOneByOne() throws Exception {
+        receiverWithGroAndSenderWithRuns();
+        sender.disableGso();
+        assertFalse(sender.sendsRuns());
+        sendAndExpect(runs());
+        assertEquals(0, trainsSeen);
+        assertEquals(0, receiver.trainsReceived());
+    }
+
+    @Test
+    void runsTheKernelRefusesGoOneByOne() throws Exception {
+        receiverWithGroAndSenderWithRuns();
+        // SO_NO_CHECK: no UDP checksums, which GSO needs; the kernel answers a GSO message with EINVAL.
+        SocketNative.setsockopt(sender.fd(), SocketNative.SOL_SOCKET, 11, 1, "SO_NO_CHECK");
+        sendAndExpect(runs());
+        assertEquals(0, trainsSeen, "each run went one datagram per message");
+        assertTrue(sender.sendsRuns(), "EINVAL is the message's, not the path's: runs stay on");
     }
 
     @Test
