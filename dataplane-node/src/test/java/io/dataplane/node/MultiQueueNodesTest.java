@@ -83,7 +83,9 @@ class MultiQueueNodesTest {
             assertTrue(multiQueue(a, nodeA.tunName()), nodeA.tunName() + " is not multi-queue");
             Traffic.assertPings(a, b, 4);
 
-            int forward = spreadingPorts(steering, a.pod(), b.pod(), 40000);
+            // Client ports below the kernel's ephemeral range (32768-60999), where iperf3's own control
+            // connection takes its port: one there can take the port a stream is told to bind.
+            int forward = spreadingPorts(steering, a.pod(), b.pod(), 20000);
             double ab = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, false, 4, forward);
             int reverse = spreadingPorts(steering, a.pod(), b.pod(), forward + 4);
             double ba = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, true, 4, reverse);
@@ -132,7 +134,7 @@ class MultiQueueNodesTest {
      * the steering puts on both sockets in both directions: the client's segments and the server's.
      */
     private static int spreadingPorts(FlowSteering steering, int client, int server, int from) {
-        for (int port = from; port < 60000; port++) {
+        for (int port = from; port < 32768 - 4; port++) {
             BitSet there = new BitSet();
             BitSet back = new BitSet();
             for (int i = 0; i < 4; i++) {
