@@ -154,8 +154,8 @@ class NodeCommandIT {
             long t0 = System.nanoTime();
             node.terminate();
             double stopped = awaitStopped(node, t0);
-            assertTrue(node.await(records ? RECORDING_EXIT : Duration.ofSeconds(10)),
-                    "still running " + (records ? RECORDING_EXIT : "10 s") + " after SIGTERM:\n" + node.output());
+            assertTrue(node.await(records ? Cli.NODE_EXIT : Duration.ofSeconds(10)),
+                    "still running " + (records ? Cli.NODE_EXIT : "10 s") + " after SIGTERM:\n" + node.output());
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.printf(java.util.Locale.ROOT, "node %s (%s) stopped %.3f s, exited %.3f s after SIGTERM%s%n", host.name(), backend,
                     stopped, seconds, records ? " (its JVM wrote the launcher's AOT recording as it exited)" : "");
@@ -175,15 +175,6 @@ class NodeCommandIT {
         assertEquals(List.of(problem), nodeA.stderr().lines().toList(), "node A's standard error");
         assertEquals("", nodeB.stderr(), "node B's standard error");
     }
-
-    /**
-     * How long a node whose JVM records the launcher's AOT configuration may take to exit after
-     * SIGTERM: the JVM writes the recording as it exits, after the node has stopped, at a safepoint
-     * that lasts seconds on a loaded machine (5.8 s at load 18); the launcher records in one run per
-     * jar build, JDK and options. Kubernetes' default grace period, after which the kubelet kills
-     * the node and the recording is lost.
-     */
-    private static final Duration RECORDING_EXIT = Duration.ofSeconds(30);
 
     /** True if process {@code pid} is a JVM that records an AOT configuration ({@code -XX:AOTMode=record}). */
     private static boolean recordsAotConfiguration(long pid) throws java.io.IOException {
