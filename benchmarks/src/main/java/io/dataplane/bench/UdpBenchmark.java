@@ -43,7 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @State(Scope.Thread)
-public class UdpBenchmark {
+public class UdpBenchmark extends StageAllocationProfiler.Window {
     private static final int PACKET_LEN = 1400;
     private static final int TTL = 64;
 

@@ -50,7 +50,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
-public class UdpTransportBenchmark {
+public class UdpTransportBenchmark extends StageAllocationProfiler.Window {
     /** Datagrams per send call: one sendmmsg (socket), or one ring offer and at most one wakeup of the event loop (netty). */
     public static final int BURST = 32;
     /** Datagrams in flight at most: well under a 4 MiB receive buffer even for 1400-byte payloads. */

@@ -49,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @State(Scope.Thread)
-public class VxlanBenchmark {
+public class VxlanBenchmark extends StageAllocationProfiler.Window {
     private static final int PACKET_LEN = 1400;
     private static final MacAddress OUR_MAC = MacAddress.parse("66:b9:ad:e8:c0:88");
 

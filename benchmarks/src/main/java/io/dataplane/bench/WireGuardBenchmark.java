@@ -47,7 +47,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 @State(Scope.Thread)
-public class WireGuardBenchmark {
+public class WireGuardBenchmark extends StageAllocationProfiler.Window {
 
     /** Which ChaCha20-Poly1305 the devices use for transport data. */
     @Param({"SEGMENT", "JDK", "BY_SIZE", "VECTOR"})

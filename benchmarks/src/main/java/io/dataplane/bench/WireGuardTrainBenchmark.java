@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 @State(Scope.Thread)
-public class WireGuardTrainBenchmark {
+public class WireGuardTrainBenchmark extends StageAllocationProfiler.Window {
     private static final int MSS = 1368;
     private static final int TCP_HEADER = 32; // with timestamps
     private static final int HEADERS = Ipv4Header.HEADER_LEN + TCP_HEADER;

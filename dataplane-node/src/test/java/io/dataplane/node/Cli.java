@@ -19,6 +19,15 @@ import java.util.List;
 final class Cli {
     private Cli() {}
 
+    /**
+     * How long a node may take to exit once it stops (SIGTERM, or a fault it stops for): its JVM may
+     * be the one that records the launcher's AOT configuration (one run per jar build, JDK and
+     * options), which it writes as it exits, after the node has stopped, in a safepoint of seconds
+     * on a loaded machine (5.8 s at load 18). Kubernetes' default grace period, after which the
+     * kubelet kills the node and the recording is lost.
+     */
+    static final Duration NODE_EXIT = Duration.ofSeconds(30);
+
     /** The repository root: failsafe's {@code dataplane.root}, else found upwards from the working directory. */
     static Path root() {
         String configured = System.getProperty("dataplane.root");

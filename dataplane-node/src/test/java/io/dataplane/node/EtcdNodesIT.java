@@ -120,7 +120,7 @@ class EtcdNodesIT {
 
         // Node 3 stopped (SIGTERM): its lease stays. Deleted by hand: the peers drop it; put back: they take it again.
         nodes[3].terminate();
-        assertTrue(nodes[3].await(Duration.ofSeconds(10)), nodes[3].output());
+        assertTrue(nodes[3].await(Cli.NODE_EXIT), nodes[3].output());
         String value3 = etcd.etcdctl("get", key(subnets[3]), "--print-value-only").strip();
         assertContains(value3, "\"PublicIP\":\"192.0.2.3\"");
         etcd.etcdctl("del", key(subnets[3]));

@@ -116,7 +116,7 @@ class NodeFaultsIT {
 
         long t0 = System.nanoTime();
         Hosts.run("ip", "-n", bed.host(1).name(), "link", "del", "flannel.1");
-        assertTrue(a.await(Duration.ofSeconds(10)), "still running 10 s after its TUN was deleted:\n" + a.output());
+        assertTrue(a.await(Cli.NODE_EXIT), "still running " + Cli.NODE_EXIT + " after its TUN was deleted:\n" + a.output());
         long stopMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(1, a.exitCode(), a.output());
         List<String> said = a.stderr().lines().filter(l -> l.startsWith("dataplane node: ")).toList();
@@ -172,7 +172,7 @@ class NodeFaultsIT {
         for (Tool n : nodes) {
             assertTrue(n.isAlive(), "a node stopped:\n" + n.output());
             n.terminate();
-            assertTrue(n.await(Duration.ofSeconds(10)), n.output());
+            assertTrue(n.await(Cli.NODE_EXIT), n.output());
             assertEquals("", n.stderr(), "nothing logged:\n" + n.output());
             assertContains(n.stdout(), "packet buffers returned");
         }
@@ -272,7 +272,7 @@ class NodeFaultsIT {
         for (Tool n : nodes) {
             assertTrue(n.isAlive(), "a node stopped:\n" + n.output());
             n.terminate();
-            assertTrue(n.await(Duration.ofSeconds(10)), n.output());
+            assertTrue(n.await(Cli.NODE_EXIT), n.output());
             assertEquals("", n.stderr(), "nothing logged:\n" + n.output());
             String stopped = n.stdout().lines().filter(l -> l.startsWith("stopped:")).findFirst().orElseThrow();
             assertContains(stopped, "packet buffers returned");
@@ -319,12 +319,12 @@ class NodeFaultsIT {
         Tool first = startNode(a, kept);
         String lease = awaitLine(first, "{\"Subnet\":", START);
         first.terminate();
-        assertTrue(first.await(Duration.ofSeconds(10)), first.output());
+        assertTrue(first.await(Cli.NODE_EXIT), first.output());
         Hosts.run("mount", "-o", "remount,ro", kept.dir().getParent().toString());
         Tool second = startNode(a, kept);
         assertEquals(lease, awaitLine(second, "{\"Subnet\":", START), "started from the kept state:\n" + second.output());
         second.terminate();
-        assertTrue(second.await(Duration.ofSeconds(10)), second.output());
+        assertTrue(second.await(Cli.NODE_EXIT), second.output());
         assertEquals(List.of("dataplane node: no control socket, dataplane show cannot ask this node: cannot serve "
                 + kept.dir().resolve("control.sock") + ": Read-only file system"), second.stderr().lines().toList(), second.output());
     }

@@ -199,7 +199,7 @@ class ShowCommandIT {
 
         // Stopped: the socket goes with the node. Killed: the socket stays and is named as left over.
         nodeA.terminate();
-        assertTrue(nodeA.await(Duration.ofSeconds(10)), nodeA.output());
+        assertTrue(nodeA.await(Cli.NODE_EXIT), nodeA.output());
         assertFalse(Files.exists(dirA.dir().resolve("control.sock")));
         Tool afterStop = Cli.run(Cli.dataplane("show", "--config", dirA.arg()), SHOW);
         assertEquals(1, afterStop.exitCode());

@@ -73,8 +73,19 @@ final class Traffic {
 
     /** Pings and asserts every one was answered. */
     static void assertPings(Testbed.Host from, Testbed.Host to, int count) throws IOException, InterruptedException {
-        Ping p = ping(from, to, count, 0.05);
-        assertEquals(count, p.received(), "ping " + from.podText() + " -> " + to.podText() + "\n" + p.output());
+        // -w: ping sends until count requests are answered or the deadline passes. Without it, once a reply
+        // came, ping waits two round trips after its last request and counts a later reply as lost: at 1 ms
+        // round trips, a packet thread that a loaded machine leaves without a CPU for a few ms. With it, ping
+        // may send more than count while replies lag (a first WireGuard handshake): the first count requests
+        // must all be answered.
+        int deadline = 10;
+        Tool t = Tool.run(Duration.ofSeconds(deadline + 5), from.exec("ping", "-n", "-c", String.valueOf(count), "-i", "0.050",
+                "-w", String.valueOf(deadline), "-I", from.podText(), to.podText()));
+        Ping p = parsePing(t.stdout());
+        for (int seq = 1; seq <= count; seq++) {
+            assertTrue(p.answeredSeqs().contains(seq), "ping " + from.podText() + " -> " + to.podText() + ": request " + seq + " of "
+                    + count + " not answered within " + deadline + " s\n" + p.output());
+        }
     }
 
     /**

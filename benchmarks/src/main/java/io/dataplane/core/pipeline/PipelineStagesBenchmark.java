@@ -1,5 +1,6 @@
 package io.dataplane.core.pipeline;
 
+import io.dataplane.bench.StageAllocationProfiler;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.spi.Encapsulation;
@@ -59,7 +60,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 @State(Scope.Thread)
-public class PipelineStagesBenchmark {
+public class PipelineStagesBenchmark extends StageAllocationProfiler.Window {
     private static final int PACKET_LEN = 1400;
     private static final int PEERS = 250;
     private static final MacAddress OUR_MAC = MacAddress.parse("66:b9:ad:e8:c0:88");

@@ -1,5 +1,6 @@
 package io.dataplane.core.pipeline;
 
+import io.dataplane.bench.StageAllocationProfiler;
 import io.dataplane.bench.WireGuardPair;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
@@ -54,7 +55,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 @State(Scope.Thread)
-public class WireGuardStagesBenchmark {
+public class WireGuardStagesBenchmark extends StageAllocationProfiler.Window {
     private static final int POD_A = Ipv4Address.parse("10.244.1.5");
     private static final int POD_B = Ipv4Address.parse("10.244.2.7");
 

@@ -26,7 +26,10 @@ class RawIpSocketTransportConformanceTest extends TransportConformanceTest {
     protected Pair createPair() throws Exception {
         Hosts.assumeRoot();
         Hosts hosts = new Hosts();
-        PacketPool pa = new PacketPool(256);
+        // a's pool holds a whole burst of the conformance test (200 datagrams) waiting in a's send
+        // ring, should a's sender thread get no CPU meanwhile (a loaded machine), beside the batch of
+        // 64 buffers a's receive thread keeps armed.
+        PacketPool pa = new PacketPool(512);
         PacketPool pb = new PacketPool(256);
         SocketTransport a = null;
         try {
