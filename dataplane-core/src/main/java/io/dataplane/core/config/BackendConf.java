@@ -181,7 +181,7 @@ public record BackendConf(BackendType type, int vni, int port, boolean gbp, bool
 
     /** The Backend object as flannel writes it: the type and the fields it reads, those that are off or none left out. */
     ObjectNode toJson() {
-        ObjectNode o = JsonFields.MAPPER.createObjectNode();
+        ObjectNode o = JsonFields.NODES.objectNode();
         o.put("Type", type.flannelName());
         if (type.reads("VNI")) o.put("VNI", vni);
         if (type.reads("Port")) o.put("Port", port);

@@ -1,15 +1,20 @@
 package io.dataplane.core.config;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Collection;
 import java.util.Map;
 
@@ -28,6 +33,13 @@ import java.util.Map;
  *   <li>unknown keys are ignored (see {@link #rejectTypos}).
  * </ul>
  * Beyond Go, a key given twice (also in different case) is an error instead of "last one wins".
+ *
+ * <p>Trees are read and written with Jackson's streaming parser and generator and its tree nodes,
+ * without an {@code ObjectMapper}: a node reads its files and peer lists for its whole life, and an
+ * {@code ObjectMapper} (its serializer and deserializer factories, type factory and default date
+ * format, which loads the JDK's locale data) costs a node about 5 MB of resident memory for
+ * nothing these trees need. {@link #read} builds the same tree as {@code ObjectMapper.readTree}
+ * with its defaults, {@link #write} the same text as {@code JsonNode.toString()}.
  */
 final class JsonFields {
     /** Longest string value accepted; flannel's longest is a 44-character key. Keeps messages short. */
@@ -36,10 +48,10 @@ final class JsonFields {
     private static final java.util.regex.Pattern SOURCE_REF =
             java.util.regex.Pattern.compile("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]");
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
+    /** Rejects a key given twice in one object (exactly; {@link #get} finds those that differ in case). */
+    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    /** Makes the tree nodes of what {@link #parse} reads and of what the config classes write. */
+    static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final ObjectNode node;
     private final String path;
@@ -57,22 +69,108 @@ final class JsonFields {
      */
     static JsonNode parse(byte[] json, String source) {
         JsonNode tree;
-        try {
-            tree = MAPPER.readTree(json);
+        try (JsonParser parser = JSON.createParser(json)) {
+            JsonToken first = parser.nextToken();
+            tree = first == null ? null : read(parser, first);
+            if (tree != null && parser.nextToken() != null) {
+                JsonLocation at = parser.currentTokenLocation();
+                throw new ConfigException(source, null, "bad JSON at line " + at.getLineNr() + ", column " + at.getColumnNr()
+                        + ": more content after the end of the top-level value");
+            }
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
             String why = firstLine(e.getOriginalMessage());
-            // Jackson words this one in terms of its data binding; say it in the file's terms.
-            if (why.startsWith("Trailing token")) why = "more content after the end of the top-level value";
             // Jackson points at other places in the input as "[Source: REDACTED ...; line: 1, column: 1]".
             why = SOURCE_REF.matcher(why).replaceAll("line $1, column $2");
             throw new ConfigException(source, null, "bad JSON" + where + ": " + why, e);
         } catch (IOException e) {
             throw new ConfigException(source, null, "bad JSON: " + e, e);
         }
-        if (tree == null || tree.isMissingNode()) throw new ConfigException(source, null, "empty: expected JSON");
+        if (tree == null) throw new ConfigException(source, null, "empty: expected JSON");
         return tree;
+    }
+
+    /**
+     * The value that starts at {@code token} (the parser's current token), as the tree nodes
+     * {@code ObjectMapper.readTree} makes with its defaults: int, long or big integer nodes by size,
+     * doubles for fractions.
+     */
+    static JsonNode read(JsonParser parser, JsonToken token) throws IOException {
+        return switch (token) {
+            case START_OBJECT -> {
+                ObjectNode object = NODES.objectNode();
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    object.set(name, read(parser, parser.nextToken()));
+                }
+                yield object;
+            }
+            case START_ARRAY -> {
+                ArrayNode array = NODES.arrayNode();
+                for (JsonToken t = parser.nextToken(); t != JsonToken.END_ARRAY; t = parser.nextToken()) array.add(read(parser, t));
+                yield array;
+            }
+            case VALUE_STRING -> NODES.textNode(parser.getText());
+            case VALUE_NUMBER_INT -> switch (parser.getNumberType()) {
+                case INT -> NODES.numberNode(parser.getIntValue());
+                case LONG -> NODES.numberNode(parser.getLongValue());
+                default -> NODES.numberNode(parser.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> NODES.numberNode(parser.getDoubleValue());
+            case VALUE_TRUE -> NODES.booleanNode(true);
+            case VALUE_FALSE -> NODES.booleanNode(false);
+            case VALUE_NULL -> NODES.nullNode();
+            // The parser only hands out the tokens above where a value starts.
+            default -> throw new IllegalStateException("no JSON value starts at " + token);
+        };
+    }
+
+    /** {@code tree} as compact JSON, the text of {@code JsonNode.toString()}. */
+    static String write(JsonNode tree) {
+        return write(tree, false);
+    }
+
+    /** {@code tree} as JSON, indented as Jackson's default pretty printer indents when {@code pretty}. */
+    static String write(JsonNode tree, boolean pretty) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator generator = JSON.createGenerator(out)) {
+            if (pretty) generator.setPrettyPrinter(new DefaultPrettyPrinter());
+            write(generator, tree);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to a string", e);
+        }
+        return out.toString();
+    }
+
+    private static void write(JsonGenerator generator, JsonNode value) throws IOException {
+        switch (value.getNodeType()) {
+            case OBJECT -> {
+                generator.writeStartObject();
+                for (Map.Entry<String, JsonNode> property : value.properties()) {
+                    generator.writeFieldName(property.getKey());
+                    write(generator, property.getValue());
+                }
+                generator.writeEndObject();
+            }
+            case ARRAY -> {
+                generator.writeStartArray();
+                for (JsonNode element : value) write(generator, element);
+                generator.writeEndArray();
+            }
+            case STRING -> generator.writeString(value.textValue());
+            case BOOLEAN -> generator.writeBoolean(value.booleanValue());
+            case NUMBER -> {
+                if (value.isInt()) generator.writeNumber(value.intValue());
+                else if (value.isLong()) generator.writeNumber(value.longValue());
+                else if (value.isBigInteger()) generator.writeNumber(value.bigIntegerValue());
+                else if (value.isBigDecimal()) generator.writeNumber(value.decimalValue());
+                else generator.writeNumber(value.doubleValue());
+            }
+            case NULL -> generator.writeNull();
+            // Binary, POJO and missing nodes: none of these trees (read above, or built by the config classes) holds one.
+            default -> throw new IllegalArgumentException("not a JSON value: " + value.getNodeType());
+        }
     }
 
     /** The top-level object of {@code json}. */
@@ -204,7 +302,7 @@ final class JsonFields {
     /** The object as compact JSON. */
     @Override
     public String toString() {
-        return node.toString();
+        return write(node);
     }
 
     /** Case-insensitive Levenshtein distance; only called on short strings. */
@@ -241,12 +339,12 @@ final class JsonFields {
 
     /** A JSON value as it would appear in the file, cut short so a message stays one readable line. */
     static String show(JsonNode v) {
-        return cut(v.toString());
+        return cut(write(v));
     }
 
     /** A string quoted as JSON, cut short. */
     static String show(String s) {
-        return cut(MAPPER.getNodeFactory().textNode(s).toString());
+        return cut(write(NODES.textNode(s)));
     }
 
     private static String cut(String s) {

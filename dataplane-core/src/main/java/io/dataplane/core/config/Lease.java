@@ -61,12 +61,12 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
 
     /** A vxlan lease. */
     public static Lease vxlan(Ipv4Prefix subnet, int publicIp, VxlanLeaseData data) {
-        return new Lease(subnet, publicIp, BackendType.VXLAN, data.toJson().toString());
+        return new Lease(subnet, publicIp, BackendType.VXLAN, JsonFields.write(data.toJson()));
     }
 
     /** A wireguard lease. */
     public static Lease wireguard(Ipv4Prefix subnet, int publicIp, WireguardLeaseData data) {
-        return new Lease(subnet, publicIp, BackendType.WIREGUARD, data.toJson().toString());
+        return new Lease(subnet, publicIp, BackendType.WIREGUARD, JsonFields.write(data.toJson()));
     }
 
     /** A lease of a backend that carries no data (udp, ipip, host-gw). */
@@ -96,11 +96,11 @@ public record Lease(Ipv4Prefix subnet, int publicIp, BackendType backendType, St
 
     /** The lease as one line of JSON, the form {@link #parse} and flannel read. */
     public String toJson() {
-        ObjectNode o = JsonFields.MAPPER.createObjectNode();
+        ObjectNode o = JsonFields.NODES.objectNode();
         o.put("Subnet", subnet.toString());
         o.put("PublicIP", Ipv4Address.toString(publicIp));
         o.put("BackendType", backendType.flannelName());
-        String json = o.toString();
+        String json = JsonFields.write(o);
         // BackendData is already compact JSON text: splice it in rather than parse it again.
         return backendData == null ? json : json.substring(0, json.length() - 1) + ",\"BackendData\":" + backendData + "}";
     }

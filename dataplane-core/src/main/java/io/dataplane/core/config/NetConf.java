@@ -1,6 +1,5 @@
 package io.dataplane.core.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
@@ -138,17 +137,13 @@ public record NetConf(Ipv4Prefix network, int subnetLen, Ipv4Prefix subnetMin, I
 
     /** This configuration as a net-conf.json that flanneld and {@link #parse} read back to an equal value. */
     public String toJson() {
-        ObjectNode o = JsonFields.MAPPER.createObjectNode();
+        ObjectNode o = JsonFields.NODES.objectNode();
         o.put("Network", network.toString());
         o.put("SubnetLen", subnetLen);
         o.put("SubnetMin", Ipv4Address.toString(subnetMin.address()));
         o.put("SubnetMax", Ipv4Address.toString(subnetMax.address()));
         o.set("Backend", backend.toJson());
-        try {
-            return JsonFields.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a tree of strings and numbers always serializes", e);
-        }
+        return JsonFields.write(o, true) + "\n";
     }
 
     private static NetConf withDefaults(String source, Ipv4Prefix network, int subnetLen, int min, int max, BackendConf backend) {

@@ -50,7 +50,7 @@ public record VxlanLeaseData(int vni, MacAddress vtepMac) {
     }
 
     ObjectNode toJson() {
-        ObjectNode o = JsonFields.MAPPER.createObjectNode();
+        ObjectNode o = JsonFields.NODES.objectNode();
         o.put("VNI", vni);
         o.put("VtepMAC", vtepMac.toString());
         return o;

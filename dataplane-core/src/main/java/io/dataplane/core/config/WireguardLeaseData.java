@@ -41,7 +41,7 @@ public record WireguardLeaseData(String publicKey, int port) {
     }
 
     ObjectNode toJson() {
-        ObjectNode o = JsonFields.MAPPER.createObjectNode();
+        ObjectNode o = JsonFields.NODES.objectNode();
         o.put("PublicKey", publicKey);
         if (port != 0) o.put("Port", port);
         return o;
