@@ -1,14 +1,11 @@
 package io.dataplane.wireguard;
 
 import io.dataplane.core.buffer.PacketBuffer;
-import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
 import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.security.SecureRandom;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Transport data in place in a {@link PacketBuffer}: sealing prepends the 16-byte header into the
@@ -24,13 +21,6 @@ import java.util.concurrent.atomic.AtomicReference;
  * scalar cipher's few blocks. Short messages that come in a burst (within {@link #BURST_NANOS} of
  * the thread's previous one), as a flood of small datagrams does, take the lanes, which are faster
  * there. Long messages always take them.
- *
- * <p>That scalar path is what a ping meets, and little else runs it: TCP goes through trains and a
- * flood of small datagrams through the lanes, so on a node that has carried traffic for seconds the
- * first pings still find it in the interpreter or the first compiler tiers. {@link
- * #warmUpLoneMessages} seals and opens lone short messages on a thread of its own at start, so that
- * the optimising compiler has compiled the scalar path, with the codec's calls into it, before the
- * first ping.
  */
 final class TransportCodec {
     /** Payloads from this many bytes on take the vector cipher even on their own (where the cipher has it). */
@@ -39,14 +29,6 @@ final class TransportCodec {
     static final long BURST_NANOS = 100_000;
     /** Per thread: when it last sealed or opened a short message. */
     private static final ThreadLocal<long[]> LAST_SHORT = ThreadLocal.withInitial(() -> new long[1]);
-    /** Lone short messages the warm-up seals and opens: past the optimising compiler's thresholds for every method on the way. */
-    static final int WARM_UP_MESSAGES = 40_000;
-    /** The warm-up's payloads: a keepalive, then every padded length a short message can have. */
-    private static final int WARM_UP_LENGTHS = LANES_ALONE_FROM / MessageType.PADDING_MULTIPLE;
-    /** The thread {@link #warmUpLoneMessages} started in this JVM. */
-    private static final AtomicReference<Thread> LONE_WARM_UP = new AtomicReference<>();
-    /** The warm-up's MTU (WireGuard's usual): padding never reaches it at these lengths. */
-    private static final int WARM_UP_MTU = 1420;
 
     private TransportCodec() {}
 
@@ -59,59 +41,6 @@ final class TransportCodec {
         long previous = last[0];
         last[0] = now;
         return now - previous < BURST_NANOS;
-    }
-
-    /**
-     * Starts, once per JVM, a daemon thread that seals and opens {@link #WARM_UP_MESSAGES} lone
-     * short messages under {@code cipher} ({@link #sealAndOpenLoneMessages}; the scalar path, see the
-     * class comment). Returns at once; does nothing when a warm-up already started in this JVM or
-     * {@code cipher} seals short messages with the JDK's cipher (which the JDK compiles).
-     */
-    static void warmUpLoneMessages(TransportCipher cipher) {
-        if (cipher.jdkFrom() == 0 || LONE_WARM_UP.get() != null) return;
-        Thread t = Thread.ofPlatform().name("wireguard-lone-message-warmup").daemon()
-                .unstarted(() -> sealAndOpenLoneMessages(cipher, WARM_UP_MESSAGES));
-        if (LONE_WARM_UP.compareAndSet(null, t)) t.start();
-    }
-
-    /** The thread {@link #warmUpLoneMessages} started in this JVM, or null before. */
-    static Thread loneWarmUp() {
-        return LONE_WARM_UP.get();
-    }
-
-    /**
-     * Seals and opens {@code messages} short messages under {@code cipher}, each as a lone one (a
-     * keepalive and every padded length below {@link #LANES_ALONE_FROM}, in turn), with a throwaway
-     * random key, in a one-buffer pool of its own: nothing of a peer's, no session, no counter of a
-     * device, no buffer of a node's pool, nothing sent. Returns how many opened; stops at the first
-     * that does not, with a warning.
-     */
-    static int sealAndOpenLoneMessages(TransportCipher cipher, int messages) {
-        byte[] key = new byte[ChaCha20Poly1305.KEY_LEN];
-        new SecureRandom().nextBytes(key);
-        // The same key both ways: what this thread seals, it opens.
-        Keypair kp = new Keypair(null, key, key, cipher, true, 0, 0, 0);
-        long[] last = LAST_SHORT.get();
-        try (PacketPool pool = new PacketPool(1, PacketPool.DEFAULT_BUFFER_SIZE, PacketPool.DEFAULT_HEADROOM)) {
-            PacketBuffer p = pool.acquire();
-            try {
-                for (int i = 0; i < messages; i++) {
-                    int len = (i % WARM_UP_LENGTHS) * MessageType.PADDING_MULTIPLE;
-                    p.setData(PacketPool.DEFAULT_HEADROOM, len);
-                    last[0] = 0; // each one on its own, however close behind the last
-                    seal(kp, i, p, WARM_UP_MTU);
-                    last[0] = 0;
-                    if (open(kp, i, p) >= 0) {
-                        System.getLogger(TransportCodec.class.getName()).log(System.Logger.Level.WARNING,
-                                "WireGuard warm-up: a message it sealed did not open (len=" + len + "); warm-up stopped");
-                        return i;
-                    }
-                }
-                return messages;
-            } finally {
-                p.release();
-            }
-        }
     }
 
     /** Payload length after padding: up to a multiple of 16, but not past the MTU (as wireguard-go). */

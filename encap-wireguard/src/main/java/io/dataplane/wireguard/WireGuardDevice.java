@@ -101,7 +101,6 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
         this.peersById = new AtomicReferenceArray<>(config.maxPeers());
         this.handshakes = new HandshakeReceiver(this);
         if (config.transportCipher().vector()) VectorChaCha20Poly1305.warmUp();
-        TransportCodec.warmUpLoneMessages(config.transportCipher());
     }
 
     // --- control plane --------------------------------------------------------------------
