@@ -37,7 +37,7 @@
 #                                                   #   vxlan-syscall udp-syscall vxlan-q2 udp-q2)
 #   STREAMS=4 ...                                   # parallel flows of the TCP and 64-byte UDP measurements
 #   SKIP_BUILD=1 ...                                # reuse the jars as they are
-#   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way
+#   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way, then a flood ping
 #   RAMP=8 ...                                      # seconds of the TCP run from start (0: none)
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
 #   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
@@ -346,6 +346,11 @@ warmup() {
   sleep 0.3
   b "$work/udp_flood" send "$dst" "$src" 5201 "$WARMUP" 64 >/dev/null
   wait "$rcv" 2>/dev/null || true
+  # And lone packets, as pings come: TCP with offload goes through super-packets and trains, the
+  # floods through batches and runs, so neither runs the one-packet path of each hop (a TUN read
+  # of one packet, one datagram sent, one received, one TUN write) that a ping takes. A flood ping
+  # (the next one when the answer is back) runs it some thousands of times.
+  a ping -n -q -f -w "$WARMUP" -I "$src" "$dst" >/dev/null 2>&1 || true
 }
 
 # Ping RTT percentiles in ms and the node JVMs' CPU meanwhile (% of a core): "p50 p99 cpu".
