@@ -8,10 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.dataplane.control.etcd.testing.EtcdProcess;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +64,13 @@ class PeerRestartIT {
      * an earlier run names the testbed's subnet 10.244.i.0/24, so it takes that one (as flanneld
      * takes subnet.env's subnet again) and the testbed's pod address 10.244.i.1 is in it.
      */
+    /** Vert.x's file caches in /tmp, the nodes' {@code java.io.tmpdir}. */
+    private static Set<Path> vertxCaches() throws IOException {
+        try (Stream<Path> dirs = Files.list(Path.of("/tmp"))) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("vertx-cache-")).collect(Collectors.toSet());
+        }
+    }
+
     /** {@code ./dataplane show} of node {@code i}, for a failure's message. */
     private String show(int i) throws Exception {
         Tool show = Cli.run(Cli.dataplane("show", "--state-dir", tmp.resolve("n" + i).resolve("state").toString()), Duration.ofSeconds(30));
@@ -84,10 +97,15 @@ class PeerRestartIT {
         etcd.etcdctl("put", PREFIX + "/config", "{\"Network\": \"" + Testbed.NETWORK + "\", \"Backend\": {\"Type\": \"" + backend + "\"}}");
         Testbed.Host a = bed.host(1);
         Testbed.Host b = bed.host(2);
+        Set<Path> cachesBefore = vertxCaches();
         Tool survivor = node(1);
         Tool peer = node(2);
         awaitLine(survivor, "peers: added " + b.subnet() + " at " + b.addressText(), START);
         awaitLine(peer, "peers: added " + a.subnet() + " at " + a.addressText(), START);
+        // What the SIGKILL below would leave behind: Vert.x's file cache, made at start, removed by a shutdown hook.
+        List<Path> cachesMade = vertxCaches().stream().filter(p -> !cachesBefore.contains(p)).sorted().toList();
+        for (Path c : cachesMade) Files.walk(c).sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        assertEquals(List.of(), cachesMade, "directories the etcd client's Vert.x made in /tmp while the nodes started");
         String key = PREFIX + "/subnets/10.244.2.0-24";
         String leaseBefore = etcd.etcdctl("get", key, "--print-value-only").strip();
         Path stateOfPeer = tmp.resolve("n2/state/" + stateFile);

@@ -52,7 +52,19 @@ public final class Dataplane implements Runnable {
 
     /** Runs the command line and exits with its code. */
     public static void main(String[] args) {
+        noVertxFileCache();
         System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * etcd's client runs on Vert.x, which by default makes a {@code vertx-cache-<uuid>} directory
+     * in {@code java.io.tmpdir} for class-path files it may serve, and removes it in a shutdown
+     * hook: a node killed with SIGKILL (a supervisor, the OOM killer) leaves one behind at each
+     * start. A node serves no files, so Vert.x resolves none from the class path and makes no
+     * directory. A value given on the command line ({@code -Dvertx.disableFileCPResolving}) stays.
+     */
+    private static void noVertxFileCache() {
+        if (System.getProperty("vertx.disableFileCPResolving") == null) System.setProperty("vertx.disableFileCPResolving", "true");
     }
 
     /** Runs the command line with these streams and returns its exit code (for tests, and {@link #main}). */
