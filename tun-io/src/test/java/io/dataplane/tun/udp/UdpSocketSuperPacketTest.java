@@ -113,13 +113,7 @@ class UdpSocketSuperPacketTest {
     private void sendAndExpect(PacketBuffer... batch) throws Exception {
         List<byte[]> expected = new ArrayList<>();
         for (PacketBuffer p : batch) expected.addAll(datagramsOf(p));
-        int sent;
-        try {
-            sent = sender.send(batch, batch.length, false);
-        } finally {
-            for (PacketBuffer p : batch) p.release();
-        }
-        assertEquals(batch.length, sent, "packets the socket says the kernel took");
+        assertEquals(batch.length, sendAndRelease(batch), "packets the socket says the kernel took");
         List<byte[]> got = receive(expected.size());
         for (int i = 0; i < expected.size(); i++) {
             assertArrayEquals(expected.get(i), got.get(i), "datagram " + i + " of " + expected.size());
@@ -127,6 +121,15 @@ class UdpSocketSuperPacketTest {
         Thread.sleep(20);
         assertEquals(expected.size(), got.size() + receive(0).size(), "more datagrams than segments and plain packets");
         assertEquals(0, receiver.truncated(), "a datagram larger than a receive buffer (an unsegmented GSO message?)");
+    }
+
+    /** Sends {@code batch} in one call and releases its buffers, also when the send throws; returns what the send returned. */
+    private int sendAndRelease(PacketBuffer[] batch) throws Exception {
+        try {
+            return sender.send(batch, batch.length, false);
+        } finally {
+            for (PacketBuffer p : batch) p.release();
+        }
     }
 
     /** Receives until {@code count} datagrams are in (5 s at most, never blocking), then whatever else is waiting. */
@@ -230,11 +233,7 @@ class UdpSocketSuperPacketTest {
             PacketBuffer[] batch = {plain(64, 1), plain(64, 2), plain(64, 3).setPeer(LOOPBACK, other.localPort()), plain(64, 4), plain(64, 5)};
             List<byte[]> expected = List.of(batch[0].toByteArray(), batch[1].toByteArray(), batch[3].toByteArray(), batch[4].toByteArray());
             byte[] toOther = batch[2].toByteArray();
-            try {
-                assertEquals(5, sender.send(batch, batch.length, false));
-            } finally {
-                for (PacketBuffer p : batch) p.release();
-            }
+            assertEquals(5, sendAndRelease(batch));
             List<byte[]> got = receive(4);
             assertEquals(4, got.size());
             for (int i = 0; i < 4; i++) assertArrayEquals(expected.get(i), got.get(i), "datagram " + i);
@@ -342,11 +341,7 @@ class UdpSocketSuperPacketTest {
         receivingInto = trainPool;
         PacketBuffer[] batch = {plain(1001, 1), plain(1000, 2), superPacket(20 + 32 + 3 * 1000, 1000, VXLAN_PREFIX, 11)};
         byte[] kept = batch[1].toByteArray();
-        try {
-            assertEquals(3, sender.send(batch, batch.length, false));
-        } finally {
-            for (PacketBuffer p : batch) p.release();
-        }
+        assertEquals(3, sendAndRelease(batch));
         List<byte[]> got = receive(1);
         Thread.sleep(20);
         got.addAll(receive(0));
