@@ -159,7 +159,10 @@ class RawIpSocketTransportTest {
         for (int i = 0; i < 2; i++) marks.add((int) next()[40]);
         assertEquals(Set.of(1, 4), marks);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (a.counters().dropped(DropReason.SEND_FAILED) < 2 && System.nanoTime() < deadline) Thread.sleep(10);
+        // The send thread counts a batch's refused datagrams, then releases the batch's buffers: wait for both.
+        while ((a.counters().dropped(DropReason.SEND_FAILED) < 2 || poolA.outstanding() != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertEquals(2, a.counters().dropped(DropReason.SEND_FAILED));
         assertEquals(0, poolA.outstanding(), "sent and refused buffers are back in the pool");
     }
