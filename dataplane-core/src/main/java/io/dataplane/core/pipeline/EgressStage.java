@@ -45,6 +45,11 @@ import java.util.Arrays;
  * peers' time of the last packet.
  */
 final class EgressStage {
+    /**
+     * Most segments {@link #fitPath} cuts a super-packet into: as many as the TUN hands over at most
+     * (its {@code gso_max_segs} with WireGuard, whose train has room for that many).
+     */
+    static final int MAX_CUT_SEGMENTS = 64;
     private final Transport transport;
     private final Encapsulation encap;
     private final RouteTable routes;
@@ -144,8 +149,9 @@ final class EgressStage {
 
     /**
      * A packet longer than {@code limit}, the longest inner packet one datagram carries: a
-     * super-packet gets a segment size that fits; a lone packet with DF becomes ICMP fragmentation
-     * needed (REPLY) or is dropped; one without DF goes on. FORWARD, REPLY or a drop reason.
+     * super-packet gets a segment size that fits (at most {@link #MAX_CUT_SEGMENTS} segments, else
+     * it is taken as a lone packet); a lone packet with DF becomes ICMP fragmentation needed (REPLY)
+     * or is dropped; one without DF goes on. FORWARD, REPLY or a drop reason.
      */
     private int fitPath(PacketBuffer p, int limit) {
         Ipv4Header h = ip.wrap(p.segment(), p.offset());
@@ -156,8 +162,12 @@ final class EgressStage {
             if (h.protocol() != Ipv4Header.PROTO_TCP || p.length() < ihl + TcpHeader.HEADER_LEN) return Encapsulation.FORWARD; // not cut anyway
             int thl = (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, p.offset() + ihl + TcpHeader.DATA_OFFSET)) >>> 4) * 4;
             int fits = limit - ihl - thl;
-            if (fits > 0 && p.gsoSize() > fits) p.setGsoSize(fits);
-            return Encapsulation.FORWARD;
+            if (fits <= 0 || p.gsoSize() <= fits) return Encapsulation.FORWARD;
+            if ((p.length() - ihl - thl + fits - 1) / fits <= MAX_CUT_SEGMENTS) {
+                p.setGsoSize(fits);
+                return Encapsulation.FORWARD;
+            }
+            // More segments than a super-packet may have: with DF, the sender hears of the MTU as for a lone packet.
         }
         if (!h.dontFragment()) return Encapsulation.FORWARD;
         if (!icmpErrors.deservesAnError(p)) return DropReason.FRAGMENTATION_NEEDED.ordinal();
