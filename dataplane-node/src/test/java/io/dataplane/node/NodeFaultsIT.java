@@ -313,14 +313,15 @@ class NodeFaultsIT {
         assertTrue(after.get(after.size() - 1) > 0 && after.get(after.size() - 2) > 0, "the stream stopped after the change: " + after);
 
         // As through the kernel's VXLAN: a ping with DF too long for the link is answered with the
-        // MTU that fits, the sender's route keeps it, and a ping of that length gets through.
+        // MTU that fits, the sender's route keeps it, and a ping of that length gets through (one
+        // reply of three is enough: a loaded machine may hold one beyond ping's wait).
         int fits = 1400 - overhead;
         String big = pingWithDf(a, b, 1400);
         assertTrue(big.contains("mtu = " + fits) || big.contains("mtu=" + fits), "no fragmentation needed with mtu " + fits + ":\n" + big);
         String route = Hosts.run("ip", "-n", a.name(), "route", "get", b.podText(), "from", a.podText());
         assertContains(route, "mtu " + fits);
         String fitting = pingWithDf(a, b, fits);
-        assertTrue(fitting.contains(" 0% packet loss"), fitting);
+        assertTrue(fitting.contains((fits - 20) + " bytes from " + b.podText()), fitting);
         List<String> drops = stop(nodes);
         assertTrue(drops.get(0).contains("fragmentation_needed"), "A answered the 1400-byte ping: " + drops.get(0));
         report(String.format(Locale.ROOT, "underlay MTU 1500 -> 1400 under a TCP stream, TUN MTU configured (%s, Backend.MTU 1500: TUN %d"
@@ -330,10 +331,10 @@ class NodeFaultsIT {
 
     /**
      * Three pings of {@code length} bytes with DF from {@code from}'s pod to {@code to}'s, 200 ms
-     * apart; their output, answered or not.
+     * apart, each waited for 2 s; their output, answered or not.
      */
     private static String pingWithDf(Testbed.Host from, Testbed.Host to, int length) throws Exception {
-        return Hosts.runAnyway(from.exec("ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "-M", "do", "-s", Integer.toString(length - 28),
+        return Hosts.runAnyway(from.exec("ping", "-n", "-c", "3", "-i", "0.2", "-W", "2", "-M", "do", "-s", Integer.toString(length - 28),
                 "-I", from.podText(), to.podText())).output();
     }
 
