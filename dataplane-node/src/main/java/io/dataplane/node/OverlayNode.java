@@ -90,9 +90,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>MTU.</b> Unless {@code Backend.MTU} or the config fixes it, the TUN's MTU follows the
  * underlay interface's MTU while the node runs ({@link #tunMtu()}): a lowered underlay MTU lowers
- * the TUN's within a quarter of a second, so the kernel answers pod packets that no
+ * the TUN's within a second ({@link UnderlayMtuWatch}), so the kernel answers pod packets that no
  * longer fit with ICMP fragmentation-needed and TCP adapts; it rises again as far as the MTU the
- * node started with, which its packet buffers were made for.
+ * node started with, which its packet buffers were made for. Either way the packet path hears of
+ * the underlay's MTU ({@code Pipeline.underlayMtu}): it cuts super-packets to fit and answers a
+ * packet with DF that does not fit with ICMP fragmentation needed itself, as the kernel's VXLAN
+ * does, which is what pods see under a configured MTU above the link's; and a datagram sent before
+ * it heard is fragmented by the kernel rather than lost.
  *
  * <p><b>Kernel routes</b> the backend added (host-gw's, DirectRouting's) are written again every
  * {@link #ROUTE_CHECK_INTERVAL} on a thread of their own, "dp-routecheck", as flanneld's
@@ -118,7 +122,7 @@ public final class OverlayNode implements AutoCloseable {
     private final List<QueuePath> queues; // every queue's packet path; empty for host-gw
     private final Route tunRoute;
     private final boolean addedAddress;
-    private volatile UnderlayMtuWatch mtuWatch; // null when the MTU is configured, and for host-gw
+    private volatile UnderlayMtuWatch mtuWatch; // null for host-gw; with a configured MTU it tracks the underlay's for the packet path
     private boolean closed;
     private final Object routeCheckLock = new Object();
     private boolean routeCheckStopped; // guarded by routeCheckLock
@@ -248,9 +252,10 @@ public final class OverlayNode implements AutoCloseable {
             }
             OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, List.copyOf(queues), backend, route, addedAddress);
             if (backendConf.directRouting()) node.startRouteCheck();
-            if (backendConf.mtu() == 0 && config.tunMtu() == 0) {
-                node.mtuWatch = UnderlayMtuWatch.start(netlink, underlay.link(), tunName, provider.overhead(), tunMtu);
-            }
+            node.setUnderlayMtu(underlay.link().mtu());
+            node.mtuWatch = backendConf.mtu() == 0 && config.tunMtu() == 0
+                    ? UnderlayMtuWatch.start(netlink, underlay.link(), tunName, provider.overhead(), tunMtu, node::setUnderlayMtu)
+                    : UnderlayMtuWatch.track(netlink, underlay.link(), node::setUnderlayMtu);
             LOG.log(Level.INFO, () -> "started " + node);
             return node;
         } catch (IOException | RuntimeException | Error e) {
@@ -501,13 +506,18 @@ public final class OverlayNode implements AutoCloseable {
      */
     public int tunMtu() {
         UnderlayMtuWatch watch = mtuWatch;
-        return watch != null ? watch.tunMtu() : tunMtu;
+        return watch != null && watch.followsTun() ? watch.tunMtu() : tunMtu;
     }
 
     /** The underlay MTU the TUN's MTU is derived from. */
     public int underlayMtu() {
         UnderlayMtuWatch watch = mtuWatch;
-        return watch != null ? watch.underlayMtu() : underlayMtu;
+        return watch != null && watch.followsTun() ? watch.underlayMtu() : underlayMtu;
+    }
+
+    // The underlay interface's MTU, for every queue's packet path (Pipeline.underlayMtu).
+    private void setUnderlayMtu(int mtu) {
+        for (QueuePath q : queues) q.pipeline().underlayMtu(mtu);
     }
 
     /** The name of the interface that holds the public IP. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * Keeps the TUN's MTU at the underlay's MTU minus the backend's overhead while the node runs: the
@@ -25,8 +26,13 @@ import java.util.concurrent.TimeUnit;
  * buffers were sized for that one. Above it the TUN keeps the MTU that fits, and one warning says
  * that a restart takes the larger MTU; so does an MTU that leaves no room for the overhead.
  * Only for a node whose MTU comes from the underlay: a {@code Backend.MTU} or a fixed TUN MTU
- * stays as configured. An interface that is gone or a TUN that is gone is no error here: the
- * packet path reports its own end.
+ * stays as configured ({@link #track}). An interface that is gone or a TUN that is gone is no
+ * error here: the packet path reports its own end.
+ *
+ * <p>Every MTU read that differs from the one before also goes to the packet path ({@code
+ * pathMtu}, the pipelines' {@code underlayMtu}) before the TUN follows, so that what no longer
+ * fits one datagram is cut smaller or answered with ICMP fragmentation needed at once, and what
+ * fits again is not answered any more; under a configured MTU that is all the watch does.
  */
 final class UnderlayMtuWatch implements AutoCloseable {
     private static final Logger LOG = System.getLogger(UnderlayMtuWatch.class.getName());
@@ -41,12 +47,16 @@ final class UnderlayMtuWatch implements AutoCloseable {
     private final int maxUnderlayMtu;
     private volatile int underlayMtu;
     private volatile int tunMtu;
+    private final IntConsumer pathMtu;
+    private int linkMtu; // the underlay MTU last read; watch thread only
     private int refused; // the underlay MTU last warned about; watch thread only
     private final ScheduledExecutorService executor =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("dp-mtuwatch").daemon().factory());
 
-    private UnderlayMtuWatch(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu) {
+    private UnderlayMtuWatch(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu, IntConsumer pathMtu) {
         this.netlink = netlink;
+        this.pathMtu = pathMtu;
+        this.linkMtu = underlay.mtu();
         this.underlayIndex = underlay.index();
         this.underlayName = underlay.name();
         this.tunName = tunName;
@@ -56,11 +66,27 @@ final class UnderlayMtuWatch implements AutoCloseable {
         this.tunMtu = tunMtu;
     }
 
-    /** Starts watching {@code underlay} (as found at start) for the TUN {@code tunName} of MTU {@code tunMtu}. */
-    static UnderlayMtuWatch start(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu) {
-        UnderlayMtuWatch watch = new UnderlayMtuWatch(netlink, underlay, tunName, overhead, tunMtu);
+    /**
+     * Starts watching {@code underlay} (as found at start) for the TUN {@code tunName} of MTU {@code
+     * tunMtu}, telling {@code pathMtu} of every change.
+     */
+    static UnderlayMtuWatch start(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu, IntConsumer pathMtu) {
+        return schedule(new UnderlayMtuWatch(netlink, underlay, tunName, overhead, tunMtu, pathMtu));
+    }
+
+    /** Starts watching {@code underlay} (as found at start) for {@code pathMtu} only: the TUN keeps its configured MTU. */
+    static UnderlayMtuWatch track(Netlink netlink, Link underlay, IntConsumer pathMtu) {
+        return schedule(new UnderlayMtuWatch(netlink, underlay, null, 0, 0, pathMtu));
+    }
+
+    private static UnderlayMtuWatch schedule(UnderlayMtuWatch watch) {
         watch.executor.scheduleWithFixedDelay(watch::read, INTERVAL.toNanos(), INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
         return watch;
+    }
+
+    /** True if the TUN's MTU follows the underlay's ({@link #start}), false if only the packet path hears of it ({@link #track}). */
+    boolean followsTun() {
+        return tunName != null;
     }
 
     /** The TUN's MTU as last set. */
@@ -85,7 +111,12 @@ final class UnderlayMtuWatch implements AutoCloseable {
     }
 
     private void check(int mtu) throws IOException {
-        if (mtu == underlayMtu || mtu == 0) return;
+        if (mtu == 0) return;
+        if (mtu != linkMtu) {
+            linkMtu = mtu;
+            pathMtu.accept(mtu);
+        }
+        if (tunName == null || mtu == underlayMtu) return;
         int usable = Math.min(mtu, maxUnderlayMtu);
         int wanted = usable - overhead;
         if (wanted < BackendConf.MIN_IPV4_MTU) {

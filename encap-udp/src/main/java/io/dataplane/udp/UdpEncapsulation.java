@@ -6,10 +6,9 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.AddressSet;
 import io.dataplane.core.table.PeerEntries;
 import io.dataplane.core.table.PeerEntry;
+import io.dataplane.core.wire.IcmpErrorWriter;
 import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Header;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.function.LongSupplier;
 
 /**
@@ -31,7 +30,7 @@ import java.util.function.LongSupplier;
  * ICMP destination unreachable, code 0 (net unreachable), to the packet's source, written back
  * into the TUN. Its source is {@link UdpTunnelConfig#icmpSource()}, an overlay address no node owns,
  * where flannel's proxy uses the TUN's own address: the kernel drops a packet that comes in on the
- * TUN from one of its own addresses as a martian, so the pod never saw flannel's error. {@link #noRoute} builds it in place: 28 bytes of new IPv4 and
+ * TUN from one of its own addresses as a martian, so the pod never saw flannel's error. {@link #noRoute} builds it in place ({@link IcmpErrorWriter}): 28 bytes of new IPv4 and
  * ICMP header in the headroom in front of the offending packet, whose header and first 8 bytes of
  * payload stay where they are as the quoted datagram (RFC 792); lengths and both checksums are
  * filled in, {@code REPLY}. Never for (each dropped as {@code NO_ROUTE}):
@@ -63,11 +62,7 @@ import java.util.function.LongSupplier;
  */
 public final class UdpEncapsulation implements Encapsulation {
     /** Bytes of IPv4 and ICMP header that {@link #noRoute} puts in front of the offending packet. */
-    public static final int ICMP_ERROR_HEADROOM = Ipv4Header.HEADER_LEN + Icmpv4Header.HEADER_LEN;
-    /** How much of the offending packet's payload an ICMP error quotes after its header (RFC 792). */
-    static final int QUOTED_PAYLOAD = 8;
-    /** TTL of the ICMP errors we write into the TUN. */
-    static final int ICMP_TTL = 64;
+    public static final int ICMP_ERROR_HEADROOM = IcmpErrorWriter.HEADROOM;
 
     private final UdpTunnelConfig config;
     private final AddressSet peers;
@@ -80,8 +75,7 @@ public final class UdpEncapsulation implements Encapsulation {
     private final boolean acceptUnknownPeers;
     // The egress thread's views (encap, noRoute).
     private final Ipv4Header egressIp = new Ipv4Header();
-    private final Ipv4Header errorIp = new Ipv4Header();
-    private final Icmpv4Header errorIcmp = new Icmpv4Header();
+    private final IcmpErrorWriter icmpErrors = new IcmpErrorWriter();
     // The receive thread's view (decap).
     private final Ipv4Header ingressIp = new Ipv4Header();
     // Written by the egress thread only.
@@ -169,57 +163,15 @@ public final class UdpEncapsulation implements Encapsulation {
      */
     @Override
     public int noRoute(PacketBuffer packet) {
-        MemorySegment s = packet.segment();
-        int o = packet.offset();
-        Ipv4Header ip = egressIp.wrap(s, o);
-        if (!deservesAnError(ip, s)) return DropReason.NO_ROUTE.ordinal();
-        if (o < ICMP_ERROR_HEADROOM) return DropReason.NO_ROOM.ordinal();
+        if (!icmpErrors.deservesAnError(packet)) return DropReason.NO_ROUTE.ordinal();
+        if (packet.offset() < ICMP_ERROR_HEADROOM) return DropReason.NO_ROOM.ordinal();
         if (!icmpBucket.tryTake(nanoClock.getAsLong())) {
             unreachablesLimited = unreachablesLimited + 1;
             return DropReason.NO_ROUTE.ordinal();
         }
-        int quoted = Math.min(ip.totalLength(), ip.headerLength() + QUOTED_PAYLOAD);
-        int offender = ip.srcAddr();
-        packet.setData(o - ICMP_ERROR_HEADROOM, ICMP_ERROR_HEADROOM + quoted);
-        int icmpLength = Icmpv4Header.HEADER_LEN + quoted;
-        errorIcmp.wrap(s, o - Icmpv4Header.HEADER_LEN)
-                .setType(Icmpv4Header.TYPE_DEST_UNREACHABLE)
-                .setCode(Icmpv4Header.CODE_NET_UNREACHABLE)
-                .setRestOfHeader(0)
-                .fillChecksum(icmpLength);
-        errorIp.wrap(s, o - ICMP_ERROR_HEADROOM)
-                .setVersion4AndIhl(Ipv4Header.HEADER_LEN / 4)
-                .setDscp(0)
-                .setEcn(0)
-                .setTotalLength(Ipv4Header.HEADER_LEN + icmpLength)
-                .setIdentification(0)
-                .setFlagsAndFragmentOffset(0)
-                .setTtl(ICMP_TTL)
-                .setProtocol(Ipv4Header.PROTO_ICMP)
-                .setSrcAddr(icmpSource)
-                .setDstAddr(offender)
-                .fillChecksum();
+        icmpErrors.write(packet, Icmpv4Header.TYPE_DEST_UNREACHABLE, Icmpv4Header.CODE_NET_UNREACHABLE, 0, icmpSource);
         unreachablesSent = unreachablesSent + 1;
         return REPLY;
-    }
-
-    /** Whether an ICMP error about {@code ip} may be sent at all (before the rate limit). */
-    private static boolean deservesAnError(Ipv4Header ip, MemorySegment s) {
-        if (ip.isLaterFragment()) return false;
-        if (!isUnicast(ip.srcAddr())) return false;
-        if ((ip.dstAddr() >>> 28) >= 0xe) return false; // multicast, 240/4, broadcast
-        if (ip.protocol() == Ipv4Header.PROTO_ICMP) {
-            // The type is the first payload byte; a message too short to show it gets no error either.
-            if (ip.payloadLength() < 1) return false;
-            int type = Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, ip.payloadOffset()));
-            return !Icmpv4Header.isErrorType(type);
-        }
-        return true;
-    }
-
-    private static boolean isUnicast(int address) {
-        int first = address >>> 24;
-        return address != 0 && first != 127 && first < 224;
     }
 
     /**

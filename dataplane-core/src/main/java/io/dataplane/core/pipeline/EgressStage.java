@@ -7,8 +7,12 @@ import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.PeerEntry;
 import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.wire.IcmpErrorWriter;
+import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Header;
+import io.dataplane.core.wire.TcpHeader;
 import io.dataplane.core.wire.TcpSegments;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -26,12 +30,26 @@ import java.util.Arrays;
  * and seals the segments in the buffer itself, and the transport sends the resulting train of
  * datagrams as it is.
  *
+ * <p><b>The underlay's MTU</b>, once {@link #underlayMtu set}, bounds what one datagram carries,
+ * as the route's MTU bounds the kernel's tunnels ({@code skb_tunnel_check_pmtu}): a super-packet
+ * whose segments would not fit is cut into smaller ones (the segment size is ours to choose); a
+ * lone packet with DF that would not fit is answered with ICMP fragmentation needed and the inner
+ * MTU that fits, from its destination to its source, written into the TUN ({@code
+ * FRAGMENTATION_NEEDED}, also when it deserves no error); one without DF goes on, and the kernel
+ * fragments the datagram. Until then, and between a change and the next {@link #underlayMtu}, the
+ * transport fragments what is too long.
+ *
  * <p>Where the encapsulation sets the packet's {@link PacketBuffer#peerEntry() peer entry} (it
  * found the peer through its own tables), each packet sent also counts on that peer, and each the
  * transport does not take counts as the peer's drop; the clock is read once per batch, for the
  * peers' time of the last packet.
  */
 final class EgressStage {
+    /**
+     * Most segments {@link #fitPath} cuts a super-packet into: as many as the TUN hands over at most
+     * (its {@code gso_max_segs} with WireGuard, whose train has room for that many).
+     */
+    static final int MAX_CUT_SEGMENTS = 64;
     private final Transport transport;
     private final Encapsulation encap;
     private final RouteTable routes;
@@ -41,6 +59,8 @@ final class EgressStage {
     private final boolean trains; // the encapsulation seals them into trains, which the transport sends
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpSegments segments = new TcpSegments();
+    private final IcmpErrorWriter icmpErrors = new IcmpErrorWriter();
+    private volatile int innerLimit = Integer.MAX_VALUE; // the longest inner packet one datagram carries on the underlay
     private final PacketBuffer[] toSend = new PacketBuffer[Pipeline.MAX_BATCH];
     private final PeerEntry[] toSendPeers = new PeerEntry[Pipeline.MAX_BATCH];
     private volatile long superPacketsSent; // written by this stage's thread only
@@ -65,13 +85,16 @@ final class EgressStage {
     int forward(PacketBuffer[] batch, int n) {
         int sends = 0;
         long now = 0; // read when the first packet counts on a peer
+        int limit = innerLimit;
         for (int i = 0; i < n; i++) {
             PacketBuffer p = batch[i];
             batch[i] = null;
             int innerLength = p.length();
             int innerOffset = p.offset();
-            int verdict = p.gsoSize() == 0 || superPackets ? route(p)
-                    : trains ? routeTrain(p) : DropReason.BAD_SUPER_PACKET.ordinal();
+            int verdict = innerLength > limit ? fitPath(p, limit) : Encapsulation.FORWARD;
+            if (verdict == Encapsulation.FORWARD) {
+                verdict = p.gsoSize() == 0 || superPackets ? route(p) : trains ? routeTrain(p) : DropReason.BAD_SUPER_PACKET.ordinal();
+            }
             if (verdict == Encapsulation.FORWARD && p.gsoSize() != 0 && p.gsoPrefix() != PacketBuffer.TRAIN) {
                 verdict = prepareSuperPacket(p, innerOffset - p.offset());
             }
@@ -114,6 +137,46 @@ final class EgressStage {
         }
         replies.flush();
         return n;
+    }
+
+    /**
+     * Sets the underlay's MTU: from now on an inner packet longer than it minus the encapsulation's
+     * overhead gets {@link #fitPath}; 0 for none known.
+     */
+    void underlayMtu(int mtu) {
+        innerLimit = mtu > encap.overhead() ? mtu - encap.overhead() : Integer.MAX_VALUE;
+    }
+
+    /**
+     * A packet longer than {@code limit}, the longest inner packet one datagram carries: a
+     * super-packet gets a segment size that fits (at most {@link #MAX_CUT_SEGMENTS} segments, else
+     * it is taken as a lone packet); a lone packet with DF becomes ICMP fragmentation needed (REPLY)
+     * or is dropped; one without DF goes on. FORWARD, REPLY or a drop reason.
+     */
+    private int fitPath(PacketBuffer p, int limit) {
+        Ipv4Header h = ip.wrap(p.segment(), p.offset());
+        int bad = h.validate(p.length());
+        if (bad >= 0) return bad;
+        int ihl = h.headerLength();
+        if (p.gsoSize() != 0) {
+            if (h.protocol() != Ipv4Header.PROTO_TCP || p.length() < ihl + TcpHeader.HEADER_LEN) return Encapsulation.FORWARD; // not cut anyway
+            int thl = (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, p.offset() + ihl + TcpHeader.DATA_OFFSET)) >>> 4) * 4;
+            int fits = limit - ihl - thl;
+            if (fits <= 0 || p.gsoSize() <= fits) return Encapsulation.FORWARD;
+            if ((p.length() - ihl - thl + fits - 1) / fits <= MAX_CUT_SEGMENTS) {
+                p.setGsoSize(fits);
+                return Encapsulation.FORWARD;
+            }
+            // More segments than a super-packet may have: with DF, the sender hears of the MTU as for a lone packet.
+        }
+        if (!h.dontFragment()) return Encapsulation.FORWARD;
+        if (!icmpErrors.deservesAnError(p)) return DropReason.FRAGMENTATION_NEEDED.ordinal();
+        int destination = h.dstAddr();
+        if (!icmpErrors.write(p, Icmpv4Header.TYPE_DEST_UNREACHABLE, Icmpv4Header.CODE_FRAGMENTATION_NEEDED, limit, destination)) {
+            return DropReason.NO_ROOM.ordinal();
+        }
+        counters.drop(DropReason.FRAGMENTATION_NEEDED); // the packet's own count; the error goes into the TUN
+        return Encapsulation.REPLY;
     }
 
     /** TCP super-packets handed to the transport whole so far. */

@@ -27,6 +27,9 @@ import java.util.List;
  *   TunnelDevice.read(batch), blocking                      data at the headroom; with TSO a TCP super-packet
  *                                                           of up to 64 KiB comes whole (gsoSize set)
  *   EgressStage.forward(batch), each packet:
+ *     longer than the underlay MTU (underlayMtu) allows:   a super-packet gets a smaller segment size; a lone
+ *                                                           one with DF: ICMP fragmentation needed (REPLY),
+ *                                                           FRAGMENTATION_NEEDED
  *     Ipv4Header.validate                                   drop: TRUNCATED, NOT_IPV4, BAD_IHL, ...
  *     RouteTable.lookup(destination), LPM                   miss: Encapsulation.noRoute: NO_ROUTE, or an ICMP
  *                                                           error (REPLY) for the TUN
@@ -36,7 +39,8 @@ import java.util.List;
  *     (WireGuard: encap cuts and seals each segment in the buffer: a TRAIN of datagrams, sent as it is)
  *   Transport.send(forwarded), on this thread               sendmmsg from the buffers; not taken: RING_FULL,
  *                                                           refused by the kernel: SEND_FAILED
- *     &gt;&gt; super-packets are CUT here: the datagrams of their segments, UDP GSO, payload not copied
+ *     &gt;&gt; super-packets are CUT here: the datagrams of their segments, UDP GSO, payload not copied;
+ *        a GSO message the path's MTU refuses goes again one datagram each, fragmented by the kernel
  *   TunnelDevice.write(replies), on this thread             refused: TUN_WRITE_FAILED
  *
  * Ingress, network -&gt; pod: the transport's receive thread (SocketTransport's "dp-udp-PORT-rx")
@@ -211,6 +215,16 @@ public final class Pipeline implements AutoCloseable {
     /** The counters of every stage, the transport's included, for {@link Counters.Snapshot#of}. */
     public List<Counters> counters() {
         return List.of(egressCounters, ingressCounters, writerCounters, config.transport().counters());
+    }
+
+    /**
+     * Tells the egress stage the underlay's MTU (0: none known, the default), which bounds what one
+     * datagram carries: a super-packet whose segments would not fit is cut smaller, a lone packet
+     * with DF that would not fit is answered with ICMP fragmentation needed ({@code
+     * FRAGMENTATION_NEEDED}), as the kernel's tunnels do. Any thread, any time.
+     */
+    public void underlayMtu(int mtu) {
+        egress.underlayMtu(mtu);
     }
 
     /** TCP super-packets handed to the transport whole so far (each counted in the egress counters as its segments). */

@@ -28,6 +28,11 @@ public enum DropReason {
     /** Larger than the MTU or the buffer. */
     OVERSIZE("packet larger than the MTU"),
     /**
+     * An inner packet with DF set that does not fit the underlay's MTU once encapsulated: answered
+     * with ICMP fragmentation needed and the MTU that fits, as the kernel's tunnels answer it.
+     */
+    FRAGMENTATION_NEEDED("packet with DF larger than the path MTU: ICMP fragmentation needed sent"),
+    /**
      * A TUN super-packet (TSO) that cannot be cut into segments: not TCP over IPv4, headers that do
      * not fit, no payload, or a transport that cannot send segments.
      */

@@ -3,6 +3,7 @@ package io.dataplane.core.pipeline;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
@@ -16,13 +17,16 @@ import io.dataplane.core.testing.FakeNetwork;
 import io.dataplane.core.testing.FakeTransport;
 import io.dataplane.core.testing.FakeTunnelDevice;
 import io.dataplane.core.testing.TestPackets;
+import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Address;
+import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.NetworkOrder;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,7 +38,9 @@ import org.junit.jupiter.api.Test;
 /**
  * TSO super-packets read from the TUN: dropped as {@code BAD_SUPER_PACKET}, buffer back, unless
  * the encapsulation and the transport both take them; then encapsulated whole, handed over with
- * the prefix length set, and counted as the segments they are.
+ * the prefix length set, and counted as the segments they are. Under an underlay MTU too small for
+ * their segments they are cut smaller; a lone packet with DF too long for it is answered with ICMP
+ * fragmentation needed into the TUN, one without DF goes on.
  */
 class PipelineSuperPacketTest {
     private static final int PORT = 7777;
@@ -256,5 +262,73 @@ class PipelineSuperPacketTest {
         s = stats(p);
         assertEquals(5, s.egressPackets());
         assertEquals(4L * HEADERS + PAYLOAD + udp.length, s.egressBytes());
+    }
+
+    @Test
+    void underTheUnderlayMtuSuperPacketsAreCutSmallerAndLonePacketsWithDfGetFragmentationNeeded() throws Exception {
+        RecordingTransport transport = new RecordingTransport(true);
+        FakeTunnelDevice tun = new FakeTunnelDevice("tso-tun", 1400, TUN_BATCH);
+        Pipeline p = pipeline(tun, transport, new SuperMarkerEncapsulation());
+        int overhead = new SuperMarkerEncapsulation().overhead();
+        int limit = HEADERS + 600; // the longest inner packet a datagram carries
+        p.underlayMtu(limit + overhead);
+
+        byte[] superPacket = tcpSuperPacket(PAYLOAD, 6);
+        tun.inject(superPacket, MSS);
+        Sent sent = transport.sent.poll(5, TimeUnit.SECONDS);
+        assertNotNull(sent, "the super-packet did not reach the transport");
+        assertEquals(600, sent.gsoSize(), "segments cut to fit the underlay");
+        assertEquals(PipelineTest.MarkerEncapsulation.LEN + superPacket.length, sent.data().length, "the super-packet whole");
+        assertEquals(6, stats(p).egressPackets(), "3123 bytes in segments of 600");
+
+        // A lone segment of 1000 bytes with DF: ICMP fragmentation needed back into the TUN, from its destination.
+        byte[] lone = tcpSuperPacket(MSS, 6);
+        tun.inject(lone, 0);
+        byte[] error = tun.awaitWritten(Duration.ofSeconds(5));
+        assertNotNull(error, "no ICMP error written into the TUN");
+        MemorySegment e = MemorySegment.ofArray(error);
+        Ipv4Header ip = new Ipv4Header().wrap(e, 0);
+        assertEquals(20 + 8 + 20 + 8, error.length, "IPv4 and ICMP header, the quoted header and 8 bytes");
+        assertEquals(Ipv4Header.VALID, ip.validate(error.length));
+        assertTrue(ip.verifyChecksum());
+        assertEquals(Ipv4Header.PROTO_ICMP, ip.protocol());
+        assertEquals(POD_B, ip.srcAddr());
+        assertEquals(POD_A, ip.dstAddr());
+        Icmpv4Header icmp = new Icmpv4Header().wrap(e, 20);
+        assertEquals(Icmpv4Header.TYPE_DEST_UNREACHABLE, icmp.type());
+        assertEquals(Icmpv4Header.CODE_FRAGMENTATION_NEEDED, icmp.code());
+        assertEquals(limit, icmp.nextHopMtu());
+        assertTrue(icmp.verifyChecksum(error.length - 20));
+        assertArrayEquals(Arrays.copyOf(lone, 28), Arrays.copyOfRange(error, 28, 56), "the quoted header and 8 bytes");
+        await(() -> stats(p).dropped(DropReason.FRAGMENTATION_NEEDED) == 1, "the packet counted");
+
+        // Without DF it goes on (the kernel fragments the datagram), and so does everything once no MTU is known.
+        byte[] mayFragment = lone.clone();
+        mayFragment[6] = 0;
+        mayFragment[10] = 0;
+        mayFragment[11] = 0;
+        new Ipv4Header().wrap(MemorySegment.ofArray(mayFragment), 0).fillChecksum();
+        tun.inject(mayFragment, 0);
+        Sent plain = transport.sent.poll(5, TimeUnit.SECONDS);
+        assertNotNull(plain, "the packet without DF did not reach the transport");
+        assertEquals(PipelineTest.MarkerEncapsulation.LEN + lone.length, plain.data().length);
+        // Cut to fit it would be 79 segments, more than a super-packet may have: with DF, as a lone packet.
+        p.underlayMtu(HEADERS + 40 + overhead);
+        tun.inject(superPacket, MSS);
+        byte[] aboutSuper = tun.awaitWritten(Duration.ofSeconds(5));
+        assertNotNull(aboutSuper, "no ICMP error about the super-packet");
+        assertEquals(HEADERS + 40, new Icmpv4Header().wrap(MemorySegment.ofArray(aboutSuper), 20).nextHopMtu());
+        await(() -> stats(p).dropped(DropReason.FRAGMENTATION_NEEDED) == 2, "the super-packet counted");
+
+        p.underlayMtu(0);
+        tun.inject(lone, 0);
+        assertNotNull(transport.sent.poll(5, TimeUnit.SECONDS), "the packet with DF did not reach the transport with no MTU known");
+        tun.inject(superPacket, MSS);
+        Sent whole = transport.sent.poll(5, TimeUnit.SECONDS);
+        assertNotNull(whole);
+        assertEquals(MSS, whole.gsoSize());
+        Counters.Snapshot s = stats(p);
+        assertEquals(2, s.droppedTotal(), "no other drop");
+        assertEquals(0, tun.writtenCount(), "no error but the two");
     }
 }

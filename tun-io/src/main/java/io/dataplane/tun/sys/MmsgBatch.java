@@ -21,8 +21,9 @@ import java.util.function.BooleanSupplier;
  * message whose iovecs are theirs, with {@code UDP_SEGMENT} the datagram length, and the kernel
  * cuts it into those datagrams (UDP GSO): one pass through the IP stack, one socket buffer through
  * the underlay, and one receive for a peer that takes trains (UDP GRO), instead of one each. The
- * bytes on the wire are the same. A GSO message the kernel refuses (EINVAL: datagrams longer than
- * the path's MTU, which the kernel would fragment; EIO: a device path without checksum offload)
+ * bytes on the wire are the same. A GSO message the kernel refuses (EMSGSIZE: datagrams longer
+ * than the path's MTU, which the kernel fragments when they go one by one; EINVAL: a socket that
+ * cannot take it, such as one without UDP checksums; EIO: a device path without checksum offload)
  * goes out again one datagram per message with the rest of that send; EIO also turns runs off for
  * good, with a warning.
  */
@@ -182,7 +183,7 @@ public final class MmsgBatch {
                 if (out.await(FdNative.POLLOUT) == WakeableFd.WOKEN) return CLOSED;
             }
             if (o == Errno.Outcome.FAILED) {
-                if (runLengths != null && runLengths[at] > 1 && (e == Errno.EIO || e == Errno.EINVAL)) {
+                if (runLengths != null && runLengths[at] > 1 && (e == Errno.EIO || e == Errno.EINVAL || e == Errno.EMSGSIZE)) {
                     if (e == Errno.EIO && runs) {
                         runs = false; // this path cannot take GSO messages
                         LOG.log(Level.WARNING, "UDP GSO refused (errno " + e + "): sending runs of datagrams one per message from now on");

@@ -25,8 +25,18 @@ import java.lang.System.Logger.Level;
  * <p>Without GSO (a kernel that refuses it, or {@link #disableGso()}) every segment is a message
  * of its own, still two iovecs and still one {@code sendmmsg} for many. A kernel that answers a GSO
  * message with EIO or EINVAL (a device path that cannot take it) turns GSO off for good; the
- * segments of that message are lost (TCP sends them again), and a warning says so once. One thread at a time; nothing
- * allocates after construction.
+ * segments of that message are lost (TCP sends them again), and a warning says so once.
+ *
+ * <p><b>Datagrams longer than the path's MTU.</b> The kernel refuses a GSO message whose datagrams
+ * do not fit the route's MTU (EMSGSIZE), where it fragments a lone datagram of that length (the
+ * socket's default {@code IP_PMTUDISC_WANT}). That happens while the underlay's MTU is below the
+ * one the TUN's MTU was made for: between an underlay MTU change and the TUN following it, or for
+ * good under a configured MTU. The datagrams of such a message, and the rest of that super-packet
+ * or train, go out again one per message and the kernel fragments them, as the kernel's own VXLAN
+ * does with the outer packets of inner packets too large for the underlay; the next super-packet
+ * tries GSO again.
+ *
+ * <p>One thread at a time; nothing allocates after construction.
  */
 public final class SegmentBatch {
     private static final Logger LOG = System.getLogger(SegmentBatch.class.getName());
@@ -50,7 +60,9 @@ public final class SegmentBatch {
     private final MemorySegment controls;
     private final MemorySegment address;
     private final long messagesAddress;
+    private final int[] firstDatagram = new int[MAX_SEGMENTS_PER_CALL]; // of each message of the call under way
     private boolean gso = true;
+    private int tooLong = -1; // set by sendAll
 
     /** Allocates the scratch, iovecs, messages and control buffers in {@code arena}. */
     public SegmentBatch(Arena arena) {
@@ -104,12 +116,14 @@ public final class SegmentBatch {
         int datagram = headerLength + segments.mss();
         long base = p.address();
         boolean complete = true;
+        boolean apart = !gso; // one datagram per message
         for (int i = 0; i < n; ) {
-            int perMessage = gso ? Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram)) : 1;
+            int perMessage = apart ? 1 : Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram));
             int slot = 0;
             int count = 0;
             while (i < n && slot < MAX_SEGMENTS_PER_CALL) {
                 int m = Math.min(perMessage, Math.min(n - i, MAX_SEGMENTS_PER_CALL - slot));
+                firstDatagram[count] = i;
                 message(count, 2L * slot * IOV, 2L * m, m, datagram);
                 for (int j = 0; j < m; j++, i++, slot++) {
                     long h = (long) slot * HEADER_STRIDE;
@@ -124,7 +138,12 @@ public final class SegmentBatch {
             }
             int r = sendAll(errno, fd, count);
             if (r == MmsgBatch.CLOSED) return MmsgBatch.CLOSED;
-            if (r < count) complete = false;
+            if (tooLong >= 0) {
+                i = firstDatagram[tooLong]; // that message's segments and the rest: one datagram each, fragmented
+                apart = true;
+            } else if (r < count) {
+                complete = false;
+            }
         }
         return complete ? 1 : 0;
     }
@@ -147,14 +166,17 @@ public final class SegmentBatch {
         address.set(SocketNative.NET_U16, Structs.SOCKADDR_IN_PORT, (short) p.peerPort());
         address.set(SocketNative.NET_U32, Structs.SOCKADDR_IN_ADDR, p.peerAddress());
         int n = (length + datagram - 1) / datagram;
-        long at = p.address() + p.offset();
+        long start = p.address() + p.offset();
+        long at = start;
         long end = at + length;
         boolean complete = true;
+        boolean apart = !gso; // one datagram per message
         for (int i = 0; i < n; ) {
-            int perMessage = gso ? Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram)) : 1;
+            int perMessage = apart ? 1 : Math.max(1, Math.min(MAX_SEGMENTS_PER_MESSAGE, MAX_GSO_PAYLOAD / datagram));
             int count = 0;
             while (i < n && count < MAX_SEGMENTS_PER_CALL) {
                 int m = Math.min(perMessage, n - i);
+                firstDatagram[count] = i;
                 long bytes = Math.min((long) m * datagram, end - at);
                 long v = count * IOV;
                 iovecs.set(ValueLayout.JAVA_LONG, v + Structs.IOVEC_BASE, at);
@@ -166,7 +188,13 @@ public final class SegmentBatch {
             }
             int r = sendAll(errno, fd, count);
             if (r == MmsgBatch.CLOSED) return MmsgBatch.CLOSED;
-            if (r < count) complete = false;
+            if (tooLong >= 0) {
+                i = firstDatagram[tooLong]; // that message's datagrams and the rest: one per message, fragmented
+                at = start + (long) i * datagram;
+                apart = true;
+            } else if (r < count) {
+                complete = false;
+            }
         }
         return complete ? 1 : 0;
     }
@@ -187,8 +215,13 @@ public final class SegmentBatch {
         }
     }
 
-    // sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.
+    /*
+     * sendmmsg of messages [0..count); a refused one is skipped. Returns how many went, or CLOSED.
+     * A GSO message refused for datagrams longer than the path's MTU ends the call there, with
+     * tooLong its index (-1 otherwise): the caller sends it and the rest again one datagram each.
+     */
     private int sendAll(MemorySegment errno, int fd, int count) throws ErrnoException {
+        tooLong = -1;
         int sent = 0;
         int at = 0;
         while (at < count) {
@@ -203,8 +236,12 @@ public final class SegmentBatch {
             if (o == Errno.Outcome.RETRY) continue;
             if (o == Errno.Outcome.CLOSED) return MmsgBatch.CLOSED;
             if (o == Errno.Outcome.AGAIN) return sent; // the send buffer is full: the rest would be refused too
-            if (gso && (e == Errno.EIO || e == Errno.EINVAL)
-                    && messages.get(ValueLayout.JAVA_LONG, at * MMSG + Structs.MSGHDR_CONTROLLEN) != 0) {
+            boolean gsoMessage = messages.get(ValueLayout.JAVA_LONG, at * MMSG + Structs.MSGHDR_CONTROLLEN) != 0;
+            if (gsoMessage && e == Errno.EMSGSIZE) {
+                tooLong = at;
+                return sent;
+            }
+            if (gso && gsoMessage && (e == Errno.EIO || e == Errno.EINVAL)) {
                 gso = false; // this path cannot take GSO messages: one datagram per segment from the next send on
                 LOG.log(Level.WARNING, "UDP GSO refused (errno " + e + "): sending TCP super-packets one datagram per segment from now on");
             }

@@ -9,7 +9,9 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.TcpSegments;
+import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.sys.SocketNative;
+import io.dataplane.tun.testing.Hosts;
 import io.dataplane.tun.testing.TcpSuperPackets;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -33,6 +35,9 @@ import org.junit.jupiter.api.Test;
  * last may be shorter) arrive one by one as before, and as one train each at a receiver with GRO;
  * a datagram to another peer, or a longer one, ends a run; without GSO they go one by one again,
  * and so do runs the kernel refuses as GSO messages (EINVAL: here a socket without UDP checksums).
+ * On a path whose MTU is below the datagrams (a namespace whose loopback has MTU 1400, root), the
+ * kernel refuses GSO messages with EMSGSIZE: super-packets, trains and runs still arrive whole, each
+ * datagram fragmented by the kernel and put together again at the receiver, and GSO stays on.
  */
 class UdpSocketSuperPacketTest {
     private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
@@ -48,6 +53,7 @@ class UdpSocketSuperPacketTest {
     private int trainsSeen;
     private UdpSocket receiver;
     private UdpSocket sender;
+    private Hosts hosts; // the namespace of a narrow path, when a test makes one
 
     @BeforeEach
     void openSockets() throws Exception {
@@ -57,9 +63,10 @@ class UdpSocketSuperPacketTest {
     }
 
     @AfterEach
-    void closeEverything() {
+    void closeEverything() throws Exception {
         if (sender != null) sender.close();
         if (receiver != null) receiver.close();
+        if (hosts != null) hosts.close();
         assertEquals(0, sendPool.outstanding(), "send buffers still out");
         assertEquals(0, receivePool.outstanding(), "receive buffers still out");
         assertEquals(0, trainPool.outstanding(), "train buffers still out");
@@ -272,6 +279,51 @@ class UdpSocketSuperPacketTest {
         sendAndExpect(runs());
         assertEquals(0, trainsSeen, "each run went one datagram per message");
         assertTrue(sender.sendsRuns(), "EINVAL is the message's, not the path's: runs stay on");
+    }
+
+    /**
+     * Opens the receiver and a sender of batch 64 again in a new namespace whose loopback has MTU
+     * {@code mtu}: every datagram longer than {@code mtu - 28} bytes is too long for the path.
+     */
+    private void onAPathOfMtu(int mtu) throws Exception {
+        Hosts.assumeRoot();
+        hosts = new Hosts();
+        NetNamespace ns = hosts.namespace("dpmtu");
+        Hosts.run("ip", "-n", ns.name(), "link", "set", "lo", "mtu", Integer.toString(mtu), "up");
+        sender.close();
+        receiver.close();
+        receiver = ns.call(() -> UdpSocket.open(LOOPBACK, 0, 64, 4 << 20));
+        sender = ns.call(() -> UdpSocket.open(LOOPBACK, 0, 64, 0));
+    }
+
+    @Test
+    void superPacketsAndTrainsLongerThanThePathMtuArriveFragmented() throws Exception {
+        onAPathOfMtu(1400);
+        assertTrue(sender.gso());
+        // 1472-byte datagrams (1398 of payload, 52 of headers, 22 of VXLAN) where 1372 fit: 47 segments, two GSO messages.
+        sendAndExpect(superPacket(MAX_TOTAL, 1398, VXLAN_PREFIX, 1));
+        sendAndExpect(plain(100, 1), superPacket(20 + 32 + 3 * 1398 + 10, 1398, VXLAN_PREFIX, 2), plain(200, 2));
+        // WireGuard's sealed trains: 43 datagrams, 42 of 1500 bytes.
+        sendAndExpect(train(1500, 43, 700, 1));
+        // What fits still goes as GSO messages (each one train at a receiver with GRO), and GSO stays on.
+        sendAndExpect(superPacket(20 + 32 + 3 * 1000 + 123, 1000, VXLAN_PREFIX, 3), train(1300, 3, 300, 2));
+        assertTrue(sender.gso(), "a datagram too long for the path turned GSO off");
+        assertTrue(receiver.enableGro(UdpTransportConfig.MAX_DATAGRAM), "UDP_GRO refused");
+        receivingInto = trainPool;
+        sendAndExpect(superPacket(20 + 32 + 3 * 1000 + 123, 1000, VXLAN_PREFIX, 4));
+        assertEquals(1, trainsSeen, "the super-packet that fits: one GSO message");
+    }
+
+    @Test
+    void runsLongerThanThePathMtuArriveFragmented() throws Exception {
+        onAPathOfMtu(1400);
+        sender.enableSendRuns();
+        List<PacketBuffer> batch = new ArrayList<>();
+        for (int i = 0; i < 10; i++) batch.add(plain(1472, 50 + i));
+        batch.add(plain(1000, 60));
+        for (int i = 0; i < 3; i++) batch.add(plain(300, 61 + i));
+        sendAndExpect(batch.toArray(PacketBuffer[]::new));
+        assertTrue(sender.sendsRuns(), "EMSGSIZE is the run's, not the socket's: runs stay on");
     }
 
     @Test
