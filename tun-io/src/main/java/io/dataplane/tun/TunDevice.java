@@ -328,7 +328,7 @@ public final class TunDevice implements PollableTunnelDevice {
             MemorySegment errno = in.errno();
             boolean pollReportedError = false;
             while (true) {
-                int n = uring != null ? uring.read(packets, limit) : readEach(errno, packets, limit);
+                int n = uring != null ? uring.read(errno, packets, limit) : readEach(errno, packets, limit);
                 if (n == CLOSED) return CLOSED;
                 if (n > 0 || !block) return n;
                 if (pollReportedError) {
@@ -345,7 +345,7 @@ public final class TunDevice implements PollableTunnelDevice {
     }
 
     // Reads packet by packet until the kernel has none or the batch is full; the number read, or CLOSED.
-    private int readEach(MemorySegment errno, PacketBuffer[] packets, int limit) throws IOException {
+    int readEach(MemorySegment errno, PacketBuffer[] packets, int limit) throws IOException {
         int n = 0;
         while (n < limit) {
             PacketBuffer b = packets[n];
@@ -436,6 +436,11 @@ public final class TunDevice implements PollableTunnelDevice {
     /** True if batches of reads and writes go through io_uring; false where the kernel refused it, or {@link TunOptions#ioUring()} is off. */
     public boolean ioUring() {
         return uring != null;
+    }
+
+    /** Batches of reads that went through io_uring so far (0 without it); smaller batches are plain reads. */
+    long ringReads() {
+        return uring != null ? uring.ringReads() : 0;
     }
 
     /** Packets written as part of a coalesced super-packet so far (0 unless TSO4 is among the offloads). */
