@@ -202,11 +202,7 @@ nodes_up() {
   done
   for side in a b; do
     log="$work/node-$row-$side.log"
-    for _ in $(seq 1 300); do
-      grep -q -E '^(ready|peers: added)' "$log" && break
-      sleep 0.1
-    done
-    grep -q -E '^(ready|peers: added)' "$log" || { echo "node $side ($row) did not start:" >&2; cat "$log" >&2; exit 1; }
+    await_node "$log" "$side ($row)" || exit 1
   done
 }
 nodes_down() {

@@ -17,17 +17,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-BACKEND=${BACKEND:-vxlan}
-REPS=${REPS:-3}
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-8}
-MODES=${MODES:-"default syscall"}
+: "${BACKEND:=vxlan}" "${REPS:=3}" "${DURATION:=10}" "${WARMUP:=8}" "${MODES:=default syscall}"
 [ "$(id -u)" -eq 0 ] || { echo "tcp_threads.sh: needs root (network namespaces)" >&2; exit 1; }
-suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-nsa="dptta$suffix" nsb="dpttb$suffix"
-work=$(mktemp -d)
-pids=() node_pids=()
 source "$here/hosts.sh"
+suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+nsa="dptta$suffix" nsb="dpttb$suffix" work=$(mktemp -d) pids=() node_pids=()
 trap 'hosts_down "$nsa" "$nsb" "$work"' EXIT
 export DATAPLANE_SKIP_BUILD=1
 a() { ip netns exec "$nsa" "$@"; }
@@ -54,10 +48,7 @@ nodes_up() {
     ip netns exec "$ns" "$root/dataplane" node --config "$dir" --public-ip 192.0.2.$n "$@" </dev/null >"$work/node-$side.log" 2>&1 &
     node_pids+=($!) pids+=($!)
   done
-  for side in a b; do
-    for _ in $(seq 1 300); do grep -q -E '^(ready|peers: added)' "$work/node-$side.log" && break; sleep 0.1; done
-    grep -q -E '^(ready|peers: added)' "$work/node-$side.log" || { echo "node $side did not start:" >&2; cat "$work/node-$side.log" >&2; exit 1; }
-  done
+  await_node "$work/node-a.log" a && await_node "$work/node-b.log" b || exit 1
 }
 nodes_down() {
   local pid
