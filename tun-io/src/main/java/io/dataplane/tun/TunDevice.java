@@ -72,7 +72,8 @@ import java.util.List;
  * each goes to the kernel in one {@code io_uring_enter} instead of one system call per packet
  * (see {@code TunIoUring}); where the kernel refuses io_uring the device says so in one log line
  * and makes one call per packet ({@link #ioUring()} tells which). A write of one packet is one
- * {@code write} either way.
+ * {@code write} either way, and a batch of fewer than four reads is plain reads, which cost less
+ * than the ring for so few.
  *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
  * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
