@@ -72,8 +72,8 @@ import java.util.List;
  * each goes to the kernel in one {@code io_uring_enter} instead of one system call per packet
  * (see {@code TunIoUring}); where the kernel refuses io_uring the device says so in one log line
  * and makes one call per packet ({@link #ioUring()} tells which). A write of one packet is one
- * {@code write} either way, and a batch of fewer than four reads is plain reads, which cost less
- * than the ring for so few.
+ * {@code write} either way, and fewer than four reads, or writes of single packets, are plain
+ * calls, which cost less than the ring for so few.
  *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
  * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
@@ -450,7 +450,7 @@ public final class TunDevice implements PollableTunnelDevice {
     }
 
     // Writes one packet behind its virtio_net_hdr; returns 1, 0 if refused (the caller counts it), or CLOSED.
-    private int writeOne(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
+    int writeOne(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
         return writeCodec.encode(b) ? writeEncoded(out, errno, b) : 0;
     }
 

@@ -34,8 +34,9 @@ import java.lang.foreign.ValueLayout;
  * the ring.
  *
  * <p>Writes of single packets are submitted together, in order, and the kernel takes them in
- * order; a run of TCP segments that the device joins into one super-packet is written on its own
- * ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
+ * order; fewer than {@value #RING_MIN_WRITES} in a row (a train of TCP acknowledgements, say) are
+ * plain writes, as few reads are. A run of TCP segments that the device joins into one
+ * super-packet is written on its own ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
  * made again the plain way, waiting for room. The packets of a {@link PacketTrain} (the datagrams
  * of a UDP GRO receive, decapsulated in their one buffer) are written the same way; a packet whose
  * header would go over the packet before it (back to back, with no tunnel header between them, as
@@ -48,7 +49,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class TunIoUring implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TunDevice.class.getName());
-    private static final int RING_MIN_READS = 4;
+    private static final int RING_MIN_READS = 4, RING_MIN_WRITES = 4;
     // Per write slot, for a gathered write: two iovecs (header, packet) and the header itself.
     private static final int GATHER_STRIDE = 48, GATHER_HEADER = 32;
     private static final long GATHERED = 1L << 32; // in a write's user data: gathered from slot (user data >>> 33)
@@ -231,9 +232,18 @@ final class TunIoUring implements AutoCloseable {
         return r == TunnelDevice.CLOSED ? r : written + r;
     }
 
-    // Writes packets [from..to), a ring's worth per io_uring_enter; the number taken, or CLOSED.
+    // Writes packets [from..to), a ring's worth per io_uring_enter, or fewer than RING_MIN_WRITES with plain writes
+    // (in order, so a packet's header may go over the tail of the one before, already written); the number taken, or CLOSED.
     private int writeEach(WakeableFd.Direction out, MemorySegment errno, int from, int to) throws IOException {
         int written = 0;
+        if (to - from < RING_MIN_WRITES) {
+            for (int j = from; j < to; j++) {
+                int r = device.writeOne(out, errno, packet(j));
+                if (r == TunnelDevice.CLOSED) return r;
+                written += r;
+            }
+            return written;
+        }
         int i = from;
         while (i < to) {
             try {
