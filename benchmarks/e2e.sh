@@ -202,11 +202,7 @@ nodes_up() {
   done
   for side in a b; do
     log="$work/node-$row-$side.log"
-    for _ in $(seq 1 300); do
-      grep -q -E '^(ready|peers: added)' "$log" && break
-      sleep 0.1
-    done
-    grep -q -E '^(ready|peers: added)' "$log" || { echo "node $side ($row) did not start:" >&2; cat "$log" >&2; exit 1; }
+    await_node "$log" "$side ($row)" || exit 1
   done
 }
 nodes_down() {
@@ -272,13 +268,35 @@ jvm_cpu_ns() {
     cat /proc/"$pid"/task/*/schedstat 2>/dev/null || true
   done | awk '{t += $1} END {printf "%.0f\n", t}'
 }
+# One line per live thread of the node JVMs: "tid name ns" (CPU time from schedstat; the name with
+# blanks as _), for a split of the JVMs' CPU by thread (thread_split).
+jvm_threads() {
+  local pid t
+  for pid in "${node_pids[@]}"; do
+    for t in /proc/"$pid"/task/*; do
+      echo "${t##*/} $(tr ' ' _ <"$t/comm" 2>/dev/null) $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+    done
+  done 2>/dev/null
+}
+# CPU s per GB ($3 bytes) of the node JVMs' threads between two jvm_threads readings in files $1
+# and $2, in four groups: "TUN readers / receivers / JIT compilers / the rest". A TUN reader is
+# dp-egress-* (it also sends) or dp-path-* (the one thread of the *-poll rows), a receiver dp-*-rx
+# (it also writes the TUN).
+thread_split() {
+  awk -v gb="$3" 'NR == FNR {t0[$1] = $3; next}
+    {d = $3 - t0[$1]; g = 4
+     if ($2 ~ /^dp-(egress|path)/) g = 1; else if ($2 ~ /^dp-.*-rx$/) g = 2; else if ($2 ~ /^C[12]_Compiler/) g = 3
+     s[g] += d}
+    END {gb /= 1e9; if (gb == 0) gb = 1e-9; printf "%.2f / %.2f / %.2f / %.2f\n", s[1]/1e9/gb, s[2]/1e9/gb, s[3]/1e9/gb, s[4]/1e9/gb}' "$1" "$2"
+}
 # % of one core used by the node JVMs between two jvm_cpu_ns readings $1 and $2 over $3 seconds.
 cpu_pct() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {printf "%.1f", 100 * (b - a) / 1e9 / t}'; }
 
 # TCP: sets TCP_BPS (median bit/s), and for all runs together CPU_JVM and CPU_MACHINE (% of one
-# core) and JVM_PER_GB and MACHINE_PER_GB (CPU seconds per GB carried).
+# core), JVM_PER_GB and MACHINE_PER_GB (CPU seconds per GB carried) and THREADS_PER_GB (thread_split).
 tcp() {
   local src=$1 dst=$2 runs=() r out bytes=0 busy0 busy1 jvm0 jvm1 t0 t1 hz
+  jvm_threads >"$work/threads0"
   busy0=$(machine_busy) jvm0=$(jvm_cpu) t0=$(date +%s.%N)
   for r in $(seq 1 "$REPS"); do
     b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
@@ -294,6 +312,8 @@ print(e["bits_per_second"], e["bytes"])' || echo "nan 0")
     bytes=$((bytes + ${out#* }))
   done
   busy1=$(machine_busy) jvm1=$(jvm_cpu) t1=$(date +%s.%N)
+  jvm_threads >"$work/threads1"
+  THREADS_PER_GB=$(thread_split "$work/threads0" "$work/threads1" "$bytes")
   hz=$(getconf CLK_TCK)
   read -r CPU_JVM CPU_MACHINE JVM_PER_GB MACHINE_PER_GB < <(awk -v j=$((jvm1 - jvm0)) -v m=$((busy1 - busy0)) -v hz="$hz" \
     -v t0="$t0" -v t1="$t1" -v gb="$bytes" 'BEGIN {t = t1 - t0; gb /= 1e9; if (gb == 0) gb = 1e-9;
@@ -420,11 +440,11 @@ print(">%.0f" % (at + (intervals[-1]["sum"]["end"] if intervals else 0)))
 PY
 }
 
-declare -A TCP PPS P50 P99 JVM MACH JGB MGB PCPU ICPU RSS0 RSSL RSSI FULL
+declare -A TCP PPS P50 P99 JVM MACH JGB MGB TGB PCPU ICPU RSS0 RSSL RSSI FULL
 measure() {
   local row=$1 src=$2 dst=$3 ours=
   TCP[$row]=nan PPS[$row]=nan P50[$row]=nan P99[$row]=nan JVM[$row]=- MACH[$row]=- JGB[$row]=- MGB[$row]=- PCPU[$row]=- ICPU[$row]=-
-  RSS0[$row]=- RSSL[$row]=- RSSI[$row]=- FULL[$row]=-
+  RSS0[$row]=- RSSL[$row]=- RSSI[$row]=- FULL[$row]=- TGB[$row]=-
   if [ ${#node_pids[@]} -gt 0 ]; then ours=1; fi
   if [ -n "$ours" ]; then
     RSS0[$row]=$(rss_mb)
@@ -439,7 +459,7 @@ measure() {
     echo "# $row: TCP ${REPS}x${DURATION}s ..." >&2
     tcp "$src" "$dst"
     TCP[$row]=$TCP_BPS
-    JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB
+    JVM[$row]=$CPU_JVM MACH[$row]=$CPU_MACHINE JGB[$row]=$JVM_PER_GB MGB[$row]=$MACHINE_PER_GB TGB[$row]=$THREADS_PER_GB
     if [ -n "$ours" ]; then
       RSSL[$row]=$(rss_mb)
       if [ "$RAMP" != 0 ]; then FULL[$row]=$(full_rate_after "$TCP_BPS"); fi
@@ -509,6 +529,12 @@ for row in $ROWS; do
     "$(awk -v v="${PPS[$row]}" 'BEGIN {printf "%.0f", v / 1e3}')" \
     "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$icpu" "$pcpu" \
     "${RSS0[$row]}" "${RSSL[$row]}" "${RSSI[$row]}" "${FULL[$row]}" "$r_tcp" "$r_pps" "$r_p50"
+done
+echo
+echo "| path | JVM CPU s per GB in the TCP runs by thread: TUN readers / socket receivers / JIT compilers / the rest |"
+echo "|---|---|"
+for row in $ROWS; do
+  case $row in wireguard-go) ;; vxlan*|udp*|ipip*|host-gw|wireguard*) printf '| %s | %s |\n' "$row" "${TGB[$row]}" ;; esac
 done
 echo
 echo "ref: the kernel's VXLAN (flannel.1) for vxlan, udp and ipip (no kernel ipip module here), plain veth for"

@@ -30,6 +30,19 @@ wggo_host() {
   ip -n "$ns" route add 10.244.0.0/16 dev "$dev"
 }
 
+# Waits up to 30 s for the node whose log is $1 to say it is up (ready, or its peers added); if it
+# does not, prints "node $2 did not start" and the log, and fails.
+await_node() {
+  local _
+  for _ in $(seq 1 300); do
+    grep -q -E '^(ready|peers: added)' "$1" && return 0
+    sleep 0.1
+  done
+  echo "node $2 did not start:" >&2
+  cat "$1" >&2
+  return 1
+}
+
 # Stops the processes whose PIDs are in the array pids (SIGTERM, then waits for each), removes
 # the namespaces $1 and $2 and the directory $3.
 hosts_down() {

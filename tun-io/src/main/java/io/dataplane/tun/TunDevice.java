@@ -72,7 +72,8 @@ import java.util.List;
  * each goes to the kernel in one {@code io_uring_enter} instead of one system call per packet
  * (see {@code TunIoUring}); where the kernel refuses io_uring the device says so in one log line
  * and makes one call per packet ({@link #ioUring()} tells which). A write of one packet is one
- * {@code write} either way.
+ * {@code write} either way, and fewer than four reads, or writes of single packets, are plain
+ * calls, which cost less than the ring for so few.
  *
  * <p><b>Errors.</b> Setup errors name the call, the device and the errno
  * ({@code "ioctl(TUNSETIFF, tun0) failed: errno=1 (EPERM): needs root or CAP_NET_ADMIN"}, and the
@@ -328,7 +329,7 @@ public final class TunDevice implements PollableTunnelDevice {
             MemorySegment errno = in.errno();
             boolean pollReportedError = false;
             while (true) {
-                int n = uring != null ? uring.read(packets, limit) : readEach(errno, packets, limit);
+                int n = uring != null ? uring.read(errno, packets, limit) : readEach(errno, packets, limit);
                 if (n == CLOSED) return CLOSED;
                 if (n > 0 || !block) return n;
                 if (pollReportedError) {
@@ -345,7 +346,7 @@ public final class TunDevice implements PollableTunnelDevice {
     }
 
     // Reads packet by packet until the kernel has none or the batch is full; the number read, or CLOSED.
-    private int readEach(MemorySegment errno, PacketBuffer[] packets, int limit) throws IOException {
+    int readEach(MemorySegment errno, PacketBuffer[] packets, int limit) throws IOException {
         int n = 0;
         while (n < limit) {
             PacketBuffer b = packets[n];
@@ -438,13 +439,18 @@ public final class TunDevice implements PollableTunnelDevice {
         return uring != null;
     }
 
+    /** Batches of reads that went through io_uring so far (0 without it); smaller batches are plain reads. */
+    long ringReads() {
+        return uring != null ? uring.ringReads() : 0;
+    }
+
     /** Packets written as part of a coalesced super-packet so far (0 unless TSO4 is among the offloads). */
     public long coalesced() {
         return coalesced;
     }
 
     // Writes one packet behind its virtio_net_hdr; returns 1, 0 if refused (the caller counts it), or CLOSED.
-    private int writeOne(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
+    int writeOne(WakeableFd.Direction out, MemorySegment errno, PacketBuffer b) throws IOException {
         return writeCodec.encode(b) ? writeEncoded(out, errno, b) : 0;
     }
 

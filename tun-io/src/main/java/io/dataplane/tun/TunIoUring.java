@@ -24,13 +24,19 @@ import java.lang.foreign.ValueLayout;
  * {@code RWF_NOWAIT}); none is left in flight, so the buffers stay the caller's as the {@link
  * TunnelDevice} contract says, and waiting for the first packet stays the device's {@code poll}
  * (which {@link TunDevice#close} wakes and a poller of several descriptors shares). A read whose
- * turn came after the kernel's queue ran dry completes with EAGAIN: reads are submitted by the
- * number the last batch filled, doubled, within the batch size, so a trickle costs one read or two
- * and a flood the whole batch.
+ * turn came after the kernel's queue ran dry completes with EAGAIN. A batch reads as many as the
+ * last one brought, twice that if the last one filled every read, within the batch size: a flood
+ * takes the whole batch, a trickle one read or two. Fewer than {@value #RING_MIN_READS} reads are
+ * plain {@code read} calls: a read through the ring costs more than a call of its own (above all
+ * one that completes with EAGAIN), which the one {@code io_uring_enter} for a batch of a few does
+ * not win back. So lone packets, TCP's acknowledgements and a TCP flow's 64 KiB super-packets (of
+ * which the kernel seldom holds more than two at once) take plain reads, and runs of small packets
+ * the ring.
  *
  * <p>Writes of single packets are submitted together, in order, and the kernel takes them in
- * order; a run of TCP segments that the device joins into one super-packet is written on its own
- * ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
+ * order; fewer than {@value #RING_MIN_WRITES} in a row (a train of TCP acknowledgements, say) are
+ * plain writes, as few reads are. A run of TCP segments that the device joins into one
+ * super-packet is written on its own ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
  * made again the plain way, waiting for room. The packets of a {@link PacketTrain} (the datagrams
  * of a UDP GRO receive, decapsulated in their one buffer) are written the same way; a packet whose
  * header would go over the packet before it (back to back, with no tunnel header between them, as
@@ -43,7 +49,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class TunIoUring implements AutoCloseable {
     private static final Logger LOG = System.getLogger(TunDevice.class.getName());
-    private static final int MIN_READS = 2;
+    private static final int RING_MIN_READS = 4, RING_MIN_WRITES = 4;
     // Per write slot, for a gathered write: two iovecs (header, packet) and the header itself.
     private static final int GATHER_STRIDE = 48, GATHER_HEADER = 32;
     private static final long GATHERED = 1L << 32; // in a write's user data: gathered from slot (user data >>> 33)
@@ -57,6 +63,7 @@ final class TunIoUring implements AutoCloseable {
     private final IoUring writes;
     private final int[] lengths; // per read of the batch: the packet's length, or -1 if it brought none
     private int nextReads;
+    private long ringReads; // batches read through the ring; the reading thread's
     private final Arena arena = Arena.ofShared();
     private final MemorySegment gather; // GATHER_STRIDE bytes per write slot
     private PacketBuffer[] writing; // what writeEach writes from: an array of packets,
@@ -72,7 +79,7 @@ final class TunIoUring implements AutoCloseable {
         this.writes = writes;
         this.lengths = new int[reads.entries()];
         this.gather = arena.allocate((long) GATHER_STRIDE * writes.entries(), 8);
-        this.nextReads = reads.entries();
+        this.nextReads = 1;
     }
 
     /**
@@ -95,14 +102,28 @@ final class TunIoUring implements AutoCloseable {
     }
 
     /**
-     * Reads up to {@code limit} packets into {@code packets[0..limit)} with one {@code
-     * io_uring_enter}; the filled buffers are moved to the front, in the order of their packets.
+     * Reads up to {@code limit} packets into {@code packets[0..limit)}, with one {@code
+     * io_uring_enter} or, for fewer than {@value #RING_MIN_READS}, with plain reads ({@code errno}
+     * is theirs); the filled buffers are at the front, in the order of their packets.
      *
      * @return the number filled (0 if the kernel had none), or {@link TunnelDevice#CLOSED}
      * @throws ErrnoException naming the device if the device fails and no packet came with the batch
      */
-    int read(PacketBuffer[] packets, int limit) throws IOException {
+    int read(MemorySegment errno, PacketBuffer[] packets, int limit) throws IOException {
         int k = Math.min(Math.min(limit, nextReads), reads.entries());
+        int n = k < RING_MIN_READS ? device.readEach(errno, packets, k) : readRing(packets, k);
+        if (n >= 0) nextReads = n < k ? Math.max(1, n) : 2 * k;
+        return n;
+    }
+
+    /** Batches read through the ring so far (the others took plain reads). */
+    long ringReads() {
+        return ringReads;
+    }
+
+    // k reads through the ring, the filled buffers moved to the front; the number filled, or CLOSED.
+    private int readRing(PacketBuffer[] packets, int k) throws IOException {
+        ringReads++;
         for (int i = 0; i < k; i++) readCodec.checkHeadroom(packets[i]);
         for (int i = 0; i < k; i++) {
             PacketBuffer b = packets[i];
@@ -136,7 +157,6 @@ final class TunIoUring implements AutoCloseable {
             readCodec.decode(b);
             n++;
         }
-        nextReads = Math.max(MIN_READS, Math.min(2 * n, limit));
         if (n == 0 && closed) return TunnelDevice.CLOSED;
         if (n == 0 && failure != 0) throw Errno.exception("read(" + device.name() + ")", failure);
         return n;
@@ -212,9 +232,18 @@ final class TunIoUring implements AutoCloseable {
         return r == TunnelDevice.CLOSED ? r : written + r;
     }
 
-    // Writes packets [from..to), a ring's worth per io_uring_enter; the number taken, or CLOSED.
+    // Writes packets [from..to), a ring's worth per io_uring_enter, or fewer than RING_MIN_WRITES with plain writes
+    // (in order, so a packet's header may go over the tail of the one before, already written); the number taken, or CLOSED.
     private int writeEach(WakeableFd.Direction out, MemorySegment errno, int from, int to) throws IOException {
         int written = 0;
+        if (to - from < RING_MIN_WRITES) {
+            for (int j = from; j < to; j++) {
+                int r = device.writeOne(out, errno, packet(j));
+                if (r == TunnelDevice.CLOSED) return r;
+                written += r;
+            }
+            return written;
+        }
         int i = from;
         while (i < to) {
             try {
