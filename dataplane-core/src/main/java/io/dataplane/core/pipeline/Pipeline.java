@@ -53,7 +53,8 @@ import java.util.List;
  *     REPLY (ARP reply, handshake response)                 Transport.send back to the sender, on this thread
  *                                                           (from a train: copied into a buffer of its own)
  *   TunnelDevice.write(up to MAX_BATCH), on this thread     refused: TUN_WRITE_FAILED; held from one recvmmsg
- *                                                           to the next until the socket is empty (onIdle)
+ *                                                           to the next until the socket is empty (onIdle: a
+ *                                                           recvmmsg short of its batch, or one that finds none)
  *     a train: TunnelDevice.writeTrain(PacketTrain)         its inner packets, offsets into the one buffer
  *     &gt;&gt; TCP segments are JOINED here: consecutive segments of one flow enter the kernel as one
  *        super-packet (TunDevice with TSO, TcpCoalescer; for a train the payloads

@@ -45,6 +45,8 @@ import java.util.function.BooleanSupplier;
  *       Receiver.onIdle() (what it held back goes on), or, where the receiver expectsMore() (a TCP run
  *       cut mid-way), one sleep of LINGER_NANOS and one more try first
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
+ *   --> n below the buffers armed (recvmmsg stopped where the socket ran dry): Receiver.onIdle() at once,
+ *       unless the receiver expectsMore(); then none at the next, empty recvmmsg
  * </pre>
  *
  * <p><b>Sending on the caller's thread</b> saves the ring and a wakeup of another thread per burst,
@@ -247,16 +249,36 @@ public final class SocketTransport implements PollableTransport {
     }
 
     /**
-     * The receive thread's words with its receiver where the socket is empty, before the wait in
-     * poll: one sleep of {@link #LINGER_NANOS} and one more try while the receiver expects more,
-     * then {@link Receiver#onIdle}. Reset before each receive.
+     * The receive thread's words with its receiver where the socket is empty: after a receive that
+     * took fewer datagrams than it had room for ({@link #drained}), and where the next one finds
+     * nothing, before the wait in poll. While the receiver expects more: one sleep of {@link
+     * #LINGER_NANOS} and one more try; then {@link Receiver#onIdle}, once for each stretch of
+     * datagrams received. {@code lingered} is reset before each receive.
      */
     private static final class EmptySocket implements BooleanSupplier {
         private final Receiver receiver;
         private boolean lingered;
+        private boolean told; // onIdle was called after the last datagrams received
 
         EmptySocket(Receiver receiver) {
             this.receiver = receiver;
+        }
+
+        /** Datagrams came: what the receiver holds is news again. */
+        void received() {
+            told = false;
+        }
+
+        /**
+         * The receive returned fewer datagrams than it had buffers for: {@code recvmmsg} stops
+         * only where the socket ran dry, so the socket was empty a moment ago. What the receiver
+         * holds goes on now, unless it ends in a TCP run whose next segments are likely on their
+         * way (those wait for the linger of the next, empty receive).
+         */
+        void drained() {
+            if (receiver.expectsMore()) return;
+            told = true;
+            receiver.onIdle();
         }
 
         @Override
@@ -267,7 +289,10 @@ public final class SocketTransport implements PollableTransport {
                 LockSupport.parkNanos(LINGER_NANOS);
                 return true;
             }
-            receiver.onIdle();
+            if (!told) {
+                told = true;
+                receiver.onIdle();
+            }
             return false;
         }
     }
@@ -288,7 +313,10 @@ public final class SocketTransport implements PollableTransport {
                 int n = socket.receive(batch, held, empty);
                 if (n == TransportSocket.CLOSED) break;
                 countTruncated();
+                empty.received();
                 receiver.onReceive(batch, n);
+                // A lone datagram (a ping) reaches the TUN now, not after one more recvmmsg that finds the socket empty.
+                if (n < held) empty.drained();
                 // The receiver owns batch[0..n) now; the unfilled ones move to the front.
                 int left = held - n;
                 System.arraycopy(batch, n, batch, 0, left);
@@ -381,8 +409,8 @@ public final class SocketTransport implements PollableTransport {
 
     /**
      * True: the receive thread calls {@link Receiver#onIdle} each time the socket is empty, before
-     * it waits in poll (where recvmmsg finds it empty: no extra system call), when the pool is dry,
-     * and as it stops. While the receiver {@linkplain Receiver#expectsMore expects more} it sleeps
+     * it waits in poll (where recvmmsg finds it empty, or already where a receive took fewer
+     * datagrams than it had buffers for: no extra system call), when the pool is dry, and as it stops. While the receiver {@linkplain Receiver#expectsMore expects more} it sleeps
      * {@code LINGER_NANOS} once and tries again before it calls the socket empty.
      */
     @Override

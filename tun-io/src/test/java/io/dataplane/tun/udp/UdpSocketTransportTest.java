@@ -122,6 +122,41 @@ class UdpSocketTransportTest {
     }
 
     @Test
+    void aLoneDatagramIsIdleBeforeTheNextReceive() throws Exception {
+        SocketTransport b = open(64, 8);
+        ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+        AtomicInteger got = new AtomicInteger();
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            // Queued before the receive thread starts, so that its first receive takes it.
+            sender.send(new DatagramPacket(new byte[] {1}, 1, InetAddress.getLoopbackAddress(), b.localPort()));
+            b.start(new Transport.Receiver() {
+                @Override
+                public void onReceive(PacketBuffer[] batch, int n) {
+                    events.add("batch " + n);
+                    for (int i = 0; i < n; i++) batch[i].release();
+                    if (got.getAndAdd(n) == 0) {
+                        // Queued in b's socket before this returns (loopback delivers inside sendto): a further
+                        // recvmmsg before onIdle would take it first.
+                        try {
+                            sender.send(new DatagramPacket(new byte[] {2}, 1, InetAddress.getLoopbackAddress(), b.localPort()));
+                        } catch (java.io.IOException e) {
+                            events.add("send failed: " + e);
+                        }
+                    }
+                }
+
+                @Override
+                public void onIdle() {
+                    events.add("idle " + got.get());
+                }
+            });
+            await(() -> events.contains("idle 2"), "both datagrams, then onIdle");
+        }
+        // The first receive took 1 of the 8 it had room for: the socket was empty, so onIdle came at once.
+        assertEquals(List.of("batch 1", "idle 1", "batch 1", "idle 2"), List.copyOf(events));
+    }
+
+    @Test
     void aReceiverThatAlwaysExpectsMoreIsStillToldOfIdle() throws Exception {
         SocketTransport b = open(64, 8);
         AtomicInteger asked = new AtomicInteger();
