@@ -12,7 +12,6 @@ import io.dataplane.core.wire.Icmpv4Header;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.core.wire.TcpHeader;
 import io.dataplane.core.wire.TcpSegments;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -59,6 +58,7 @@ final class EgressStage {
     private final boolean trains; // the encapsulation seals them into trains, which the transport sends
     private final Ipv4Header ip = new Ipv4Header();
     private final TcpSegments segments = new TcpSegments();
+    private final TcpHeader tcp = new TcpHeader();
     private final IcmpErrorWriter icmpErrors = new IcmpErrorWriter();
     private volatile int innerLimit = Integer.MAX_VALUE; // the longest inner packet one datagram carries on the underlay
     private final PacketBuffer[] toSend = new PacketBuffer[Pipeline.MAX_BATCH];
@@ -160,7 +160,7 @@ final class EgressStage {
         int ihl = h.headerLength();
         if (p.gsoSize() != 0) {
             if (h.protocol() != Ipv4Header.PROTO_TCP || p.length() < ihl + TcpHeader.HEADER_LEN) return Encapsulation.FORWARD; // not cut anyway
-            int thl = (Byte.toUnsignedInt(p.segment().get(ValueLayout.JAVA_BYTE, p.offset() + ihl + TcpHeader.DATA_OFFSET)) >>> 4) * 4;
+            int thl = tcp.wrap(p.segment(), p.offset() + ihl).headerLength();
             int fits = limit - ihl - thl;
             if (fits <= 0 || p.gsoSize() <= fits) return Encapsulation.FORWARD;
             if ((p.length() - ihl - thl + fits - 1) / fits <= MAX_CUT_SEGMENTS) {
