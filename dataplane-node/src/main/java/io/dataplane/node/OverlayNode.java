@@ -90,13 +90,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>MTU.</b> Unless {@code Backend.MTU} or the config fixes it, the TUN's MTU follows the
  * underlay interface's MTU while the node runs ({@link #tunMtu()}): a lowered underlay MTU lowers
- * the TUN's within a second ({@link UnderlayMtuWatch}), so the kernel answers pod packets that no
- * longer fit with ICMP fragmentation-needed and TCP adapts; it rises again as far as the MTU the
- * node started with, which its packet buffers were made for. Either way the packet path hears of
- * the underlay's MTU ({@code Pipeline.underlayMtu}): it cuts super-packets to fit and answers a
- * packet with DF that does not fit with ICMP fragmentation needed itself, as the kernel's VXLAN
- * does, which is what pods see under a configured MTU above the link's; and a datagram sent before
- * it heard is fragmented by the kernel rather than lost.
+ * the TUN's as soon as the kernel reports the change ({@link UnderlayMtuWatch}), so the kernel
+ * answers pod packets that no longer fit with ICMP fragmentation-needed and TCP adapts; it rises
+ * again as far as the MTU the node started with, which its packet buffers were made for. Either
+ * way the packet path hears of the underlay's MTU ({@code Pipeline.underlayMtu}): it cuts
+ * super-packets to fit and answers a packet with DF that does not fit with ICMP fragmentation
+ * needed itself, as the kernel's VXLAN does, which is what pods see under a configured MTU above
+ * the link's; and a datagram sent before it heard is fragmented by the kernel rather than lost.
  *
  * <p><b>Kernel routes</b> the backend added (host-gw's, DirectRouting's) are written again every
  * {@link #ROUTE_CHECK_INTERVAL} on a thread of their own, "dp-routecheck", as flanneld's
@@ -251,11 +251,11 @@ public final class OverlayNode implements AutoCloseable {
                 queues.add(path);
             }
             OverlayNode node = new OverlayNode(config, netlink, underlay, underlayMtu, tunMtu, List.copyOf(queues), backend, route, addedAddress);
-            if (backendConf.directRouting()) node.startRouteCheck();
             node.setUnderlayMtu(underlay.link().mtu());
             node.mtuWatch = backendConf.mtu() == 0 && config.tunMtu() == 0
                     ? UnderlayMtuWatch.start(netlink, underlay.link(), tunName, provider.overhead(), tunMtu, node::setUnderlayMtu)
                     : UnderlayMtuWatch.track(netlink, underlay.link(), node::setUnderlayMtu);
+            if (backendConf.directRouting()) node.startRouteCheck(); // last: nothing after it throws
             LOG.log(Level.INFO, () -> "started " + node);
             return node;
         } catch (IOException | RuntimeException | Error e) {
@@ -513,6 +513,12 @@ public final class OverlayNode implements AutoCloseable {
     public int underlayMtu() {
         UnderlayMtuWatch watch = mtuWatch;
         return watch != null && watch.followsTun() ? watch.underlayMtu() : underlayMtu;
+    }
+
+    /** The underlay interface's MTU as the MTU watch last heard it, followed or not; 0 for host-gw, which has no watch. */
+    int underlayLinkMtu() {
+        UnderlayMtuWatch watch = mtuWatch;
+        return watch != null ? watch.linkMtu() : 0;
     }
 
     // The underlay interface's MTU, for every queue's packet path (Pipeline.underlayMtu).

@@ -3,21 +3,22 @@ package io.dataplane.node;
 import io.dataplane.core.config.BackendConf;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.netlink.Link;
+import io.dataplane.tun.netlink.LinkEvents;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.sys.Errno;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
- * Keeps the TUN's MTU at the underlay's MTU minus the backend's overhead while the node runs: the
- * underlay interface's MTU is read every {@link #INTERVAL} (one RTM_GETLINK) on a thread of its
- * own, "dp-mtuwatch", and a change sets the TUN's MTU through rtnetlink and is logged on one line.
+ * Keeps the TUN's MTU at the underlay's MTU minus the backend's overhead while the node runs: a
+ * thread of its own, "dp-mtuwatch", takes the kernel's link notifications ({@link LinkEvents}, as
+ * {@code ip monitor link}), so a change of the underlay interface's MTU sets the TUN's MTU through
+ * rtnetlink the moment it is made, and is logged on one line. When the kernel drops notifications
+ * the watch reads the interface's MTU again (one RTM_GETLINK); it also reads it once on start, for
+ * a change made before it subscribed.
  * flanneld takes the MTU at start only; a node that follows lets the kernel answer pod packets
  * that no longer fit with ICMP fragmentation-needed, so TCP adapts, where a TUN MTU above the
  * underlay's makes every full-size datagram fail at the socket.
@@ -36,9 +37,6 @@ import java.util.function.IntConsumer;
  */
 final class UnderlayMtuWatch implements AutoCloseable {
     private static final Logger LOG = System.getLogger(UnderlayMtuWatch.class.getName());
-    /** How often the underlay's MTU is read. */
-    static final Duration INTERVAL = Duration.ofSeconds(1);
-
     private final Netlink netlink;
     private final int underlayIndex;
     private final String underlayName;
@@ -48,13 +46,16 @@ final class UnderlayMtuWatch implements AutoCloseable {
     private volatile int underlayMtu;
     private volatile int tunMtu;
     private final IntConsumer pathMtu;
-    private int linkMtu; // the underlay MTU last read; watch thread only
+    private volatile int linkMtu; // the underlay MTU last read; written by the watch thread only
     private int refused; // the underlay MTU last warned about; watch thread only
-    private final ScheduledExecutorService executor =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("dp-mtuwatch").daemon().factory());
+    private final LinkEvents events;
+    private final Thread thread;
 
-    private UnderlayMtuWatch(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu, IntConsumer pathMtu) {
+    private UnderlayMtuWatch(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu, IntConsumer pathMtu)
+            throws ErrnoException {
         this.netlink = netlink;
+        this.events = LinkEvents.open();
+        this.thread = Thread.ofPlatform().name("dp-mtuwatch").daemon().unstarted(this::run);
         this.pathMtu = pathMtu;
         this.linkMtu = underlay.mtu();
         this.underlayIndex = underlay.index();
@@ -68,20 +69,46 @@ final class UnderlayMtuWatch implements AutoCloseable {
 
     /**
      * Starts watching {@code underlay} (as found at start) for the TUN {@code tunName} of MTU {@code
-     * tunMtu}, telling {@code pathMtu} of every change.
+     * tunMtu}, telling {@code pathMtu} of every change. The calling thread's network namespace is
+     * the one watched.
+     *
+     * @throws ErrnoException if the kernel refuses the subscription
      */
-    static UnderlayMtuWatch start(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu, IntConsumer pathMtu) {
-        return schedule(new UnderlayMtuWatch(netlink, underlay, tunName, overhead, tunMtu, pathMtu));
+    static UnderlayMtuWatch start(Netlink netlink, Link underlay, String tunName, int overhead, int tunMtu, IntConsumer pathMtu)
+            throws ErrnoException {
+        return started(new UnderlayMtuWatch(netlink, underlay, tunName, overhead, tunMtu, pathMtu));
     }
 
     /** Starts watching {@code underlay} (as found at start) for {@code pathMtu} only: the TUN keeps its configured MTU. */
-    static UnderlayMtuWatch track(Netlink netlink, Link underlay, IntConsumer pathMtu) {
-        return schedule(new UnderlayMtuWatch(netlink, underlay, null, 0, 0, pathMtu));
+    static UnderlayMtuWatch track(Netlink netlink, Link underlay, IntConsumer pathMtu) throws ErrnoException {
+        return started(new UnderlayMtuWatch(netlink, underlay, null, 0, 0, pathMtu));
     }
 
-    private static UnderlayMtuWatch schedule(UnderlayMtuWatch watch) {
-        watch.executor.scheduleWithFixedDelay(watch::read, INTERVAL.toNanos(), INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
+    private static UnderlayMtuWatch started(UnderlayMtuWatch watch) {
+        watch.thread.start();
         return watch;
+    }
+
+    private void run() {
+        LinkEvents.Listener listener = new LinkEvents.Listener() {
+            @Override
+            public void onLink(Link link) {
+                if (link.index() == underlayIndex && link.mtu() != 0) apply(link.mtu());
+            }
+
+            @Override
+            public void onLost() {
+                read();
+            }
+        };
+        read();
+        try {
+            while (events.await(listener)) {
+                // each round hands the notifications of one datagram to the listener
+            }
+        } catch (ErrnoException e) {
+            LOG.log(Level.WARNING, "MTU watch of " + underlayName + " stopped: " + e.getMessage() + "; the TUN keeps MTU " + tunMtu);
+        }
     }
 
     /** True if the TUN's MTU follows the underlay's ({@link #start}), false if only the packet path hears of it ({@link #track}). */
@@ -99,10 +126,25 @@ final class UnderlayMtuWatch implements AutoCloseable {
         return underlayMtu;
     }
 
-    // A task that throws is not run again: every failure ends here.
+    /** The underlay interface's MTU as the watch last heard it, whether or not the TUN followed. */
+    int linkMtu() {
+        return linkMtu;
+    }
+
     private void read() {
         try {
-            check(netlink.link(underlayIndex).mtu());
+            apply(netlink.link(underlayIndex).mtu());
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
+        }
+    }
+
+    // Every failure to follow ends here: the watch goes on with the next notification.
+    private void apply(int mtu) {
+        try {
+            check(mtu);
         } catch (ErrnoException e) {
             if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
         } catch (IOException | RuntimeException e) {
@@ -150,12 +192,12 @@ final class UnderlayMtuWatch implements AutoCloseable {
                 + " -> " + wanted);
     }
 
-    /** Stops the thread (after the read under way, if any). Idempotent. */
+    /** Stops the thread (after the change under way, if any). Idempotent. */
     @Override
     public void close() {
-        executor.shutdown();
+        events.close();
         try {
-            executor.awaitTermination(5, TimeUnit.SECONDS);
+            thread.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -219,7 +219,7 @@ class OverlayNodeTest {
         assertEquals(1450, Testbed.linkMtu(host, "flannel.1"));
         // No room for the overhead: the TUN keeps its MTU.
         setUnderlayMtu(host, 100);
-        Thread.sleep(4 * UnderlayMtuWatch.INTERVAL.toMillis());
+        awaitLinkMtu(node, 100);
         assertEquals(1450, Testbed.linkMtu(host, "flannel.1"));
         setUnderlayMtu(host, 1400);
         awaitTunMtu(node, 1350);
@@ -231,7 +231,7 @@ class OverlayNodeTest {
                 "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"MTU\": 1500}}")));
         assertEquals(1450, fixed.tunMtu());
         setUnderlayMtu(other, 1300);
-        Thread.sleep(4 * UnderlayMtuWatch.INTERVAL.toMillis());
+        awaitLinkMtu(fixed, 1300);
         assertEquals(1450, fixed.tunMtu());
         assertEquals(1450, Testbed.linkMtu(other, "flannel.1"));
     }
@@ -248,6 +248,15 @@ class OverlayNodeTest {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (node.tunMtu() != mtu || Testbed.linkMtu(host, node.tunName()) != mtu) {
             assertTrue(System.nanoTime() < deadline, "TUN MTU " + Testbed.linkMtu(host, node.tunName()) + " (node says " + node.tunMtu() + "), not " + mtu);
+            Thread.sleep(20);
+        }
+    }
+
+    // The watch heard the underlay's MTU: what the TUN does about it has been done.
+    private static void awaitLinkMtu(OverlayNode node, int mtu) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (node.underlayLinkMtu() != mtu) {
+            assertTrue(System.nanoTime() < deadline, "the MTU watch heard " + node.underlayLinkMtu() + ", not " + mtu);
             Thread.sleep(20);
         }
     }
