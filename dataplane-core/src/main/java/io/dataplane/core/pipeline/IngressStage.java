@@ -51,6 +51,8 @@ final class IngressStage implements Transport.Receiver {
     private final PacketBuffer[] replies = new PacketBuffer[Pipeline.MAX_BATCH];
     private final PacketTrain train = new PacketTrain();
     private final boolean holdBack; // onReceive leaves the TUN writes to onIdle
+    private SharedTunReads answers; // null: the receive thread never reads the TUN
+    private boolean addedToTun; // packets went to toTun since the last flush that asked for answers
     private long now; // of this batch, 0 until a peer is counted
 
     /** A stage that writes through {@code toTun}, replies through {@code transport} and counts on {@code counters}. */
@@ -62,21 +64,57 @@ final class IngressStage implements Transport.Receiver {
         this.holdBack = transport.reportsIdle();
     }
 
-    @Override
-    public void onReceive(PacketBuffer[] batch, int count) {
-        forward(batch, count, !holdBack);
+    /**
+     * From now on, after it wrote packets into the TUN at the end of a receive ({@link #onIdle},
+     * or each batch where the transport does not report idle), the receive thread reads once from
+     * the TUN through {@code reads}: what the kernel answered inside the write goes out on this
+     * thread ({@link SharedTunReads}). Before the transport starts.
+     */
+    void answersFrom(SharedTunReads reads) {
+        this.answers = reads;
     }
 
-    /** Writes what the batches before held back for the TUN. */
+    @Override
+    public void onReceive(PacketBuffer[] batch, int count) {
+        if (holdBack) {
+            forward(batch, count, false);
+            return;
+        }
+        boolean claimed = answers != null && answers.claim();
+        try {
+            forward(batch, count, true);
+        } finally {
+            answer(claimed);
+        }
+    }
+
+    /** Writes what the batches before held back for the TUN, then takes the TUN's answers (with {@link #answersFrom}). */
     @Override
     public void onIdle() {
-        toTun.flush();
+        boolean claimed = addedToTun && answers != null && answers.claim();
+        try {
+            toTun.flush();
+        } finally {
+            answer(claimed);
+        }
     }
 
     /** True if what is held back for the TUN ends with a TCP segment that the next ones of its flow may join. */
     @Override
     public boolean expectsMore() {
         return holdBack && toTun.holdsOpenRun();
+    }
+
+    // After a flush: with the reads claimed, one read of what the TUN has if packets went into it.
+    private void answer(boolean claimed) {
+        boolean wrote = addedToTun;
+        addedToTun = false;
+        if (!claimed) return;
+        if (wrote) {
+            answers.answer();
+        } else {
+            answers.release();
+        }
     }
 
     /**
@@ -157,6 +195,7 @@ final class IngressStage implements Transport.Receiver {
             p.release();
         } else {
             toTun.add(train);
+            addedToTun = true;
         }
         train.clear();
         return r;
@@ -170,6 +209,7 @@ final class IngressStage implements Transport.Receiver {
         if (verdict == Encapsulation.FORWARD) {
             if (peer != null) peer.countReceived(1, p.length(), now());
             toTun.add(p);
+            addedToTun = true;
         } else if (verdict == Encapsulation.REPLY) {
             replies[r++] = p;
             if (r == replies.length) r = sendReplies(r);
