@@ -32,6 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * so by one thread at a time, as their contracts ask.
  */
 final class SharedTunReads implements Agent, IdleStrategy {
+    /** Longest the egress thread spins for the lock the receive thread holds before it sleeps in it. */
+    static final long SPIN_NANOS = java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(50);
     private final ReentrantLock lock = new ReentrantLock();
     private final PathState state;
     private final PollableTunnelDevice tun;
@@ -53,7 +55,7 @@ final class SharedTunReads implements Agent, IdleStrategy {
     /** The egress thread: reads and forwards what the TUN has now (0: nothing, or no buffer to read into). */
     @Override
     public int doWork() throws IOException {
-        lock.lock();
+        acquire();
         try {
             int n = readAndForward();
             poolDry = n == 0 && buffers.held() == 0;
@@ -61,6 +63,19 @@ final class SharedTunReads implements Agent, IdleStrategy {
         } finally {
             lock.unlock();
         }
+    }
+
+    /*
+     * The egress thread takes the lock. Held, it is the receive thread's between its TUN write and
+     * the send of what it read after (microseconds): the egress thread spins for that rather than
+     * sleeps, since sleeping and being woken at the unlock would cost both threads a context switch
+     * (the receive thread's a preemption by the thread it woke); past SPIN_NANOS it waits in the lock.
+     */
+    private void acquire() {
+        if (lock.tryLock()) return;
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        while (lock.isLocked() && System.nanoTime() - deadline < 0) Thread.onSpinWait();
+        lock.lock();
     }
 
     /** The egress thread, after a doWork that moved nothing: waits until the TUN has input (or a millisecond, for a dry pool). */
