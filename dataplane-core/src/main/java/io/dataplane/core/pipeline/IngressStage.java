@@ -51,8 +51,6 @@ final class IngressStage implements Transport.Receiver {
     private final PacketBuffer[] replies = new PacketBuffer[Pipeline.MAX_BATCH];
     private final PacketTrain train = new PacketTrain();
     private final boolean holdBack; // onReceive leaves the TUN writes to onIdle
-    private SharedTunReads answers; // null: the receive thread never reads the TUN
-    private boolean addedToTun; // packets went to toTun since the last flush that asked for answers
     private long now; // of this batch, 0 until a peer is counted
 
     /** A stage that writes through {@code toTun}, replies through {@code transport} and counts on {@code counters}. */
@@ -64,57 +62,21 @@ final class IngressStage implements Transport.Receiver {
         this.holdBack = transport.reportsIdle();
     }
 
-    /**
-     * From now on, after it wrote packets into the TUN at the end of a receive ({@link #onIdle},
-     * or each batch where the transport does not report idle), the receive thread reads once from
-     * the TUN through {@code reads}: what the kernel answered inside the write goes out on this
-     * thread ({@link SharedTunReads}). Before the transport starts.
-     */
-    void answersFrom(SharedTunReads reads) {
-        this.answers = reads;
-    }
-
     @Override
     public void onReceive(PacketBuffer[] batch, int count) {
-        if (holdBack) {
-            forward(batch, count, false);
-            return;
-        }
-        boolean claimed = answers != null && answers.claim();
-        try {
-            forward(batch, count, true);
-        } finally {
-            answer(claimed);
-        }
+        forward(batch, count, !holdBack);
     }
 
-    /** Writes what the batches before held back for the TUN, then takes the TUN's answers (with {@link #answersFrom}). */
+    /** Writes what the batches before held back for the TUN. */
     @Override
     public void onIdle() {
-        boolean claimed = addedToTun && answers != null && answers.claim();
-        try {
-            toTun.flush();
-        } finally {
-            answer(claimed);
-        }
+        toTun.flush();
     }
 
     /** True if what is held back for the TUN ends with a TCP segment that the next ones of its flow may join. */
     @Override
     public boolean expectsMore() {
         return holdBack && toTun.holdsOpenRun();
-    }
-
-    // After a flush: with the reads claimed, one read of what the TUN has if packets went into it.
-    private void answer(boolean claimed) {
-        boolean wrote = addedToTun;
-        addedToTun = false;
-        if (!claimed) return;
-        if (wrote) {
-            answers.answer();
-        } else {
-            answers.release();
-        }
     }
 
     /**
@@ -195,7 +157,6 @@ final class IngressStage implements Transport.Receiver {
             p.release();
         } else {
             toTun.add(train);
-            addedToTun = true;
         }
         train.clear();
         return r;
@@ -209,7 +170,6 @@ final class IngressStage implements Transport.Receiver {
         if (verdict == Encapsulation.FORWARD) {
             if (peer != null) peer.countReceived(1, p.length(), now());
             toTun.add(p);
-            addedToTun = true;
         } else if (verdict == Encapsulation.REPLY) {
             replies[r++] = p;
             if (r == replies.length) r = sendReplies(r);

@@ -26,7 +26,6 @@ import java.util.List;
  *   take readBatch(TUN batch) buffers of the TUN pool      dry: park 1 ms; the packets wait in the kernel
  *   TunnelDevice.read(batch), blocking                      data at the headroom; with TSO a TCP super-packet
  *                                                           of up to 64 KiB comes whole (gsoSize set)
- *     (a PollableTunnelDevice: readNow under the reads' lock, SharedTunReads; waits in a Poller while it has none)
  *   EgressStage.forward(batch), each packet:
  *     longer than the underlay MTU (underlayMtu) allows:   a super-packet gets a smaller segment size; a lone
  *                                                           one with DF: ICMP fragmentation needed (REPLY),
@@ -60,18 +59,12 @@ import java.util.List;
  *     &gt;&gt; TCP segments are JOINED here: consecutive segments of one flow enter the kernel as one
  *        super-packet (TunDevice with TSO, TcpCoalescer; for a train the payloads
  *        gathered from the one buffer)
- *   a PollableTunnelDevice and the egress thread not busy:  the reads' lock taken before the write, then one
- *     one TUN read of its own after the write,              readNow: what the kernel answered inside the write
- *     EgressStage.forward, sent on this thread              (an ICMP echo reply, a TCP ACK) goes out without a
- *                                                           wakeup of the egress thread on its way (SharedTunReads)
  * </pre>
- * <b>Locks.</b> Only the TUN reads' lock is contended while traffic flows: the egress thread, woken
- * for a packet the receive thread has claimed, waits until that is sent. Route, neighbor and FDB lookups read published
+ * <b>Locks.</b> None contended while traffic flows. Route, neighbor and FDB lookups read published
  * tables without locks. The TUN takes one writer at a time, so the receive thread and the egress
  * thread share one monitor around the write, which the egress thread takes only for its rare
  * replies; the transport's senders take turns the same way (the egress thread, and the receive
- * thread for its rare replies); the TUN's reads and the egress stage are under one lock that the
- * receive thread only tries. No thread handoff: the thread that read a packet also sends or writes it, which on a
+ * thread for its rare replies). No thread handoff: the thread that read a packet also sends or writes it, which on a
  * machine with few cores saves a wakeup per hop; and a receive thread busy writing reads no more
  * datagrams, so a burst waits in the socket's receive buffer rather than being dropped from a ring.
  *
@@ -181,22 +174,10 @@ public final class Pipeline implements AutoCloseable {
                         new TunOutput.Direct(tun, tunWriteLock, egressCounters, state), egressCounters);
                 IngressStage ingress = new IngressStage(transport, config.encap(),
                         new TunOutput.Direct(tun, tunWriteLock, ingressCounters, state), ingressCounters);
-                if (config.tunWriter() == TunWriter.SINGLE_THREAD) {
-                    runner = new SingleThreadRunner(state, config, tunBatch, egress, ingress);
-                } else if (tun instanceof PollableTunnelDevice pollable) {
-                    SharedTunReads reads = new SharedTunReads(state, pollable, config.tunPool(), tunBatch, egress);
-                    ingress.answersFrom(reads);
-                    AgentRunner egressThread = new AgentRunner("dp-egress-" + tun.name(), "egress", reads, reads, state);
-                    try {
-                        runner = new ThreadPerDirectionRunner(state, tun, transport, ingress, List.of(egressThread), List.of(), reads);
-                    } catch (IOException | RuntimeException e) {
-                        reads.close(); // no thread started
-                        throw e;
-                    }
-                } else {
-                    runner = new ThreadPerDirectionRunner(state, tun, transport, ingress, List.of(egressThread(config, tunBatch, egress, state)),
-                            List.of(), null);
-                }
+                runner = config.tunWriter() == TunWriter.SINGLE_THREAD
+                        ? new SingleThreadRunner(state, config, tunBatch, egress, ingress)
+                        : new ThreadPerDirectionRunner(state, tun, transport, ingress, List.of(egressThread(config, tunBatch, egress, state)),
+                                List.of());
             }
             case THREAD -> {
                 PacketRing tunRing = new PacketRing(config.tunRing(), true);
@@ -209,7 +190,7 @@ public final class Pipeline implements AutoCloseable {
                 AgentRunner writer = new AgentRunner("dp-ingress-" + tun.name(), "TUN writer", () -> writes.writeFrom(tunRing, tunBatch),
                         IdleStrategy.awaitRing(tunRing), state);
                 runner = new ThreadPerDirectionRunner(state, tun, transport, ingress,
-                        List.of(writer, egressThread(config, tunBatch, egress, state)), List.of(tunRing), null);
+                        List.of(writer, egressThread(config, tunBatch, egress, state)), List.of(tunRing));
             }
             default -> throw new AssertionError(config.tunWriter());
         }

@@ -9,9 +9,8 @@ import java.util.List;
 
 /**
  * {@link Pipeline.TunWriter#RECEIVE_THREAD} and {@link Pipeline.TunWriter#THREAD}: an egress
- * thread of ours that waits for the TUN's packets (in the TUN read, or, with {@link
- * SharedTunReads}, in a poller while the receive thread may read too), the transport's own receive
- * thread running the ingress stage, and, with {@code THREAD}, a TUN writer thread behind a ring.
+ * thread of ours that blocks in the TUN read, the transport's own receive thread running the
+ * ingress stage, and, with {@code THREAD}, a TUN writer thread behind a ring.
  */
 final class ThreadPerDirectionRunner implements Runner {
     private final PathState state;
@@ -19,21 +18,18 @@ final class ThreadPerDirectionRunner implements Runner {
     private final Transport transport;
     private final List<AgentRunner> threads;
     private final List<PacketRing> rings;
-    private final SharedTunReads sharedReads; // null: the egress thread blocks in the TUN read
 
     /**
      * Starts the transport's receive thread into {@code ingress}, then {@code threads} (the egress
-     * thread, a TUN writer's); {@code rings} are those the threads drain, woken and emptied at close;
-     * {@code sharedReads} (or null) the egress thread's agent where the receive thread reads too.
+     * thread, a TUN writer's); {@code rings} are those the threads drain, woken and emptied at close.
      */
     ThreadPerDirectionRunner(PathState state, TunnelDevice tun, Transport transport, IngressStage ingress, List<AgentRunner> threads,
-            List<PacketRing> rings, SharedTunReads sharedReads) throws IOException {
+            List<PacketRing> rings) throws IOException {
         this.state = state;
         this.tun = tun;
         this.transport = transport;
         this.threads = threads;
         this.rings = rings;
-        this.sharedReads = sharedReads;
         transport.start(ingress);
         threads.forEach(AgentRunner::start);
     }
@@ -64,16 +60,10 @@ final class ThreadPerDirectionRunner implements Runner {
     @Override
     public void close() {
         state.stop();
-        if (sharedReads != null) sharedReads.wake();
         transport.close(); // no more onReceive calls after this returns
-        // A blocked TUN read ends as the device closes; a poller waits on the descriptor, which stays open until it is left.
-        if (sharedReads == null) tun.close();
+        tun.close(); // wakes the egress thread blocked in read
         rings.forEach(PacketRing::wake);
         threads.forEach(AgentRunner::join);
-        if (sharedReads != null) {
-            tun.close();
-            sharedReads.close();
-        }
         rings.forEach(PacketRing::clear);
     }
 }
