@@ -3,8 +3,8 @@
 # over a veth pair (hosts.sh), our nodes of one backend started with ./dataplane node of each tree
 # given, a warmup as e2e.sh's (a flood ping), then PINGS pings at -i 0.01; before and after, the
 # voluntary and nonvoluntary context switches of every thread of both JVMs
-# (/proc/PID/task/*/status). Prints per tree and backend the ping p50 and, per thread name (both
-# nodes summed), the switches per ping. Switch counts do not depend on the machine's load the way
+# (/proc/PID/task/*/status) and their CPU time (schedstat). Prints per tree and backend the ping p50
+# and, per thread name (both nodes summed), the switches and the CPU microseconds per ping. Switch counts do not depend on the machine's load the way
 # latency does: a hop that sleeps and is woken costs one voluntary switch, whatever the load.
 #
 #   benchmarks/e2e/ping_switches.sh                        # this tree, vxlan
@@ -22,40 +22,21 @@ NODE_OPTS=${NODE_OPTS:-}
 trees=("$@")
 [ ${#trees[@]} -gt 0 ] || trees=("$here/../..")
 
-suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-nsa="dpswa$suffix" nsb="dpswb$suffix"
-work=$(mktemp -d)
-pids=()
 source "$here/hosts.sh"
-cleanup() { hosts_down "$nsa" "$nsb" "$work"; }
-trap cleanup EXIT
+hosts_names dpsw
 two_hosts "$nsa" "$nsb"
 a() { ip netns exec "$nsa" "$@"; }
 
 # Starts a node of tree $1, backend $2, in each namespace, as e2e.sh does; node_pids holds the JVMs.
 nodes_up() {
-  local tree=$1 backend=$2 side ns n peer mac peermac other data dir
+  local tree=$1 backend=$2 side ns n other dir
   node_pids=()
+  node_states "$work" "$backend"
   for side in a b; do
+    ns=$nsa n=1 other=b
+    [ $side = b ] && ns=$nsb n=2 other=a
     dir="$work/state-$side"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    if [ "$backend" = wireguard ]; then (umask 077; wg genkey >"$dir/wgkey"); fi
-  done
-  if [ "$backend" = vxlan ]; then
-    echo "$MAC_A" >"$work/state-a/vtep-mac"
-    echo "$MAC_B" >"$work/state-b/vtep-mac"
-  fi
-  for side in a b; do
-    ns=$nsa n=1 peer=2 peermac=$MAC_B other=b
-    [ $side = b ] && ns=$nsb n=2 peer=1 peermac=$MAC_A other=a
-    dir="$work/state-$side"
-    data=""
-    [ "$backend" = vxlan ] && data=",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$peermac\"}"
-    [ "$backend" = wireguard ] && data=",\"BackendData\":{\"PublicKey\":\"$(wg pubkey <"$work/state-$other/wgkey")\",\"Port\":51820}"
-    echo "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"$backend\"}}" >"$dir/net-conf.json"
-    printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%s.1/24\nFLANNEL_IPMASQ=false\n' "$n" >"$dir/subnet.env"
-    echo "[{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}]" >"$dir/peers.json"
+    node_config "$dir" "$backend" $n "$(node_lease "$work" "$backend" "$other")"
     # shellcheck disable=SC2086
     DATAPLANE_SKIP_BUILD=1 ip netns exec "$ns" "$tree/dataplane" node --config "$dir" --public-ip 192.0.2.$n $NODE_OPTS \
       </dev/null >"$work/node-$side.log" 2>&1 &
@@ -70,12 +51,12 @@ nodes_down() {
   for pid in "${node_pids[@]}"; do wait "$pid" || true; done
   node_pids=()
 }
-# One line per thread of the node JVMs: "name voluntary nonvoluntary" (blanks in the name as _).
+# One line per thread of the node JVMs: "name voluntary nonvoluntary cpu_ns" (blanks in the name as _; CPU time from schedstat).
 switches() {
   local pid t
   for pid in "${node_pids[@]}"; do
     for t in /proc/"$pid"/task/*; do
-      echo "$(tr ' ' _ <"$t/comm") $(awk '/^voluntary_ctxt/ {v = $2} /^nonvoluntary_ctxt/ {n = $2} END {print v, n}' "$t/status")"
+      echo "$(tr ' ' _ <"$t/comm") $(awk '/^voluntary_ctxt/ {v = $2} /^nonvoluntary_ctxt/ {n = $2} END {print v, n}' "$t/status") $(cut -d' ' -f1 "$t/schedstat")"
     done 2>/dev/null
   done
 }
@@ -99,11 +80,12 @@ print("%.3f" % t[len(t) // 2] if t else "nan")')
         perf sched timehist -i "$work/sched.data" -s 2>/dev/null | grep -E 'dp-|ping|comm|----' | head -30 || true
         rm -f "$work/sched.data"
       fi
-      echo "round $round $backend $(cd "$tree" && git rev-parse --short HEAD) p50 $p50 ms, load $(cut -d' ' -f1 /proc/loadavg); switches per ping (voluntary/nonvoluntary), both nodes:"
-      awk -v pings="$PINGS" 'NR == FNR {v0[$1] += $2; n0[$1] += $3; next} {v1[$1] += $2; n1[$1] += $3}
-        END {for (t in v1) {dv = (v1[t] - v0[t]) / pings; dn = (n1[t] - n0[t]) / pings; tv += dv; tn += dn
-               if (dv + dn >= 0.01) printf "  %-28s %6.2f %6.2f\n", t, dv, dn}
-             printf "  %-28s %6.2f %6.2f\n", "all", tv, tn}' "$work/s0" "$work/s1" | sort -k2 -gr
+      echo "round $round $backend $(cd "$tree" && git rev-parse --short HEAD) p50 $p50 ms, load $(cut -d' ' -f1 /proc/loadavg); per ping, both nodes: switches voluntary, nonvoluntary; CPU us"
+      awk -v pings="$PINGS" 'NR == FNR {v0[$1] += $2; n0[$1] += $3; c0[$1] += $4; next} {v1[$1] += $2; n1[$1] += $3; c1[$1] += $4}
+        END {for (t in v1) {dv = (v1[t] - v0[t]) / pings; dn = (n1[t] - n0[t]) / pings; dc = (c1[t] - c0[t]) / pings / 1000
+               tv += dv; tn += dn; tc += dc
+               if (dv + dn >= 0.01) printf "  %-28s %6.2f %6.2f %8.1f\n", t, dv, dn, dc}
+             printf "  %-28s %6.2f %6.2f %8.1f\n", "all", tv, tn, tc}' "$work/s0" "$work/s1" | sort -k2 -gr
       nodes_down
     done
   done
