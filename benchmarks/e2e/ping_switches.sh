@@ -10,6 +10,7 @@
 #   benchmarks/e2e/ping_switches.sh                        # this tree, vxlan
 #   ROWS="vxlan wireguard" ROUNDS=3 benchmarks/e2e/ping_switches.sh /work/wt/base .   # trees in turn, per round
 #   NODE_OPTS="--no-io-uring" ...                          # more ./dataplane node options
+#   AOT_STARTS=0 ...                                       # no unmeasured starts for the AOT cache first
 # Each tree must be built (./mvnw -q -pl benchmarks,dataplane-node -am package -DskipTests -Dfuzz.skip=true).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,6 +19,7 @@ ROWS=${ROWS:-vxlan}
 ROUNDS=${ROUNDS:-1}
 WARMUP=${WARMUP:-3}
 NODE_OPTS=${NODE_OPTS:-}
+AOT_STARTS=${AOT_STARTS:-2}
 [ "$(id -u)" -eq 0 ] || { echo "ping_switches.sh: needs root (network namespaces)" >&2; exit 1; }
 trees=("$@")
 [ ${#trees[@]} -gt 0 ] || trees=("$here/../..")
@@ -61,6 +63,15 @@ switches() {
   done
 }
 
+# As e2e.sh: two unmeasured node starts with traffic per tree first, so that the launcher's AOT
+# cache is made (the first records, the second creates it) and every measured node starts with it.
+for tree in "${trees[@]}"; do
+  for _ in $(seq 1 "$AOT_STARTS"); do
+    nodes_up "$tree" vxlan
+    a ping -n -q -f -w 3 -I 10.244.1.1 10.244.2.1 >/dev/null 2>&1 || true
+    nodes_down
+  done
+done
 echo "# ping_switches: load average $(cut -d' ' -f1-3 /proc/loadavg), PINGS=$PINGS" >&2
 for round in $(seq 1 "$ROUNDS"); do
   for backend in $ROWS; do
