@@ -93,13 +93,8 @@ case " $ROWS " in
     done ;;
 esac
 
-suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-nsa="dpe2ea$suffix" nsb="dpe2eb$suffix"
-work=$(mktemp -d)
-pids=()
 source "$here/e2e/hosts.sh"
-cleanup() { hosts_down "$nsa" "$nsb" "$work"; }
-trap cleanup EXIT
+hosts_names dpe2e
 
 gcc -O2 -Wall -o "$work/udp_flood" "$here/e2e/udp_flood.c"
 jar="$root/benchmarks/target/benchmarks.jar"
@@ -147,7 +142,7 @@ node_pids=()
 # rows run io.dataplane.bench.NodeMain, the same OverlayNode with that one choice changed. Waits
 # for both nodes to have added their peer; START_NS is when they were started.
 nodes_up() {
-  local backend=$1 row=${2:-$1} cipher=${3:-} side ns n peer mac peermac other data log dir
+  local backend=$1 row=${2:-$1} cipher=${3:-} side ns n other log dir
   local extra=()
   # The *-poll rows: one packet-path thread per node, busy polling until POLL_US without a packet.
   case $row in
@@ -157,29 +152,14 @@ nodes_up() {
     *-syscall) extra=(--no-io-uring) ;; # The *-syscall rows: one TUN system call per packet.
   esac
   node_pids=()
-  for side in a b; do
-    dir="$work/state-$side"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    if [ "$backend" = wireguard ]; then (umask 077; wg genkey >"$dir/wgkey"); fi
-  done
-  if [ "$backend" = vxlan ]; then
-    echo "$MAC_A" >"$work/state-a/vtep-mac"
-    echo "$MAC_B" >"$work/state-b/vtep-mac"
-  fi
+  node_states "$work" "$backend"
   START_NS=$(date +%s%N)
   for side in a b; do
-    ns=$nsa n=1 peer=2 mac=$MAC_A peermac=$MAC_B other=b
-    [ $side = b ] && ns=$nsb n=2 peer=1 mac=$MAC_B peermac=$MAC_A other=a
+    ns=$nsa n=1 other=b
+    [ $side = b ] && ns=$nsb n=2 other=a
     dir="$work/state-$side"
-    if [ "$backend" = vxlan ]; then
-      data=",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$peermac\"}"
-    elif [ "$backend" = wireguard ]; then
-      data=",\"BackendData\":{\"PublicKey\":\"$(wg pubkey <"$work/state-$other/wgkey")\",\"Port\":51820}"
-    else
-      data=""
-    fi
-    local lease="{\"Subnet\":\"10.244.$peer.0/24\",\"PublicIP\":\"192.0.2.$peer\",\"BackendType\":\"$backend\"$data}"
+    local lease
+    lease=$(node_lease "$work" "$backend" "$other")
     log="$work/node-$row-$side.log"
     if [ -n "$cipher" ]; then
       # The launcher's JVM sizing (see ./dataplane), so that these rows differ from ours in the cipher only.
@@ -189,9 +169,7 @@ nodes_up() {
         --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n --wg-cipher "$cipher" \
         --state-dir "$dir" --peer "$lease" </dev/null >"$log" 2>&1 &
     else
-      echo "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"$backend\"}}" >"$dir/net-conf.json"
-      printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%s.1/24\nFLANNEL_IPMASQ=false\n' "$n" >"$dir/subnet.env"
-      echo "[$lease]" >"$dir/peers.json"
+      node_config "$dir" "$backend" $n "$lease"
       # ip netns exec and ./dataplane both exec: $! is the node's JVM.
       # shellcheck disable=SC2086
       ip netns exec "$ns" "$root/dataplane" node --config "$dir" --public-ip 192.0.2.$n "${extra[@]}" $NODE_OPTS \

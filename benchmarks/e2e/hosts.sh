@@ -1,6 +1,17 @@
 # Sourced by benchmarks/e2e.sh and benchmarks/e2e/iperf3_ways.sh: the two hosts the nodes run on,
 # and wireguard-go on one of them, set up alike for both.
 
+# The names of a run's two hosts and its scratch space: namespaces $1a... and $1b... with a random
+# suffix (nsa, nsb; the suffix as suffix, for other names of the run), a fresh work directory
+# (work), and pids, the processes to stop; all of them removed when the script exits (hosts_down).
+hosts_names() {
+  suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  nsa="${1}a$suffix" nsb="${1}b$suffix"
+  work=$(mktemp -d)
+  pids=()
+  trap 'hosts_down "$nsa" "$nsb" "$work"' EXIT
+}
+
 # Network namespaces $1 and $2 joined by a veth pair, veth0 on both sides: underlay addresses
 # 192.0.2.1 and .2, pod addresses 10.244.1.1 and 10.244.2.1 on lo; the VTEP MACs as MAC_A, MAC_B.
 two_hosts() {
@@ -16,6 +27,40 @@ two_hosts() {
     ip -n "$ns" addr add 10.244.$n.1/32 dev lo
   done
   MAC_A=02:00:0a:f4:01:00 MAC_B=02:00:0a:f4:02:00
+}
+
+# Fresh state directories $1/state-a and $1/state-b for two nodes of backend $2, as an operator
+# leaves them: a WireGuard key each (wireguard), the VTEP MACs MAC_A and MAC_B (vxlan).
+node_states() {
+  local side dir
+  for side in a b; do
+    dir="$1/state-$side"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if [ "$2" = wireguard ]; then (umask 077; wg genkey >"$dir/wgkey"); fi
+  done
+  if [ "$2" = vxlan ]; then
+    echo "$MAC_A" >"$1/state-a/vtep-mac"
+    echo "$MAC_B" >"$1/state-b/vtep-mac"
+  fi
+}
+
+# The lease of the node on side $3 (a or b) of backend $2 whose state node_states made under $1,
+# as the other node's peers.json holds it.
+node_lease() {
+  local n=1 mac=$MAC_A data=""
+  [ "$3" = b ] && n=2 mac=$MAC_B
+  [ "$2" = vxlan ] && data=",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$mac\"}"
+  [ "$2" = wireguard ] && data=",\"BackendData\":{\"PublicKey\":\"$(wg pubkey <"$1/state-$3/wgkey")\",\"Port\":51820}"
+  echo "{\"Subnet\":\"10.244.$n.0/24\",\"PublicIP\":\"192.0.2.$n\",\"BackendType\":\"$2\"$data}"
+}
+
+# Writes the configuration of ./dataplane node --config $1 for host number $3 (1 or 2) of backend
+# $2, with the lease $4 as its one peer: net-conf.json, subnet.env and peers.json as flanneld's are.
+node_config() {
+  echo "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"$2\"}}" >"$1/net-conf.json"
+  printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.%s.1/24\nFLANNEL_IPMASQ=false\n' "$3" >"$1/subnet.env"
+  echo "[$4]" >"$1/peers.json"
 }
 
 # Configures the wireguard-go device $2 in namespace $1, host number $3 (1 or 2), as flanneld
