@@ -164,7 +164,7 @@ nodes_up() {
     if [ -n "$cipher" ]; then
       # The launcher's JVM sizing (see ./dataplane), so that these rows differ from ours in the cipher only.
       # shellcheck disable=SC2086
-      MALLOC_ARENA_MAX=2 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseSerialGC -Xms16m -Xmx256m \
+      MALLOC_ARENA_MAX=2 "$java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseSerialGC -Xms16m -Xmx256m -Xmn2m -XX:-TieredCompilation \
         "${trim[@]}" $JAVA_OPTS -cp "$jar" io.dataplane.bench.NodeMain \
         --netns "$ns" --backend "$backend" --subnet 10.244.$n.0/24 --public-ip 192.0.2.$n --wg-cipher "$cipher" \
         --state-dir "$dir" --peer "$lease" </dev/null >"$log" 2>&1 &

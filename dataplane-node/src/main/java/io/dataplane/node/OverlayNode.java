@@ -62,7 +62,8 @@ import java.util.concurrent.TimeUnit;
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
  *   <li>maps the packet buffers ({@link PacketPathOptions#poolSize()}; anonymous pages, resident only
- *       where packets were written), opens the backend for the
+ *       where packets were written, and given back when the path has been idle a while: see
+ *       {@code WakeableFd.IDLE_MILLIS}), opens the backend for the
  *       configured type (its UDP socket, or ipip's raw socket, bound to the public IP) and starts
  *       the {@link Pipeline} on the threads {@link PacketPathOptions#tunWriter()} names (its Javadoc draws the
  *       path stage by stage).</li>
@@ -200,7 +201,7 @@ public final class OverlayNode implements AutoCloseable {
             // A kernel VTEP's whole super-packets need 64 KiB buffers, but with trains they arrive in the TUN pool's.
             int slot = receive == BackendProvider.Receive.WHOLE_SUPER_PACKETS && !receiveTrains ? SUPER_PACKET_BUFFER
                     : bufferSize(underlayMtu, tunMtu + provider.overhead());
-            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
+            PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
             undo.add(pool);
             PacketPool tunPool = pool;
             // The egress thread's batch, and some for replies on their way into the TUN; with
@@ -208,7 +209,7 @@ public final class OverlayNode implements AutoCloseable {
             int tunBuffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
-                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory::map);
+                tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
                 undo.add(tunPool);
             }
             boolean existed = linkExists(netlink, tunName);
@@ -238,11 +239,11 @@ public final class OverlayNode implements AutoCloseable {
             undo.add(queues.get(0).pipeline());
             for (int q = 1; q < tuns.size(); q++) {
                 // Each further queue: buffers, an encapsulation and a socket of its own, the backend's tables.
-                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory::map);
+                PacketPool qPool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
                 undo.add(qPool);
                 PacketPool qTunPool = qPool;
                 if (offload) {
-                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory::map);
+                    qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
                     undo.add(qTunPool);
                 }
                 Backend.Lane lane = openLane(backend, receiveTrains ? qTunPool : qPool, packetPath.queues());

@@ -133,7 +133,7 @@ class CommandLineIT {
         assertEquals(0, third.exitCode(), third.output());
         String flags = third.stdout().lines().filter(l -> l.contains("-XX:+UseSerialGC")).findFirst().orElse("");
         for (String option : List.of("-XX:+UseSerialGC", "-XX:InitialHeapSize=8388608", "-XX:MaxHeapSize=268435456",
-                "-XX:TrimNativeHeapInterval=5000")) {
+                "-XX:MaxNewSize=2097152", "-XX:-TieredCompilation", "-XX:TrimNativeHeapInterval=5000")) {
             assertContains(flags, option);
         }
         assertTrue(third.stdout().lines().anyMatch(l -> l.contains(" io.dataplane.node.cli.Dataplane source: shared objects file")),

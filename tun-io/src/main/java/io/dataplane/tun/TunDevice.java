@@ -1,6 +1,7 @@
 package io.dataplane.tun;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.buffer.PacketTrain;
 import io.dataplane.core.spi.PollableTunnelDevice;
 import io.dataplane.core.spi.Poller;
@@ -287,7 +288,9 @@ public final class TunDevice implements PollableTunnelDevice {
 
     /**
      * Reads up to {@code min(count, batchSize())} packets: as many as the kernel has now, blocking
-     * for the first. See the class comment for the virtio_net_hdr.
+     * for the first. See the class comment for the virtio_net_hdr. A wait that lasts {@link
+     * WakeableFd#IDLE_MILLIS} gives the pages of the buffers and of their pool's free ones back
+     * ({@link PacketPool#discardIdle}): a quiet node keeps no more resident than its traffic needs now.
      *
      * @throws IllegalArgumentException if a buffer's offset leaves no room for the virtio_net_hdr
      * @throws ErrnoException naming the device and errno if the device fails (EBADFD: it was removed)
@@ -328,6 +331,7 @@ public final class TunDevice implements PollableTunnelDevice {
         try {
             MemorySegment errno = in.errno();
             boolean pollReportedError = false;
+            boolean idle = false; // waited IDLE_MILLIS for this read: the buffers' pages are given back
             while (true) {
                 int n = uring != null ? uring.read(errno, packets, limit) : readEach(errno, packets, limit);
                 if (n == CLOSED) return CLOSED;
@@ -336,8 +340,14 @@ public final class TunDevice implements PollableTunnelDevice {
                     throw new ErrnoException("read(" + name + ")", Errno.EBADFD,
                             "poll reported an error on the descriptor but read has nothing to say; the device was removed");
                 }
-                int revents = in.await(FdNative.POLLIN);
+                int revents = in.await(FdNative.POLLIN, idle ? -1 : WakeableFd.IDLE_MILLIS);
                 if (revents == WakeableFd.WOKEN) return CLOSED;
+                if (revents == WakeableFd.TIMED_OUT) {
+                    // Idle: the armed buffers and the pool's free ones need not stay resident (no read is in flight).
+                    PacketPool.discardIdle(packets, 0, limit);
+                    idle = true;
+                    continue;
+                }
                 pollReportedError = (revents & FdNative.POLLIN) == 0;
             }
         } finally {

@@ -13,8 +13,11 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Header;
 import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netns.NetNamespace;
+import io.dataplane.tun.sys.PageMemory;
+import io.dataplane.tun.sys.WakeableFd;
 import io.dataplane.tun.testing.Hosts;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -249,6 +252,39 @@ class TunDeviceTest {
             PacketPool.releaseAll(batch, 0, 1);
         }
         assertTrue(worst.get() < TimeUnit.MILLISECONDS.toNanos(100), "slowest wakeup " + worst.get() / 1000 + " us");
+    }
+
+    @Test
+    void anIdleReaderGivesBackThePagesOfItsBuffers() throws Exception {
+        // 64 KiB buffers on anonymous pages, every byte of them written: what a TCP run leaves behind.
+        try (PacketPool big = new PacketPool(4, 65536 + 1024, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL)) {
+            PacketBuffer[] all = new PacketBuffer[4];
+            assertEquals(4, big.acquire(all, 4));
+            for (PacketBuffer b : all) b.segment().fill((byte) 1);
+            PacketPool.releaseAll(all, 0, 4);
+            TunDevice tun = openUpNoAddress("dpidle0");
+            PacketBuffer[] armed = new PacketBuffer[2];
+            assertEquals(2, big.acquire(armed, 2));
+            CompletableFuture<Integer> r = new CompletableFuture<>();
+            Thread t = Thread.ofPlatform().start(() -> {
+                try {
+                    r.complete(tun.read(armed, 2)); // nothing comes: the device has no address, no route
+                } catch (Throwable e) {
+                    r.completeExceptionally(e);
+                }
+            });
+            Thread.sleep(WakeableFd.IDLE_MILLIS + 500);
+            assertFalse(r.isDone(), "the reader still waits");
+            assertEquals(2, big.acquire(all, 2), "the two free buffers");
+            for (int i = 0; i < 2; i++) assertEquals(0, all[i].segment().get(ValueLayout.JAVA_BYTE, 40_000), "free: its pages given back");
+            PacketPool.releaseAll(all, 0, 2);
+            tun.close();
+            assertEquals(TunnelDevice.CLOSED, r.get(5, TimeUnit.SECONDS));
+            t.join(1000);
+            for (PacketBuffer b : armed) assertEquals(0, b.segment().get(ValueLayout.JAVA_BYTE, 40_000), "armed: its pages given back");
+            PacketPool.releaseAll(armed, 0, 2);
+            assertEquals(0, big.outstanding());
+        }
     }
 
     private TunDevice openUpNoAddress(String name) throws Exception {

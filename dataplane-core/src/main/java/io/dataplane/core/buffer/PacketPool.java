@@ -24,6 +24,7 @@ public final class PacketPool implements AutoCloseable {
     private static final byte POISON = (byte) 0xDB;
 
     private final Arena arena;
+    private final Memory source;
     private final MemorySegment memory;
     private final PacketBuffer[] buffers;
     private final MpmcAtomicArrayQueue<PacketBuffer> free;
@@ -41,7 +42,17 @@ public final class PacketPool implements AutoCloseable {
 
         /** A segment of {@code bytes} bytes that lives until {@code arena} closes. */
         MemorySegment allocate(Arena arena, long bytes);
+
+        /**
+         * Gives the whole pages of {@code pages} (page-aligned, a slice of memory from {@link
+         * #allocate}) back to the system, their contents no longer needed: they read as zeros when
+         * next touched and cost nothing until then. Memory that cannot does nothing (the default).
+         */
+        default void discard(MemorySegment pages) {}
     }
+
+    /** The page size {@link #discard} works in. */
+    private static final long PAGE = 4096;
 
     /**
      * Allocates {@code count} buffers of {@code bufferSize} bytes, each handed out with {@code headroom}
@@ -68,6 +79,7 @@ public final class PacketPool implements AutoCloseable {
         this.bufferSize = bufferSize;
         this.headroom = headroom;
         this.arena = Arena.ofShared();
+        this.source = source;
         this.memory = source.allocate(arena, (long) count * bufferSize);
         this.buffers = new PacketBuffer[count];
         // Twice the buffers: an MPMC slot can still be in a consumer's hands when a producer laps to it.
@@ -136,6 +148,63 @@ public final class PacketPool implements AutoCloseable {
                 b.release();
             }
         }
+    }
+
+    /**
+     * Gives the pages of {@code buffers[from..to)} back to the system (see {@link Memory#discard}):
+     * for a holder that keeps buffers armed for a read while nothing comes, so that a quiet node
+     * does not keep every page its traffic ever wrote. Only the pages that lie wholly inside a
+     * buffer go (none where buffers are smaller than a page); their bytes read as zeros afterwards.
+     * The caller owns the buffers and nothing writes into them meanwhile (no read in flight).
+     */
+    public void discard(PacketBuffer[] buffers, int from, int to) {
+        if (bufferSize < PAGE) return;
+        for (int i = from; i < to; i++) {
+            PacketBuffer b = buffers[i];
+            if (b != null && b.pool() == this) discardPages(b.index());
+        }
+    }
+
+    /**
+     * {@link #discard} for the buffers free in the pool now: each is taken out, its pages given
+     * back, and put back, one at a time, so other threads acquire meanwhile as always. Returns how
+     * many it went through.
+     */
+    public int discardFree() {
+        if (bufferSize < PAGE) return 0;
+        int n = free.size();
+        int done = 0;
+        for (int i = 0; i < n; i++) {
+            PacketBuffer b = free.poll();
+            if (b == null) break;
+            discardPages(b.index());
+            while (!free.offer(b)) {
+                Thread.onSpinWait(); // cannot be full, as in release
+            }
+            done++;
+        }
+        return done;
+    }
+
+    /**
+     * What a reader does once it has waited {@code IDLE} long for a packet with {@code
+     * buffers[from..to)} armed (see {@link #discard}): gives back the pages of those, and of the
+     * buffers free in their pool.
+     */
+    public static void discardIdle(PacketBuffer[] buffers, int from, int to) {
+        if (to <= from || buffers[from] == null) return;
+        PacketPool pool = buffers[from].pool();
+        pool.discard(buffers, from, to);
+        pool.discardFree();
+    }
+
+    // The whole pages inside buffer #index's slot.
+    private void discardPages(int index) {
+        long start = (long) index * bufferSize;
+        long base = memory.address();
+        long first = ((base + start + PAGE - 1) & -PAGE) - base;
+        long end = ((base + start + bufferSize) & -PAGE) - base;
+        if (end > first) source.discard(memory.asSlice(first, end - first));
     }
 
     /** Buffers handed out and not yet released. */

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,6 +174,87 @@ class PacketPoolTest {
             assertEquals(0, c.peerPort());
             assertEquals(0, c.gsoSize());
             c.release();
+        }
+    }
+
+    // Memory from the JDK's allocation that zeroes what it is told to discard and notes where (offset, length).
+    private static final class DiscardingMemory implements PacketPool.Memory {
+        final List<long[]> discarded = new ArrayList<>();
+        MemorySegment base;
+
+        @Override
+        public MemorySegment allocate(Arena arena, long bytes) {
+            base = arena.allocate(bytes, 4096);
+            return base;
+        }
+
+        @Override
+        public void discard(MemorySegment pages) {
+            synchronized (discarded) {
+                discarded.add(new long[] {pages.address() - base.address(), pages.byteSize()});
+            }
+            pages.fill((byte) 0);
+        }
+    }
+
+    @Test
+    void discardGivesBackTheWholePagesInsideEachHeldBufferAndKeepsThemHeld() {
+        DiscardingMemory memory = new DiscardingMemory();
+        int size = 3 * 4096 + 512;
+        try (PacketPool pool = new PacketPool(3, size, 128, memory)) {
+            PacketBuffer[] held = new PacketBuffer[3];
+            assertEquals(3, pool.acquire(held, 3));
+            for (PacketBuffer b : held) b.segment().fill((byte) 9);
+            pool.discard(held, 0, 2);
+            assertEquals(3, pool.outstanding());
+            // Slot 0 is [0, 12800): pages [0, 12288); slot 1 is [12800, 25600): pages [16384, 24576).
+            assertEquals(2, memory.discarded.size());
+            assertArrayEquals(new long[] {0, 12288}, memory.discarded.get(0));
+            assertArrayEquals(new long[] {16384, 8192}, memory.discarded.get(1));
+            assertEquals(9, held[0].segment().get(ValueLayout.JAVA_BYTE, 12288), "the page shared with slot 1 stays");
+            assertEquals(9, held[1].segment().get(ValueLayout.JAVA_BYTE, 0), "as does the one shared with slot 0");
+            assertEquals(0, held[1].segment().get(ValueLayout.JAVA_BYTE, 16384 - 12800));
+            assertEquals(9, held[2].segment().get(ValueLayout.JAVA_BYTE, 100), "slot 2 is not among those discarded");
+            PacketPool.releaseAll(held, 0, 3);
+        }
+    }
+
+    @Test
+    void discardIdleAlsoGoesThroughTheFreeBuffersAndLeavesThemFree() {
+        DiscardingMemory memory = new DiscardingMemory();
+        try (PacketPool pool = new PacketPool(4, 8192, 128, memory)) {
+            PacketBuffer[] held = new PacketBuffer[4];
+            assertEquals(1, pool.acquire(held, 1));
+            PacketPool.discardIdle(held, 0, 1);
+            assertEquals(4, memory.discarded.size(), "the held buffer and the three free ones");
+            assertEquals(1, pool.outstanding());
+            assertEquals(3, pool.acquire(held, 1, 4), "the free ones are free again");
+            PacketPool.releaseAll(held, 0, 4);
+            assertEquals(4, pool.discardFree(), "all four free now");
+        }
+    }
+
+    @Test
+    void buffersSmallerThanAPageDiscardNothing() {
+        DiscardingMemory memory = new DiscardingMemory();
+        try (PacketPool pool = new PacketPool(8, 2048, 128, memory)) {
+            PacketBuffer[] held = new PacketBuffer[2];
+            assertEquals(2, pool.acquire(held, 2));
+            PacketPool.discardIdle(held, 0, 2);
+            assertEquals(0, pool.discardFree());
+            assertEquals(List.of(), memory.discarded);
+            PacketPool.releaseAll(held, 0, 2);
+        }
+    }
+
+    @Test
+    void theJdksMemoryIgnoresDiscard() {
+        try (PacketPool pool = new PacketPool(2, 8192, 128)) {
+            PacketBuffer b = pool.acquire();
+            b.segment().fill((byte) 3);
+            pool.discard(new PacketBuffer[] {b}, 0, 1);
+            assertEquals(3, b.segment().get(ValueLayout.JAVA_BYTE, 4096), "nothing given back, nothing lost");
+            b.release();
         }
     }
 }

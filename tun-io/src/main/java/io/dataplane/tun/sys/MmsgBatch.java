@@ -1,6 +1,7 @@
 package io.dataplane.tun.sys;
 
 import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.tun.ErrnoException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -265,7 +266,8 @@ public final class MmsgBatch {
      * makes them packets. When the acceptor keeps none it reads again. With {@code block} it waits
      * in {@code poll} for the first datagram (a close wakes it), without it it returns 0 when none
      * is waiting. Before each wait it asks {@code beforeWait} (null: none), which may have it try
-     * once more instead.
+     * once more instead. A wait that lasts {@link WakeableFd#IDLE_MILLIS} gives the pages of
+     * {@code packets[0..limit)} and of their pool's free buffers back ({@link PacketPool#discardIdle}).
      *
      * @param socket named in an error (its {@code toString}, only then)
      * @return the number of buffers filled, or {@link #CLOSED}
@@ -278,6 +280,7 @@ public final class MmsgBatch {
         if (!in.enter()) return CLOSED;
         try {
             MemorySegment errno = in.errno();
+            boolean idle = false; // waited IDLE_MILLIS for this receive: the buffers' pages are given back
             while (true) {
                 for (int i = 0; i < limit; i++) toReceive(i, packets[i]);
                 int r = SocketNative.recvmmsg(errno, fd, messagesAddress, limit, SocketNative.MSG_DONTWAIT);
@@ -291,7 +294,13 @@ public final class MmsgBatch {
                 if (o == Errno.Outcome.AGAIN) {
                     if (!block) return 0;
                     if (beforeWait != null && beforeWait.getAsBoolean()) continue;
-                    if (in.await(FdNative.POLLIN) == WakeableFd.WOKEN) return CLOSED;
+                    int revents = in.await(FdNative.POLLIN, idle ? -1 : WakeableFd.IDLE_MILLIS);
+                    if (revents == WakeableFd.WOKEN) return CLOSED;
+                    if (revents == WakeableFd.TIMED_OUT) {
+                        // Idle: the armed buffers and the pool's free ones need not stay resident (no receive is in flight).
+                        PacketPool.discardIdle(packets, 0, limit);
+                        idle = true;
+                    }
                 }
             }
         } finally {

@@ -23,6 +23,15 @@ import java.util.concurrent.locks.LockSupport;
 public final class WakeableFd implements AutoCloseable {
     /** {@link Direction#await} result: the wait ended because the descriptor is being closed. */
     public static final int WOKEN = -1;
+    /** {@link Direction#await(short, int)} result: nothing happened within the timeout. */
+    public static final int TIMED_OUT = 0;
+    /**
+     * How long a reader waits for its first packet before it calls itself idle and gives the
+     * pages of the buffers it holds armed back to the system ({@code PacketPool#discard}): long
+     * against the gaps within any traffic, so a flow never pays for pages taken back between its
+     * packets, short against the seconds a node sits idle.
+     */
+    public static final int IDLE_MILLIS = 2000;
 
     private final int fd;
     private final int wakeFd;
@@ -134,14 +143,26 @@ public final class WakeableFd implements AutoCloseable {
          * @throws ErrnoException if poll itself fails
          */
         public int await(short events) throws ErrnoException {
+            return await(events, -1);
+        }
+
+        /**
+         * As {@link #await(short)}, for at most {@code timeoutMillis} ms (-1: no limit).
+         *
+         * @return the descriptor's {@code revents}, {@link #WOKEN} when woken by close, or {@link
+         *     #TIMED_OUT} when the time passed without either
+         * @throws ErrnoException if poll itself fails
+         */
+        public int await(short events, int timeoutMillis) throws ErrnoException {
             while (true) {
                 FdNative.setPollFd(pollFds, 0, fd, events);
                 FdNative.setPollFd(pollFds, 1, wakeFd, FdNative.POLLIN);
-                int r = FdNative.poll(errno, pollFds.address(), 2, -1);
+                int r = FdNative.poll(errno, pollFds.address(), 2, timeoutMillis);
                 if (r < 0) {
                     Errno.retryOrThrow("poll", what, NativeCall.errno(errno));
                     continue;
                 }
+                if (r == 0) return TIMED_OUT;
                 if (closed || FdNative.revents(pollFds, 1) != 0) return WOKEN;
                 int revents = FdNative.revents(pollFds, 0);
                 if (revents != 0) return revents;

@@ -1,6 +1,7 @@
 package io.dataplane.tun.sys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,6 +70,59 @@ class PageMemoryTest {
                 assertEquals(3, b.length());
             }
             PacketPool.releaseAll(out, 0, 8);
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void discardedPagesLeaveTheResidentSetAndReadAsZeros() throws IOException {
+        long size = 64 * MB;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pages = PageMemory.map(arena, size);
+            pages.fill((byte) 0x5A);
+            long written = residentBytes();
+            // All but the first and the last page.
+            PageMemory.discard(pages.asSlice(4096, size - 8192));
+            long discarded = residentBytes();
+            assertTrue(written - discarded > 48 * MB, "64 MB discarded: RSS fell by only " + (written - discarded) / MB + " MB");
+            assertEquals(0x5A, pages.get(ValueLayout.JAVA_BYTE, 4095), "the first page stays");
+            assertEquals(0, pages.get(ValueLayout.JAVA_BYTE, 4096));
+            assertEquals(0, pages.get(ValueLayout.JAVA_BYTE, size / 2));
+            assertEquals(0, pages.get(ValueLayout.JAVA_BYTE, size - 4097));
+            assertEquals(0x5A, pages.get(ValueLayout.JAVA_BYTE, size - 4096), "the last page stays");
+        }
+    }
+
+    @Test
+    void discardRefusesWhatIsNotWholePages() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pages = PageMemory.map(arena, 8192);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PageMemory.discard(pages.asSlice(100, 4096)));
+            assertTrue(e.getMessage().contains(", 4096, MADV_DONTNEED) failed: errno=22 (EINVAL)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aPoolOnThePoolMemoryGivesBackTheWholePagesOfIdleBuffers() {
+        int size = 66_688; // 16 pages and some: the whole pages inside each slot go
+        try (PacketPool pool = new PacketPool(4, size, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL)) {
+            PacketBuffer[] out = new PacketBuffer[4];
+            assertEquals(4, pool.acquire(out, 4));
+            for (PacketBuffer b : out) b.segment().fill((byte) 7);
+            PacketPool.releaseAll(out, 2, 4); // two held (armed for a read), two free
+            PacketPool.discardIdle(out, 0, 2);
+            assertEquals(2, pool.outstanding(), "the held buffers stay the holder's");
+            assertEquals(2, pool.acquire(out, 2, 4));
+            for (PacketBuffer b : out) {
+                MemorySegment s = b.segment();
+                long firstPage = (-s.address()) & 4095; // offset of the first page boundary in the slot
+                assertEquals(0, s.get(ValueLayout.JAVA_BYTE, firstPage), "a whole page of the slot reads zero");
+                assertEquals(0, s.get(ValueLayout.JAVA_BYTE, firstPage + 4096 * 15 - 1));
+                // 7, or the pool's poison for a released buffer with -Ddataplane.buffer.checked=true: written, not discarded.
+                if (firstPage > 0) assertNotEquals(0, s.get(ValueLayout.JAVA_BYTE, firstPage - 1), "a page shared with the slot before stays");
+                assertNotEquals(0, s.get(ValueLayout.JAVA_BYTE, size - 1), "a page shared with the slot after stays");
+            }
+            PacketPool.releaseAll(out, 0, 4);
             assertEquals(0, pool.outstanding());
         }
     }

@@ -14,6 +14,9 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.socket.SocketTransport;
+import io.dataplane.tun.sys.PageMemory;
+import io.dataplane.tun.sys.WakeableFd;
+import java.lang.foreign.ValueLayout;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -58,6 +61,35 @@ class UdpSocketTransportTest {
             if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
             Thread.sleep(2);
         }
+    }
+
+    @Test
+    void anIdleReceiverGivesBackThePagesOfItsBuffers() throws Exception {
+        // 64 KiB buffers on anonymous pages, every byte of them written: what a TCP run leaves behind.
+        PacketPool pool = new PacketPool(8, 65536 + 1024, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
+        pools.add(pool);
+        PacketBuffer[] all = new PacketBuffer[8];
+        assertEquals(8, pool.acquire(all, 8));
+        for (PacketBuffer x : all) x.segment().fill((byte) 1);
+        PacketPool.releaseAll(all, 0, 8);
+        SocketTransport t = SocketTransport.udp(UdpTransportConfig.of(LOOPBACK, 0).withBatchSize(4), pool);
+        transports.add(t);
+        ConcurrentLinkedQueue<Byte> farBytes = new ConcurrentLinkedQueue<>();
+        t.start((batch, n) -> {
+            for (int i = 0; i < n; i++) {
+                farBytes.add(batch[i].segment().get(ValueLayout.JAVA_BYTE, 40_000)); // far past the datagram's 4 bytes
+                batch[i].release();
+            }
+        });
+        Thread.sleep(WakeableFd.IDLE_MILLIS + 500); // the receive thread waits, its 4 buffers armed, then idles
+        assertEquals(4, pool.acquire(all, 4), "the 4 free buffers are free still");
+        for (int i = 0; i < 4; i++) assertEquals(0, all[i].segment().get(ValueLayout.JAVA_BYTE, 40_000), "their pages were given back");
+        PacketPool.releaseAll(all, 0, 4);
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            sender.send(new DatagramPacket(new byte[] {1, 2, 3, 4}, 4, InetAddress.getLoopbackAddress(), t.localPort()));
+        }
+        await(() -> farBytes.size() == 1, "the datagram");
+        assertEquals((byte) 0, farBytes.peek(), "the armed buffer's pages were given back (they read zero)");
     }
 
     @Test
