@@ -184,7 +184,7 @@ class WireGuardNodesTest {
             String handshakes = Hosts.run(b.exec("wg", "show", iface, "latest-handshakes"));
             assertFalse(handshakes.strip().endsWith("\t0"), "wireguard-go completed a handshake: " + handshakes);
             // Our node with offload on: wireguard-go opens every message of our trains, and we open its.
-            Traffic.assertTcpBothWays(bed, a, b, "our wireguard node (offload) and wireguard-go");
+            Traffic.assertTcpBothWays(bed, a, b, "our wireguard node (offload) and wireguard-go", 3);
             assertTrue(ours.offload() && ours.superPacketsSent() > 0, "super-packets sent to wireguard-go: " + ours.superPacketsSent());
             System.out.printf("ours: %d super-packets sent, trains received %s, %d segments joined%n", ours.superPacketsSent(),
                     Arrays.toString(ours.trainsReceived()), ours.segmentsJoined());
