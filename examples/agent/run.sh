@@ -11,7 +11,7 @@ root=$(cd "$here/../.." && pwd)
 
 if [ -z "${DATAPLANE_SKIP_INSTALL:-}" ]; then
   echo "agent: ./mvnw install -DskipTests (the library's jars, sources, Javadoc and the BOM into ~/.m2)"
-  "$root/mvnw" -q install -DskipTests -Dfuzz.skip=true
+  "$root/mvnw" -q install -DskipTests -Dfuzz.skip=true -Djavadoc
 fi
 echo "agent: building examples/agent against the installed artifacts"
 "$root/mvnw" -q -f "$here/pom.xml" clean package

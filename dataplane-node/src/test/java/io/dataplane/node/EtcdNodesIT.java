@@ -81,8 +81,8 @@ class EtcdNodesIT {
         Tool[] nodes = new Tool[4];
         Ipv4Prefix[] subnets = new Ipv4Prefix[4];
         Set<Ipv4Prefix> distinct = new HashSet<>();
+        for (int i = 1; i <= 3; i++) nodes[i] = node(i); // started at once, as on hosts that boot together
         for (int i = 1; i <= 3; i++) {
-            nodes[i] = node(i);
             subnets[i] = leaseOf(nodes[i]);
             awaitLine(nodes[i], "node: vxlan, subnet " + subnets[i] + " of 10.246.0.0/16", START);
             assertTrue(distinct.add(subnets[i]), "distinct subnets: " + distinct + " + " + subnets[i]);

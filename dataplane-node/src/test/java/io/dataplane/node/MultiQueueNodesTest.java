@@ -86,11 +86,11 @@ class MultiQueueNodesTest {
             // Client ports below the kernel's ephemeral range (32768-60999), where iperf3's own control
             // connection takes its port: one there can take the port a stream is told to bind.
             int forward = spreadingPorts(steering, a.pod(), b.pod(), 20000);
-            double ab = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, false, 4, forward);
+            double ab = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), Traffic.TCP_SECONDS, false, 4, forward);
             int reverse = spreadingPorts(steering, a.pod(), b.pod(), forward + 4);
-            double ba = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, true, 4, reverse);
-            System.out.printf("%s, 2 queues, iperf3 -P 4, 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", type,
-                    ab / 1e6, ba / 1e6);
+            double ba = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), Traffic.TCP_SECONDS, true, 4, reverse);
+            System.out.printf("%s, 2 queues, iperf3 -P 4, %d s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", type,
+                    Traffic.TCP_SECONDS, ab / 1e6, ba / 1e6);
             assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
             assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
 

@@ -55,6 +55,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class NodeFaultsIT {
     private static final Duration START = Duration.ofSeconds(90); // a JVM start on a busy shared machine
+    /**
+     * The TCP stream of the MTU tests, and when the MTU changes under it: 3 s in, so that at least
+     * 3 of its 7 one-second intervals start after the change (iperf3 stamps its start in whole
+     * seconds, which may put the change up to a second later in its timeline) and the pings (every
+     * 50 ms for as long as the stream) see both sides of it.
+     */
+    private static final String STREAM_SECONDS = "7";
+    private static final long CHANGE_AFTER_MILLIS = 3000;
 
     @TempDir
     Path tmp;
@@ -231,10 +239,10 @@ class NodeFaultsIT {
 
         Tool server = bed.startTool(b, "iperf3", "-s", "-1", "--forceflush", "-B", b.podText());
         server.awaitStdout("Server listening", Duration.ofSeconds(10));
-        Tool stream = bed.startTool(a, "iperf3", "-c", b.podText(), "-B", a.podText(), "-t", "10", "-i", "1", "-J", "--connect-timeout",
-                "5000");
-        Tool pings = bed.startTool(a, "ping", "-n", "-D", "-i", "0.05", "-c", "200", "-W", "1", "-I", a.podText(), b.podText());
-        Thread.sleep(4000);
+        Tool stream = bed.startTool(a, "iperf3", "-c", b.podText(), "-B", a.podText(), "-t", STREAM_SECONDS, "-i", "1", "-J",
+                "--connect-timeout", "5000");
+        Tool pings = bed.startTool(a, "ping", "-n", "-D", "-i", "0.05", "-c", "140", "-W", "1", "-I", a.podText(), b.podText());
+        Thread.sleep(CHANGE_AFTER_MILLIS);
         long changedAt = System.currentTimeMillis();
         long t0 = System.nanoTime();
         for (Testbed.Host h : List.of(a, b)) Hosts.run("ip", "-n", h.name(), "link", "set", h.underlay(), "mtu", "1400");
@@ -297,9 +305,9 @@ class NodeFaultsIT {
 
         Tool server = bed.startTool(b, "iperf3", "-s", "-1", "--forceflush", "-B", b.podText());
         server.awaitStdout("Server listening", Duration.ofSeconds(10));
-        Tool stream = bed.startTool(a, "iperf3", "-c", b.podText(), "-B", a.podText(), "-t", "10", "-i", "1", "-J", "--connect-timeout",
-                "5000");
-        Thread.sleep(4000);
+        Tool stream = bed.startTool(a, "iperf3", "-c", b.podText(), "-B", a.podText(), "-t", STREAM_SECONDS, "-i", "1", "-J",
+                "--connect-timeout", "5000");
+        Thread.sleep(CHANGE_AFTER_MILLIS);
         long changedAt = System.currentTimeMillis();
         for (Testbed.Host h : List.of(a, b)) Hosts.run("ip", "-n", h.name(), "link", "set", h.underlay(), "mtu", "1400");
         assertTrue(stream.await(Duration.ofSeconds(60)), stream.output());

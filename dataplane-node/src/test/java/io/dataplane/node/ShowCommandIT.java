@@ -71,14 +71,16 @@ class ShowCommandIT {
         assertEquals(List.of("dataplane show: no node is running with the state directory " + dirA.arg() + " (no "
                 + dirA.file("control.sock") + ")"), none.stderr().lines().toList());
 
+        // Both started at once, each told of the other through its peers.json once it printed its lease.
         Tool nodeA = bed.own(Tool.start(Cli.dataplaneIn(a, "node", "--config", dirA.arg(), "--public-ip", "192.0.2.1", "--metrics-port",
                 "9100", "--stats-interval", "0")));
-        String leaseA = awaitLine(nodeA, "{\"Subnet\":", START);
-        dirB.peers(leaseA);
         Tool nodeB = bed.own(Tool.start(Cli.dataplaneIn(b, "node", "--config", dirB.arg(), "--public-ip", "192.0.2.2", "--stats-interval", "0")));
+        String leaseA = awaitLine(nodeA, "{\"Subnet\":", START);
         String leaseB = awaitLine(nodeB, "{\"Subnet\":", START);
+        dirB.peers(leaseA);
         dirA.peers(leaseB);
         awaitLine(nodeA, "peers: added 10.244.2.0/24 at 192.0.2.2", Duration.ofSeconds(10));
+        awaitLine(nodeB, "peers: added 10.244.1.0/24 at 192.0.2.1", Duration.ofSeconds(10));
         awaitLine(nodeA, "control: " + dirA.file("control.sock") + " (dataplane show --config " + dirA.arg() + ")", START);
         awaitLine(nodeB, "control: " + dirB.file("control.sock"), START);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dirA.dir().resolve("control.sock"))));

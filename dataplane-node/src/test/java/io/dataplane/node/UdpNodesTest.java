@@ -39,9 +39,10 @@ class UdpNodesTest {
 
             Traffic.assertPings(a, b, 4);
             Traffic.assertPings(b, a, 4);
-            double ab = Traffic.iperf3(a, b, 3, false);
-            double ba = Traffic.iperf3(a, b, 3, true);
-            System.out.printf("udp nodes, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", ab / 1e6, ba / 1e6);
+            double ab = Traffic.iperf3(a, b, Traffic.TCP_SECONDS, false);
+            double ba = Traffic.iperf3(a, b, Traffic.TCP_SECONDS, true);
+            System.out.printf("udp nodes, TCP %d s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine)%n", Traffic.TCP_SECONDS,
+                    ab / 1e6, ba / 1e6);
             assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
             assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
             for (OverlayNode n : nodes) {

@@ -56,13 +56,13 @@ class VxlanInteropTest {
             Traffic.assertPings(p.ours(), p.kernel(), 4);
             Traffic.assertPings(p.kernel(), p.ours(), 4);
 
-            double up = Traffic.iperf3(p.ours(), p.kernel(), 3, false);
+            double up = Traffic.iperf3(p.ours(), p.kernel(), Traffic.TCP_SECONDS, false);
             NodeStats beforeDown = node.stats();
             long joinedBefore = node.segmentsJoined();
-            double down = Traffic.iperf3(p.ours(), p.kernel(), 3, true);
+            double down = Traffic.iperf3(p.ours(), p.kernel(), Traffic.TCP_SECONDS, true);
             NodeStats afterDown = node.stats();
-            System.out.printf("vxlan interop on a default veth, TCP 3 s: ours -> kernel %.2f Gbit/s, kernel -> ours %.2f Gbit/s"
-                    + " (noisy shared machine)%n", up / 1e9, down / 1e9);
+            System.out.printf("vxlan interop on a default veth, TCP %d s: ours -> kernel %.2f Gbit/s, kernel -> ours %.2f Gbit/s"
+                    + " (noisy shared machine)%n", Traffic.TCP_SECONDS, up / 1e9, down / 1e9);
             assertTrue(up > 10e6, "TCP ours -> kernel: " + up + " bit/s");
             assertTrue(down > 10e6, "TCP kernel -> ours: " + down + " bit/s");
             // Offload is on by default: our TCP left as super-packets cut by UDP GSO, which flannel.1 took as

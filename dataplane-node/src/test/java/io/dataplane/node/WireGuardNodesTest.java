@@ -107,9 +107,9 @@ class WireGuardNodesTest {
             String link = Hosts.runAnyway("ip", "netns", "exec", a.ns().name(), "ip", "-d", "link", "show", "dev", nodeA.tunName()).output();
             assertTrue(link.contains("gso_max_segs 64 "), "the TUN's super-packets bounded: " + link);
             Traffic.assertPings(a, b, 4);
-            double ab = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, false, 1, 0, 200);
-            double ba = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), 3, true, 1, 0, 200);
-            System.out.printf("wireguard, MSS 200, TCP 3 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s%n", ab / 1e6, ba / 1e6);
+            double ab = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), Traffic.TCP_SECONDS, false, 1, 0, 200);
+            double ba = Hosts.iperf3(a.ns(), a.pod(), b.ns(), b.pod(), Traffic.TCP_SECONDS, true, 1, 0, 200);
+            System.out.printf("wireguard, MSS 200, TCP %d s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s%n", Traffic.TCP_SECONDS, ab / 1e6, ba / 1e6);
             assertTrue(ab > 10e6 && ba > 10e6, "TCP with 200-byte segments: " + ab + " / " + ba + " bit/s");
             for (OverlayNode n : List.of(nodeA, nodeB)) {
                 assertTrue(n.superPacketsSent() > 0, "super-packets of small segments sealed as trains by " + n);
@@ -184,7 +184,7 @@ class WireGuardNodesTest {
             String handshakes = Hosts.run(b.exec("wg", "show", iface, "latest-handshakes"));
             assertFalse(handshakes.strip().endsWith("\t0"), "wireguard-go completed a handshake: " + handshakes);
             // Our node with offload on: wireguard-go opens every message of our trains, and we open its.
-            Traffic.assertTcpBothWays(bed, a, b, "our wireguard node (offload) and wireguard-go");
+            Traffic.assertTcpBothWays(bed, a, b, "our wireguard node (offload) and wireguard-go", 3);
             assertTrue(ours.offload() && ours.superPacketsSent() > 0, "super-packets sent to wireguard-go: " + ours.superPacketsSent());
             System.out.printf("ours: %d super-packets sent, trains received %s, %d segments joined%n", ours.superPacketsSent(),
                     Arrays.toString(ours.trainsReceived()), ours.segmentsJoined());

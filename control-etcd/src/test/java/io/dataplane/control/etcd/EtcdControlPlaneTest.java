@@ -152,13 +152,13 @@ class EtcdControlPlaneTest {
     @Test
     void renewsWithANewLeaseBeforeExpiry() throws Exception {
         etcd.etcdctl("put", PREFIX + "/config", CONFIG);
-        EtcdControlPlane p = plane(etcd.endpoint(), Duration.ofSeconds(6), Duration.ofSeconds(4));
+        EtcdControlPlane p = plane(etcd.endpoint(), Duration.ofSeconds(5), Duration.ofSeconds(4)); // the shortest lease the options take
         p.network();
         Lease lease = p.acquire(vxlan(1), null);
         long first = p.leaseId();
         String key = PREFIX + "/subnets/" + Ipv4Address.toString(lease.subnet().address()) + "-24";
         await(() -> p.leaseId() != first, "renewed");
-        Thread.sleep(7000); // past the first lease's expiry
+        Thread.sleep(6000); // past the first lease's expiry, by 2 s
         assertEquals(flannelValue(1, "0a:58:00:00:00:01"), etcd.etcdctl("get", key, "--print-value-only").strip(), "still there");
     }
 

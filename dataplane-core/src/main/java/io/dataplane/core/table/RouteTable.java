@@ -43,7 +43,7 @@ import java.util.Map;
  *       /16's array around it (O(size of the /16's array), see {@code Subtree.update}). A prefix of /16 or shorter only changes the fallback of the
  *       /16s under it: each gets a copy with the new fallback (or a shared five-long constant when it
  *       holds nothing longer), so a /8 copies at most 256 small arrays and the default route at most
- *       65536, and nothing is rebuilt.</li>
+ *       65536, none where a longer prefix of 0-16 bits covers the /16, and nothing is rebuilt.</li>
  *   <li>The per-/16 arrays are flat {@code long[]}s indexed by offsets, not node objects; the top
  *       level is one flat array.</li>
  * </ul>
@@ -229,17 +229,29 @@ public final class RouteTable {
         SUBTREE.setRelease(subtrees, hi, t);
     }
 
-    /** Gives the /16s under a prefix of 0-16 bits the fallback they have now. */
+    /**
+     * Gives the /16s under the changed prefix {@code address/length} (0-16 bits) the fallback they
+     * have now. A part of it that a longer stored prefix of 0-16 bits covers keeps that prefix as its
+     * fallback whatever the change, and is skipped whole: replacing the default route under two /1s
+     * looks at three prefixes, not at 65536 /16s.
+     */
     private void refreshFallbacks(int address, int length) {
-        int first = address >>> 16;
-        int end = first + (1 << (ShortPrefixes.MAX_LENGTH - length));
-        for (int hi = first; hi < end; hi++) {
-            long fallback = shortPrefixes.best(hi);
-            long[] t = subtrees[hi];
-            if ((t == null ? NO_ROUTE : Subtree.fallback(t)) == fallback) continue;
-            long[] updated = longPrefixes[hi] == null ? constant(hi, fallback) : Subtree.withFallback(t, fallback);
-            SUBTREE.setRelease(subtrees, hi, updated);
+        refreshFallbacks(address >>> 16, length, length);
+    }
+
+    /** {@link #refreshFallbacks(int, int)} for the part {@code top16/length} (top16 its first /16) of a change to a {@code changed}-bit prefix. */
+    private void refreshFallbacks(int top16, int length, int changed) {
+        if (length > changed && shortPrefixes.covers(top16, length)) return;
+        if (length < ShortPrefixes.MAX_LENGTH) {
+            refreshFallbacks(top16, length + 1, changed);
+            refreshFallbacks(top16 + (1 << (ShortPrefixes.MAX_LENGTH - length - 1)), length + 1, changed);
+            return;
         }
+        long fallback = shortPrefixes.best(top16);
+        long[] t = subtrees[top16];
+        if ((t == null ? NO_ROUTE : Subtree.fallback(t)) == fallback) return;
+        long[] updated = longPrefixes[top16] == null ? constant(top16, fallback) : Subtree.withFallback(t, fallback);
+        SUBTREE.setRelease(subtrees, top16, updated);
     }
 
     /**

@@ -49,6 +49,12 @@ final class ShortPrefixes {
         return true;
     }
 
+    /** True if a prefix of exactly {@code length} bits is stored over the /16 whose top bits are {@code top16}. */
+    boolean covers(int top16, int length) {
+        long[] bits = present[length];
+        return bits != null && isSet(bits, top16 >>> (MAX_LENGTH - length));
+    }
+
     /**
      * The value of the longest stored prefix that covers the /16 whose top bits are {@code top16},
      * as an unsigned int in a long, or -1 when none does.

@@ -1,6 +1,7 @@
 package io.dataplane.core.table;
 
 import io.dataplane.core.wire.Ipv4Prefix;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -49,15 +50,22 @@ final class ReferenceLpm {
         return -1;
     }
 
-    /** The same answer as {@link #lookup}, by scanning every prefix. */
-    long scan(int address) {
-        int bestLength = -1;
-        long best = -1;
+    /**
+     * The same answers as {@link #lookup} for each of {@code addresses}, by scanning every prefix
+     * (once, trying each address against it).
+     */
+    long[] scan(int... addresses) {
+        int[] bestLength = new int[addresses.length];
+        long[] best = new long[addresses.length];
+        Arrays.fill(bestLength, -1);
+        Arrays.fill(best, -1);
         for (Map.Entry<Ipv4Prefix, Integer> e : prefixes.entrySet()) {
             Ipv4Prefix p = e.getKey();
-            if (p.contains(address) && p.length() > bestLength) {
-                bestLength = p.length();
-                best = Integer.toUnsignedLong(e.getValue());
+            for (int i = 0; i < addresses.length; i++) {
+                if (p.contains(addresses[i]) && p.length() > bestLength[i]) {
+                    bestLength[i] = p.length();
+                    best[i] = Integer.toUnsignedLong(e.getValue());
+                }
             }
         }
         return best;

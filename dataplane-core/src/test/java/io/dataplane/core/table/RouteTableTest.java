@@ -168,9 +168,13 @@ class RouteTableTest {
         }
         assertEquals(reference.size(), table.size());
         // The reference against the plain scan, on a sample, so the reference is not taken on trust.
-        for (int i = 0; i < 300; i++) {
-            int address = i % 2 == 0 ? random.nextInt() : prefixes.get(random.nextInt(prefixes.size())).address();
-            assertEquals(reference.scan(address), reference.lookup(address), "reference at " + Ipv4Address.toString(address));
+        int[] sample = new int[300];
+        for (int i = 0; i < sample.length; i++) {
+            sample[i] = i % 2 == 0 ? random.nextInt() : prefixes.get(random.nextInt(prefixes.size())).address();
+        }
+        long[] scanned = reference.scan(sample);
+        for (int i = 0; i < sample.length; i++) {
+            assertEquals(scanned[i], reference.lookup(sample[i]), "reference at " + Ipv4Address.toString(sample[i]));
         }
         checkAgainstReference(table, reference, prefixes, random, "after adding");
 

@@ -45,9 +45,10 @@ class KernelVxlanTest {
 
             // TCP both ways on the veth's default offloads, where the kernel leaves inner checksums partial
             // and hands the veth whole super-packets: what the kernel does with its own flannel.1.
-            double ab = Hosts.iperf3(nsA, a.podAddress(), nsB, b.podAddress(), 2, false);
-            double ba = Hosts.iperf3(nsA, a.podAddress(), nsB, b.podAddress(), 2, true);
-            System.out.printf("kernel vxlan on a default veth, TCP 2 s: a -> b %.2f Gbit/s, b -> a %.2f Gbit/s (noisy shared machine)%n",
+            // One second each way shows the stream gets through; speed is measured in benchmarks.
+            double ab = Hosts.iperf3(nsA, a.podAddress(), nsB, b.podAddress(), 1, false);
+            double ba = Hosts.iperf3(nsA, a.podAddress(), nsB, b.podAddress(), 1, true);
+            System.out.printf("kernel vxlan on a default veth, TCP 1 s: a -> b %.2f Gbit/s, b -> a %.2f Gbit/s (noisy shared machine)%n",
                     ab / 1e9, ba / 1e9);
             assertTrue(ab > 10e6, "TCP a -> b: " + ab + " bit/s");
             assertTrue(ba > 10e6, "TCP b -> a: " + ba + " bit/s");
