@@ -10,7 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 if [ -z "${DATAPLANE_SKIP_INSTALL:-}" ]; then
-  echo "agent: ./mvnw install -DskipTests (the library's jars, sources, Javadoc and the BOM into ~/.m2)"
+  echo "agent: ./mvnw install -DskipTests -Djavadoc (the library's jars, sources, Javadoc and the BOM into ~/.m2)"
   "$root/mvnw" -q install -DskipTests -Dfuzz.skip=true -Djavadoc
 fi
 echo "agent: building examples/agent against the installed artifacts"
