@@ -93,15 +93,15 @@ final class UnderlayMtuWatch implements AutoCloseable {
         LinkEvents.Listener listener = new LinkEvents.Listener() {
             @Override
             public void onLink(Link link) {
-                if (link.index() == underlayIndex && link.mtu() != 0) apply(link.mtu());
+                if (link.index() == underlayIndex && link.mtu() != 0) follow(link.mtu());
             }
 
             @Override
             public void onLost() {
-                read();
+                follow(-1);
             }
         };
-        read();
+        follow(-1);
         try {
             while (events.await(listener)) {
                 // each round hands the notifications of one datagram to the listener
@@ -131,20 +131,11 @@ final class UnderlayMtuWatch implements AutoCloseable {
         return linkMtu;
     }
 
-    private void read() {
+    // Follows `mtu`, or the MTU read from the kernel when -1. Every failure ends here: the watch goes
+    // on with the next notification.
+    private void follow(int mtu) {
         try {
-            apply(netlink.link(underlayIndex).mtu());
-        } catch (ErrnoException e) {
-            if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
-        }
-    }
-
-    // Every failure to follow ends here: the watch goes on with the next notification.
-    private void apply(int mtu) {
-        try {
-            check(mtu);
+            check(mtu >= 0 ? mtu : netlink.link(underlayIndex).mtu());
         } catch (ErrnoException e) {
             if (e.errno() != Errno.ENODEV) LOG.log(Level.WARNING, "MTU watch of " + underlayName + ": " + e.getMessage());
         } catch (IOException | RuntimeException e) {
