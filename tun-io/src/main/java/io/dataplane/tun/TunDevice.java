@@ -337,8 +337,9 @@ public final class TunDevice implements PollableTunnelDevice {
                 if (n == CLOSED) return CLOSED;
                 if (n > 0 || !block) return n;
                 if (pollReportedError) {
-                    throw new ErrnoException("read(" + name + ")", Errno.EBADFD,
-                            "poll reported an error on the descriptor but read has nothing to say; the device was removed");
+                    // poll said POLLERR and read has nothing: the kernel is unregistering the device. The
+                    // user sees the same words as when read itself says EBADFD a moment later.
+                    throw Errno.exception("read(" + name + ")", Errno.EBADFD);
                 }
                 int revents = in.await(FdNative.POLLIN, idle ? -1 : WakeableFd.IDLE_MILLIS);
                 if (revents == WakeableFd.WOKEN) return CLOSED;
