@@ -467,7 +467,8 @@ echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURA
 backends=()
 for row in $ROWS; do
   case $row in
-    vxlan*|udp*|ipip*|host-gw|wireguard|wireguard-poll|wireguard-plain) backend=${row%%-*}; [ "$row" = host-gw ] && backend=host-gw ;;
+    host-gw) backend=host-gw ;;
+    vxlan*|udp*|ipip*|wireguard|wireguard-poll|wireguard-plain) backend=${row%%-*} ;;
     *) continue ;;
   esac
   case " ${backends[*]} " in *" $backend "*) ;; *) backends+=("$backend") ;; esac
