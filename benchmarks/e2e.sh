@@ -459,13 +459,25 @@ measure() {
 }
 
 echo "# e2e: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, DURATION=$DURATION REPS=$REPS PINGS=$PINGS STREAMS=$STREAMS" >&2
-# The launcher's AOT cache (./dataplane): a node run records it (with the profiles of what it ran), the
-# next node start makes it. Two unmeasured starts with traffic first, so every row starts as a user's
-# node does from its second run on.
-case " $ROWS " in
-  *" vxlan"*|*" udp"*|*" ipip"*|*" wireguard "*|*" wireguard-poll"*)
-    for _ in 1 2; do nodes_up vxlan aot; warmup 10.244.1.1 10.244.2.1; nodes_down; done ;;
-esac
+# The launcher's AOT cache (./dataplane), one per backend as on a user's host: a node run records it
+# (with the profiles of what it ran), the next node start makes it. For each backend that rows start
+# through ./dataplane, one unmeasured run with traffic and one start first, so every row starts as a
+# user's node of its backend does from its second run on (where the backend's cache is there and
+# fresh, neither records nor makes anything).
+backends=()
+for row in $ROWS; do
+  case $row in
+    host-gw) backend=host-gw ;;
+    vxlan*|udp*|ipip*|wireguard|wireguard-poll|wireguard-plain) backend=${row%%-*} ;;
+    *) continue ;;
+  esac
+  case " ${backends[*]} " in *" $backend "*) ;; *) backends+=("$backend") ;; esac
+done
+for backend in "${backends[@]}"; do
+  echo "# the launcher's AOT cache for $backend ..." >&2
+  nodes_up "$backend" aot; warmup 10.244.1.1 10.244.2.1; nodes_down
+  nodes_up "$backend" aot; nodes_down
+done
 for row in $ROWS; do
   case $row in
     veth) measure veth 192.0.2.1 192.0.2.2 ;;

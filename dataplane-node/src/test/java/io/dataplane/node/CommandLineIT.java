@@ -144,11 +144,28 @@ class CommandLineIT {
         assertEquals(0, other.exitCode(), other.output());
         assertEquals(1, files(aot, ".aotconf").size(), "other options record a cache of their own");
         assertEquals(caches, files(aot, ".aot"), "and leave the first");
+
+        // A node's backend, as its --config DIR's net-conf.json names it (any case, any layout), names a cache of its own.
+        Path config = Files.createDirectories(tmp.resolve("config"));
+        Files.writeString(config.resolve("net-conf.json"), "{\n  \"Network\": \"10.244.0.0/16\",\n  \"Backend\": {\n    \"Type\" : \"WireGuard\"\n  }\n}\n");
+        Tool wireguard = Cli.run(launch(copy, null, null, "--config", config.toString()), RUN);
+        assertEquals(0, wireguard.exitCode(), wireguard.output());
+        List<String> recordings = files(aot, "-wireguard." + wireguard.pid() + ".aotconf");
+        assertEquals(1, recordings.size(), "a wireguard node records a cache of its own: " + files(aot, ""));
+        assertTrue(recordings.get(0).startsWith(caches.get(0).replace(".aot", "-wireguard.")),
+                "the same jar, JDK and options as the first: " + recordings + " against " + caches);
+        Tool wireguardAgain = Cli.run(launch(copy, null, null, "--config=" + config), RUN);
+        assertEquals(0, wireguardAgain.exitCode(), wireguardAgain.output());
+        assertEquals(List.of(caches.get(0).replace(".aot", "-wireguard.aot")), files(aot, "-wireguard.aot"), "and makes it");
+        assertTrue(files(aot, ".aot").containsAll(caches), "beside the first: " + files(aot, ".aot"));
     }
 
-    // The launcher copy's `node --help`, with DATAPLANE_JAVA_OPTS and JAVA_TOOL_OPTIONS when not null.
-    private static ProcessBuilder launch(Path copy, String javaOpts, String toolOptions) {
-        ProcessBuilder b = new ProcessBuilder(copy.toString(), "node", "--help").directory(copy.getParent().toFile());
+    // The launcher copy's `node --help` (after more node arguments, when given), with DATAPLANE_JAVA_OPTS and JAVA_TOOL_OPTIONS when not null.
+    private static ProcessBuilder launch(Path copy, String javaOpts, String toolOptions, String... nodeArgs) {
+        List<String> command = new ArrayList<>(List.of(copy.toString(), "node"));
+        command.addAll(List.of(nodeArgs));
+        command.add("--help");
+        ProcessBuilder b = new ProcessBuilder(command).directory(copy.getParent().toFile());
         b.environment().put("DATAPLANE_SKIP_BUILD", "1");
         b.environment().remove("DATAPLANE_JAVA_OPTS");
         b.environment().remove("DATAPLANE_AOT");
