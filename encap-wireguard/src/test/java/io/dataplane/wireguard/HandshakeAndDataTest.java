@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
@@ -85,6 +86,30 @@ class HandshakeAndDataTest {
                 assertEquals(32 + padded, out.get(0).length, "inner length " + len);
                 assertEquals(Encapsulation.FORWARD, w.b.receive(out.get(0), w.a.address, w.a.port));
                 assertArrayEquals(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", len, len), w.b.tun.getLast());
+            }
+        }
+    }
+
+    @Test
+    void anOpenedPacketIsMarkedAuthenticatedAndOneThatFailsIsNot() {
+        try (WireGuardPair w = new WireGuardPair()) {
+            w.handshake();
+            assertEquals(Encapsulation.FORWARD, w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 100, 1)));
+            byte[] sealed = w.a.takeOutbox().get(0);
+            assertEquals(Encapsulation.FORWARD, w.a.send(Ipv4Packets.icmpEcho("10.244.1.5", "10.244.2.7", 100, 2)));
+            byte[] tampered = w.a.takeOutbox().get(0);
+            tampered[tampered.length - 1] ^= 0x01; // the tag
+            PacketBuffer p = w.pool.acquire();
+            try {
+                p.put(sealed).setPeer(w.a.address, w.a.port);
+                assertEquals(Encapsulation.FORWARD, w.b.device.decap(p));
+                assertTrue(p.authenticated(), "the AEAD vouched for the inner packet: the TUN's writer need not check its checksums");
+                // A train's buffer keeps the flag of the message before; a message that fails clears it.
+                p.put(tampered).setPeer(w.a.address, w.a.port);
+                assertEquals(DropReason.WG_DECRYPT_FAILED.ordinal(), w.b.device.decap(p));
+                assertFalse(p.authenticated());
+            } finally {
+                p.release();
             }
         }
     }

@@ -23,7 +23,8 @@ import java.lang.invoke.VarHandle;
  * release throw {@link IllegalStateException} instead of corrupting another packet.
  *
  * <p>Besides the data, a buffer carries the underlay endpoint of the datagram it came from or goes
- * to ({@link #peerAddress()}, {@link #peerPort()}) and that peer's {@link #peerEntry() entry}, and a GSO segment size for super-packets.
+ * to ({@link #peerAddress()}, {@link #peerPort()}) and that peer's {@link #peerEntry() entry}, a GSO segment size for super-packets, and whether an
+ * encapsulation {@link #authenticated() authenticated} the data.
  */
 public final class PacketBuffer {
     static final boolean CHECKED = Boolean.getBoolean("dataplane.buffer.checked");
@@ -50,6 +51,7 @@ public final class PacketBuffer {
     private PeerEntry peerEntry;
     private int gsoSize;
     private int gsoPrefix;
+    private boolean authenticated;
     private Object attachment;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state = FREE;
@@ -217,6 +219,23 @@ public final class PacketBuffer {
     }
 
     /**
+     * True if the data was authenticated as a whole by the encapsulation it came out of (WireGuard's
+     * AEAD): its TCP and UDP checksums need no check, as the kernel's WireGuard marks what it
+     * decrypts {@code CHECKSUM_UNNECESSARY}. False for a buffer fresh from the pool.
+     */
+    public boolean authenticated() {
+        if (CHECKED) checkOwned();
+        return authenticated;
+    }
+
+    /** Sets {@link #authenticated()}. */
+    public PacketBuffer setAuthenticated(boolean authenticated) {
+        if (CHECKED) checkOwned();
+        this.authenticated = authenticated;
+        return this;
+    }
+
+    /**
      * An object a transport keeps with this buffer for the life of the pool, such as its own view
      * (a Netty ByteBuf) over the same memory. Survives release and acquire.
      */
@@ -265,7 +284,7 @@ public final class PacketBuffer {
         return this;
     }
 
-    /** Called by the pool on acquire: owned, data empty at the pool's headroom, no peer, no GSO. */
+    /** Called by the pool on acquire: owned, data empty at the pool's headroom, no peer, no GSO, not authenticated. */
     void reset(int headroom) {
         if (!STATE.compareAndSet(this, FREE, OWNED)) {
             throw new IllegalStateException("buffer #" + index + " handed out twice");
@@ -277,6 +296,7 @@ public final class PacketBuffer {
         peerEntry = null;
         gsoSize = 0;
         gsoPrefix = 0;
+        authenticated = false;
     }
 
     /** Called by the pool on release; throws if the buffer was not owned (double release). */

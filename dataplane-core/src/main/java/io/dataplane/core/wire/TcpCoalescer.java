@@ -20,7 +20,10 @@ import java.lang.foreign.MemorySegment;
  * with the first header's checksum computed anew, so a corrupt segment is never joined (written
  * alone, the kernel checks and drops it). A segment whose TCP checksum is partial (the
  * pseudo-header sum a sender's kernel leaves for whoever transmits it, {@link PartialChecksum})
- * joins as well: its sum was deferred, not wrong, and the super-packet defers it the same way.
+ * joins as well: its sum was deferred, not wrong, and the super-packet defers it the same way. The
+ * TCP checksum of a segment in an {@link PacketBuffer#authenticated() authenticated} buffer is not
+ * read: its encapsulation vouched for every byte (the kernel's WireGuard skips that check the same
+ * way); its IPv4 header checksum still is.
  *
  * <p>{@link #finish} rewrites the first segment's headers for the whole run: IPv4 total length and
  * checksum, PSH if the last had it, and the TCP checksum field set to the pseudo-header sum, as a
@@ -62,7 +65,7 @@ public final class TcpCoalescer {
         int flags = tcp.flags();
         if ((flags & ~PSH) != ACK) return false;
         if ((flags & PSH) != 0) return false; // nothing can follow a push: no run
-        if (!checksumsValid(s, o, len)) return false;
+        if (!checksumsValid(s, o, len, p.authenticated())) return false;
         firstTcp.wrap(s, o + IP_LEN);
         this.firstSegment = s;
         this.first = o;
@@ -105,7 +108,7 @@ public final class TcpCoalescer {
                 || MemorySegment.mismatch(s, options, options + tcp.optionsLength(), f, firstOptions, firstOptions + ft.optionsLength()) != -1) {
             return false;
         }
-        if (!checksumsValid(s, o, len)) return false; // last: the one check that reads the payload
+        if (!checksumsValid(s, o, len, q.authenticated())) return false; // last: the one check that reads the payload
         count++;
         payload += data;
         lastPayload = data;
@@ -133,11 +136,13 @@ public final class TcpCoalescer {
 
     /**
      * True if the IPv4 header checksum of the segment at {@code o} verifies and its TCP checksum
-     * either verifies or is partial (the pseudo-header sum, {@link PartialChecksum}).
+     * either verifies, is partial (the pseudo-header sum, {@link PartialChecksum}) or need not be
+     * checked ({@code authenticated}).
      */
-    private boolean checksumsValid(MemorySegment s, long o, int len) {
+    private boolean checksumsValid(MemorySegment s, long o, int len, boolean authenticated) {
         Ipv4Header ip = ipView.wrap(s, o);
         if (!ip.verifyChecksum()) return false;
+        if (authenticated) return true;
         int src = ip.srcAddr();
         int dst = ip.dstAddr();
         int l4 = len - IP_LEN;

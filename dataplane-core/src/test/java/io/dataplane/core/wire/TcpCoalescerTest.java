@@ -155,6 +155,27 @@ class TcpCoalescerTest {
     }
 
     @Test
+    void anAuthenticatedSegmentJoinsWithoutItsTcpChecksumReadButNotWithABadIpChecksum() {
+        TcpSegment s0 = first(9_000_000, MSS);
+        TcpSegment s1 = after(s0, MSS);
+        TcpSegment s2 = after(s1, MSS);
+        byte[] wrongTcp = s1.bytes();
+        wrongTcp[37] ^= 0x01;
+        TcpCoalescer c = new TcpCoalescer();
+        assertTrue(c.start(load(s0)));
+        assertFalse(c.append(load(wrongTcp)), "not authenticated: the TCP checksum is checked");
+        assertTrue(c.append(load(wrongTcp).setAuthenticated(true)), "authenticated: the TCP checksum is not read");
+        byte[] wrongIp = s2.bytes();
+        wrongIp[10] ^= 0x01;
+        assertFalse(c.append(load(wrongIp).setAuthenticated(true)), "the IPv4 header checksum still is");
+        assertTrue(c.append(load(s2).setAuthenticated(true)));
+        byte[] wrongFirst = first(9_100_000, MSS).bytes();
+        wrongFirst[37] ^= 0x01;
+        assertFalse(new TcpCoalescer().start(load(wrongFirst)), "a wrong first segment");
+        assertTrue(new TcpCoalescer().start(load(wrongFirst).setAuthenticated(true)), "the same, authenticated");
+    }
+
+    @Test
     void withoutPshOnTheLastTheJoinedFlagsStayAckOnly() {
         joinSixAndCheckFinish(false);
     }
