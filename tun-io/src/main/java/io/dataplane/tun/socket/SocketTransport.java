@@ -46,7 +46,7 @@ import java.util.function.BooleanSupplier;
  *       cut mid-way), one sleep of LINGER_NANOS and one more try first
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
  *   --> n below the buffers armed (recvmmsg stopped where the socket ran dry): Receiver.onIdle() at once,
- *       unless the receiver expectsMore(); then none at the next, empty recvmmsg
+ *       unless the receiver expectsMore(); the next receive then polls before it calls recvmmsg
  * </pre>
  *
  * <p><b>Sending on the caller's thread</b> saves the ring and a wakeup of another thread per burst,
