@@ -11,6 +11,8 @@
 #   ROWS="vxlan wireguard" ROUNDS=3 benchmarks/e2e/ping_switches.sh /work/wt/base .   # trees in turn, per round
 #   NODE_OPTS="--no-io-uring" ...                          # more ./dataplane node options
 #   AOT_STARTS=0 ...                                       # no unmeasured starts for the AOT cache first
+#   FLOOD=5 ...                                            # after the flood ping, 64-byte UDP floods each way
+#                                                          # for FLOOD s (e2e.sh's pps test runs right before its pings)
 # Each tree must be built (./mvnw -q -pl benchmarks,dataplane-node -am package -DskipTests -Dfuzz.skip=true).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +22,7 @@ ROUNDS=${ROUNDS:-1}
 WARMUP=${WARMUP:-3}
 NODE_OPTS=${NODE_OPTS:-}
 AOT_STARTS=${AOT_STARTS:-2}
+FLOOD=${FLOOD:-0}
 [ "$(id -u)" -eq 0 ] || { echo "ping_switches.sh: needs root (network namespaces)" >&2; exit 1; }
 trees=("$@")
 [ ${#trees[@]} -gt 0 ] || trees=("$here/../..")
@@ -28,6 +31,19 @@ source "$here/hosts.sh"
 hosts_names dpsw
 two_hosts "$nsa" "$nsb"
 a() { ip netns exec "$nsa" "$@"; }
+b() { ip netns exec "$nsb" "$@"; }
+if [ "$FLOOD" != 0 ]; then gcc -O2 -Wall -o "$work/udp_flood" "$here/udp_flood.c"; fi
+
+# 64-byte UDP datagrams as fast as they go for FLOOD s from pod $1 ($2 runs it) to pod $3 ($4), as e2e.sh's pps test.
+flood() {
+  local rcv
+  $4 "$work/udp_flood" recv "$3" 5201 "$FLOOD" >/dev/null 2>&1 &
+  rcv=$!
+  pids+=($rcv)
+  sleep 0.3
+  $2 "$work/udp_flood" send "$1" "$3" 5201 "$FLOOD" 64 >/dev/null 2>&1 || true
+  wait "$rcv" 2>/dev/null || true
+}
 
 # Starts a node of tree $1, backend $2, in each namespace, as e2e.sh does; node_pids holds the JVMs.
 nodes_up() {
@@ -78,6 +94,10 @@ for round in $(seq 1 "$ROUNDS"); do
     for tree in "${trees[@]}"; do
       nodes_up "$tree" "$backend"
       a ping -n -q -f -w "$WARMUP" -I 10.244.1.1 10.244.2.1 >/dev/null 2>&1 || true
+      if [ "$FLOOD" != 0 ]; then
+        flood 10.244.1.1 a 10.244.2.1 b
+        flood 10.244.2.1 b 10.244.1.1 a
+      fi
       a ping -n -q -c 5 -i 0.01 -I 10.244.1.1 10.244.2.1 >/dev/null 2>&1 || true
       switches >"$work/s0"
       p50=$(a ping -n -c "$PINGS" -i 0.01 -W 1 -I 10.244.1.1 10.244.2.1 2>/dev/null | python3 -c '

@@ -46,7 +46,7 @@ import java.util.function.BooleanSupplier;
  *       cut mid-way), one sleep of LINGER_NANOS and one more try first
  *   --> Receiver.onReceive(batch, n), which now owns the filled buffers; the others wait for the next call
  *   --> n below the buffers armed (recvmmsg stopped where the socket ran dry): Receiver.onIdle() at once,
- *       unless the receiver expectsMore(); then none at the next, empty recvmmsg
+ *       unless the receiver expectsMore(); the next receive then polls before it calls recvmmsg
  * </pre>
  *
  * <p><b>Sending on the caller's thread</b> saves the ring and a wakeup of another thread per burst,
@@ -317,9 +317,10 @@ public final class SocketTransport implements PollableTransport {
                 receiver.onReceive(batch, n);
                 // A lone datagram (a ping) reaches the TUN now, not after one more recvmmsg that finds the socket empty.
                 if (n < held) empty.drained();
-                // The receiver owns batch[0..n) now; the unfilled ones move to the front.
+                // The receiver owns batch[0..n) now; the last unfilled ones take their slots and the
+                // rest stay where they are armed, so the next receive arms only the slots that changed.
                 int left = held - n;
-                System.arraycopy(batch, n, batch, 0, left);
+                for (int i = 0, moved = Math.min(n, left); i < moved; i++) batch[i] = batch[held - 1 - i];
                 Arrays.fill(batch, left, held, null);
                 held = left;
             }

@@ -46,6 +46,13 @@ public final class MmsgBatch {
     private int[] runLengths; // send with runs: the datagrams of each message of the send under way
     private int[] runStarts; // send with runs: the first slot of each message of the send under way
     private boolean runs;
+    // Receive only: the buffer and offset each slot's iovec points at, so that a slot whose buffer
+    // stayed is not armed again (a receive loop keeps the buffers it did not fill in their slots);
+    // and how many slots' headers the kernel may have written since they were last set.
+    private final PacketBuffer[] armed;
+    private final int[] armedOffset;
+    private int written;
+    private boolean dry; // the last recvmmsg came back short of its slots: the socket had run dry
 
     /** {@code size} slots in {@code arena}, each linked to its iovec and its AF_INET address. */
     public MmsgBatch(Arena arena, int size) {
@@ -54,6 +61,8 @@ public final class MmsgBatch {
         this.addresses = arena.allocate(Structs.SOCKADDR_IN, size);
         this.messagesAddress = messages.address();
         this.size = size;
+        this.armed = new PacketBuffer[size];
+        this.armedOffset = new int[size];
         for (int i = 0; i < size; i++) {
             long m = i * MMSG;
             messages.set(ValueLayout.JAVA_LONG, m + Structs.MSGHDR_NAME, addresses.address() + i * SOCKADDR);
@@ -77,6 +86,7 @@ public final class MmsgBatch {
         for (int i = 0; i < size; i++) {
             messages.set(ValueLayout.JAVA_LONG, i * MMSG + Structs.MSGHDR_CONTROL, controls.address() + (long) i * CONTROL_SPACE);
         }
+        written = size;
     }
 
     /**
@@ -122,12 +132,27 @@ public final class MmsgBatch {
         addresses.set(SocketNative.NET_U32, sa + Structs.SOCKADDR_IN_ADDR, p.peerAddress());
     }
 
-    /** Slot {@code i} receives into {@code p}, from its offset to its end. */
-    private void toReceive(int i, PacketBuffer p) {
-        int off = p.offset();
-        setIovec(i, p.address() + off, p.capacity() - off);
-        messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
-        if (controls != null) messages.set(ValueLayout.JAVA_LONG, i * MMSG + Structs.MSGHDR_CONTROLLEN, CONTROL_SPACE);
+    /**
+     * Slots {@code [0..limit)} receive into {@code packets[0..limit)}, each from its offset to its
+     * end. Only a slot whose buffer or offset changed gets its iovec again, and only the headers
+     * the last receive let the kernel write get their lengths again: at a ping's rate a receive
+     * fills one slot of 64, and arming them all twice per datagram cost more than the datagram.
+     */
+    private void arm(PacketBuffer[] packets, int limit) {
+        for (int i = 0; i < limit; i++) {
+            PacketBuffer p = packets[i];
+            int off = p.offset();
+            if (armed[i] != p || armedOffset[i] != off) {
+                setIovec(i, p.address() + off, p.capacity() - off);
+                armed[i] = p;
+                armedOffset[i] = off;
+            }
+        }
+        for (int i = 0; i < written; i++) {
+            messages.set(ValueLayout.JAVA_INT, i * MMSG + Structs.MSGHDR_NAMELEN, (int) SOCKADDR);
+            if (controls != null) messages.set(ValueLayout.JAVA_LONG, i * MMSG + Structs.MSGHDR_CONTROLLEN, CONTROL_SPACE);
+        }
+        written = 0;
     }
 
     private void setIovec(int i, long base, long length) {
@@ -281,15 +306,26 @@ public final class MmsgBatch {
         try {
             MemorySegment errno = in.errno();
             boolean idle = false; // waited IDLE_MILLIS for this receive: the buffers' pages are given back
+            // recvmmsg stops short of its slots only where the socket runs dry (or holds an error,
+            // which poll reports too): then a blocking receive polls first, and saves the call that
+            // would find the socket empty.
+            boolean empty = block && dry;
             while (true) {
-                for (int i = 0; i < limit; i++) toReceive(i, packets[i]);
-                int r = SocketNative.recvmmsg(errno, fd, messagesAddress, limit, SocketNative.MSG_DONTWAIT);
-                if (r > 0) {
-                    int kept = acceptor.accept(this, packets, r);
-                    if (kept > 0) return kept;
-                    continue; // all were dropped: read again
+                if (!empty) {
+                    arm(packets, limit);
+                    int r = SocketNative.recvmmsg(errno, fd, messagesAddress, limit, SocketNative.MSG_DONTWAIT);
+                    written = Math.max(r, 1);
+                    if (r > 0) {
+                        dry = r < limit;
+                        int kept = acceptor.accept(this, packets, r);
+                        if (kept > 0) return kept;
+                        empty = block && dry;
+                        continue; // all were dropped: read again
+                    }
+                    dry = false;
                 }
-                Errno.Outcome o = Errno.ioResult("recvmmsg", socket, NativeCall.errno(errno));
+                Errno.Outcome o = empty ? Errno.Outcome.AGAIN : Errno.ioResult("recvmmsg", socket, NativeCall.errno(errno));
+                empty = false;
                 if (o == Errno.Outcome.CLOSED) return CLOSED;
                 if (o == Errno.Outcome.AGAIN) {
                     if (!block) return 0;

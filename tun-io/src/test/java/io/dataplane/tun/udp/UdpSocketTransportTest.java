@@ -21,6 +21,7 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -186,6 +187,45 @@ class UdpSocketTransportTest {
         }
         // The first receive took 1 of the 8 it had room for: the socket was empty, so onIdle came at once.
         assertEquals(List.of("batch 1", "idle 1", "batch 1", "idle 2"), List.copyOf(events));
+    }
+
+    @Test
+    void loneDatagramsAndBurstsInTurnEachArriveWholeInTheirOwnBuffer() throws Exception {
+        // A small pool, so buffers come back into other slots than they left; the receiver keeps
+        // every third buffer for a while, so the slots the receive thread refills vary.
+        SocketTransport b = open(20, 8);
+        ConcurrentLinkedQueue<String> got = new ConcurrentLinkedQueue<>();
+        ArrayList<PacketBuffer> kept = new ArrayList<>();
+        b.start((batch, n) -> {
+            for (int i = 0; i < n; i++) {
+                byte[] data = batch[i].toByteArray();
+                got.add(data.length + " bytes, hash " + Arrays.hashCode(data));
+                if (data[0] % 3 == 0) kept.add(batch[i]);
+                else batch[i].release();
+            }
+            if (kept.size() > 4) {
+                for (PacketBuffer p : kept) p.release();
+                kept.clear();
+            }
+        });
+        List<String> sent = new ArrayList<>();
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            int k = 0;
+            for (int round = 0; round < 30; round++) {
+                int burst = round % 3 == 0 ? 1 + round % 7 : 1; // mostly lone datagrams, as pings come
+                for (int j = 0; j < burst; j++, k++) {
+                    byte[] payload = new byte[1 + (k * 37) % 300];
+                    for (int x = 0; x < payload.length; x++) payload[x] = (byte) (k + x);
+                    sent.add(payload.length + " bytes, hash " + Arrays.hashCode(payload));
+                    sender.send(new DatagramPacket(payload, payload.length, InetAddress.getLoopbackAddress(), b.localPort()));
+                }
+                int expected = k;
+                await(() -> got.size() == expected, expected + " datagrams");
+            }
+        }
+        assertEquals(sent, List.copyOf(got), "a datagram landed in another buffer than the one handed on, or was cut");
+        b.close();
+        for (PacketBuffer p : kept) p.release();
     }
 
     @Test
