@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,11 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * shuffle between them. The keystream goes to a per-thread scratch array word-major (word
  * {@code w} of lane {@code i} at {@code w * L + i}); a gather with stride {@code L} reads a
  * block back in byte order to XOR it into the packet. Block 0, whose first 32 bytes key Poly1305,
- * is lane 0 of the first pass, so a packet of up to {@code L - 1} blocks takes one pass. A pass
- * whose blocks fit in {@link #H}, half the lanes, runs in the half-width vector, which takes the
- * same instructions at less cost each (AVX-512 issues 256-bit integer operations on three ports,
- * 512-bit ones on two): a full-size segment's 23 or 24 blocks are one full pass and one half pass,
- * a small packet's few blocks one half pass.
+ * is lane 0 of the first pass, so a packet of up to {@code L - 1} blocks takes one pass.
  *
  * <p>Loaded only through {@link VectorChaCha20Poly1305}, which first checks that the incubator
  * module is there: referencing this class without it fails to link.
@@ -30,10 +25,6 @@ final class ChaCha20Lanes {
     private static final VectorSpecies<Integer> S = IntVector.SPECIES_PREFERRED;
     /** Blocks per pass: the lanes of the preferred int vector (16 with AVX-512, 8 with AVX2). */
     static final int L = S.length();
-    /** The half-width int vector, for a pass whose blocks fit in half the lanes (a full-size segment's last). */
-    private static final VectorSpecies<Integer> HS = IntVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(S.vectorBitSize() / 2));
-    /** Blocks per half-width pass. */
-    static final int H = HS.length();
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int C0 = 0x61707865, C1 = 0x3320646e, C2 = 0x79622d32, C3 = 0x6b206574;
@@ -51,7 +42,7 @@ final class ChaCha20Lanes {
     static void seal(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen,
             MemorySegment data, long off, int len) {
         int[] ks = SCRATCH.get();
-        pass(key, 0, blocks(len), n0, n1, n2, ks);
+        keystream(key, 0, n0, n1, n2, ks);
         int r0 = ks[0], r1 = ks[L], r2 = ks[2 * L], r3 = ks[3 * L], s0 = ks[4 * L], s1 = ks[5 * L], s2 = ks[6 * L], s3 = ks[7 * L];
         xor(key, n0, n1, n2, ks, data, off, len);
         tag(r0, r1, r2, r3, s0, s1, s2, s3, aad, aadOff, aadLen, data, off, len, false);
@@ -61,7 +52,7 @@ final class ChaCha20Lanes {
     static boolean open(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen,
             MemorySegment data, long off, int len) {
         int[] ks = SCRATCH.get();
-        pass(key, 0, blocks(len), n0, n1, n2, ks);
+        keystream(key, 0, n0, n1, n2, ks);
         if (!tag(ks[0], ks[L], ks[2 * L], ks[3 * L], ks[4 * L], ks[5 * L], ks[6 * L], ks[7 * L],
                 aad, aadOff, aadLen, data, off, len, true)) {
             return false;
@@ -79,9 +70,9 @@ final class ChaCha20Lanes {
 
     /** XORs keystream blocks 1.. into {@code data[off, off+len)}; {@code ks} holds the pass of blocks 0..L-1. */
     private static void xor(int[] key, int n0, int n1, int n2, int[] ks, MemorySegment data, long off, int len) {
-        int first = 1, blocks = blocks(len);
+        int first = 1;
         for (int base = 0; (long) (base + first - 1) * 64 < len; base += L, first = 0) {
-            if (base > 0) pass(key, base, blocks - base, n0, n1, n2, ks);
+            if (base > 0) keystream(key, base, n0, n1, n2, ks);
             for (int lane = first; lane < L; lane++) {
                 long at = (long) (base + lane - 1) * 64;
                 if (at >= len) break;
@@ -115,23 +106,6 @@ final class ChaCha20Lanes {
         for (int i = 4 * w; i < n; i++) {
             long p = at + i;
             data.set(ValueLayout.JAVA_BYTE, p, (byte) (data.get(ValueLayout.JAVA_BYTE, p) ^ (k >>> (8 * (i - 4 * w)))));
-        }
-    }
-
-    /** The blocks a message of {@code len} bytes takes: block 0 for Poly1305's key, then one per 64 bytes. */
-    private static int blocks(int len) {
-        return 1 + (int) (((long) len + 63) >>> 6);
-    }
-
-    /**
-     * ChaCha20 blocks {@code ctr ..} into {@code ks}, word-major: {@link #H} of them when
-     * {@code left}, the blocks still needed from {@code ctr}, fit in that many, else {@link #L}.
-     */
-    private static void pass(int[] key, int ctr, int left, int n0, int n1, int n2, int[] ks) {
-        if (left <= H) {
-            keystreamHalf(key, ctr, n0, n1, n2, ks);
-        } else {
-            keystream(key, ctr, n0, n1, n2, ks);
         }
     }
 
@@ -193,69 +167,6 @@ final class ChaCha20Lanes {
         x10.add(k6).intoArray(ks, 10 * L);
         x11.add(k7).intoArray(ks, 11 * L);
         x12.add(IntVector.broadcast(S, ctr).addIndex(1)).intoArray(ks, 12 * L);
-        x13.add(n0).intoArray(ks, 13 * L);
-        x14.add(n1).intoArray(ks, 14 * L);
-        x15.add(n2).intoArray(ks, 15 * L);
-    }
-
-    /** As {@link #keystream}, blocks {@code ctr .. ctr+H-1} in the half-width vector: lanes {@code 0 .. H-1} of each word in {@code ks}. */
-    private static void keystreamHalf(int[] key, int ctr, int n0, int n1, int n2, int[] ks) {
-        final int k0 = key[0], k1 = key[1], k2 = key[2], k3 = key[3], k4 = key[4], k5 = key[5], k6 = key[6], k7 = key[7];
-        IntVector x0 = IntVector.broadcast(HS, C0), x1 = IntVector.broadcast(HS, C1);
-        IntVector x2 = IntVector.broadcast(HS, C2), x3 = IntVector.broadcast(HS, C3);
-        IntVector x4 = IntVector.broadcast(HS, k0), x5 = IntVector.broadcast(HS, k1);
-        IntVector x6 = IntVector.broadcast(HS, k2), x7 = IntVector.broadcast(HS, k3);
-        IntVector x8 = IntVector.broadcast(HS, k4), x9 = IntVector.broadcast(HS, k5);
-        IntVector x10 = IntVector.broadcast(HS, k6), x11 = IntVector.broadcast(HS, k7);
-        IntVector x12 = IntVector.broadcast(HS, ctr).addIndex(1), x13 = IntVector.broadcast(HS, n0);
-        IntVector x14 = IntVector.broadcast(HS, n1), x15 = IntVector.broadcast(HS, n2);
-        for (int i = 0; i < 10; i++) {
-            x0 = x0.add(x4); x12 = x12.lanewise(XOR, x0).lanewise(ROL, 16);
-            x8 = x8.add(x12); x4 = x4.lanewise(XOR, x8).lanewise(ROL, 12);
-            x0 = x0.add(x4); x12 = x12.lanewise(XOR, x0).lanewise(ROL, 8);
-            x8 = x8.add(x12); x4 = x4.lanewise(XOR, x8).lanewise(ROL, 7);
-            x1 = x1.add(x5); x13 = x13.lanewise(XOR, x1).lanewise(ROL, 16);
-            x9 = x9.add(x13); x5 = x5.lanewise(XOR, x9).lanewise(ROL, 12);
-            x1 = x1.add(x5); x13 = x13.lanewise(XOR, x1).lanewise(ROL, 8);
-            x9 = x9.add(x13); x5 = x5.lanewise(XOR, x9).lanewise(ROL, 7);
-            x2 = x2.add(x6); x14 = x14.lanewise(XOR, x2).lanewise(ROL, 16);
-            x10 = x10.add(x14); x6 = x6.lanewise(XOR, x10).lanewise(ROL, 12);
-            x2 = x2.add(x6); x14 = x14.lanewise(XOR, x2).lanewise(ROL, 8);
-            x10 = x10.add(x14); x6 = x6.lanewise(XOR, x10).lanewise(ROL, 7);
-            x3 = x3.add(x7); x15 = x15.lanewise(XOR, x3).lanewise(ROL, 16);
-            x11 = x11.add(x15); x7 = x7.lanewise(XOR, x11).lanewise(ROL, 12);
-            x3 = x3.add(x7); x15 = x15.lanewise(XOR, x3).lanewise(ROL, 8);
-            x11 = x11.add(x15); x7 = x7.lanewise(XOR, x11).lanewise(ROL, 7);
-            x0 = x0.add(x5); x15 = x15.lanewise(XOR, x0).lanewise(ROL, 16);
-            x10 = x10.add(x15); x5 = x5.lanewise(XOR, x10).lanewise(ROL, 12);
-            x0 = x0.add(x5); x15 = x15.lanewise(XOR, x0).lanewise(ROL, 8);
-            x10 = x10.add(x15); x5 = x5.lanewise(XOR, x10).lanewise(ROL, 7);
-            x1 = x1.add(x6); x12 = x12.lanewise(XOR, x1).lanewise(ROL, 16);
-            x11 = x11.add(x12); x6 = x6.lanewise(XOR, x11).lanewise(ROL, 12);
-            x1 = x1.add(x6); x12 = x12.lanewise(XOR, x1).lanewise(ROL, 8);
-            x11 = x11.add(x12); x6 = x6.lanewise(XOR, x11).lanewise(ROL, 7);
-            x2 = x2.add(x7); x13 = x13.lanewise(XOR, x2).lanewise(ROL, 16);
-            x8 = x8.add(x13); x7 = x7.lanewise(XOR, x8).lanewise(ROL, 12);
-            x2 = x2.add(x7); x13 = x13.lanewise(XOR, x2).lanewise(ROL, 8);
-            x8 = x8.add(x13); x7 = x7.lanewise(XOR, x8).lanewise(ROL, 7);
-            x3 = x3.add(x4); x14 = x14.lanewise(XOR, x3).lanewise(ROL, 16);
-            x9 = x9.add(x14); x4 = x4.lanewise(XOR, x9).lanewise(ROL, 12);
-            x3 = x3.add(x4); x14 = x14.lanewise(XOR, x3).lanewise(ROL, 8);
-            x9 = x9.add(x14); x4 = x4.lanewise(XOR, x9).lanewise(ROL, 7);
-        }
-        x0.add(C0).intoArray(ks, 0 * L);
-        x1.add(C1).intoArray(ks, 1 * L);
-        x2.add(C2).intoArray(ks, 2 * L);
-        x3.add(C3).intoArray(ks, 3 * L);
-        x4.add(k0).intoArray(ks, 4 * L);
-        x5.add(k1).intoArray(ks, 5 * L);
-        x6.add(k2).intoArray(ks, 6 * L);
-        x7.add(k3).intoArray(ks, 7 * L);
-        x8.add(k4).intoArray(ks, 8 * L);
-        x9.add(k5).intoArray(ks, 9 * L);
-        x10.add(k6).intoArray(ks, 10 * L);
-        x11.add(k7).intoArray(ks, 11 * L);
-        x12.add(IntVector.broadcast(HS, ctr).addIndex(1)).intoArray(ks, 12 * L);
         x13.add(n0).intoArray(ks, 13 * L);
         x14.add(n1).intoArray(ks, 14 * L);
         x15.add(n2).intoArray(ks, 15 * L);
