@@ -3,6 +3,7 @@ package io.dataplane.bench;
 import io.dataplane.wireguard.TransportCipher;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -16,7 +17,9 @@ import java.util.Locale;
  * {@code OPS} operations, and prints the median round's CPU nanoseconds per operation.
  *
  * <p>usage: {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector
- * -cp benchmarks/target/benchmarks.jar io.dataplane.bench.TransportCipherCpuTime [OPS]}
+ * -cp benchmarks/target/benchmarks.jar io.dataplane.bench.TransportCipherCpuTime [OPS [CIPHERS [SIZES]]]},
+ * {@code CIPHERS} a comma-separated list of {@link TransportCipher} names (default all),
+ * {@code SIZES} one of inner packet lengths (default {@code 1400,92}).
  */
 public final class TransportCipherCpuTime {
     private static final int WARMUP = 200_000;
@@ -24,19 +27,28 @@ public final class TransportCipherCpuTime {
 
     private TransportCipherCpuTime() {}
 
-    /** Prints one table: rows ciphers, columns seal and seal+open at 1400 and 92 bytes. */
+    /** Prints one table: rows ciphers, columns seal and seal+open at each size. */
     public static void main(String[] args) throws Exception {
         int ops = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
+        TransportCipher[] ciphers = args.length > 1 && !args[1].equals("all")
+                ? Arrays.stream(args[1].split(",")).map(TransportCipher::valueOf).toArray(TransportCipher[]::new)
+                : TransportCipher.values();
+        int[] sizes = Arrays.stream((args.length > 2 ? args[2] : "1400,92").split(",")).mapToInt(Integer::parseInt).toArray();
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        System.out.println("| cipher | seal 1400 B | seal+open 1400 B | seal 92 B | seal+open 92 B |");
-        System.out.println("|---|---|---|---|---|");
-        for (TransportCipher cipher : TransportCipher.values()) {
+        StringBuilder header = new StringBuilder("| cipher"), rule = new StringBuilder("|---");
+        for (int inner : sizes) {
+            header.append(" | seal ").append(inner).append(" B | seal+open ").append(inner).append(" B");
+            rule.append("|---|---");
+        }
+        System.out.println(header.append(" |"));
+        System.out.println(rule.append('|'));
+        for (TransportCipher cipher : ciphers) {
             if (cipher.unavailabilityCause() != null) {
-                System.out.println("| " + cipher + " | unavailable: " + cipher.unavailabilityCause() + " | | | |");
+                System.out.println("| " + cipher + " | unavailable: " + cipher.unavailabilityCause() + " |".repeat(2 * sizes.length));
                 continue;
             }
             StringBuilder row = new StringBuilder("| " + cipher);
-            for (int inner : new int[] {1400, 92}) {
+            for (int inner : sizes) {
                 WireGuardBenchmark b = new WireGuardBenchmark();
                 b.cipher = cipher;
                 b.inner = inner;
@@ -50,7 +62,7 @@ public final class TransportCipherCpuTime {
                             run(b, open, ops);
                             perOp[r] = (mx.getCurrentThreadCpuTime() - t0) / ops;
                         }
-                        java.util.Arrays.sort(perOp);
+                        Arrays.sort(perOp);
                         row.append(String.format(Locale.ROOT, " | %,d ns", perOp[ROUNDS / 2]));
                     }
                 } finally {

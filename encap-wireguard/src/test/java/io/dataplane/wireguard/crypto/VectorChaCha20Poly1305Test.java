@@ -56,6 +56,30 @@ class VectorChaCha20Poly1305Test extends InPlaceAeadContract {
         }
     }
 
+    /** Every length up to beyond two full vector passes: each way a message splits into full and half-width passes. */
+    @Test
+    void sealsTheScalarCiphersBytesAtEveryLength() {
+        Random rnd = new Random(21);
+        byte[] key = new byte[32];
+        rnd.nextBytes(key);
+        int[] k = ChaCha20Poly1305.key(key, 0);
+        int max = (2 * ChaCha20Lanes.L + 2) * 64;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scalar = arena.allocate(max + 16), vector = arena.allocate(max + 16);
+            for (int len = 0; len <= max; len++) {
+                byte[] pt = new byte[len];
+                rnd.nextBytes(pt);
+                long counter = rnd.nextLong();
+                MemorySegment.copy(pt, 0, scalar, ValueLayout.JAVA_BYTE, 0, len);
+                MemorySegment.copy(pt, 0, vector, ValueLayout.JAVA_BYTE, 0, len);
+                ChaCha20Poly1305.sealTransport(k, counter, scalar, 0, len);
+                VectorChaCha20Poly1305.sealTransport(k, counter, vector, 0, len);
+                assertArrayEquals(scalar.asSlice(0, len + 16).toArray(ValueLayout.JAVA_BYTE),
+                        vector.asSlice(0, len + 16).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
+            }
+        }
+    }
+
     @Test
     void theWarmUpThreadSwitchesTransportDataOver() throws InterruptedException {
         VectorChaCha20Poly1305.warmUp();
