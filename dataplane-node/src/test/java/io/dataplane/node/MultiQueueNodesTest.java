@@ -106,6 +106,14 @@ class MultiQueueNodesTest {
                 NodeStats s = n.stats();
                 assertEquals(0, s.droppedTotal(), s.toString());
                 PeerEntry peer = n.backend().peerEntry((n == nodeA ? b : a).subnet());
+                // The node's counters and the peer's are read one after the other while the streams'
+                // last ACKs may still pass: they must agree once those have.
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (!(n.stats().counters().egressPackets() == peer.sentPackets()
+                        && n.stats().counters().ingressPackets() == peer.receivedPackets()) && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                s = n.stats();
                 assertEquals(s.counters().egressPackets(), peer.sentPackets(), "peer's sent packets, summed over the queues' lanes");
                 assertEquals(s.counters().ingressPackets(), peer.receivedPackets(), "peer's received packets, summed over the queues' lanes");
             }
