@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -192,7 +193,13 @@ class UdpBackendTest {
 
     @Test
     void anUpdateNeverDropsAPacketNorSendsOneToTheOldAddressAfterwards() throws Exception {
-        UdpBackend b = open();
+        // One encapsulation per thread, as the node runs them: the reader's is the backend's, this
+        // thread's a lane's (its socket, one port up, stays unused).
+        AtomicInteger sockets = new AtomicInteger();
+        UdpBackend b = UdpBackend.open(context(BackendConf.defaults(BackendType.UDP), pool, 1472),
+                UdpOptions.defaults().withTransports((address, port, p) -> network.attach(address, port + sockets.getAndIncrement(), p)));
+        backends.add(b);
+        Encapsulation ours = b.openLane(pool).encapsulation();
         b.addPeer(lease(PEER_SUBNET, NODE2));
         int dst = PEER_SUBNET.address() + 7;
         byte[] ping = TestPackets.echoRequest(OUR_SUBNET.address() + 5, dst, 64, 1, 1, 8);
@@ -217,7 +224,7 @@ class UdpBackendTest {
                 int next = i % 2 == 0 ? NODE3 : NODE2;
                 b.addPeer(lease(PEER_SUBNET, next));
                 p.setData(PacketPool.DEFAULT_HEADROOM, 0).put(ping);
-                assertEquals(Encapsulation.FORWARD, b.encapsulation().encap(p, (int) b.routes().lookup(dst)));
+                assertEquals(Encapsulation.FORWARD, ours.encap(p, (int) b.routes().lookup(dst)));
                 assertEquals(next, p.peerAddress());
                 assertTrue(b.peerAddresses().contains(next));
             }

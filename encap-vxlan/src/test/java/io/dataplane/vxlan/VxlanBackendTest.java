@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -260,10 +261,25 @@ class VxlanBackendTest {
 
     /** Encapsulates a ping to {@code dst} the way the pipeline does: route lookup, then encap. */
     static int send(VxlanBackend b, PacketBuffer p, byte[] packet, int dst) {
+        return send(b, b.encapsulation(), p, packet, dst);
+    }
+
+    /** {@link #send(VxlanBackend, PacketBuffer, byte[], int)} through {@code encapsulation}, the backend's or a lane's. */
+    static int send(VxlanBackend b, Encapsulation encapsulation, PacketBuffer p, byte[] packet, int dst) {
         p.setData(PacketPool.DEFAULT_HEADROOM, 0).put(packet);
         long hop = b.routes().lookup(dst);
         if (hop == RouteTable.NO_ROUTE) return Integer.MIN_VALUE;
-        return b.encapsulation().encap(p, (int) hop);
+        return encapsulation.encap(p, (int) hop);
+    }
+
+    /**
+     * A backend whose lanes can be opened beside it on the fake network (each socket one port up):
+     * an encapsulation serves one thread, so a test that encapsulates from two threads gives the
+     * second a lane, as the node does.
+     */
+    VxlanBackend openWithLanes() throws IOException {
+        AtomicInteger sockets = new AtomicInteger();
+        return open(VxlanOptions.defaults().withTransports((address, port, p) -> network.attach(address, port + sockets.getAndIncrement(), p)));
     }
 
     @Test
@@ -296,7 +312,8 @@ class VxlanBackendTest {
 
     @Test
     void updatingAPeerSendsNoPacketToAMismatchedOrStaleEndpoint() throws Exception {
-        VxlanBackend b = open();
+        VxlanBackend b = openWithLanes();
+        Encapsulation ours = b.openLane(pool).encapsulation();
         Lease atNode2 = lease(PEER_SUBNET, NODE2, MAC2);
         Lease atNode3 = lease(PEER_SUBNET, NODE3, MAC3);
         b.addPeer(atNode2);
@@ -328,7 +345,7 @@ class VxlanBackendTest {
                 Lease next = i % 2 == 0 ? atNode3 : atNode2;
                 b.addPeer(next);
                 // Once addPeer has returned, no packet goes to the old endpoint.
-                assertEquals(Encapsulation.FORWARD, send(b, p, ping, dst));
+                assertEquals(Encapsulation.FORWARD, send(b, ours, p, ping, dst));
                 assertEquals(next.publicIp(), p.peerAddress());
                 Thread.sleep(0, 100_000);
             }
