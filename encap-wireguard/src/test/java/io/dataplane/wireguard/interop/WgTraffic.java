@@ -21,13 +21,35 @@ final class WgTraffic {
     private WgTraffic() {}
 
     /** What a ping run saw. */
-    record Ping(int transmitted, int received, List<Integer> seqs, String output) {}
+    record Ping(int transmitted, int received, List<Integer> seqs, String output) {
+        /** The sequence numbers among the first {@code count} requests that got no reply. */
+        List<Integer> unanswered(int count) {
+            List<Integer> missing = new ArrayList<>();
+            for (int seq = 1; seq <= count; seq++) {
+                if (!seqs.contains(seq)) missing.add(seq);
+            }
+            return missing;
+        }
+    }
 
-    /** {@code count} pings from {@code from}'s pod address to {@code to}'s, {@code interval} seconds apart, 1 s deadline each. */
+    /**
+     * {@code count} pings from {@code from}'s pod address to {@code to}'s, {@code interval} seconds
+     * apart, that wait for their replies up to 10 s past the last request ({@link #pingCommand}).
+     */
     static Ping ping(WgTestbed.Host from, WgTestbed.Host to, int count, double interval) throws IOException, InterruptedException {
-        Hosts.Result r = Hosts.runAnyway(from.exec("ping", "-n", "-c", String.valueOf(count), "-i",
-                String.format(Locale.ROOT, "%.3f", interval), "-W", "1", "-I", from.pod(), to.pod()));
-        return parse(r.output());
+        return parse(Hosts.runAnyway(from.exec(pingCommand(from, to, count, interval))).output());
+    }
+
+    /**
+     * ping with a deadline ({@code -w}): it ends once {@code count} replies came, or at the deadline.
+     * With {@code -c} alone, once a reply came, ping waits only two round trips (at least the interval)
+     * after its last request and counts a later reply as lost, and a loaded machine delays a reply that
+     * long. While replies lag it may send more than {@code count}: see {@link Ping#unanswered}.
+     */
+    private static String[] pingCommand(WgTestbed.Host from, WgTestbed.Host to, int count, double interval) {
+        long deadline = (long) Math.ceil(count * interval) + 10;
+        return new String[] {"ping", "-n", "-c", String.valueOf(count), "-i", String.format(Locale.ROOT, "%.3f", interval), "-w",
+                String.valueOf(deadline), "-I", from.pod(), to.pod()};
     }
 
     static Ping parse(String out) {
@@ -46,8 +68,7 @@ final class WgTraffic {
 
     /** A ping flow started in the background (stopped with the testbed, or read with {@link #finish}). */
     static Process pingFlow(WgTestbed bed, WgTestbed.Host from, WgTestbed.Host to, int count, double interval) throws IOException {
-        return bed.startProcess(from, "ping", "-n", "-c", String.valueOf(count), "-i", String.format(Locale.ROOT, "%.3f", interval),
-                "-W", "1", "-I", from.pod(), to.pod());
+        return bed.startProcess(from, pingCommand(from, to, count, interval));
     }
 
     /** Waits for a background ping to end and parses what it printed. */
