@@ -45,7 +45,9 @@ class PeerChangesTest {
             Tool to2 = bed.startTool(h1, ping(h1, h2, "-W", "3"));
             // -w: every request to the peer that stays must be answered, the last one too however late (see Traffic.assertPings).
             Tool to3 = bed.startTool(h1, ping(h1, h3, "-w", "30"));
-            Thread.sleep(1000);
+            // Host 2 answers 25 pings before its removal, however long a loaded machine takes to start ping.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (REPLY.matcher(to2.stdout()).results().count() < 25 && System.nanoTime() < deadline) Thread.sleep(20);
             double removed = now();
             node1.removePeer(h2.subnet());
             Thread.sleep(1500);
