@@ -129,7 +129,7 @@ class BadInputTest {
         InetSocketAddress target = new InetSocketAddress(Ipv4Address.toInetAddress(h1.address()), port);
         try (DatagramChannel peer = h2.ns().call(() -> bound(h2.address()));
                 DatagramChannel stranger = h2.ns().call(() -> bound(STRANGER))) {
-            // -w: on a loaded machine an answer may be late, but it must come (see Traffic.assertPings).
+            // -w: on a loaded machine an answer may be late, but it must come (see PingReplies).
             Tool ping = bed.startTool(h2, "ping", "-n", "-c", String.valueOf(PINGS), "-i", "0.01", "-w", "30", "-I", h2.podText(),
                     h1.podText());
             Thread.sleep(300);

@@ -43,7 +43,7 @@ class PeerChangesTest {
             Traffic.assertPings(h1, h3, 3);
 
             Tool to2 = bed.startTool(h1, ping(h1, h2, "-W", "3"));
-            // -w: every request to the peer that stays must be answered, the last one too however late (see Traffic.assertPings).
+            // -w: every request to the peer that stays must be answered, the last one too however late (see PingReplies).
             Tool to3 = bed.startTool(h1, ping(h1, h3, "-w", "30"));
             // Host 2 answers 25 pings before its removal, however long a loaded machine takes to start ping.
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

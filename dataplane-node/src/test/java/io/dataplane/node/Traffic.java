@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.PingReplies;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,13 +22,9 @@ final class Traffic {
 
     /** What a ping run saw. */
     record Ping(int transmitted, int received, List<Integer> answeredSeqs, String output) {
-        /** The sequence numbers among the first {@code count} requests that got no reply. */
+        /** The sequence numbers among the first {@code count} requests that got no reply ({@link PingReplies}). */
         List<Integer> unanswered(int count) {
-            List<Integer> missing = new ArrayList<>();
-            for (int seq = 1; seq <= count; seq++) {
-                if (!answeredSeqs.contains(seq)) missing.add(seq);
-            }
-            return missing;
+            return PingReplies.unanswered(answeredSeqs, count);
         }
     }
 

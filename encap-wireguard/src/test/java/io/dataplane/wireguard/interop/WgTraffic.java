@@ -3,6 +3,7 @@ package io.dataplane.wireguard.interop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.PingReplies;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -22,13 +23,9 @@ final class WgTraffic {
 
     /** What a ping run saw. */
     record Ping(int transmitted, int received, List<Integer> seqs, String output) {
-        /** The sequence numbers among the first {@code count} requests that got no reply. */
+        /** The sequence numbers among the first {@code count} requests that got no reply ({@link PingReplies}). */
         List<Integer> unanswered(int count) {
-            List<Integer> missing = new ArrayList<>();
-            for (int seq = 1; seq <= count; seq++) {
-                if (!seqs.contains(seq)) missing.add(seq);
-            }
-            return missing;
+            return PingReplies.unanswered(seqs, count);
         }
     }
 
@@ -40,12 +37,7 @@ final class WgTraffic {
         return parse(Hosts.runAnyway(from.exec(pingCommand(from, to, count, interval))).output());
     }
 
-    /**
-     * ping with a deadline ({@code -w}): it ends once {@code count} replies came, or at the deadline.
-     * With {@code -c} alone, once a reply came, ping waits only two round trips (at least the interval)
-     * after its last request and counts a later reply as lost, and a loaded machine delays a reply that
-     * long. While replies lag it may send more than {@code count}: see {@link Ping#unanswered}.
-     */
+    /** ping with a deadline ({@code -w}), as {@link PingReplies} says why: it ends once {@code count} replies came. */
     private static String[] pingCommand(WgTestbed.Host from, WgTestbed.Host to, int count, double interval) {
         long deadline = (long) Math.ceil(count * interval) + 10;
         return new String[] {"ping", "-n", "-c", String.valueOf(count), "-i", String.format(Locale.ROOT, "%.3f", interval), "-w",
