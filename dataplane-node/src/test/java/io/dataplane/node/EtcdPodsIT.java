@@ -184,8 +184,8 @@ class EtcdPodsIT {
     }
 
     private static void assertTcp(String clientPod, String serverPod, String serverIp) throws Exception {
-        try (Tool server = Tool.start("ip", "netns", "exec", serverPod, "iperf3", "-s", "-1", "-B", serverIp)) {
-            Thread.sleep(300);
+        try (Tool server = Tool.start("ip", "netns", "exec", serverPod, "iperf3", "-s", "-1", "--forceflush", "-B", serverIp)) {
+            server.awaitStdout("Server listening", Duration.ofSeconds(10));
             Tool client = Tool.run(Duration.ofSeconds(30), "ip", "netns", "exec", clientPod, "iperf3", "-c", serverIp, "-t", "1", "-J");
             assertEquals(0, client.exitCode(), client.output());
             double bps = new ObjectMapper().readTree(client.stdout()).get("end").get("sum_received").get("bits_per_second").asDouble();

@@ -254,7 +254,9 @@ class TunDeviceTest {
             assertFalse(t.isAlive());
             PacketPool.releaseAll(batch, 0, 1);
         }
-        assertTrue(worst.get() < TimeUnit.MILLISECONDS.toNanos(100), "slowest wakeup " + worst.get() / 1000 + " us");
+        // A reader close does not wake waits out its poll (IDLE_MILLIS); a woken one runs as soon
+        // as it gets a CPU, which a loaded machine may take 100 ms and more to give.
+        assertTrue(worst.get() < TimeUnit.MILLISECONDS.toNanos(WakeableFd.IDLE_MILLIS / 2), "slowest wakeup " + worst.get() / 1000 + " us");
     }
 
     @Test

@@ -218,8 +218,10 @@ public abstract class TunnelDeviceConformanceTest {
             long start = System.nanoTime();
             h.device().close(); // may take longer than the wakeup: a kernel removes a device it created
             assertEquals(TunnelDevice.CLOSED, result.get(5, TimeUnit.SECONDS));
+            // A reader close does not wake waits out its own poll (a TUN's: 2 s); a woken
+            // one runs as soon as it gets a CPU, which a loaded machine may take 100 ms and more to give.
             long wokeMillis = TimeUnit.NANOSECONDS.toMillis(wokeAt.get() - start);
-            assertTrue(wokeMillis < 100, "reader woke " + wokeMillis + " ms after close");
+            assertTrue(wokeMillis < 1000, "reader woke " + wokeMillis + " ms after close");
             reader.join(1000);
             assertFalse(reader.isAlive(), "reader thread left behind");
         } finally {

@@ -3,6 +3,7 @@ package io.dataplane.wireguard.interop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.PingReplies;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -21,13 +22,26 @@ final class WgTraffic {
     private WgTraffic() {}
 
     /** What a ping run saw. */
-    record Ping(int transmitted, int received, List<Integer> seqs, String output) {}
+    record Ping(int transmitted, int received, List<Integer> seqs, String output) {
+        /** The sequence numbers among the first {@code count} requests that got no reply ({@link PingReplies}). */
+        List<Integer> unanswered(int count) {
+            return PingReplies.unanswered(seqs, count);
+        }
+    }
 
-    /** {@code count} pings from {@code from}'s pod address to {@code to}'s, {@code interval} seconds apart, 1 s deadline each. */
+    /**
+     * {@code count} pings from {@code from}'s pod address to {@code to}'s, {@code interval} seconds
+     * apart, that wait for their replies up to 10 s past the last request ({@link #pingCommand}).
+     */
     static Ping ping(WgTestbed.Host from, WgTestbed.Host to, int count, double interval) throws IOException, InterruptedException {
-        Hosts.Result r = Hosts.runAnyway(from.exec("ping", "-n", "-c", String.valueOf(count), "-i",
-                String.format(Locale.ROOT, "%.3f", interval), "-W", "1", "-I", from.pod(), to.pod()));
-        return parse(r.output());
+        return parse(Hosts.runAnyway(from.exec(pingCommand(from, to, count, interval))).output());
+    }
+
+    /** ping with a deadline ({@code -w}), as {@link PingReplies} says why: it ends once {@code count} replies came. */
+    private static String[] pingCommand(WgTestbed.Host from, WgTestbed.Host to, int count, double interval) {
+        long deadline = (long) Math.ceil(count * interval) + 10;
+        return new String[] {"ping", "-n", "-c", String.valueOf(count), "-i", String.format(Locale.ROOT, "%.3f", interval), "-w",
+                String.valueOf(deadline), "-I", from.pod(), to.pod()};
     }
 
     static Ping parse(String out) {
@@ -46,8 +60,7 @@ final class WgTraffic {
 
     /** A ping flow started in the background (stopped with the testbed, or read with {@link #finish}). */
     static Process pingFlow(WgTestbed bed, WgTestbed.Host from, WgTestbed.Host to, int count, double interval) throws IOException {
-        return bed.startProcess(from, "ping", "-n", "-c", String.valueOf(count), "-i", String.format(Locale.ROOT, "%.3f", interval),
-                "-W", "1", "-I", from.pod(), to.pod());
+        return bed.startProcess(from, pingCommand(from, to, count, interval));
     }
 
     /** Waits for a background ping to end and parses what it printed. */

@@ -10,6 +10,7 @@ import io.dataplane.wireguard.WireGuardPeer;
 import io.dataplane.wireguard.WireGuardTimings;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -59,9 +60,8 @@ class WireGuardRekeyTest {
                     handshakesB.size(), count);
             assertTrue(handshakesA.size() >= 3, "A rekeyed at least twice during the flow: " + handshakesA.size() + " handshakes seen");
             assertTrue(handshakesB.size() >= 3, "B took part in those rekeys: " + handshakesB.size());
-            assertEquals(count, pab.transmitted(), pab.output());
-            assertEquals(count, pab.received(), "no ping A -> B lost across the rekeys:\n" + pab.output());
-            assertEquals(count, pba.received(), "no ping B -> A lost across the rekeys:\n" + pba.output());
+            assertEquals(List.of(), pab.unanswered(count), "no ping A -> B lost across the rekeys:\n" + pab.output());
+            assertEquals(List.of(), pba.unanswered(count), "no ping B -> A lost across the rekeys:\n" + pba.output());
             for (WgTestbed.OurNode n : new WgTestbed.OurNode[] {nodeA, nodeB}) {
                 assertEquals(0, n.stats().dropped(DropReason.WG_DECRYPT_FAILED), "nothing failed to open on " + n.host.name());
                 assertEquals(0, n.stats().dropped(DropReason.WG_KEY_EXPIRED), "no expired session used on " + n.host.name());

@@ -285,7 +285,9 @@ class RawIpSocketTest {
             a.close();
             assertEquals(RawIpSocket.CLOSED, (int) r.get(5, TimeUnit.SECONDS));
             long woke = wokeAt.get() - start;
-            assertTrue(woke < TimeUnit.MILLISECONDS.toNanos(100), "receiver woke " + woke / 1000 + " us after close");
+            // A receiver close does not wake waits for good; a woken one runs as soon as it gets a CPU, which a
+            // loaded machine may take 100 ms and more to give.
+            assertTrue(woke < TimeUnit.SECONDS.toNanos(1), "receiver woke " + woke / 1000 + " us after close");
             t.join(1000);
             assertFalse(t.isAlive());
             assertEquals(RawIpSocket.CLOSED, a.send(batch, 1));
