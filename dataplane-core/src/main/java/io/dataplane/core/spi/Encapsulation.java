@@ -12,9 +12,9 @@ import io.dataplane.core.stats.DropReason;
  * ordinal} of the reason the packet is dropped, in which case the caller counts it and releases the
  * buffer. Neither operation throws on bad input.
  *
- * <p>An encapsulation serves one packet path, one thread at a time: it keeps views of the packet it
- * works on. Each further path gets its own from {@link Backend#openLane}; the tables behind them are
- * shared and safe to change while they run.
+ * <p>An encapsulation serves one packet path, one thread at a time, unless its class says otherwise:
+ * it keeps views of the packet it works on. Each further path gets its own from {@link
+ * Backend#openLane}; the tables behind them are shared and safe to change while they run.
  */
 public interface Encapsulation {
     /** The packet goes on: after encap to the network (its peer endpoint is set), after decap to the TUN. */

@@ -63,8 +63,11 @@ class WireGuardGoNodeTest {
             double down = WgTraffic.iperf3(bed, ours, theirs, 3, true);
             System.out.printf("ours <-> wireguard-go, TCP 3 s: ours -> go %.0f Mbit/s, go -> ours %.0f Mbit/s (noisy shared machine)%n",
                     up / 1e6, down / 1e6);
-            assertTrue(up > 10e6, "TCP ours -> wireguard-go: " + up + " bit/s");
-            assertTrue(down > 10e6, "TCP wireguard-go -> ours: " + down + " bit/s");
+            // That TCP flows, not how fast (speed is e2e.sh's): a super-packet path that corrupts
+            // or loses segments stalls a stream to retransmission timeouts, far under 1 Mbit/s; a
+            // starved 2-core machine has carried 6 Mbit/s.
+            assertTrue(up > 1e6, "TCP ours -> wireguard-go: " + up + " bit/s");
+            assertTrue(down > 1e6, "TCP wireguard-go -> ours: " + down + " bit/s");
 
             assertTrue(node.pipeline.superPacketsSent() > 0, "TSO super-packets sealed into trains for wireguard-go");
             Counters.Snapshot s = node.stats();
