@@ -69,7 +69,7 @@ final class ChaCha20Lanes {
     static void seal(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen,
             MemorySegment data, long off, int len) {
         int[] ks = SCRATCH.get();
-        keystream(key, 0, n0, n1, n2, ks);
+        keystream(key, 0, n0, n1, n2, ks, lanesUsed(0, len));
         int r0 = ks[at(0, 0)], r1 = ks[at(0, 1)], r2 = ks[at(0, 2)], r3 = ks[at(0, 3)];
         int s0 = ks[at(0, 4)], s1 = ks[at(0, 5)], s2 = ks[at(0, 6)], s3 = ks[at(0, 7)];
         xor(key, n0, n1, n2, ks, data, off, len);
@@ -80,7 +80,7 @@ final class ChaCha20Lanes {
     static boolean open(int[] key, int n0, int n1, int n2, MemorySegment aad, long aadOff, int aadLen,
             MemorySegment data, long off, int len) {
         int[] ks = SCRATCH.get();
-        keystream(key, 0, n0, n1, n2, ks);
+        keystream(key, 0, n0, n1, n2, ks, lanesUsed(0, len));
         if (!tag(ks[at(0, 0)], ks[at(0, 1)], ks[at(0, 2)], ks[at(0, 3)], ks[at(0, 4)], ks[at(0, 5)], ks[at(0, 6)], ks[at(0, 7)],
                 aad, aadOff, aadLen, data, off, len, true)) {
             return false;
@@ -96,11 +96,16 @@ final class ChaCha20Lanes {
         return Poly1305.aeadTag(k0, k1, k2, k3, k4, k5, k6, k7, aad, aadOff, aadLen, data, off, len, data, off + len, verify);
     }
 
+    /** The lanes of the pass from block {@code base} that a message of {@code len} bytes uses (block 0 keys Poly1305). */
+    private static int lanesUsed(int base, int len) {
+        return Math.min(L, ((len + 63) >>> 6) + 1 - base);
+    }
+
     /** XORs keystream blocks 1.. into {@code data[off, off+len)}; {@code ks} holds the pass of blocks 0..L-1. */
     private static void xor(int[] key, int n0, int n1, int n2, int[] ks, MemorySegment data, long off, int len) {
         int first = 1;
         for (int base = 0; (long) (base + first - 1) * 64 < len; base += L, first = 0) {
-            if (base > 0) keystream(key, base, n0, n1, n2, ks);
+            if (base > 0) keystream(key, base, n0, n1, n2, ks, lanesUsed(base, len));
             for (int lane = first; lane < L; lane++) {
                 long at = (long) (base + lane - 1) * 64;
                 if (at >= len) break;
@@ -137,8 +142,12 @@ final class ChaCha20Lanes {
         }
     }
 
-    /** ChaCha20 blocks {@code ctr .. ctr+L-1} (RFC 8439 2.3) into {@code ks}, block-major (see {@link #at}). */
-    private static void keystream(int[] key, int ctr, int n0, int n1, int n2, int[] ks) {
+    /**
+     * ChaCha20 blocks {@code ctr .. ctr+L-1} (RFC 8439 2.3) into {@code ks}, block-major (see
+     * {@link #at}): all of them, or with 16 lanes only the first 8 where {@code lanes} (the lanes
+     * the caller reads) is 8 or fewer, which takes half the transpose.
+     */
+    private static void keystream(int[] key, int ctr, int n0, int n1, int n2, int[] ks, int lanes) {
         final int k0 = key[0], k1 = key[1], k2 = key[2], k3 = key[3], k4 = key[4], k5 = key[5], k6 = key[6], k7 = key[7];
         IntVector x0 = IntVector.broadcast(S, C0), x1 = IntVector.broadcast(S, C1);
         IntVector x2 = IntVector.broadcast(S, C2), x3 = IntVector.broadcast(S, C3);
@@ -195,6 +204,38 @@ final class ChaCha20Lanes {
         // holds words q*L .. q*L+L-1 of block i. Written out, not in helper methods: each call site
         // keeps its own type profile, which C2 needs to compile the vector calls to instructions.
         IntVector t;
+        if (L > 8 && lanes <= 8) {
+            // Blocks 0..7 only: the upper rows of the first step, then the later steps among rows 0..7.
+            x0 = x0.blend(x8.rearrange(UP_8), MASK_8);
+            x1 = x1.blend(x9.rearrange(UP_8), MASK_8);
+            x2 = x2.blend(x10.rearrange(UP_8), MASK_8);
+            x3 = x3.blend(x11.rearrange(UP_8), MASK_8);
+            x4 = x4.blend(x12.rearrange(UP_8), MASK_8);
+            x5 = x5.blend(x13.rearrange(UP_8), MASK_8);
+            x6 = x6.blend(x14.rearrange(UP_8), MASK_8);
+            x7 = x7.blend(x15.rearrange(UP_8), MASK_8);
+            t = x0.blend(x4.rearrange(UP_4), MASK_4); x4 = x0.rearrange(DOWN_4).blend(x4, MASK_4); x0 = t;
+            t = x1.blend(x5.rearrange(UP_4), MASK_4); x5 = x1.rearrange(DOWN_4).blend(x5, MASK_4); x1 = t;
+            t = x2.blend(x6.rearrange(UP_4), MASK_4); x6 = x2.rearrange(DOWN_4).blend(x6, MASK_4); x2 = t;
+            t = x3.blend(x7.rearrange(UP_4), MASK_4); x7 = x3.rearrange(DOWN_4).blend(x7, MASK_4); x3 = t;
+            t = x0.blend(x2.rearrange(UP_2), MASK_2); x2 = x0.rearrange(DOWN_2).blend(x2, MASK_2); x0 = t;
+            t = x1.blend(x3.rearrange(UP_2), MASK_2); x3 = x1.rearrange(DOWN_2).blend(x3, MASK_2); x1 = t;
+            t = x4.blend(x6.rearrange(UP_2), MASK_2); x6 = x4.rearrange(DOWN_2).blend(x6, MASK_2); x4 = t;
+            t = x5.blend(x7.rearrange(UP_2), MASK_2); x7 = x5.rearrange(DOWN_2).blend(x7, MASK_2); x5 = t;
+            t = x0.blend(x1.rearrange(UP_1), MASK_1); x1 = x0.rearrange(DOWN_1).blend(x1, MASK_1); x0 = t;
+            t = x2.blend(x3.rearrange(UP_1), MASK_1); x3 = x2.rearrange(DOWN_1).blend(x3, MASK_1); x2 = t;
+            t = x4.blend(x5.rearrange(UP_1), MASK_1); x5 = x4.rearrange(DOWN_1).blend(x5, MASK_1); x4 = t;
+            t = x6.blend(x7.rearrange(UP_1), MASK_1); x7 = x6.rearrange(DOWN_1).blend(x7, MASK_1); x6 = t;
+            x0.intoArray(ks, 0 * L);
+            x1.intoArray(ks, 1 * L);
+            x2.intoArray(ks, 2 * L);
+            x3.intoArray(ks, 3 * L);
+            x4.intoArray(ks, 4 * L);
+            x5.intoArray(ks, 5 * L);
+            x6.intoArray(ks, 6 * L);
+            x7.intoArray(ks, 7 * L);
+            return;
+        }
         if (L > 8) {
             t = x0.blend(x8.rearrange(UP_8), MASK_8); x8 = x0.rearrange(DOWN_8).blend(x8, MASK_8); x0 = t;
             t = x1.blend(x9.rearrange(UP_8), MASK_8); x9 = x1.rearrange(DOWN_8).blend(x9, MASK_8); x1 = t;
