@@ -3,33 +3,29 @@ package io.dataplane.wireguard;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Transport messages sealed and opened, by the cipher code that did it ({@link TransportCipher#VECTOR},
- * {@link TransportCipher#SEGMENT} or {@link TransportCipher#JDK}): a device's, read through
- * {@link WireGuardDevice#transportMessages}. Counted by every packet thread without contention
- * ({@link LongAdder}).
+ * Transport payload bytes sealed and opened, by the cipher code that did it
+ * ({@link TransportCipher#VECTOR}, {@link TransportCipher#SEGMENT} or {@link TransportCipher#JDK}):
+ * a device's, read through {@link WireGuardDevice#transportBytes}. Bytes rather than messages: the
+ * cost of a cipher follows them, and one count per message is one atomic add on the packet path.
+ * Counted by every packet thread without contention ({@link LongAdder}).
  */
 final class CipherCounts {
-    private final LongAdder[] sealed = adders(), opened = adders(), sealedBytes = adders(), openedBytes = adders();
+    private final LongAdder[] sealed = adders(), opened = adders();
 
     /** One message of {@code len} payload bytes (padded) sealed by {@code code}. */
     void sealed(TransportCipher code, int len) {
-        sealed[code.ordinal()].increment();
-        sealedBytes[code.ordinal()].add(len);
+        sealed[code.ordinal()].add(len);
     }
 
     /** One message of {@code len} ciphertext bytes opened, or refused for its tag, by {@code code}. */
     void opened(TransportCipher code, int len) {
-        opened[code.ordinal()].increment();
-        openedBytes[code.ordinal()].add(len);
+        opened[code.ordinal()].add(len);
     }
 
-    /**
-     * By {@code code} so far: messages sealed ({@code [0]}) and opened ({@code [1]}), and their
-     * payload bytes, padded, without header and tag ({@code [2]}, {@code [3]}).
-     */
+    /** Payload bytes (padded, without header and tag) sealed ({@code [0]}) and opened ({@code [1]}) by {@code code} so far. */
     long[] get(TransportCipher code) {
         int c = code.ordinal();
-        return new long[] {sealed[c].sum(), opened[c].sum(), sealedBytes[c].sum(), openedBytes[c].sum()};
+        return new long[] {sealed[c].sum(), opened[c].sum()};
     }
 
     private static LongAdder[] adders() {

@@ -20,8 +20,8 @@ import java.lang.foreign.ValueLayout;
  * the packet path's code not yet at the optimising compiler's tier, one pass costs many times the
  * scalar cipher's few blocks. Short messages that come in a burst (within {@link #BURST_NANOS} of
  * the thread's previous one), as a flood of small datagrams does, take the lanes, which are faster
- * there. Long messages always take them. The device counts the messages and bytes each code sealed
- * and opened ({@link WireGuardDevice#transportMessages}).
+ * there. Long messages always take them. The device counts the bytes each code sealed and opened
+ * ({@link WireGuardDevice#transportBytes}).
  */
 final class TransportCodec {
     /** Payloads from this many bytes on take the vector cipher even on their own (where the cipher has it). */

@@ -213,21 +213,21 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     }
 
     /**
-     * Transport messages this device has sealed ({@code [0]}) and opened ({@code [1]}, also those
-     * whose tag did not verify) with {@code code}, and their payload bytes ({@code [2]}, {@code [3]}:
-     * padded, without header and tag): {@link TransportCipher#VECTOR} the vector cipher,
-     * {@link TransportCipher#SEGMENT} our scalar one, {@link TransportCipher#JDK} the JDK's;
-     * {@link TransportCipher#BY_SIZE} names no code of its own and counts nothing. Where the
-     * configured cipher is {@link TransportCipher#VECTOR}, the scalar counts are what the vector
-     * cipher left to it: messages before its warm-up ended, and short ones on their own (see
-     * {@code TransportCodec}); a node whose vector cipher never warms up (a JVM that cannot compile
-     * it) seals everything with the scalar one at several times the CPU, and shows it here.
+     * Transport payload bytes (padded, without header and tag) this device has sealed ({@code [0]})
+     * and opened ({@code [1]}, also of messages whose tag did not verify) with {@code code}:
+     * {@link TransportCipher#VECTOR} the vector cipher, {@link TransportCipher#SEGMENT} our scalar
+     * one, {@link TransportCipher#JDK} the JDK's; {@link TransportCipher#BY_SIZE} names no code of
+     * its own and counts nothing. Where the configured cipher is {@link TransportCipher#VECTOR}, the
+     * scalar counts are what the vector cipher left to it: messages before its warm-up ended, and
+     * short ones on their own (see {@code TransportCodec}); a node whose vector cipher never warms
+     * up (a JVM that cannot compile it) seals everything with the scalar one at several times the
+     * CPU, and shows it here.
      */
-    public long[] transportMessages(TransportCipher code) {
+    public long[] transportBytes(TransportCipher code) {
         return cipherCounts.get(code);
     }
 
-    /** Where the keypairs of this device's peers count their messages ({@link #transportMessages}). */
+    /** Where the keypairs of this device's peers count their bytes ({@link #transportBytes}). */
     CipherCounts cipherCounts() {
         return cipherCounts;
     }
