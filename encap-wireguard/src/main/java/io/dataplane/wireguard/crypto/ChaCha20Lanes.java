@@ -204,8 +204,9 @@ final class ChaCha20Lanes {
         // holds words q*L .. q*L+L-1 of block i. Written out, not in helper methods: each call site
         // keeps its own type profile, which C2 needs to compile the vector calls to instructions.
         IntVector t;
-        if (L > 8 && lanes <= 8) {
-            // Blocks 0..7 only: the upper rows of the first step, then the later steps among rows 0..7.
+        // With 16 lanes, of which the caller reads 8 or fewer: only the upper rows of the first step, then rows 0..7 alone.
+        boolean half = L > 8 && lanes <= 8;
+        if (half) {
             x0 = x0.blend(x8.rearrange(UP_8), MASK_8);
             x1 = x1.blend(x9.rearrange(UP_8), MASK_8);
             x2 = x2.blend(x10.rearrange(UP_8), MASK_8);
@@ -214,29 +215,7 @@ final class ChaCha20Lanes {
             x5 = x5.blend(x13.rearrange(UP_8), MASK_8);
             x6 = x6.blend(x14.rearrange(UP_8), MASK_8);
             x7 = x7.blend(x15.rearrange(UP_8), MASK_8);
-            t = x0.blend(x4.rearrange(UP_4), MASK_4); x4 = x0.rearrange(DOWN_4).blend(x4, MASK_4); x0 = t;
-            t = x1.blend(x5.rearrange(UP_4), MASK_4); x5 = x1.rearrange(DOWN_4).blend(x5, MASK_4); x1 = t;
-            t = x2.blend(x6.rearrange(UP_4), MASK_4); x6 = x2.rearrange(DOWN_4).blend(x6, MASK_4); x2 = t;
-            t = x3.blend(x7.rearrange(UP_4), MASK_4); x7 = x3.rearrange(DOWN_4).blend(x7, MASK_4); x3 = t;
-            t = x0.blend(x2.rearrange(UP_2), MASK_2); x2 = x0.rearrange(DOWN_2).blend(x2, MASK_2); x0 = t;
-            t = x1.blend(x3.rearrange(UP_2), MASK_2); x3 = x1.rearrange(DOWN_2).blend(x3, MASK_2); x1 = t;
-            t = x4.blend(x6.rearrange(UP_2), MASK_2); x6 = x4.rearrange(DOWN_2).blend(x6, MASK_2); x4 = t;
-            t = x5.blend(x7.rearrange(UP_2), MASK_2); x7 = x5.rearrange(DOWN_2).blend(x7, MASK_2); x5 = t;
-            t = x0.blend(x1.rearrange(UP_1), MASK_1); x1 = x0.rearrange(DOWN_1).blend(x1, MASK_1); x0 = t;
-            t = x2.blend(x3.rearrange(UP_1), MASK_1); x3 = x2.rearrange(DOWN_1).blend(x3, MASK_1); x2 = t;
-            t = x4.blend(x5.rearrange(UP_1), MASK_1); x5 = x4.rearrange(DOWN_1).blend(x5, MASK_1); x4 = t;
-            t = x6.blend(x7.rearrange(UP_1), MASK_1); x7 = x6.rearrange(DOWN_1).blend(x7, MASK_1); x6 = t;
-            x0.intoArray(ks, 0 * L);
-            x1.intoArray(ks, 1 * L);
-            x2.intoArray(ks, 2 * L);
-            x3.intoArray(ks, 3 * L);
-            x4.intoArray(ks, 4 * L);
-            x5.intoArray(ks, 5 * L);
-            x6.intoArray(ks, 6 * L);
-            x7.intoArray(ks, 7 * L);
-            return;
-        }
-        if (L > 8) {
+        } else if (L > 8) {
             t = x0.blend(x8.rearrange(UP_8), MASK_8); x8 = x0.rearrange(DOWN_8).blend(x8, MASK_8); x0 = t;
             t = x1.blend(x9.rearrange(UP_8), MASK_8); x9 = x1.rearrange(DOWN_8).blend(x9, MASK_8); x1 = t;
             t = x2.blend(x10.rearrange(UP_8), MASK_8); x10 = x2.rearrange(DOWN_8).blend(x10, MASK_8); x2 = t;
@@ -250,28 +229,14 @@ final class ChaCha20Lanes {
         t = x1.blend(x5.rearrange(UP_4), MASK_4); x5 = x1.rearrange(DOWN_4).blend(x5, MASK_4); x1 = t;
         t = x2.blend(x6.rearrange(UP_4), MASK_4); x6 = x2.rearrange(DOWN_4).blend(x6, MASK_4); x2 = t;
         t = x3.blend(x7.rearrange(UP_4), MASK_4); x7 = x3.rearrange(DOWN_4).blend(x7, MASK_4); x3 = t;
-        t = x8.blend(x12.rearrange(UP_4), MASK_4); x12 = x8.rearrange(DOWN_4).blend(x12, MASK_4); x8 = t;
-        t = x9.blend(x13.rearrange(UP_4), MASK_4); x13 = x9.rearrange(DOWN_4).blend(x13, MASK_4); x9 = t;
-        t = x10.blend(x14.rearrange(UP_4), MASK_4); x14 = x10.rearrange(DOWN_4).blend(x14, MASK_4); x10 = t;
-        t = x11.blend(x15.rearrange(UP_4), MASK_4); x15 = x11.rearrange(DOWN_4).blend(x15, MASK_4); x11 = t;
-
         t = x0.blend(x2.rearrange(UP_2), MASK_2); x2 = x0.rearrange(DOWN_2).blend(x2, MASK_2); x0 = t;
         t = x1.blend(x3.rearrange(UP_2), MASK_2); x3 = x1.rearrange(DOWN_2).blend(x3, MASK_2); x1 = t;
         t = x4.blend(x6.rearrange(UP_2), MASK_2); x6 = x4.rearrange(DOWN_2).blend(x6, MASK_2); x4 = t;
         t = x5.blend(x7.rearrange(UP_2), MASK_2); x7 = x5.rearrange(DOWN_2).blend(x7, MASK_2); x5 = t;
-        t = x8.blend(x10.rearrange(UP_2), MASK_2); x10 = x8.rearrange(DOWN_2).blend(x10, MASK_2); x8 = t;
-        t = x9.blend(x11.rearrange(UP_2), MASK_2); x11 = x9.rearrange(DOWN_2).blend(x11, MASK_2); x9 = t;
-        t = x12.blend(x14.rearrange(UP_2), MASK_2); x14 = x12.rearrange(DOWN_2).blend(x14, MASK_2); x12 = t;
-        t = x13.blend(x15.rearrange(UP_2), MASK_2); x15 = x13.rearrange(DOWN_2).blend(x15, MASK_2); x13 = t;
-
         t = x0.blend(x1.rearrange(UP_1), MASK_1); x1 = x0.rearrange(DOWN_1).blend(x1, MASK_1); x0 = t;
         t = x2.blend(x3.rearrange(UP_1), MASK_1); x3 = x2.rearrange(DOWN_1).blend(x3, MASK_1); x2 = t;
         t = x4.blend(x5.rearrange(UP_1), MASK_1); x5 = x4.rearrange(DOWN_1).blend(x5, MASK_1); x4 = t;
         t = x6.blend(x7.rearrange(UP_1), MASK_1); x7 = x6.rearrange(DOWN_1).blend(x7, MASK_1); x6 = t;
-        t = x8.blend(x9.rearrange(UP_1), MASK_1); x9 = x8.rearrange(DOWN_1).blend(x9, MASK_1); x8 = t;
-        t = x10.blend(x11.rearrange(UP_1), MASK_1); x11 = x10.rearrange(DOWN_1).blend(x11, MASK_1); x10 = t;
-        t = x12.blend(x13.rearrange(UP_1), MASK_1); x13 = x12.rearrange(DOWN_1).blend(x13, MASK_1); x12 = t;
-        t = x14.blend(x15.rearrange(UP_1), MASK_1); x15 = x14.rearrange(DOWN_1).blend(x15, MASK_1); x14 = t;
         x0.intoArray(ks, 0 * L);
         x1.intoArray(ks, 1 * L);
         x2.intoArray(ks, 2 * L);
@@ -280,6 +245,19 @@ final class ChaCha20Lanes {
         x5.intoArray(ks, 5 * L);
         x6.intoArray(ks, 6 * L);
         x7.intoArray(ks, 7 * L);
+        if (half) return;
+        t = x8.blend(x12.rearrange(UP_4), MASK_4); x12 = x8.rearrange(DOWN_4).blend(x12, MASK_4); x8 = t;
+        t = x9.blend(x13.rearrange(UP_4), MASK_4); x13 = x9.rearrange(DOWN_4).blend(x13, MASK_4); x9 = t;
+        t = x10.blend(x14.rearrange(UP_4), MASK_4); x14 = x10.rearrange(DOWN_4).blend(x14, MASK_4); x10 = t;
+        t = x11.blend(x15.rearrange(UP_4), MASK_4); x15 = x11.rearrange(DOWN_4).blend(x15, MASK_4); x11 = t;
+        t = x8.blend(x10.rearrange(UP_2), MASK_2); x10 = x8.rearrange(DOWN_2).blend(x10, MASK_2); x8 = t;
+        t = x9.blend(x11.rearrange(UP_2), MASK_2); x11 = x9.rearrange(DOWN_2).blend(x11, MASK_2); x9 = t;
+        t = x12.blend(x14.rearrange(UP_2), MASK_2); x14 = x12.rearrange(DOWN_2).blend(x14, MASK_2); x12 = t;
+        t = x13.blend(x15.rearrange(UP_2), MASK_2); x15 = x13.rearrange(DOWN_2).blend(x15, MASK_2); x13 = t;
+        t = x8.blend(x9.rearrange(UP_1), MASK_1); x9 = x8.rearrange(DOWN_1).blend(x9, MASK_1); x8 = t;
+        t = x10.blend(x11.rearrange(UP_1), MASK_1); x11 = x10.rearrange(DOWN_1).blend(x11, MASK_1); x10 = t;
+        t = x12.blend(x13.rearrange(UP_1), MASK_1); x13 = x12.rearrange(DOWN_1).blend(x13, MASK_1); x12 = t;
+        t = x14.blend(x15.rearrange(UP_1), MASK_1); x15 = x14.rearrange(DOWN_1).blend(x15, MASK_1); x14 = t;
         x8.intoArray(ks, 8 * L);
         x9.intoArray(ks, 9 * L);
         x10.intoArray(ks, 10 * L);
