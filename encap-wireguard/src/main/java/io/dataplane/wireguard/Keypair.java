@@ -39,7 +39,7 @@ final class Keypair {
     final int localIndex;
     final int remoteIndex;
     final ReplayWindow replay = new ReplayWindow();
-    /** Where the messages sealed and opened with these keys count: the peer's device's (a keypair without a peer, its own). */
+    /** Where the bytes sealed and opened with these keys count: the peer's device's (a keypair without a peer, its own). */
     final CipherCounts counts;
     @SuppressWarnings("unused") // through SEND_COUNTER
     private volatile long sendCounter;
