@@ -13,6 +13,8 @@ import java.util.Locale;
  * between the ciphers, while the CPU time one operation costs holds still. JMH stays the reference
  * for allocation ({@code -prof gc}) and for an idle machine.
  *
+ * <p>{@link TransportCipherAb} runs these rows for several builds side by side in one JVM.
+ *
  * <p>Not a JMH benchmark: each row runs {@code WARMUP} operations, then {@code ROUNDS} rounds of
  * {@code OPS} operations, and prints the median round's CPU nanoseconds per operation.
  *

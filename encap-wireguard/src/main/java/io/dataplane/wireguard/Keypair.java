@@ -39,6 +39,8 @@ final class Keypair {
     final int localIndex;
     final int remoteIndex;
     final ReplayWindow replay = new ReplayWindow();
+    /** Where the bytes sealed and opened with these keys count: the peer's device's (a keypair without a peer, its own). */
+    final CipherCounts counts;
     @SuppressWarnings("unused") // through SEND_COUNTER
     private volatile long sendCounter;
 
@@ -56,6 +58,7 @@ final class Keypair {
         this.createdNanos = createdNanos;
         this.localIndex = localIndex;
         this.remoteIndex = remoteIndex;
+        this.counts = peer != null ? peer.device().cipherCounts() : new CipherCounts();
     }
 
     /** Takes the next sending counter (a nonce that is never handed out twice). */

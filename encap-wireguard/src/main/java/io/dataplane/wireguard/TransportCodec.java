@@ -20,7 +20,8 @@ import java.lang.foreign.ValueLayout;
  * the packet path's code not yet at the optimising compiler's tier, one pass costs many times the
  * scalar cipher's few blocks. Short messages that come in a burst (within {@link #BURST_NANOS} of
  * the thread's previous one), as a flood of small datagrams does, take the lanes, which are faster
- * there. Long messages always take them.
+ * there. Long messages always take them. The device counts the bytes each code sealed and opened
+ * ({@link WireGuardDevice#transportBytes}).
  */
 final class TransportCodec {
     /** Payloads from this many bytes on take the vector cipher even on their own (where the cipher has it). */
@@ -77,13 +78,18 @@ final class TransportCodec {
      */
     static void sealAt(Keypair kp, long counter, MemorySegment seg, long off, int len, int padded) {
         for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
+        TransportCipher code;
         if (padded >= kp.jdkFrom) {
             JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
+            code = TransportCipher.JDK;
         } else if (lanes(kp, padded)) {
             VectorChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
+            code = TransportCipher.VECTOR;
         } else {
             ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
+            code = TransportCipher.SEGMENT;
         }
+        kp.counts.sealed(code, padded);
         TransportHeader.emit(seg, off - MessageType.TRANSPORT_HEADER_LEN, kp.remoteIndex, counter);
     }
 
@@ -96,9 +102,19 @@ final class TransportCodec {
         MemorySegment seg = p.segment();
         int ctLen = p.length() - MessageType.KEEPALIVE_LEN;
         long off = p.offset() + MessageType.TRANSPORT_HEADER_LEN;
-        boolean ok = ctLen >= kp.jdkFrom ? JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen)
-                : lanes(kp, ctLen) ? VectorChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen)
-                : ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
+        boolean ok;
+        TransportCipher code;
+        if (ctLen >= kp.jdkFrom) {
+            ok = JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen);
+            code = TransportCipher.JDK;
+        } else if (lanes(kp, ctLen)) {
+            ok = VectorChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
+            code = TransportCipher.VECTOR;
+        } else {
+            ok = ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
+            code = TransportCipher.SEGMENT;
+        }
+        kp.counts.opened(code, ctLen);
         return ok ? -1 : DropReason.WG_DECRYPT_FAILED.ordinal();
     }
 }

@@ -74,6 +74,7 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
     private final Map<NoisePublicKey, WireGuardPeer> peersByKey = new ConcurrentHashMap<>();
     private final HandshakeReceiver handshakes;
     private final Counters counters = new Counters();
+    private final CipherCounts cipherCounts = new CipherCounts();
 
     /**
      * A device with {@code config}'s identity that keeps its peers' allowed IPs in {@code allowedIps}
@@ -209,6 +210,26 @@ public final class WireGuardDevice implements Encapsulation, AutoCloseable {
      */
     public Counters counters() {
         return counters;
+    }
+
+    /**
+     * Transport payload bytes (padded, without header and tag) this device has sealed ({@code [0]})
+     * and opened ({@code [1]}, also of messages whose tag did not verify) with {@code code}:
+     * {@link TransportCipher#VECTOR} the vector cipher, {@link TransportCipher#SEGMENT} our scalar
+     * one, {@link TransportCipher#JDK} the JDK's; {@link TransportCipher#BY_SIZE} names no code of
+     * its own and counts nothing. Where the configured cipher is {@link TransportCipher#VECTOR}, the
+     * scalar counts are what the vector cipher left to it: messages before its warm-up ended, and
+     * short ones on their own (see {@code TransportCodec}); a node whose vector cipher never warms
+     * up (a JVM that cannot compile it) seals everything with the scalar one at several times the
+     * CPU, and shows it here.
+     */
+    public long[] transportBytes(TransportCipher code) {
+        return cipherCounts.get(code);
+    }
+
+    /** Where the keypairs of this device's peers count their bytes ({@link #transportBytes}). */
+    CipherCounts cipherCounts() {
+        return cipherCounts;
     }
 
     /** True while the device asks initiators for cookies. */
