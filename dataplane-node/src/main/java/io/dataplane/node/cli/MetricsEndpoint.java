@@ -8,6 +8,9 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.node.NodeStats;
 import io.dataplane.node.OverlayNode;
+import io.dataplane.wireguard.TransportCipher;
+import io.dataplane.wireguard.WireGuardBackend;
+import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -104,7 +107,7 @@ final class MetricsEndpoint implements AutoCloseable {
                 case "/metrics" -> {
                     exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
                     reply(exchange, 200, exposition(node.stats(), node.peers().size(), info(node), PeerTraffic.of(node), PeerCounts.of(node))
-                            + queueExposition(node.queueStats()));
+                            + queueExposition(node.queueStats()) + cipherExposition(node));
                 }
                 case "/healthz" -> {
                     exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
@@ -177,6 +180,29 @@ final class MetricsEndpoint implements AutoCloseable {
             }
         }
         if (!counts.isEmpty()) peerCounts(sb, counts);
+        return sb.toString();
+    }
+
+    /**
+     * WireGuard's families (none for the other backends): the transport payload bytes sealed and
+     * opened by each cipher code, and whether the vector code has taken over from the scalar one
+     * that stands in while it compiles. A vector cipher that never gets ready seals everything at
+     * several times the CPU; these show it.
+     */
+    static String cipherExposition(OverlayNode node) {
+        if (!(node.backend() instanceof WireGuardBackend wireguard)) return "";
+        StringBuilder sb = new StringBuilder(1024);
+        header(sb, "dataplane_wireguard_cipher_bytes_total", "counter",
+                "WireGuard transport payload bytes sealed and opened, by the cipher code that did it: vector, segment (scalar) or jdk.");
+        for (TransportCipher code : List.of(TransportCipher.VECTOR, TransportCipher.SEGMENT, TransportCipher.JDK)) {
+            long[] bytes = wireguard.encapsulation().transportBytes(code);
+            String cipher = code.name().toLowerCase(Locale.ROOT);
+            sample(sb, "dataplane_wireguard_cipher_bytes_total{cipher=\"" + cipher + "\",direction=\"sealed\"}", bytes[0]);
+            sample(sb, "dataplane_wireguard_cipher_bytes_total{cipher=\"" + cipher + "\",direction=\"opened\"}", bytes[1]);
+        }
+        header(sb, "dataplane_wireguard_vector_cipher_ready", "gauge",
+                "1 once the vector cipher is compiled and takes the messages it is configured for, 0 while the scalar one stands in.");
+        sample(sb, "dataplane_wireguard_vector_cipher_ready", VectorChaCha20Poly1305.isWarm() ? 1 : 0);
         return sb.toString();
     }
 
