@@ -305,20 +305,18 @@ class TunTcpCoalescingTest {
     @Test
     void aTrainInTwoBuffersGoesInAsOnePacketAndArrivesIntact() throws Exception {
         // A sender's super-packet of more segments than one UDP GSO message takes comes as two trains.
-        openTunAndServer(TSO);
-        connect();
-        assertEquals(SEGMENTS, writeTrainInTwoBuffers(7, run()));
-        assertEquals(SEGMENTS, tun.coalesced(), "all ten written as one super-packet, payloads gathered from both buffers");
-        TcpSegment ack = firstDataAck();
-        assertEquals(isn + 1 + SEGMENTS * SEGMENT, ack.ack(), "the kernel's first ACK covers both trains: " + ack);
-        assertArrayEquals(stream(), accepted.getInputStream().readNBytes(SEGMENTS * SEGMENT), "what the server read");
+        assertTrainInTwoBuffersJoined(false, 7);
     }
 
     @Test
     void aTrainInTwoBuffersGoesInAsOnePacketThroughIoUring() throws Exception {
-        openTunAndServer(TSO, true);
+        assertTrainInTwoBuffersJoined(true, 8);
+    }
+
+    private void assertTrainInTwoBuffersJoined(boolean ioUring, int split) throws Exception {
+        openTunAndServer(TSO, ioUring);
         connect();
-        assertEquals(SEGMENTS, writeTrainInTwoBuffers(8, run()));
+        assertEquals(SEGMENTS, writeTrainInTwoBuffers(split, run()));
         assertEquals(SEGMENTS, tun.coalesced(), "all ten written as one super-packet, payloads gathered from both buffers");
         TcpSegment ack = firstDataAck();
         assertEquals(isn + 1 + SEGMENTS * SEGMENT, ack.ack(), "the kernel's first ACK covers both trains: " + ack);
