@@ -13,6 +13,12 @@
 #
 #   REPS=4 DURATION=10 benchmarks/e2e/tcp_threads.sh               # vxlan, default against syscall
 #   BACKEND=udp MODES=default ... benchmarks/e2e/tcp_threads.sh
+#   PROFILE=/tmp/prof MODES=default REPS=1 ... benchmarks/e2e/tcp_threads.sh
+#       also perf record -g on both nodes during each measured run, into PROFILE/MODE-ROUND.data
+#       with PROFILE/MODE-ROUND.pids ("A=PID B=PID"); the nodes run with the JIT's perf map
+#       (/tmp/perf-PID.map, written as they exit) so Java frames resolve; e2e/perf_split.py
+#       splits each thread's samples into kernel copies, wake-ups, the rest of the kernel,
+#       our checksums and the rest of our Java.
 # Needs jars built (./mvnw -q -pl dataplane-node -am package -DskipTests), iperf3, python3.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +33,12 @@ export DATAPLANE_SKIP_BUILD=1
 a() { ip netns exec "$nsa" "$@"; }
 b() { ip netns exec "$nsb" "$@"; }
 perf_ok=; command -v perf >/dev/null && perf_ok=1
+: "${PROFILE:=}"
+if [ -n "$PROFILE" ]; then
+  [ -n "$perf_ok" ] || { echo "tcp_threads.sh: PROFILE needs perf (linux-perf)" >&2; exit 1; }
+  mkdir -p "$PROFILE"
+  export DATAPLANE_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer"
+fi
 two_hosts "$nsa" "$nsb"
 
 # Starts our node in each namespace, ./dataplane node with extra arguments $@.
@@ -93,8 +105,15 @@ for r in $(seq 1 "$REPS"); do
       perf stat --per-thread -x, -e "$events" -p "${node_pids[0]},${node_pids[1]}" -o "$work/perf" -- sleep $((DURATION + 1)) &
       stat=$!
     fi
+    record=
+    if [ -n "$PROFILE" ]; then
+      echo "A=${node_pids[0]} B=${node_pids[1]}" >"$PROFILE/$mode-$r.pids"
+      perf record -q -F 999 -g -p "${node_pids[0]},${node_pids[1]}" -o "$PROFILE/$mode-$r.data" -- sleep "$DURATION" 2>/dev/null &
+      record=$!
+    fi
     read -r bps bytes < <(tcp_run "$DURATION")
     [ -n "$stat" ] && wait "$stat" || true
+    [ -n "$record" ] && wait "$record" || true
     threads >"$work/t1"
     [ -n "$stat" ] || : >"$work/perf"
     echo "$mode round $r: $(awk -v b="$bps" 'BEGIN {printf "%.2f", b / 1e9}') Gbit/s, load $(cut -d' ' -f1 /proc/loadavg)"

@@ -18,7 +18,7 @@ import java.lang.foreign.ValueLayout;
  *
  * <pre>
  * batch:  [IP TCP payload 0]     [IP TCP payload 1]     [IP TCP payload 2]   one buffer each
- * train:  [outer][IP TCP payload 0][outer][IP TCP payload 1][outer][IP TCP payload 2]   one buffer
+ * train:  [outer][IP TCP payload 0][outer][IP TCP payload 1][outer][IP TCP payload 2]   one buffer (or two)
  * writev: [vnet hdr][IP' TCP' payload 0]  [payload 1]   [payload 2]
  * </pre>
  *
@@ -61,8 +61,10 @@ final class SegmentJoiner {
         int run = 1;
         while (from + run < count && coalescer.append(train.select(from + run))) run++;
         int headers = coalescer.headerLength();
-        long base = train.buffer().address();
-        for (int k = 1; k < run; k++) payload(k, base + train.offset(from + k) + headers, train.length(from + k) - headers);
+        for (int k = 1; k < run; k++) {
+            int i = from + k;
+            payload(k, train.bufferOf(i).address() + train.offset(i) + headers, train.length(i) - headers);
+        }
         return run;
     }
 

@@ -205,7 +205,8 @@ final class TunIoUring implements AutoCloseable {
     // as flannel's udp leaves them), which may still be in flight: packet i is then gathered.
     private boolean headerOverlapsPrevious(int i) {
         PacketTrain t = writingTrain;
-        return hdrLen > 0 && t != null && i > 0 && t.offset(i) - hdrLen < t.offset(i - 1) + t.length(i - 1);
+        return hdrLen > 0 && t != null && i > 0 && t.bufferOf(i) == t.bufferOf(i - 1)
+                && t.offset(i) - hdrLen < t.offset(i - 1) + t.length(i - 1);
     }
 
     // Packets [0..count) of what is being written; the number taken, or CLOSED.

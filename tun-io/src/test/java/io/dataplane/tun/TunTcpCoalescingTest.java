@@ -88,7 +88,11 @@ class TunTcpCoalescingTest {
 
     /** Opens the TUN with {@code offloads}, addresses it, brings it up, and listens on its address. */
     private void openTunAndServer(Set<TunOffload> offloads) throws Exception {
-        TunOptions options = TunOptions.defaults().withVnetHeader(offloads);
+        openTunAndServer(offloads, false);
+    }
+
+    private void openTunAndServer(Set<TunOffload> offloads, boolean ioUring) throws Exception {
+        TunOptions options = TunOptions.defaults().withVnetHeader(offloads).withIoUring(ioUring);
         tun = ns.call(() -> TunDevice.open("dpco0", options));
         ns.run(() -> {
             try (Netlink nl = Netlink.open()) {
@@ -182,6 +186,40 @@ class TunTcpCoalescingTest {
     }
 
     /**
+     * Writes {@code packets} through the TUN as one {@link PacketTrain} whose first {@code split}
+     * packets are in one buffer and the rest in another ({@link PacketTrain#append}), each behind
+     * 22 bytes of stand-in tunnel header; returns what writeTrain returned.
+     */
+    private int writeTrainInTwoBuffers(int split, List<byte[]> packets) throws IOException {
+        try (PacketPool big = new PacketPool(2, 65536 + 256, 128)) {
+            PacketBuffer a = big.acquire();
+            PacketBuffer b = big.acquire();
+            try {
+                PacketTrain train = new PacketTrain();
+                PacketTrain second = new PacketTrain();
+                train.reset(a);
+                second.reset(b);
+                int at = big.headroom();
+                for (int i = 0; i < packets.size(); i++) {
+                    if (i == split) at = big.headroom();
+                    PacketBuffer into = i < split ? a : b;
+                    byte[] p = packets.get(i);
+                    at += 22;
+                    MemorySegment.copy(p, 0, into.segment(), ValueLayout.JAVA_BYTE, at, p.length);
+                    assertTrue((i < split ? train : second).add(at, p.length));
+                    at += p.length;
+                }
+                assertTrue(train.append(second));
+                assertEquals(2, train.bufferCount());
+                return tun.writeTrain(train);
+            } finally {
+                a.release();
+                b.release();
+            }
+        }
+    }
+
+    /**
      * The next segment of the connection the server sent, within {@code timeoutMillis}, or null.
      * Every one read must carry valid checksums (the device completes partial ones on read).
      */
@@ -261,6 +299,27 @@ class TunTcpCoalescingTest {
         assertEquals(SEGMENTS, tun.coalesced(), "all ten written as one super-packet, payloads gathered from the one buffer");
         TcpSegment ack = firstDataAck();
         assertEquals(isn + 1 + SEGMENTS * SEGMENT, ack.ack(), "the kernel's first ACK covers the whole train: " + ack);
+        assertArrayEquals(stream(), accepted.getInputStream().readNBytes(SEGMENTS * SEGMENT), "what the server read");
+    }
+
+    @Test
+    void aTrainInTwoBuffersGoesInAsOnePacketAndArrivesIntact() throws Exception {
+        // A sender's super-packet of more segments than one UDP GSO message takes comes as two trains.
+        assertTrainInTwoBuffersJoined(false, 7);
+    }
+
+    @Test
+    void aTrainInTwoBuffersGoesInAsOnePacketThroughIoUring() throws Exception {
+        assertTrainInTwoBuffersJoined(true, 8);
+    }
+
+    private void assertTrainInTwoBuffersJoined(boolean ioUring, int split) throws Exception {
+        openTunAndServer(TSO, ioUring);
+        connect();
+        assertEquals(SEGMENTS, writeTrainInTwoBuffers(split, run()));
+        assertEquals(SEGMENTS, tun.coalesced(), "all ten written as one super-packet, payloads gathered from both buffers");
+        TcpSegment ack = firstDataAck();
+        assertEquals(isn + 1 + SEGMENTS * SEGMENT, ack.ack(), "the kernel's first ACK covers both trains: " + ack);
         assertArrayEquals(stream(), accepted.getInputStream().readNBytes(SEGMENTS * SEGMENT), "what the server read");
     }
 

@@ -55,7 +55,9 @@ import java.util.List;
  *   TunnelDevice.write(up to MAX_BATCH), on this thread     refused: TUN_WRITE_FAILED; held from one recvmmsg
  *                                                           to the next until the socket is empty (onIdle: a
  *                                                           recvmmsg short of its batch, or one that finds none)
- *     a train: TunnelDevice.writeTrain(PacketTrain)         its inner packets, offsets into the one buffer
+ *     a train: TunnelDevice.writeTrain(PacketTrain)         its inner packets, offsets into the one buffer; a train
+ *                                                           that ends mid-run waits for the next, which joins it
+ *                                                           (a super-packet the sender sent as two GSO messages)
  *     &gt;&gt; TCP segments are JOINED here: consecutive segments of one flow enter the kernel as one
  *        super-packet (TunDevice with TSO, TcpCoalescer; for a train the payloads
  *        gathered from the one buffer)

@@ -59,11 +59,13 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
         }
 
         @Override
-        public void flush() {}
+        public void flush() {
+            trains.flush();
+        }
 
         @Override
         public boolean holdsOpenRun() {
-            return false;
+            return trains.holdsOpenRun();
         }
     }
 
@@ -73,6 +75,13 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
      * two threads write into one device each has its own instance and both share {@code lock}
      * (the device takes one writer at a time). A device that fails is recorded as the path's
      * failure; the packets are counted and released either way.
+     *
+     * <p>A train that ends with a TCP segment its flow may go on after ({@link
+     * TcpCoalescer#continuable}) is held until the next {@code add} or {@link #flush}: a sender's
+     * super-packet of more segments than one UDP GSO message carries (47 at MTU 1450, where a
+     * message carries 44) arrives as two trains, and the next train joins the held one
+     * ({@link PacketTrain#append}), so the device writes the whole super-packet in one write and
+     * the pod's TCP takes it up, and acknowledges it, once.
      */
     final class Direct implements TunOutput {
         private final TunnelDevice tun;
@@ -80,6 +89,7 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
         private final Counters counters;
         private final PathState state;
         private final PacketBuffer[] pending = new PacketBuffer[Pipeline.MAX_BATCH];
+        private final PacketTrain held = new PacketTrain();
         private int count;
 
         Direct(TunnelDevice tun, Object lock, Counters counters, PathState state) {
@@ -91,14 +101,34 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
 
         @Override
         public void add(PacketBuffer p) {
+            if (held.count() > 0) writeHeld();
             pending[count++] = p;
             if (count == pending.length) flush();
         }
 
         @Override
         public void add(PacketTrain train) {
-            flush();
-            PacketBuffer buffer = train.buffer();
+            flushPending();
+            if (held.count() > 0) {
+                boolean joined = held.append(train);
+                writeHeld();
+                if (joined) return;
+            }
+            int n = train.count();
+            if (n > 0 && TcpCoalescer.continuable(train.select(n - 1))) {
+                held.moveFrom(train);
+                return;
+            }
+            write(train);
+        }
+
+        private void writeHeld() {
+            write(held);
+            held.clear();
+        }
+
+        // Writes train's packets and releases its buffers.
+        private void write(PacketTrain train) {
             int n = train.count();
             try {
                 int written;
@@ -115,13 +145,13 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
                 counters.drop(DropReason.TUN_WRITE_FAILED, n);
                 state.fail("TUN writes", e);
             } finally {
-                buffer.release();
+                for (int k = 0; k < train.bufferCount(); k++) train.buffer(k).release();
             }
         }
 
         @Override
         public boolean holdsOpenRun() {
-            return count > 0 && TcpCoalescer.continuable(pending[count - 1]);
+            return count > 0 ? TcpCoalescer.continuable(pending[count - 1]) : held.count() > 0;
         }
 
         /** Takes up to {@code limit} (at most {@link Pipeline#MAX_BATCH}) from {@code ring} and writes them; returns how many. */
@@ -134,6 +164,11 @@ sealed interface TunOutput permits TunOutput.Ring, TunOutput.Direct {
 
         @Override
         public void flush() {
+            if (held.count() > 0) writeHeld();
+            flushPending();
+        }
+
+        private void flushPending() {
             int n = count;
             if (n == 0) return;
             count = 0;

@@ -134,8 +134,8 @@ public abstract class BackendProvider {
      * traffic its offload: the kernel cuts such a super-packet into single packets in software
      * before the TUN ({@code gso_features_check}), not into super-packets within the bound. So no
      * backend bounds its super-packets to fit one UDP GSO message (44 segments of vxlan at MTU
-     * 1450), although a super-packet of more then leaves in two messages and takes two TUN writes at
-     * the peer.
+     * 1450): a super-packet of more leaves in two messages, and the peer joins the two trains into
+     * one TUN write again.
      */
     public int superPacketSegments() {
         return 0;
