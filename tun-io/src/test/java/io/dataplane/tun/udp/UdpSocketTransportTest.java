@@ -15,6 +15,7 @@ import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.socket.SocketTransport;
 import io.dataplane.tun.sys.PageMemory;
+import io.dataplane.tun.sys.TimerSlack;
 import io.dataplane.tun.sys.WakeableFd;
 import java.lang.foreign.ValueLayout;
 import java.net.DatagramPacket;
@@ -91,6 +92,22 @@ class UdpSocketTransportTest {
         }
         await(() -> farBytes.size() == 1, "the datagram");
         assertEquals((byte) 0, farBytes.peek(), "the armed buffer's pages were given back (they read zero)");
+    }
+
+    @Test
+    void theReceiveThreadSleepsWithATimerSlackOfAMicrosecond() throws Exception {
+        SocketTransport t = open(16, 4);
+        ConcurrentLinkedQueue<Long> slack = new ConcurrentLinkedQueue<>();
+        t.start((batch, n) -> {
+            slack.add(TimerSlack.get()); // the receiver runs on the receive thread
+            PacketPool.releaseAll(batch, 0, n);
+        });
+        try (DatagramSocket sender = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            sender.send(new DatagramPacket(new byte[] {1, 2, 3, 4}, 4, InetAddress.getLoopbackAddress(), t.localPort()));
+        }
+        await(() -> !slack.isEmpty(), "the datagram");
+        assertEquals(TimerSlack.PACKET_THREAD_NANOS, slack.peek(), "the receive thread's timer slack (its linger would last 4x as long with the default)");
+        assertNotEquals(TimerSlack.PACKET_THREAD_NANOS, TimerSlack.get(), "only the receive thread's own slack changed");
     }
 
     @Test
