@@ -39,6 +39,7 @@
 #   SKIP_BUILD=1 ...                                # reuse the jars as they are
 #   WARMUP=3 ...                                    # seconds of unmeasured traffic per row first (JIT): TCP, then 64-byte UDP each way, then a flood ping
 #   RAMP=8 ...                                      # seconds of the TCP run from start (0: none)
+#   RAMP_KEEP=DIR ...                               # keep each row's ramp: DIR/ramp-ROW.json (iperf3 -i 0.5 -J), .at (ms after start)
 #   IDLE=10 ...                                     # seconds of the idle CPU measurement (0: none)
 #   TESTS="ping idle" ...                           # some measurements only (tcp pps ping idle)
 #   NODE_OPTS="--stats-interval 0" ...              # more ./dataplane node options for our nodes
@@ -81,6 +82,7 @@ POLL_US=${POLL_US:-50000}
 WARMUP=${WARMUP:-3}
 IDLE=${IDLE:-10}
 RAMP=${RAMP:-8}
+RAMP_KEEP=${RAMP_KEEP:-}
 TESTS=${TESTS:-"tcp pps ping idle"}
 STREAMS=${STREAMS:-1}
 [ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespaces)" >&2; exit 1; }
@@ -389,7 +391,8 @@ rss_mb() {
 
 # A TCP run right after the nodes started, in half-second intervals (RAMP s), before any warmup:
 # how long from starting the nodes until they forward at full rate, the JIT's warm-up included.
-# Leaves iperf3's JSON in $work/ramp.json and the ms from START_NS to the run's start in RAMP_AT.
+# Leaves iperf3's JSON in $work/ramp.json (and, with RAMP_KEEP, a copy named after row $3) and the
+# ms from START_NS to the run's start in RAMP_AT.
 ramp() {
   local src=$1 dst=$2
   b iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
@@ -399,6 +402,11 @@ ramp() {
   RAMP_AT=$(( ($(date +%s%N) - START_NS) / 1000000 ))
   a iperf3 -c "$dst" -B "$src" -t "$RAMP" -i 0.5 -J >"$work/ramp.json" 2>/dev/null || true
   wait "$srv" 2>/dev/null || true
+  if [ -n "$RAMP_KEEP" ]; then
+    mkdir -p "$RAMP_KEEP"
+    cp "$work/ramp.json" "$RAMP_KEEP/ramp-$3.json"
+    echo "$RAMP_AT" >"$RAMP_KEEP/ramp-$3.at"
+  fi
 }
 # Seconds from starting the nodes to the end of the first half second that carried at least 90%
 # of the steady TCP rate $1 (bit/s), or "-".
@@ -428,7 +436,7 @@ measure() {
     RSS0[$row]=$(rss_mb)
     if [ "$RAMP" != 0 ] && wants tcp; then
       echo "# $row: TCP from start, ${RAMP}s ..." >&2
-      ramp "$src" "$dst"
+      ramp "$src" "$dst" "$row"
     fi
   fi
   echo "# $row: warmup ${WARMUP}s ..." >&2
