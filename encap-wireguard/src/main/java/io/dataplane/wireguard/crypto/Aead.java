@@ -1,7 +1,8 @@
 package io.dataplane.wireguard.crypto;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
+import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
@@ -13,15 +14,41 @@ import java.util.Objects;
  * bytes (the tests check this class against the JDK's cipher), and the JDK's would load the
  * provider framework and its crypto policy into every node for a few messages per handshake
  * (benchmarks/README.md, "WireGuard's idle footprint").
+ *
+ * <p>The copy goes to native memory of a shared arena, the kind of segment the packet pools hand
+ * the same cipher on the data path, so that the JIT's profile of the cipher's code sees one kind of
+ * segment whichever path called it (a heap segment from here would leave the compiled data path
+ * checking for two, or throw it away at the first handshake after warm-up). One scratch for all
+ * callers, under a lock: handshake messages are few and short.
  */
 public final class Aead {
+    /** The longest AAD plus message plus tag the scratch holds; longer ones get a scratch of their own. */
+    private static final int SCRATCH_LEN = 256;
+    private static final MemorySegment SCRATCH = Arena.ofShared().allocate(SCRATCH_LEN);
+
     private Aead() {}
 
     /** Seals {@code plaintext} (may be empty): ciphertext followed by the 16-byte tag. */
     public static byte[] seal(byte[] key, long counter, byte[] plaintext, byte[] aad) {
-        byte[] out = Arrays.copyOf(plaintext, plaintext.length + ChaCha20Poly1305.TAG_LEN);
-        ChaCha20Poly1305.seal(ChaCha20Poly1305.key(key, 0), 0, (int) counter, (int) (counter >>> 32),
-                MemorySegment.ofArray(aad), 0, aad.length, MemorySegment.ofArray(out), 0, plaintext.length);
+        int[] k = ChaCha20Poly1305.key(key, 0);
+        int need = aad.length + plaintext.length + ChaCha20Poly1305.TAG_LEN;
+        if (need > SCRATCH_LEN) {
+            try (Arena arena = Arena.ofShared()) {
+                return seal(k, counter, plaintext, aad, arena.allocate(need));
+            }
+        }
+        synchronized (SCRATCH) {
+            return seal(k, counter, plaintext, aad, SCRATCH);
+        }
+    }
+
+    private static byte[] seal(int[] key, long counter, byte[] plaintext, byte[] aad, MemorySegment scratch) {
+        int at = aad.length;
+        MemorySegment.copy(aad, 0, scratch, ValueLayout.JAVA_BYTE, 0, aad.length);
+        MemorySegment.copy(plaintext, 0, scratch, ValueLayout.JAVA_BYTE, at, plaintext.length);
+        ChaCha20Poly1305.seal(key, 0, (int) counter, (int) (counter >>> 32), scratch, 0, aad.length, scratch, at, plaintext.length);
+        byte[] out = new byte[plaintext.length + ChaCha20Poly1305.TAG_LEN];
+        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, at, out, 0, out.length);
         return out;
     }
 
@@ -29,10 +56,26 @@ public final class Aead {
     public static byte[] open(byte[] key, long counter, byte[] ciphertext, int off, int len, byte[] aad) {
         Objects.checkFromIndexSize(off, len, ciphertext.length);
         if (len < ChaCha20Poly1305.TAG_LEN) return null;
-        byte[] buf = Arrays.copyOfRange(ciphertext, off, off + len);
+        int[] k = ChaCha20Poly1305.key(key, 0);
+        int need = aad.length + len;
+        if (need > SCRATCH_LEN) {
+            try (Arena arena = Arena.ofShared()) {
+                return open(k, counter, ciphertext, off, len, aad, arena.allocate(need));
+            }
+        }
+        synchronized (SCRATCH) {
+            return open(k, counter, ciphertext, off, len, aad, SCRATCH);
+        }
+    }
+
+    private static byte[] open(int[] key, long counter, byte[] ciphertext, int off, int len, byte[] aad, MemorySegment scratch) {
+        int at = aad.length;
         int plainLen = len - ChaCha20Poly1305.TAG_LEN;
-        boolean ok = ChaCha20Poly1305.open(ChaCha20Poly1305.key(key, 0), 0, (int) counter, (int) (counter >>> 32),
-                MemorySegment.ofArray(aad), 0, aad.length, MemorySegment.ofArray(buf), 0, plainLen);
-        return ok ? Arrays.copyOf(buf, plainLen) : null;
+        MemorySegment.copy(aad, 0, scratch, ValueLayout.JAVA_BYTE, 0, aad.length);
+        MemorySegment.copy(ciphertext, off, scratch, ValueLayout.JAVA_BYTE, at, len);
+        if (!ChaCha20Poly1305.open(key, 0, (int) counter, (int) (counter >>> 32), scratch, 0, aad.length, scratch, at, plainLen)) {
+            return null;
+        }
+        return scratch.asSlice(at, plainLen).toArray(ValueLayout.JAVA_BYTE);
     }
 }

@@ -30,7 +30,8 @@ class ChaCha20Poly1305Test extends InPlaceAeadContract {
         byte[] aad = Hex.bytes("50515253c0c1c2c3c4c5c6c7");
         long counter = 0x4746454443424140L;
         byte[] nonce = {0, 0, 0, 0, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47};
-        for (byte[] plaintext : new byte[][] {SUNSCREEN, new byte[0], new byte[32]}) {
+        // The scratch's sizes and beyond: empty, a handshake's 32-byte static key, the RFC's 114 bytes, 300 bytes.
+        for (byte[] plaintext : new byte[][] {new byte[0], new byte[32], SUNSCREEN, new byte[300]}) {
             Cipher jdk = Cipher.getInstance("ChaCha20-Poly1305");
             jdk.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "ChaCha20"), new IvParameterSpec(nonce));
             jdk.updateAAD(aad);
