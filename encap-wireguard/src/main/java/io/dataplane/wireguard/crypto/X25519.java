@@ -1,19 +1,28 @@
 package io.dataplane.wireguard.crypto;
 
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.spec.NamedParameterSpec;
+import java.security.spec.XECPrivateKeySpec;
+import java.security.spec.XECPublicKeySpec;
 import java.util.Arrays;
+import javax.crypto.KeyAgreement;
 
 /**
- * X25519 (RFC 7748) on raw 32-byte keys as WireGuard and {@code wg} write them, through
- * BouncyCastle's {@link org.bouncycastle.math.ec.rfc7748.X25519}, which works on those bytes as
- * they are: it clamps the scalar (decodeScalar25519) and masks the top bit of the u-coordinate
- * (decodeUCoordinate) itself, as {@code wg} and wireguard-go do. The public key of a private key is
- * X25519(k, 9), by the same Montgomery ladder as any other point.
+ * X25519 (RFC 7748) on raw 32-byte keys as WireGuard and {@code wg} write them, through the JDK's
+ * XDH provider.
  *
- * <p>Not the JDK's XDH provider: a node that asks the JDK for a key agreement loads the provider
- * framework, its crypto policy and the elliptic-curve provider (some hundred classes it keeps for
- * its lifetime, see benchmarks/README.md "WireGuard's idle footprint") for one multiplication per
- * handshake, and round-trips every key through a {@link java.math.BigInteger}.
+ * <p>The conversions are the delicate part. A private key is the 32-byte scalar string; the JDK's
+ * {@link XECPrivateKeySpec} takes it as is and clamps it itself (RFC 7748 decodeScalar25519), as
+ * {@code wg} and wireguard-go do. A public key is the u-coordinate, little-endian; the JDK's
+ * {@link XECPublicKeySpec} wants it as a {@link BigInteger}, so the bytes are reversed, and the top
+ * bit is masked first as RFC 7748 requires for X25519 (decodeUCoordinate). The public key of a
+ * private key is X25519(k, 9).
  */
 public final class X25519 {
     /** Key size in bytes. */
@@ -57,9 +66,29 @@ public final class X25519 {
             throw new IllegalArgumentException("X25519 keys are 32 bytes: private=" + privateKey.length
                     + " public=" + publicKey.length);
         }
-        byte[] secret = new byte[KEY_LEN];
-        // False when the result is all zero.
-        return org.bouncycastle.math.ec.rfc7748.X25519.calculateAgreement(privateKey, 0, publicKey, 0, secret, 0) ? secret : null;
+        try {
+            KeyFactory kf = KeyFactory.getInstance("XDH");
+            PrivateKey priv = kf.generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, privateKey));
+            PublicKey pub = kf.generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, uCoordinate(publicKey)));
+            KeyAgreement ka = KeyAgreement.getInstance("X25519");
+            ka.init(priv);
+            ka.doPhase(pub, true);
+            byte[] secret = ka.generateSecret();
+            return isZero(secret) ? null : secret;
+        } catch (InvalidKeyException e) {
+            // The JDK refuses a result of zero (small-order point) with this exception.
+            return null;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("X25519 unavailable: " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    /** The u-coordinate of a little-endian encoded public key, top bit masked. */
+    static BigInteger uCoordinate(byte[] publicKey) {
+        byte[] be = new byte[KEY_LEN];
+        for (int i = 0; i < KEY_LEN; i++) be[i] = publicKey[KEY_LEN - 1 - i];
+        be[0] &= 0x7f;
+        return new BigInteger(1, be);
     }
 
     /** True if every byte is zero, in time independent of the contents. */
@@ -71,7 +100,7 @@ public final class X25519 {
 
     /** Constant-time equality of two arrays of the same length. */
     public static boolean equal(byte[] a, byte[] b) {
-        return org.bouncycastle.util.Arrays.constantTimeAreEqual(a, b);
+        return java.security.MessageDigest.isEqual(a, b);
     }
 
     /** Overwrites {@code secret} with zeros. */
