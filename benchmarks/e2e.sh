@@ -11,8 +11,9 @@
 # TUN writes); vxlan-syscall and udp-syscall with --no-io-uring (TUN reads and writes one packet
 # per system call, not in batches through io_uring); vxlan-q2 and udp-q2 with --queues 2 (a multi-queue TUN, a packet path per queue). wireguard-segment, wireguard-jdk and wireguard-bysize run the non-default WireGuard transport ciphers,
 # which the CLI does not offer, through io.dataplane.bench.NodeMain (the same OverlayNode). For each:
-#   - from start: a TCP run right after the nodes are up (RAMP s in half-second intervals), and the
-#     seconds from starting the nodes until half a second carried 90% of the steady TCP rate;
+#   - from start: the seconds from starting the nodes until both say they are up; a TCP run right
+#     after that (RAMP s in half-second intervals), and the seconds from starting the nodes until
+#     half a second carried 90% of the steady TCP rate;
 #   - TCP throughput: iperf3, STREAMS streams (-P, default 1), DURATION s, REPS repetitions, median;
 #   - UDP 64-byte datagrams delivered per second: e2e/udp_flood.c (built here with gcc; sendmmsg
 #     as fast as the kernel takes them, recvmmsg counting at the receiver), what reached the
@@ -184,6 +185,7 @@ nodes_up() {
     log="$work/node-$row-$side.log"
     await_node "$log" "$side ($row)" || exit 1
   done
+  READY_S=$(awk -v ns=$(( $(date +%s%N) - START_NS )) 'BEGIN {printf "%.1f", ns / 1e9}')
 }
 nodes_down() {
   local pid
@@ -202,7 +204,7 @@ nodes_down() {
 # routed through it. Interface names are unique: its control sockets live in /var/run/wireguard.
 wggo_up() {
   local side ns n other
-  node_pids=()
+  node_pids=() READY_S=-
   START_NS=$(date +%s%N)
   for side in a b; do
     (umask 077; wg genkey >"$work/wggo-$side.key")
@@ -426,14 +428,14 @@ print(">%.0f" % (at + (intervals[-1]["sum"]["end"] if intervals else 0)))
 PY
 }
 
-declare -A TCP PPS P50 P99 JVM MACH JGB MGB TGB PCPU ICPU RSS0 RSSL RSSI FULL
+declare -A TCP PPS P50 P99 JVM MACH JGB MGB TGB PCPU ICPU RSS0 RSSL RSSI READY FULL
 measure() {
   local row=$1 src=$2 dst=$3 ours=
   TCP[$row]=nan PPS[$row]=nan P50[$row]=nan P99[$row]=nan JVM[$row]=- MACH[$row]=- JGB[$row]=- MGB[$row]=- PCPU[$row]=- ICPU[$row]=-
-  RSS0[$row]=- RSSL[$row]=- RSSI[$row]=- FULL[$row]=- TGB[$row]=-
+  RSS0[$row]=- RSSL[$row]=- RSSI[$row]=- READY[$row]=- FULL[$row]=- TGB[$row]=-
   if [ ${#node_pids[@]} -gt 0 ]; then ours=1; fi
   if [ -n "$ours" ]; then
-    RSS0[$row]=$(rss_mb)
+    RSS0[$row]=$(rss_mb) READY[$row]=${READY_S:--}
     if [ "$RAMP" != 0 ] && wants tcp; then
       echo "# $row: TCP from start, ${RAMP}s ..." >&2
       ramp "$src" "$dst" "$row"
@@ -509,7 +511,7 @@ ratio() { # ours / reference, or "-" when either is missing
   awk -v o="${1:-}" -v k="${2:-}" 'BEGIN {if (o == "" || k == "" || o == "nan" || k == "nan" || k == 0) print "-"; else printf "%.2f", o / k}'
 }
 echo
-echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | JVMs' CPU idle / at ping -i 0.01, % of a core | RSS MB: started / after TCP / idle | s from start to full rate | TCP ours/ref | pps ours/ref | p50 ours/ref |"
+echo "| path | TCP Gbit/s | UDP 64 B kpps | ping p50 ms | ping p99 ms | CPU in TCP runs: JVMs / machine, % of a core | CPU s per GB: JVMs / machine | JVMs' CPU idle / at ping -i 0.01, % of a core | RSS MB: started / after TCP / idle | s from start: both nodes up / full rate | TCP ours/ref | pps ours/ref | p50 ours/ref |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for row in $ROWS; do
   jvm="-" jgb="-" icpu="-" pcpu="-"
@@ -522,11 +524,11 @@ for row in $ROWS; do
     r_pps=$(ratio "${PPS[$row]}" "${PPS[$ref]:-}")
     r_p50=$(ratio "${P50[$row]}" "${P50[$ref]:-}")
   fi
-  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s / %s | %s | %s | %s | %s |\n' "$row" \
+  printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s / %s / %s | %s / %s | %s | %s | %s |\n' "$row" \
     "$(awk -v v="${TCP[$row]}" 'BEGIN {printf "%.2f", v / 1e9}')" \
     "$(awk -v v="${PPS[$row]}" 'BEGIN {printf "%.0f", v / 1e3}')" \
     "${P50[$row]}" "${P99[$row]}" "$jvm" "${MACH[$row]}" "$jgb" "${MGB[$row]}" "$icpu" "$pcpu" \
-    "${RSS0[$row]}" "${RSSL[$row]}" "${RSSI[$row]}" "${FULL[$row]}" "$r_tcp" "$r_pps" "$r_p50"
+    "${RSS0[$row]}" "${RSSL[$row]}" "${RSSI[$row]}" "${READY[$row]}" "${FULL[$row]}" "$r_tcp" "$r_pps" "$r_p50"
 done
 echo
 echo "| path | JVM CPU s per GB in the TCP runs by thread: TUN readers / socket receivers / JIT compilers / the rest |"

@@ -2,6 +2,7 @@ package io.dataplane.node;
 
 import static io.dataplane.node.Cli.assertContains;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.config.BackendType;
@@ -158,6 +159,40 @@ class CommandLineIT {
         assertEquals(0, wireguardAgain.exitCode(), wireguardAgain.output());
         assertEquals(List.of(caches.get(0).replace(".aot", "-wireguard.aot")), files(aot, "-wireguard.aot"), "and makes it");
         assertTrue(files(aot, ".aot").containsAll(caches), "beside the first: " + files(aot, ".aot"));
+    }
+
+    /**
+     * The Vector API's module only where WireGuard may run: with {@code --add-modules} the JDK
+     * keeps an AOT cache's classes loaded but not linked. A vxlan node's JVM resolves no incubator
+     * module and maps a cache of linked classes; a wireguard node's JVM has the module.
+     */
+    @Test
+    void onlyAWireguardNodeTakesTheVectorModuleAndAVxlanNodeMapsLinkedClasses(@TempDir Path tmp) throws Exception {
+        Path copy = Cli.readableCopy(tmp);
+        Path vxlan = netConf(tmp.resolve("vxlan"), "vxlan");
+        Path wireguard = netConf(tmp.resolve("wireguard"), "WireGuard");
+        Tool v = Cli.run(launch(copy, null, "-Xlog:module+load=info", "--config", vxlan.toString()), RUN);
+        assertEquals(0, v.exitCode(), v.output());
+        assertTrue(v.stdout().lines().anyMatch(l -> l.contains("java.base location:")), "no module log:\n" + v.stdout());
+        assertFalse(v.stdout().contains("jdk.incubator.vector"), "a vxlan node with the Vector API's module:\n" + v.stdout());
+        Tool w = Cli.run(launch(copy, null, "-Xlog:module+load=info", "--config", wireguard.toString()), RUN);
+        assertEquals(0, w.exitCode(), w.output());
+        assertTrue(w.stdout().lines().anyMatch(l -> l.contains("jdk.incubator.vector location:")),
+                "a wireguard node without the Vector API's module:\n" + w.stdout());
+        if (Runtime.version().feature() < 25) return; // no AOT cache before JDK 25 (the other test checks there is none)
+
+        // Options of their own (so a cache of their own): the first run records, the second makes the cache and maps it.
+        Tool records = Cli.run(launch(copy, "-Xlog:aot=info", null, "--config", vxlan.toString()), RUN);
+        assertEquals(0, records.exitCode(), records.output());
+        Tool maps = Cli.run(launch(copy, "-Xlog:aot=info", null, "--config", vxlan.toString()), RUN);
+        assertEquals(0, maps.exitCode(), maps.output());
+        assertContains(maps.stdout(), "Using AOT-linked classes: true");
+    }
+
+    private static Path netConf(Path dir, String type) throws java.io.IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("net-conf.json"), "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"" + type + "\"}}\n");
+        return dir;
     }
 
     // The launcher copy's `node --help` (after more node arguments, when given), with DATAPLANE_JAVA_OPTS and JAVA_TOOL_OPTIONS when not null.
