@@ -32,10 +32,12 @@ import io.dataplane.tun.udp.UdpTransportConfig;
  * @param busyPollMicros with {@link Pipeline.TunWriter#SINGLE_THREAD}: how long after the last
  *     packet it moved the thread keeps polling before it sleeps (0-1000000 us; 0: sleeps at once).
  *     Longer than the gap between a flow's packets keeps the thread awake while the flow lasts.
- * @param offload TCP segmentation offload where the path can use it (the udp, vxlan and ipip backends on
- *     the {@link SocketDriver#DIRECT} socket): the TUN hands over TCP super-packets of up to 64 KiB
+ * @param offload TCP segmentation offload where the path can use it (the udp, vxlan, ipip and
+ *     wireguard backends on the {@link SocketDriver#DIRECT} socket; wireguard not with a TUN writer
+ *     thread of its own): the TUN hands over TCP super-packets of up to 64 KiB
  *     (TSO), which the socket sends as the datagrams of their segments, the payload not copied
- *     (UDP with GSO; the raw IP socket of ipip one sendmmsg of one datagram per segment). One TUN
+ *     (UDP with GSO; the raw IP socket of ipip one sendmmsg of one datagram per segment; wireguard
+ *     seals each segment on its own and sends the train with GSO). One TUN
  *     read and one send instead of some 45 of each for a full super-packet. Received TCP segments
  *     enter the TUN joined. With the receive thread as TUN writer a UDP socket also receives with UDP GRO: a train of
  *     datagrams from one peer in one 64 KiB buffer, decapsulated datagram by datagram in place and

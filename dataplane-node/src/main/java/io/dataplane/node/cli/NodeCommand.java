@@ -110,7 +110,7 @@ final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--no-offload",
             description = "Move TCP one packet per system call: no TSO super-packets from the TUN, no UDP GSO (of segments, or of"
-                    + " runs of small datagrams), no joined TUN writes (default: on for udp, vxlan and ipip).")
+                    + " runs of small datagrams), no joined TUN writes (default: on for udp, vxlan, ipip and wireguard).")
     private boolean noOffload;
 
     @Option(names = "--no-io-uring",
