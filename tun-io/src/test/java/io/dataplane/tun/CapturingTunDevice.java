@@ -14,7 +14,7 @@ import java.util.function.IntFunction;
 /**
  * A {@link TunnelDevice} that writes as a {@link TunDevice} with a virtio_net_hdr and
  * {@link TunOffload#TSO4} does, through the same {@link SegmentJoiner} and {@link VnetHeaderCodec},
- * into a list instead of a descriptor: for each packet or joined super-packet the bytes the
+ * into a list instead of a descriptor (and reads as it does, from a test's bytes): for each packet or joined super-packet the bytes the
  * {@code write} or {@code writev} would have carried, virtio_net_hdr first, beside copies of the
  * packets it was given, taken before any of them was written. Reads nothing; one writer.
  */
@@ -32,6 +32,7 @@ public final class CapturingTunDevice implements TunnelDevice {
     private final String name;
     private final int mtu;
     private final VnetHeaderCodec codec;
+    private final VnetHeaderCodec readCodec;
     private final SegmentJoiner joiner;
     private final List<Call> calls = new ArrayList<>();
     private long accepted;
@@ -42,6 +43,7 @@ public final class CapturingTunDevice implements TunnelDevice {
         this.mtu = mtu;
         this.codec = new VnetHeaderCodec(name, true);
         this.joiner = new SegmentJoiner(codec);
+        this.readCodec = new VnetHeaderCodec(name, true);
     }
 
     /** Every write so far, in order. */
@@ -69,9 +71,23 @@ public final class CapturingTunDevice implements TunnelDevice {
         return 64;
     }
 
+    /** Reads nothing: {@link #read(PacketBuffer, byte[], byte[])} hands a test's packet over instead. */
     @Override
     public int read(PacketBuffer[] packets, int count) {
         return CLOSED;
+    }
+
+    /**
+     * Leaves {@code b} as a {@link TunDevice#read} would after the kernel gave {@code packet}
+     * behind the virtio_net_hdr {@code header} (its first {@link VirtioNetHeader#LENGTH} bytes,
+     * zeros where shorter): the packet at the buffer's offset, the header in front, decoded (GSO
+     * size set, a single packet's partial checksum completed).
+     */
+    public void read(PacketBuffer b, byte[] header, byte[] packet) {
+        b.put(packet);
+        MemorySegment.copy(Arrays.copyOf(header, VirtioNetHeader.LENGTH), 0, b.segment(), ValueLayout.JAVA_BYTE,
+                b.offset() - VirtioNetHeader.LENGTH, VirtioNetHeader.LENGTH);
+        readCodec.decode(b);
     }
 
     @Override

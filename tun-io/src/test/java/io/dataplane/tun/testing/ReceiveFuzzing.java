@@ -49,27 +49,6 @@ import java.util.List;
  * </ul>
  */
 public final class ReceiveFuzzing {
-    /** What the fuzzing needs to know of a tunnel. */
-    public interface Tunnel {
-        /** A fresh encapsulation that takes datagrams from {@link #peer()}. */
-        Encapsulation encapsulation();
-
-        /** The datagram (what the transport hands up) that carries {@code inner} from the peer. */
-        byte[] datagram(byte[] inner);
-
-        /** Where the inner packet starts in {@code datagram}; beyond its end if it has none. */
-        int innerOffset(byte[] datagram);
-
-        /** The peer's underlay address. */
-        int peer();
-
-        /** The peer's underlay port (0 for raw IP). */
-        int peerPort();
-
-        /** The TUN's MTU. */
-        int innerMtu();
-    }
-
     static final int POD_SRC = Ipv4Address.parse("10.244.2.7");
     static final int POD_DST = Ipv4Address.parse("10.244.1.5");
     private static final int MAX_STEPS = 24;
@@ -81,7 +60,7 @@ public final class ReceiveFuzzing {
     private ReceiveFuzzing() {}
 
     /** Runs the script {@code input} through {@code tunnel}'s receive path and checks what came out. */
-    public static void run(Tunnel tunnel, byte[] input) {
+    public static void run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         Encapsulation encap = tunnel.encapsulation();
         Replies transport = new Replies(in.u8() % 4 != 0);
@@ -123,7 +102,7 @@ public final class ReceiveFuzzing {
     }
 
     // Each packet given to the TUN is the inner packet of a datagram received after the one before it was.
-    private static void inOrder(Tunnel tunnel, List<byte[]> received, List<byte[]> given) {
+    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> received, List<byte[]> given) {
         int j = 0;
         for (int i = 0; i < given.size(); i++) {
             byte[] g = given.get(i);
@@ -133,7 +112,7 @@ public final class ReceiveFuzzing {
         }
     }
 
-    private static boolean carries(Tunnel tunnel, byte[] datagram, byte[] inner) {
+    private static boolean carries(TunnelUnderTest tunnel, byte[] datagram, byte[] inner) {
         int off = tunnel.innerOffset(datagram);
         if (off < 0 || off + inner.length > datagram.length) return false;
         for (int k = 0; k < inner.length; k++) {
@@ -189,14 +168,14 @@ public final class ReceiveFuzzing {
 
     /** The peer: makes each receive from the script and keeps the datagrams in the order the stage sees them. */
     private static final class Sender {
-        private final Tunnel tunnel;
+        private final TunnelUnderTest tunnel;
         private final Encapsulation encap;
         private final Script in;
         private final int[] seq = {1000, 0x7fffff00};
         private final int[] port = {40000, 40001};
         final List<byte[]> received = new ArrayList<>();
 
-        Sender(Tunnel tunnel, Encapsulation encap, Script in) {
+        Sender(TunnelUnderTest tunnel, Encapsulation encap, Script in) {
             this.tunnel = tunnel;
             this.encap = encap;
             this.in = in;
@@ -322,39 +301,6 @@ public final class ReceiveFuzzing {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             for (int i = 0; i < d.length; i++) out.writeBytes(i == d.length - 1 ? d[i] : Arrays.copyOf(d[i], gso));
             return out.toByteArray();
-        }
-    }
-
-    /** The fuzzer's input read front to back; zeros once it is spent. */
-    private static final class Script {
-        private final byte[] b;
-        private int at;
-
-        Script(byte[] b) {
-            this.b = b;
-        }
-
-        boolean more() {
-            return at < b.length;
-        }
-
-        int u8() {
-            return at < b.length ? b[at++] & 0xff : 0;
-        }
-
-        int u16() {
-            return u8() << 8 | u8();
-        }
-
-        int u32() {
-            return u16() << 16 | u16();
-        }
-
-        byte[] bytes(int n) {
-            int k = Math.min(n, b.length - at);
-            byte[] r = Arrays.copyOfRange(b, at, at + k);
-            at += k;
-            return r;
         }
     }
 }
