@@ -8,10 +8,8 @@ import io.dataplane.tun.testing.ReceiveFuzzing;
  * them: see {@link ReceiveFuzzing} for the script and what is checked.
  */
 class IpipReceiveFuzzTest {
-    private static final IpipTestTunnel TUNNEL = new IpipTestTunnel();
-
     @FuzzTest
     void receive(byte[] input) {
-        ReceiveFuzzing.run(TUNNEL, input);
+        ReceiveFuzzing.run(IpipFuzzing.TUNNEL, input);
     }
 }

@@ -8,10 +8,8 @@ import io.dataplane.tun.testing.SendFuzzing;
  * super-packets among them): see {@link SendFuzzing} for the script and what is checked.
  */
 class IpipSendFuzzTest {
-    private static final IpipTestTunnel TUNNEL = new IpipTestTunnel();
-
     @FuzzTest
     void send(byte[] input) {
-        SendFuzzing.run(TUNNEL, input);
+        SendFuzzing.run(IpipFuzzing.TUNNEL, input);
     }
 }

@@ -8,10 +8,8 @@ import io.dataplane.tun.testing.ReceiveFuzzing;
  * them: see {@link ReceiveFuzzing} for the script and what is checked.
  */
 class UdpReceiveFuzzTest {
-    private static final UdpTestTunnel TUNNEL = new UdpTestTunnel();
-
     @FuzzTest
     void receive(byte[] input) {
-        ReceiveFuzzing.run(TUNNEL, input);
+        ReceiveFuzzing.run(UdpFuzzing.TUNNEL, input);
     }
 }

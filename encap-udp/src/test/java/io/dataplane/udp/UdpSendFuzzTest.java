@@ -8,10 +8,8 @@ import io.dataplane.tun.testing.SendFuzzing;
  * super-packets among them): see {@link SendFuzzing} for the script and what is checked.
  */
 class UdpSendFuzzTest {
-    private static final UdpTestTunnel TUNNEL = new UdpTestTunnel();
-
     @FuzzTest
     void send(byte[] input) {
-        SendFuzzing.run(TUNNEL, input);
+        SendFuzzing.run(UdpFuzzing.TUNNEL, input);
     }
 }

@@ -8,10 +8,8 @@ import io.dataplane.tun.testing.ReceiveFuzzing;
  * them: see {@link ReceiveFuzzing} for the script and what is checked.
  */
 class VxlanReceiveFuzzTest {
-    private static final VxlanTestTunnel TUNNEL = new VxlanTestTunnel();
-
     @FuzzTest
     void receive(byte[] input) {
-        ReceiveFuzzing.run(TUNNEL, input);
+        ReceiveFuzzing.run(VxlanFuzzing.TUNNEL, input);
     }
 }

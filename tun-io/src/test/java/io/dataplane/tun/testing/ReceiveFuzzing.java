@@ -7,7 +7,6 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.pipeline.ReceivePath;
 import io.dataplane.core.spi.Encapsulation;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.testing.KernelPartialPackets;
 import io.dataplane.core.testing.TcpSegment;
@@ -63,7 +62,7 @@ public final class ReceiveFuzzing {
     public static void run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         Encapsulation encap = tunnel.encapsulation();
-        Replies transport = new Replies(in.u8() % 4 != 0);
+        CapturingTransport transport = new CapturingTransport(in.u8() % 4 != 0);
         CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu());
         ReceivePath path = new ReceivePath(transport, encap, tun);
         Sender sender = new Sender(tunnel, encap, in);
@@ -95,8 +94,8 @@ public final class ReceiveFuzzing {
         List<byte[]> given = new ArrayList<>();
         for (CapturingTunDevice.Call call : tun.calls()) given.addAll(call.given());
         assertEquals(given.size(), c.ingressPackets(), "packets counted as ingress against those given to the TUN");
-        assertEquals(sender.received.size(), tun.accepted() + c.droppedTotal() + transport.sent,
-                "datagrams received against written " + tun.accepted() + " + dropped " + c.droppedTotal() + " + replied " + transport.sent);
+        assertEquals(sender.received.size(), tun.accepted() + c.droppedTotal() + transport.sent.size(),
+                "datagrams received against written " + tun.accepted() + " + dropped " + c.droppedTotal() + " + replied " + transport.sent.size());
         inOrder(tunnel, sender.received, given);
         TunWriteChecks.check(tun.calls());
     }
@@ -120,50 +119,6 @@ public final class ReceiveFuzzing {
             if (datagram[off + k] != inner[k]) return false;
         }
         return true;
-    }
-
-    /** A transport that only takes replies: counts and releases them; reports idle if told so. */
-    private static final class Replies implements Transport {
-        private final boolean reportsIdle;
-        private final Counters counters = new Counters();
-        long sent;
-
-        Replies(boolean reportsIdle) {
-            this.reportsIdle = reportsIdle;
-        }
-
-        @Override
-        public void start(Receiver receiver) {}
-
-        @Override
-        public int send(PacketBuffer[] batch, int count) {
-            for (int i = 0; i < count; i++) batch[i].release();
-            sent += count;
-            return count;
-        }
-
-        @Override
-        public boolean reportsIdle() {
-            return reportsIdle;
-        }
-
-        @Override
-        public int localPort() {
-            return 8472;
-        }
-
-        @Override
-        public int batchSize() {
-            return 64;
-        }
-
-        @Override
-        public Counters counters() {
-            return counters;
-        }
-
-        @Override
-        public void close() {}
     }
 
     /** The peer: makes each receive from the script and keeps the datagrams in the order the stage sees them. */

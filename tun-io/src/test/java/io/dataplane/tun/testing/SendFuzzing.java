@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.pipeline.SendPath;
-import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.TcpSegment;
@@ -17,9 +16,7 @@ import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.TcpSegments;
 import io.dataplane.tun.CapturingTunDevice;
 import io.dataplane.tun.VirtioNetHeader;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -71,7 +68,7 @@ public final class SendFuzzing {
         Script in = new Script(input);
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
-        Cutter transport = new Cutter();
+        CapturingTransport transport = new CapturingTransport(false);
         CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu());
         SendPath path = new SendPath(transport, tunnel.encapsulation(), routes, tun);
         int mtu = in.u16();
@@ -99,7 +96,7 @@ public final class SendFuzzing {
         long fragmentationNeeded = replies.stream().filter(r -> r.length > 21 && r[9] == 1 && r[20] == 3 && r[21] == 4).count();
         assertEquals(read.size(), transport.sent.size() + c.droppedTotal() + replies.size() - fragmentationNeeded,
                 "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + replied " + replies.size());
-        assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams.size()).sum(), c.egressPackets(), "egress packets against datagrams made");
+        assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams().size()).sum(), c.egressPackets(), "egress packets against datagrams made");
         inOrder(tunnel, read, transport.sent);
         TunWriteChecks.check(tun.calls());
         for (byte[] r : replies) {
@@ -159,20 +156,20 @@ public final class SendFuzzing {
     }
 
     // Each buffer handed over carries a packet read, in order, and a super-packet's datagrams are its valid segments.
-    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<Sent> sent) {
+    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<CapturingTransport.Sent> sent) {
         int j = 0;
         for (int i = 0; i < sent.size(); i++) {
-            Sent s = sent.get(i);
+            CapturingTransport.Sent s = sent.get(i);
             while (j < read.size() && !carries(tunnel, s, read.get(j))) j++;
-            if (j == read.size()) fail("buffer " + i + " handed to the transport carries no packet read, in order (" + s.datagrams.size() + " datagrams)");
-            if (s.superPacket) segmentsValid(tunnel, s, read.get(j));
+            if (j == read.size()) fail("buffer " + i + " handed to the transport carries no packet read, in order (" + s.datagrams().size() + " datagrams)");
+            if (s.superPacket()) segmentsValid(tunnel, s, read.get(j));
             j++;
         }
     }
 
     // A single packet's datagram carries it; a super-packet's datagrams carry its flow and, in order, its payload.
-    private static boolean carries(TunnelUnderTest tunnel, Sent s, byte[] packet) {
-        if (!s.superPacket) return masked(tunnel, s.datagrams.getFirst(), packet);
+    private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
+        if (!s.superPacket()) return masked(tunnel, s.datagrams().getFirst(), packet);
         if (packet.length < 40) return false;
         int ihl = (packet[0] & 0x0f) * 4;
         if (ihl < 20 || ihl + 20 > packet.length) return false;
@@ -180,7 +177,7 @@ public final class SendFuzzing {
         if (headers < ihl + 20) return false;
         int end = Math.min(packet.length, u16(packet, 2)); // what follows the IPv4 packet is no payload of it
         int at = headers;
-        for (byte[] d : s.datagrams) {
+        for (byte[] d : s.datagrams()) {
             int off = tunnel.innerOffset(d);
             if (off < 0 || off + headers > d.length) return false;
             int data = d.length - off - headers;
@@ -195,15 +192,15 @@ public final class SendFuzzing {
         return at == end;
     }
 
-    private static void segmentsValid(TunnelUnderTest tunnel, Sent s, byte[] packet) {
+    private static void segmentsValid(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
         int ihl = (packet[0] & 0x0f) * 4;
         int headers = ihl + (packet[ihl + 12] >>> 4 & 0x0f) * 4;
         int mss = -1;
         int offset = 0;
-        for (int k = 0; k < s.datagrams.size(); k++) {
-            byte[] d = s.datagrams.get(k);
+        for (int k = 0; k < s.datagrams().size(); k++) {
+            byte[] d = s.datagrams().get(k);
             byte[] seg = Arrays.copyOfRange(d, tunnel.innerOffset(d), d.length);
-            String which = "segment " + k + " of " + s.datagrams.size();
+            String which = "segment " + k + " of " + s.datagrams().size();
             int data = seg.length - headers;
             if (k == 0) mss = data;
             assertTrue(data > 0 && data <= mss, which + ": payload " + data + ", the first's " + mss);
@@ -226,74 +223,5 @@ public final class SendFuzzing {
             if (datagram[off + k] != packet[k]) return false;
         }
         return true;
-    }
-
-    /** What one buffer handed to the transport became: its datagrams. */
-    private record Sent(boolean superPacket, List<byte[]> datagrams) {}
-
-    /**
-     * A transport that takes super-packets and cuts each into its datagrams as {@code SegmentBatch}
-     * does (prepare at the buffer's prefix, each segment's headers written, its payload sliced);
-     * keeps the datagrams and releases the buffers.
-     */
-    private static final class Cutter implements Transport {
-        private final Counters counters = new Counters();
-        private final TcpSegments segments = new TcpSegments();
-        private final MemorySegment scratch = Arena.ofAuto().allocate(TcpSegments.MAX_HEADER_LENGTH);
-        final List<Sent> sent = new ArrayList<>();
-
-        @Override
-        public void start(Receiver receiver) {}
-
-        @Override
-        public int send(PacketBuffer[] batch, int count) {
-            for (int i = 0; i < count; i++) {
-                PacketBuffer p = batch[i];
-                try {
-                    if (p.gsoSize() == 0) {
-                        sent.add(new Sent(false, List.of(p.toByteArray())));
-                        continue;
-                    }
-                    assertTrue(p.gsoPrefix() != PacketBuffer.TRAIN, "no train from an encapsulation that does not seal");
-                    assertEquals(TcpSegments.VALID, segments.prepare(p, p.gsoPrefix()), "a super-packet handed over can be cut");
-                    List<byte[]> datagrams = new ArrayList<>();
-                    int h = segments.headerLength();
-                    for (int k = 0; k < segments.segments(); k++) {
-                        segments.writeHeader(k, scratch, 0);
-                        byte[] d = new byte[h + segments.payloadLength(k)];
-                        MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, 0, d, 0, h);
-                        MemorySegment.copy(p.segment(), ValueLayout.JAVA_BYTE, segments.payloadOffset(k), d, h, segments.payloadLength(k));
-                        datagrams.add(d);
-                    }
-                    sent.add(new Sent(true, datagrams));
-                } finally {
-                    p.release();
-                }
-            }
-            return count;
-        }
-
-        @Override
-        public boolean sendsSuperPackets() {
-            return true;
-        }
-
-        @Override
-        public int localPort() {
-            return 8472;
-        }
-
-        @Override
-        public int batchSize() {
-            return 64;
-        }
-
-        @Override
-        public Counters counters() {
-            return counters;
-        }
-
-        @Override
-        public void close() {}
     }
 }

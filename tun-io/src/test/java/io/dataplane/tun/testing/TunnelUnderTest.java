@@ -1,30 +1,42 @@
 package io.dataplane.tun.testing;
 
 import io.dataplane.core.spi.Encapsulation;
+import io.dataplane.core.wire.Ipv4Address;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+import java.util.function.UnaryOperator;
 
 /**
- * What {@link ReceiveFuzzing} and {@link SendFuzzing} need to know of a tunnel: node A (ours) and
- * its one peer B, whose pods are in 10.244.2.0/24.
+ * What {@link ReceiveFuzzing} and {@link SendFuzzing} need to know of a tunnel between node A
+ * ({@link #SELF}, ours) and its one peer B ({@link #PEER}, whose pods are in 10.244.2.0/24).
+ *
+ * @param encapsulations makes a fresh encapsulation of A that takes datagrams from B and sends to it
+ * @param nextHop the value of A's route to B's pod subnet that the encapsulation takes as its next hop
+ * @param innerMtu the TUN's MTU
+ * @param peerPort B's underlay port (0 for raw IP)
+ * @param datagrams the datagram (what the transport hands up) that carries an inner packet from B
+ * @param innerOffsets where the inner packet starts in a datagram, received or sent; beyond its end if it has none
  */
-public interface TunnelUnderTest {
-    /** A fresh encapsulation of A that takes datagrams from {@link #peer()} and sends to it. */
-    Encapsulation encapsulation();
+public record TunnelUnderTest(Supplier<Encapsulation> encapsulations, int nextHop, int innerMtu, int peerPort,
+        UnaryOperator<byte[]> datagrams, ToIntFunction<byte[]> innerOffsets) {
+    /** A's underlay address. */
+    public static final int SELF = Ipv4Address.parse("192.0.2.1");
+    /** B's underlay address. */
+    public static final int PEER = Ipv4Address.parse("192.0.2.2");
 
-    /** The value of A's route to B's pod subnet that the encapsulation takes as its next hop. */
-    int nextHop();
+    Encapsulation encapsulation() {
+        return encapsulations.get();
+    }
 
-    /** The datagram (what the transport hands up) that carries {@code inner} from the peer. */
-    byte[] datagram(byte[] inner);
+    byte[] datagram(byte[] inner) {
+        return datagrams.apply(inner);
+    }
 
-    /** Where the inner packet starts in {@code datagram}, received or sent; beyond its end if it has none. */
-    int innerOffset(byte[] datagram);
+    int innerOffset(byte[] datagram) {
+        return innerOffsets.applyAsInt(datagram);
+    }
 
-    /** The peer's underlay address. */
-    int peer();
-
-    /** The peer's underlay port (0 for raw IP). */
-    int peerPort();
-
-    /** The TUN's MTU. */
-    int innerMtu();
+    int peer() {
+        return PEER;
+    }
 }
