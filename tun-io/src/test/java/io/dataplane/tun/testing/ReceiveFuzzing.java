@@ -1,6 +1,7 @@
 package io.dataplane.tun.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.dataplane.core.buffer.PacketBuffer;
@@ -67,26 +68,22 @@ public final class ReceiveFuzzing {
         ReceivePath path = new ReceivePath(transport, encap, tun);
         Sender sender = new Sender(tunnel, encap, in);
         PacketBuffer[] batch = new PacketBuffer[4];
-        try {
-            for (int step = 0; step < MAX_STEPS && in.more(); step++) {
-                int op = in.u8();
-                if (op % 4 == 0) {
-                    path.expectsMore();
-                    path.onIdle();
-                    continue;
-                }
-                int n = 0;
-                for (int k = 1 + (op >>> 2) % 4; k > 0; k--) {
-                    PacketBuffer p = sender.next();
-                    if (p != null) batch[n++] = p;
-                }
-                if (n > 0) path.onReceive(batch, n);
-                Arrays.fill(batch, null);
+        for (int step = 0; step < MAX_STEPS && in.more(); step++) {
+            int op = in.u8();
+            if (op % 4 == 0) {
+                assertTrue(!path.expectsMore() || transport.reportsIdle(), "a path that finishes every batch expects no more");
+                path.onIdle();
+                continue;
             }
-            path.onIdle();
-        } finally {
+            int n = 0;
+            for (int k = 1 + (op >>> 2) % 4; k > 0; k--) {
+                PacketBuffer p = sender.next();
+                if (p != null) batch[n++] = p;
+            }
+            if (n > 0) path.onReceive(batch, n);
             Arrays.fill(batch, null);
         }
+        path.onIdle();
         if (path.failure() != null) throw new AssertionError("a TUN write failed", path.failure());
         assertEquals(0, POOL.outstanding(), "buffers outstanding after the input");
 
