@@ -167,7 +167,7 @@ public final class SendFuzzing {
         }
     }
 
-    // A single packet's datagram carries it; a super-packet's datagrams carry its flow and, in order, its payload.
+    // A single packet's datagram carries it; a super-packet's datagrams carry its flow and, in order, its sequence and payload.
     private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
         if (!s.superPacket()) return masked(tunnel, s.datagrams().getFirst(), packet);
         if (packet.length < 40) return false;
@@ -184,6 +184,7 @@ public final class SendFuzzing {
             if (at + data > end
                     || !Arrays.equals(d, off + 12, off + 20, packet, 12, 20) // addresses
                     || !Arrays.equals(d, off + ihl, off + ihl + 4, packet, ihl, ihl + 4) // ports
+                    || u32(d, off + ihl + 4) != u32(packet, ihl + 4) + (at - headers) // sequence number
                     || !Arrays.equals(d, off + headers, d.length, packet, at, at + data)) {
                 return false;
             }
