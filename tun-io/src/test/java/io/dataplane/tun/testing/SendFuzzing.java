@@ -1,0 +1,228 @@
+package io.dataplane.tun.testing;
+
+import static io.dataplane.core.testing.TcpSegment.u16;
+import static io.dataplane.core.testing.TcpSegment.u32;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.dataplane.core.buffer.PacketBuffer;
+import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.pipeline.SendPath;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.table.RouteTable;
+import io.dataplane.core.testing.TcpSegment;
+import io.dataplane.core.wire.Ipv4Prefix;
+import io.dataplane.core.wire.TcpSegments;
+import io.dataplane.tun.CapturingTunDevice;
+import io.dataplane.tun.VirtioNetHeader;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Fuzzes a tunnel's whole send path, as a node runs it: packets as a TUN with a virtio_net_hdr
+ * reads them (the header decoded by the device's codec, {@link CapturingTunDevice#read}) through
+ * the real {@code EgressStage} (underlay MTU, route lookup, encapsulation, super-packets prepared
+ * for cutting, ICMP errors into the TUN) to a transport that cuts each super-packet into its
+ * datagrams as the socket transport's {@code SegmentBatch} does, with {@link TcpSegments}.
+ * The input is a script (zeros once spent):
+ *
+ * <pre>
+ * u16               the underlay MTU: none if a multiple of 3, else 200 + it % 1400
+ * then, per step    a batch of 1 + op % 4 reads, each:
+ *   kind            kind &amp; 3: 0 any header and any bytes; 1 one TCP packet (a zero header, or
+ *                   NEEDS_CSUM with a partial checksum if bit 2); 2, 3 a TCP super-packet with
+ *                   the header a kernel writes (GSO TCPV4, NEEDS_CSUM, its segment size);
+ *                   bit 3: to an address the input names, else to a pod of the peer
+ *   then            sizes, and for generated packets up to 3 mutations (a header byte set, a
+ *                   packet byte flipped, a cut)
+ * </pre>
+ *
+ * Then, for every input:
+ * <ul>
+ *   <li>no exception, no failure recorded by a TUN write, every buffer back in the pool;
+ *   <li>packets read == handed to the transport + dropped + ICMP errors not counted as drops;
+ *       the egress count is the datagrams the transport made;
+ *   <li>what was handed over is, in order, packets as read: a single packet's datagram carries it
+ *       (TOS, TTL and IPv4 checksum aside); a super-packet's datagrams each carry a valid TCP/IPv4
+ *       segment (total length, both checksums by the RFC 1071 loop, sequence numbers in order, no
+ *       segment longer than the first), their payloads the super-packet's in order (up to its IPv4
+ *       total length);
+ *   <li>the ICMP errors written into the TUN are packets a TUN takes ({@link TunWriteChecks}), their
+ *       ICMP checksum good.
+ * </ul>
+ */
+public final class SendFuzzing {
+    static final int POD_SRC = ReceiveFuzzing.POD_DST;
+    static final int POD_DST = ReceiveFuzzing.POD_SRC;
+    private static final int MAX_STEPS = 16;
+    private static final int MAX_SUPER_PACKET = 65535;
+    private static final PacketPool POOL = new PacketPool(16, 65536 + PacketPool.DEFAULT_HEADROOM, PacketPool.DEFAULT_HEADROOM);
+
+    private SendFuzzing() {}
+
+    /** Runs the script {@code input} through {@code tunnel}'s send path and checks what came out. */
+    public static void run(TunnelUnderTest tunnel, byte[] input) {
+        Script in = new Script(input);
+        RouteTable routes = new RouteTable();
+        routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
+        CapturingTransport transport = new CapturingTransport(false);
+        CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu());
+        SendPath path = new SendPath(transport, tunnel.encapsulation(), routes, tun);
+        int mtu = in.u16();
+        if (mtu % 3 != 0) path.underlayMtu(200 + mtu % 1400);
+        List<byte[]> read = new ArrayList<>();
+        PacketBuffer[] batch = new PacketBuffer[4];
+        for (int step = 0; step < MAX_STEPS && in.more(); step++) {
+            int n = 0;
+            for (int k = 1 + in.u8() % 4; k > 0; k--) {
+                PacketBuffer p = POOL.acquire();
+                if (p == null) break;
+                Read r = next(in, tunnel);
+                tun.read(p, r.header, r.packet);
+                read.add(p.toByteArray());
+                batch[n++] = p;
+            }
+            path.forward(batch, n);
+        }
+        if (path.failure() != null) throw new AssertionError("a TUN write failed", path.failure());
+        assertEquals(0, POOL.outstanding(), "buffers outstanding after the input");
+
+        Counters c = path.counters();
+        List<byte[]> replies = new ArrayList<>();
+        for (CapturingTunDevice.Call call : tun.calls()) replies.addAll(call.given());
+        long fragmentationNeeded = replies.stream().filter(r -> r.length > 21 && r[9] == 1 && r[20] == 3 && r[21] == 4).count();
+        assertEquals(read.size(), transport.sent.size() + c.droppedTotal() + replies.size() - fragmentationNeeded,
+                "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + replied " + replies.size());
+        assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams().size()).sum(), c.egressPackets(), "egress packets against datagrams made");
+        inOrder(tunnel, read, transport.sent);
+        TunWriteChecks.check(tun.calls());
+        for (byte[] r : replies) {
+            if (r.length > 20 && r[9] == 1) assertEquals(0xffff, TcpSegment.sum(r, (r[0] & 0x0f) * 4, r.length - (r[0] & 0x0f) * 4, 0), "ICMP checksum");
+        }
+    }
+
+    private record Read(byte[] header, byte[] packet) {}
+
+    private static Read next(Script in, TunnelUnderTest tunnel) {
+        int kind = in.u8();
+        int dst = (kind & 8) != 0 ? in.u32() : POD_DST;
+        byte[] header = new byte[VirtioNetHeader.LENGTH];
+        VirtioNetHeader h = new VirtioNetHeader().wrap(MemorySegment.ofArray(header), 0);
+        byte[] p;
+        switch (kind & 3) {
+            case 0 -> {
+                header = in.bytes(VirtioNetHeader.LENGTH);
+                p = in.bytes(in.u16() % 3000);
+                return new Read(header, p);
+            }
+            case 1 -> {
+                p = segment(dst, in.u16() % (tunnel.innerMtu() - 52));
+                if ((kind & 4) != 0) {
+                    partial(p);
+                    h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, 0, 0, 20, 16);
+                }
+            }
+            default -> {
+                p = segment(dst, 1 + in.u16() % (MAX_SUPER_PACKET - 52));
+                partial(p);
+                int gso = 1 + in.u16() % 2000;
+                h.set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, 52, gso, 20, 16);
+            }
+        }
+        for (int m = in.u8() % 4; m > 0; m--) {
+            int op = in.u8() % 3;
+            int arg = in.u16();
+            switch (op) {
+                case 0 -> header[arg % header.length] = (byte) (arg >>> 8);
+                case 1 -> p[arg % p.length] ^= (byte) ((arg >>> 8) | 1);
+                default -> p = Arrays.copyOf(p, 1 + arg % p.length);
+            }
+        }
+        return new Read(header, p);
+    }
+
+    private static byte[] segment(int dst, int payload) {
+        return TcpSegment.of(POD_SRC, 40000, dst, 5201, 1000, 1, TcpSegment.timestamps(99, 7), TcpSegment.pattern(1000, payload)).bytes();
+    }
+
+    // The TCP checksum field set to the pseudo-header sum, as a sender's kernel leaves a packet with NEEDS_CSUM.
+    private static void partial(byte[] p) {
+        int sum = TcpSegment.pseudoHeaderSum(u32(p, 12), u32(p, 16), p.length - 20);
+        p[36] = (byte) (sum >>> 8);
+        p[37] = (byte) sum;
+    }
+
+    // Each buffer handed over carries a packet read, in order, and a super-packet's datagrams are its valid segments.
+    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<CapturingTransport.Sent> sent) {
+        int j = 0;
+        for (int i = 0; i < sent.size(); i++) {
+            CapturingTransport.Sent s = sent.get(i);
+            while (j < read.size() && !carries(tunnel, s, read.get(j))) j++;
+            if (j == read.size()) fail("buffer " + i + " handed to the transport carries no packet read, in order (" + s.datagrams().size() + " datagrams)");
+            if (s.superPacket()) segmentsValid(tunnel, s, read.get(j));
+            j++;
+        }
+    }
+
+    // A single packet's datagram carries it; a super-packet's datagrams carry its flow and, in order, its sequence and payload.
+    private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
+        if (!s.superPacket()) return masked(tunnel, s.datagrams().getFirst(), packet);
+        if (packet.length < 40) return false;
+        int ihl = (packet[0] & 0x0f) * 4;
+        if (ihl < 20 || ihl + 20 > packet.length) return false;
+        int headers = ihl + (packet[ihl + 12] >>> 4 & 0x0f) * 4;
+        if (headers < ihl + 20) return false;
+        int end = Math.min(packet.length, u16(packet, 2)); // what follows the IPv4 packet is no payload of it
+        int at = headers;
+        for (byte[] d : s.datagrams()) {
+            int off = tunnel.innerOffset(d);
+            if (off < 0 || off + headers > d.length) return false;
+            int data = d.length - off - headers;
+            if (at + data > end
+                    || !Arrays.equals(d, off + 12, off + 20, packet, 12, 20) // addresses
+                    || !Arrays.equals(d, off + ihl, off + ihl + 4, packet, ihl, ihl + 4) // ports
+                    || u32(d, off + ihl + 4) != u32(packet, ihl + 4) + (at - headers) // sequence number
+                    || !Arrays.equals(d, off + headers, d.length, packet, at, at + data)) {
+                return false;
+            }
+            at += data;
+        }
+        return at == end;
+    }
+
+    private static void segmentsValid(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
+        int ihl = (packet[0] & 0x0f) * 4;
+        int headers = ihl + (packet[ihl + 12] >>> 4 & 0x0f) * 4;
+        int mss = -1;
+        int offset = 0;
+        for (int k = 0; k < s.datagrams().size(); k++) {
+            byte[] d = s.datagrams().get(k);
+            byte[] seg = Arrays.copyOfRange(d, tunnel.innerOffset(d), d.length);
+            String which = "segment " + k + " of " + s.datagrams().size();
+            int data = seg.length - headers;
+            if (k == 0) mss = data;
+            assertTrue(data > 0 && data <= mss, which + ": payload " + data + ", the first's " + mss);
+            assertEquals(seg.length, u16(seg, 2), which + ": IPv4 total length");
+            assertEquals(0xffff, TcpSegment.sum(seg, 0, ihl, 0), which + ": IPv4 checksum");
+            assertEquals(0xffff, TcpSegment.sum(seg, ihl, seg.length - ihl, TcpSegment.pseudoHeaderSum(u32(seg, 12), u32(seg, 16), seg.length - ihl)),
+                    which + ": TCP checksum");
+            assertEquals(u32(packet, ihl + 4) + offset, u32(seg, ihl + 4), which + ": sequence number");
+            offset += data;
+        }
+    }
+
+    // The datagram's inner packet is packet (or its start, cut to its IPv4 total length), TOS, TTL and IPv4 checksum aside.
+    private static boolean masked(TunnelUnderTest tunnel, byte[] datagram, byte[] packet) {
+        int off = tunnel.innerOffset(datagram);
+        int length = datagram.length - off; // the packet, or the IPv4 packet at its start
+        if (off < 0 || length < 20 || length > packet.length) return false;
+        for (int k = 0; k < length; k++) {
+            if (k == 1 || k == 8 || k == 10 || k == 11) continue;
+            if (datagram[off + k] != packet[k]) return false;
+        }
+        return true;
+    }
+}
