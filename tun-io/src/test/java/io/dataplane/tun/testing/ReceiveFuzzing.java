@@ -65,12 +65,8 @@ public final class ReceiveFuzzing {
     public static void run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         int mode = in.u8();
-        try (CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mode & 4) == 0)) {
-            run(tunnel, in, new CapturingTransport(mode % 4 != 0), tun);
-        }
-    }
-
-    private static void run(TunnelUnderTest tunnel, Script in, CapturingTransport transport, CapturingTunDevice tun) {
+        CapturingTransport transport = new CapturingTransport(mode % 4 != 0);
+        CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mode & 4) == 0);
         Encapsulation encap = tunnel.encapsulation();
         ReceivePath path = new ReceivePath(transport, encap, tun);
         Sender sender = new Sender(tunnel, encap, in);

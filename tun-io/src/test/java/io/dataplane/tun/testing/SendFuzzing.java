@@ -68,12 +68,7 @@ public final class SendFuzzing {
     public static void run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         int mtu = in.u16();
-        try (CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mtu & 0x8000) == 0)) {
-            run(tunnel, in, mtu, tun);
-        }
-    }
-
-    private static void run(TunnelUnderTest tunnel, Script in, int mtu, CapturingTunDevice tun) {
+        CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mtu & 0x8000) == 0);
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
         CapturingTransport transport = new CapturingTransport(false);

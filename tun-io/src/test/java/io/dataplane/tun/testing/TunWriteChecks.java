@@ -12,7 +12,9 @@ import io.dataplane.tun.CapturingTunDevice;
 import io.dataplane.tun.VirtioNetHeader;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a TUN with a virtio_net_hdr takes, checked on the bytes the real writer put on a
@@ -43,18 +45,20 @@ final class TunWriteChecks {
 
     private TunWriteChecks() {}
 
+    // The fuzz runs' TUNs, one per inner MTU and io_uring or not, cleared for each run; they last as long as the JVM.
+    private static final Map<List<Integer>, CapturingTunDevice> DEVICES = new HashMap<>();
+
     /**
-     * The TUN of a fuzz run: a {@link CapturingTunDevice} for {@code tunnel}'s inner MTU, its batches
-     * of writes through io_uring if {@code ioUring} (skipped, or failed where skips are failures,
-     * where the kernel refuses io_uring).
+     * The TUN of a fuzz run, no calls in it yet: a {@link CapturingTunDevice} for {@code tunnel}'s
+     * inner MTU, its batches of writes through io_uring if {@code ioUring} (skipped, or failed where
+     * skips are failures, where the kernel refuses io_uring). One thread.
      */
     static CapturingTunDevice device(TunnelUnderTest tunnel, boolean ioUring) {
-        CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu(), ioUring);
-        if (ioUring && !tun.ioUring()) {
-            tun.close();
-            Prerequisites.require(false, "the kernel refuses io_uring (kernel.io_uring_disabled, or a seccomp filter): "
-                    + "the TUN's io_uring writes cannot be fuzzed");
-        }
+        CapturingTunDevice tun = DEVICES.computeIfAbsent(List.of(tunnel.innerMtu(), ioUring ? 1 : 0),
+                k -> new CapturingTunDevice("fuzz0", tunnel.innerMtu(), ioUring));
+        Prerequisites.require(tun.ioUring() == ioUring, "the kernel refuses io_uring (kernel.io_uring_disabled, or a seccomp filter): "
+                + "the TUN's io_uring writes cannot be fuzzed");
+        tun.clear();
         return tun;
     }
 
