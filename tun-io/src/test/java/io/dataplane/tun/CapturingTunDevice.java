@@ -35,7 +35,10 @@ import java.util.function.IntFunction;
  *
  * <p>The socket buffer holds a whole call (checked before each, with a bound of what the kernel
  * charges per message), so the device never meets EAGAIN, for which it would wait for room that
- * only this thread could make. Reads go through the device's reader: {@link #read} puts a test's
+ * only this thread could make. The sender's buffer is the one that counts: AF_UNIX charges a
+ * message to its sender until it is read, and consults no receive buffer. A write the kernel
+ * refused (ENOBUFS, EINVAL) would be the device's {@code TUN_WRITE_FAILED}, but this descriptor
+ * refuses none, so a packet missing from the messages is a failure here. Reads go through the device's reader: {@link #read} puts a test's
  * header and packet on the descriptor and the device reads them. One thread.
  */
 public final class CapturingTunDevice implements TunnelDevice {
