@@ -33,10 +33,13 @@ import java.util.function.IntFunction;
  * other end, each exactly what the kernel would have been given, virtio_net_hdr first, and keeps
  * them beside copies of the packets the call was given, taken before any was written.
  *
- * <p>The socket buffer holds a whole call (checked before each, with a bound of what the kernel
- * charges per message), so the device never meets EAGAIN, for which it would wait for room that
- * only this thread could make. The sender's buffer is the one that counts: AF_UNIX charges a
- * message to its sender until it is read, and consults no receive buffer. A write the kernel
+ * <p>The socket buffer holds a whole call (a bound of what the kernel charges per message), so the
+ * device never meets EAGAIN, for which it would wait for room that only this thread could make.
+ * The sender's buffer is the one that counts: AF_UNIX charges a message to its sender until it is
+ * read, and consults no receive buffer. As root the buffer is forced to 32 MiB, which holds any
+ * call; without CAP_NET_ADMIN {@code net.core.wmem_max} caps it (208 KiB by default, doubled by the
+ * kernel), and a {@link #write} whose packets would not fit is given to the device in parts that
+ * do, each a call of its own (a train, at most 128 packets in two 64 KiB buffers, fits in the default). A write the kernel
  * refused (ENOBUFS, EINVAL) would be the device's {@code TUN_WRITE_FAILED}, but this descriptor
  * refuses none, so a packet missing from the messages is a failure here. Reads go through the device's reader: {@link #read} puts a test's
  * header and packet on the descriptor and the device reads them. One thread.
@@ -77,10 +80,16 @@ public final class CapturingTunDevice implements TunnelDevice {
 
     /** A device of {@code mtu} named {@code name}, its batches of writes through io_uring if {@code ioUring}. */
     public CapturingTunDevice(String name, int mtu, boolean ioUring) {
+        this(name, mtu, ioUring, 0);
+    }
+
+    /** As above, with the send buffer {@code sendBuffer} asked for through {@code SO_SNDBUF} (0: as large as the process may). */
+    CapturingTunDevice(String name, int mtu, boolean ioUring, int sendBuffer) {
         this.mtu = mtu;
         int[] ends = socketPair();
         try {
-            setSendBuffer(ends[0]);
+            if (sendBuffer == 0) setSendBuffer(ends[0]);
+            else SocketNative.setsockopt(ends[0], SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, sendBuffer, "SO_SNDBUF");
             this.room = sendBuffer(ends[0]);
         } catch (IOException | RuntimeException e) {
             FdNative.close(ends[0]);
@@ -205,8 +214,31 @@ public final class CapturingTunDevice implements TunnelDevice {
 
     @Override
     public int write(PacketBuffer[] packets, int count) throws IOException {
-        Call call = given(count, i -> packets[i]);
-        return taken(call, device.write(packets, count));
+        int written = 0;
+        for (int from = 0; from < count; ) {
+            int n = fitting(packets, from, count);
+            PacketBuffer[] part = n == count ? packets : Arrays.copyOfRange(packets, from, from + n);
+            Call call = given(n, i -> part[i]);
+            written += taken(call, device.write(part, n));
+            from += n;
+        }
+        return written;
+    }
+
+    // How many packets from `from` the socket buffer holds at once: all of them as root, at least one.
+    private int fitting(PacketBuffer[] packets, int from, int count) {
+        long charge = 0;
+        int n = 0;
+        while (from + n < count) {
+            charge += charge(packets[from + n].length());
+            if (charge > room && n > 0) break;
+            n++;
+        }
+        return n;
+    }
+
+    private static long charge(int length) {
+        return 2L * (length + HDR) + MESSAGE_OVERHEAD;
     }
 
     @Override
@@ -223,10 +255,10 @@ public final class CapturingTunDevice implements TunnelDevice {
             PacketBuffer p = packet.apply(i);
             bytes.add(p.toByteArray());
             gso[i] = p.gsoSize();
-            charge += 2L * (p.length() + HDR) + MESSAGE_OVERHEAD;
+            charge += charge(p.length());
         }
         assertTrue(charge <= room, "test bed: a socket buffer of " + room + " bytes cannot hold this call of " + count
-                + " packets (up to " + charge + " bytes); run as root or raise net.core.wmem_max");
+                + " packets (up to " + charge + " bytes)");
         Call call = new Call(bytes, gso, new ArrayList<>());
         calls.add(call);
         return call;

@@ -3,6 +3,7 @@ package io.dataplane.tun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
@@ -24,7 +25,7 @@ class CapturingTunDeviceTest {
     private static final int SRC = Ipv4Address.parse("10.244.2.7");
     private static final int DST = Ipv4Address.parse("10.244.1.5");
     private static final int MSS = 1000;
-    private final PacketPool pool = new PacketPool(16, 65536 + PacketPool.DEFAULT_HEADROOM, PacketPool.DEFAULT_HEADROOM);
+    private final PacketPool pool = new PacketPool(48, 65536 + PacketPool.DEFAULT_HEADROOM, PacketPool.DEFAULT_HEADROOM);
     private CapturingTunDevice tun;
 
     @AfterEach
@@ -90,6 +91,25 @@ class CapturingTunDeviceTest {
             assertArrayEquals(Arrays.copyOfRange(p[i], headers, p[i].length),
                     Arrays.copyOfRange(w.packet(), headers + i * MSS, headers + (i + 1) * MSS), "payload of segment " + i);
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aCallTheSocketBufferCannotHoldGoesInPartsAndComesBackWhole(boolean ioUring) throws Exception {
+        tun = new CapturingTunDevice("fuzz0", 1500, ioUring, 16 << 10); // as net.core.wmem_max caps an unprivileged test
+        byte[][] p = new byte[40][];
+        for (int i = 0; i < p.length; i++) p[i] = segment(40000 + i % 2, 1000 + (i / 2) * MSS, TcpSegment.ACK);
+        assertEquals(40, write(p));
+        assertTrue(tun.calls().size() > 1, "the call went to the device in parts: " + tun.calls().size());
+        int i = 0;
+        for (CapturingTunDevice.Call call : tun.calls()) {
+            for (CapturingTunDevice.Written w : call.written()) {
+                assertEquals(1, w.run(), "two flows interleaved join nothing");
+                assertArrayEquals(p[i++], w.packet(), "packet " + (i - 1) + " in order");
+            }
+        }
+        assertEquals(40, i);
+        assertEquals(40, tun.accepted());
     }
 
     @ParameterizedTest
