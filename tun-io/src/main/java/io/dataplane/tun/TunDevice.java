@@ -182,6 +182,25 @@ public final class TunDevice implements PollableTunnelDevice {
         }
     }
 
+    /**
+     * A device over {@code fd} instead of a TUN, with the reader and the writer {@code options} make
+     * (virtio_net_hdr, joined writes, io_uring) and nothing set on the descriptor: {@code fd} is
+     * any nonblocking descriptor that keeps one packet per {@code write} or {@code writev}, such as
+     * one end of an {@code AF_UNIX SOCK_SEQPACKET} pair, which io_uring's write ops serve as they
+     * serve a TUN. It exists for the fuzz targets of tun-io's test-jar, which read back from the
+     * other end exactly the bytes a kernel would have been given, without a TUN and without root;
+     * a node never opens one. Takes ownership of {@code fd} (closed on failure too). {@link #mtu()}
+     * and {@link #index()} are a TUN's and throw here.
+     */
+    static TunDevice overDescriptor(int fd, String name, TunOptions options) throws ErrnoException {
+        try {
+            return new TunDevice(name, 0, false, options, new WakeableFd(fd, name), -1);
+        } catch (ErrnoException | RuntimeException e) {
+            FdNative.close(fd);
+            throw e;
+        }
+    }
+
     // Opens /dev/net/tun; without the right (EACCES where the node is mode 0600, EPERM) the error says what to do.
     private static int openDevice(int flags) throws ErrnoException {
         try {

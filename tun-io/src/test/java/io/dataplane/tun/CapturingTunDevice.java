@@ -1,22 +1,48 @@
 package io.dataplane.tun;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketTrain;
 import io.dataplane.core.spi.TunnelDevice;
-import java.io.ByteArrayOutputStream;
+import io.dataplane.tun.sys.Errno;
+import io.dataplane.tun.sys.FdNative;
+import io.dataplane.tun.sys.NativeCall;
+import io.dataplane.tun.sys.SocketNative;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.function.IntFunction;
 
 /**
- * A {@link TunnelDevice} that writes as a {@link TunDevice} with a virtio_net_hdr and
- * {@link TunOffload#TSO4} does, through the same {@link SegmentJoiner} and {@link VnetHeaderCodec},
- * into a list instead of a descriptor (and reads as it does, from a test's bytes): for each packet or joined super-packet the bytes the
- * {@code write} or {@code writev} would have carried, virtio_net_hdr first, beside copies of the
- * packets it was given, taken before any of them was written. Reads nothing; one writer.
+ * A real {@link TunDevice} as a node opens it (virtio_net_hdr, {@link TunOffload#CSUM} and
+ * {@link TunOffload#TSO4}, io_uring on or off) over one end of an {@code AF_UNIX SOCK_SEQPACKET}
+ * pair instead of a TUN ({@link TunDevice#overDescriptor}), for the fuzz drivers: no TUN, no root.
+ * Each write goes through the device's own writer (its {@code SegmentJoiner}, codec, {@code write},
+ * {@code writev} and io_uring batches); after each call this class reads every message from the
+ * other end, each exactly what the kernel would have been given, virtio_net_hdr first, and keeps
+ * them beside copies of the packets the call was given, taken before any was written.
+ *
+ * <p>The socket buffer holds a whole call (a bound of what the kernel charges per message), so the
+ * device never meets EAGAIN, for which it would wait for room that only this thread could make.
+ * The sender's buffer is the one that counts: AF_UNIX charges a message to its sender until it is
+ * read, and consults no receive buffer. As root the buffer is forced to 32 MiB, which holds any
+ * call; without CAP_NET_ADMIN {@code net.core.wmem_max} caps it (208 KiB by default, doubled by the
+ * kernel), and a {@link #write} whose packets would not fit is given to the device in parts that
+ * do, each a call of its own (a train, at most 128 packets in two 64 KiB buffers, fits in the default). A write the kernel
+ * refused (ENOBUFS, EINVAL) would be the device's {@code TUN_WRITE_FAILED}, but this descriptor
+ * refuses none, so a packet missing from the messages is a failure here. Reads go through the device's reader: {@link #read} puts a test's
+ * header and packet on the descriptor and the device reads them. One thread.
  */
 public final class CapturingTunDevice implements TunnelDevice {
     /** The packets one {@code write} or {@code writeTrain} call was given, and what went into the kernel for them. */
@@ -24,26 +50,109 @@ public final class CapturingTunDevice implements TunnelDevice {
 
     /**
      * One packet on the descriptor: the virtio_net_hdr and the packet behind it, made of {@code run}
-     * given packets from {@code first} (1 if joined to none); {@code header} null where the codec
-     * refused the packet and nothing was written.
+     * given packets from {@code first} (1 if joined to none); {@code header} null where a
+     * super-packet was not written (the device writes none that is not TCP or UDP over IPv4).
      */
     public record Written(int first, int run, byte[] header, byte[] packet) {}
 
-    private final String name;
+    private static final int HDR = VirtioNetHeader.LENGTH;
+    private static final int AF_UNIX = 1, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, SO_SNDBUFFORCE = 32;
+    // The socket's send buffer (the kernel doubles it): messages the reader has not taken are charged to it.
+    private static final int SEND_BUFFER = 32 << 20;
+    // Per message, a bound of what the kernel charges: data rounded up to a power of two, and the skb.
+    private static final int MESSAGE_OVERHEAD = 1024;
+    private static final int MAX_MESSAGE = 1 << 18; // larger than any packet the device writes, so a read never truncates
+    private static final MethodHandle SOCKETPAIR = NativeCall.downcall("socketpair",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle GETSOCKOPT = NativeCall.downcall("getsockopt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+
     private final int mtu;
-    private final VnetHeaderCodec codec;
-    private final VnetHeaderCodec readCodec;
-    private final SegmentJoiner joiner;
+    private final TunDevice device;
+    private final int peer; // the other end: what the device writes is read here
+    private final long room; // the send buffer the kernel gave the device's end
+    private final Arena arena = Arena.ofConfined();
+    private final MemorySegment message = arena.allocate(MAX_MESSAGE, 8);
+    private final MemorySegment errno = NativeCall.errnoSlot(arena);
+    private final PacketBuffer[] reading = new PacketBuffer[1];
     private final List<Call> calls = new ArrayList<>();
     private long accepted;
 
-    /** A device of {@code mtu} named {@code name}. */
-    public CapturingTunDevice(String name, int mtu) {
-        this.name = name;
+    /** A device of {@code mtu} named {@code name}, its batches of writes through io_uring if {@code ioUring}. */
+    public CapturingTunDevice(String name, int mtu, boolean ioUring) {
+        this(name, mtu, ioUring, 0);
+    }
+
+    /** As above, with the send buffer {@code sendBuffer} asked for through {@code SO_SNDBUF} (0: as large as the process may). */
+    CapturingTunDevice(String name, int mtu, boolean ioUring, int sendBuffer) {
         this.mtu = mtu;
-        this.codec = new VnetHeaderCodec(name, true);
-        this.joiner = new SegmentJoiner(codec);
-        this.readCodec = new VnetHeaderCodec(name, true);
+        int[] ends = socketPair();
+        try {
+            if (sendBuffer == 0) setSendBuffer(ends[0]);
+            else SocketNative.setsockopt(ends[0], SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, sendBuffer, "SO_SNDBUF");
+            this.room = sendBuffer(ends[0]);
+        } catch (IOException | RuntimeException e) {
+            FdNative.close(ends[0]);
+            FdNative.close(ends[1]);
+            arena.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+        this.peer = ends[1];
+        TunOptions options = TunOptions.defaults().withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4)).withIoUring(ioUring);
+        try {
+            this.device = TunDevice.overDescriptor(ends[0], name, options);
+        } catch (IOException e) {
+            FdNative.close(peer);
+            arena.close();
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int[] socketPair() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment slot = NativeCall.errnoSlot(a);
+            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 2);
+            int r = (int) SOCKETPAIR.invokeExact(slot, AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds);
+            if (r < 0) throw new UncheckedIOException(Errno.exception("socketpair(AF_UNIX, SOCK_SEQPACKET)", NativeCall.errno(slot)));
+            return new int[] {fds.getAtIndex(ValueLayout.JAVA_INT, 0), fds.getAtIndex(ValueLayout.JAVA_INT, 1)};
+        } catch (Throwable t) {
+            throw NativeCall.rethrow(t);
+        }
+    }
+
+    // SO_SNDBUFFORCE where the process may (CAP_NET_ADMIN); else SO_SNDBUF, which net.core.wmem_max caps.
+    private static void setSendBuffer(int fd) throws IOException {
+        try {
+            SocketNative.setsockopt(fd, SocketNative.SOL_SOCKET, SO_SNDBUFFORCE, SEND_BUFFER, "SO_SNDBUFFORCE");
+        } catch (ErrnoException e) {
+            SocketNative.setsockopt(fd, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, SEND_BUFFER, "SO_SNDBUF");
+        }
+    }
+
+    private static long sendBuffer(int fd) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment slot = NativeCall.errnoSlot(a);
+            MemorySegment value = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment length = a.allocateFrom(ValueLayout.JAVA_INT, 4);
+            int r = (int) GETSOCKOPT.invokeExact(slot, fd, SocketNative.SOL_SOCKET, SocketNative.SO_SNDBUF, value, length);
+            if (r < 0) throw Errno.exception("getsockopt(SO_SNDBUF)", NativeCall.errno(slot));
+            return value.get(ValueLayout.JAVA_INT, 0);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw NativeCall.rethrow(t);
+        }
+    }
+
+    /**
+     * Forgets the calls so far and drops what is still on the descriptor (a run that failed midway
+     * may leave some), so that one device serves run after run: opening one costs two io_uring
+     * rings, a socket pair and two shared arenas, more than many a fuzz run.
+     */
+    public void clear() {
+        drain();
+        calls.clear();
+        accepted = 0;
     }
 
     /** Every write so far, in order. */
@@ -56,9 +165,14 @@ public final class CapturingTunDevice implements TunnelDevice {
         return accepted;
     }
 
+    /** True if the device's batches of writes go through io_uring (false where the kernel refuses it). */
+    public boolean ioUring() {
+        return device.ioUring();
+    }
+
     @Override
     public String name() {
-        return name;
+        return device.name();
     }
 
     @Override
@@ -68,7 +182,7 @@ public final class CapturingTunDevice implements TunnelDevice {
 
     @Override
     public int batchSize() {
-        return 64;
+        return device.batchSize();
     }
 
     /** Reads nothing: {@link #read(PacketBuffer, byte[], byte[])} hands a test's packet over instead. */
@@ -78,88 +192,152 @@ public final class CapturingTunDevice implements TunnelDevice {
     }
 
     /**
-     * Leaves {@code b} as a {@link TunDevice#read} would after the kernel gave {@code packet}
-     * behind the virtio_net_hdr {@code header} (its first {@link VirtioNetHeader#LENGTH} bytes,
-     * zeros where shorter): the packet at the buffer's offset, the header in front, decoded (GSO
-     * size set, a single packet's partial checksum completed).
+     * Puts {@code header} (its first {@link VirtioNetHeader#LENGTH} bytes, zeros where shorter) and
+     * {@code packet} on the descriptor and has the device read them into {@code b}: the packet at
+     * the buffer's offset, the header in front, decoded (GSO size set, a single packet's partial
+     * checksum completed).
      */
     public void read(PacketBuffer b, byte[] header, byte[] packet) {
-        b.put(packet);
-        MemorySegment.copy(Arrays.copyOf(header, VirtioNetHeader.LENGTH), 0, b.segment(), ValueLayout.JAVA_BYTE,
-                b.offset() - VirtioNetHeader.LENGTH, VirtioNetHeader.LENGTH);
-        readCodec.decode(b);
+        MemorySegment.copy(Arrays.copyOf(header, HDR), 0, message, ValueLayout.JAVA_BYTE, 0, HDR);
+        MemorySegment.copy(packet, 0, message, ValueLayout.JAVA_BYTE, HDR, packet.length);
+        long r = FdNative.write(errno, peer, message.address(), HDR + packet.length);
+        assertEquals(HDR + packet.length, r, "test bed: the packet to read put on the descriptor");
+        reading[0] = b;
+        try {
+            assertEquals(1, device.readNow(reading, 1), "the device reads the packet put on its descriptor");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            reading[0] = null;
+        }
     }
 
     @Override
-    public int write(PacketBuffer[] packets, int count) {
-        Call call = given(count, i -> packets[i]);
+    public int write(PacketBuffer[] packets, int count) throws IOException {
         int written = 0;
-        for (int i = 0; i < count; ) {
-            int run = joiner.join(packets, i, count);
-            written += run > 1 ? writeJoined(call, i, packets[i], run) : writeOne(call, i, packets[i]);
-            i += run;
+        for (int from = 0; from < count; ) {
+            int n = fitting(packets, from, count);
+            PacketBuffer[] part = n == count ? packets : Arrays.copyOfRange(packets, from, from + n);
+            Call call = given(n, i -> part[i]);
+            written += taken(call, device.write(part, n));
+            from += n;
         }
-        accepted += written;
         return written;
     }
 
-    @Override
-    public int writeTrain(PacketTrain train) {
-        int count = train.count();
-        Call call = given(count, train::select);
-        int written = 0;
-        for (int i = 0; i < count; ) {
-            int run = joiner.join(train, i);
-            PacketBuffer first = train.select(i);
-            written += run > 1 ? writeJoined(call, i, first, run) : writeOne(call, i, first);
-            i += run;
+    // How many packets from `from` the socket buffer holds at once: all of them as root, at least one.
+    private int fitting(PacketBuffer[] packets, int from, int count) {
+        long charge = 0;
+        int n = 0;
+        while (from + n < count) {
+            charge += charge(packets[from + n].length());
+            if (charge > room && n > 0) break;
+            n++;
         }
-        accepted += written;
-        return written;
+        return n;
+    }
+
+    private static long charge(int length) {
+        return 2L * (length + HDR) + MESSAGE_OVERHEAD;
+    }
+
+    @Override
+    public int writeTrain(PacketTrain train) throws IOException {
+        Call call = given(train.count(), train::select);
+        return taken(call, device.writeTrain(train));
     }
 
     private Call given(int count, IntFunction<PacketBuffer> packet) {
         List<byte[]> bytes = new ArrayList<>(count);
         int[] gso = new int[count];
+        long charge = 0;
         for (int i = 0; i < count; i++) {
             PacketBuffer p = packet.apply(i);
             bytes.add(p.toByteArray());
             gso[i] = p.gsoSize();
+            charge += charge(p.length());
         }
+        assertTrue(charge <= room, "test bed: a socket buffer of " + room + " bytes cannot hold this call of " + count
+                + " packets (up to " + charge + " bytes)");
         Call call = new Call(bytes, gso, new ArrayList<>());
         calls.add(call);
         return call;
     }
 
-    private int writeOne(Call call, int i, PacketBuffer b) {
-        if (!codec.encode(b)) {
-            call.written().add(new Written(i, 1, null, null));
-            return 0;
+    // Reads what the call put on the descriptor and matches it, message by message, to the packets given.
+    private int taken(Call call, int result) {
+        List<byte[]> messages = drain();
+        if (result == CLOSED) fail("the device reports itself closed");
+        List<byte[]> given = call.given();
+        int j = 0;
+        int inMessages = 0;
+        for (int i = 0; i < given.size(); ) {
+            if (call.gsoSizes()[i] != 0 && !takesSuperPacket(given.get(i))) {
+                call.written().add(new Written(i, 1, null, null));
+                i++;
+                continue;
+            }
+            if (j == messages.size()) {
+                fail("packet " + i + " of " + given.size() + " given to the TUN was not written (" + messages.size() + " messages)");
+            }
+            byte[] m = messages.get(j++);
+            assertTrue(m.length >= HDR, "message " + (j - 1) + " holds a virtio_net_hdr: " + m.length + " bytes");
+            byte[] header = Arrays.copyOf(m, HDR);
+            byte[] p = Arrays.copyOfRange(m, HDR, m.length);
+            int run = call.gsoSizes()[i] == 0 && gsoType(header) == VirtioNetHeader.GSO_TCPV4 ? joinedRun(call, i, header, p.length) : 1;
+            call.written().add(new Written(i, run, header, p));
+            inMessages += run;
+            i += run;
         }
-        byte[] all = slice(b.segment(), b.offset() - codec.length(), codec.length() + b.length());
-        call.written().add(new Written(i, 1, Arrays.copyOf(all, codec.length()), Arrays.copyOfRange(all, codec.length(), all.length)));
-        return 1;
+        if (j < messages.size()) fail((messages.size() - j) + " messages on the descriptor beyond the packets given");
+        assertEquals(inMessages, result, "packets the device says it wrote against those its messages carry");
+        accepted += result;
+        return result;
     }
 
-    // What writev would gather from the joiner's iovecs: the header and first packet, then each other's payload.
-    private int writeJoined(Call call, int i, PacketBuffer first, int run) {
-        long iovecs = joiner.finish(first);
-        MemorySegment iov = MemorySegment.ofAddress(iovecs).reinterpret(16L * run);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int k = 0; k < run; k++) {
-            long base = iov.get(ValueLayout.JAVA_LONG, 16L * k);
-            long length = iov.get(ValueLayout.JAVA_LONG, 16L * k + 8);
-            out.writeBytes(slice(MemorySegment.ofAddress(base).reinterpret(length), 0, (int) length));
+    // The packets from i whose payloads a joined super-packet of length bytes carries: the first whole, then the others' payloads.
+    private static int joinedRun(Call call, int i, byte[] header, int length) {
+        int headers = new VirtioNetHeader().wrap(MemorySegment.ofArray(header), 0).hdrLen();
+        List<byte[]> given = call.given();
+        long total = given.get(i).length;
+        int k = i + 1;
+        while (total < length && k < given.size()) total += given.get(k++).length - headers;
+        if (total != length) fail("a joined super-packet of " + length + " bytes is no run of the packets given from " + i);
+        return k - i;
+    }
+
+    private static int gsoType(byte[] header) {
+        return new VirtioNetHeader().wrap(MemorySegment.ofArray(header), 0).gsoType();
+    }
+
+    // A reference of what a TUN's virtio_net_hdr can carry: a super-packet of TCP or UDP over IPv4 whose headers it holds.
+    private static boolean takesSuperPacket(byte[] p) {
+        if (p.length < 20 || (p[0] & 0xf0) != 0x40) return false;
+        int ihl = (p[0] & 0x0f) * 4;
+        int protocol = p[9] & 0xff;
+        return ihl >= 20 && (protocol == 6 && p.length >= ihl + 20 || protocol == 17 && p.length >= ihl + 8);
+    }
+
+    private List<byte[]> drain() {
+        List<byte[]> messages = new ArrayList<>();
+        while (true) {
+            long r = FdNative.read(errno, peer, message.address(), MAX_MESSAGE);
+            if (r < 0) {
+                int e = NativeCall.errno(errno);
+                if (Errno.outcome(e) == Errno.Outcome.AGAIN) return messages;
+                if (Errno.outcome(e) != Errno.Outcome.RETRY) throw new UncheckedIOException(Errno.exception("read(test bed)", e));
+                continue;
+            }
+            assertTrue(r < MAX_MESSAGE, "a message of " + r + " bytes fills the read");
+            messages.add(message.asSlice(0, r).toArray(ValueLayout.JAVA_BYTE));
         }
-        byte[] all = out.toByteArray();
-        call.written().add(new Written(i, run, Arrays.copyOf(all, codec.length()), Arrays.copyOfRange(all, codec.length(), all.length)));
-        return run;
     }
 
-    private static byte[] slice(MemorySegment s, long from, int length) {
-        return s.asSlice(from, length).toArray(ValueLayout.JAVA_BYTE);
-    }
-
+    /** Closes the device and the other end of its descriptor. */
     @Override
-    public void close() {}
+    public void close() {
+        device.close();
+        FdNative.close(peer);
+        arena.close();
+    }
 }

@@ -21,11 +21,13 @@ import java.util.List;
 /**
  * Fuzzes a tunnel's whole receive path, as a node runs it: datagrams and GRO trains from the socket
  * through the real decapsulation, {@code IngressStage} with its hold-back, {@code TunOutput} holding
- * a train that ends mid-run, and the TUN writer's {@code SegmentJoiner} and virtio_net_hdr codec
+ * a train that ends mid-run, and the real TUN writer ({@code SegmentJoiner}, virtio_net_hdr codec,
+ * {@code write}, {@code writev} and io_uring batches) on a descriptor that keeps each packet
  * ({@link CapturingTunDevice}). The input is a script (a byte reader that gives zeros once spent):
  *
  * <pre>
- * byte 0            the transport reports idle (hold-back on) unless it is a multiple of 4
+ * byte 0            the transport reports idle (hold-back on) unless it is a multiple of 4;
+ *                   bit 2: the TUN's batches of writes are plain writes, else io_uring's
  * then, per step    op: op % 4 == 0 an idle moment (expectsMore, then onIdle), else a batch of
  *                   1 + (op / 4) % 4 receives, each:
  *   kind            kind &amp; 7: 0 raw bytes; 1, 2 one TCP segment; 3, 4, 5 a GRO train of segments;
@@ -62,9 +64,10 @@ public final class ReceiveFuzzing {
     /** Runs the script {@code input} through {@code tunnel}'s receive path and checks what came out. */
     public static void run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
+        int mode = in.u8();
+        CapturingTransport transport = new CapturingTransport(mode % 4 != 0);
+        CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mode & 4) == 0);
         Encapsulation encap = tunnel.encapsulation();
-        CapturingTransport transport = new CapturingTransport(in.u8() % 4 != 0);
-        CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu());
         ReceivePath path = new ReceivePath(transport, encap, tun);
         Sender sender = new Sender(tunnel, encap, in);
         PacketBuffer[] batch = new PacketBuffer[4];

@@ -23,14 +23,15 @@ import java.util.List;
 
 /**
  * Fuzzes a tunnel's whole send path, as a node runs it: packets as a TUN with a virtio_net_hdr
- * reads them (the header decoded by the device's codec, {@link CapturingTunDevice#read}) through
+ * reads them (the real device's reader on a descriptor, {@link CapturingTunDevice#read}) through
  * the real {@code EgressStage} (underlay MTU, route lookup, encapsulation, super-packets prepared
- * for cutting, ICMP errors into the TUN) to a transport that cuts each super-packet into its
+ * for cutting, ICMP errors into the real TUN writer) to a transport that cuts each super-packet into its
  * datagrams as the socket transport's {@code SegmentBatch} does, with {@link TcpSegments}.
  * The input is a script (zeros once spent):
  *
  * <pre>
- * u16               the underlay MTU: none if a multiple of 3, else 200 + it % 1400
+ * u16               the underlay MTU: none if a multiple of 3, else 200 + it % 1400;
+ *                   bit 15: the TUN's batches of writes are plain writes, else io_uring's
  * then, per step    a batch of 1 + op % 4 reads, each:
  *   kind            kind &amp; 3: 0 any header and any bytes; 1 one TCP packet (a zero header, or
  *                   NEEDS_CSUM with a partial checksum if bit 2); 2, 3 a TCP super-packet with
@@ -66,12 +67,12 @@ public final class SendFuzzing {
     /** Runs the script {@code input} through {@code tunnel}'s send path and checks what came out. */
     public static void run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
+        int mtu = in.u16();
+        CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mtu & 0x8000) == 0);
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
         CapturingTransport transport = new CapturingTransport(false);
-        CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu());
         SendPath path = new SendPath(transport, tunnel.encapsulation(), routes, tun);
-        int mtu = in.u16();
         if (mtu % 3 != 0) path.underlayMtu(200 + mtu % 1400);
         List<byte[]> read = new ArrayList<>();
         PacketBuffer[] batch = new PacketBuffer[4];
