@@ -12,6 +12,7 @@ import io.dataplane.core.pipeline.SendPath;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.TcpSegment;
+import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.TcpSegments;
 import io.dataplane.tun.CapturingTunDevice;
@@ -65,10 +66,15 @@ public final class SendFuzzing {
 
     /** Runs the script {@code input} through {@code tunnel}'s send path and checks what came out. */
     public static void run(TunnelUnderTest tunnel, byte[] input) {
+        try (CapturingTransport transport = new CapturingTransport(false)) {
+            run(tunnel, input, transport);
+        }
+    }
+
+    private static void run(TunnelUnderTest tunnel, byte[] input, CapturingTransport transport) {
         Script in = new Script(input);
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
-        CapturingTransport transport = new CapturingTransport(false);
         CapturingTunDevice tun = new CapturingTunDevice("fuzz0", tunnel.innerMtu());
         SendPath path = new SendPath(transport, tunnel.encapsulation(), routes, tun);
         int mtu = in.u16();
@@ -97,11 +103,29 @@ public final class SendFuzzing {
         assertEquals(read.size(), transport.sent.size() + c.droppedTotal() + replies.size() - fragmentationNeeded,
                 "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + replied " + replies.size());
         assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams().size()).sum(), c.egressPackets(), "egress packets against datagrams made");
-        inOrder(tunnel, read, transport.sent);
+        inOrder(tunnel, read, opened(tunnel, transport.sent));
         TunWriteChecks.check(tun.calls());
         for (byte[] r : replies) {
             if (r.length > 20 && r[9] == 1) assertEquals(0xffff, TcpSegment.sum(r, (r[0] & 0x0f) * 4, r.length - (r[0] & 0x0f) * 4, 0), "ICMP checksum");
         }
+    }
+
+    // What was sent, each datagram replaced by the inner bytes it carries (opened, where the tunnel seals), in the order sent.
+    private static List<CapturingTransport.Sent> opened(TunnelUnderTest tunnel, List<CapturingTransport.Sent> sent) {
+        List<CapturingTransport.Sent> opened = new ArrayList<>();
+        for (int i = 0; i < sent.size(); i++) {
+            CapturingTransport.Sent s = sent.get(i);
+            assertEquals(Ipv4Address.toString(tunnel.peer()) + ":" + tunnel.peerPort(), Ipv4Address.toString(s.peerAddress()) + ":" + s.peerPort(),
+                    "buffer " + i + " goes to the peer");
+            List<byte[]> inners = new ArrayList<>();
+            for (int k = 0; k < s.datagrams().size(); k++) {
+                byte[] inner = tunnel.inner(s.datagrams().get(k));
+                if (inner == null) fail("datagram " + k + " of buffer " + i + " handed to the transport carries no inner packet (does not open)");
+                inners.add(inner);
+            }
+            opened.add(new CapturingTransport.Sent(s.superPacket(), inners, s.peerAddress(), s.peerPort()));
+        }
+        return opened;
     }
 
     private record Read(byte[] header, byte[] packet) {}
@@ -162,14 +186,15 @@ public final class SendFuzzing {
             CapturingTransport.Sent s = sent.get(i);
             while (j < read.size() && !carries(tunnel, s, read.get(j))) j++;
             if (j == read.size()) fail("buffer " + i + " handed to the transport carries no packet read, in order (" + s.datagrams().size() + " datagrams)");
-            if (s.superPacket()) segmentsValid(tunnel, s, read.get(j));
+            if (s.superPacket() || !masked(tunnel, s.datagrams().getFirst(), read.get(j))) segmentsValid(tunnel, s, read.get(j));
             j++;
         }
     }
 
-    // A single packet's datagram carries it; a super-packet's datagrams carry its flow and, in order, its sequence and payload.
+    // A single packet's datagram carries it, or its one segment (a super-packet of one segment may go as a single packet);
+    // a super-packet's datagrams carry its flow and, in order, its sequence and payload.
     private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
-        if (!s.superPacket()) return masked(tunnel, s.datagrams().getFirst(), packet);
+        if (!s.superPacket() && masked(tunnel, s.datagrams().getFirst(), packet)) return true;
         if (packet.length < 40) return false;
         int ihl = (packet[0] & 0x0f) * 4;
         if (ihl < 20 || ihl + 20 > packet.length) return false;
@@ -177,15 +202,15 @@ public final class SendFuzzing {
         if (headers < ihl + 20) return false;
         int end = Math.min(packet.length, u16(packet, 2)); // what follows the IPv4 packet is no payload of it
         int at = headers;
-        for (byte[] d : s.datagrams()) {
-            int off = tunnel.innerOffset(d);
-            if (off < 0 || off + headers > d.length) return false;
-            int data = d.length - off - headers;
+        for (byte[] inner : s.datagrams()) {
+            byte[] d = unpadded(tunnel, inner);
+            if (headers > d.length) return false;
+            int data = d.length - headers;
             if (at + data > end
-                    || !Arrays.equals(d, off + 12, off + 20, packet, 12, 20) // addresses
-                    || !Arrays.equals(d, off + ihl, off + ihl + 4, packet, ihl, ihl + 4) // ports
-                    || u32(d, off + ihl + 4) != u32(packet, ihl + 4) + (at - headers) // sequence number
-                    || !Arrays.equals(d, off + headers, d.length, packet, at, at + data)) {
+                    || !Arrays.equals(d, 12, 20, packet, 12, 20) // addresses
+                    || !Arrays.equals(d, ihl, ihl + 4, packet, ihl, ihl + 4) // ports
+                    || u32(d, ihl + 4) != u32(packet, ihl + 4) + (at - headers) // sequence number
+                    || !Arrays.equals(d, headers, d.length, packet, at, at + data)) {
                 return false;
             }
             at += data;
@@ -199,8 +224,7 @@ public final class SendFuzzing {
         int mss = -1;
         int offset = 0;
         for (int k = 0; k < s.datagrams().size(); k++) {
-            byte[] d = s.datagrams().get(k);
-            byte[] seg = Arrays.copyOfRange(d, tunnel.innerOffset(d), d.length);
+            byte[] seg = unpadded(tunnel, s.datagrams().get(k));
             String which = "segment " + k + " of " + s.datagrams().size();
             int data = seg.length - headers;
             if (k == 0) mss = data;
@@ -214,14 +238,33 @@ public final class SendFuzzing {
         }
     }
 
-    // The datagram's inner packet is packet (or its start, cut to its IPv4 total length), TOS, TTL and IPv4 checksum aside.
-    private static boolean masked(TunnelUnderTest tunnel, byte[] datagram, byte[] packet) {
-        int off = tunnel.innerOffset(datagram);
-        int length = datagram.length - off; // the packet, or the IPv4 packet at its start
-        if (off < 0 || length < 20 || length > packet.length) return false;
+    // A segment's inner bytes without the padding a sealing tunnel adds: cut to the IPv4 total length when exactly zeros
+    // up to the padded length of that follow it; otherwise as they are (then the total length does not match them).
+    private static byte[] unpadded(TunnelUnderTest tunnel, byte[] inner) {
+        if (inner.length < 4) return inner;
+        int total = u16(inner, 2);
+        if (total >= inner.length || tunnel.paddedLength(total) != inner.length) return inner;
+        for (int k = total; k < inner.length; k++) {
+            if (inner[k] != 0) return inner;
+        }
+        return Arrays.copyOf(inner, total);
+    }
+
+    // The datagram's inner bytes are packet (or its start, cut to its IPv4 total length; or it whole, zero-padded as the
+    // tunnel pads), TOS, TTL and IPv4 checksum aside.
+    private static boolean masked(TunnelUnderTest tunnel, byte[] inner, byte[] packet) {
+        int length = inner.length; // the packet, or the IPv4 packet at its start, or the packet padded
+        if (length < 20) return false;
+        if (length > packet.length) {
+            if (length != tunnel.paddedLength(packet.length)) return false;
+            for (int k = packet.length; k < length; k++) {
+                if (inner[k] != 0) return false;
+            }
+            length = packet.length;
+        }
         for (int k = 0; k < length; k++) {
             if (k == 1 || k == 8 || k == 10 || k == 11) continue;
-            if (datagram[off + k] != packet[k]) return false;
+            if (inner[k] != packet[k]) return false;
         }
         return true;
     }
