@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
+import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
+import io.dataplane.tun.testing.ReceiveFuzzing;
 import io.dataplane.tun.testing.TunnelUnderTest;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The WireGuard tunnel the path fuzz tests drive: node A of a {@link WireGuardPair} (ours, {@link
@@ -86,6 +91,31 @@ final class WireGuardFuzzing {
         } finally {
             p.release();
         }
+    }
+
+    /**
+     * Nothing good lost to authentication: the datagrams dropped as replayed, unauthentic, of no
+     * session or malformed are at most those received that repeat an earlier one or are no message
+     * as B sealed it (a cut or corrupt copy of a message already taken is refused as a replay,
+     * before it is authenticated, as wireguard-go does).
+     */
+    void noneGoodRefused(ReceiveFuzzing.Received r) {
+        Set<ByteBuffer> seen = new HashSet<>();
+        int repeats = 0;
+        int unsealed = 0;
+        for (byte[] d : r.datagrams()) {
+            ByteBuffer key = ByteBuffer.wrap(d);
+            if (!seen.add(key)) {
+                repeats++;
+            } else if (!sealedByB.containsKey(key)) {
+                unsealed++;
+            }
+        }
+        Counters c = r.counters();
+        long replayed = c.dropped(DropReason.WG_REPLAY);
+        long unauthentic = c.dropped(DropReason.WG_DECRYPT_FAILED) + c.dropped(DropReason.WG_BAD_MESSAGE) + c.dropped(DropReason.WG_UNKNOWN_RECEIVER);
+        assertTrue(replayed + unauthentic <= repeats + unsealed,
+                replayed + " replayed + " + unauthentic + " unauthentic drops, of " + repeats + " repeated and " + unsealed + " not sealed by the peer");
     }
 
     /** After an input: the session stands, nothing waits in an outbox, every buffer of the pair back. */

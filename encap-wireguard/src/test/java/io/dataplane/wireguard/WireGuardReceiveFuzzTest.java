@@ -10,7 +10,8 @@ import io.dataplane.tun.testing.TunnelUnderTest;
  * sizes, through the real {@link WireGuardDevice#decap} (a train opened message by message in
  * place), the ingress stage, the coalescer and the TUN writer. See {@link ReceiveFuzzing} for the
  * script and what is checked; here also: only messages as the peer sealed them reach the TUN, none
- * twice (the replay window), the session stays and the pair's buffers come back.
+ * twice (the replay window), none as the peer sealed it refused as replayed or unauthentic unless
+ * it is a repeat, the session stays and the pair's buffers come back.
  */
 class WireGuardReceiveFuzzTest {
     private static final WireGuardFuzzing WG = new WireGuardFuzzing();
@@ -18,7 +19,7 @@ class WireGuardReceiveFuzzTest {
 
     @FuzzTest
     void receive(byte[] input) {
-        ReceiveFuzzing.run(TUNNEL, input);
+        WG.noneGoodRefused(ReceiveFuzzing.run(TUNNEL, input));
         WG.settled();
     }
 }

@@ -65,8 +65,11 @@ public final class ReceiveFuzzing {
 
     private ReceiveFuzzing() {}
 
-    /** Runs the script {@code input} through {@code tunnel}'s receive path and checks what came out. */
-    public static void run(TunnelUnderTest tunnel, byte[] input) {
+    /** What one input made: the datagrams the path received (a train's each), in order, and the path's counters. */
+    public record Received(List<byte[]> datagrams, Counters counters) {}
+
+    /** Runs the script {@code input} through {@code tunnel}'s receive path, checks what came out, and returns what went in. */
+    public static Received run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         Encapsulation encap = tunnel.encapsulation();
         CapturingTransport transport = new CapturingTransport(in.u8() % 4 != 0);
@@ -101,6 +104,7 @@ public final class ReceiveFuzzing {
                 "datagrams received against written " + tun.accepted() + " + dropped " + c.droppedTotal() + " + replied " + transport.sent.size());
         inOrder(tunnel, sender.received, given);
         TunWriteChecks.check(tun.calls());
+        return new Received(sender.received, c);
     }
 
     // Each packet given to the TUN is the inner packet of a datagram received after the one before it was; where the tunnel
