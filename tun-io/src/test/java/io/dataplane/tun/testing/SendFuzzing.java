@@ -3,7 +3,6 @@ package io.dataplane.tun.testing;
 import static io.dataplane.core.testing.TcpSegment.u16;
 import static io.dataplane.core.testing.TcpSegment.u32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.dataplane.core.buffer.PacketBuffer;
@@ -27,7 +26,10 @@ import java.util.List;
  * reads them (the header decoded by the device's codec, {@link CapturingTunDevice#read}) through
  * the real {@code EgressStage} (underlay MTU, route lookup, encapsulation, super-packets prepared
  * for cutting, ICMP errors into the TUN) to a transport that cuts each super-packet into its
- * datagrams as the socket transport's {@code SegmentBatch} does, with {@link TcpSegments}.
+ * datagrams as the socket transport's {@code SegmentBatch} does, with {@link TcpSegments}, and
+ * sends a train an encapsulation sealed through the real {@code SegmentBatch.sendTrain} over
+ * loopback ({@link CapturingTransport}). What a datagram carries is what the tunnel's peer takes
+ * out of it ({@link TunnelUnderTest#inners}: opened, where the tunnel seals).
  * The input is a script (zeros once spent):
  *
  * <pre>
@@ -46,8 +48,10 @@ import java.util.List;
  *   <li>no exception, no failure recorded by a TUN write, every buffer back in the pool;
  *   <li>packets read == handed to the transport + dropped + ICMP errors not counted as drops;
  *       the egress count is the datagrams the transport made;
+ *   <li>every buffer handed over goes to the peer, and every datagram carries inner bytes (opens);
  *   <li>what was handed over is, in order, packets as read: a single packet's datagram carries it
- *       (TOS, TTL and IPv4 checksum aside); a super-packet's datagrams each carry a valid TCP/IPv4
+ *       (TOS, TTL and IPv4 checksum aside; zero-padded where the tunnel pads), or its one segment
+ *       (a super-packet of one segment); a super-packet's datagrams each carry a valid TCP/IPv4
  *       segment (total length, both checksums by the RFC 1071 loop, sequence numbers in order, no
  *       segment longer than the first), their payloads the super-packet's in order (up to its IPv4
  *       total length);
@@ -80,6 +84,7 @@ public final class SendFuzzing {
         int mtu = in.u16();
         if (mtu % 3 != 0) path.underlayMtu(200 + mtu % 1400);
         List<byte[]> read = new ArrayList<>();
+        List<Boolean> readSuperPackets = new ArrayList<>(); // the TUN's header made each a super-packet
         PacketBuffer[] batch = new PacketBuffer[4];
         for (int step = 0; step < MAX_STEPS && in.more(); step++) {
             int n = 0;
@@ -89,6 +94,7 @@ public final class SendFuzzing {
                 Read r = next(in, tunnel);
                 tun.read(p, r.header, r.packet);
                 read.add(p.toByteArray());
+                readSuperPackets.add(p.gsoSize() != 0);
                 batch[n++] = p;
             }
             path.forward(batch, n);
@@ -103,7 +109,7 @@ public final class SendFuzzing {
         assertEquals(read.size(), transport.sent.size() + c.droppedTotal() + replies.size() - fragmentationNeeded,
                 "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + replied " + replies.size());
         assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams().size()).sum(), c.egressPackets(), "egress packets against datagrams made");
-        inOrder(tunnel, read, opened(tunnel, transport.sent));
+        inOrder(tunnel, read, readSuperPackets, opened(tunnel, transport.sent));
         TunWriteChecks.check(tun.calls());
         for (byte[] r : replies) {
             if (r.length > 20 && r[9] == 1) assertEquals(0xffff, TcpSegment.sum(r, (r[0] & 0x0f) * 4, r.length - (r[0] & 0x0f) * 4, 0), "ICMP checksum");
@@ -179,22 +185,30 @@ public final class SendFuzzing {
         p[37] = (byte) sum;
     }
 
-    // Each buffer handed over carries a packet read, in order, and a super-packet's datagrams are its valid segments.
-    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<CapturingTransport.Sent> sent) {
+    // Each buffer handed over carries a packet read, in order (the first from there on that it carries), and a super-packet's
+    // datagrams are its valid segments. A single datagram carries a packet read, or a super-packet's one valid segment.
+    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<Boolean> readSuperPackets, List<CapturingTransport.Sent> sent) {
         int j = 0;
         for (int i = 0; i < sent.size(); i++) {
             CapturingTransport.Sent s = sent.get(i);
-            while (j < read.size() && !carries(tunnel, s, read.get(j))) j++;
+            while (j < read.size() && !carries(tunnel, s, read.get(j), readSuperPackets.get(j))) j++;
             if (j == read.size()) fail("buffer " + i + " handed to the transport carries no packet read, in order (" + s.datagrams().size() + " datagrams)");
-            if (s.superPacket() || !masked(tunnel, s.datagrams().getFirst(), read.get(j))) segmentsValid(tunnel, s, read.get(j));
+            if (s.superPacket()) {
+                String invalid = invalidSegment(tunnel, s, read.get(j));
+                if (invalid != null) fail(invalid);
+            }
             j++;
         }
     }
 
-    // A single packet's datagram carries it, or its one segment (a super-packet of one segment may go as a single packet);
-    // a super-packet's datagrams carry its flow and, in order, its sequence and payload.
-    private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
-        if (!s.superPacket() && masked(tunnel, s.datagrams().getFirst(), packet)) return true;
+    private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet, boolean superPacket) {
+        if (s.superPacket()) return superPacket && cutFrom(tunnel, s, packet);
+        return masked(tunnel, s.datagrams().getFirst(), packet)
+                || superPacket && cutFrom(tunnel, s, packet) && invalidSegment(tunnel, s, packet) == null;
+    }
+
+    // The datagrams carry the super-packet's flow and, in order, its sequence and payload.
+    private static boolean cutFrom(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
         if (packet.length < 40) return false;
         int ihl = (packet[0] & 0x0f) * 4;
         if (ihl < 20 || ihl + 20 > packet.length) return false;
@@ -218,7 +232,8 @@ public final class SendFuzzing {
         return at == end;
     }
 
-    private static void segmentsValid(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
+    // What is wrong with the super-packet's segments the datagrams carry, or null.
+    private static String invalidSegment(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
         int ihl = (packet[0] & 0x0f) * 4;
         int headers = ihl + (packet[ihl + 12] >>> 4 & 0x0f) * 4;
         int mss = -1;
@@ -228,14 +243,16 @@ public final class SendFuzzing {
             String which = "segment " + k + " of " + s.datagrams().size();
             int data = seg.length - headers;
             if (k == 0) mss = data;
-            assertTrue(data > 0 && data <= mss, which + ": payload " + data + ", the first's " + mss);
-            assertEquals(seg.length, u16(seg, 2), which + ": IPv4 total length");
-            assertEquals(0xffff, TcpSegment.sum(seg, 0, ihl, 0), which + ": IPv4 checksum");
-            assertEquals(0xffff, TcpSegment.sum(seg, ihl, seg.length - ihl, TcpSegment.pseudoHeaderSum(u32(seg, 12), u32(seg, 16), seg.length - ihl)),
-                    which + ": TCP checksum");
-            assertEquals(u32(packet, ihl + 4) + offset, u32(seg, ihl + 4), which + ": sequence number");
+            if (data <= 0 || data > mss) return which + ": payload " + data + ", the first's " + mss;
+            if (seg.length != u16(seg, 2)) return which + ": IPv4 total length " + u16(seg, 2) + " of " + seg.length + " bytes";
+            if (TcpSegment.sum(seg, 0, ihl, 0) != 0xffff) return which + ": IPv4 checksum";
+            if (TcpSegment.sum(seg, ihl, seg.length - ihl, TcpSegment.pseudoHeaderSum(u32(seg, 12), u32(seg, 16), seg.length - ihl)) != 0xffff) {
+                return which + ": TCP checksum";
+            }
+            if (u32(seg, ihl + 4) != u32(packet, ihl + 4) + offset) return which + ": sequence number";
             offset += data;
         }
+        return null;
     }
 
     // A segment's inner bytes without the padding a sealing tunnel adds: cut to the IPv4 total length when exactly zeros
