@@ -31,7 +31,7 @@ final class WireGuardFuzzing {
     final WireGuardPair pair = new WireGuardPair(WireGuardTimings.DEFAULT, Integer.MAX_VALUE, PresharedKey.NONE, PresharedKey.NONE);
     private final Keypair sessionOfA;
     private final Keypair sessionOfB;
-    // What B sealed, message to padded plaintext: the last of them, more than one input makes.
+    // What B sealed, message to padded plaintext: the latest 16384, more than one input seals.
     private final Map<ByteBuffer, byte[]> sealedByB = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<ByteBuffer, byte[]> eldest) {
