@@ -14,9 +14,12 @@ import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.CapturingTunDevice;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Fuzzes a tunnel's whole receive path, as a node runs it: datagrams and GRO trains from the socket
@@ -30,7 +33,8 @@ import java.util.List;
  *                   bit 2: the TUN's batches of writes are plain writes, else io_uring's
  * then, per step    op: op % 4 == 0 an idle moment (expectsMore, then onIdle), else a batch of
  *                   1 + (op / 4) % 4 receives, each:
- *   kind            kind &amp; 7: 0 raw bytes; 1, 2 one TCP segment; 3, 4, 5 a GRO train of segments;
+ *   kind            kind &amp; 7: 0 raw bytes; 1, 2 one TCP segment; 3, 4, 5 a GRO train of segments
+ *                   (5: its GRO size then moved by a signed byte, so the datagrams are cut elsewhere);
  *                   6 a train of raw bytes; 7 one super-packet whole (UDP if bit 5, else TCP), with a
  *                   GRO size (the kernel's UDP tunnel GSO) or none.
  *                   (kind &gt;&gt; 3) &amp; 3 == 3: from an address the input names, else from the peer;
@@ -46,7 +50,9 @@ import java.util.List;
  *   <li>no exception, no failure recorded by a TUN write, every buffer back in the pool;
  *   <li>written + dropped + replied == datagrams received (a train's datagrams each counted);
  *   <li>what the TUN was given is, in order, inner packets of the datagrams received, as they came
- *       (TOS, TTL and the IPv4 checksum aside, which a decapsulation may change);
+ *       (TOS, TTL and the IPv4 checksum aside, which a decapsulation may change); where the tunnel
+ *       seals, of datagrams as the peer sealed them (no forged one), and, where it rejects replays,
+ *       no two of datagrams alike;
  *   <li>every packet written is one the kernel takes: see {@link TunWriteChecks}.
  * </ul>
  */
@@ -61,8 +67,11 @@ public final class ReceiveFuzzing {
 
     private ReceiveFuzzing() {}
 
-    /** Runs the script {@code input} through {@code tunnel}'s receive path and checks what came out. */
-    public static void run(TunnelUnderTest tunnel, byte[] input) {
+    /** What one input made: the datagrams the path received (a train's each), in order, and the path's counters. */
+    public record Received(List<byte[]> datagrams, Counters counters) {}
+
+    /** Runs the script {@code input} through {@code tunnel}'s receive path, checks what came out, and returns what went in. */
+    public static Received run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         int mode = in.u8();
         CapturingTransport transport = new CapturingTransport(mode % 4 != 0);
@@ -98,25 +107,32 @@ public final class ReceiveFuzzing {
                 "datagrams received against written " + tun.accepted() + " + dropped " + c.droppedTotal() + " + replied " + transport.sent.size());
         inOrder(tunnel, sender.received, given);
         TunWriteChecks.check(tun.calls());
+        return new Received(sender.received, c);
     }
 
-    // Each packet given to the TUN is the inner packet of a datagram received after the one before it was.
+    // Each packet given to the TUN is the inner packet of a datagram received after the one before it was; where the tunnel
+    // rejects replays, of no datagram whose copy gave one already.
     private static void inOrder(TunnelUnderTest tunnel, List<byte[]> received, List<byte[]> given) {
+        List<byte[]> inners = new ArrayList<>(received.size());
+        for (byte[] d : received) inners.add(tunnel.inner(d));
+        Set<ByteBuffer> delivered = new HashSet<>();
         int j = 0;
         for (int i = 0; i < given.size(); i++) {
             byte[] g = given.get(i);
-            while (j < received.size() && !carries(tunnel, received.get(j), g)) j++;
+            while (j < received.size() && !carries(inners.get(j), g)) j++;
             if (j == received.size()) fail("packet " + i + " given to the TUN (" + g.length + " bytes) is no datagram's inner packet in order");
+            if (tunnel.rejectsReplays() && !delivered.add(ByteBuffer.wrap(received.get(j)))) {
+                fail("packet " + i + " given to the TUN (" + g.length + " bytes) is a replayed datagram's");
+            }
             j++;
         }
     }
 
-    private static boolean carries(TunnelUnderTest tunnel, byte[] datagram, byte[] inner) {
-        int off = tunnel.innerOffset(datagram);
-        if (off < 0 || off + inner.length > datagram.length) return false;
+    private static boolean carries(byte[] datagramInner, byte[] inner) {
+        if (datagramInner == null || inner.length > datagramInner.length) return false;
         for (int k = 0; k < inner.length; k++) {
             if (k == 1 || k == 8 || k == 10 || k == 11) continue; // TOS (ECN), TTL, IPv4 checksum
-            if (datagram[off + k] != inner[k]) return false;
+            if (datagramInner[k] != inner[k]) return false;
         }
         return true;
     }
@@ -155,6 +171,7 @@ public final class ReceiveFuzzing {
                     byte[][] d = segments(flow, count, mss, push, partial);
                     for (byte[] x : d) gso = Math.max(gso, x.length);
                     bytes = train(d, gso);
+                    if ((kind & 7) == 5) gso = Math.max(1, gso + (byte) in.u8()); // a GRO size the datagrams do not have
                 }
                 case 6 -> {
                     gso = 1 + in.u16() % 1600;

@@ -3,7 +3,6 @@ package io.dataplane.tun.testing;
 import static io.dataplane.core.testing.TcpSegment.u16;
 import static io.dataplane.core.testing.TcpSegment.u32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.dataplane.core.buffer.PacketBuffer;
@@ -12,6 +11,7 @@ import io.dataplane.core.pipeline.SendPath;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.TcpSegment;
+import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.TcpSegments;
 import io.dataplane.tun.CapturingTunDevice;
@@ -26,7 +26,10 @@ import java.util.List;
  * reads them (the real device's reader on a descriptor, {@link CapturingTunDevice#read}) through
  * the real {@code EgressStage} (underlay MTU, route lookup, encapsulation, super-packets prepared
  * for cutting, ICMP errors into the real TUN writer) to a transport that cuts each super-packet into its
- * datagrams as the socket transport's {@code SegmentBatch} does, with {@link TcpSegments}.
+ * datagrams as the socket transport's {@code SegmentBatch} does, with {@link TcpSegments}, and
+ * sends a train an encapsulation sealed through the real {@code SegmentBatch.sendTrain} over
+ * loopback ({@link CapturingTransport}). What a datagram carries is what the tunnel's peer takes
+ * out of it ({@link TunnelUnderTest#inners}: opened, where the tunnel seals).
  * The input is a script (zeros once spent):
  *
  * <pre>
@@ -46,8 +49,10 @@ import java.util.List;
  *   <li>no exception, no failure recorded by a TUN write, every buffer back in the pool;
  *   <li>packets read == handed to the transport + dropped + ICMP errors not counted as drops;
  *       the egress count is the datagrams the transport made;
+ *   <li>every buffer handed over goes to the peer, and every datagram carries inner bytes (opens);
  *   <li>what was handed over is, in order, packets as read: a single packet's datagram carries it
- *       (TOS, TTL and IPv4 checksum aside); a super-packet's datagrams each carry a valid TCP/IPv4
+ *       (TOS, TTL and IPv4 checksum aside; zero-padded where the tunnel pads), or its one segment
+ *       (a super-packet of one segment); a super-packet's datagrams each carry a valid TCP/IPv4
  *       segment (total length, both checksums by the RFC 1071 loop, sequence numbers in order, no
  *       segment longer than the first), their payloads the super-packet's in order (up to its IPv4
  *       total length);
@@ -66,15 +71,21 @@ public final class SendFuzzing {
 
     /** Runs the script {@code input} through {@code tunnel}'s send path and checks what came out. */
     public static void run(TunnelUnderTest tunnel, byte[] input) {
+        try (CapturingTransport transport = new CapturingTransport(false)) {
+            run(tunnel, input, transport);
+        }
+    }
+
+    private static void run(TunnelUnderTest tunnel, byte[] input, CapturingTransport transport) {
         Script in = new Script(input);
         int mtu = in.u16();
         CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mtu & 0x8000) == 0);
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
-        CapturingTransport transport = new CapturingTransport(false);
         SendPath path = new SendPath(transport, tunnel.encapsulation(), routes, tun);
         if (mtu % 3 != 0) path.underlayMtu(200 + mtu % 1400);
         List<byte[]> read = new ArrayList<>();
+        List<Boolean> readSuperPackets = new ArrayList<>(); // the TUN's header made each a super-packet
         PacketBuffer[] batch = new PacketBuffer[4];
         for (int step = 0; step < MAX_STEPS && in.more(); step++) {
             int n = 0;
@@ -84,6 +95,7 @@ public final class SendFuzzing {
                 Read r = next(in, tunnel);
                 tun.read(p, r.header, r.packet);
                 read.add(p.toByteArray());
+                readSuperPackets.add(p.gsoSize() != 0);
                 batch[n++] = p;
             }
             path.forward(batch, n);
@@ -98,11 +110,29 @@ public final class SendFuzzing {
         assertEquals(read.size(), transport.sent.size() + c.droppedTotal() + replies.size() - fragmentationNeeded,
                 "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + replied " + replies.size());
         assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams().size()).sum(), c.egressPackets(), "egress packets against datagrams made");
-        inOrder(tunnel, read, transport.sent);
+        inOrder(tunnel, read, readSuperPackets, opened(tunnel, transport.sent));
         TunWriteChecks.check(tun.calls());
         for (byte[] r : replies) {
             if (r.length > 20 && r[9] == 1) assertEquals(0xffff, TcpSegment.sum(r, (r[0] & 0x0f) * 4, r.length - (r[0] & 0x0f) * 4, 0), "ICMP checksum");
         }
+    }
+
+    // What was sent, each datagram replaced by the inner bytes it carries (opened, where the tunnel seals), in the order sent.
+    private static List<CapturingTransport.Sent> opened(TunnelUnderTest tunnel, List<CapturingTransport.Sent> sent) {
+        List<CapturingTransport.Sent> opened = new ArrayList<>();
+        for (int i = 0; i < sent.size(); i++) {
+            CapturingTransport.Sent s = sent.get(i);
+            assertEquals(Ipv4Address.toString(tunnel.peer()) + ":" + tunnel.peerPort(), Ipv4Address.toString(s.peerAddress()) + ":" + s.peerPort(),
+                    "buffer " + i + " goes to the peer");
+            List<byte[]> inners = new ArrayList<>();
+            for (int k = 0; k < s.datagrams().size(); k++) {
+                byte[] inner = tunnel.inner(s.datagrams().get(k));
+                if (inner == null) fail("datagram " + k + " of buffer " + i + " handed to the transport carries no inner packet (does not open)");
+                inners.add(inner);
+            }
+            opened.add(new CapturingTransport.Sent(s.superPacket(), inners, s.peerAddress(), s.peerPort()));
+        }
+        return opened;
     }
 
     private record Read(byte[] header, byte[] packet) {}
@@ -156,21 +186,30 @@ public final class SendFuzzing {
         p[37] = (byte) sum;
     }
 
-    // Each buffer handed over carries a packet read, in order, and a super-packet's datagrams are its valid segments.
-    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<CapturingTransport.Sent> sent) {
+    // Each buffer handed over carries a packet read, in order (the first from there on that it carries), and a super-packet's
+    // datagrams are its valid segments. A single datagram carries a packet read, or a super-packet's one valid segment.
+    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> read, List<Boolean> readSuperPackets, List<CapturingTransport.Sent> sent) {
         int j = 0;
         for (int i = 0; i < sent.size(); i++) {
             CapturingTransport.Sent s = sent.get(i);
-            while (j < read.size() && !carries(tunnel, s, read.get(j))) j++;
+            while (j < read.size() && !carries(tunnel, s, read.get(j), readSuperPackets.get(j))) j++;
             if (j == read.size()) fail("buffer " + i + " handed to the transport carries no packet read, in order (" + s.datagrams().size() + " datagrams)");
-            if (s.superPacket()) segmentsValid(tunnel, s, read.get(j));
+            if (s.superPacket()) {
+                String invalid = invalidSegment(tunnel, s, read.get(j));
+                if (invalid != null) fail(invalid);
+            }
             j++;
         }
     }
 
-    // A single packet's datagram carries it; a super-packet's datagrams carry its flow and, in order, its sequence and payload.
-    private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
-        if (!s.superPacket()) return masked(tunnel, s.datagrams().getFirst(), packet);
+    private static boolean carries(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet, boolean superPacket) {
+        if (s.superPacket()) return superPacket && cutFrom(tunnel, s, packet);
+        return masked(tunnel, s.datagrams().getFirst(), packet)
+                || superPacket && cutFrom(tunnel, s, packet) && invalidSegment(tunnel, s, packet) == null;
+    }
+
+    // The datagrams carry the super-packet's flow and, in order, its sequence and payload.
+    private static boolean cutFrom(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
         if (packet.length < 40) return false;
         int ihl = (packet[0] & 0x0f) * 4;
         if (ihl < 20 || ihl + 20 > packet.length) return false;
@@ -178,15 +217,15 @@ public final class SendFuzzing {
         if (headers < ihl + 20) return false;
         int end = Math.min(packet.length, u16(packet, 2)); // what follows the IPv4 packet is no payload of it
         int at = headers;
-        for (byte[] d : s.datagrams()) {
-            int off = tunnel.innerOffset(d);
-            if (off < 0 || off + headers > d.length) return false;
-            int data = d.length - off - headers;
+        for (byte[] inner : s.datagrams()) {
+            byte[] d = unpadded(tunnel, inner);
+            if (headers > d.length) return false;
+            int data = d.length - headers;
             if (at + data > end
-                    || !Arrays.equals(d, off + 12, off + 20, packet, 12, 20) // addresses
-                    || !Arrays.equals(d, off + ihl, off + ihl + 4, packet, ihl, ihl + 4) // ports
-                    || u32(d, off + ihl + 4) != u32(packet, ihl + 4) + (at - headers) // sequence number
-                    || !Arrays.equals(d, off + headers, d.length, packet, at, at + data)) {
+                    || !Arrays.equals(d, 12, 20, packet, 12, 20) // addresses
+                    || !Arrays.equals(d, ihl, ihl + 4, packet, ihl, ihl + 4) // ports
+                    || u32(d, ihl + 4) != u32(packet, ihl + 4) + (at - headers) // sequence number
+                    || !Arrays.equals(d, headers, d.length, packet, at, at + data)) {
                 return false;
             }
             at += data;
@@ -194,35 +233,56 @@ public final class SendFuzzing {
         return at == end;
     }
 
-    private static void segmentsValid(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
+    // What is wrong with the super-packet's segments the datagrams carry, or null.
+    private static String invalidSegment(TunnelUnderTest tunnel, CapturingTransport.Sent s, byte[] packet) {
         int ihl = (packet[0] & 0x0f) * 4;
         int headers = ihl + (packet[ihl + 12] >>> 4 & 0x0f) * 4;
         int mss = -1;
         int offset = 0;
         for (int k = 0; k < s.datagrams().size(); k++) {
-            byte[] d = s.datagrams().get(k);
-            byte[] seg = Arrays.copyOfRange(d, tunnel.innerOffset(d), d.length);
+            byte[] seg = unpadded(tunnel, s.datagrams().get(k));
             String which = "segment " + k + " of " + s.datagrams().size();
             int data = seg.length - headers;
             if (k == 0) mss = data;
-            assertTrue(data > 0 && data <= mss, which + ": payload " + data + ", the first's " + mss);
-            assertEquals(seg.length, u16(seg, 2), which + ": IPv4 total length");
-            assertEquals(0xffff, TcpSegment.sum(seg, 0, ihl, 0), which + ": IPv4 checksum");
-            assertEquals(0xffff, TcpSegment.sum(seg, ihl, seg.length - ihl, TcpSegment.pseudoHeaderSum(u32(seg, 12), u32(seg, 16), seg.length - ihl)),
-                    which + ": TCP checksum");
-            assertEquals(u32(packet, ihl + 4) + offset, u32(seg, ihl + 4), which + ": sequence number");
+            if (data <= 0 || data > mss) return which + ": payload " + data + ", the first's " + mss;
+            if (seg.length != u16(seg, 2)) return which + ": IPv4 total length " + u16(seg, 2) + " of " + seg.length + " bytes";
+            if (TcpSegment.sum(seg, 0, ihl, 0) != 0xffff) return which + ": IPv4 checksum";
+            if (TcpSegment.sum(seg, ihl, seg.length - ihl, TcpSegment.pseudoHeaderSum(u32(seg, 12), u32(seg, 16), seg.length - ihl)) != 0xffff) {
+                return which + ": TCP checksum";
+            }
+            if (u32(seg, ihl + 4) != u32(packet, ihl + 4) + offset) return which + ": sequence number";
             offset += data;
         }
+        return null;
     }
 
-    // The datagram's inner packet is packet (or its start, cut to its IPv4 total length), TOS, TTL and IPv4 checksum aside.
-    private static boolean masked(TunnelUnderTest tunnel, byte[] datagram, byte[] packet) {
-        int off = tunnel.innerOffset(datagram);
-        int length = datagram.length - off; // the packet, or the IPv4 packet at its start
-        if (off < 0 || length < 20 || length > packet.length) return false;
+    // A segment's inner bytes without the padding a sealing tunnel adds: cut to the IPv4 total length when exactly zeros
+    // up to the padded length of that follow it; otherwise as they are (then the total length does not match them).
+    private static byte[] unpadded(TunnelUnderTest tunnel, byte[] inner) {
+        if (inner.length < 4) return inner;
+        int total = u16(inner, 2);
+        if (total >= inner.length || tunnel.paddedLength(total) != inner.length) return inner;
+        for (int k = total; k < inner.length; k++) {
+            if (inner[k] != 0) return inner;
+        }
+        return Arrays.copyOf(inner, total);
+    }
+
+    // The datagram's inner bytes are packet (or its start, cut to its IPv4 total length; or it whole, zero-padded as the
+    // tunnel pads), TOS, TTL and IPv4 checksum aside.
+    private static boolean masked(TunnelUnderTest tunnel, byte[] inner, byte[] packet) {
+        int length = inner.length; // the packet, or the IPv4 packet at its start, or the packet padded
+        if (length < 20) return false;
+        if (length > packet.length) {
+            if (length != tunnel.paddedLength(packet.length)) return false;
+            for (int k = packet.length; k < length; k++) {
+                if (inner[k] != 0) return false;
+            }
+            length = packet.length;
+        }
         for (int k = 0; k < length; k++) {
             if (k == 1 || k == 8 || k == 10 || k == 11) continue;
-            if (datagram[off + k] != packet[k]) return false;
+            if (inner[k] != packet[k]) return false;
         }
         return true;
     }
