@@ -11,6 +11,7 @@ import io.dataplane.core.pipeline.PipelineConfig;
 import io.dataplane.core.stats.Counters;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.FakeNetwork;
+import io.dataplane.core.testing.FakeNode;
 import io.dataplane.core.testing.FakeTransport;
 import io.dataplane.core.testing.FakeTunnelDevice;
 import io.dataplane.core.wire.Ipv4Address;
@@ -92,6 +93,8 @@ class PipelineIntegrationTest {
             assertNotNull(got, "reply " + i + " did not arrive");
             assertArrayEquals(Ipv4Packets.icmpEcho("10.244.2.7", "10.244.1.5", 1400, i), got);
         }
+        // A packet is counted into the TUN after the write that handed it over returns.
+        FakeNode.await(() -> Counters.Snapshot.of(b.pipeline().counters()).ingressPackets() == 50, "B's ingress count of 50");
         Counters.Snapshot sa = Counters.Snapshot.of(a.pipeline().counters());
         Counters.Snapshot sb = Counters.Snapshot.of(b.pipeline().counters());
         assertEquals(0, sa.droppedTotal(), "A's pipeline drops");

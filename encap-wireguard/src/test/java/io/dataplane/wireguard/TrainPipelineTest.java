@@ -13,6 +13,7 @@ import io.dataplane.core.stats.Counters;
 import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.FakeNetwork;
+import io.dataplane.core.testing.FakeNode;
 import io.dataplane.core.testing.FakeTransport;
 import io.dataplane.core.testing.FakeTunnelDevice;
 import io.dataplane.core.testing.TcpSegment;
@@ -106,6 +107,9 @@ class TrainPipelineTest {
             assertTrue(TcpSegment.checksumsValid(got), "checksums of segment " + i);
         }
         assertEquals(1, ab[0].pipeline().superPacketsSent());
+        // A packet is counted after the send or TUN write that handed it over returns.
+        FakeNode.await(() -> stats(ab[0]).egressPackets() == 1 + 21 && stats(ab[1]).ingressPackets() == 1 + 21,
+                "A's egress and B's ingress counts of 22");
         Counters.Snapshot sa = stats(ab[0]);
         Counters.Snapshot sb = stats(ab[1]);
         assertEquals(1 + 21, sa.egressPackets(), "A's egress: the ping and the 21 segments");
