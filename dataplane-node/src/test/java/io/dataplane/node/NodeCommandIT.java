@@ -5,6 +5,7 @@ import static io.dataplane.node.Cli.awaitLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -232,27 +234,36 @@ class NodeCommandIT {
      * cipher whose code C2 never compiles with the intrinsics stays on the scalar one at several
      * times the CPU, silently. Its metrics say when the vector code is ready (some seconds after
      * start) and which code sealed and opened the bytes: once it is, nine in ten of a TCP stream's
-     * bytes each way go through it (lone short messages take the scalar code by design).
+     * bytes each way go through it (lone short messages take the scalar code by design). A vector
+     * method the JIT throws away under load sends the cipher back to its warm-up for a while (the
+     * scalar code stands in), so a stream gets three tries, each once the cipher is ready again.
      */
     private static void assertVectorCipherCarriesTcp(Testbed.Host a, Testbed.Host b) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        String metrics = get(b, 9100, "/metrics");
-        while (!metrics.contains("\ndataplane_wireguard_vector_cipher_ready 1\n") && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-            metrics = get(b, 9100, "/metrics");
-        }
-        assertContains(metrics, "\ndataplane_wireguard_vector_cipher_ready 1\n");
-        Map<String, Long> before = cipherBytes(metrics);
         Prerequisites.program("iperf3"); // pings are lone short messages: the scalar code's by design
-        Traffic.iperf3(a, b, Traffic.TCP_SECONDS, false);
-        Traffic.iperf3(a, b, Traffic.TCP_SECONDS, true);
-        Map<String, Long> after = cipherBytes(get(b, 9100, "/metrics"));
-        for (String direction : List.of("sealed", "opened")) {
-            long vector = after.get("vector " + direction) - before.get("vector " + direction);
-            long all = 0;
-            for (String cipher : List.of("vector", "segment", "jdk")) all += after.get(cipher + " " + direction) - before.get(cipher + " " + direction);
-            assertTrue(all > 100_000 && vector >= 0.9 * all, direction + ": " + vector + " of " + all + " bytes by the vector cipher; " + after);
+        List<String> tries = new ArrayList<>();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            String metrics = get(b, 9100, "/metrics");
+            while (!metrics.contains("\ndataplane_wireguard_vector_cipher_ready 1\n") && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                metrics = get(b, 9100, "/metrics");
+            }
+            assertContains(metrics, "\ndataplane_wireguard_vector_cipher_ready 1\n");
+            Map<String, Long> before = cipherBytes(metrics);
+            Traffic.iperf3(a, b, Traffic.TCP_SECONDS, false);
+            Traffic.iperf3(a, b, Traffic.TCP_SECONDS, true);
+            Map<String, Long> after = cipherBytes(get(b, 9100, "/metrics"));
+            StringBuilder shortOf = new StringBuilder();
+            for (String direction : List.of("sealed", "opened")) {
+                long vector = after.get("vector " + direction) - before.get("vector " + direction);
+                long all = 0;
+                for (String cipher : List.of("vector", "segment", "jdk")) all += after.get(cipher + " " + direction) - before.get(cipher + " " + direction);
+                if (all <= 100_000 || vector < 0.9 * all) shortOf.append(direction).append(": ").append(vector).append(" of ").append(all).append(" bytes; ");
+            }
+            if (shortOf.isEmpty()) return;
+            tries.add(shortOf + "after: " + after);
         }
+        fail("a TCP stream's bytes not nine in ten through the vector cipher in 3 tries: " + tries);
     }
 
     /** {@code dataplane_wireguard_cipher_bytes_total} by "cipher direction". */
