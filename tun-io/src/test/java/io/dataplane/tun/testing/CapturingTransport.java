@@ -29,7 +29,9 @@ import java.util.List;
  * 127.0.0.1, and the transport keeps the datagrams that arrive there: with UDP GSO, as the UDP
  * socket transport sends, or without, one message per segment, as the raw IP transport sends
  * ({@code RawIpSocket}). A buffer {@code SegmentBatch} refuses is counted as {@code SEND_FAILED},
- * as the socket transport counts it, and kept nowhere. The receiving socket holds a super-packet's
+ * as the socket transport counts it, and kept nowhere: the kernel refuses a datagram longer than
+ * {@link #LARGEST_UDP_PAYLOAD} (EMSGSIZE), so a super-packet of one segment whose inner packet is
+ * nearly 64 KiB goes nowhere ({@link #tooLong} counts those handed over). The receiving socket holds a super-packet's
  * datagrams whatever their number (up to 65483 of one byte): as root its buffer is forced to 32
  * MiB; without CAP_NET_ADMIN {@code net.core.rmem_max} caps it, and a super-packet of more
  * datagrams than that holds fails as lost. Reports idle if told so. Receives nothing:
@@ -45,10 +47,16 @@ final class CapturingTransport implements Transport {
     // What the receiving socket holds (the kernel doubles it): a super-packet's 65483 datagrams at most (1-byte segments), about 420 bytes each.
     private static final int RECEIVE_BUFFER = 32 << 20;
     private static final int LARGEST_DATAGRAM = 65535;
+    /** The longest datagram a UDP socket sends over IPv4: 65535 less the IPv4 and UDP headers. */
+    static final int LARGEST_UDP_PAYLOAD = 65535 - 20 - 8;
     private final boolean reportsIdle;
     private final boolean gso;
     private final Counters counters = new Counters();
     final List<Sent> sent = new ArrayList<>();
+    /** Super-packets and trains handed over with a datagram longer than {@link #LARGEST_UDP_PAYLOAD}. */
+    int tooLong;
+    /** The datagrams the super-packets and trains SegmentBatch refused would have made. */
+    long refusedDatagrams;
     private Arena arena; // the socket pair's, made on the first super-packet or train
     private SegmentBatch batch;
     private MemorySegment errno;
@@ -89,6 +97,7 @@ final class CapturingTransport implements Transport {
     private List<byte[]> segmentsSent(PacketBuffer p) {
         boolean train = p.gsoPrefix() == PacketBuffer.TRAIN;
         int expected = train ? datagrams(p.length(), p.gsoSize()) : segments(p);
+        if (longest(p, train) > LARGEST_UDP_PAYLOAD) tooLong++;
         int peerAddress = p.peerAddress();
         int peerPort = p.peerPort();
         try {
@@ -105,6 +114,7 @@ final class CapturingTransport implements Transport {
             }
             if (r != 1) {
                 while (receive() != null) {} // what went of it before the refusal
+                refusedDatagrams += expected;
                 return null;
             }
             String what = (train ? "train" : "super-packet") + " of " + expected + " datagrams of " + p.gsoSize() + " bytes";
@@ -130,12 +140,24 @@ final class CapturingTransport implements Transport {
         return (length + size - 1) / size;
     }
 
+    // The longest datagram of the train or super-packet: its first, header and all.
+    private static int longest(PacketBuffer p, boolean train) {
+        if (train) return Math.min(p.length(), p.gsoSize());
+        int headers = p.length() - payload(p);
+        return headers + Math.min(p.gsoSize(), payload(p));
+    }
+
     // How many segments the super-packet's payload makes (its IPv4 header gsoPrefix bytes into its data), read off its headers.
     private static int segments(PacketBuffer p) {
+        return datagrams(payload(p), p.gsoSize());
+    }
+
+    // The super-packet's TCP payload length (its IPv4 header gsoPrefix bytes into its data), read off its headers.
+    private static int payload(PacketBuffer p) {
         long ip = (long) p.offset() + p.gsoPrefix();
         int ihl = (p.segment().get(ValueLayout.JAVA_BYTE, ip) & 0x0f) * 4;
         int thl = (p.segment().get(ValueLayout.JAVA_BYTE, ip + ihl + 12) >>> 4 & 0x0f) * 4;
-        return datagrams(p.length() - p.gsoPrefix() - ihl - thl, p.gsoSize());
+        return p.length() - p.gsoPrefix() - ihl - thl;
     }
 
     private void open() throws ErrnoException {
