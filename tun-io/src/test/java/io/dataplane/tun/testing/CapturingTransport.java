@@ -15,9 +15,12 @@ import io.dataplane.tun.sys.NativeCall;
 import io.dataplane.tun.sys.SegmentBatch;
 import io.dataplane.tun.sys.SocketNative;
 import io.dataplane.tun.sys.Structs;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,8 +36,10 @@ import java.util.List;
  * {@link #LARGEST_UDP_PAYLOAD} (EMSGSIZE), so a super-packet of one segment whose inner packet is
  * nearly 64 KiB goes nowhere ({@link #tooLong} counts those handed over). The receiving socket holds a super-packet's
  * datagrams whatever their number (up to 65483 of one byte): as root its buffer is forced to 32
- * MiB; without CAP_NET_ADMIN {@code net.core.rmem_max} caps it, and a super-packet of more
- * datagrams than that holds fails as lost. Reports idle if told so. Receives nothing:
+ * MiB; without CAP_NET_ADMIN {@code net.core.rmem_max} caps it, and a super-packet or train of
+ * more datagrams than that may hold is still sent through {@code SegmentBatch} but cannot be
+ * checked: the transport says so ({@link #beyondTestBed}) and the driver checks no more of that
+ * input than that every buffer came back. Reports idle if told so. Receives nothing:
  * the driver calls the stage itself. Close it to close its sockets.
  */
 final class CapturingTransport implements Transport {
@@ -65,6 +70,9 @@ final class CapturingTransport implements Transport {
     private int receiverPort;
     private boolean forced; // the receive buffer is RECEIVE_BUFFER, not what net.core.rmem_max allows
     private MemorySegment arrived;
+    private long holds; // bytes the receiving socket may hold without CAP_NET_ADMIN (0: forced, any number)
+    /** The datagrams of a super-packet or train were more than the receiving socket may hold (no CAP_NET_ADMIN). */
+    boolean beyondTestBed;
 
     /** A transport that reports idle if {@code reportsIdle}, and sends super-packets with UDP GSO if {@code gso}. */
     CapturingTransport(boolean reportsIdle, boolean gso) {
@@ -105,6 +113,15 @@ final class CapturingTransport implements Transport {
             p.setPeer(LOOPBACK, receiverPort);
             int r = train ? batch.sendTrain(errno, fd, p) : batch.send(errno, fd, p);
             p.setPeer(peerAddress, peerPort);
+            if (!forced && (long) expected * charge(longest(p, train)) > holds) {
+                while (receive() != null) {} // what the socket held of it
+                beyondTestBed = true;
+                if (r != 1) {
+                    refusedDatagrams += expected;
+                    return null;
+                }
+                return List.of();
+            }
             List<byte[]> datagrams = new ArrayList<>();
             long deadline = System.nanoTime() + ARRIVAL_NANOS;
             while (r == 1 && datagrams.size() < expected && System.nanoTime() < deadline) {
@@ -134,6 +151,11 @@ final class CapturingTransport implements Transport {
         int e = NativeCall.errno(errno);
         if (e == Errno.EAGAIN || e == Errno.EINTR) return null;
         throw new AssertionError("recv on 127.0.0.1:" + receiverPort + ": errno " + e);
+    }
+
+    // A bound of what the kernel charges a receiving socket for one datagram of up to length bytes on loopback.
+    private static long charge(int length) {
+        return 2L * (length + 512);
     }
 
     private static int datagrams(int length, int size) {
@@ -172,13 +194,22 @@ final class CapturingTransport implements Transport {
         try {
             SocketNative.setsockopt(receiver, SocketNative.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER, "SO_RCVBUFFORCE");
             forced = true;
-        } catch (ErrnoException e) { // no CAP_NET_ADMIN: net.core.rmem_max caps it
+        } catch (ErrnoException e) { // no CAP_NET_ADMIN: net.core.rmem_max caps it (the kernel doubles what it grants)
             SocketNative.setsockopt(receiver, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, RECEIVE_BUFFER, "SO_RCVBUF");
+            holds = 2L * Math.min(RECEIVE_BUFFER, rmemMax());
         }
         MemorySegment loopback = arena.allocate(Structs.SOCKADDR_IN);
         SocketNative.setSockaddrIn(loopback, 0, LOOPBACK, 0);
         SocketNative.bind(receiver, loopback, "127.0.0.1:0");
         receiverPort = SocketNative.localPort(receiver, "segment receiver");
+    }
+
+    private static long rmemMax() {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/proc/sys/net/core/rmem_max")).trim());
+        } catch (IOException | NumberFormatException e) {
+            return 212992; // the kernel's default
+        }
     }
 
     @Override

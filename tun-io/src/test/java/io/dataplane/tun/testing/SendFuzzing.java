@@ -105,6 +105,7 @@ public final class SendFuzzing {
         }
         if (path.failure() != null) throw new AssertionError("a TUN write failed", path.failure());
         assertEquals(0, POOL.outstanding(), "buffers outstanding after the input");
+        if (transport.beyondTestBed) return; // a super-packet of more datagrams than an unprivileged socket holds
 
         Counters c = path.counters();
         List<byte[]> replies = new ArrayList<>();
