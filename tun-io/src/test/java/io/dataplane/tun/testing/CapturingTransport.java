@@ -1,41 +1,46 @@
 package io.dataplane.tun.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.spi.Transport;
 import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.wire.Ipv4Address;
-import io.dataplane.core.wire.TcpSegments;
 import io.dataplane.tun.ErrnoException;
+import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.NativeCall;
 import io.dataplane.tun.sys.SegmentBatch;
 import io.dataplane.tun.sys.SocketNative;
+import io.dataplane.tun.sys.Structs;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * The transport of {@link ReceiveFuzzing} and {@link SendFuzzing}: keeps what a stage sends
- * (replies, datagrams) and releases the buffers; takes TCP super-packets and cuts each into its
- * datagrams as the socket transport's {@code SegmentBatch} does (prepared at the buffer's prefix,
- * each segment's headers written by {@link TcpSegments}, its payload sliced); sends a train (the
- * datagrams an encapsulation sealed back to back, {@link PacketBuffer#TRAIN}) through the real
- * {@link SegmentBatch#sendTrain} (UDP GSO) on a UDP socket to a receiving socket on 127.0.0.1,
- * and keeps the datagrams that arrive there; reports idle if told so. Receives nothing: the
- * driver calls the stage itself. Close it to close its sockets.
+ * (replies, datagrams) and releases the buffers. A TCP super-packet or a train (the datagrams an
+ * encapsulation sealed back to back, {@link PacketBuffer#TRAIN}) goes through the real {@link
+ * SegmentBatch} ({@code send} or {@code sendTrain}) on a UDP socket to a receiving socket on
+ * 127.0.0.1, and the transport keeps the datagrams that arrive there: with UDP GSO, as the UDP
+ * socket transport sends, or without, one message per segment, as the raw IP transport sends
+ * ({@code RawIpSocket}). A buffer {@code SegmentBatch} refuses is counted as {@code SEND_FAILED},
+ * as the socket transport counts it, and kept nowhere: the kernel refuses a datagram longer than
+ * {@link #LARGEST_UDP_PAYLOAD} (EMSGSIZE), so a super-packet of one segment whose inner packet is
+ * nearly 64 KiB goes nowhere ({@link #tooLong} counts those handed over). The receiving socket holds a super-packet's
+ * datagrams whatever their number (up to 65483 of one byte): as root its buffer is forced to 32
+ * MiB; without CAP_NET_ADMIN {@code net.core.rmem_max} caps it, and a super-packet or train of
+ * more datagrams than that may hold is still sent through {@code SegmentBatch} but cannot be
+ * checked: the transport says so ({@link #beyondTestBed}) and the driver checks no more of that
+ * input than that every buffer came back. Reports idle if told so. Receives nothing:
+ * the driver calls the stage itself. Close it to close its sockets.
  */
 final class CapturingTransport implements Transport {
     /** What one buffer handed over became: one datagram, or a super-packet's or a train's datagrams; and where it went. */
@@ -43,20 +48,36 @@ final class CapturingTransport implements Transport {
 
     private static final int LOOPBACK = Ipv4Address.parse("127.0.0.1");
     private static final long ARRIVAL_NANOS = 5_000_000_000L; // loopback delivers as the send returns; this is a bound, not a wait
+    private static final int SO_RCVBUFFORCE = 33;
+    // What the receiving socket holds (the kernel doubles it): a super-packet's 65483 datagrams at most (1-byte segments), about 420 bytes each.
+    private static final int RECEIVE_BUFFER = 32 << 20;
+    private static final int LARGEST_DATAGRAM = 65535;
+    /** The longest datagram a UDP socket sends over IPv4: 65535 less the IPv4 and UDP headers. */
+    static final int LARGEST_UDP_PAYLOAD = 65535 - 20 - 8;
     private final boolean reportsIdle;
+    private final boolean gso;
     private final Counters counters = new Counters();
-    private final TcpSegments segments = new TcpSegments();
-    private final MemorySegment scratch = Arena.ofAuto().allocate(TcpSegments.MAX_HEADER_LENGTH);
     final List<Sent> sent = new ArrayList<>();
-    private Arena arena; // the train path's, made on the first train
-    private SegmentBatch trains;
+    /** Super-packets and trains handed over with a datagram longer than {@link #LARGEST_UDP_PAYLOAD}. */
+    int tooLong;
+    /** The datagrams the super-packets and trains SegmentBatch refused would have made. */
+    long refusedDatagrams;
+    private Arena arena; // the socket pair's, made on the first super-packet or train
+    private SegmentBatch batch;
     private MemorySegment errno;
     private int fd = -1;
-    private DatagramChannel receiver;
-    private ByteBuffer arrived;
+    private int receiver = -1;
+    private int receiverPort;
+    private boolean forced; // the receive buffer is RECEIVE_BUFFER, not what net.core.rmem_max allows
+    private MemorySegment arrived;
+    private long holds; // bytes the receiving socket may hold without CAP_NET_ADMIN (0: forced, any number)
+    /** The datagrams of a super-packet or train were more than the receiving socket may hold (no CAP_NET_ADMIN). */
+    boolean beyondTestBed;
 
-    CapturingTransport(boolean reportsIdle) {
+    /** A transport that reports idle if {@code reportsIdle}, and sends super-packets with UDP GSO if {@code gso}. */
+    CapturingTransport(boolean reportsIdle, boolean gso) {
         this.reportsIdle = reportsIdle;
+        this.gso = gso;
     }
 
     @Override
@@ -67,8 +88,9 @@ final class CapturingTransport implements Transport {
         for (int i = 0; i < count; i++) {
             PacketBuffer p = batch[i];
             try {
-                List<byte[]> datagrams = p.gsoSize() == 0 ? List.of(p.toByteArray()) : p.gsoPrefix() == PacketBuffer.TRAIN ? train(p) : cut(p);
-                sent.add(new Sent(p.gsoSize() != 0, datagrams, p.peerAddress(), p.peerPort()));
+                List<byte[]> datagrams = p.gsoSize() == 0 ? List.of(p.toByteArray()) : segmentsSent(p);
+                if (datagrams == null) counters.drop(DropReason.SEND_FAILED);
+                else sent.add(new Sent(p.gsoSize() != 0, datagrams, p.peerAddress(), p.peerPort()));
             } finally {
                 p.release();
             }
@@ -76,65 +98,118 @@ final class CapturingTransport implements Transport {
         return count;
     }
 
-    private List<byte[]> cut(PacketBuffer p) {
-        assertEquals(TcpSegments.VALID, segments.prepare(p, p.gsoPrefix()), "a super-packet handed over can be cut");
-        List<byte[]> datagrams = new ArrayList<>();
-        int h = segments.headerLength();
-        for (int k = 0; k < segments.segments(); k++) {
-            segments.writeHeader(k, scratch, 0);
-            byte[] d = new byte[h + segments.payloadLength(k)];
-            MemorySegment.copy(scratch, ValueLayout.JAVA_BYTE, 0, d, 0, h);
-            MemorySegment.copy(p.segment(), ValueLayout.JAVA_BYTE, segments.payloadOffset(k), d, h, segments.payloadLength(k));
-            datagrams.add(d);
-        }
-        return datagrams;
-    }
-
-    // The train sent by SegmentBatch.sendTrain to our receiving socket (its peer restored after), and the datagrams that arrived, in order.
-    private List<byte[]> train(PacketBuffer p) {
-        int size = p.gsoSize();
-        int expected = (p.length() + size - 1) / size;
+    /*
+     * The super-packet or train sent by SegmentBatch to our receiving socket (its peer restored after), and the datagrams
+     * that arrived, in order; null if SegmentBatch refused it (then what arrived of it is discarded).
+     */
+    private List<byte[]> segmentsSent(PacketBuffer p) {
+        boolean train = p.gsoPrefix() == PacketBuffer.TRAIN;
+        int expected = train ? datagrams(p.length(), p.gsoSize()) : segments(p);
+        if (longest(p, train) > LARGEST_UDP_PAYLOAD) tooLong++;
         int peerAddress = p.peerAddress();
         int peerPort = p.peerPort();
         try {
             open();
-            p.setPeer(LOOPBACK, receiver.socket().getLocalPort());
-            assertEquals(1, trains.sendTrain(errno, fd, p), "the train of " + expected + " datagrams of " + size + " bytes sent whole");
+            p.setPeer(LOOPBACK, receiverPort);
+            int r = train ? batch.sendTrain(errno, fd, p) : batch.send(errno, fd, p);
             p.setPeer(peerAddress, peerPort);
+            if (!forced && (long) expected * charge(longest(p, train)) > holds) {
+                while (receive() != null) {} // what the socket held of it
+                beyondTestBed = true;
+                if (r != 1) {
+                    refusedDatagrams += expected;
+                    return null;
+                }
+                return List.of();
+            }
             List<byte[]> datagrams = new ArrayList<>();
             long deadline = System.nanoTime() + ARRIVAL_NANOS;
-            while (datagrams.size() < expected && System.nanoTime() < deadline) {
-                arrived.clear();
-                if (receiver.receive(arrived) == null) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                datagrams.add(Arrays.copyOf(arrived.array(), arrived.position()));
+            while (r == 1 && datagrams.size() < expected && System.nanoTime() < deadline) {
+                byte[] d = receive();
+                if (d == null) Thread.onSpinWait();
+                else datagrams.add(d);
             }
-            assertEquals(expected, datagrams.size(), "datagrams of the train that arrived");
-            arrived.clear();
-            assertTrue(receiver.receive(arrived) == null, "no datagram beyond the train's");
+            if (r != 1) {
+                while (receive() != null) {} // what went of it before the refusal
+                refusedDatagrams += expected;
+                return null;
+            }
+            String what = (train ? "train" : "super-packet") + " of " + expected + " datagrams of " + p.gsoSize() + " bytes";
+            assertEquals(expected, datagrams.size(), "datagrams of the " + what + " that arrived"
+                    + (forced ? "" : " (without CAP_NET_ADMIN the receiving socket holds what net.core.rmem_max allows)"));
+            assertNull(receive(), "no datagram beyond the " + what + "'s");
             return datagrams;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (ErrnoException e) {
+            throw new AssertionError("the socket pair on 127.0.0.1 is unusable", e);
         }
     }
 
-    private void open() throws IOException {
-        if (trains != null) return;
+    // The datagram waiting on the receiving socket, or null.
+    private byte[] receive() {
+        long n = SocketNative.recv(errno, receiver, arrived.address(), LARGEST_DATAGRAM, SocketNative.MSG_DONTWAIT);
+        if (n >= 0) return arrived.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+        int e = NativeCall.errno(errno);
+        if (e == Errno.EAGAIN || e == Errno.EINTR) return null;
+        throw new AssertionError("recv on 127.0.0.1:" + receiverPort + ": errno " + e);
+    }
+
+    // A bound of what the kernel charges a receiving socket for one datagram of up to length bytes on loopback.
+    private static long charge(int length) {
+        return 2L * (length + 512);
+    }
+
+    private static int datagrams(int length, int size) {
+        return (length + size - 1) / size;
+    }
+
+    // The longest datagram of the train or super-packet: its first, header and all.
+    private static int longest(PacketBuffer p, boolean train) {
+        if (train) return Math.min(p.length(), p.gsoSize());
+        int headers = p.length() - payload(p);
+        return headers + Math.min(p.gsoSize(), payload(p));
+    }
+
+    // How many segments the super-packet's payload makes (its IPv4 header gsoPrefix bytes into its data), read off its headers.
+    private static int segments(PacketBuffer p) {
+        return datagrams(payload(p), p.gsoSize());
+    }
+
+    // The super-packet's TCP payload length (its IPv4 header gsoPrefix bytes into its data), read off its headers.
+    private static int payload(PacketBuffer p) {
+        long ip = (long) p.offset() + p.gsoPrefix();
+        int ihl = (p.segment().get(ValueLayout.JAVA_BYTE, ip) & 0x0f) * 4;
+        int thl = (p.segment().get(ValueLayout.JAVA_BYTE, ip + ihl + 12) >>> 4 & 0x0f) * 4;
+        return p.length() - p.gsoPrefix() - ihl - thl;
+    }
+
+    private void open() throws ErrnoException {
+        if (batch != null) return;
         arena = Arena.ofShared();
-        trains = new SegmentBatch(arena);
+        batch = new SegmentBatch(arena);
+        if (!gso) batch.disableGso();
         errno = NativeCall.errnoSlot(arena);
+        arrived = arena.allocate(LARGEST_DATAGRAM);
+        fd = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "segment sender");
+        receiver = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "segment receiver");
         try {
-            fd = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "train sender");
-        } catch (ErrnoException e) {
-            throw new IOException(e);
+            SocketNative.setsockopt(receiver, SocketNative.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER, "SO_RCVBUFFORCE");
+            forced = true;
+        } catch (ErrnoException e) { // no CAP_NET_ADMIN: net.core.rmem_max caps it (the kernel doubles what it grants)
+            SocketNative.setsockopt(receiver, SocketNative.SOL_SOCKET, SocketNative.SO_RCVBUF, RECEIVE_BUFFER, "SO_RCVBUF");
+            holds = 2L * Math.min(RECEIVE_BUFFER, rmemMax());
         }
-        receiver = DatagramChannel.open();
-        receiver.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20); // a whole train: 64 datagrams of up to 64 KiB in all
-        receiver.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        receiver.configureBlocking(false);
-        arrived = ByteBuffer.allocate(65536);
+        MemorySegment loopback = arena.allocate(Structs.SOCKADDR_IN);
+        SocketNative.setSockaddrIn(loopback, 0, LOOPBACK, 0);
+        SocketNative.bind(receiver, loopback, "127.0.0.1:0");
+        receiverPort = SocketNative.localPort(receiver, "segment receiver");
+    }
+
+    private static long rmemMax() {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/proc/sys/net/core/rmem_max")).trim());
+        } catch (IOException | NumberFormatException e) {
+            return 212992; // the kernel's default
+        }
     }
 
     @Override
@@ -169,15 +244,10 @@ final class CapturingTransport implements Transport {
 
     @Override
     public void close() {
-        if (trains == null) return;
-        try {
-            receiver.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            FdNative.close(fd);
-            arena.close();
-            trains = null;
-        }
+        if (batch == null) return;
+        if (fd >= 0) FdNative.close(fd);
+        if (receiver >= 0) FdNative.close(receiver);
+        arena.close();
+        batch = null;
     }
 }

@@ -74,7 +74,7 @@ public final class ReceiveFuzzing {
     public static Received run(TunnelUnderTest tunnel, byte[] input) {
         Script in = new Script(input);
         int mode = in.u8();
-        CapturingTransport transport = new CapturingTransport(mode % 4 != 0);
+        CapturingTransport transport = new CapturingTransport(mode % 4 != 0, true);
         CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mode & 4) == 0);
         Encapsulation encap = tunnel.encapsulation();
         ReceivePath path = new ReceivePath(transport, encap, tun);

@@ -69,4 +69,9 @@ public record TunnelUnderTest(Supplier<Encapsulation> encapsulations, int nextHo
     int peer() {
         return PEER;
     }
+
+    /** True for a raw IP tunnel (no underlay port), whose transport sends a super-packet one datagram per segment, without GSO. */
+    boolean rawIp() {
+        return peerPort == 0;
+    }
 }
