@@ -11,6 +11,7 @@ import io.dataplane.tun.sys.Errno;
 import io.dataplane.tun.sys.FdNative;
 import io.dataplane.tun.sys.NativeCall;
 import io.dataplane.tun.sys.SocketNative;
+import io.dataplane.tun.sys.SocketPairs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -56,14 +57,12 @@ public final class CapturingTunDevice implements TunnelDevice {
     public record Written(int first, int run, byte[] header, byte[] packet) {}
 
     private static final int HDR = VirtioNetHeader.LENGTH;
-    private static final int AF_UNIX = 1, SOCK_SEQPACKET = 5, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000, SO_SNDBUFFORCE = 32;
+    private static final int SO_SNDBUFFORCE = 32;
     // The socket's send buffer (the kernel doubles it): messages the reader has not taken are charged to it.
     private static final int SEND_BUFFER = 32 << 20;
     // Per message, a bound of what the kernel charges: data rounded up to a power of two, and the skb.
     private static final int MESSAGE_OVERHEAD = 1024;
     private static final int MAX_MESSAGE = 1 << 18; // larger than any packet the device writes, so a read never truncates
-    private static final MethodHandle SOCKETPAIR = NativeCall.downcall("socketpair",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final MethodHandle GETSOCKOPT = NativeCall.downcall("getsockopt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
 
@@ -109,15 +108,7 @@ public final class CapturingTunDevice implements TunnelDevice {
     }
 
     private static int[] socketPair() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment slot = NativeCall.errnoSlot(a);
-            MemorySegment fds = a.allocate(ValueLayout.JAVA_INT, 2);
-            int r = (int) SOCKETPAIR.invokeExact(slot, AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds);
-            if (r < 0) throw new UncheckedIOException(Errno.exception("socketpair(AF_UNIX, SOCK_SEQPACKET)", NativeCall.errno(slot)));
-            return new int[] {fds.getAtIndex(ValueLayout.JAVA_INT, 0), fds.getAtIndex(ValueLayout.JAVA_INT, 1)};
-        } catch (Throwable t) {
-            throw NativeCall.rethrow(t);
-        }
+        return SocketPairs.unix(SocketPairs.SOCK_SEQPACKET | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC);
     }
 
     // SO_SNDBUFFORCE where the process may (CAP_NET_ADMIN); else SO_SNDBUF, which net.core.wmem_max caps.

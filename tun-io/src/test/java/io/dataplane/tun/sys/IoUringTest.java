@@ -1,8 +1,6 @@
 package io.dataplane.tun.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,9 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dataplane.tun.ErrnoException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,9 +22,6 @@ import org.junit.jupiter.api.Test;
  * gives EAGAIN at once, nothing left in the ring; errors come back as {@code -errno}.
  */
 class IoUringTest {
-    private static final int AF_UNIX = 1;
-    private static final MethodHandle SOCKETPAIR = NativeCall.downcall("socketpair",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
 
     private final Arena arena = Arena.ofConfined();
     private int a = -1, b = -1;
@@ -37,12 +30,10 @@ class IoUringTest {
     @BeforeEach
     void setUp() throws Throwable {
         ring = openOrSkip(8);
-        MemorySegment fds = arena.allocate(JAVA_INT, 2);
         // Blocking descriptors on purpose: RWF_NOWAIT alone keeps a read from waiting in the ring.
-        int r = (int) SOCKETPAIR.invokeExact(NativeCall.errnoSlot(arena), AF_UNIX, SocketNative.SOCK_DGRAM | FdNative.O_CLOEXEC, 0, fds);
-        assertEquals(0, r, "socketpair");
-        a = fds.getAtIndex(JAVA_INT, 0);
-        b = fds.getAtIndex(JAVA_INT, 1);
+        int[] ends = SocketPairs.unix(SocketNative.SOCK_DGRAM | FdNative.O_CLOEXEC);
+        a = ends[0];
+        b = ends[1];
     }
 
     @AfterEach

@@ -1,16 +1,12 @@
 package io.dataplane.tun.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.dataplane.core.testing.AllocationRounds;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,10 +18,7 @@ import org.junit.jupiter.api.Test;
  * other than EAGAIN still comes with its errno.
  */
 class PacketPathCallsAllocationTest {
-    private static final int AF_UNIX = 1;
     private static final int LENGTH = 64;
-    private static final MethodHandle SOCKETPAIR = NativeCall.downcall("socketpair",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
 
     private final Arena arena = Arena.ofConfined();
     private MemorySegment errno;
@@ -36,12 +29,9 @@ class PacketPathCallsAllocationTest {
 
     @BeforeEach
     void setUp() throws Throwable {
-        MemorySegment fds = arena.allocate(JAVA_INT, 2);
-        int r = (int) SOCKETPAIR.invokeExact(NativeCall.errnoSlot(arena), AF_UNIX,
-                SocketNative.SOCK_DGRAM | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC, 0, fds);
-        assertEquals(0, r, "socketpair");
-        a = fds.getAtIndex(JAVA_INT, 0);
-        b = fds.getAtIndex(JAVA_INT, 1);
+        int[] ends = SocketPairs.unix(SocketNative.SOCK_DGRAM | FdNative.O_NONBLOCK | FdNative.O_CLOEXEC);
+        a = ends[0];
+        b = ends[1];
         errno = NativeCall.errnoSlot(arena);
         data = arena.allocate(LENGTH, 64);
         iovec = arena.allocate(Structs.IOVEC);
