@@ -105,13 +105,6 @@ public final class Leftovers {
         return hold(Kind.PATH, path.toAbsolutePath().toString());
     }
 
-    /** A new directory in {@code java.io.tmpdir}, named {@code prefix} plus random digits, held. */
-    public static Path tempDirectory(String prefix) throws IOException {
-        Path dir = Files.createTempDirectory(prefix);
-        path(dir);
-        return dir;
-    }
-
     /** Deletes {@code root} and everything under it (symbolic links as links); nothing if it is absent. */
     public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;

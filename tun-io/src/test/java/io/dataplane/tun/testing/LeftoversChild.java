@@ -26,7 +26,8 @@ public final class LeftoversChild {
                     ns = n.name();
                     nsPid = Long.toString(new ProcessBuilder("ip", "netns", "exec", ns, "sleep", "600").start().pid());
                 }
-                Path dir = Leftovers.tempDirectory("dplo");
+                Path dir = Files.createTempDirectory("dplo");
+                Leftovers.path(dir);
                 Files.writeString(dir.resolve("data"), "state of a test\n");
                 Process sleeper = new ProcessBuilder("sleep", "600").start();
                 Leftovers.process(sleeper.toHandle());

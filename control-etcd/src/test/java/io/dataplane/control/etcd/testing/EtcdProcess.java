@@ -102,6 +102,14 @@ public final class EtcdProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * What {@link #close} deletes (the data directory and the log beside it), for a harness that
+     * must delete it also when the JVM is killed first.
+     */
+    public List<Path> files() {
+        return List.of(dataDir, log);
+    }
+
     /** The client URL: {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
         return URI.create((serverTls.isEmpty() ? "http://" : "https://") + host + ":" + clientPort);
