@@ -58,18 +58,8 @@ public final class Leftovers {
     /** What is held: a namespace by name, a process by PID and start time, a file or directory tree by path. */
     public enum Kind { NAMESPACE, PROCESS, PATH }
 
-    /** One thing held by this JVM, and its record. */
-    public static final class Hold {
-        private final long id;
-        private final Kind kind;
-        private final String value;
-
-        private Hold(long id, Kind kind, String value) {
-            this.id = id;
-            this.kind = kind;
-            this.value = value;
-        }
-
+    /** One thing held by this JVM ({@code id} names its record file; -1: read from a dead owner's records). */
+    public record Hold(long id, Kind kind, String value) {
         /** The test removed the thing itself: forgets it and deletes its record. */
         public void release() {
             if (HELD.remove(id) == null) return;
