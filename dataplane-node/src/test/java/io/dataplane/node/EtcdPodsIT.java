@@ -49,7 +49,6 @@ class EtcdPodsIT {
     Path tmp;
     private Testbed bed;
     private EtcdProcess etcd;
-    private final List<Leftovers.Hold> etcdFiles = new ArrayList<>();
     private final List<String> pods = new ArrayList<>();
     private final List<Leftovers.Hold> podHolds = new ArrayList<>();
 
@@ -61,7 +60,6 @@ class EtcdPodsIT {
         Prerequisites.program("iptables"); // the bridge plugin's ipMasq
         bed = Testbed.hosts(4);
         etcd = EtcdProcess.inNamespace(bed.host(4).name(), bed.host(4).addressText());
-        for (Path p : etcd.files()) etcdFiles.add(Leftovers.path(p));
     }
 
     @AfterEach
@@ -74,7 +72,6 @@ class EtcdPodsIT {
             if (bed != null) bed.close();
         } finally {
             if (etcd != null) etcd.close();
-            etcdFiles.forEach(Leftovers.Hold::release);
         }
     }
 
