@@ -34,8 +34,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>A JVM that exits with holds left (SIGTERM, as {@code kill -- -PGID} sends it; or a normal
  *       exit after a teardown that did not run) removes them in a shutdown hook.
- *   <li>SIGKILL (surefire and failsafe kill a fork that overruns so) runs nothing in the dying JVM.
- *       So the first hold in every JVM sweeps first: each owner directory whose JVM is gone has its
+ *   <li>SIGKILL (a timeout's last resort), like {@code Runtime.halt}, runs nothing in the dying
+ *       JVM. So the first hold in every JVM sweeps first: each owner directory whose JVM is gone has its
  *       holds removed the same way, and goes. An owner that lives, and a namespace without a
  *       record, are never touched: other runs of the suite share the machine.
  * </ul>
@@ -190,7 +190,7 @@ public final class Leftovers {
     }
 
     /** Removes the holds of every owner directory under {@link #ROOT} whose JVM is gone, and the directory. */
-    static void sweep() throws IOException {
+    private static void sweep() throws IOException {
         List<Path> owners = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(ROOT)) {
             dirs.forEach(owners::add);
