@@ -12,6 +12,7 @@ import io.dataplane.core.config.SubnetEnv;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.Leftovers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,6 +50,7 @@ class EtcdPodsIT {
     private Testbed bed;
     private EtcdProcess etcd;
     private final List<String> pods = new ArrayList<>();
+    private final List<Leftovers.Hold> podHolds = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -63,7 +65,10 @@ class EtcdPodsIT {
     @AfterEach
     void tearDown() throws Exception {
         try {
-            for (String pod : pods) Hosts.run("ip", "netns", "delete", pod);
+            for (int i = 0; i < pods.size(); i++) {
+                Hosts.run("ip", "netns", "delete", pods.get(i));
+                podHolds.get(i).release();
+            }
             if (bed != null) bed.close();
         } finally {
             if (etcd != null) etcd.close();
@@ -151,8 +156,15 @@ class EtcdPodsIT {
      */
     private String attachPod(Testbed.Host host, SubnetEnv env, int i) throws Exception {
         String pod = "dppod" + i + "-" + UUID.randomUUID().toString().substring(0, 6);
-        Hosts.run("ip", "netns", "add", pod);
+        Leftovers.Hold hold = Leftovers.namespace(pod);
+        try {
+            Hosts.run("ip", "netns", "add", pod);
+        } catch (IOException | RuntimeException e) {
+            hold.release();
+            throw e;
+        }
         pods.add(pod);
+        podHolds.add(hold);
         String conf = "{\"cniVersion\":\"0.3.1\",\"name\":\"cbr0\",\"type\":\"bridge\",\"isGateway\":true,\"isDefaultGateway\":true,"
                 + "\"hairpinMode\":true,\"ipMasq\":" + !env.ipMasq() + ",\"mtu\":" + env.mtu() + ",\"ipam\":{\"type\":\"host-local\","
                 + "\"ranges\":[[{\"subnet\":\"" + env.subnet() + "\"}]],\"routes\":[{\"dst\":\"" + env.network() + "\"}],\"dataDir\":\""

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dataplane.core.config.BackendConf;
 import io.dataplane.core.config.BackendType;
 import io.dataplane.core.config.NetConf;
-import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,24 +220,20 @@ class ShowCommandIT {
      * {@code bridge fdb} print them.
      */
     private static List<String> asTheKernelPrintsThem(String mac) throws Exception {
-        String name = Hosts.unique("dpshowk");
-        try (NetNamespace ignored = NetNamespace.create(name)) {
-            try {
-                Hosts.run("ip", "-n", name, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "dstport", "8472", "nolearning");
-                Hosts.run("ip", "-n", name, "addr", "add", "10.244.1.0/32", "dev", "flannel.1");
-                Hosts.run("ip", "-n", name, "link", "set", "flannel.1", "up");
-                Hosts.run("ip", "-n", name, "route", "add", "10.244.2.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink");
-                Hosts.run("ip", "-n", name, "neigh", "replace", "10.244.2.0", "lladdr", mac, "dev", "flannel.1", "nud", "permanent");
-                Hosts.run("ip", "netns", "exec", name, "bridge", "fdb", "replace", mac, "dev", "flannel.1", "dst", "192.0.2.2", "self", "permanent");
-                List<String> kernel = new ArrayList<>();
-                kernel.add(Hosts.run("ip", "-n", name, "route", "show", "10.244.2.0/24").strip());
-                kernel.add(Hosts.run("ip", "-n", name, "neigh", "show", "10.244.2.0").strip());
-                kernel.add(Hosts.run("ip", "netns", "exec", name, "bridge", "fdb", "show").lines().filter(l -> l.startsWith(mac)).findFirst()
-                        .orElse("(no fdb entry for " + mac + ")").strip());
-                return kernel;
-            } finally {
-                NetNamespace.delete(name);
-            }
+        try (Hosts hosts = new Hosts()) {
+            String name = hosts.namespace("dpshowk").name();
+            Hosts.run("ip", "-n", name, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "dstport", "8472", "nolearning");
+            Hosts.run("ip", "-n", name, "addr", "add", "10.244.1.0/32", "dev", "flannel.1");
+            Hosts.run("ip", "-n", name, "link", "set", "flannel.1", "up");
+            Hosts.run("ip", "-n", name, "route", "add", "10.244.2.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink");
+            Hosts.run("ip", "-n", name, "neigh", "replace", "10.244.2.0", "lladdr", mac, "dev", "flannel.1", "nud", "permanent");
+            Hosts.run("ip", "netns", "exec", name, "bridge", "fdb", "replace", mac, "dev", "flannel.1", "dst", "192.0.2.2", "self", "permanent");
+            List<String> kernel = new ArrayList<>();
+            kernel.add(Hosts.run("ip", "-n", name, "route", "show", "10.244.2.0/24").strip());
+            kernel.add(Hosts.run("ip", "-n", name, "neigh", "show", "10.244.2.0").strip());
+            kernel.add(Hosts.run("ip", "netns", "exec", name, "bridge", "fdb", "show").lines().filter(l -> l.startsWith(mac)).findFirst()
+                    .orElse("(no fdb entry for " + mac + ")").strip());
+            return kernel;
         }
     }
 }

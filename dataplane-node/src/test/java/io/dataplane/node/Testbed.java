@@ -6,6 +6,7 @@ import io.dataplane.core.wire.Ipv4Prefix;
 import io.dataplane.core.wire.MacAddress;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.Leftovers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import java.util.function.UnaryOperator;
  * (192.0.2.0/24; two hosts over a veth pair, more over a bridge in a namespace of its own), each
  * with its pod address on {@code lo} (10.244.N.1/32 for subnet 10.244.N.0/24), our nodes started
  * inside them, and the tools' processes. {@link #close} stops and removes all of it, in reverse
- * order, also after a failure; processes are stopped by their own PID.
+ * order, also after a failure; processes are stopped by their own PID. All of it is held in
+ * {@link Leftovers} meanwhile, which removes it if the JVM ends or is killed before {@link #close}.
  */
 final class Testbed implements AutoCloseable {
     /** The overlay every test uses. */
@@ -62,9 +64,11 @@ final class Testbed implements AutoCloseable {
     private final List<Host> list = new ArrayList<>();
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Path stateRoot;
+    private final Leftovers.Hold stateHold;
 
     private Testbed() throws IOException {
         this.stateRoot = Files.createTempDirectory("dpnode");
+        this.stateHold = Leftovers.path(stateRoot);
     }
 
     /**
@@ -251,17 +255,19 @@ final class Testbed implements AutoCloseable {
         Hosts.run(full);
     }
 
-    /** Takes {@code tool} over: stopped by its PID at close, with the others. */
+    /** Takes {@code tool} over: stopped by its PID at close, with the others (held in {@link Leftovers} until then). */
     Tool own(Tool tool) {
-        owned.add(tool);
+        Leftovers.Hold hold = Leftovers.process(tool.handle());
+        owned.add(() -> {
+            tool.close();
+            hold.release();
+        });
         return tool;
     }
 
     /** Starts {@code command} in {@code host}'s namespace; stopped by its PID at close. */
     Tool startTool(Host host, String... command) throws IOException {
-        Tool tool = Tool.start(host.exec(command));
-        owned.add(tool);
-        return tool;
+        return own(Tool.start(host.exec(command)));
     }
 
     /**
@@ -286,14 +292,7 @@ final class Testbed implements AutoCloseable {
             if (first == null) first = e;
             else first.addSuppressed(e);
         }
-        deleteTree(stateRoot);
+        Leftovers.deleteTree(stateRoot, stateHold);
         if (first != null) throw first;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (var walk = Files.walk(root)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 }

@@ -114,6 +114,11 @@ final class Tool implements AutoCloseable {
         return process.pid();
     }
 
+    /** The process, to hold in {@link io.dataplane.tun.testing.Leftovers}. */
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     /** Stops the process by its PID if it still runs. */
     @Override
     public void close() throws InterruptedException {

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Our vxlan node in one namespace, the kernel's VXLAN device set up exactly as flanneld sets up
@@ -96,9 +97,8 @@ class VxlanInteropTest {
      * datagrams the other pod sent.
      */
     @Test
-    void aUdpSuperPacketFromFlannel1ReachesThePodAsTheDatagramsSent() throws Exception {
+    void aUdpSuperPacketFromFlannel1ReachesThePodAsTheDatagramsSent(@TempDir Path dir) throws Exception {
         Prerequisites.program("gcc");
-        Path dir = Files.createTempDirectory("udp-segments");
         try (Testbed bed = Testbed.hosts(2); LogWatch log = new LogWatch()) {
             Path source = dir.resolve("udp_segments.c");
             try (InputStream in = VxlanInteropTest.class.getResourceAsStream("udp_segments.c")) {
@@ -127,11 +127,6 @@ class VxlanInteropTest {
             assertEquals(wholeBefore + 1, ReceiveOffloadNodesTest.wholeSuperPackets(node), "one whole UDP super-packet");
             assertEquals(0, node.stats().droppedTotal(), node.stats().toString());
             assertEquals(List.of(), log.problems());
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) Files.delete(f);
-            }
-            Files.delete(dir);
         }
     }
 

@@ -20,6 +20,7 @@ import io.dataplane.tun.netlink.Netlink;
 import io.dataplane.tun.netlink.Route;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.Leftovers;
 import io.dataplane.wireguard.WireGuardBackend;
 import io.dataplane.wireguard.WireGuardBackendProvider;
 import io.dataplane.wireguard.WireGuardOptions;
@@ -38,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * device, the {@link WireGuardBackend} on its default UDP socket transport, the core's {@link Pipeline}), built
  * inside a namespace through its {@link NetNamespace} thread; and wireguard-go processes.
  * {@link #close} stops and removes everything in reverse order, also after a failure, processes by
- * their own PID.
+ * their own PID; {@link Leftovers} holds all of it meanwhile, for a JVM that ends or is killed first.
  */
 final class WgTestbed implements AutoCloseable {
     static final Ipv4Prefix NETWORK = Ipv4Prefix.parse("10.244.0.0/16");
@@ -75,9 +76,11 @@ final class WgTestbed implements AutoCloseable {
     private final List<Host> list = new ArrayList<>();
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final Path stateRoot;
+    private final Leftovers.Hold stateHold;
 
     private WgTestbed() throws IOException {
         stateRoot = Files.createTempDirectory("wgtest");
+        stateHold = Leftovers.path(stateRoot);
     }
 
     /** Two hosts over a veth pair; skips unless root with a TUN. */
@@ -232,11 +235,15 @@ final class WgTestbed implements AutoCloseable {
         Prerequisites.programs("wireguard-go", "wg");
         Process p = new ProcessBuilder(host.exec("wireguard-go", "-f", iface)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Leftovers.Hold hold = Leftovers.process(p.toHandle());
         Path keyFile = Files.createTempFile(stateRoot, "wggo", ".key");
         String key = Hosts.run("wg", "genkey").strip();
         Files.writeString(keyFile, key + "\n");
         WireGuardGo go = new WireGuardGo(host, iface, p, keyFile, pubkeyOf(key));
-        owned.add(go);
+        owned.add(() -> {
+            go.close();
+            hold.release();
+        });
         for (int i = 0; i < 200 && !Hosts.run("ip", "-n", host.name(), "link", "show").contains(iface); i++) Thread.sleep(25);
         List<String> set = new ArrayList<>(List.of("wg", "set", iface, "private-key", keyFile.toString(), "listen-port",
                 String.valueOf(PORT), "peer", peer.backend.publicKey().toBase64(), "allowed-ips", peer.host.subnet().toString()));
@@ -271,9 +278,11 @@ final class WgTestbed implements AutoCloseable {
     Process startProcess(Host host, String... command) throws IOException {
         Prerequisites.programOf(java.util.List.of(host.exec(command)));
         Process p = new ProcessBuilder(host.exec(command)).redirectErrorStream(true).start();
+        Leftovers.Hold hold = Leftovers.process(p.toHandle());
         owned.add(() -> {
             p.destroy();
             if (!p.waitFor(5, TimeUnit.SECONDS)) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            hold.release();
         });
         return p;
     }
@@ -298,9 +307,7 @@ final class WgTestbed implements AutoCloseable {
             if (first == null) first = e;
             else first.addSuppressed(e);
         }
-        try (var walk = Files.walk(stateRoot)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
+        Leftovers.deleteTree(stateRoot, stateHold);
         if (first != null) throw first;
     }
 }

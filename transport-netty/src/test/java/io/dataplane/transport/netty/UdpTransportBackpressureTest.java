@@ -9,6 +9,7 @@ import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.Leftovers;
 import io.dataplane.tun.udp.UdpTransportConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +43,9 @@ class UdpTransportBackpressureTest {
         Prerequisites.require(UdpTransport.isAvailable(), "Netty epoll unavailable: " + UdpTransport.unavailabilityCause());
         Hosts.assumeRoot();
         Prerequisites.program("tc");
+        // Held before it exists: a killed JVM's namespace goes, and the veth pair with it.
+        Leftovers.Hold hold = Leftovers.namespace(ns);
+        cleanup.add(hold::release);
         run("ip", "netns", "add", ns);
         cleanup.add(() -> quietly("ip", "netns", "del", ns));
         run("ip", "link", "add", ours, "type", "veth", "peer", "name", theirs);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.tun.ErrnoException;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.Leftovers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,7 @@ class NetNamespaceTest {
     void createRunAndDeleteAsIpNetnsSeesThem() throws Exception {
         String name = Hosts.unique("dpns");
         String outside = currentNetns();
+        Leftovers.Hold hold = Leftovers.namespace(name);
         NetNamespace ns = NetNamespace.create(name);
         try {
             assertTrue(NetNamespace.exists(name));
@@ -50,6 +52,7 @@ class NetNamespaceTest {
             assertTrue(links.contains("lo:") && links.contains("state DOWN"), links);
         } finally {
             ns.delete();
+            hold.release();
         }
         assertFalse(NetNamespace.exists(name));
         assertFalse(Hosts.run("ip", "netns", "list").lines().anyMatch(l -> l.split(" ")[0].equals(name)));

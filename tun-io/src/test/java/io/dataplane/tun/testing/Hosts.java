@@ -25,12 +25,14 @@ import java.util.concurrent.TimeoutException;
 /**
  * The hosts of a root-only network test: network namespaces with unique names (other test runs on
  * the same machine build theirs at the same time), commands run in them ({@code ip -j}, ping), and
- * removal of everything on {@link #close}, also after a failure. A command whose program the
- * machine lacks skips the test, naming its Debian package ({@link Prerequisites#programOf}).
+ * removal of everything on {@link #close}, also after a failure, and by {@link Leftovers} when the
+ * JVM ends or is killed before that. A command whose program the machine lacks skips the test,
+ * naming its Debian package ({@link Prerequisites#programOf}).
  */
 public final class Hosts implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final List<NetNamespace> namespaces = new ArrayList<>();
+    private final List<Leftovers.Hold> holds = new ArrayList<>();
 
     /**
      * Skips the calling test unless it runs as root on a machine with a usable TUN and iproute2,
@@ -62,10 +64,22 @@ public final class Hosts implements AutoCloseable {
         return prefix + HexFormat.of().formatHex(r);
     }
 
-    /** Creates a namespace named {@code prefix} plus a random suffix, with its loopback up; removed on close. */
+    /**
+     * Creates a namespace named {@code prefix} plus a random suffix, with its loopback up; removed on
+     * close, and held in {@link Leftovers} until then (removed also if the JVM is killed).
+     */
     public NetNamespace namespace(String prefix) throws IOException {
-        NetNamespace ns = NetNamespace.create(unique(prefix));
+        String name = unique(prefix);
+        Leftovers.Hold hold = Leftovers.namespace(name);
+        NetNamespace ns;
+        try {
+            ns = NetNamespace.create(name);
+        } catch (IOException | RuntimeException e) {
+            hold.release();
+            throw e;
+        }
         namespaces.add(ns);
+        holds.add(hold);
         run("ip", "-n", ns.name(), "link", "set", "lo", "up");
         return ns;
     }
@@ -219,14 +233,16 @@ public final class Hosts implements AutoCloseable {
     @Override
     public void close() throws IOException {
         IOException first = null;
-        for (NetNamespace ns : namespaces) {
+        for (int i = 0; i < namespaces.size(); i++) {
             try {
-                ns.delete();
+                namespaces.get(i).delete();
+                holds.get(i).release();
             } catch (IOException e) {
                 if (first == null) first = e;
             }
         }
         namespaces.clear();
+        holds.clear();
         if (first != null) throw first;
     }
 }

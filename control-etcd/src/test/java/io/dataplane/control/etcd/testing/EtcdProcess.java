@@ -2,6 +2,7 @@ package io.dataplane.control.etcd.testing;
 
 
 import io.dataplane.core.testing.Prerequisites;
+import io.dataplane.tun.testing.Leftovers;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,7 +25,8 @@ import java.util.regex.Pattern;
  * ports, on loopback or on an address inside a network namespace the test made
  * ({@code ip netns exec NS etcd ...}). {@link #stop} and {@link #start} stop it by its PID and start
  * it again on the same data; {@link #close} stops it and removes the data directory, also after a
- * failure. {@link #etcdctl} runs Debian's etcdctl against it.
+ * failure; {@link Leftovers} holds the process and the data meanwhile, for a JVM killed first.
+ * {@link #etcdctl} runs Debian's etcdctl against it.
  */
 public final class EtcdProcess implements AutoCloseable {
     private final String netns;
@@ -36,7 +38,9 @@ public final class EtcdProcess implements AutoCloseable {
     private final Path log;
     private final List<String> serverTls;
     private final List<String> clientArgs;
+    private final List<Leftovers.Hold> fileHolds = new ArrayList<>();
     private Process process;
+    private Leftovers.Hold processHold;
 
     private EtcdProcess(String netns, String host, int clientPort, int peerPort) throws IOException {
         this(netns, host, clientPort, peerPort, List.of(), List.of());
@@ -53,6 +57,8 @@ public final class EtcdProcess implements AutoCloseable {
         this.name = "dpetcd" + ProcessHandle.current().pid() + "x" + clientPort;
         this.dataDir = Files.createTempDirectory("dpetcd");
         this.log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        fileHolds.add(Leftovers.path(dataDir));
+        fileHolds.add(Leftovers.path(log));
     }
 
     /** Skips the calling test unless etcd and etcdctl are installed, naming the Debian packages. */
@@ -117,6 +123,7 @@ public final class EtcdProcess implements AutoCloseable {
                 "--initial-cluster-state", "new", "--log-outputs", "stderr");
         cmd.addAll(serverTls);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        processHold = Leftovers.process(process.toHandle());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             if (!process.isAlive()) throw new IOException("etcd ended at start: " + tail());
@@ -135,6 +142,7 @@ public final class EtcdProcess implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor(5, TimeUnit.SECONDS);
         }
+        if (!process.isAlive()) processHold.release();
         process = null;
     }
 
@@ -191,6 +199,7 @@ public final class EtcdProcess implements AutoCloseable {
                 }
             }
             Files.deleteIfExists(log);
+            fileHolds.forEach(Leftovers.Hold::release);
         }
     }
 
