@@ -47,21 +47,23 @@ class TransportCodecTest {
     @Test
     void longMessagesTakeTheLanesEvenAlone() throws InterruptedException {
         pause();
-        assertTrue(TransportCodec.lanes(vector, LONG));
-        assertTrue(TransportCodec.lanes(vector, TransportCodec.LANES_ALONE_FROM));
+        assertTrue(TransportCodec.lanes(vector, LONG, 0));
+        assertTrue(TransportCodec.lanes(vector, TransportCodec.LANES_ALONE_FROM, 0));
     }
 
     @Test
     void aShortMessageAloneTakesTheScalarCipherAndOneInABurstTheLanes() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             pause();
-            assertFalse(TransportCodec.lanes(vector, SHORT), "a short message after a pause");
+            assertFalse(TransportCodec.lanes(vector, SHORT, 0), "a short message after a pause");
+            pause();
+            assertFalse(TransportCodec.lanes(vector, SHORT, TransportCodec.PROBE_EVERY - 1), "a short message after a pause, a probe's number");
         }
         // Two calls in a row are within the window unless the thread lost the CPU between them.
         boolean burst = false;
         for (int i = 0; i < 1000 && !burst; i++) {
-            TransportCodec.lanes(vector, SHORT);
-            burst = TransportCodec.lanes(vector, SHORT);
+            TransportCodec.lanes(vector, SHORT, 0);
+            burst = TransportCodec.lanes(vector, SHORT, 0);
         }
         assertTrue(burst, "a short message right behind another");
     }
@@ -70,8 +72,8 @@ class TransportCodecTest {
     void aCipherWithoutLanesNeverTakesThem() {
         Keypair scalar = keypair(TransportCipher.SEGMENT);
         for (int i = 0; i < 3; i++) {
-            assertFalse(TransportCodec.lanes(scalar, SHORT));
-            assertFalse(TransportCodec.lanes(scalar, LONG));
+            assertFalse(TransportCodec.lanes(scalar, SHORT, TransportCodec.PROBE_EVERY - 1));
+            assertFalse(TransportCodec.lanes(scalar, LONG, TransportCodec.PROBE_EVERY - 1));
         }
     }
 }
