@@ -68,17 +68,11 @@ final class Backends {
                     .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller)
                     .withLargestDatagram(largestDatagram).withReceiveTrains(receiveTrains).withSendRuns(packetPath.offload()), pool, steering);
         };
-        Map<String, String> options = options(config);
-        return new BackendSetup(udp, protocol -> (address, port, pool) -> SocketTransport.rawIp(RawIpTransportConfig.datagrams(protocol, address)
-                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller), pool),
-                options);
-    }
-
-    /** The {@link BackendSetup#options} of a node of {@code config}. */
-    static Map<String, String> options(NodeConfig config) {
         Map<String, String> options = new HashMap<>();
         if (config.vtepMac() != null) options.put(VxlanBackendProvider.VTEP_MAC, config.vtepMac().toString());
         if (config.wireguardCipher() != null) options.put(WireGuardBackendProvider.TRANSPORT_CIPHER, config.wireguardCipher().name());
-        return options;
+        return new BackendSetup(udp, protocol -> (address, port, pool) -> SocketTransport.rawIp(RawIpTransportConfig.datagrams(protocol, address)
+                .withBatchSize(packetPath.transportBatch()).withRingCapacity(packetPath.transportRing()).withSendOnCaller(sendOnCaller), pool),
+                options);
     }
 }

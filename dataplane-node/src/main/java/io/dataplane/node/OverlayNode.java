@@ -158,7 +158,6 @@ public final class OverlayNode implements AutoCloseable {
         BackendConf backendConf = config.netConf().backend();
         BackendType type = backendConf.type();
         BackendProvider provider = BackendProvider.of(type);
-        provider.prepare(Backends.options(config));
         String tunName = config.effectiveTunName();
         List<AutoCloseable> undo = new ArrayList<>();
         Netlink netlink = Netlink.open();

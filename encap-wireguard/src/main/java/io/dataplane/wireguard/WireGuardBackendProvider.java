@@ -6,10 +6,8 @@ import io.dataplane.core.config.NetConf;
 import io.dataplane.core.config.WireguardLeaseData;
 import io.dataplane.core.spi.BackendProvider;
 import io.dataplane.core.spi.BackendSetup;
-import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Registers flannel's {@code wireguard} backend ({@link WireGuardBackend}): device {@code
@@ -28,25 +26,6 @@ public final class WireGuardBackendProvider extends BackendProvider {
             return WireGuardBackend.open(context, WireGuardOptions.defaults()
                     .withTransportCipher(cipher == null ? TransportCipher.DEFAULT : TransportCipher.valueOf(cipher)).withTransports(setup.udp()));
         });
-    }
-
-    /**
-     * Starts the vector cipher's warm-up ({@link VectorChaCha20Poly1305#warmUp}) where the node's
-     * cipher is the vector one: it takes C2 seconds, and begun here it runs while the node opens its
-     * TUN, sockets and peers. An unknown cipher name is left to the backend's opening to report.
-     */
-    @Override
-    public void prepare(Map<String, String> options) {
-        String cipher = options.get(TRANSPORT_CIPHER);
-        TransportCipher chosen = TransportCipher.DEFAULT;
-        if (cipher != null) {
-            try {
-                chosen = TransportCipher.valueOf(cipher);
-            } catch (IllegalArgumentException e) {
-                return;
-            }
-        }
-        if (chosen.vector()) VectorChaCha20Poly1305.warmUp();
     }
 
     /**

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.function.Function;
 
@@ -83,14 +82,6 @@ public abstract class BackendProvider {
         this.receive = receive;
         this.factory = factory;
     }
-
-    /**
-     * Starts in the background what this backend's packet path wants warm before its first packets,
-     * called as soon as a node knows it runs this backend, before it opens anything; returns at once.
-     * {@code options} are those its {@link BackendSetup} will carry. Does nothing unless the backend
-     * overrides it (WireGuard starts its vector cipher's warm-up).
-     */
-    public void prepare(Map<String, String> options) {}
 
     /** The backend type it runs, as net-conf.json's {@code Backend.Type} and the leases name it. */
     public final BackendType type() {
