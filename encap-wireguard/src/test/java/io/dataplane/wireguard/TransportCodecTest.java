@@ -1,10 +1,15 @@
 package io.dataplane.wireguard;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.testing.Prerequisites;
+import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
 import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -74,6 +79,29 @@ class TransportCodecTest {
         for (int i = 0; i < 3; i++) {
             assertFalse(TransportCodec.lanes(scalar, SHORT, TransportCodec.PROBE_EVERY - 1));
             assertFalse(TransportCodec.lanes(scalar, LONG, TransportCodec.PROBE_EVERY - 1));
+        }
+    }
+
+    @Test
+    void thePaddingIsZeroWhateverTheBufferHeldBefore() {
+        for (TransportCipher cipher : new TransportCipher[] {TransportCipher.SEGMENT, TransportCipher.VECTOR}) {
+            Keypair kp = keypair(cipher);
+            for (int len = 81; len <= 96; len++) {
+                int padded = TransportCodec.paddedLength(len, 1420);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment seg = arena.allocate(16 + padded + 16);
+                    seg.fill((byte) 0xA5);
+                    long off = 16;
+                    TransportCodec.sealAt(kp, len, seg, off, len, padded);
+                    assertTrue(ChaCha20Poly1305.openTransport(kp.sendKey, len, seg, off, padded), cipher + " len=" + len);
+                    for (int i = len; i < padded; i++) {
+                        assertEquals(0, seg.get(ValueLayout.JAVA_BYTE, off + i), cipher + " padding byte " + i + " of len=" + len);
+                    }
+                    for (int i = 0; i < len; i++) {
+                        assertEquals((byte) 0xA5, seg.get(ValueLayout.JAVA_BYTE, off + i), cipher + " payload byte " + i + " of len=" + len);
+                    }
+                }
+            }
         }
     }
 }
