@@ -28,20 +28,52 @@ final class TransportCodec {
     static final int LANES_ALONE_FROM = 256;
     /** A short message this close behind the thread's previous one is part of a burst. */
     static final long BURST_NANOS = 100_000;
+    /**
+     * One message of this many per keypair takes the lanes' entry while they are cold (a power of two;
+     * see {@link #lanes}): rare enough that the compiler does not inline the entry, whose branch on
+     * the cold lanes would then be a trap in the caller (C2 inlines no call site below
+     * {@code MinInlineFrequencyRatio}, 0.0085 of the caller's calls).
+     */
+    static final long PROBE_EVERY = 256;
+    /** The code that sealed or opened, by the lanes' entry's answer: 0 the scalar code, 1 the lanes. */
+    private static final TransportCipher[] LANES_OR_SCALAR = {TransportCipher.SEGMENT, TransportCipher.VECTOR};
+    private static final ValueLayout.OfLong ZEROS = ValueLayout.JAVA_LONG_UNALIGNED;
     /** Per thread: when it last sealed or opened a short message. */
     private static final ThreadLocal<long[]> LAST_SHORT = ThreadLocal.withInitial(() -> new long[1]);
 
     private TransportCodec() {}
 
-    /** True if a payload of {@code len} padded bytes under {@code kp} goes through the vector cipher now. */
-    static boolean lanes(Keypair kp, int len) {
-        if (!kp.vector || !VectorChaCha20Poly1305.isWarm()) return false;
-        if (len >= LANES_ALONE_FROM) return true;
+    /**
+     * True if a payload of {@code len} padded bytes under {@code kp}, message {@code counter} of the
+     * keypair, goes through the vector cipher now.
+     *
+     * <p>Written so that the optimising compiler meets no branch here or in its callers that it has
+     * never seen taken when the vector cipher turns warm: the lengths' rule runs whether it is warm
+     * or not, {@code isWarm()} enters only as a value, and while it is cold one message of every
+     * {@value #PROBE_EVERY} takes the lanes' side anyway, where the vector class's entry hands it
+     * to the scalar code until the lanes are warm ({@link VectorChaCha20Poly1305#sealTransportIfWarm}).
+     * Were that side never taken before the compiler compiles {@code sealAt} and the receive path's
+     * {@code open}, it would be a trap in their code, and the switch to the warm lanes would send
+     * them back to the interpreter while the compiler has them to do again.
+     */
+    static boolean lanes(Keypair kp, int len, long counter) {
+        if (!kp.vector) return false;
+        boolean shape = len >= LANES_ALONE_FROM || burst();
+        return shape && (VectorChaCha20Poly1305.isWarm() | probe(counter));
+    }
+
+    /** True if the short message this thread sealed or opens now follows its previous short one within {@link #BURST_NANOS}. */
+    private static boolean burst() {
         long[] last = LAST_SHORT.get();
         long now = System.nanoTime();
         long previous = last[0];
         last[0] = now;
         return now - previous < BURST_NANOS;
+    }
+
+    /** True for one of every {@value #PROBE_EVERY} messages of a keypair (see {@link #lanes}). */
+    private static boolean probe(long counter) {
+        return (counter & (PROBE_EVERY - 1)) == PROBE_EVERY - 1;
     }
 
     /** Payload length after padding: up to a multiple of 16, but not past the MTU (as wireguard-go). */
@@ -77,14 +109,17 @@ final class TransportCodec {
      * bytes before {@code off}. Afterwards {@code [off - 16, off + padded + 16)} is the message.
      */
     static void sealAt(Keypair kp, long counter, MemorySegment seg, long off, int len, int padded) {
-        for (int i = len; i < padded; i++) seg.set(ValueLayout.JAVA_BYTE, off + i, (byte) 0);
+        // The padding (0 to 15 bytes) zeroed as 16 bytes from len, without a loop: the bytes past
+        // padded are the tag's, written after. A loop's branch would be one the compiled code meets
+        // new when a flow's first segment that needs padding comes (full-size segments need none).
+        seg.set(ZEROS, off + len, 0L);
+        seg.set(ZEROS, off + len + Long.BYTES, 0L);
         TransportCipher code;
         if (padded >= kp.jdkFrom) {
             JdkTransportCipher.seal(kp.sendKeySpec, counter, seg, off, padded);
             code = TransportCipher.JDK;
-        } else if (lanes(kp, padded)) {
-            VectorChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
-            code = TransportCipher.VECTOR;
+        } else if (lanes(kp, padded, counter)) {
+            code = LANES_OR_SCALAR[VectorChaCha20Poly1305.sealTransportIfWarm(kp.sendKey, counter, seg, off, padded)];
         } else {
             ChaCha20Poly1305.sealTransport(kp.sendKey, counter, seg, off, padded);
             code = TransportCipher.SEGMENT;
@@ -107,9 +142,10 @@ final class TransportCodec {
         if (ctLen >= kp.jdkFrom) {
             ok = JdkTransportCipher.open(kp.receiveKeySpec, counter, seg, off, ctLen);
             code = TransportCipher.JDK;
-        } else if (lanes(kp, ctLen)) {
-            ok = VectorChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
-            code = TransportCipher.VECTOR;
+        } else if (lanes(kp, ctLen, counter)) {
+            int r = VectorChaCha20Poly1305.openTransportIfWarm(kp.receiveKey, counter, seg, off, ctLen);
+            ok = (r & VectorChaCha20Poly1305.OPENED) != 0;
+            code = LANES_OR_SCALAR[r / VectorChaCha20Poly1305.BY_LANES];
         } else {
             ok = ChaCha20Poly1305.openTransport(kp.receiveKey, counter, seg, off, ctLen);
             code = TransportCipher.SEGMENT;

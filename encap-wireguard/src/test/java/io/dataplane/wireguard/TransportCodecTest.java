@@ -1,10 +1,15 @@
 package io.dataplane.wireguard;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.testing.Prerequisites;
+import io.dataplane.wireguard.crypto.ChaCha20Poly1305;
 import io.dataplane.wireguard.crypto.VectorChaCha20Poly1305;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -47,21 +52,23 @@ class TransportCodecTest {
     @Test
     void longMessagesTakeTheLanesEvenAlone() throws InterruptedException {
         pause();
-        assertTrue(TransportCodec.lanes(vector, LONG));
-        assertTrue(TransportCodec.lanes(vector, TransportCodec.LANES_ALONE_FROM));
+        assertTrue(TransportCodec.lanes(vector, LONG, 0));
+        assertTrue(TransportCodec.lanes(vector, TransportCodec.LANES_ALONE_FROM, 0));
     }
 
     @Test
     void aShortMessageAloneTakesTheScalarCipherAndOneInABurstTheLanes() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             pause();
-            assertFalse(TransportCodec.lanes(vector, SHORT), "a short message after a pause");
+            assertFalse(TransportCodec.lanes(vector, SHORT, 0), "a short message after a pause");
+            pause();
+            assertFalse(TransportCodec.lanes(vector, SHORT, TransportCodec.PROBE_EVERY - 1), "a short message after a pause, a probe's number");
         }
         // Two calls in a row are within the window unless the thread lost the CPU between them.
         boolean burst = false;
         for (int i = 0; i < 1000 && !burst; i++) {
-            TransportCodec.lanes(vector, SHORT);
-            burst = TransportCodec.lanes(vector, SHORT);
+            TransportCodec.lanes(vector, SHORT, 0);
+            burst = TransportCodec.lanes(vector, SHORT, 0);
         }
         assertTrue(burst, "a short message right behind another");
     }
@@ -70,8 +77,31 @@ class TransportCodecTest {
     void aCipherWithoutLanesNeverTakesThem() {
         Keypair scalar = keypair(TransportCipher.SEGMENT);
         for (int i = 0; i < 3; i++) {
-            assertFalse(TransportCodec.lanes(scalar, SHORT));
-            assertFalse(TransportCodec.lanes(scalar, LONG));
+            assertFalse(TransportCodec.lanes(scalar, SHORT, TransportCodec.PROBE_EVERY - 1));
+            assertFalse(TransportCodec.lanes(scalar, LONG, TransportCodec.PROBE_EVERY - 1));
+        }
+    }
+
+    @Test
+    void thePaddingIsZeroWhateverTheBufferHeldBefore() {
+        for (TransportCipher cipher : new TransportCipher[] {TransportCipher.SEGMENT, TransportCipher.VECTOR}) {
+            Keypair kp = keypair(cipher);
+            for (int len = 81; len <= 96; len++) {
+                int padded = TransportCodec.paddedLength(len, 1420);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment seg = arena.allocate(16 + padded + 16);
+                    seg.fill((byte) 0xA5);
+                    long off = 16;
+                    TransportCodec.sealAt(kp, len, seg, off, len, padded);
+                    assertTrue(ChaCha20Poly1305.openTransport(kp.sendKey, len, seg, off, padded), cipher + " len=" + len);
+                    for (int i = len; i < padded; i++) {
+                        assertEquals(0, seg.get(ValueLayout.JAVA_BYTE, off + i), cipher + " padding byte " + i + " of len=" + len);
+                    }
+                    for (int i = 0; i < len; i++) {
+                        assertEquals((byte) 0xA5, seg.get(ValueLayout.JAVA_BYTE, off + i), cipher + " payload byte " + i + " of len=" + len);
+                    }
+                }
+            }
         }
     }
 }

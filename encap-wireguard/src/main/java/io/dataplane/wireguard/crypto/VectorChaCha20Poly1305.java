@@ -39,6 +39,10 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class VectorChaCha20Poly1305 {
     private static final String MODULE = "jdk.incubator.vector";
+    /** In {@link #openTransportIfWarm}'s result: the tag verified. */
+    public static final int OPENED = 1;
+    /** In {@link #openTransportIfWarm}'s result: the lanes opened (shift it away for the scalar-or-lanes index, 0 or 1). */
+    public static final int BY_LANES = 2;
     /** Fewer lanes than this and the scalar cipher is as fast. */
     private static final int MIN_LANES = 8;
     private static final String UNAVAILABLE = probe();
@@ -260,6 +264,31 @@ public final class VectorChaCha20Poly1305 {
         boolean ok = open(key, 0, (int) counter, (int) (counter >>> 32), null, 0, 0, data, off, len);
         if (ALLOCATIONS.bytes() != before) warmAgain();
         return ok;
+    }
+
+    /**
+     * {@link #sealTransport} while {@link #isWarm}, else {@link ChaCha20Poly1305#sealTransport} (the
+     * same bytes): 1 if the lanes sealed, 0 if the scalar code did. For a packet path that takes this
+     * entry now and then while the lanes are cold, so that its compiled code has seen the call before
+     * they turn warm (see {@code TransportCodec.lanes}); the result indexes what the caller counts.
+     */
+    public static int sealTransportIfWarm(int[] key, long counter, MemorySegment data, long off, int len) {
+        if (!warm) {
+            ChaCha20Poly1305.sealTransport(key, counter, data, off, len);
+            return 0;
+        }
+        sealTransport(key, counter, data, off, len);
+        return 1;
+    }
+
+    /**
+     * {@link #openTransport} while {@link #isWarm}, else {@link ChaCha20Poly1305#openTransport}, as
+     * {@link #sealTransportIfWarm}: {@link #OPENED} set if the tag verified, {@link #BY_LANES} set if
+     * the lanes opened.
+     */
+    public static int openTransportIfWarm(int[] key, long counter, MemorySegment data, long off, int len) {
+        if (!warm) return ChaCha20Poly1305.openTransport(key, counter, data, off, len) ? OPENED : 0;
+        return openTransport(key, counter, data, off, len) ? OPENED | BY_LANES : BY_LANES;
     }
 
     private static void warmAgain() {

@@ -1,6 +1,7 @@
 package io.dataplane.wireguard.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -67,11 +68,8 @@ class VectorChaCha20Poly1305Test extends InPlaceAeadContract {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment scalar = arena.allocate(max + 16), vector = arena.allocate(max + 16);
             for (int len = 0; len <= max; len++) {
-                byte[] pt = new byte[len];
-                rnd.nextBytes(pt);
+                plaintext(rnd, len, scalar, vector);
                 long counter = rnd.nextLong();
-                MemorySegment.copy(pt, 0, scalar, ValueLayout.JAVA_BYTE, 0, len);
-                MemorySegment.copy(pt, 0, vector, ValueLayout.JAVA_BYTE, 0, len);
                 ChaCha20Poly1305.sealTransport(k, counter, scalar, 0, len);
                 VectorChaCha20Poly1305.sealTransport(k, counter, vector, 0, len);
                 assertArrayEquals(scalar.asSlice(0, len + 16).toArray(ValueLayout.JAVA_BYTE),
@@ -82,10 +80,49 @@ class VectorChaCha20Poly1305Test extends InPlaceAeadContract {
 
     @Test
     void theWarmUpThreadSwitchesTransportDataOver() throws InterruptedException {
+        warm();
+    }
+
+    /** Random plaintext of {@code len} bytes, copied to the start of both segments. */
+    private static byte[] plaintext(Random rnd, int len, MemorySegment a, MemorySegment b) {
+        byte[] pt = new byte[len];
+        rnd.nextBytes(pt);
+        MemorySegment.copy(pt, 0, a, ValueLayout.JAVA_BYTE, 0, len);
+        MemorySegment.copy(pt, 0, b, ValueLayout.JAVA_BYTE, 0, len);
+        return pt;
+    }
+
+    /** Starts the warm-up and waits for it, failing after 300 s. */
+    private static void warm() throws InterruptedException {
         VectorChaCha20Poly1305.warmUp();
         // The warm-up ends once a whole sweep allocates nothing: on a busy machine the compiler may take minutes.
         long deadline = System.nanoTime() + 300_000_000_000L;
         while (!VectorChaCha20Poly1305.isWarm() && System.nanoTime() < deadline) Thread.sleep(10);
         assertTrue(VectorChaCha20Poly1305.isWarm(), "warm within 300 s");
+    }
+
+    @Test
+    void theIfWarmEntriesTakeTheLanesOnceWarmAndSayWhichCodeRan() throws InterruptedException {
+        warm();
+        Random rnd = new Random(25);
+        int[] k = ChaCha20Poly1305.key(new byte[32], 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scalar = arena.allocate(1500 + 16), vector = arena.allocate(1500 + 16);
+            for (int len : new int[] {0, 1, 92, 255, 256, 1420, 1500}) {
+                byte[] pt = plaintext(rnd, len, scalar, vector);
+                long counter = rnd.nextLong();
+                ChaCha20Poly1305.sealTransport(k, counter, scalar, 0, len);
+                assertEquals(1, VectorChaCha20Poly1305.sealTransportIfWarm(k, counter, vector, 0, len), "sealed by the lanes, len=" + len);
+                assertArrayEquals(scalar.asSlice(0, len + 16).toArray(ValueLayout.JAVA_BYTE),
+                        vector.asSlice(0, len + 16).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
+                vector.set(ValueLayout.JAVA_BYTE, len, (byte) (vector.get(ValueLayout.JAVA_BYTE, len) ^ 1));
+                assertEquals(VectorChaCha20Poly1305.BY_LANES, VectorChaCha20Poly1305.openTransportIfWarm(k, counter, vector, 0, len),
+                        "a forged tag refused by the lanes, len=" + len);
+                vector.set(ValueLayout.JAVA_BYTE, len, (byte) (vector.get(ValueLayout.JAVA_BYTE, len) ^ 1));
+                assertEquals(VectorChaCha20Poly1305.OPENED | VectorChaCha20Poly1305.BY_LANES,
+                        VectorChaCha20Poly1305.openTransportIfWarm(k, counter, vector, 0, len), "opened by the lanes, len=" + len);
+                assertArrayEquals(pt, vector.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE), "len=" + len);
+            }
+        }
     }
 }
