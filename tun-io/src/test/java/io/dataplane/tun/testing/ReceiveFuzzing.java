@@ -231,9 +231,10 @@ public final class ReceiveFuzzing {
         private byte[][] segments(int flow, int count, int mss, boolean push, boolean partial, boolean keepalives) {
             int last = count == 1 ? mss : 1 + in.u16() % mss;
             int datagramLength = tunnel.datagram(new byte[20 + 32 + mss]).length;
-            count = Math.max(1, Math.min(count, MAX_TRAIN / datagramLength));
             int mutations = in.u8();
             int withKeepalives = keepalives ? (mutations >>> 2) & 3 : 0;
+            int extra = withKeepalives == 3 ? 2 : withKeepalives == 1 ? 1 : 0; // keepalives added, each at most one datagram long
+            count = Math.max(1, Math.min(count, MAX_TRAIN / datagramLength - extra));
             byte[][] d;
             if (withKeepalives == 2) {
                 d = new byte[count][];
