@@ -454,13 +454,9 @@ public final class CapturingTunDevice implements TunnelDevice {
 
     // The packets from i whose payloads a joined super-packet of length bytes carries: the first whole, then the others' payloads.
     private static int joinedRun(Call call, int i, byte[] header, int length) {
-        int headers = new VirtioNetHeader().wrap(MemorySegment.ofArray(header), 0).hdrLen();
-        List<byte[]> given = call.given();
-        long total = given.get(i).length;
-        int k = i + 1;
-        while (total < length && k < given.size()) total += given.get(k++).length - headers;
-        if (total != length) fail("a joined super-packet of " + length + " bytes is no run of the packets given from " + i);
-        return k - i;
+        int run = runOf(call, i, header, length);
+        if (run == 0) fail("a joined super-packet of " + length + " bytes is no run of the packets given from " + i);
+        return run;
     }
 
     private static int gsoType(byte[] header) {
