@@ -410,6 +410,7 @@ public final class CapturingTunDevice implements TunnelDevice {
             byte[] header = Arrays.copyOf(m, HDR);
             byte[] p = Arrays.copyOfRange(m, HDR, m.length);
             int run = call.gsoSizes()[i] == 0 && gsoType(header) == VirtioNetHeader.GSO_TCPV4 ? runOf(call, i, header, p.length) : 1;
+            if (run > 1 && !payloadsOf(call, i, run, header, p)) run = 0; // lengths alike, another run (a repeated segment in it)
             if (run > 0 && assign(call, messages, i + run, j + 1, -1, written, failed)) {
                 written.add(new Written(i, run, header, p));
                 return true;
@@ -418,6 +419,19 @@ public final class CapturingTunDevice implements TunnelDevice {
         if (assign(call, messages, i + 1, j, runFrom < 0 ? i : runFrom, written, failed)) return true;
         failed.add(state);
         return false;
+    }
+
+    // True if the joined super-packet p carries the payloads of the run of packets from i, in order.
+    private static boolean payloadsOf(Call call, int i, int run, byte[] header, byte[] p) {
+        int headers = new VirtioNetHeader().wrap(MemorySegment.ofArray(header), 0).hdrLen();
+        int at = headers;
+        for (int k = i; k < i + run; k++) {
+            byte[] g = call.given().get(k);
+            int data = g.length - headers;
+            if (data < 0 || at + data > p.length || !Arrays.equals(p, at, at + data, g, headers, g.length)) return false;
+            at += data;
+        }
+        return at == p.length;
     }
 
     // True if packets [from, to), each with its virtio_net_hdr, are together longer than the send buffer takes in one message.
