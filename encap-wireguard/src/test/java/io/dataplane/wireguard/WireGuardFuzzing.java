@@ -52,14 +52,14 @@ final class WireGuardFuzzing {
     /** A's send path: what A sends is opened by B's session. */
     TunnelUnderTest sending() {
         return new TunnelUnderTest(() -> pair.a.device, pair.a.peer.id(), MTU, pair.b.port, this::sealedByB,
-                d -> MessageType.TRANSPORT_HEADER_LEN, this::openedByB, n -> TransportCodec.paddedLength(n, MTU), true);
+                d -> MessageType.TRANSPORT_HEADER_LEN, this::openedByB, n -> TransportCodec.paddedLength(n, MTU), true, true);
     }
 
     /** A's receive path: datagrams B sealed, recognised by their bytes. */
     TunnelUnderTest receiving() {
         return new TunnelUnderTest(() -> pair.a.device, pair.a.peer.id(), MTU, pair.b.port, this::sealedByB,
                 d -> MessageType.TRANSPORT_HEADER_LEN, d -> sealedByB.get(ByteBuffer.wrap(d)),
-                n -> TransportCodec.paddedLength(n, MTU), true);
+                n -> TransportCodec.paddedLength(n, MTU), true, true);
     }
 
     // An inner packet sealed by B for A with the next counter of B's session, as a message on the wire.

@@ -36,8 +36,11 @@ import java.lang.foreign.ValueLayout;
  * <p>Writes of single packets are submitted together, in order, and the kernel takes them in
  * order; fewer than {@value #RING_MIN_WRITES} in a row (a train of TCP acknowledgements, say) are
  * plain writes, as few reads are. A run of TCP segments that the device joins into one
- * super-packet is written on its own ({@code writev}), after the single packets before it. A write the kernel leaves with EAGAIN is
- * made again the plain way, waiting for room. The packets of a {@link PacketTrain} (the datagrams
+ * super-packet is written on its own ({@code writev}), after the single packets before it. A
+ * batch's writes are one chain ({@link IoUring#chain}): a write the kernel leaves with EAGAIN
+ * cancels the ones after it, so that none overtakes it while it is made again the plain way,
+ * waiting for room; then the cancelled ones go through the ring again. A write the kernel refuses
+ * (skipped, and counted by the caller) cancels the ones after it the same way. The packets of a {@link PacketTrain} (the datagrams
  * of a UDP GRO receive, decapsulated in their one buffer) are written the same way; a packet whose
  * header would go over the packet before it (back to back, with no tunnel header between them, as
  * flannel's udp leaves them) is gathered instead ({@code writev}: its header from an area of the
@@ -268,8 +271,10 @@ final class TunIoUring implements AutoCloseable {
                 writes.discard(); // a bad buffer (no room for the header): none of this batch goes out
                 throw e;
             }
+            writes.chain();
             int completions = writes.submitAndWait();
             boolean closed = false;
+            long again = -1; // the user data of the write that met EAGAIN (it cancelled the ones after it)
             try {
                 for (int c = 0; c < completions; c++) {
                     int res = writes.result(c);
@@ -277,16 +282,20 @@ final class TunIoUring implements AutoCloseable {
                         written++;
                         continue;
                     }
-                    Errno.Outcome o = Errno.sendResult("write", device.name(), -res);
-                    if (o == Errno.Outcome.CLOSED) {
-                        closed = true;
-                    } else if (o != Errno.Outcome.FAILED) {
-                        long data = writes.userData(c);
-                        int r = (data & GATHERED) != 0 ? device.writeGathered(out, errno, gather.address() + (data >>> 33) * GATHER_STRIDE, 2)
-                                : device.writeEncoded(out, errno, packet((int) data));
-                        if (r == TunnelDevice.CLOSED) closed = true;
-                        else written += r;
+                    long data = writes.userData(c);
+                    if (-res == Errno.ECANCELED) {
+                        i = Math.min(i, (int) data); // after one that failed: written again, in order
+                        continue;
                     }
+                    Errno.Outcome o = Errno.sendResult("write", device.name(), -res);
+                    if (o == Errno.Outcome.CLOSED) closed = true;
+                    else if (o != Errno.Outcome.FAILED) again = data;
+                }
+                if (again >= 0 && !closed) {
+                    int r = (again & GATHERED) != 0 ? device.writeGathered(out, errno, gather.address() + (again >>> 33) * GATHER_STRIDE, 2)
+                            : device.writeEncoded(out, errno, packet((int) again));
+                    if (r == TunnelDevice.CLOSED) closed = true;
+                    else written += r;
                 }
             } finally {
                 writes.consumed();

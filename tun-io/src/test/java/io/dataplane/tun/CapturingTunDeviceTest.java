@@ -114,6 +114,38 @@ class CapturingTunDeviceTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
+    void aRefusingDescriptorRefusesAJoinedRunTooLongForItsBufferAndTheSinglesAfterItArrive(boolean ioUring) throws Exception {
+        open(ioUring);
+        tun.refuse(2048, 1, 0); // the kernel's least send buffer, 4608 bytes: a message of up to 4576
+        byte[][] p = new byte[9][];
+        for (int i = 0; i < 5; i++) p[i] = segment(40000, 1000 + i * MSS, TcpSegment.ACK); // one run: a super-packet of 5 KB
+        for (int i = 5; i < 9; i++) p[i] = segment(40001 + i % 2, 1000 + i * MSS, TcpSegment.ACK); // singles of two other flows
+        assertEquals(4, write(p), "the four singles taken, the joined run refused (EMSGSIZE)");
+        assertEquals(5, tun.refused());
+        CapturingTunDevice.Call call = tun.calls().getFirst();
+        assertEquals(4, call.written().size());
+        for (int k = 0; k < 4; k++) assertArrayEquals(p[5 + k], call.written().get(k).packet());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aRefusingDescriptorFullWhileItsReaderStallsTakesEveryPacketInOrder(boolean ioUring) throws Exception {
+        open(ioUring);
+        tun.refuse(2048, 1, 2000); // four of these packets fill the buffer; the reader pauses 2 ms after each message
+        byte[][] p = new byte[24][];
+        for (int i = 0; i < p.length; i++) p[i] = segment(40000 + i % 2, 1000 + (i / 2) * MSS, TcpSegment.ACK);
+        assertEquals(p.length, write(p), "every packet taken, each after the device waited for room (EAGAIN)");
+        assertEquals(0, tun.refused());
+        CapturingTunDevice.Call call = tun.calls().getFirst();
+        assertEquals(p.length, call.written().size());
+        for (int i = 0; i < p.length; i++) assertArrayEquals(p[i], call.written().get(i).packet(), "packet " + i + " in order");
+        tun.clear();
+        assertEquals(p.length, write(p), "after clear the buffer holds a whole call again");
+        assertEquals(p.length, tun.calls().getFirst().written().size());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
     void aSuperPacketNoHeaderCarriesIsNotWritten(boolean ioUring) throws Exception {
         open(ioUring);
         byte[] icmp = segment(40000, 1000, TcpSegment.ACK);

@@ -46,7 +46,9 @@ public final class Errno {
     public static final int EPROTO = 71;
     /** Message too long. */
     public static final int EMSGSIZE = 90;
-    /** Address family or protocol not supported. */
+    /** Operation canceled: an io_uring operation linked after one that failed. */
+    public static final int ECANCELED = 125;
+        /** Address family or protocol not supported. */
     public static final int EAFNOSUPPORT = 97;
     /** Address in use: another socket is bound to the address and port. */
     public static final int EADDRINUSE = 98;

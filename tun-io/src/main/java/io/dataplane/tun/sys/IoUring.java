@@ -1,5 +1,6 @@
 package io.dataplane.tun.sys;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -31,6 +32,8 @@ public final class IoUring implements AutoCloseable {
     private static final long SQE_OPCODE_FLAGS_FD = 0, SQE_OFF = 8, SQE_ADDR = 16, SQE_LEN_RWFLAGS = 24, SQE_USER_DATA = 32,
             SQE_TAIL = 40;
     private static final long CQE_USER_DATA = 0, CQE_RES = 8;
+    private static final long SQE_FLAGS = 1;
+    private static final byte IOSQE_IO_LINK = 1 << 2;
 
     private final int fd;
     private final int entries;
@@ -145,6 +148,21 @@ public final class IoUring implements AutoCloseable {
         sqeArray.set(JAVA_LONG, sqe + SQE_TAIL + 16, 0L);
         prepared++;
         return true;
+    }
+
+    /**
+     * Links the operations prepared so far into one chain ({@code IOSQE_IO_LINK}): the kernel starts
+     * each once the one before it completed, and one that fails (EAGAIN included) cancels those
+     * after it, which complete with {@code -ECANCELED}. Writes to a descriptor that keeps
+     * messages in order then take effect in the order they were prepared, or not at all from the
+     * first that failed.
+     */
+    public void chain() {
+        int tail = (int) INT.get(sq, sqTail);
+        for (int k = 0; k < prepared - 1; k++) {
+            long sqe = (long) ((tail + k) & sqMask) * IoUringNative.SQE_SIZE;
+            sqeArray.set(JAVA_BYTE, sqe + SQE_FLAGS, (byte) (sqeArray.get(JAVA_BYTE, sqe + SQE_FLAGS) | IOSQE_IO_LINK));
+        }
     }
 
     /** Drops what was prepared and not submitted: the kernel sees an operation only once submitted. */

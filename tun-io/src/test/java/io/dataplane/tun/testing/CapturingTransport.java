@@ -28,19 +28,26 @@ import java.util.List;
  * The transport of {@link ReceiveFuzzing} and {@link SendFuzzing}: keeps what a stage sends
  * (replies, datagrams) and releases the buffers. A TCP super-packet or a train (the datagrams an
  * encapsulation sealed back to back, {@link PacketBuffer#TRAIN}) goes through the real {@link
- * SegmentBatch} ({@code send} or {@code sendTrain}) on a UDP socket to a receiving socket on
- * 127.0.0.1, and the transport keeps the datagrams that arrive there: with UDP GSO, as the UDP
- * socket transport sends, or without, one message per segment, as the raw IP transport sends
- * ({@code RawIpSocket}). A buffer {@code SegmentBatch} refuses is counted as {@code SEND_FAILED},
- * as the socket transport counts it, and kept nowhere: the kernel refuses a datagram longer than
- * {@link #LARGEST_UDP_PAYLOAD} (EMSGSIZE), so a super-packet of one segment whose inner packet is
- * nearly 64 KiB goes nowhere ({@link #tooLong} counts those handed over). The receiving socket holds a super-packet's
- * datagrams whatever their number (up to 65483 of one byte): as root its buffer is forced to 32
- * MiB; without CAP_NET_ADMIN {@code net.core.rmem_max} caps it, and a super-packet or train of
- * more datagrams than that may hold is still sent through {@code SegmentBatch} but cannot be
- * checked: the transport says so ({@link #beyondTestBed}) and the driver checks no more of that
- * input than that every buffer came back. Reports idle if told so. Receives nothing:
- * the driver calls the stage itself. Close it to close its sockets.
+ * SegmentBatch} ({@code send} or {@code sendTrain}) to a receiving socket on loopback, and the
+ * transport keeps the datagrams that arrive there, on the kind of socket the tunnel's transport
+ * sends on, whose limits are the kernel's: for a UDP tunnel a UDP socket with UDP GSO, as the UDP
+ * socket transport sends, to 127.0.0.1; for a raw IP tunnel (ipip) a raw socket with {@code
+ * IP_HDRINCL}, one message per segment, as {@code RawIpSocket} sends, to an address of 127/8 of
+ * this process's own, with the protocol number 253 (RFC 3692's, for experiments: no kernel
+ * handler takes it, no other socket waits for it) written over the outer header's destination
+ * and protocol while it is sent. A buffer {@code SegmentBatch} refuses is counted as {@code
+ * SEND_FAILED}, as the socket transport counts it, and kept nowhere: the kernel refuses a datagram
+ * longer than {@link #largestDatagram()} (EMSGSIZE: 65507 bytes of UDP payload, or a raw IPv4
+ * datagram of 65535 bytes, its header included), so a super-packet of one segment whose inner
+ * packet is nearly 64 KiB goes nowhere ({@link #tooLong} counts those handed over). Without
+ * CAP_NET_RAW a raw IP tunnel's datagrams go over UDP, and a super-packet whose datagrams only the
+ * raw socket would take is sent but not checked ({@link #beyondTestBed}). The receiving socket
+ * holds a super-packet's datagrams whatever their number (up to 65483 of one byte): as root its
+ * buffer is forced to 32 MiB; without CAP_NET_ADMIN {@code net.core.rmem_max} caps it, and a
+ * super-packet or train of more datagrams than that may hold is still sent through {@code
+ * SegmentBatch} but cannot be checked: the transport says so ({@link #beyondTestBed}) and the
+ * driver checks no more of that input than that every buffer came back. Reports idle if told so.
+ * Receives nothing: the driver calls the stage itself. Close it to close its sockets.
  */
 final class CapturingTransport implements Transport {
     /** What one buffer handed over became: one datagram, or a super-packet's or a train's datagrams; and where it went. */
@@ -54,11 +61,14 @@ final class CapturingTransport implements Transport {
     private static final int LARGEST_DATAGRAM = 65535;
     /** The longest datagram a UDP socket sends over IPv4: 65535 less the IPv4 and UDP headers. */
     static final int LARGEST_UDP_PAYLOAD = 65535 - 20 - 8;
+    /** The longest datagram a raw socket with {@code IP_HDRINCL} sends (IPv4's total length; loopback's MTU is larger). */
+    static final int LARGEST_RAW_DATAGRAM = 65535;
+    private static final int PROTO_EXPERIMENT = 253;
     private final boolean reportsIdle;
     private final boolean gso;
     private final Counters counters = new Counters();
     final List<Sent> sent = new ArrayList<>();
-    /** Super-packets and trains handed over with a datagram longer than {@link #LARGEST_UDP_PAYLOAD}. */
+    /** Super-packets and trains handed over with a datagram longer than the sending socket takes ({@link #largestDatagram()}). */
     int tooLong;
     /** The datagrams the super-packets and trains SegmentBatch refused would have made. */
     long refusedDatagrams;
@@ -68,6 +78,8 @@ final class CapturingTransport implements Transport {
     private int fd = -1;
     private int receiver = -1;
     private int receiverPort;
+    private int receiverAddress = LOOPBACK;
+    private boolean raw; // the sockets are raw IP with IP_HDRINCL, not UDP
     private boolean forced; // the receive buffer is RECEIVE_BUFFER, not what net.core.rmem_max allows
     private MemorySegment arrived;
     private long holds; // bytes the receiving socket may hold without CAP_NET_ADMIN (0: forced, any number)
@@ -105,15 +117,27 @@ final class CapturingTransport implements Transport {
     private List<byte[]> segmentsSent(PacketBuffer p) {
         boolean train = p.gsoPrefix() == PacketBuffer.TRAIN;
         int expected = train ? datagrams(p.length(), p.gsoSize()) : segments(p);
-        if (longest(p, train) > LARGEST_UDP_PAYLOAD) tooLong++;
         int peerAddress = p.peerAddress();
         int peerPort = p.peerPort();
         try {
             open();
-            p.setPeer(LOOPBACK, receiverPort);
-            int r = train ? batch.sendTrain(errno, fd, p) : batch.send(errno, fd, p);
-            p.setPeer(peerAddress, peerPort);
-            if (!forced && (long) expected * charge(longest(p, train)) > holds) {
+            int longest = longest(p, train);
+            if (longest > largestDatagram()) tooLong++;
+            boolean untestable = !gso && !raw && longest > LARGEST_UDP_PAYLOAD && longest <= LARGEST_RAW_DATAGRAM;
+            p.setPeer(receiverAddress, receiverPort);
+            long outer = p.address() + p.offset(); // a raw datagram's IPv4 header, which the kernel sends as it finds it
+            boolean readdress = raw && !train && p.gsoPrefix() >= 20;
+            int destination = readdress ? MemorySegment.ofAddress(outer).reinterpret(20).get(SocketNative.NET_U32, 16) : 0;
+            byte protocol = readdress ? MemorySegment.ofAddress(outer).reinterpret(20).get(ValueLayout.JAVA_BYTE, 9) : 0;
+            if (readdress) readdress(outer, receiverAddress, (byte) PROTO_EXPERIMENT);
+            int r;
+            try {
+                r = train ? batch.sendTrain(errno, fd, p) : batch.send(errno, fd, p);
+            } finally {
+                if (readdress) readdress(outer, destination, protocol);
+                p.setPeer(peerAddress, peerPort);
+            }
+            if (untestable || !forced && (long) expected * charge(longest) > holds) {
                 while (receive() != null) {} // what the socket held of it
                 beyondTestBed = true;
                 if (r != 1) {
@@ -142,6 +166,17 @@ final class CapturingTransport implements Transport {
         } catch (ErrnoException e) {
             throw new AssertionError("the socket pair on 127.0.0.1 is unusable", e);
         }
+    }
+
+    /** The longest datagram the sending socket takes: a UDP payload, or a raw IPv4 datagram (as root). */
+    int largestDatagram() {
+        return raw ? LARGEST_RAW_DATAGRAM : LARGEST_UDP_PAYLOAD;
+    }
+
+    private static void readdress(long header, int destination, byte protocol) {
+        MemorySegment h = MemorySegment.ofAddress(header).reinterpret(20);
+        h.set(SocketNative.NET_U32, 16, destination);
+        h.set(ValueLayout.JAVA_BYTE, 9, protocol);
     }
 
     // The datagram waiting on the receiving socket, or null.
@@ -189,8 +224,11 @@ final class CapturingTransport implements Transport {
         if (!gso) batch.disableGso();
         errno = NativeCall.errnoSlot(arena);
         arrived = arena.allocate(LARGEST_DATAGRAM);
-        fd = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "segment sender");
-        receiver = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "segment receiver");
+        if (!gso) openRaw();
+        if (!raw) {
+            fd = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "segment sender");
+            receiver = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_DGRAM, 0, "segment receiver");
+        }
         try {
             SocketNative.setsockopt(receiver, SocketNative.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER, "SO_RCVBUFFORCE");
             forced = true;
@@ -199,9 +237,29 @@ final class CapturingTransport implements Transport {
             holds = 2L * Math.min(RECEIVE_BUFFER, rmemMax());
         }
         MemorySegment loopback = arena.allocate(Structs.SOCKADDR_IN);
-        SocketNative.setSockaddrIn(loopback, 0, LOOPBACK, 0);
-        SocketNative.bind(receiver, loopback, "127.0.0.1:0");
-        receiverPort = SocketNative.localPort(receiver, "segment receiver");
+        SocketNative.setSockaddrIn(loopback, 0, receiverAddress, 0);
+        SocketNative.bind(receiver, loopback, Ipv4Address.toString(receiverAddress));
+        if (raw) {
+            SocketNative.setSockaddrIn(loopback, 0, LOOPBACK, 0);
+            SocketNative.bind(fd, loopback, "127.0.0.1"); // the sender takes none of the datagrams itself
+        } else {
+            receiverPort = SocketNative.localPort(receiver, "segment receiver");
+        }
+    }
+
+    // Raw sockets of protocol 253 with IP_HDRINCL, the receiver's address 127/8 of this process's own; none without CAP_NET_RAW.
+    private void openRaw() throws ErrnoException {
+        try {
+            fd = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_RAW, PROTO_EXPERIMENT, "segment sender");
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EPERM) throw e;
+            return; // no CAP_NET_RAW: UDP
+        }
+        SocketNative.setsockopt(fd, SocketNative.IPPROTO_IP, SocketNative.IP_HDRINCL, 1, "IP_HDRINCL");
+        receiver = SocketNative.socket(SocketNative.AF_INET, SocketNative.SOCK_RAW, PROTO_EXPERIMENT, "segment receiver");
+        long pid = ProcessHandle.current().pid();
+        receiverAddress = 127 << 24 | (int) (pid & 0x3fffff) << 2 | 2; // 127.0.0.2 and up, one per process
+        raw = true;
     }
 
     private static long rmemMax() {

@@ -9,6 +9,7 @@ import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.pipeline.ReceivePath;
 import io.dataplane.core.spi.Encapsulation;
 import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.testing.KernelPartialPackets;
 import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.wire.Ipv4Address;
@@ -30,7 +31,10 @@ import java.util.Set;
  *
  * <pre>
  * byte 0            the transport reports idle (hold-back on) unless it is a multiple of 4;
- *                   bit 2: the TUN's batches of writes are plain writes, else io_uring's
+ *                   bit 2: the TUN's batches of writes are plain writes, else io_uring's;
+ *                   bit 3: the TUN refuses ({@link CapturingTunDevice#refuse}), then
+ *   u8, u8            its send buffer 2048 + 256 * u8 bytes (SO_SNDBUF); its reader pausing
+ *                   25 * (u8 &gt;&gt;&gt; 3) microseconds after every 1 + (u8 &amp; 7) messages
  * then, per step    op: op % 4 == 0 an idle moment (expectsMore, then onIdle), else a batch of
  *                   1 + (op / 4) % 4 receives, each:
  *   kind            kind &amp; 7: 0 raw bytes; 1, 2 one TCP segment; 3, 4, 5 a GRO train of segments
@@ -40,7 +44,11 @@ import java.util.Set;
  *                   (kind &gt;&gt; 3) &amp; 3 == 3: from an address the input names, else from the peer;
  *                   bit 5: PSH on the last segment; bit 6: partial TCP checksums; bit 7: flow 1, else 0
  *   then            the sizes, and for segments up to 3 mutations (a flipped byte, a cut, other
- *                   flags or sequence number with checksums fixed, two swapped, one repeated)
+ *                   flags or sequence number with checksums fixed, two swapped, one repeated),
+ *                   their count's byte m % 4; of a train where the tunnel has keepalives
+ *                   ({@link TunnelUnderTest#keepalives}), (m &gt;&gt;&gt; 2) &amp; 3: 1 a keepalive after its
+ *                   segments, 2 the train all keepalives, 3 a keepalive after its segments and
+ *                   one padded to the GRO size among them (no message as the peer sealed it)
  * </pre>
  *
  * Segments are of two TCP flows with timestamps, each continuing where the last left off, so runs
@@ -48,7 +56,10 @@ import java.util.Set;
  *
  * <ul>
  *   <li>no exception, no failure recorded by a TUN write, every buffer back in the pool;
- *   <li>written + dropped + replied == datagrams received (a train's datagrams each counted);
+ *   <li>written + dropped + replied + keepalives consumed == datagrams received (a train's datagrams
+ *       each counted), the keepalives consumed those received as the peer sealed them, each once
+ *       (fewer only by keepalives dropped as {@code POOL_EXHAUSTED});
+ *   <li>every packet given to the TUN that it did not take counted as {@code TUN_WRITE_FAILED};
  *   <li>what the TUN was given is, in order, inner packets of the datagrams received, as they came
  *       (TOS, TTL and the IPv4 checksum aside, which a decapsulation may change); where the tunnel
  *       seals, of datagrams as the peer sealed them (no forged one), and, where it rejects replays,
@@ -76,6 +87,11 @@ public final class ReceiveFuzzing {
         int mode = in.u8();
         CapturingTransport transport = new CapturingTransport(mode % 4 != 0, true);
         CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mode & 4) == 0);
+        if ((mode & 8) != 0) {
+            int buffer = in.u8();
+            int stalls = in.u8();
+            tun.refuse(2048 + 256 * buffer, 1 + (stalls & 7), 25 * (stalls >>> 3));
+        }
         Encapsulation encap = tunnel.encapsulation();
         ReceivePath path = new ReceivePath(transport, encap, tun);
         Sender sender = new Sender(tunnel, encap, in);
@@ -103,18 +119,23 @@ public final class ReceiveFuzzing {
         List<byte[]> given = new ArrayList<>();
         for (CapturingTunDevice.Call call : tun.calls()) given.addAll(call.given());
         assertEquals(given.size(), c.ingressPackets(), "packets counted as ingress against those given to the TUN");
-        assertEquals(sender.received.size(), tun.accepted() + c.droppedTotal() + transport.sent.size(),
-                "datagrams received against written " + tun.accepted() + " + dropped " + c.droppedTotal() + " + replied " + transport.sent.size());
-        inOrder(tunnel, sender.received, given);
+        assertEquals(given.size() - tun.accepted(), c.dropped(DropReason.TUN_WRITE_FAILED),
+                "packets given to the TUN that it did not take (" + tun.refused() + " refused) against TUN_WRITE_FAILED");
+        List<byte[]> inners = new ArrayList<>(sender.received.size());
+        for (byte[] d : sender.received) inners.add(tunnel.inner(d));
+        long keepalives = keepalives(tunnel, sender.received, inners);
+        long consumed = sender.received.size() - tun.accepted() - c.droppedTotal() - transport.sent.size();
+        assertTrue(consumed <= keepalives && consumed >= keepalives - c.dropped(DropReason.POOL_EXHAUSTED),
+                "datagrams received " + sender.received.size() + " against written " + tun.accepted() + " + dropped " + c.droppedTotal()
+                        + " + replied " + transport.sent.size() + " + keepalives consumed (" + keepalives + " received as the peer sealed them)");
+        inOrder(tunnel, sender.received, inners, given);
         TunWriteChecks.check(tun.calls());
         return new Received(sender.received, c);
     }
 
     // Each packet given to the TUN is the inner packet of a datagram received after the one before it was; where the tunnel
     // rejects replays, of no datagram whose copy gave one already.
-    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> received, List<byte[]> given) {
-        List<byte[]> inners = new ArrayList<>(received.size());
-        for (byte[] d : received) inners.add(tunnel.inner(d));
+    private static void inOrder(TunnelUnderTest tunnel, List<byte[]> received, List<byte[]> inners, List<byte[]> given) {
         Set<ByteBuffer> delivered = new HashSet<>();
         int j = 0;
         for (int i = 0; i < given.size(); i++) {
@@ -126,6 +147,16 @@ public final class ReceiveFuzzing {
             }
             j++;
         }
+    }
+
+    // Keepalives received as the peer sealed them (no inner bytes), each message counted once: a repeat is a replay.
+    private static long keepalives(TunnelUnderTest tunnel, List<byte[]> received, List<byte[]> inners) {
+        if (!tunnel.keepalives()) return 0;
+        Set<ByteBuffer> seen = new HashSet<>();
+        for (int i = 0; i < received.size(); i++) {
+            if (inners.get(i) != null && inners.get(i).length == 0) seen.add(ByteBuffer.wrap(received.get(i)));
+        }
+        return seen.size();
     }
 
     private static boolean carries(byte[] datagramInner, byte[] inner) {
@@ -164,11 +195,11 @@ public final class ReceiveFuzzing {
             int gso = 0;
             switch (kind & 7) {
                 case 0 -> bytes = in.bytes(in.u16() % 1600);
-                case 1, 2 -> bytes = segments(flow, 1, 1 + in.u16() % maxPayload, push, partial)[0];
+                case 1, 2 -> bytes = segments(flow, 1, 1 + in.u16() % maxPayload, push, partial, false)[0];
                 case 3, 4, 5 -> {
                     int count = 1 + in.u8() % 64;
                     int mss = 1 + in.u16() % maxPayload;
-                    byte[][] d = segments(flow, count, mss, push, partial);
+                    byte[][] d = segments(flow, count, mss, push, partial, tunnel.keepalives());
                     for (byte[] x : d) gso = Math.max(gso, x.length);
                     bytes = train(d, gso);
                     if ((kind & 7) == 5) gso = Math.max(1, gso + (byte) in.u8()); // a GRO size the datagrams do not have
@@ -195,17 +226,31 @@ public final class ReceiveFuzzing {
             return p;
         }
 
-        // count datagrams of flow's next segments, mss bytes of payload each but the last (shorter), mutated as the script says.
-        private byte[][] segments(int flow, int count, int mss, boolean push, boolean partial) {
+        // count datagrams of flow's next segments, mss bytes of payload each but the last (shorter), mutated as the script says;
+        // where keepalives, with keepalives as the script says.
+        private byte[][] segments(int flow, int count, int mss, boolean push, boolean partial, boolean keepalives) {
             int last = count == 1 ? mss : 1 + in.u16() % mss;
             int datagramLength = tunnel.datagram(new byte[20 + 32 + mss]).length;
-            count = Math.max(1, Math.min(count, MAX_TRAIN / datagramLength));
-            byte[][] d = new byte[count][];
-            for (int i = 0; i < count; i++) {
-                boolean end = i == count - 1;
-                d[i] = tunnel.datagram(segment(flow, end ? last : mss, end && push ? TcpSegment.ACK | TcpSegment.PSH : TcpSegment.ACK, partial));
+            int mutations = in.u8();
+            int withKeepalives = keepalives ? (mutations >>> 2) & 3 : 0;
+            int extra = withKeepalives == 3 ? 2 : withKeepalives == 1 ? 1 : 0; // keepalives added, each at most one datagram long
+            count = Math.max(1, Math.min(count, MAX_TRAIN / datagramLength - extra));
+            byte[][] d;
+            if (withKeepalives == 2) {
+                d = new byte[count][];
+                for (int i = 0; i < count; i++) d[i] = tunnel.datagram(new byte[0]);
+            } else {
+                int among = withKeepalives == 3 && count > 1 ? 1 + in.u8() % (count - 1) : -1; // before segment `among`
+                d = new byte[count + (withKeepalives == 0 ? 0 : withKeepalives == 3 && among > 0 ? 2 : 1)][];
+                int k = 0;
+                for (int i = 0; i < count; i++) {
+                    if (i == among) d[k++] = tunnel.datagram(new byte[0]);
+                    boolean end = i == count - 1;
+                    d[k++] = tunnel.datagram(segment(flow, end ? last : mss, end && push ? TcpSegment.ACK | TcpSegment.PSH : TcpSegment.ACK, partial));
+                }
+                if (withKeepalives != 0) d[k] = tunnel.datagram(new byte[0]);
             }
-            for (int m = in.u8() % 4; m > 0; m--) mutate(d, in.u8() % count, in.u8() % 6, in.u16());
+            for (int m = mutations % 4; m > 0; m--) mutate(d, in.u8() % d.length, in.u8() % 6, in.u16());
             return d;
         }
 

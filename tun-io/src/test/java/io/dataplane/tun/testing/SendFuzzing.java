@@ -50,7 +50,8 @@ import java.util.List;
  *   <li>packets read == handed to the transport + dropped + refused by the transport ({@code
  *       SEND_FAILED}, as the socket transport counts a buffer {@code SegmentBatch} refuses) + ICMP
  *       errors not counted as drops; the transport refuses exactly the super-packets with a
- *       datagram over 65507 bytes (one segment of a nearly 64 KiB inner packet: EMSGSIZE); the
+ *       datagram longer than its socket sends (one segment of a nearly 64 KiB inner packet:
+ *       EMSGSIZE over 65507 bytes of UDP payload, or over a raw IPv4 datagram of 65535); the
  *       egress count is the datagrams that arrived and those the refused ones would have made;
  *   <li>every buffer handed over goes to the peer, and every datagram carries inner bytes (opens);
  *   <li>what was handed over is, in order, packets as read: a single packet's datagram carries it
@@ -116,7 +117,7 @@ public final class SendFuzzing {
                 "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + refused by the transport "
                         + refused + " + replied " + replies.size());
         assertEquals(transport.tooLong, refused, "super-packets and trains SegmentBatch refused (SEND_FAILED) against those with a datagram"
-                + " over " + CapturingTransport.LARGEST_UDP_PAYLOAD + " bytes, which the kernel refuses (EMSGSIZE): the stage hands over only"
+                + " over " + transport.largestDatagram() + " bytes, which the kernel refuses (EMSGSIZE): the stage hands over only"
                 + " what it can cut, and loopback takes the rest");
         assertEquals(transport.sent.stream().mapToInt(s -> s.datagrams().size()).sum() + transport.refusedDatagrams, c.egressPackets(),
                 "egress packets against datagrams that arrived + those of what the transport refused");

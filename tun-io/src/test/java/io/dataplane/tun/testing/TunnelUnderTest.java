@@ -28,10 +28,13 @@ import java.util.function.IntUnaryOperator;
  *     holds: {@code n}, or more where the tunnel pads before sealing (with zeros)
  * @param rejectsReplays true if the tunnel delivers each datagram at most once, a repeated one
  *     never (WireGuard's replay window)
+ * @param keepalives true if the datagram of an empty inner packet is a keepalive, which the
+ *     tunnel takes (its {@code decap} says {@code CONSUMED}) and hands nothing of to the TUN
+ *     (WireGuard's empty transport message); its inner bytes are then empty
  */
 public record TunnelUnderTest(Supplier<Encapsulation> encapsulations, int nextHop, int innerMtu, int peerPort,
         UnaryOperator<byte[]> datagrams, ToIntFunction<byte[]> innerOffsets, UnaryOperator<byte[]> inners,
-        IntUnaryOperator paddedLengths, boolean rejectsReplays) {
+        IntUnaryOperator paddedLengths, boolean rejectsReplays, boolean keepalives) {
     /** A's underlay address. */
     public static final int SELF = Ipv4Address.parse("192.0.2.1");
     /** B's underlay address. */
@@ -43,7 +46,7 @@ public record TunnelUnderTest(Supplier<Encapsulation> encapsulations, int nextHo
         this(encapsulations, nextHop, innerMtu, peerPort, datagrams, innerOffsets, d -> {
             int off = innerOffsets.applyAsInt(d);
             return off < 0 || off > d.length ? null : Arrays.copyOfRange(d, off, d.length);
-        }, IntUnaryOperator.identity(), false);
+        }, IntUnaryOperator.identity(), false, false);
     }
 
     Encapsulation encapsulation() {
