@@ -46,9 +46,7 @@ public final class Errno {
     public static final int EPROTO = 71;
     /** Message too long. */
     public static final int EMSGSIZE = 90;
-    /** Operation canceled: an io_uring operation linked after one that failed. */
-    public static final int ECANCELED = 125;
-        /** Address family or protocol not supported. */
+    /** Address family or protocol not supported. */
     public static final int EAFNOSUPPORT = 97;
     /** Address in use: another socket is bound to the address and port. */
     public static final int EADDRINUSE = 98;
@@ -60,6 +58,8 @@ public final class Errno {
     public static final int ENETUNREACH = 101;
     /** No route to the host. */
     public static final int EHOSTUNREACH = 113;
+    /** Operation canceled: an io_uring operation linked after one that failed. */
+    public static final int ECANCELED = 125;
 
     /** What the errno of a failed call means for its caller. */
     public enum Outcome {
