@@ -113,7 +113,9 @@ public final class TunDevice implements PollableTunnelDevice {
         this.writeCodec = new VnetHeaderCodec(name, options.vnetHeader());
         this.hdrLen = readCodec.length();
         this.joiner = options.offloads().contains(TunOffload.TSO4) ? new SegmentJoiner(writeCodec) : null;
-        this.uring = options.ioUring() ? TunIoUring.open(this, fdNumber, options.batchSize(), readCodec, writeCodec) : null;
+        // Only a descriptor that is not a TUN (overDescriptor: no control socket) may leave a write with EAGAIN.
+        boolean mayRefuseWrites = controlFd < 0;
+        this.uring = options.ioUring() ? TunIoUring.open(this, fdNumber, mayRefuseWrites, options.batchSize(), readCodec, writeCodec) : null;
     }
 
     /** Creates or attaches to the TUN device {@code name} with the {@link TunOptions#defaults() defaults}. */

@@ -37,10 +37,14 @@ import java.lang.foreign.ValueLayout;
  * order; fewer than {@value #RING_MIN_WRITES} in a row (a train of TCP acknowledgements, say) are
  * plain writes, as few reads are. A run of TCP segments that the device joins into one
  * super-packet is written on its own ({@code writev}), after the single packets before it. A
- * batch's writes are one chain ({@link IoUring#chain}): a write the kernel leaves with EAGAIN
- * cancels the ones after it, so that none overtakes it while it is made again the plain way,
- * waiting for room; then the cancelled ones go through the ring again. A write the kernel refuses
- * (skipped, and counted by the caller) cancels the ones after it the same way. The packets of a {@link PacketTrain} (the datagrams
+ * write the kernel leaves with EAGAIN is made again the plain way, waiting for room. A TUN never
+ * does: its queue's send buffer is {@code INT_MAX} from the open on, and only the descriptor's
+ * holder, this device, could lower it ({@code TUNSETSNDBUF}). A descriptor that may leave a write
+ * with EAGAIN ({@code chainWrites}: not a TUN) has each batch's writes linked into one chain
+ * ({@link IoUring#chain}), so that none overtakes the one that met EAGAIN: that one cancels the
+ * ones after it, and they go through the ring again once it is written. Linking is not free (the
+ * kernel starts each linked write only from the completion of the one before it), so a TUN's
+ * batches go unlinked. The packets of a {@link PacketTrain} (the datagrams
  * of a UDP GRO receive, decapsulated in their one buffer) are written the same way; a packet whose
  * header would go over the packet before it (back to back, with no tunnel header between them, as
  * flannel's udp leaves them) is gathered instead ({@code writev}: its header from an area of the
@@ -59,6 +63,7 @@ final class TunIoUring implements AutoCloseable {
 
     private final TunDevice device;
     private final int fd;
+    private final boolean chainWrites; // see the class comment: the descriptor may leave a write with EAGAIN
     private final int hdrLen;
     private final VnetHeaderCodec readCodec;
     private final VnetHeaderCodec writeCodec;
@@ -72,8 +77,10 @@ final class TunIoUring implements AutoCloseable {
     private PacketBuffer[] writing; // what writeEach writes from: an array of packets,
     private PacketTrain writingTrain; // or the packets of a train
 
-    private TunIoUring(TunDevice device, int fd, VnetHeaderCodec readCodec, VnetHeaderCodec writeCodec, IoUring reads, IoUring writes) {
+    private TunIoUring(TunDevice device, int fd, boolean chainWrites, VnetHeaderCodec readCodec, VnetHeaderCodec writeCodec,
+            IoUring reads, IoUring writes) {
         this.device = device;
+        this.chainWrites = chainWrites;
         this.fd = fd;
         this.hdrLen = readCodec.length();
         this.readCodec = readCodec;
@@ -87,15 +94,17 @@ final class TunIoUring implements AutoCloseable {
 
     /**
      * Rings for {@code device}'s descriptor {@code fd}, sized for batches of {@code batchSize}; null
-     * (and one log line) when the kernel refuses io_uring.
+     * (and one log line) when the kernel refuses io_uring. {@code chainWrites}: the descriptor may
+     * leave a write with EAGAIN (not a TUN), so a batch's writes are linked (the class comment).
      */
-    static TunIoUring open(TunDevice device, int fd, int batchSize, VnetHeaderCodec readCodec, VnetHeaderCodec writeCodec) {
+    static TunIoUring open(TunDevice device, int fd, boolean chainWrites, int batchSize, VnetHeaderCodec readCodec,
+            VnetHeaderCodec writeCodec) {
         int entries = Integer.highestOneBit(Math.max(batchSize, 64) * 2 - 1);
         IoUring reads = null;
         try {
             reads = IoUring.open(entries);
             IoUring writes = IoUring.open(entries);
-            return new TunIoUring(device, fd, readCodec, writeCodec, reads, writes);
+            return new TunIoUring(device, fd, chainWrites, readCodec, writeCodec, reads, writes);
         } catch (ErrnoException e) {
             if (reads != null) reads.close();
             LOG.log(Level.INFO, "TUN {0}: io_uring unavailable ({1}); reads and writes take one system call per packet",
@@ -271,10 +280,9 @@ final class TunIoUring implements AutoCloseable {
                 writes.discard(); // a bad buffer (no room for the header): none of this batch goes out
                 throw e;
             }
-            writes.chain();
+            if (chainWrites) writes.chain();
             int completions = writes.submitAndWait();
             boolean closed = false;
-            long again = -1; // the user data of the write that met EAGAIN (it cancelled the ones after it)
             try {
                 for (int c = 0; c < completions; c++) {
                     int res = writes.result(c);
@@ -284,18 +292,19 @@ final class TunIoUring implements AutoCloseable {
                     }
                     long data = writes.userData(c);
                     if (-res == Errno.ECANCELED) {
-                        i = Math.min(i, (int) data); // after one that failed: written again, in order
+                        i = Math.min(i, (int) data); // linked after one that failed: written again, in order
                         continue;
                     }
                     Errno.Outcome o = Errno.sendResult("write", device.name(), -res);
-                    if (o == Errno.Outcome.CLOSED) closed = true;
-                    else if (o != Errno.Outcome.FAILED) again = data;
-                }
-                if (again >= 0 && !closed) {
-                    int r = (again & GATHERED) != 0 ? device.writeGathered(out, errno, gather.address() + (again >>> 33) * GATHER_STRIDE, 2)
-                            : device.writeEncoded(out, errno, packet((int) again));
-                    if (r == TunnelDevice.CLOSED) closed = true;
-                    else written += r;
+                    if (o == Errno.Outcome.CLOSED) {
+                        closed = true;
+                    } else if (o != Errno.Outcome.FAILED && !closed) {
+                        // EAGAIN (or EINTR): the plain way, waiting for room; in a chain, the ones after it were cancelled.
+                        int r = (data & GATHERED) != 0 ? device.writeGathered(out, errno, gather.address() + (data >>> 33) * GATHER_STRIDE, 2)
+                                : device.writeEncoded(out, errno, packet((int) data));
+                        if (r == TunnelDevice.CLOSED) closed = true;
+                        else written += r;
+                    }
                 }
             } finally {
                 writes.consumed();
