@@ -1,5 +1,6 @@
 package io.dataplane.tun.testing;
 
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.tun.netns.NetNamespace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +11,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * What the tests of this JVM hold outside it (network namespaces, child processes, data
@@ -95,17 +94,9 @@ public final class Leftovers {
         return hold(Kind.PATH, path.toAbsolutePath().toString());
     }
 
-    /** Deletes {@code root} and everything under it (symbolic links as links); nothing if it is absent. */
-    public static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
-
-    /** Deletes {@code path} and its hold: the end of a test's own teardown. */
-    public static void deleteTree(Path path, Hold hold) throws IOException {
-        deleteTree(path);
+    /** Deletes {@code path} ({@link Prerequisites#deleteTree}) and its hold: the end of a test's own teardown. */
+    public static void deleteTree(Path path, Hold hold) {
+        Prerequisites.deleteTree(path);
         hold.release();
     }
 
@@ -267,15 +258,15 @@ public final class Leftovers {
         for (Hold h : holds) {
             if (h.kind != Kind.PATH) continue;
             try {
-                deleteTree(Path.of(h.value));
-            } catch (IOException | RuntimeException e) {
+                Prerequisites.deleteTree(Path.of(h.value));
+            } catch (RuntimeException e) {
                 failures.add("path " + h.value + ": " + e.getMessage());
             }
         }
         if (failures.isEmpty()) {
             try {
-                deleteTree(owner);
-            } catch (IOException e) {
+                Prerequisites.deleteTree(owner);
+            } catch (RuntimeException e) {
                 failures.add("owner directory " + owner + ": " + e.getMessage());
             }
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.tun.netns.NetNamespace;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -40,7 +41,7 @@ class LeftoversTest {
         }
         for (Process p : processes) p.destroyForcibly();
         for (String ns : namespaces) if (NetNamespace.exists(ns)) NetNamespace.delete(ns);
-        for (Path p : paths) Leftovers.deleteTree(p);
+        for (Path p : paths) Prerequisites.deleteTree(p);
     }
 
     @Test
