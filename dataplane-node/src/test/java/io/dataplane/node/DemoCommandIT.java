@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.tun.netns.NetNamespace;
 import io.dataplane.tun.testing.Hosts;
+import io.dataplane.tun.testing.Leftovers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,15 +41,18 @@ class DemoCommandIT {
             "etcd", "etcdctl");
 
     private static Path bareBin;
+    private static Leftovers.Hold bareBinHold;
 
+    /** Held in {@link Leftovers}: a run stopped before {@link #removePath} leaves no directory of links in /tmp. */
     @BeforeAll
     static void pathWithoutTools() throws Exception {
         bareBin = Prerequisites.pathWithout(TOOLS);
+        bareBinHold = Leftovers.path(bareBin);
     }
 
     @AfterAll
     static void removePath() {
-        Prerequisites.deleteTree(bareBin);
+        if (bareBin != null) Leftovers.deleteTree(bareBin, bareBinHold);
     }
 
     /** {@code ./dataplane demo ARGS} with a PATH that has none of {@link #TOOLS}. */

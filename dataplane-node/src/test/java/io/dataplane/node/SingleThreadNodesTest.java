@@ -58,10 +58,10 @@ class SingleThreadNodesTest {
                 Traffic.assertPings(b, a, 4);
                 if (netConf.backend().type() == BackendType.WIREGUARD) awaitWarmCipher();
                 Traffic.iperf3(a, b, 1, false); // unmeasured: the JIT compiles this backend's path first
-                double ab = Traffic.iperf3(a, b, 2, false);
-                double ba = Traffic.iperf3(a, b, 2, true);
-                System.out.printf("%s, TCP 2 s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine); a: %s, b: %s%n", what,
-                        ab / 1e6, ba / 1e6, nodeA.stats(), nodeB.stats());
+                double ab = Traffic.iperf3(a, b, Traffic.TCP_SECONDS, false);
+                double ba = Traffic.iperf3(a, b, Traffic.TCP_SECONDS, true);
+                System.out.printf("%s, TCP %d s: a -> b %.0f Mbit/s, b -> a %.0f Mbit/s (noisy shared machine); a: %s, b: %s%n", what,
+                        Traffic.TCP_SECONDS, ab / 1e6, ba / 1e6, nodeA.stats(), nodeB.stats());
                 tcp.put(netConf.backend().type(), ab + ba);
                 System.out.println("STATS a: " + nodeA.stats() + "\nSTATS b: " + nodeB.stats());
                 assertTrue(ab > 10e6, what + ", TCP a -> b: " + ab + " bit/s; a: " + nodeA.stats() + ", b: " + nodeB.stats());
