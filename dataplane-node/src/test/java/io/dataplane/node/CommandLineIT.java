@@ -159,6 +159,12 @@ class CommandLineIT {
         assertEquals(0, wireguardAgain.exitCode(), wireguardAgain.output());
         assertEquals(List.of(caches.get(0).replace(".aot", "-wireguard.aot")), files(aot, "-wireguard.aot"), "and makes it");
         assertTrue(files(aot, ".aot").containsAll(caches), "beside the first: " + files(aot, ".aot"));
+
+        // A backend the build does not have (a typo) records nothing that no later start would use up.
+        Path typo = netConf(tmp.resolve("typo"), "vxlam");
+        Tool mistyped = Cli.run(launch(copy, null, null, "--config", typo.toString()), RUN);
+        assertEquals(0, mistyped.exitCode(), mistyped.output());
+        assertTrue(files(aot, "").stream().noneMatch(f -> f.contains("-vxlam")), "a recording for an unknown backend: " + files(aot, ""));
     }
 
     /**
