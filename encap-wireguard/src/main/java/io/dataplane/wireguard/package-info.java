@@ -33,12 +33,9 @@
  * </ul>
  *
  * <h2>Crypto</h2>
- * The handshake's X25519, BLAKE2s, ChaCha20-Poly1305 and XChaCha20-Poly1305 are our own, after
- * their RFCs, over byte arrays ({@link io.dataplane.wireguard.crypto}), with random bytes from
- * {@code /dev/urandom}: the JDK's provider framework and BouncyCastle would each stay resident in
- * every node for a handful of messages every two minutes; the tests check each against the JDK's
- * or BouncyCastle's. Transport data goes through one of four
- * {@link io.dataplane.wireguard.TransportCipher}s, all byte-identical:
+ * X25519 from the JDK (raw keys converted as RFC 7748 says), BLAKE2s and XChaCha20-Poly1305 from
+ * BouncyCastle, ChaCha20-Poly1305 from the JDK for handshake messages. Transport data goes through
+ * one of four {@link io.dataplane.wireguard.TransportCipher}s, all byte-identical:
  * <ul>
  *   <li>{@code VECTOR}, the default where the JVM has the incubating Vector API
  *       ({@code --add-modules jdk.incubator.vector}) and the CPU 256-bit vectors: our own in place

@@ -11,9 +11,9 @@ import java.nio.ByteOrder;
  * <p>Why our own and not {@code javax.crypto.Cipher("ChaCha20-Poly1305")}: the JDK's cipher (JDK 25)
  * allocates on every packet. Each {@code init} builds a new engine and a new Poly1305 and clones the
  * key and the nonce; {@code doFinal(ByteBuffer, ByteBuffer)} on direct
- * buffers also copies the whole packet into a fresh {@code byte[]} and back. Handshake messages go
- * through {@link Aead}, over byte arrays, apart from this class's compiled code; the tests check
- * this class against the JDK's cipher, against {@link Aead} and against the RFC 8439 vectors.
+ * buffers also copies the whole packet into a fresh {@code byte[]} and back. {@link Aead} (the JDK
+ * cipher) stays in use for handshake messages, where a few allocations per handshake do not
+ * matter; the tests check this class against it and against the RFC 8439 vectors.
  *
  * <p>Stateless and thread-safe: a key is an {@code int[8]} of little-endian words that nobody
  * mutates after {@link #key}; all state lives in local variables, so any thread may seal or open
