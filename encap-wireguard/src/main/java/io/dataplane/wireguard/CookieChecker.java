@@ -1,10 +1,10 @@
 package io.dataplane.wireguard;
 
 import io.dataplane.wireguard.crypto.Blake2s;
-import io.dataplane.wireguard.crypto.KernelRandom;
 import io.dataplane.wireguard.crypto.X25519;
 import io.dataplane.wireguard.crypto.XChaCha20Poly1305;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 
 /**
  * The responder's side of WireGuard's DoS protection (whitepaper 5.4.7): checks mac1 of every
@@ -28,6 +28,7 @@ final class CookieChecker {
     private final byte[] secret = new byte[32];
     private long secretSetNanos;
     private boolean secretSet;
+    private final SecureRandom random = new SecureRandom();
 
     CookieChecker(NoisePublicKey ourPublicKey) {
         this.mac1Key = Blake2s.hash(LABEL_MAC1, ourPublicKey.bytes());
@@ -53,7 +54,7 @@ final class CookieChecker {
     /** The 64-byte cookie reply to {@code msg} (whose sender index is {@code sender}) from {@code source}. */
     synchronized byte[] createReply(byte[] msg, int sender, byte[] source, long now, WireGuardTimings t) {
         if (!secretSet || now - secretSetNanos > t.cookieRefreshTime()) {
-            KernelRandom.nextBytes(secret);
+            random.nextBytes(secret);
             secretSetNanos = now;
             secretSet = true;
         }
@@ -64,7 +65,7 @@ final class CookieChecker {
         Le.putInt(reply, 0, MessageType.COOKIE_REPLY);
         Le.putInt(reply, CookieReplyMessage.RECEIVER, sender);
         byte[] nonce = new byte[XChaCha20Poly1305.NONCE_LEN];
-        KernelRandom.nextBytes(nonce);
+        random.nextBytes(nonce);
         System.arraycopy(nonce, 0, reply, CookieReplyMessage.NONCE, nonce.length);
         byte[] sealed = XChaCha20Poly1305.seal(cookieKey, nonce, cookie, aad);
         System.arraycopy(sealed, 0, reply, CookieReplyMessage.COOKIE, sealed.length);

@@ -1,6 +1,6 @@
 package io.dataplane.wireguard;
 
-import io.dataplane.wireguard.crypto.KernelRandom;
+import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -23,6 +23,7 @@ final class IndexTable {
     private final int slotMask;
     private final int[] freeSlots;
     private int freeCount;
+    private final SecureRandom random = new SecureRandom();
 
     /** A table of {@code 2^slotBits} slots. */
     IndexTable(int slotBits) {
@@ -34,7 +35,7 @@ final class IndexTable {
         // Hand out slots in a random order so that indices do not reveal how many sessions exist.
         for (int i = 0; i < n; i++) freeSlots[i] = i;
         for (int i = n - 1; i > 0; i--) {
-            int j = KernelRandom.nextInt(i + 1);
+            int j = random.nextInt(i + 1);
             int t = freeSlots[i];
             freeSlots[i] = freeSlots[j];
             freeSlots[j] = t;
@@ -48,7 +49,7 @@ final class IndexTable {
         int slot = freeSlots[--freeCount];
         int index;
         do {
-            index = (KernelRandom.nextInt() & ~slotMask) | slot;
+            index = (random.nextInt() & ~slotMask) | slot;
         } while (index == 0); // 0 means "none" throughout this package
         slots.setRelease(slot, new Entry(index, target));
         return index;

@@ -1,6 +1,6 @@
 package io.dataplane.wireguard;
 
-import io.dataplane.wireguard.crypto.KernelRandom;
+import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
@@ -29,7 +29,7 @@ public final class PresharedKey {
     /** A new random key. */
     public static PresharedKey generate() {
         byte[] b = new byte[32];
-        KernelRandom.nextBytes(b);
+        new SecureRandom().nextBytes(b);
         return new PresharedKey(b);
     }
 

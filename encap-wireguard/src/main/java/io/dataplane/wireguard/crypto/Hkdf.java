@@ -1,6 +1,7 @@
 package io.dataplane.wireguard.crypto;
 
 import java.util.Arrays;
+import org.bouncycastle.crypto.digests.Blake2sDigest;
 
 /**
  * HMAC-BLAKE2s (RFC 2104 over BLAKE2s-256, block size 64) and the KDF of the WireGuard whitepaper
@@ -25,12 +26,17 @@ public final class Hkdf {
         }
         byte[] pad = new byte[BLOCK];
         for (int i = 0; i < BLOCK; i++) pad[i] = (byte) (k[i] ^ 0x36);
-        byte[][] inner = new byte[parts.length + 1][];
-        inner[0] = pad;
-        System.arraycopy(parts, 0, inner, 1, parts.length);
-        byte[] innerHash = Blake2s.hash(inner);
+        Blake2sDigest inner = new Blake2sDigest(256);
+        inner.update(pad, 0, BLOCK);
+        for (byte[] p : parts) inner.update(p, 0, p.length);
+        byte[] innerHash = new byte[Blake2s.HASH_LEN];
+        inner.doFinal(innerHash, 0);
         for (int i = 0; i < BLOCK; i++) pad[i] = (byte) (k[i] ^ 0x5c);
-        byte[] out = Blake2s.hash(pad, innerHash);
+        Blake2sDigest outer = new Blake2sDigest(256);
+        outer.update(pad, 0, BLOCK);
+        outer.update(innerHash, 0, innerHash.length);
+        byte[] out = new byte[Blake2s.HASH_LEN];
+        outer.doFinal(out, 0);
         Arrays.fill(k, (byte) 0);
         Arrays.fill(pad, (byte) 0);
         Arrays.fill(innerHash, (byte) 0);

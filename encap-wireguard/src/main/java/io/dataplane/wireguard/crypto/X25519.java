@@ -1,27 +1,34 @@
 package io.dataplane.wireguard.crypto;
 
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.spec.NamedParameterSpec;
+import java.security.spec.XECPrivateKeySpec;
+import java.security.spec.XECPublicKeySpec;
 import java.util.Arrays;
+import javax.crypto.KeyAgreement;
 
 /**
- * X25519 (RFC 7748) on raw 32-byte keys as WireGuard and {@code wg} write them: the Montgomery
- * ladder of section 5 over {@link Field25519}, in constant time, and fresh keys from
- * {@link KernelRandom}.
+ * X25519 (RFC 7748) on raw 32-byte keys as WireGuard and {@code wg} write them, through the JDK's
+ * XDH provider.
  *
- * <p>Our own, after the RFC, rather than the JDK's XDH: the JDK's goes through its provider
- * framework (security properties, provider lists, key factories and specs), which a WireGuard
- * node would load, and keep resident, for one key agreement every two minutes. The tests check it
- * against the RFC's vectors and against the JDK's XDH.
- *
- * <p>A private key is the 32-byte scalar string, clamped here as {@code wg} and wireguard-go clamp
- * it (RFC 7748 decodeScalar25519); a public key is the u-coordinate, little-endian, its top bit
- * ignored (decodeUCoordinate). The public key of a private key is X25519(k, 9).
+ * <p>The conversions are the delicate part. A private key is the 32-byte scalar string; the JDK's
+ * {@link XECPrivateKeySpec} takes it as is and clamps it itself (RFC 7748 decodeScalar25519), as
+ * {@code wg} and wireguard-go do. A public key is the u-coordinate, little-endian; the JDK's
+ * {@link XECPublicKeySpec} wants it as a {@link BigInteger}, so the bytes are reversed, and the top
+ * bit is masked first as RFC 7748 requires for X25519 (decodeUCoordinate). The public key of a
+ * private key is X25519(k, 9).
  */
 public final class X25519 {
     /** Key size in bytes. */
     public static final int KEY_LEN = 32;
     private static final byte[] BASE_POINT = new byte[KEY_LEN];
-    /** (A - 2) / 4 for Curve25519's A = 486662. */
-    private static final int A24 = 121665;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     static {
         BASE_POINT[0] = 9;
@@ -32,7 +39,7 @@ public final class X25519 {
     /** A fresh random private key, clamped as {@code wg genkey} clamps it. */
     public static byte[] generatePrivateKey() {
         byte[] k = new byte[KEY_LEN];
-        KernelRandom.nextBytes(k);
+        RANDOM.nextBytes(k);
         clamp(k);
         return k;
     }
@@ -59,50 +66,29 @@ public final class X25519 {
             throw new IllegalArgumentException("X25519 keys are 32 bytes: private=" + privateKey.length
                     + " public=" + publicKey.length);
         }
-        byte[] k = privateKey.clone();
-        clamp(k);
-        byte[] secret = ladder(k, Field25519.decode(publicKey));
-        wipe(k);
-        return isZero(secret) ? null : secret;
+        try {
+            KeyFactory kf = KeyFactory.getInstance("XDH");
+            PrivateKey priv = kf.generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, privateKey));
+            PublicKey pub = kf.generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, uCoordinate(publicKey)));
+            KeyAgreement ka = KeyAgreement.getInstance("X25519");
+            ka.init(priv);
+            ka.doPhase(pub, true);
+            byte[] secret = ka.generateSecret();
+            return isZero(secret) ? null : secret;
+        } catch (InvalidKeyException e) {
+            // The JDK refuses a result of zero (small-order point) with this exception.
+            return null;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("X25519 unavailable: " + e.getClass().getSimpleName(), e);
+        }
     }
 
-    /** The u-coordinate of k times the point of u-coordinate {@code u} (RFC 7748 section 5), {@code k} clamped. */
-    private static byte[] ladder(byte[] k, long[] u) {
-        long[] x2 = Field25519.one(), z2 = new long[Field25519.LIMBS], x3 = u.clone(), z3 = Field25519.one();
-        long[] a = new long[Field25519.LIMBS], aa = new long[Field25519.LIMBS], b = new long[Field25519.LIMBS];
-        long[] bb = new long[Field25519.LIMBS], e = new long[Field25519.LIMBS], c = new long[Field25519.LIMBS];
-        long[] d = new long[Field25519.LIMBS], da = new long[Field25519.LIMBS], cb = new long[Field25519.LIMBS];
-        int swap = 0;
-        for (int t = 254; t >= 0; t--) {
-            int bit = (k[t >> 3] >> (t & 7)) & 1;
-            swap ^= bit;
-            Field25519.cswap(x2, x3, swap);
-            Field25519.cswap(z2, z3, swap);
-            swap = bit;
-            Field25519.add(a, x2, z2);
-            Field25519.mul(aa, a, a);
-            Field25519.sub(b, x2, z2);
-            Field25519.mul(bb, b, b);
-            Field25519.sub(e, aa, bb);
-            Field25519.add(c, x3, z3);
-            Field25519.sub(d, x3, z3);
-            Field25519.mul(da, d, a);
-            Field25519.mul(cb, c, b);
-            Field25519.add(x3, da, cb);
-            Field25519.mul(x3, x3, x3);
-            Field25519.sub(z3, da, cb);
-            Field25519.mul(z3, z3, z3);
-            Field25519.mul(z3, z3, u);
-            Field25519.mul(x2, aa, bb);
-            Field25519.mulSmall(z2, e, A24);
-            Field25519.add(z2, z2, aa);
-            Field25519.mul(z2, z2, e);
-        }
-        Field25519.cswap(x2, x3, swap);
-        Field25519.cswap(z2, z3, swap);
-        Field25519.invert(z2, z2);
-        Field25519.mul(x2, x2, z2);
-        return Field25519.encode(x2);
+    /** The u-coordinate of a little-endian encoded public key, top bit masked. */
+    static BigInteger uCoordinate(byte[] publicKey) {
+        byte[] be = new byte[KEY_LEN];
+        for (int i = 0; i < KEY_LEN; i++) be[i] = publicKey[KEY_LEN - 1 - i];
+        be[0] &= 0x7f;
+        return new BigInteger(1, be);
     }
 
     /** True if every byte is zero, in time independent of the contents. */
@@ -114,10 +100,7 @@ public final class X25519 {
 
     /** Constant-time equality of two arrays of the same length. */
     public static boolean equal(byte[] a, byte[] b) {
-        if (a.length != b.length) return false;
-        int acc = 0;
-        for (int i = 0; i < a.length; i++) acc |= a[i] ^ b[i];
-        return acc == 0;
+        return java.security.MessageDigest.isEqual(a, b);
     }
 
     /** Overwrites {@code secret} with zeros. */
