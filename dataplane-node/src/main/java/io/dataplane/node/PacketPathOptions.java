@@ -146,6 +146,21 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
         return places + places / 4;
     }
 
+    /**
+     * Super-packet buffers (64 KiB each) the node allocates for the TUN reads where it takes TCP
+     * super-packets from the TUN ({@code offload}), one for every place such a buffer can wait: the
+     * egress thread's TUN batch, and 16 for what the path makes of its own (handshake messages and
+     * keepalives, a datagram copied out of a train); with {@code receiveTrains} (trains received
+     * into these buffers, and the backend's own buffers taken from them) also the buffers armed
+     * for the next recvmmsg and a TUN write's worth ({@link Pipeline#MAX_BATCH}) held back for the
+     * TUN from one recvmmsg to the next, while the next one is armed. Plus a third for what an
+     * encapsulation holds back for a handshake: WireGuard stages up to a quarter of its pool.
+     */
+    public int tunPoolSize(boolean receiveTrains) {
+        int places = Pipeline.readBatch(tunBatch) + 16 + (receiveTrains ? transportBatch + Pipeline.MAX_BATCH : 0);
+        return places + (places + 2) / 3;
+    }
+
     /** These options with another TUN batch. */
     public PacketPathOptions withTunBatch(int tunBatch) {
         return new PacketPathOptions(tunBatch, tunRing, transportBatch, transportRing, poolBuffers, tunWriter, socket, tunQueueLength, busyPollMicros,
