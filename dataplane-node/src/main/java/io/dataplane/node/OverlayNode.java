@@ -61,7 +61,8 @@ import java.util.concurrent.TimeUnit;
  *       ({@link PacketPathOptions#tunQueueLength()}), gives it the subnet's network address as a
  *       /32, turns its IPv6 link-local address off, brings it up and routes the whole Network through it
  *       ({@code ip route replace 10.244.0.0/16 dev flannel.1});</li>
- *   <li>maps the packet buffers ({@link PacketPathOptions#poolSize()}; anonymous pages, resident only
+ *   <li>maps the packet buffers ({@link PacketPathOptions#poolSize()}, and with offload the TUN's
+ *       super-packet buffers, {@link PacketPathOptions#tunPoolSize}; anonymous pages, resident only
  *       where packets were written, and given back when the path has been idle a while: see
  *       {@code WakeableFd.IDLE_MILLIS}), opens the backend for the
  *       configured type (its UDP socket, or ipip's raw socket, bound to the public IP) and starts
@@ -204,9 +205,7 @@ public final class OverlayNode implements AutoCloseable {
             PacketPool pool = new PacketPool(packetPath.poolSize(), slot, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
             undo.add(pool);
             PacketPool tunPool = pool;
-            // The egress thread's batch, and some for replies on their way into the TUN; with
-            // trains also the receive thread's batch (decapsulated and written before it receives again).
-            int tunBuffers = Pipeline.readBatch(packetPath.tunBatch()) + 16 + (receiveTrains ? packetPath.transportBatch() : 0);
+            int tunBuffers = packetPath.tunPoolSize(receiveTrains);
             if (offload) {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
                 tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);

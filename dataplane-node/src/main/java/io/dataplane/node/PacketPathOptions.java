@@ -133,17 +133,40 @@ public record PacketPathOptions(int tunBatch, int tunRing, int transportBatch, i
     /**
      * Buffers the node allocates: {@code poolBuffers} if set, else one for every place a packet can
      * wait: the egress thread's TUN batch, the transport's send ring and the sender thread's batch
-     * (with a sender thread only), the buffers armed for the next recvmmsg and the batch being decapsulated,
-     * the TUN ring and the TUN writer's batch (when there is a writer thread); plus a quarter for slack.
+     * (with a sender thread only), the buffers armed for the next recvmmsg and the batch being decapsulated
+     * (with the receive thread as TUN writer: what it holds back for the TUN from one recvmmsg to
+     * the next, up to a TUN write's worth, {@link Pipeline#MAX_BATCH}), the TUN ring and the TUN
+     * writer's batch (when there is a writer thread); plus a third, which also leaves every place
+     * its buffer while an encapsulation holds packets back for a handshake (WireGuard stages up to
+     * a quarter of its pool).
      */
     public int poolSize() {
         if (poolBuffers != 0) return poolBuffers;
         int ring = tunWriter == Pipeline.TunWriter.THREAD ? tunRing + Pipeline.readBatch(tunBatch) : 0;
         int sendRing = socket == SocketDriver.THREAD ? transportRing + transportBatch : 0;
-        // The single thread decapsulates the batch it received before it arms the next one.
-        int receiving = tunWriter == Pipeline.TunWriter.SINGLE_THREAD ? transportBatch : 2 * transportBatch;
+        // The single thread decapsulates and writes the batch it received before it arms the next one.
+        int receiving = switch (tunWriter) {
+            case SINGLE_THREAD -> transportBatch;
+            case RECEIVE_THREAD -> transportBatch + Pipeline.MAX_BATCH;
+            case THREAD -> 2 * transportBatch;
+        };
         int places = tunBatch + sendRing + receiving + ring;
-        return places + places / 4;
+        return places + (places + 2) / 3;
+    }
+
+    /**
+     * Super-packet buffers (64 KiB each) the node allocates for the TUN reads where it takes TCP
+     * super-packets from the TUN ({@code offload}), one for every place such a buffer can wait: the
+     * egress thread's TUN batch, and 16 for what the path makes of its own (handshake messages and
+     * keepalives, a datagram copied out of a train); with {@code receiveTrains} (trains received
+     * into these buffers, and the backend's own buffers taken from them) also the buffers armed
+     * for the next recvmmsg and a TUN write's worth ({@link Pipeline#MAX_BATCH}) held back for the
+     * TUN from one recvmmsg to the next, while the next one is armed. Plus a third for what an
+     * encapsulation holds back for a handshake: WireGuard stages up to a quarter of its pool.
+     */
+    public int tunPoolSize(boolean receiveTrains) {
+        int places = Pipeline.readBatch(tunBatch) + 16 + (receiveTrains ? transportBatch + Pipeline.MAX_BATCH : 0);
+        return places + (places + 2) / 3;
     }
 
     /** These options with another TUN batch. */

@@ -2,6 +2,7 @@ package io.dataplane.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dataplane.core.config.ConfigException;
 import io.dataplane.core.config.NetConf;
@@ -64,13 +65,26 @@ class NodeConfigTest {
         PacketPathOptions d = PacketPathOptions.defaults();
         assertEquals(Pipeline.TunWriter.RECEIVE_THREAD, d.tunWriter());
         assertEquals(PacketPathOptions.SocketDriver.DIRECT, d.socket());
-        // Direct, receive thread: the TUN batch and two receive batches, plus a quarter.
-        assertEquals((32 + 2 * 64) * 5 / 4, d.poolSize());
+        // Direct, receive thread: the TUN batch, the receive batch and a TUN write's worth held back, plus a third.
+        int direct = 32 + 64 + Pipeline.MAX_BATCH;
+        assertEquals(direct + (direct + 2) / 3, d.poolSize());
+        assertTrue(d.poolSize() - d.poolSize() / 4 >= direct, "the places are left when WireGuard's staged packets hold a quarter");
+        int small = 32 + 8 + Pipeline.MAX_BATCH; // held back: up to a TUN write's worth whatever the receive batch
+        assertEquals(small + (small + 2) / 3, d.withTransportBatch(8).poolSize());
+        int single = 32 + 64;
+        assertEquals(single + (single + 2) / 3, d.withTunWriter(Pipeline.TunWriter.SINGLE_THREAD).poolSize());
         // Sender and writer threads: also the send ring, the sender's batch, the TUN ring and the writer's batch.
         PacketPathOptions classic = d.withSocket(PacketPathOptions.SocketDriver.THREAD).withTunWriter(Pipeline.TunWriter.THREAD);
         int places = 32 + (1024 + 64) + 2 * 64 + (1024 + 32);
-        assertEquals(places + places / 4, classic.poolSize());
+        assertEquals(places + (places + 2) / 3, classic.poolSize());
         assertEquals(100, d.withPoolBuffers(100).poolSize());
+        // Super-packet buffers: the TUN batch and 16 of the path's own; with trains received into them also the
+        // receive batch armed and a TUN write's worth held back; plus a third, which covers WireGuard's staged quarter.
+        int trainPlaces = 32 + 16 + 64 + Pipeline.MAX_BATCH;
+        assertEquals(trainPlaces + (trainPlaces + 2) / 3, d.tunPoolSize(true));
+        assertEquals(48 + 16, d.tunPoolSize(false));
+        int size = d.tunPoolSize(true);
+        assertTrue(size - size / 4 >= trainPlaces, "the places are left when WireGuard's staged packets hold a quarter: " + size);
         assertEquals("batch size out of range: tunBatch=0 (1-1024)",
                 assertThrows(IllegalArgumentException.class, () -> d.withTunBatch(0)).getMessage());
         assertEquals("ring capacity must be a power of two >= 2: transportRing=1000",

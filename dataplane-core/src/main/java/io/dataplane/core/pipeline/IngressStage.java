@@ -25,7 +25,9 @@ import java.util.Arrays;
  * in a train) is copied into a buffer of its own, since the train's buffer goes to the TUN; so is,
  * before its decapsulation, a datagram the encapsulation says it {@link
  * Encapsulation#decapsInOwnBuffer decapsulates in a buffer of its own} (WireGuard's handshake
- * messages and keepalives). What the encapsulation finds to be one whole super-packet instead
+ * messages and keepalives). A copy that finds the pool dry has what is held back for the TUN
+ * (below) written first, which gives its buffers back, and asks again; only a pool still dry
+ * drops the datagram ({@code POOL_EXHAUSTED}). What the encapsulation finds to be one whole super-packet instead
  * ({@link Encapsulation#wholeSuperPacket}) is decapsulated as one datagram, its GRO size left for
  * decap. A datagram of a train that decap would forward as a super-packet of its own is dropped as
  * {@code OVERSIZE}: a train's packets enter the TUN as single packets.
@@ -194,8 +196,13 @@ final class IngressStage implements Transport.Receiver {
     }
 
     // The data and peer of p in a fresh buffer of its pool, or null (counted) when the pool is dry.
+    // What this thread holds back for the TUN may be what the pool lacks: written first, then asked again.
     private PacketBuffer copyOf(PacketBuffer p) {
         PacketBuffer q = p.pool().acquire();
+        if (q == null) {
+            toTun.flush();
+            q = p.pool().acquire();
+        }
         if (q == null || q.capacity() - q.offset() < p.length()) {
             if (q != null) q.release();
             counters.drop(DropReason.POOL_EXHAUSTED);

@@ -131,6 +131,70 @@ class IngressStageHoldBackTest {
         assertWritten(Pipeline.MAX_BATCH, Pipeline.MAX_BATCH + 1, Pipeline.MAX_BATCH + 2);
     }
 
+    /**
+     * The receive thread holds a TUN write's worth less one back from batch to batch while it arms
+     * the next recvmmsg and other threads take the rest of the pool: a reply inside a train (a
+     * WireGuard handshake message or keepalive likewise) then finds the pool dry, and what is held
+     * back, this thread's own to write, gives its buffers back first.
+     */
+    @Test
+    void aCopyOutOfATrainThatFindsThePoolDryHasWhatIsHeldBackWrittenFirst() throws Exception {
+        IngressStage stage = stage(idleReporting);
+        FakeTransport b = network.attach(UNDERLAY_B, PORT, pool);
+        PacketBuffer[] elsewhere = new PacketBuffer[pool.capacity()];
+        try {
+            int heldBack = Pipeline.MAX_BATCH - 1;
+            PacketBuffer[] lone = new PacketBuffer[heldBack];
+            for (int i = 0; i < heldBack; i++) lone[i] = datagram(i);
+            stage.onReceive(lone, heldBack);
+            assertEquals(0, tun.writtenCount(), "held back: the socket is not empty yet");
+            PacketBuffer train = train(datagramBytes(PipelineTest.MarkerEncapsulation.DATA, 100),
+                    datagramBytes(PipelineTest.MarkerEncapsulation.PING, 101), datagramBytes(PipelineTest.MarkerEncapsulation.DATA, 102));
+            pool.acquire(elsewhere, elsewhere.length);
+            assertEquals(pool.capacity(), pool.outstanding(), "the pool is dry");
+
+            stage.onReceive(new PacketBuffer[] {train}, 1);
+            assertEquals(0, counters.dropped(DropReason.POOL_EXHAUSTED), "the reply inside the train got a buffer");
+            assertEquals(0, counters.droppedTotal());
+            int[] order = new int[heldBack + 2];
+            for (int i = 0; i < heldBack; i++) order[i] = i;
+            order[heldBack] = 100;
+            order[heldBack + 1] = 102;
+            assertWritten(order);
+            PacketPool.releaseAll(elsewhere, 0, elsewhere.length);
+            PacketBuffer[] in = new PacketBuffer[1];
+            pool.acquire(in, 1);
+            try {
+                assertEquals(1, b.receiveNow(in, 1), "the reply to the ping inside the train");
+                byte[] expected = datagramBytes(PipelineTest.MarkerEncapsulation.PONG, 101);
+                assertArrayEquals(expected, in[0].toByteArray());
+            } finally {
+                in[0].release();
+            }
+        } finally {
+            PacketPool.releaseAll(elsewhere, 0, elsewhere.length);
+            b.close();
+        }
+    }
+
+    // A marker datagram of the given kind with a 60-byte inner packet that starts with seed.
+    private static byte[] datagramBytes(byte kind, int seed) {
+        byte[] d = new byte[PipelineTest.MarkerEncapsulation.LEN + 60];
+        d[0] = 'D';
+        d[1] = 'P';
+        d[2] = 'T';
+        d[3] = kind;
+        d[4] = (byte) seed;
+        return d;
+    }
+
+    // One buffer holding the datagrams back to back, a train received as one (UDP GRO) from B.
+    private PacketBuffer train(byte[]... datagrams) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] d : datagrams) all.writeBytes(d);
+        return pool.acquire().put(all.toByteArray()).setPeer(UNDERLAY_B, PORT).setGsoSize(datagrams[0].length);
+    }
+
     @Test
     void aTransportThatDoesNotReportIdleGetsEachBatchWrittenAtOnce() throws Exception {
         Transport plain = new Transport() {
