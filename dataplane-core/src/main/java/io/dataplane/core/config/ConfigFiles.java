@@ -23,6 +23,13 @@ final class ConfigFiles {
      */
     static final int MAX_BYTES = 4 << 20;
 
+    /** The file type bits of a {@code unix:mode} attribute ({@code stat(2)}'s {@code st_mode}). */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFIFO = 0010000;
+    private static final int S_IFSOCK = 0140000;
+
     private ConfigFiles() {}
 
     /** The bytes of {@code file}, or a {@link ConfigException} saying why there are none. */
@@ -50,10 +57,23 @@ final class ConfigFiles {
      * Replaces {@code file} with {@code bytes} atomically (temporary file, fsync, rename), as flanneld
      * does for subnet.env: readers
      * (a CNI plugin, a restarting node) see the old file or the new one, never half of it. Creates
-     * the parent directories; the file ends up mode 0644 where the file system has POSIX modes.
+     * the parent directories; the file ends up mode 0644 where the file system has POSIX modes. A
+     * symbolic link stays and its file is replaced; a character device such as {@code /dev/null}
+     * takes the bytes and stays what it is; anything else that is not a regular file is refused
+     * ({@link #existingTarget}).
      */
     static void writeAtomically(Path file, byte[] bytes) {
-        Path dir = file.toAbsolutePath().getParent();
+        Path target;
+        try {
+            target = existingTarget(file);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), null, "cannot write: " + e, e);
+        }
+        if (target != null && isCharacterDevice(target)) {
+            writeInto(file, target, bytes);
+            return;
+        }
+        Path dir = (target != null ? target : file.toAbsolutePath()).getParent();
         Path tmp = null;
         try {
             Files.createDirectories(dir);
@@ -68,10 +88,11 @@ final class ConfigFiles {
             } catch (UnsupportedOperationException notPosix) {
                 // Keep the default mode on file systems without POSIX permissions.
             }
+            Path renamedOver = target != null ? target : file;
             try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, renamedOver, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, renamedOver, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
         } catch (IOException e) {
@@ -84,6 +105,55 @@ final class ConfigFiles {
                     // The write already failed; that error is the one worth reporting.
                 }
             }
+        }
+    }
+
+    /**
+     * What a write to {@code file} replaces: null when nothing is there yet; the file itself when it
+     * is a regular file; what a symbolic link resolves to (a link to a regular file keeps pointing at
+     * it, the file is renamed over where it lies); a character device as it is ({@code /dev/null}
+     * takes the bytes and stays a device).
+     *
+     * @throws ConfigException for anything else there (a directory, a FIFO, a socket, a block
+     *     device), which renaming a new file over it would replace or which a write could block on
+     */
+    private static Path existingTarget(Path file) throws IOException {
+        if (!Files.exists(file)) return null;
+        Path real = file.toRealPath();
+        if (Files.isRegularFile(real) || isCharacterDevice(real)) return real;
+        throw new ConfigException(file.toString(), null, "not a regular file but " + kindOf(real)
+                + ": it is written by renaming a new file over it, which would replace " + real);
+    }
+
+    private static boolean isCharacterDevice(Path path) {
+        return (mode(path) & S_IFMT) == S_IFCHR;
+    }
+
+    private static int mode(Path path) {
+        try {
+            return (Integer) Files.getAttribute(path, "unix:mode");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return 0; // no unix view: nothing here is a device
+        }
+    }
+
+    private static String kindOf(Path path) {
+        if (Files.isDirectory(path)) return "a directory";
+        return switch (mode(path) & S_IFMT) {
+            case S_IFIFO -> "a FIFO";
+            case S_IFSOCK -> "a socket";
+            case S_IFBLK -> "a block device";
+            default -> "a special file";
+        };
+    }
+
+    /** Writes {@code bytes} into the character device {@code device} as it is, neither created nor renamed over. */
+    private static void writeInto(Path file, Path device, byte[] bytes) {
+        try (FileChannel ch = FileChannel.open(device, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) ch.write(buf);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), null, "cannot write: " + e, e);
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dataplane.core.testing.Prerequisites;
 import io.dataplane.core.wire.Ipv4Address;
 import io.dataplane.core.wire.Ipv4Prefix;
 import java.nio.charset.StandardCharsets;
@@ -85,6 +86,68 @@ class SubnetEnvTest {
         try (Stream<Path> files = Files.list(file.getParent())) {
             assertEquals(1, files.count(), "no temporary file left behind");
         }
+    }
+
+    @Test
+    void writeThroughASymbolicLinkKeepsTheLinkAndReplacesItsFile(@TempDir Path dir) throws Exception {
+        Path real = dir.resolve("real/subnet.env");
+        SubnetEnv env = new SubnetEnv(Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.7.0/24"), 1450, true);
+        env.write(real);
+        Path link = Files.createSymbolicLink(dir.resolve("subnet.env"), real);
+        SubnetEnv next = new SubnetEnv(env.network(), Ipv4Prefix.parse("10.244.8.0/24"), 1400, false);
+        next.write(link);
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertEquals(real, Files.readSymbolicLink(link));
+        assertEquals(next, SubnetEnv.read(real));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(2, files.count(), "the link and real/, no temporary file");
+        }
+        try (Stream<Path> files = Files.list(real.getParent())) {
+            assertEquals(1, files.count(), "no temporary file beside the real file");
+        }
+    }
+
+    @Test
+    void writeIntoACharacterDeviceLeavesItADevice(@TempDir Path dir) throws Exception {
+        // A null device of our own (c 1 3) stands for /dev/null, so that a product that renamed over
+        // it would replace a node in the test's directory, not the machine's /dev/null.
+        Prerequisites.require("root".equals(System.getProperty("user.name")), "needs root: makes a device node with mknod");
+        Prerequisites.program("mknod");
+        Path device = dir.resolve("null");
+        run("mknod", "-m", "666", device.toString(), "c", "1", "3");
+        Path link = Files.createSymbolicLink(dir.resolve("subnet.env"), device);
+        SubnetEnv env = new SubnetEnv(Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.7.0/24"), 1450, true);
+        env.write(device);
+        env.write(link);
+        assertEquals(0020000, (Integer) Files.getAttribute(device, "unix:mode") & 0170000, "still a character device");
+        assertEquals(0x0103L, ((Long) Files.getAttribute(device, "unix:rdev")) & 0xFFFFL, "still 1:3");
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(2, files.count(), "the device and the link, no temporary file");
+        }
+    }
+
+    @Test
+    void refusesToReplaceAFifoOrADirectory(@TempDir Path dir) throws Exception {
+        Prerequisites.program("mkfifo");
+        Path fifo = dir.resolve("fifo");
+        run("mkfifo", fifo.toString());
+        SubnetEnv env = new SubnetEnv(Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.7.0/24"), 1450, true);
+        assertEquals(fifo + ": not a regular file but a FIFO: it is written by renaming a new file over it, which would replace " + fifo,
+                assertThrows(ConfigException.class, () -> env.write(fifo)).getMessage());
+        assertEquals(0010000, (Integer) Files.getAttribute(fifo, "unix:mode") & 0170000, "still a FIFO");
+        Path directory = Files.createDirectory(dir.resolve("subnet.env"));
+        assertEquals(directory + ": not a regular file but a directory: it is written by renaming a new file over it, which would replace "
+                + directory, assertThrows(ConfigException.class, () -> env.write(directory)).getMessage());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(2, files.count(), "the FIFO and the directory, no temporary file");
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     @Test

@@ -45,6 +45,7 @@ public final class Prerequisites {
             Map.entry("runuser", "util-linux"),
             Map.entry("unshare", "util-linux"),
             Map.entry("mknod", "coreutils"),
+            Map.entry("mkfifo", "coreutils"),
             Map.entry("kill", "procps"),
             Map.entry("sysctl", "procps"));
     /** Where the Debian package containernetworking-plugins puts the CNI plugins. */
