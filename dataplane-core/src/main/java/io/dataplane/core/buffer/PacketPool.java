@@ -7,10 +7,15 @@ import org.jctools.queues.atomic.MpmcAtomicArrayQueue;
 /**
  * A fixed set of off-heap packet buffers carved out of one native allocation.
  *
- * <p>Every buffer is a slot of {@link #bufferSize()} bytes; acquire hands one out with its data
+ * <p>Every buffer is {@link #bufferSize()} bytes; acquire hands one out with its data
  * empty at {@link #headroom()}, so the largest encapsulation fits in front of the packet without a
  * copy. Buffers move between threads through rings, so acquire and release are safe from any
  * thread; the free list is a lock-free MPMC queue. No allocation happens after construction.
+ *
+ * <p>Buffers of a page or more each start on a page boundary and own whole pages (the slot rounded
+ * up to the page), so that {@link #discard} gives back every page of an idle buffer: with slots
+ * packed back to back, the page two buffers share stays resident, one page per buffer of a pool
+ * of 64 KiB buffers that its traffic wrote once.
  *
  * <p>{@link #outstanding()} counts buffers handed out and not yet released; tests assert it is 0
  * after shutdown. A double release always throws; with {@code -Ddataplane.buffer.checked=true}
@@ -29,6 +34,8 @@ public final class PacketPool implements AutoCloseable {
     private final PacketBuffer[] buffers;
     private final MpmcAtomicArrayQueue<PacketBuffer> free;
     private final int bufferSize;
+    /** Bytes from one buffer's start to the next's: the buffer size, rounded up to the page for buffers of a page or more. */
+    private final long stride;
     private final int headroom;
 
     /**
@@ -73,19 +80,21 @@ public final class PacketPool implements AutoCloseable {
         if (headroom < 0 || headroom >= bufferSize) {
             throw new IllegalArgumentException("headroom out of range: headroom=" + headroom + " (bufferSize=" + bufferSize + ")");
         }
-        if ((long) count * bufferSize > Integer.MAX_VALUE * 8L) {
+        long stride = bufferSize >= PAGE ? (bufferSize + PAGE - 1) & -PAGE : bufferSize;
+        if (count * stride > Integer.MAX_VALUE * 8L) {
             throw new IllegalArgumentException("pool too large: count=" + count + " bufferSize=" + bufferSize);
         }
         this.bufferSize = bufferSize;
+        this.stride = stride;
         this.headroom = headroom;
         this.arena = Arena.ofShared();
         this.source = source;
-        this.memory = source.allocate(arena, (long) count * bufferSize);
+        this.memory = source.allocate(arena, count * stride);
         this.buffers = new PacketBuffer[count];
         // Twice the buffers: an MPMC slot can still be in a consumer's hands when a producer laps to it.
         this.free = new MpmcAtomicArrayQueue<>(Math.max(4, 2 * count));
         for (int i = 0; i < count; i++) {
-            buffers[i] = new PacketBuffer(this, i, memory.asSlice((long) i * bufferSize, bufferSize));
+            buffers[i] = new PacketBuffer(this, i, memory.asSlice(i * stride, bufferSize));
             free.offer(buffers[i]);
         }
     }
@@ -153,8 +162,8 @@ public final class PacketPool implements AutoCloseable {
     /**
      * Gives the pages of {@code buffers[from..to)} back to the system (see {@link Memory#discard}):
      * for a holder that keeps buffers armed for a read while nothing comes, so that a quiet node
-     * does not keep every page its traffic ever wrote. Only the pages that lie wholly inside a
-     * buffer go (none where buffers are smaller than a page); their bytes read as zeros afterwards.
+     * does not keep every page its traffic ever wrote. Every page of a buffer of a page or more goes
+     * (none where buffers are smaller than a page: they share pages); its bytes read as zeros afterwards.
      * The caller owns the buffers and nothing writes into them meanwhile (no read in flight).
      */
     public void discard(PacketBuffer[] buffers, int from, int to) {
@@ -198,12 +207,12 @@ public final class PacketPool implements AutoCloseable {
         pool.discardFree();
     }
 
-    // The whole pages inside buffer #index's slot.
+    // The whole pages of buffer #index's slot: all of them, as slots of a page or more are whole pages.
     private void discardPages(int index) {
-        long start = (long) index * bufferSize;
+        long start = index * stride;
         long base = memory.address();
         long first = ((base + start + PAGE - 1) & -PAGE) - base;
-        long end = ((base + start + bufferSize) & -PAGE) - base;
+        long end = ((base + start + stride) & -PAGE) - base;
         if (end > first) source.discard(memory.asSlice(first, end - first));
     }
 

@@ -198,23 +198,26 @@ class PacketPoolTest {
     }
 
     @Test
-    void discardGivesBackTheWholePagesInsideEachHeldBufferAndKeepsThemHeld() {
+    void discardGivesBackEveryPageOfEachHeldBufferAndKeepsThemHeld() {
         DiscardingMemory memory = new DiscardingMemory();
         int size = 3 * 4096 + 512;
         try (PacketPool pool = new PacketPool(3, size, 128, memory)) {
             PacketBuffer[] held = new PacketBuffer[3];
             assertEquals(3, pool.acquire(held, 3));
-            for (PacketBuffer b : held) b.segment().fill((byte) 9);
+            for (PacketBuffer b : held) {
+                assertEquals(0, (b.segment().address() - memory.base.address()) % 4096, "buffer #" + b.index() + " starts on a page");
+                assertEquals(size, b.segment().byteSize());
+                b.segment().fill((byte) 9);
+            }
             pool.discard(held, 0, 2);
             assertEquals(3, pool.outstanding());
-            // Slot 0 is [0, 12800): pages [0, 12288); slot 1 is [12800, 25600): pages [16384, 24576).
+            // Slot 0 is [0, 12800) of the pages [0, 16384), slot 1 [16384, 29184) of [16384, 32768): no page shared.
             assertEquals(2, memory.discarded.size());
-            assertArrayEquals(new long[] {0, 12288}, memory.discarded.get(0));
-            assertArrayEquals(new long[] {16384, 8192}, memory.discarded.get(1));
-            assertEquals(9, held[0].segment().get(ValueLayout.JAVA_BYTE, 12288), "the page shared with slot 1 stays");
-            assertEquals(9, held[1].segment().get(ValueLayout.JAVA_BYTE, 0), "as does the one shared with slot 0");
-            assertEquals(0, held[1].segment().get(ValueLayout.JAVA_BYTE, 16384 - 12800));
-            assertEquals(9, held[2].segment().get(ValueLayout.JAVA_BYTE, 100), "slot 2 is not among those discarded");
+            assertArrayEquals(new long[] {0, 16384}, memory.discarded.get(0));
+            assertArrayEquals(new long[] {16384, 16384}, memory.discarded.get(1));
+            assertEquals(0, held[0].segment().get(ValueLayout.JAVA_BYTE, size - 1), "the last, partly used page of slot 0 goes too");
+            assertEquals(0, held[1].segment().get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(9, held[2].segment().get(ValueLayout.JAVA_BYTE, 0), "slot 2 is not among those discarded");
             PacketPool.releaseAll(held, 0, 3);
         }
     }
