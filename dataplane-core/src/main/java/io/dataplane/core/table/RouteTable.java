@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,8 +64,10 @@ public final class RouteTable {
 
     // Read by lookups: one subtree per /16, null where no prefix covers anything.
     private final long[][] subtrees = new long[TOP_SLOTS][];
-    // Writer only: the sorted packed prefixes longer than /16 of each /16, and those of 0-16.
-    private final long[][] longPrefixes = new long[TOP_SLOTS][];
+    // Writer only: the sorted packed prefixes longer than /16 of each /16 that has any (a map, not a
+    // second top-level array: a node's routes sit in one or a few /16s, and 65536 slots cost 256 KB
+    // of heap), and those of 0-16.
+    private final Map<Integer, long[]> longPrefixes = new HashMap<>();
     private final ShortPrefixes shortPrefixes = new ShortPrefixes();
     private final Object writeLock = new Object();
     private volatile int size;
@@ -100,8 +103,8 @@ public final class RouteTable {
                 return;
             }
             int hi = address >>> 16;
-            long[] list = longPrefixes[hi];
-            if (list == null) list = new long[0];
+            long[] list = longPrefixes.get(hi);
+            if (list == null) list = EMPTY;
             long packed = Subtree.pack(address, length, value);
             int at = find(list, Subtree.key(address, length));
             long[] updated;
@@ -136,7 +139,7 @@ public final class RouteTable {
                 return true;
             }
             int hi = address >>> 16;
-            long[] list = longPrefixes[hi];
+            long[] list = longPrefixes.get(hi);
             if (list == null) return false;
             int at = find(list, Subtree.key(address, length));
             if (at < 0) return false;
@@ -155,7 +158,7 @@ public final class RouteTable {
         int length = prefix.length();
         synchronized (writeLock) {
             if (length <= ShortPrefixes.MAX_LENGTH) return shortPrefixes.get(address, length);
-            long[] list = longPrefixes[address >>> 16];
+            long[] list = longPrefixes.get(address >>> 16);
             if (list == null) return NO_ROUTE;
             int at = find(list, Subtree.key(address, length));
             return at < 0 ? NO_ROUTE : Integer.toUnsignedLong(Subtree.valueOf(list[at]));
@@ -175,10 +178,9 @@ public final class RouteTable {
         List<Map.Entry<Ipv4Prefix, Integer>> entries = new ArrayList<>();
         synchronized (writeLock) {
             shortPrefixes.forEach((p, v) -> entries.add(Map.entry(p, v)));
-            for (int hi = 0; hi < TOP_SLOTS; hi++) {
-                long[] list = longPrefixes[hi];
-                if (list == null) continue;
-                for (long q : list) {
+            for (Map.Entry<Integer, long[]> e : longPrefixes.entrySet()) {
+                int hi = e.getKey();
+                for (long q : e.getValue()) {
                     entries.add(Map.entry(new Ipv4Prefix(hi << 16 | Subtree.low16(q), Subtree.lengthOf(q)), Subtree.valueOf(q)));
                 }
             }
@@ -191,20 +193,20 @@ public final class RouteTable {
     }
 
     /**
-     * Approximate heap bytes of the table: the top-level arrays, every subtree (shared ones once),
+     * Approximate heap bytes of the table: the top-level array, every subtree (shared ones once),
      * and the writer's own records of the prefixes (object headers counted as 16 bytes, references
-     * as 4).
+     * as 4, a map entry with its boxed key as 48).
      */
     public long memoryBytes() {
         synchronized (writeLock) {
-            long bytes = 2 * (16 + 4L * TOP_SLOTS) + shortPrefixes.bytes();
+            long bytes = 16 + 4L * TOP_SLOTS + shortPrefixes.bytes();
+            for (long[] list : longPrefixes.values()) bytes += 48 + 16 + 8L * list.length;
             long[] previous = null;
             for (int hi = 0; hi < TOP_SLOTS; hi++) {
                 long[] t = subtrees[hi];
                 // Constant subtrees are only ever shared between neighbouring /16s.
                 if (t != null && t != previous) bytes += Subtree.bytes(t);
                 previous = t;
-                if (longPrefixes[hi] != null) bytes += 16 + 8L * longPrefixes[hi].length;
             }
             return bytes;
         }
@@ -218,11 +220,10 @@ public final class RouteTable {
         long fallback = shortPrefixes.best(hi);
         long[] t;
         if (list.length == 0) {
-            longPrefixes[hi] = null;
+            longPrefixes.remove(hi);
             t = constant(hi, fallback);
         } else {
-            long[] old = longPrefixes[hi] == null ? null : subtrees[hi];
-            longPrefixes[hi] = list;
+            long[] old = longPrefixes.put(hi, list) == null ? null : subtrees[hi];
             t = Subtree.update(old, list, address & 0xffff, length, fallback);
         }
         // The release store makes the fully built array visible before its reference.
@@ -250,7 +251,7 @@ public final class RouteTable {
         long fallback = shortPrefixes.best(top16);
         long[] t = subtrees[top16];
         if ((t == null ? NO_ROUTE : Subtree.fallback(t)) == fallback) return;
-        long[] updated = longPrefixes[top16] == null ? constant(top16, fallback) : Subtree.withFallback(t, fallback);
+        long[] updated = !longPrefixes.containsKey(top16) ? constant(top16, fallback) : Subtree.withFallback(t, fallback);
         SUBTREE.setRelease(subtrees, top16, updated);
     }
 
@@ -264,7 +265,7 @@ public final class RouteTable {
         for (int neighbour : new int[] {hi - 1, hi + 1}) {
             if (neighbour < 0 || neighbour >= TOP_SLOTS) continue;
             long[] t = subtrees[neighbour];
-            if (t != null && longPrefixes[neighbour] == null && Subtree.fallback(t) == fallback) return t;
+            if (t != null && !longPrefixes.containsKey(neighbour) && Subtree.fallback(t) == fallback) return t;
         }
         return Subtree.build(EMPTY, fallback);
     }
