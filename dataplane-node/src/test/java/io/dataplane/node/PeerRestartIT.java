@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -64,9 +63,12 @@ class PeerRestartIT {
      * an earlier run names the testbed's subnet 10.244.i.0/24, so it takes that one (as flanneld
      * takes subnet.env's subnet again) and the testbed's pod address 10.244.i.1 is in it.
      */
-    /** Vert.x's file caches in /tmp, the nodes' {@code java.io.tmpdir}. */
-    private static Set<Path> vertxCaches() throws IOException {
-        try (Stream<Path> dirs = Files.list(Path.of("/tmp"))) {
+    /**
+     * Vert.x's file caches in the nodes' {@code java.io.tmpdir}: a directory of this test's own
+     * ({@code JAVA_TOOL_OPTIONS}, see {@link #node}), so that no other process's cache in /tmp counts.
+     */
+    private Set<Path> vertxCaches() throws IOException {
+        try (Stream<Path> dirs = Files.list(jvmTmp())) {
             return dirs.filter(p -> p.getFileName().toString().startsWith("vertx-cache-")).collect(Collectors.toSet());
         }
     }
@@ -86,9 +88,21 @@ class PeerRestartIT {
             Files.writeString(env, "FLANNEL_NETWORK=" + Testbed.NETWORK + "\nFLANNEL_SUBNET=" + h.podText() + "/24\nFLANNEL_MTU=1450\n"
                     + "FLANNEL_IPMASQ=false\n");
         }
-        return bed.own(Tool.start(Cli.dataplaneIn(h, "node", "--etcd-endpoints", etcd.endpoint().toString(), "--etcd-prefix", PREFIX,
+        ProcessBuilder node = Cli.dataplaneIn(h, "node", "--etcd-endpoints", etcd.endpoint().toString(), "--etcd-prefix", PREFIX,
                 "--subnet-file", env.toString(), "--state-dir", dir.resolve("state").toString(), "--public-ip", h.addressText(),
-                "--stats-interval", "0")));
+                "--stats-interval", "0");
+        node.environment().put("JAVA_TOOL_OPTIONS", toolOptions());
+        return bed.own(Tool.start(node));
+    }
+
+    /** The nodes' JVM options from the environment, which the JVM echoes on stderr as it starts. */
+    private String toolOptions() throws IOException {
+        return "-Djava.io.tmpdir=" + jvmTmp();
+    }
+
+    /** The nodes' {@code java.io.tmpdir}, under the test's temporary directory. */
+    private Path jvmTmp() throws IOException {
+        return Files.createDirectories(tmp.resolve("jvm-tmp"));
     }
 
     @ParameterizedTest(name = "{0}, {1} state file {2}")
@@ -97,15 +111,13 @@ class PeerRestartIT {
         etcd.etcdctl("put", PREFIX + "/config", "{\"Network\": \"" + Testbed.NETWORK + "\", \"Backend\": {\"Type\": \"" + backend + "\"}}");
         Testbed.Host a = bed.host(1);
         Testbed.Host b = bed.host(2);
-        Set<Path> cachesBefore = vertxCaches();
         Tool survivor = node(1);
         Tool peer = node(2);
         awaitLine(survivor, "peers: added " + b.subnet() + " at " + b.addressText(), START);
         awaitLine(peer, "peers: added " + a.subnet() + " at " + a.addressText(), START);
         // What the SIGKILL below would leave behind: Vert.x's file cache, made at start, removed by a shutdown hook.
-        List<Path> cachesMade = vertxCaches().stream().filter(p -> !cachesBefore.contains(p)).sorted().toList();
-        for (Path c : cachesMade) Files.walk(c).sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        assertEquals(List.of(), cachesMade, "directories the etcd client's Vert.x made in /tmp while the nodes started");
+        List<Path> cachesMade = vertxCaches().stream().sorted().toList();
+        assertEquals(List.of(), cachesMade, "directories the etcd client's Vert.x made in the nodes' java.io.tmpdir while they started");
         String key = PREFIX + "/subnets/10.244.2.0-24";
         String leaseBefore = etcd.etcdctl("get", key, "--print-value-only").strip();
         Path stateOfPeer = tmp.resolve("n2/state/" + stateFile);
@@ -152,7 +164,8 @@ class PeerRestartIT {
         while ((more = Traffic.replyTimes(pings.stdout()).size() - answeredAfter) < 20 && System.nanoTime() < staysUntil) Thread.sleep(20);
         assertTrue(more >= 20, "pings answered in the 3 s after the recovery: " + more + "\n" + tail(pings.stdout()));
         assertTrue(survivor.isAlive(), survivor.output());
-        assertEquals("", survivor.stderr(), "the survivor logs nothing:\n" + survivor.output());
+        assertEquals("Picked up JAVA_TOOL_OPTIONS: " + toolOptions() + "\n", survivor.stderr(),
+                "the survivor logs nothing (but the JVM's echo of the test's options):\n" + survivor.output());
 
         String what = backend + (backend.equals("vxlan") ? ", new VTEP MAC" : state.equals("kept") ? ", same key" : ", new key");
         System.out.println(String.format(Locale.ROOT, "fault: peer SIGKILLed, down 1 s, started again (%s, %s %s): the survivor's"
