@@ -210,6 +210,7 @@ public final class OverlayNode implements AutoCloseable {
                 tunOptions = tunOptions.withVnetHeader(EnumSet.of(TunOffload.CSUM, TunOffload.TSO4));
                 tunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
                 undo.add(tunPool);
+                tunPool.idleWith(pool); // with trains no reader holds the small buffers armed
             }
             boolean existed = linkExists(netlink, tunName);
             List<TunDevice> tuns = packetPath.queues() > 1 ? TunDevice.openQueues(tunName, packetPath.queues(), tunOptions)
@@ -244,6 +245,7 @@ public final class OverlayNode implements AutoCloseable {
                 if (offload) {
                     qTunPool = new PacketPool(tunBuffers, SUPER_PACKET_BUFFER + provider.superPacketRoom(), PacketPool.DEFAULT_HEADROOM, PageMemory.POOL);
                     undo.add(qTunPool);
+                    qTunPool.idleWith(qPool);
                 }
                 Backend.Lane lane = openLane(backend, receiveTrains ? qTunPool : qPool, packetPath.queues());
                 QueuePath path = QueuePath.start(tuns.get(q), qPool, qTunPool, lane.encapsulation(), lane.transport(), backend.routes(), packetPath);

@@ -2,6 +2,7 @@ package io.dataplane.core.buffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import org.jctools.queues.atomic.MpmcAtomicArrayQueue;
 
 /**
@@ -15,7 +16,8 @@ import org.jctools.queues.atomic.MpmcAtomicArrayQueue;
  * <p>Buffers of a page or more each start on a page boundary and own whole pages (the slot rounded
  * up to the page), so that {@link #discard} gives back every page of an idle buffer: with slots
  * packed back to back, the page two buffers share stays resident, one page per buffer of a pool
- * of 64 KiB buffers that its traffic wrote once.
+ * of 64 KiB buffers that its traffic wrote once. Smaller buffers share pages (two 2 KiB buffers a
+ * page); {@link #discardIdle} gives back a page once every buffer on it is idle.
  *
  * <p>{@link #outstanding()} counts buffers handed out and not yet released; tests assert it is 0
  * after shutdown. A double release always throws; with {@code -Ddataplane.buffer.checked=true}
@@ -37,6 +39,13 @@ public final class PacketPool implements AutoCloseable {
     /** Bytes from one buffer's start to the next's: the buffer size, rounded up to the page for buffers of a page or more. */
     private final long stride;
     private final int headroom;
+    // Pools of buffers smaller than a page that divide it: buffers a page, the idle ones counted on
+    // each page, and the free ones taken out while their page waits for the rest (discardSharedPages).
+    private final int perPage;
+    private final int[] idleOnPage;
+    private final PacketBuffer[] parked;
+    // A pool whose free buffers' pages go back whenever a reader of this one's goes idle (idleWith).
+    private volatile PacketPool idlePartner;
 
     /**
      * Where a pool's memory comes from: {@code bytes} bytes, page-aligned, zero or never read before
@@ -87,6 +96,9 @@ public final class PacketPool implements AutoCloseable {
         this.bufferSize = bufferSize;
         this.stride = stride;
         this.headroom = headroom;
+        this.perPage = bufferSize < PAGE && PAGE % bufferSize == 0 ? (int) (PAGE / bufferSize) : 0;
+        this.idleOnPage = perPage > 0 ? new int[count / perPage] : null;
+        this.parked = perPage > 0 ? new PacketBuffer[count] : null;
         this.arena = Arena.ofShared();
         this.source = source;
         this.memory = source.allocate(arena, count * stride);
@@ -177,10 +189,10 @@ public final class PacketPool implements AutoCloseable {
     /**
      * {@link #discard} for the buffers free in the pool now: each is taken out, its pages given
      * back, and put back, one at a time, so other threads acquire meanwhile as always. Returns how
-     * many it went through.
+     * many it went through. Buffers smaller than a page: as {@link #discardIdle} with none held.
      */
     public int discardFree() {
-        if (bufferSize < PAGE) return 0;
+        if (bufferSize < PAGE) return discardSharedPages(null, 0, 0);
         int n = free.size();
         int done = 0;
         for (int i = 0; i < n; i++) {
@@ -198,13 +210,94 @@ public final class PacketPool implements AutoCloseable {
     /**
      * What a reader does once it has waited {@code IDLE} long for a packet with {@code
      * buffers[from..to)} armed (see {@link #discard}): gives back the pages of those, and of the
-     * buffers free in their pool.
+     * buffers free in their pool. Where buffers share pages, a page goes once every buffer on it is
+     * one of those or free.
      */
     public static void discardIdle(PacketBuffer[] buffers, int from, int to) {
         if (to <= from || buffers[from] == null) return;
         PacketPool pool = buffers[from].pool();
-        pool.discard(buffers, from, to);
-        pool.discardFree();
+        if (pool.bufferSize >= PAGE) {
+            pool.discard(buffers, from, to);
+            pool.discardFree();
+        } else {
+            pool.discardSharedPages(buffers, from, to);
+        }
+        PacketPool partner = pool.idlePartner;
+        if (partner != null) partner.discardFree();
+    }
+
+    /**
+     * Makes {@link #discardIdle} of this pool's buffers give back the free buffers' pages of {@code
+     * partner} too: for a pool no reader keeps armed, whose buffers a quiet node would otherwise keep
+     * resident as its traffic last wrote them (a node's small buffers beside the 64 KiB ones its
+     * readers take).
+     */
+    public void idleWith(PacketPool partner) {
+        if (partner == this) throw new IllegalArgumentException("a pool is its own partner already");
+        this.idlePartner = partner;
+    }
+
+    /**
+     * Gives back each page of a pool of small buffers all of whose buffers are idle: among {@code
+     * held[from..to)} (the caller's, no read in flight) or free. Free buffers are taken out one at a
+     * time and held until the rest of their page is, then put back; at most half of those free when
+     * it starts are out at once, so that other threads still find buffers meanwhile, and a page
+     * whose other buffers are in use elsewhere is left as it is. Returns how many free buffers it
+     * went through.
+     */
+    private synchronized int discardSharedPages(PacketBuffer[] held, int from, int to) {
+        if (perPage == 0) return 0;
+        int pages = idleOnPage.length;
+        for (int i = from; i < to; i++) {
+            PacketBuffer b = held[i];
+            if (b == null || b.pool() != this) continue;
+            int page = b.index() / perPage;
+            if (page < pages && ++idleOnPage[page] == perPage) discardPage(page);
+        }
+        int n = free.size();
+        int out = 0;
+        int done = 0;
+        for (int i = 0; i < n && out < n / 2; i++) {
+            PacketBuffer b = free.poll();
+            if (b == null) break;
+            done++;
+            int page = b.index() / perPage;
+            if (page >= pages) {
+                putBack(b); // on a last page that holds other memory too
+                continue;
+            }
+            parked[b.index()] = b;
+            out++;
+            if (++idleOnPage[page] == perPage) out -= discardPage(page);
+        }
+        for (int i = 0; i < parked.length; i++) {
+            if (parked[i] != null) {
+                putBack(parked[i]);
+                parked[i] = null;
+            }
+        }
+        Arrays.fill(idleOnPage, 0);
+        return done;
+    }
+
+    // Gives back page #page of a pool of small buffers, all idle, and puts its free ones back; returns how many.
+    private int discardPage(int page) {
+        source.discard(memory.asSlice(page * PAGE, PAGE));
+        int back = 0;
+        for (int i = page * perPage, end = i + perPage; i < end; i++) {
+            if (parked[i] != null) {
+                putBack(parked[i]);
+                parked[i] = null;
+                back++;
+            }
+        }
+        return back;
+    }
+
+    private void putBack(PacketBuffer b) {
+        while (!free.offer(b)) {
+            Thread.onSpinWait(); // cannot be full, as in release
+        }
     }
 
     // The whole pages of buffer #index's slot: all of them, as slots of a page or more are whole pages.

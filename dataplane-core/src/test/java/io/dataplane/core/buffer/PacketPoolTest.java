@@ -238,9 +238,77 @@ class PacketPoolTest {
     }
 
     @Test
-    void buffersSmallerThanAPageDiscardNothing() {
+    void smallBuffersGiveBackThePagesAllOfWhoseBuffersAreIdle() {
         DiscardingMemory memory = new DiscardingMemory();
-        try (PacketPool pool = new PacketPool(8, 2048, 128, memory)) {
+        try (PacketPool pool = new PacketPool(16, 2048, 128, memory)) {
+            memory.base.fill((byte) 9);
+            PacketBuffer[] held = new PacketBuffer[3];
+            assertEquals(3, pool.acquire(held, 3)); // #0 and #1 (page 0) armed by the caller, #2 (page 1) in use elsewhere
+            assertEquals(List.of(0, 1, 2), List.of(held[0].index(), held[1].index(), held[2].index()));
+            PacketPool.discardIdle(held, 0, 2);
+            List<Long> pages = memory.discarded.stream().map(d -> d[0]).sorted().toList();
+            assertEquals(List.of(0L, 8192L, 12288L, 16384L, 20480L, 24576L, 28672L), pages,
+                    "page 0 (held), pages 2-7 (free); not page 1, whose #2 is in use");
+            for (long[] d : memory.discarded) assertEquals(4096, d[1]);
+            assertEquals(9, memory.base.get(ValueLayout.JAVA_BYTE, 2 * 2048), "#2 untouched");
+            assertEquals(9, memory.base.get(ValueLayout.JAVA_BYTE, 3 * 2048), "#3, free, shares its page with #2");
+            assertEquals(0, memory.base.get(ValueLayout.JAVA_BYTE, 5 * 2048));
+            assertEquals(3, pool.outstanding());
+            PacketBuffer[] rest = new PacketBuffer[13];
+            assertEquals(13, pool.acquire(rest, 13), "the free ones are free again");
+            PacketPool.releaseAll(rest, 0, 13);
+            PacketPool.releaseAll(held, 0, 3);
+            memory.discarded.clear();
+            assertEquals(16, pool.discardFree(), "all sixteen free now");
+            assertEquals(8, memory.discarded.size(), "every page");
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void smallBuffersWhosePagesAreInUseAreLeftAndHalfTheFreeOnesStayInThePool() {
+        DiscardingMemory memory = new DiscardingMemory();
+        try (PacketPool pool = new PacketPool(16, 2048, 128, memory)) {
+            PacketBuffer[] all = new PacketBuffer[16];
+            assertEquals(16, pool.acquire(all, 16));
+            for (int i = 1; i < 16; i += 2) {
+                all[i].release(); // every page keeps one buffer in use
+                all[i] = null;
+            }
+            assertEquals(8, 16 - pool.outstanding());
+            // None of the pages completes, so the free ones taken out wait until half of them are out.
+            assertEquals(4, pool.discardFree(), "took out half the free buffers, then stopped");
+            assertEquals(List.of(), memory.discarded, "no page of a buffer in use");
+            assertEquals(8, pool.outstanding(), "all the free ones back");
+            PacketPool.releaseAll(all, 0, 16);
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void aReaderGoingIdleAlsoGivesBackItsPoolsPartnersFreePages() {
+        DiscardingMemory large = new DiscardingMemory();
+        DiscardingMemory small = new DiscardingMemory();
+        try (PacketPool tunPool = new PacketPool(2, 8192, 128, large); PacketPool pool = new PacketPool(8, 2048, 128, small)) {
+            tunPool.idleWith(pool);
+            PacketBuffer inUse = pool.acquire(); // #0: page 0 stays
+            PacketBuffer[] armed = new PacketBuffer[1];
+            assertEquals(1, tunPool.acquire(armed, 1));
+            PacketPool.discardIdle(armed, 0, 1);
+            assertEquals(2, large.discarded.size(), "the armed buffer and the free one");
+            assertEquals(List.of(4096L, 8192L, 12288L), small.discarded.stream().map(d -> d[0]).sorted().toList(),
+                    "the partner's pages all of whose buffers are free");
+            assertEquals(1, pool.outstanding());
+            inUse.release();
+            armed[0].release();
+            assertThrows(IllegalArgumentException.class, () -> pool.idleWith(pool));
+        }
+    }
+
+    @Test
+    void smallBuffersThatDoNotDivideAPageDiscardNothing() {
+        DiscardingMemory memory = new DiscardingMemory();
+        try (PacketPool pool = new PacketPool(8, 1500, 128, memory)) {
             PacketBuffer[] held = new PacketBuffer[2];
             assertEquals(2, pool.acquire(held, 2));
             PacketPool.discardIdle(held, 0, 2);

@@ -1,6 +1,7 @@
 package io.dataplane.tun.sys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -125,6 +126,35 @@ class PageMemoryTest {
                 assertEquals(0, s.get(ValueLayout.JAVA_BYTE, size - 1), "its last, partly used page reads zero");
             }
             PacketPool.releaseAll(out, 0, count);
+            assertEquals(0, pool.outstanding());
+        }
+    }
+
+    @Test
+    void aPoolOfSmallBuffersOnThePoolMemoryGivesBackThePagesWhoseBuffersAreAllFree() throws IOException {
+        int count = 8192; // 16 MiB of 2 KiB buffers, two a page
+        try (PacketPool pool = new PacketPool(count, 2048, PacketPool.DEFAULT_HEADROOM, PageMemory.POOL)) {
+            PacketBuffer[] out = new PacketBuffer[count];
+            assertEquals(count, pool.acquire(out, count));
+            for (PacketBuffer b : out) b.segment().fill((byte) 7);
+            PacketBuffer kept = out[0]; // its page stays: #1 shares it
+            out[0] = null;
+            PacketPool.releaseAll(out, 1, count);
+            long written = residentBytes();
+            assertEquals(count - 1, pool.discardFree());
+            long discarded = residentBytes();
+            assertTrue(written - discarded > 12 * MB, "RSS fell by only " + (written - discarded) / 1024 + " KiB");
+            assertEquals(7, kept.segment().get(ValueLayout.JAVA_BYTE, 0), "the buffer in use keeps its bytes");
+            assertEquals(count - 1, pool.acquire(out, 1, count), "every free buffer free again");
+            PacketBuffer second = null;
+            for (int i = 1; i < count; i++) if (out[i].index() == 1) second = out[i];
+            // 7, or the pool's poison for a released buffer with -Ddataplane.buffer.checked=true: written, not discarded.
+            assertNotEquals(0, second.segment().get(ValueLayout.JAVA_BYTE, 100), "#1 shares its page with the buffer in use");
+            for (int i = 1; i < count; i++) {
+                if (out[i].index() == 2) assertEquals(0, out[i].segment().get(ValueLayout.JAVA_BYTE, 100), "#2's page went");
+            }
+            kept.release();
+            PacketPool.releaseAll(out, 1, count);
             assertEquals(0, pool.outstanding());
         }
     }
