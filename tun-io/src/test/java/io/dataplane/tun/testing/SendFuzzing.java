@@ -49,7 +49,7 @@ import java.util.List;
  *                   packet byte flipped, a cut)
  * </pre>
  *
- * <p>What the TUN is given here is ICMP errors, a few dozen bytes each: the descriptor never refuses
+ * <p>What the TUN is given here is ICMP errors, at most 96 bytes each: the descriptor never refuses
  * one as too long for its send buffer (EMSGSIZE), but a batch of more of them than the smallest
  * buffer holds (six) meets EAGAIN whenever its reader pauses, and the writer waits for room in the
  * middle of the egress stage's batch. Hence the larger batches where the TUN refuses.
@@ -61,9 +61,9 @@ import java.util.List;
  *       by the transport ({@code SEND_FAILED}, as the socket transport counts a buffer {@code
  *       SegmentBatch} refuses) + ICMP errors given to the TUN not counted as drops: an error the TUN
  *       refuses is counted once, as given; every error given counted as ingress, and every one the
- *       TUN did not take as {@code TUN_WRITE_FAILED}; the descriptor's reader stopped within 10 s of
- *       each write (see {@link CapturingTunDevice}); the transport refuses exactly the super-packets with a
- *       datagram longer than its socket sends (one segment of a nearly 64 KiB inner packet:
+ *       TUN did not take as {@code TUN_WRITE_FAILED}; each write returned, and the descriptor's
+ *       reader stopped, within 10 s (see {@link CapturingTunDevice}); the transport refuses exactly
+ *       the super-packets with a datagram longer than its socket sends (one segment of a nearly 64 KiB inner packet:
  *       EMSGSIZE over 65507 bytes of UDP payload, or over a raw IPv4 datagram of 65535); the
  *       egress count is the datagrams that arrived and those the refused ones would have made;
  *   <li>every buffer handed over goes to the peer, and every datagram carries inner bytes (opens);
