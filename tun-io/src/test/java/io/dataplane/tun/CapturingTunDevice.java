@@ -58,7 +58,9 @@ import java.util.function.IntFunction;
  * (where identical packets, a repeated segment, make the match ambiguous: in some match that holds)
  * (the run of a refused joined super-packet is among them); every other packet is on the
  * descriptor, whole and in order ({@link #refused()} counts the missing ones). Each call's reader
- * is stopped within {@value #STOP_SECONDS} s after the device returns, or the call fails.
+ * is stopped within {@value #STOP_SECONDS} s after the device returns, or the call fails; a call
+ * that itself lasts {@value #STOP_SECONDS} s (a writer waiting for room that never comes) is ended
+ * by the reader, which closes the device to wake it ({@link #hung()}: the device is spent), and fails.
  *
  * <p>Reads go through the device's reader: {@link #read} puts a test's header and packet on the
  * descriptor and the device reads them. One thread calls it.
@@ -217,6 +219,11 @@ public final class CapturingTunDevice implements TunnelDevice {
         return accepted;
     }
 
+    /** True if a call of a refusing descriptor lasted so long that its reader closed the device: it is spent, open another. */
+    public boolean hung() {
+        return reader != null && reader.hung;
+    }
+
     /** True if the device's batches of writes go through io_uring (false where the kernel refuses it). */
     public boolean ioUring() {
         return device.ioUring();
@@ -337,6 +344,7 @@ public final class CapturingTunDevice implements TunnelDevice {
 
     // Reads what the call put on the descriptor and matches it, message by message, to the packets given.
     private int taken(Call call, int result) {
+        if (refusing && reader.hung) fail("the device's write did not return within " + STOP_SECONDS + " s: the reader closed it to wake it");
         List<byte[]> messages = refusing ? reader.taken() : new ArrayList<>();
         messages.addAll(drain());
         if (result == CLOSED) fail("the device reports itself closed");
@@ -503,6 +511,7 @@ public final class CapturingTunDevice implements TunnelDevice {
         List<byte[]> messages = new ArrayList<>();
         while (true) {
             long r = FdNative.read(errno, peer, message.address(), MAX_MESSAGE);
+            if (r == 0) return messages; // the device's end closed: every message has a virtio_net_hdr, none is empty
             if (r < 0) {
                 int e = NativeCall.errno(errno);
                 if (Errno.outcome(e) == Errno.Outcome.AGAIN) return messages;
@@ -525,6 +534,8 @@ public final class CapturingTunDevice implements TunnelDevice {
         private final List<byte[]> taken = new ArrayList<>();
         private volatile boolean stop;
         private volatile boolean closing;
+        private volatile boolean hung; // a call outlasted STOP_SECONDS and this thread closed the device
+        private long started; // when the call began, System.nanoTime()
         private Throwable failure;
         int stallEvery;
         long stallNanos;
@@ -539,6 +550,7 @@ public final class CapturingTunDevice implements TunnelDevice {
             taken.clear();
             failure = null;
             stop = false;
+            started = System.nanoTime();
             go.release();
         }
 
@@ -579,7 +591,15 @@ public final class CapturingTunDevice implements TunnelDevice {
         private void readUntilStopped(MemorySegment buffer, MemorySegment slot) throws IOException {
             int sinceStall = 0;
             while (!stop) {
+                if (!hung && System.nanoTime() - started > TimeUnit.SECONDS.toNanos(STOP_SECONDS)) {
+                    hung = true;
+                    device.close(); // wakes a writer waiting for room; its call returns CLOSED
+                }
                 long r = FdNative.read(slot, peer, buffer.address(), MAX_MESSAGE);
+                if (r == 0) { // the device's end closed (hung): nothing more comes
+                    LockSupport.parkNanos(IDLE_NANOS);
+                    continue;
+                }
                 if (r < 0) {
                     int e = NativeCall.errno(slot);
                     if (Errno.outcome(e) == Errno.Outcome.AGAIN) LockSupport.parkNanos(IDLE_NANOS);

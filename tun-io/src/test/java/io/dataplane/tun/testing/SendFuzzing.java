@@ -9,6 +9,7 @@ import io.dataplane.core.buffer.PacketBuffer;
 import io.dataplane.core.buffer.PacketPool;
 import io.dataplane.core.pipeline.SendPath;
 import io.dataplane.core.stats.Counters;
+import io.dataplane.core.stats.DropReason;
 import io.dataplane.core.table.RouteTable;
 import io.dataplane.core.testing.TcpSegment;
 import io.dataplane.core.wire.Ipv4Address;
@@ -33,9 +34,13 @@ import java.util.List;
  * The input is a script (zeros once spent):
  *
  * <pre>
- * u16               the underlay MTU: none if a multiple of 3, else 200 + it % 1400;
- *                   bit 15: the TUN's batches of writes are plain writes, else io_uring's
- * then, per step    a batch of 1 + op % 4 reads, each:
+ * u16               bit 14: the TUN refuses ({@link CapturingTunDevice#refuse}), then
+ *   u8, u8            its send buffer 2048 + 256 * u8 bytes (SO_SNDBUF); its reader pausing
+ *                   25 * (u8 &gt;&gt;&gt; 3) microseconds after every 1 + (u8 &amp; 7) messages;
+ *                   the other 15 bits: the underlay MTU, none if a multiple of 3, else
+ *                   200 + it % 1400; bit 15 also: the TUN's batches of writes are plain
+ *                   writes, else io_uring's
+ * then, per step    a batch of 1 + op % 4 reads (1 + op % 16 where the TUN refuses), each:
  *   kind            kind &amp; 3: 0 any header and any bytes; 1 one TCP packet (a zero header, or
  *                   NEEDS_CSUM with a partial checksum if bit 2); 2, 3 a TCP super-packet with
  *                   the header a kernel writes (GSO TCPV4, NEEDS_CSUM, its segment size);
@@ -44,13 +49,21 @@ import java.util.List;
  *                   packet byte flipped, a cut)
  * </pre>
  *
+ * <p>What the TUN is given here is ICMP errors, at most 96 bytes each: the descriptor never refuses
+ * one as too long for its send buffer (EMSGSIZE), but a batch of more of them than the smallest
+ * buffer holds (six) meets EAGAIN whenever its reader pauses, and the writer waits for room in the
+ * middle of the egress stage's batch. Hence the larger batches where the TUN refuses.
+ *
  * Then, for every input:
  * <ul>
  *   <li>no exception, no failure recorded by a TUN write, every buffer back in the pool;
- *   <li>packets read == handed to the transport + dropped + refused by the transport ({@code
- *       SEND_FAILED}, as the socket transport counts a buffer {@code SegmentBatch} refuses) + ICMP
- *       errors not counted as drops; the transport refuses exactly the super-packets with a
- *       datagram longer than its socket sends (one segment of a nearly 64 KiB inner packet:
+ *   <li>packets read == handed to the transport + dropped (but {@code TUN_WRITE_FAILED}) + refused
+ *       by the transport ({@code SEND_FAILED}, as the socket transport counts a buffer {@code
+ *       SegmentBatch} refuses) + ICMP errors given to the TUN not counted as drops: an error the TUN
+ *       refuses is counted once, as given; every error given counted as ingress, and every one the
+ *       TUN did not take as {@code TUN_WRITE_FAILED}; each write returned, and the descriptor's
+ *       reader stopped, within 10 s (see {@link CapturingTunDevice}); the transport refuses exactly
+ *       the super-packets with a datagram longer than its socket sends (one segment of a nearly 64 KiB inner packet:
  *       EMSGSIZE over 65507 bytes of UDP payload, or over a raw IPv4 datagram of 65535); the
  *       egress count is the datagrams that arrived and those the refused ones would have made;
  *   <li>every buffer handed over goes to the peer, and every datagram carries inner bytes (opens);
@@ -61,13 +74,17 @@ import java.util.List;
  *       segment longer than the first), their payloads the super-packet's in order (up to its IPv4
  *       total length);
  *   <li>the ICMP errors written into the TUN are packets a TUN takes ({@link TunWriteChecks}), their
- *       ICMP checksum good.
+ *       ICMP checksum good; where it refuses, every error missing from the descriptor one of a run too
+ *       long together for its send buffer, the others whole and in order.
  * </ul>
  */
 public final class SendFuzzing {
     static final int POD_SRC = ReceiveFuzzing.POD_DST;
     static final int POD_DST = ReceiveFuzzing.POD_SRC;
     private static final int MAX_STEPS = 16;
+    private static final int REFUSING = 0x4000; // of the script's first u16
+    private static final int READS = 4; // most reads in a batch
+    private static final int READS_REFUSING = 16; // where the TUN refuses: more ICMP errors in one write than its smallest buffer holds
     private static final int MAX_SUPER_PACKET = 65535;
     private static final PacketPool POOL = new PacketPool(16, 65536 + PacketPool.DEFAULT_HEADROOM, PacketPool.DEFAULT_HEADROOM);
 
@@ -82,18 +99,25 @@ public final class SendFuzzing {
 
     private static void run(TunnelUnderTest tunnel, byte[] input, CapturingTransport transport) {
         Script in = new Script(input);
-        int mtu = in.u16();
+        int head = in.u16();
+        int mtu = head & ~REFUSING;
         CapturingTunDevice tun = TunWriteChecks.device(tunnel, (mtu & 0x8000) == 0);
+        boolean refusing = (head & REFUSING) != 0;
+        if (refusing) {
+            int buffer = in.u8();
+            int stalls = in.u8();
+            tun.refuse(2048 + 256 * buffer, 1 + (stalls & 7), 25 * (stalls >>> 3));
+        }
         RouteTable routes = new RouteTable();
         routes.add(Ipv4Prefix.parse("10.244.2.0/24"), tunnel.nextHop());
         SendPath path = new SendPath(transport, tunnel.encapsulation(), routes, tun);
         if (mtu % 3 != 0) path.underlayMtu(200 + mtu % 1400);
         List<byte[]> read = new ArrayList<>();
         List<Boolean> readSuperPackets = new ArrayList<>(); // the TUN's header made each a super-packet
-        PacketBuffer[] batch = new PacketBuffer[4];
+        PacketBuffer[] batch = new PacketBuffer[READS_REFUSING];
         for (int step = 0; step < MAX_STEPS && in.more(); step++) {
             int n = 0;
-            for (int k = 1 + in.u8() % 4; k > 0; k--) {
+            for (int k = 1 + in.u8() % (refusing ? READS_REFUSING : READS); k > 0; k--) {
                 PacketBuffer p = POOL.acquire();
                 if (p == null) break;
                 Read r = next(in, tunnel);
@@ -113,9 +137,13 @@ public final class SendFuzzing {
         for (CapturingTunDevice.Call call : tun.calls()) replies.addAll(call.given());
         long fragmentationNeeded = replies.stream().filter(r -> r.length > 21 && r[9] == 1 && r[20] == 3 && r[21] == 4).count();
         long refused = transport.counters().droppedTotal(); // SEND_FAILED: what SegmentBatch refused
-        assertEquals(read.size(), transport.sent.size() + c.droppedTotal() + refused + replies.size() - fragmentationNeeded,
-                "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " + refused by the transport "
-                        + refused + " + replied " + replies.size());
+        long tunRefused = c.dropped(DropReason.TUN_WRITE_FAILED); // a reply given to the TUN, counted again if it refused it
+        assertEquals(replies.size(), c.ingressPackets(), "ICMP errors counted as ingress against those given to the TUN");
+        assertEquals(replies.size() - tun.accepted(), tunRefused,
+                "ICMP errors given to the TUN that it did not take (" + tun.refused() + " refused) against TUN_WRITE_FAILED");
+        assertEquals(read.size(), transport.sent.size() + c.droppedTotal() - tunRefused + refused + replies.size() - fragmentationNeeded,
+                "packets read against sent " + transport.sent.size() + " + dropped " + c.droppedTotal() + " (" + tunRefused
+                        + " of them ICMP errors the TUN refused) + refused by the transport " + refused + " + replied " + replies.size());
         assertEquals(transport.tooLong, refused, "super-packets and trains SegmentBatch refused (SEND_FAILED) against those with a datagram"
                 + " over " + transport.largestDatagram() + " bytes, which the kernel refuses (EMSGSIZE): the stage hands over only"
                 + " what it can cut, and loopback takes the rest");

@@ -54,8 +54,13 @@ final class TunWriteChecks {
      * skips are failures, where the kernel refuses io_uring). One thread.
      */
     static CapturingTunDevice device(TunnelUnderTest tunnel, boolean ioUring) {
-        CapturingTunDevice tun = DEVICES.computeIfAbsent(List.of(tunnel.innerMtu(), ioUring ? 1 : 0),
-                k -> new CapturingTunDevice("fuzz0", tunnel.innerMtu(), ioUring));
+        List<Integer> key = List.of(tunnel.innerMtu(), ioUring ? 1 : 0);
+        CapturingTunDevice spent = DEVICES.get(key);
+        if (spent != null && spent.hung()) { // an earlier run's write hung and was ended by closing the device
+            DEVICES.remove(key);
+            spent.close();
+        }
+        CapturingTunDevice tun = DEVICES.computeIfAbsent(key, k -> new CapturingTunDevice("fuzz0", tunnel.innerMtu(), ioUring));
         Prerequisites.require(tun.ioUring() == ioUring, "the kernel refuses io_uring (kernel.io_uring_disabled, or a seccomp filter): "
                 + "the TUN's io_uring writes cannot be fuzzed");
         tun.clear();
