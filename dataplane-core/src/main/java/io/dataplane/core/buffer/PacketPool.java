@@ -155,9 +155,7 @@ public final class PacketPool implements AutoCloseable {
             buffer.segment().fill(POISON);
         }
         buffer.markFree();
-        while (!free.offer(buffer)) {
-            Thread.onSpinWait(); // cannot be full: it holds at most count of 2 * count slots
-        }
+        putBack(buffer);
     }
 
     /** Releases {@code buffers[0..count)} and clears the array slots. */
@@ -199,9 +197,7 @@ public final class PacketPool implements AutoCloseable {
             PacketBuffer b = free.poll();
             if (b == null) break;
             discardPages(b.index());
-            while (!free.offer(b)) {
-                Thread.onSpinWait(); // cannot be full, as in release
-            }
+            putBack(b);
             done++;
         }
         return done;
@@ -294,9 +290,10 @@ public final class PacketPool implements AutoCloseable {
         return back;
     }
 
+    // Onto the free list, which cannot be full: it holds at most count of 2 * count slots.
     private void putBack(PacketBuffer b) {
         while (!free.offer(b)) {
-            Thread.onSpinWait(); // cannot be full, as in release
+            Thread.onSpinWait();
         }
     }
 
